@@ -1,0 +1,248 @@
+//! Protocol configuration: every knob, what it trades, and named presets.
+
+use crate::{Duration, Error};
+
+/// Everything a node needs to know to run the protocol.
+///
+/// Start from a preset ([`Config::demo`], [`Config::lan`], [`Config::wan`]) and change
+/// fields as needed; [`Config::validate`] rejects unsafe combinations and
+/// [`Node::new`](crate::Node::new) calls it for you.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Length of one SWIM protocol period: every period a member probes one other
+    /// member. Shorter periods detect failures sooner at the cost of more traffic.
+    /// Typical: 1 s on a LAN, 5 s across a WAN. Must exceed `probe_timeout`.
+    pub probe_interval: Duration,
+
+    /// How long to wait for a direct ack before asking `indirect_checks` witnesses to
+    /// probe the target (SWIM section 3.1). Should be a few network round trips; too short
+    /// and a slow but healthy member gets indirect probes (and possibly suspicion).
+    pub probe_timeout: Duration,
+
+    /// How many witnesses are asked to probe a target that missed its direct ack
+    /// (SWIM's `k`). More witnesses make a false suspicion after a lossy link less likely.
+    /// Typical: 3.
+    pub indirect_checks: usize,
+
+    /// How long a suspected member has to refute the suspicion before it is declared dead
+    /// (SWIM section 4.2). It must cover several protocol periods so that the suspect
+    /// hears of it and its refutation spreads. Typical: 4-6 periods times log10(n).
+    pub suspicion_timeout: Duration,
+
+    /// Each membership update is piggybacked about `retransmit_mult * ceil(log10(n + 1))`
+    /// times (SWIM section 4.1: infection-style dissemination reaches everyone in
+    /// O(log n) rounds with high probability). Higher values cost bandwidth and buy
+    /// reliability under loss. Typical: 4.
+    pub retransmit_mult: u32,
+
+    /// How often a member pushes pending updates to `fanout` random members on top of the
+    /// piggybacking on probes. Shorter spreads news faster.
+    pub gossip_interval: Duration,
+
+    /// How many random members each gossip round is sent to. Typical: 3.
+    pub fanout: usize,
+
+    /// How long a dead or departed member stays in the table (so that late rumours about
+    /// it are recognised as old) before it is forgotten.
+    pub reap_after: Duration,
+
+    /// The largest datagram this node sends, in bytes. Updates are piggybacked only as far
+    /// as they fit. 1400 keeps clear of the usual 1500-byte Ethernet MTU after IP and UDP
+    /// headers. At least 512.
+    pub mtu: usize,
+
+    /// Largest key accepted by `put`, in bytes.
+    pub max_key_len: usize,
+
+    /// Largest value accepted by `put`, in bytes. Must leave room in one datagram
+    /// together with its key.
+    pub max_value_len: usize,
+}
+
+impl Config {
+    /// The numbers of the original teaching demos: 5 nodes, fanout 3, a probe every
+    /// second, a member suspected after one failed probe is declared dead after 5 s of
+    /// unrefuted suspicion and forgotten after 45 s.
+    pub fn demo() -> Self {
+        Config {
+            probe_interval: Duration::from_secs(1),
+            probe_timeout: Duration::from_millis(500),
+            indirect_checks: 3,
+            suspicion_timeout: Duration::from_secs(5),
+            retransmit_mult: 4,
+            gossip_interval: Duration::from_millis(500),
+            fanout: 3,
+            reap_after: Duration::from_secs(45),
+            mtu: 1400,
+            max_key_len: 128,
+            max_value_len: 512,
+        }
+    }
+
+    /// A local network of about `cluster_size` members, in the spirit of memberlist's
+    /// LAN defaults: 1 s periods, 500 ms probe timeout, 200 ms gossip rounds, and a
+    /// suspicion timeout of 4 periods times log10(n).
+    pub fn lan(cluster_size: usize) -> Self {
+        let period = Duration::from_secs(1);
+        Config {
+            probe_interval: period,
+            probe_timeout: Duration::from_millis(500),
+            indirect_checks: 3,
+            suspicion_timeout: scaled_suspicion_timeout(period, 4, cluster_size),
+            retransmit_mult: 4,
+            gossip_interval: Duration::from_millis(200),
+            fanout: 3,
+            reap_after: Duration::from_secs(60),
+            mtu: 1400,
+            max_key_len: 128,
+            max_value_len: 512,
+        }
+    }
+
+    /// A wide-area cluster of about `cluster_size` members, in the spirit of
+    /// memberlist's WAN defaults: 5 s periods, 3 s probe timeout, 500 ms gossip rounds
+    /// to 4 members, and 6 periods times log10(n) of suspicion.
+    pub fn wan(cluster_size: usize) -> Self {
+        let period = Duration::from_secs(5);
+        Config {
+            probe_interval: period,
+            probe_timeout: Duration::from_secs(3),
+            indirect_checks: 3,
+            suspicion_timeout: scaled_suspicion_timeout(period, 6, cluster_size),
+            retransmit_mult: 4,
+            gossip_interval: Duration::from_millis(500),
+            fanout: 4,
+            reap_after: Duration::from_secs(300),
+            mtu: 1400,
+            max_key_len: 128,
+            max_value_len: 512,
+        }
+    }
+
+    /// Checks that the settings make sense together.
+    pub fn validate(&self) -> Result<(), Error> {
+        let fail = |why: String| Err(Error::InvalidConfig(why));
+        if self.probe_timeout == Duration::ZERO || self.probe_timeout >= self.probe_interval {
+            return fail(format!(
+                "probe_timeout ({}) must be above zero and below probe_interval ({})",
+                self.probe_timeout, self.probe_interval
+            ));
+        }
+        if self.suspicion_timeout < self.probe_interval {
+            return fail(format!(
+                "suspicion_timeout ({}) must be at least one probe_interval ({}) so a \
+                 suspect can hear of the suspicion and refute it",
+                self.suspicion_timeout, self.probe_interval
+            ));
+        }
+        if self.gossip_interval == Duration::ZERO {
+            return fail("gossip_interval must be above zero".into());
+        }
+        if self.fanout == 0 {
+            return fail("fanout must be at least 1".into());
+        }
+        if self.retransmit_mult == 0 {
+            return fail("retransmit_mult must be at least 1".into());
+        }
+        if self.reap_after < self.suspicion_timeout {
+            return fail(format!(
+                "reap_after ({}) must not be shorter than suspicion_timeout ({})",
+                self.reap_after, self.suspicion_timeout
+            ));
+        }
+        if !(512..=65_507).contains(&self.mtu) {
+            return fail(format!("mtu must be 512..=65507 bytes, got {}", self.mtu));
+        }
+        if self.max_key_len == 0 {
+            return fail("max_key_len must be at least 1".into());
+        }
+        let key_value_room = self.mtu.saturating_sub(MTU_OVERHEAD_FOR_ONE_UPDATE);
+        if self.max_key_len + self.max_value_len > key_value_room {
+            return fail(format!(
+                "max_key_len + max_value_len ({}) must fit in one datagram: at most {} \
+                 with an mtu of {}",
+                self.max_key_len + self.max_value_len,
+                key_value_room,
+                self.mtu
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::demo()
+    }
+}
+
+/// Room one packet needs besides a single key/value update: header, sender name, the
+/// update's writer name and version. Generous on purpose.
+const MTU_OVERHEAD_FOR_ONE_UPDATE: usize = 256;
+
+/// memberlist's rule: `mult * max(1, log10(n)) * period`.
+fn scaled_suspicion_timeout(period: Duration, mult: u32, cluster_size: usize) -> Duration {
+    let scale = (cluster_size.max(1) as f64).log10().max(1.0);
+    (period * mult).mul_f64(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid() {
+        Config::demo().validate().unwrap();
+        for n in [1, 5, 100, 10_000] {
+            Config::lan(n).validate().unwrap();
+            Config::wan(n).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn demo_has_the_original_numbers() {
+        let demo = Config::demo();
+        assert_eq!(demo.fanout, 3);
+        assert_eq!(demo.probe_interval, Duration::from_secs(1));
+        assert_eq!(demo.suspicion_timeout, Duration::from_secs(5));
+        assert_eq!(demo.reap_after, Duration::from_secs(45));
+    }
+
+    #[test]
+    fn lan_suspicion_grows_with_cluster_size() {
+        assert_eq!(Config::lan(10).suspicion_timeout, Duration::from_secs(4));
+        assert_eq!(Config::lan(1000).suspicion_timeout, Duration::from_secs(12));
+    }
+
+    #[test]
+    fn validate_names_the_offending_field() {
+        let mut config = Config::demo();
+        config.probe_timeout = Duration::from_secs(2);
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("probe_timeout"), "{err}");
+
+        let mut config = Config::demo();
+        config.suspicion_timeout = Duration::from_millis(10);
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("suspicion_timeout")
+        );
+
+        let mut config = Config::demo();
+        config.mtu = 100;
+        assert!(config.validate().unwrap_err().to_string().contains("mtu"));
+
+        let mut config = Config::demo();
+        config.fanout = 0;
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("fanout")
+        );
+    }
+}

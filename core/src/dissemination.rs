@@ -1,0 +1,144 @@
+//! Infection-style dissemination (SWIM section 4.1): news rides on the packets the
+//! protocol sends anyway, fewest-sent first, until each item has gone out about
+//! `retransmit_mult * ceil(log10(n + 1))` times.
+
+use crate::NodeId;
+use crate::wire::{Update, encoded_len};
+
+/// What an update is about; a newer update about the same thing replaces the older one
+/// in the queue, since spreading stale news wastes room.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Member(NodeId),
+    Key(String),
+}
+
+fn subject_of(update: &Update) -> Subject {
+    match update {
+        Update::Member(m) => Subject::Member(m.id.clone()),
+        Update::Kv(kv) => Subject::Key(kv.key.clone()),
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    subject: Subject,
+    update: Update,
+    encoded_len: usize,
+    transmits: u32,
+    /// Insertion order, so that equally-sent items go out oldest first, deterministically.
+    order: u64,
+}
+
+/// The queue of news still being spread.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BroadcastQueue {
+    pending: Vec<Pending>,
+    next_order: u64,
+}
+
+impl BroadcastQueue {
+    /// Queues `update`, replacing any pending news about the same member or key.
+    pub(crate) fn push(&mut self, update: Update) {
+        let subject = subject_of(&update);
+        self.pending.retain(|p| p.subject != subject);
+        self.pending.push(Pending {
+            subject,
+            encoded_len: encoded_len(&update),
+            update,
+            transmits: 0,
+            order: self.next_order,
+        });
+        self.next_order += 1;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Takes the fewest-sent updates that fit in `budget` bytes, counts one transmission
+    /// for each, and drops those that reached `limit` transmissions.
+    pub(crate) fn select(&mut self, budget: usize, limit: u32) -> Vec<Update> {
+        self.pending.sort_by_key(|p| (p.transmits, p.order));
+        let mut room = budget;
+        let mut chosen = Vec::new();
+        for pending in &mut self.pending {
+            if pending.encoded_len <= room {
+                room -= pending.encoded_len;
+                pending.transmits += 1;
+                chosen.push(pending.update.clone());
+            }
+        }
+        self.pending.retain(|p| p.transmits < limit);
+        chosen
+    }
+}
+
+/// How many times each update is sent in a cluster of `cluster_size` members.
+pub(crate) fn retransmit_limit(retransmit_mult: u32, cluster_size: usize) -> u32 {
+    let scale = ((cluster_size + 1) as f64).log10().ceil().max(1.0) as u32;
+    retransmit_mult * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemberState;
+    use crate::member::MemberUpdate;
+    use crate::wire::KvUpdate;
+
+    fn member_news(name: &str, incarnation: u32) -> Update {
+        Update::Member(MemberUpdate {
+            id: NodeId::new(name).unwrap(),
+            addr: "10.0.0.9:7946".parse().unwrap(),
+            incarnation,
+            state: MemberState::Alive,
+        })
+    }
+
+    #[test]
+    fn retransmit_limit_grows_logarithmically() {
+        assert_eq!(retransmit_limit(4, 1), 4);
+        assert_eq!(retransmit_limit(4, 9), 4);
+        assert_eq!(retransmit_limit(4, 10), 8);
+        assert_eq!(retransmit_limit(4, 1000), 16);
+    }
+
+    #[test]
+    fn newer_news_replaces_older_about_the_same_subject() {
+        let mut queue = BroadcastQueue::default();
+        queue.push(member_news("a", 1));
+        queue.push(member_news("a", 2));
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.select(1000, 4), vec![member_news("a", 2)]);
+    }
+
+    #[test]
+    fn fewest_sent_first_within_budget_until_the_limit() {
+        let mut queue = BroadcastQueue::default();
+        queue.push(member_news("a", 1));
+        queue.push(member_news("b", 1));
+        let one = encoded_len(&member_news("a", 1));
+        assert_eq!(queue.select(one, 2), vec![member_news("a", 1)]);
+        assert_eq!(queue.select(one, 2), vec![member_news("b", 1)]);
+        assert_eq!(queue.select(10 * one, 2).len(), 2);
+        assert!(queue.is_empty(), "each was sent twice");
+    }
+
+    #[test]
+    fn oversized_items_are_skipped_not_blocking() {
+        let mut queue = BroadcastQueue::default();
+        queue.push(Update::Kv(KvUpdate {
+            key: "big".into(),
+            value: "x".repeat(500),
+            version: 1,
+            writer: NodeId::new("a").unwrap(),
+        }));
+        queue.push(member_news("b", 1));
+        assert_eq!(queue.select(100, 4), vec![member_news("b", 1)]);
+    }
+}

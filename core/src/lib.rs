@@ -1,0 +1,41 @@
+//! # gossip-core
+//!
+//! The whole gossip protocol as a state machine that does **no networking, reads no
+//! clock and asks the OS for no randomness**. Drivers feed it datagrams and the current
+//! time and send what it asks them to; the browser lab drives it inside a deterministic
+//! simulator, the `gossip` agent drives it over UDP.
+//!
+//! * [`Node`]: one member. Inputs are `handle_*(now, ...)`, outputs are `poll_*()`; the
+//!   drain order is documented on the type.
+//! * Membership and failure detection follow SWIM (Das, Gupta and Motivala, DSN 2002):
+//!   randomized round-robin probing, indirect probes, suspicion with incarnation
+//!   numbers, infection-style dissemination piggybacked on protocol messages.
+//! * [`wire`]: the versioned binary packet format; decoding never panics.
+//! * [`sim`] (feature `sim`): a deterministic cluster simulator with virtual time.
+
+mod config;
+mod dissemination;
+mod error;
+mod event;
+mod id;
+mod member;
+mod node;
+mod probe;
+mod stats;
+mod store;
+mod time;
+mod timer;
+pub mod wire;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+pub use config::Config;
+pub use error::{DecodeError, Error};
+pub use event::Event;
+pub use id::{MAX_NODE_ID_LEN, NodeId};
+pub use member::{Incarnation, Member, MemberState, MemberUpdate};
+pub use node::{Node, NodeStatus, Transmit};
+pub use stats::{Stats, TrafficCounts};
+pub use store::{Entry, Store};
+pub use time::{Duration, Instant};

@@ -1,0 +1,503 @@
+//! A deterministic cluster simulator (feature `sim`).
+//!
+//! Real [`Node`]s exchange their real datagrams over a modelled network in virtual time.
+//! One seeded RNG makes every choice (node seeds, latency, loss), events are ordered by
+//! `(time, sequence number)`, and no hash-map order leaks in, so the same seed and the
+//! same commands give the same run, event for event. Faults use the vocabulary people
+//! know from turmoil: `crash`, `restart`, and (later) `partition`, `repair`, `hold`.
+//!
+//! ```
+//! use gossip_core::sim::Simulation;
+//! use gossip_core::{Duration, MemberState};
+//!
+//! let mut sim = Simulation::builder().seed(7).nodes(5).build().unwrap();
+//! sim.run_for(Duration::from_secs(5));
+//! sim.crash("n3").unwrap();
+//! sim.run_for(Duration::from_secs(20));
+//! assert!(sim.everyone_sees("n3", MemberState::Dead));
+//! ```
+
+mod network;
+
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+pub use network::NetworkModel;
+
+use crate::wire::MessageKind;
+use crate::{
+    Config, Duration, Error, Event, Instant, MemberState, Node, NodeId, NodeStatus, Transmit,
+};
+
+/// The port every simulated node listens on.
+pub const SIM_PORT: u16 = 7946;
+
+/// Why a datagram did not reach its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dropped {
+    /// The network lost it.
+    Lost,
+    /// The receiver was down when it arrived.
+    ReceiverDown,
+}
+
+/// One datagram, in flight or delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Unique, increasing in send order.
+    pub id: u64,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub kind: MessageKind,
+    pub size: usize,
+    pub sent_at: Instant,
+    pub arrives_at: Instant,
+    /// Set when the datagram was (or will be) not delivered.
+    pub dropped: Option<Dropped>,
+}
+
+/// An event one node reported, stamped with the simulated time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: Instant,
+    pub node: NodeId,
+    pub event: Event,
+}
+
+/// A simulated node: the protocol node plus the ground truth about it.
+#[derive(Debug)]
+pub struct SimNode {
+    node: Node,
+    up: bool,
+    /// The wake-up currently scheduled for this node.
+    wake: Option<Instant>,
+    /// Datagrams this node sent that were delivered, per kind.
+    delivered_from: [u64; MessageKind::ALL.len()],
+}
+
+impl SimNode {
+    /// The protocol node, with its own view of the cluster.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Ground truth: whether the node is running.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// The node's name.
+    pub fn id(&self) -> &NodeId {
+        self.node.id()
+    }
+}
+
+#[derive(Debug)]
+struct InFlight {
+    record: MessageRecord,
+    from_addr: SocketAddr,
+    to_index: usize,
+    payload: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Scheduled {
+    Deliver(u64),
+    Wake(usize),
+}
+
+/// Builds a [`Simulation`] of `n` nodes named `n1..=nN`; `n1` starts the cluster and the
+/// others join through it at time zero.
+#[derive(Clone, Debug)]
+pub struct SimBuilder {
+    seed: u64,
+    nodes: usize,
+    config: Config,
+    network: NetworkModel,
+    history_limit: usize,
+}
+
+impl SimBuilder {
+    /// The seed behind every random choice of the run.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How many nodes to start with.
+    pub fn nodes(mut self, nodes: usize) -> Self {
+        self.nodes = nodes;
+        self
+    }
+
+    /// The protocol configuration of every node.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The network model.
+    pub fn network(mut self, network: NetworkModel) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// How many delivered messages and events to keep for observation.
+    pub fn history_limit(mut self, limit: usize) -> Self {
+        self.history_limit = limit;
+        self
+    }
+
+    /// Creates the simulation; fails if the configuration does not validate.
+    pub fn build(self) -> Result<Simulation, Error> {
+        self.config.validate()?;
+        let mut sim = Simulation {
+            now: Instant::ZERO,
+            rng: Xoshiro256PlusPlus::seed_from_u64(self.seed),
+            seed: self.seed,
+            config: self.config,
+            network: self.network,
+            history_limit: self.history_limit,
+            nodes: Vec::new(),
+            by_addr: BTreeMap::new(),
+            by_name: BTreeMap::new(),
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            next_message: 0,
+            in_flight: BTreeMap::new(),
+            history: VecDeque::new(),
+            log: VecDeque::new(),
+        };
+        for i in 1..=self.nodes {
+            let seeds: &[&str] = if i == 1 { &[] } else { &["n1"] };
+            sim.add_node(&format!("n{i}"), seeds)?;
+        }
+        Ok(sim)
+    }
+}
+
+/// A whole cluster in virtual time.
+#[derive(Debug)]
+pub struct Simulation {
+    now: Instant,
+    rng: Xoshiro256PlusPlus,
+    seed: u64,
+    config: Config,
+    network: NetworkModel,
+    history_limit: usize,
+    nodes: Vec<SimNode>,
+    by_addr: BTreeMap<SocketAddr, usize>,
+    by_name: BTreeMap<NodeId, usize>,
+    queue: BinaryHeap<Reverse<(Instant, u64, Scheduled)>>,
+    next_seq: u64,
+    next_message: u64,
+    in_flight: BTreeMap<u64, InFlight>,
+    history: VecDeque<MessageRecord>,
+    log: VecDeque<LogEntry>,
+}
+
+impl Simulation {
+    /// A builder with seed 0, no nodes, [`Config::demo`] and [`NetworkModel::lan`].
+    pub fn builder() -> SimBuilder {
+        SimBuilder {
+            seed: 0,
+            nodes: 0,
+            config: Config::demo(),
+            network: NetworkModel::lan(),
+            history_limit: 1000,
+        }
+    }
+
+    /// The seed this run was built from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The network model in force.
+    pub fn network(&self) -> &NetworkModel {
+        &self.network
+    }
+
+    /// Changes the network model from now on (datagrams in flight keep their fate).
+    pub fn set_network(&mut self, network: NetworkModel) {
+        self.network = network;
+    }
+
+    /// Adds a node named `name` and has it join through the nodes named in `seeds`
+    /// (none: it starts a cluster of its own).
+    pub fn add_node(&mut self, name: &str, seeds: &[&str]) -> Result<(), Error> {
+        let id = NodeId::new(name)?;
+        if self.by_name.contains_key(&id) {
+            return Err(Error::InvalidNodeId(format!(
+                "a node named {name} already exists"
+            )));
+        }
+        let index = self.nodes.len();
+        let addr = virtual_addr(index);
+        let seed_addrs = seeds
+            .iter()
+            .map(|seed| self.index_of(seed).map(|i| self.nodes[i].node.addr()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let node = Node::new(id.clone(), addr, self.config.clone(), self.rng.random())?;
+        self.nodes.push(SimNode {
+            node,
+            up: true,
+            wake: None,
+            delivered_from: [0; MessageKind::ALL.len()],
+        });
+        self.by_addr.insert(addr, index);
+        self.by_name.insert(id, index);
+        self.nodes[index].node.join(self.now, &seed_addrs);
+        self.drain(index);
+        Ok(())
+    }
+
+    /// Stops a node dead: it loses every datagram sent to it and runs no timers. Its
+    /// state stays as it was, for inspection.
+    pub fn crash(&mut self, name: &str) -> Result<(), Error> {
+        let index = self.index_of(name)?;
+        let sim_node = &mut self.nodes[index];
+        sim_node.up = false;
+        sim_node.wake = None;
+        Ok(())
+    }
+
+    /// Starts a crashed node again with fresh state under the same name and address;
+    /// it joins through every other node.
+    pub fn restart(&mut self, name: &str) -> Result<(), Error> {
+        let index = self.index_of(name)?;
+        if self.nodes[index].up {
+            return Ok(());
+        }
+        let id = self.nodes[index].node.id().clone();
+        let addr = self.nodes[index].node.addr();
+        let seeds: Vec<SocketAddr> = self
+            .nodes
+            .iter()
+            .map(|n| n.node.addr())
+            .filter(|a| *a != addr)
+            .collect();
+        let mut node = Node::new(id, addr, self.config.clone(), self.rng.random())?;
+        node.join(self.now, &seeds);
+        let sim_node = &mut self.nodes[index];
+        sim_node.node = node;
+        sim_node.up = true;
+        sim_node.wake = None;
+        self.drain(index);
+        Ok(())
+    }
+
+    /// Writes `key = value` on the node named `name`.
+    pub fn put(&mut self, name: &str, key: &str, value: &str) -> Result<(), Error> {
+        let index = self.index_of(name)?;
+        if !self.nodes[index].up {
+            return Err(Error::UnknownNode(name.to_owned()));
+        }
+        let now = self.now;
+        self.nodes[index].node.put(now, key, value)?;
+        self.drain(index);
+        Ok(())
+    }
+
+    /// Runs every event up to and including `now + duration`.
+    pub fn run_for(&mut self, duration: Duration) {
+        self.run_until(self.now + duration);
+    }
+
+    /// Runs every event up to and including `deadline`, then sets the clock to it.
+    pub fn run_until(&mut self, deadline: Instant) {
+        while self
+            .queue
+            .peek()
+            .is_some_and(|Reverse((at, _, _))| *at <= deadline)
+        {
+            self.step();
+        }
+        self.now = self.now.max(deadline);
+    }
+
+    /// Runs the next event, if any; returns whether there was one.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse((at, _, what))) = self.queue.pop() else {
+            return false;
+        };
+        self.now = at;
+        match what {
+            Scheduled::Deliver(id) => self.deliver(id),
+            Scheduled::Wake(index) => {
+                let sim_node = &mut self.nodes[index];
+                if sim_node.up && sim_node.wake == Some(at) {
+                    sim_node.wake = None;
+                    sim_node.node.handle_timeout(at);
+                    self.drain(index);
+                }
+            }
+        }
+        true
+    }
+
+    /// Every node, in the order they were added.
+    pub fn nodes(&self) -> impl Iterator<Item = &SimNode> {
+        self.nodes.iter()
+    }
+
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&SimNode> {
+        self.index_of(name).ok().map(|i| &self.nodes[i])
+    }
+
+    /// What `observer` believes about `subject`.
+    pub fn view(&self, observer: &str, subject: &str) -> Option<MemberState> {
+        let observer = self.node(observer)?;
+        let subject = NodeId::new(subject).ok()?;
+        observer.node.member_state(&subject)
+    }
+
+    /// Whether every running member other than `subject` holds `subject` in `state`.
+    pub fn everyone_sees(&self, subject: &str, state: MemberState) -> bool {
+        let Ok(subject_id) = NodeId::new(subject) else {
+            return false;
+        };
+        self.nodes
+            .iter()
+            .filter(|n| n.up && *n.id() != subject_id && n.node.status() == NodeStatus::Joined)
+            .all(|n| n.node.member_state(&subject_id) == Some(state))
+    }
+
+    /// How many datagrams of `kind` sent by `name` were delivered so far.
+    pub fn delivered_from(&self, name: &str, kind: MessageKind) -> u64 {
+        self.node(name)
+            .map_or(0, |n| n.delivered_from[kind.index()])
+    }
+
+    /// Datagrams sent and not yet arrived, oldest first.
+    pub fn in_flight(&self) -> impl Iterator<Item = &MessageRecord> {
+        self.in_flight.values().map(|f| &f.record)
+    }
+
+    /// The most recent arrived (or dropped) datagrams, oldest first.
+    pub fn history(&self) -> impl Iterator<Item = &MessageRecord> {
+        self.history.iter()
+    }
+
+    /// The most recent node events, oldest first.
+    pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
+        self.log.iter()
+    }
+
+    fn index_of(&self, name: &str) -> Result<usize, Error> {
+        NodeId::new(name)
+            .ok()
+            .and_then(|id| self.by_name.get(&id).copied())
+            .ok_or_else(|| Error::UnknownNode(name.to_owned()))
+    }
+
+    fn schedule(&mut self, at: Instant, what: Scheduled) {
+        self.queue.push(Reverse((at, self.next_seq, what)));
+        self.next_seq += 1;
+    }
+
+    /// Drains a node's outputs in the documented order after an input.
+    fn drain(&mut self, index: usize) {
+        while let Some(transmit) = self.nodes[index].node.poll_transmit() {
+            self.send(index, transmit);
+        }
+        while let Some(event) = self.nodes[index].node.poll_event() {
+            let node = self.nodes[index].node.id().clone();
+            push_bounded(
+                &mut self.log,
+                LogEntry {
+                    at: self.now,
+                    node,
+                    event,
+                },
+                self.history_limit,
+            );
+        }
+        let next = self.nodes[index]
+            .node
+            .poll_timeout()
+            .map(|at| at.max(self.now));
+        if next != self.nodes[index].wake {
+            self.nodes[index].wake = next;
+            if let Some(at) = next {
+                self.schedule(at, Scheduled::Wake(index));
+            }
+        }
+    }
+
+    fn send(&mut self, from_index: usize, transmit: Transmit) {
+        let Some(&to_index) = self.by_addr.get(&transmit.to) else {
+            return;
+        };
+        let delay = self.network.sample(&mut self.rng);
+        let id = self.next_message;
+        self.next_message += 1;
+        let record = MessageRecord {
+            id,
+            from: self.nodes[from_index].node.id().clone(),
+            to: self.nodes[to_index].node.id().clone(),
+            kind: transmit.kind,
+            size: transmit.payload.len(),
+            sent_at: self.now,
+            arrives_at: self.now + delay.unwrap_or(self.network.latency),
+            dropped: delay.is_none().then_some(Dropped::Lost),
+        };
+        let arrives_at = record.arrives_at;
+        self.in_flight.insert(
+            id,
+            InFlight {
+                record,
+                from_addr: self.nodes[from_index].node.addr(),
+                to_index,
+                payload: transmit.payload,
+            },
+        );
+        self.schedule(arrives_at, Scheduled::Deliver(id));
+    }
+
+    fn deliver(&mut self, id: u64) {
+        let Some(mut flight) = self.in_flight.remove(&id) else {
+            return;
+        };
+        let to = flight.to_index;
+        if flight.record.dropped.is_none() && !self.nodes[to].up {
+            flight.record.dropped = Some(Dropped::ReceiverDown);
+        }
+        if flight.record.dropped.is_none() {
+            let from_index = self.by_addr[&flight.from_addr];
+            self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
+            // A datagram the node rejects is counted by the node itself.
+            let _ = self.nodes[to]
+                .node
+                .handle_packet(self.now, flight.from_addr, &flight.payload);
+            self.drain(to);
+        }
+        push_bounded(&mut self.history, flight.record, self.history_limit);
+    }
+}
+
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
+    if queue.len() >= limit {
+        queue.pop_front();
+    }
+    if limit > 0 {
+        queue.push_back(item);
+    }
+}
+
+/// `10.x.y.z:7946` for the node added `index`-th (`n1` is 10.0.0.1): a private,
+/// clearly virtual address, with room for 16 million nodes.
+fn virtual_addr(index: usize) -> SocketAddr {
+    let [_, a, b, c] = ((index + 1) as u32).to_be_bytes();
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, a, b, c)), SIM_PORT)
+}

@@ -1,0 +1,84 @@
+//! The node's protocol timers: a closed set, one deadline each.
+
+use crate::Instant;
+
+/// The protocol's periodic and one-shot timers. Per-member suspicion deadlines live with
+/// the suspicions themselves (see `Node::suspicions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// Start the next protocol period: judge the last probe, probe the next member.
+    Probe,
+    /// The direct probe of this period went unanswered: ask witnesses (SWIM 3.1).
+    ProbeTimeout,
+    /// Push pending updates to `fanout` random members.
+    Gossip,
+    /// No seed answered yet: ask them again.
+    JoinRetry,
+    /// Forget members that have been dead or gone long enough.
+    Reap,
+}
+
+impl Timer {
+    const ALL: [Timer; 5] = [
+        Timer::Probe,
+        Timer::ProbeTimeout,
+        Timer::Gossip,
+        Timer::JoinRetry,
+        Timer::Reap,
+    ];
+}
+
+/// One optional deadline per [`Timer`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TimerTable {
+    deadlines: [Option<Instant>; Timer::ALL.len()],
+}
+
+impl TimerTable {
+    pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
+        self.deadlines[timer as usize] = Some(at);
+    }
+
+    pub(crate) fn stop(&mut self, timer: Timer) {
+        self.deadlines[timer as usize] = None;
+    }
+
+    pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
+        self.deadlines[timer as usize]
+    }
+
+    /// Clears and returns the timers due at `now`, in the fixed order of [`Timer`].
+    pub(crate) fn take_expired(&mut self, now: Instant) -> impl Iterator<Item = Timer> + use<> {
+        let mut due = Vec::new();
+        for timer in Timer::ALL {
+            if self.get(timer).is_some_and(|at| at <= now) {
+                self.stop(timer);
+                due.push(timer);
+            }
+        }
+        due.into_iter()
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.iter().flatten().min().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_timers_fire_once_in_order() {
+        let mut timers = TimerTable::default();
+        timers.set(Timer::Gossip, Instant::from_millis(5));
+        timers.set(Timer::Probe, Instant::from_millis(5));
+        timers.set(Timer::Reap, Instant::from_millis(50));
+        assert_eq!(timers.next_deadline(), Some(Instant::from_millis(5)));
+        let due: Vec<_> = timers.take_expired(Instant::from_millis(10)).collect();
+        assert_eq!(due, vec![Timer::Probe, Timer::Gossip]);
+        assert_eq!(timers.take_expired(Instant::from_millis(10)).count(), 0);
+        assert_eq!(timers.next_deadline(), Some(Instant::from_millis(50)));
+    }
+}

@@ -1,0 +1,272 @@
+//! The wire format: one versioned, compact binary packet per datagram.
+//!
+//! ```text
+//! +---------+-----------------------------------------------+
+//! | version | postcard(Packet { from, message, updates })   |
+//! |  1 byte |  varint-framed fields, names as length+bytes  |
+//! +---------+-----------------------------------------------+
+//! ```
+//!
+//! Every packet names its sender, carries one [`Message`] and piggybacks as many
+//! [`Update`]s as fit under the MTU (SWIM section 4.1). Decoding never panics: a bad
+//! datagram is a [`DecodeError`] and nothing else.
+//!
+//! The exchanges, with the SWIM section each comes from:
+//!
+//! ```text
+//! probe (3.1)            indirect probe (3.1)               join (full state)
+//! A          B           A          W          B            J              S
+//! |--Ping--->|           |--PingReq->|          |            |--Sync{reply}->|
+//! |<--Ack----|           |           |--Ping--->|            |<--Sync--------|
+//!                        |           |<--Ack----|
+//!                        |<--Ack-----|          |            gossip round (4.1)
+//!                                                            A --Gossip--> random B
+//! ```
+
+use core::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::member::MemberUpdate;
+use crate::{DecodeError, NodeId};
+
+/// The wire version this build speaks; the first byte of every datagram.
+pub const WIRE_VERSION: u8 = 1;
+
+/// No peer ever sends a datagram larger than this (the largest UDP payload).
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// One datagram's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Packet {
+    /// The sender's name; its address is the datagram's source.
+    pub from: NodeId,
+    /// What the sender asks or answers.
+    pub message: Message,
+    /// Piggybacked news, fewest-sent first.
+    pub updates: Vec<Update>,
+}
+
+/// The protocol messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// "Are you there?" Only the member named `target` answers, so a different member
+    /// that took over the address does not vouch for the old one.
+    Ping { seq: u32, target: NodeId },
+    /// The answer to the ping numbered `seq` (or, relayed by a witness, to a ping-req).
+    Ack { seq: u32 },
+    /// "Please probe `target` for me and relay its ack" (SWIM's ping-req).
+    PingReq {
+        seq: u32,
+        target: NodeId,
+        target_addr: SocketAddr,
+    },
+    /// A share of the sender's full member table; `reply` asks for the receiver's in
+    /// return (used to join).
+    Sync {
+        members: Vec<MemberUpdate>,
+        reply: bool,
+    },
+    /// Nothing but the piggybacked updates.
+    Gossip,
+}
+
+/// The kind of a message, for statistics and for drawing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MessageKind {
+    Ping,
+    Ack,
+    PingReq,
+    Sync,
+    Gossip,
+}
+
+impl MessageKind {
+    /// All kinds, in a fixed order (index with [`MessageKind::index`]).
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Ping,
+        MessageKind::Ack,
+        MessageKind::PingReq,
+        MessageKind::Sync,
+        MessageKind::Gossip,
+    ];
+
+    /// Position in [`MessageKind::ALL`], for per-kind counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Ping => "ping",
+            MessageKind::Ack => "ack",
+            MessageKind::PingReq => "ping-req",
+            MessageKind::Sync => "sync",
+            MessageKind::Gossip => "gossip",
+        }
+    }
+}
+
+impl Message {
+    /// This message's kind.
+    pub fn kind(&self) -> MessageKind {
+        match self {
+            Message::Ping { .. } => MessageKind::Ping,
+            Message::Ack { .. } => MessageKind::Ack,
+            Message::PingReq { .. } => MessageKind::PingReq,
+            Message::Sync { .. } => MessageKind::Sync,
+            Message::Gossip => MessageKind::Gossip,
+        }
+    }
+}
+
+/// News piggybacked on any packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Update {
+    /// Membership news.
+    Member(MemberUpdate),
+    /// A key/value write.
+    Kv(KvUpdate),
+}
+
+/// A key/value write: the value and the version that orders it against other writes of
+/// the same key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvUpdate {
+    pub key: String,
+    pub value: String,
+    /// A Lamport timestamp; ties are broken by `writer`.
+    pub version: u64,
+    pub writer: NodeId,
+}
+
+/// Encodes a packet into a datagram: the version byte, then the postcard body.
+pub fn encode(packet: &Packet) -> Vec<u8> {
+    let bytes = vec![WIRE_VERSION];
+    // Serialising plain data into a Vec cannot fail.
+    postcard::to_extend(packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
+}
+
+/// The number of bytes `value` takes inside a packet body.
+pub fn encoded_len<T: Serialize>(value: &T) -> usize {
+    postcard::experimental::serialized_size(value).unwrap_or(usize::MAX)
+}
+
+/// Decodes a datagram, rejecting anything that is not exactly one packet of our version.
+pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
+    let (&version, body) = datagram.split_first().ok_or(DecodeError::Empty)?;
+    if datagram.len() > MAX_DATAGRAM {
+        return Err(DecodeError::TooLarge {
+            len: datagram.len(),
+            max: MAX_DATAGRAM,
+        });
+    }
+    if version != WIRE_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let (packet, rest) = postcard::take_from_bytes::<Packet>(body)
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes(rest.len()));
+    }
+    Ok(packet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemberState;
+
+    fn id(name: &str) -> NodeId {
+        NodeId::new(name).unwrap()
+    }
+
+    fn sample_packets() -> Vec<Packet> {
+        let update = Update::Member(MemberUpdate {
+            id: id("n2"),
+            addr: "10.0.0.2:7946".parse().unwrap(),
+            incarnation: 7,
+            state: MemberState::Suspect,
+        });
+        let messages = vec![
+            Message::Ping {
+                seq: 1,
+                target: id("n2"),
+            },
+            Message::Ack { seq: u32::MAX },
+            Message::PingReq {
+                seq: 9,
+                target: id("n3"),
+                target_addr: "[::1]:7946".parse().unwrap(),
+            },
+            Message::Sync {
+                members: vec![],
+                reply: true,
+            },
+            Message::Gossip,
+        ];
+        messages
+            .into_iter()
+            .map(|message| Packet {
+                from: id("n1"),
+                message,
+                updates: vec![update.clone()],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        for packet in sample_packets() {
+            assert_eq!(decode(&encode(&packet)).unwrap(), packet);
+        }
+    }
+
+    #[test]
+    fn an_empty_ping_is_tiny() {
+        let ping = Packet {
+            from: id("n1"),
+            message: Message::Ping {
+                seq: 123_456,
+                target: id("n2"),
+            },
+            updates: vec![],
+        };
+        let len = encode(&ping).len();
+        assert!(len <= 32, "ping is {len} bytes");
+        assert_eq!(len, 1 + encoded_len(&ping));
+    }
+
+    #[test]
+    fn bad_datagrams_are_errors() {
+        assert_eq!(decode(&[]), Err(DecodeError::Empty));
+        assert_eq!(decode(&[9, 0, 0]), Err(DecodeError::UnsupportedVersion(9)));
+        assert!(matches!(
+            decode(&[WIRE_VERSION]),
+            Err(DecodeError::Malformed(_))
+        ));
+        let mut bytes = encode(&sample_packets()[0]);
+        bytes.push(0);
+        assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes(1)));
+        let huge = vec![WIRE_VERSION; MAX_DATAGRAM + 1];
+        assert!(matches!(decode(&huge), Err(DecodeError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_decodes_or_errs_without_panicking() {
+        for packet in sample_packets() {
+            let bytes = encode(&packet);
+            for cut in 0..bytes.len() {
+                let _ = decode(&bytes[..cut]);
+            }
+            for i in 1..bytes.len() {
+                for bit in 0..8 {
+                    let mut flipped = bytes.clone();
+                    flipped[i] ^= 1 << bit;
+                    let _ = decode(&flipped);
+                }
+            }
+        }
+    }
+}
