@@ -1,0 +1,11 @@
+//! # gossip-node
+//!
+//! The `gossip` binary's library: a thin driver that runs one [`gossip_core::Node`]
+//! behind a UDP socket. One task owns the node and reacts to datagrams, timeouts and
+//! commands; everything the protocol decides happens in the core.
+//!
+//! * [`agent`]: the driver loop, its handle and its graceful shutdown.
+//! * [`cli`]: the command line, parsed with clap.
+
+pub mod agent;
+pub mod cli;

@@ -1,0 +1,16 @@
+//! Cross-crate tests for the gossip lab; the tests themselves live in `tests/`.
+//!
+//! * `tests/scenario.rs`: stories told on the deterministic simulator;
+//! * `tests/agents.rs`: real `gossip` agents on 127.0.0.1;
+//! * `e2e/`: browser tests of the lab page (node --test + playwright-core).
+
+/// Seed of a scenario: `GOSSIP_SEED` from the environment when set (to replay a
+/// failure), else `default`. Printed so that every run can be reproduced.
+pub fn scenario_seed(default: u64) -> u64 {
+    let seed = std::env::var("GOSSIP_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    println!("seed {seed} (replay with GOSSIP_SEED={seed})");
+    seed
+}

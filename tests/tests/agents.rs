@@ -1,0 +1,107 @@
+//! Real agents on 127.0.0.1: UDP sockets, tokio timers, the same core.
+
+use std::collections::BTreeSet;
+use std::time::Duration as StdDuration;
+
+use gossip_core::{Config, Duration, MemberState, NodeId};
+use gossip_node::agent::{Agent, AgentHandle, AgentOptions};
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Demo timings, ten times faster, so the test takes a second or two.
+fn fast_config() -> Config {
+    Config {
+        probe_interval: Duration::from_millis(100),
+        probe_timeout: Duration::from_millis(50),
+        gossip_interval: Duration::from_millis(50),
+        suspicion_timeout: Duration::from_millis(500),
+        ..Config::demo()
+    }
+}
+
+struct Running {
+    handle: AgentHandle,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(name: &str, join: Vec<std::net::SocketAddr>, seed: u64) -> Running {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let options = AgentOptions {
+        name: NodeId::new(name).unwrap(),
+        join,
+        config: fast_config(),
+        rng_seed: seed,
+    };
+    let (agent, handle) = Agent::new(socket, options).unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(agent.run(async {
+        let _ = stopped.await;
+    }));
+    Running { handle, stop, task }
+}
+
+async fn alive_names(handle: &AgentHandle) -> BTreeSet<String> {
+    handle
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.state == MemberState::Alive)
+        .map(|m| m.id.to_string())
+        .collect()
+}
+
+/// Three agents, two joining through the first, each learn of the other two; when one
+/// leaves, the others see it as left.
+#[tokio::test]
+async fn three_agents_on_loopback_find_each_other() {
+    let seed = 42;
+    println!("seed {seed}");
+    let n1 = start("n1", vec![], seed).await;
+    let seed_addr = n1.handle.local_addr();
+    let n2 = start("n2", vec![seed_addr], seed + 1).await;
+    let n3 = start("n3", vec![seed_addr], seed + 2).await;
+
+    let everyone: BTreeSet<String> = ["n1", "n2", "n3"].map(String::from).into();
+    let converged = tokio::time::timeout(StdDuration::from_secs(10), async {
+        loop {
+            let mut all = true;
+            for agent in [&n1, &n2, &n3] {
+                all &= alive_names(&agent.handle).await == everyone;
+            }
+            if all {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        converged.is_ok(),
+        "every agent sees all three alive within 10 s"
+    );
+
+    n3.stop.send(()).unwrap();
+    n3.task.await.unwrap().unwrap();
+    let left = tokio::time::timeout(StdDuration::from_secs(5), async {
+        loop {
+            let members = n1.handle.members().await.unwrap();
+            if members
+                .iter()
+                .any(|m| m.id.as_str() == "n3" && m.state == MemberState::Left)
+            {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(left.is_ok(), "n1 sees n3 as left after its graceful leave");
+
+    for agent in [n1, n2] {
+        agent.stop.send(()).unwrap();
+        agent.task.await.unwrap().unwrap();
+    }
+}
