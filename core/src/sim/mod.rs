@@ -385,12 +385,12 @@ impl Simulation {
     }
 
     /// The most recent arrived (or dropped) datagrams, oldest first.
-    pub fn history(&self) -> impl Iterator<Item = &MessageRecord> {
+    pub fn history(&self) -> impl DoubleEndedIterator<Item = &MessageRecord> {
         self.history.iter()
     }
 
     /// The most recent node events, oldest first.
-    pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
+    pub fn log(&self) -> impl DoubleEndedIterator<Item = &LogEntry> {
         self.log.iter()
     }
 

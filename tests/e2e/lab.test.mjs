@@ -1,0 +1,97 @@
+// What a person does on the lab page, against the release build.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveStatic, launchBrowser, screenshot, distDir } from './support.mjs';
+
+const SEED = 7;
+let server;
+let browser;
+
+before(async () => {
+  server = await serveStatic(distDir);
+  browser = await launchBrowser();
+  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openLab() {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}?seed=${SEED}`);
+  await page.waitForSelector('[data-node-id]');
+  return { page, errors };
+}
+
+test('the lab shows five nodes that all become alive, with messages flying', async () => {
+  const { page, errors } = await openLab();
+  assert.equal(await page.locator('[data-node-id]').count(), 5);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'),
+    null,
+    { timeout: 20_000 },
+  );
+  await page.waitForSelector('circle.message', { timeout: 10_000 });
+  for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) {
+    const node = page.locator(`[data-node-id="${id}"]`);
+    assert.equal(await node.getAttribute('data-up'), 'true');
+    assert.ok((await node.getAttribute('aria-label')).includes(id), 'nodes have accessible names');
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('clicking a node crashes it, the others notice, clicking again brings it back', async () => {
+  const { page, errors } = await openLab();
+  const n3 = page.locator('[data-node-id="n3"]');
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n3"]').dataset.state === 'alive');
+  await page.locator('select[aria-label="Speed"]').selectOption('4');
+
+  await n3.click();
+  assert.equal(await n3.getAttribute('data-up'), 'false');
+  await page.waitForFunction(
+    () => ['suspect', 'dead'].includes(document.querySelector('[data-node-id="n3"]').dataset.state),
+    null,
+    { timeout: 30_000 },
+  );
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n3"]').dataset.state === 'dead',
+    null,
+    { timeout: 30_000 },
+  );
+  await page.waitForTimeout(400); // let the colour transition finish
+  await screenshot(page, 'lab-n3-dead');
+
+  await n3.click();
+  assert.equal(await n3.getAttribute('data-up'), 'true');
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n3"]').dataset.state === 'alive',
+    null,
+    { timeout: 30_000 },
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a key put on one node spreads to all five', async () => {
+  const { page, errors } = await openLab();
+  await page.locator('select[aria-label="Node to write on"]').selectOption('n2');
+  await page.getByLabel('Key', { exact: true }).fill('colour');
+  await page.getByLabel('Value', { exact: true }).fill('blue');
+  await page.getByRole('button', { name: 'Put' }).click();
+  const row = page.locator('tr[data-key="colour"]');
+  await row.waitFor();
+  await page.waitForFunction(
+    () => document.querySelector('tr[data-key="colour"] td:last-child').textContent === '5/5',
+    null,
+    { timeout: 30_000 },
+  );
+  assert.equal(await row.locator('td').nth(1).textContent(), 'blue');
+  await screenshot(page, 'lab');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,189 @@
+//! What the lab shows, read off the simulation: plain functions, no Yew, so they are
+//! tested natively.
+
+use gossip_core::sim::{NetworkModel, Simulation};
+use gossip_core::{Config, Event, MemberState, NodeId, NodeStatus};
+
+/// Nodes in the lab's cluster, as in the original five-process demo.
+pub const LAB_NODES: usize = 5;
+
+/// A fresh five-node cluster with the demo's protocol numbers on a network slow enough
+/// to watch.
+pub fn new_simulation(seed: u64) -> Simulation {
+    Simulation::builder()
+        .seed(seed)
+        .nodes(LAB_NODES)
+        .config(Config::demo())
+        .network(NetworkModel::visible())
+        .history_limit(200)
+        .build()
+        .expect("the demo configuration is valid")
+}
+
+/// The state a node has in the cluster's eyes, as the lab draws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Joining,
+    Alive,
+    Suspect,
+    Dead,
+    Left,
+}
+
+impl Shown {
+    /// The `data-state` value and CSS class.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shown::Joining => "joining",
+            Shown::Alive => "alive",
+            Shown::Suspect => "suspect",
+            Shown::Dead => "dead",
+            Shown::Left => "left",
+        }
+    }
+
+    fn from_member_state(state: MemberState) -> Shown {
+        match state {
+            MemberState::Alive => Shown::Alive,
+            MemberState::Suspect => Shown::Suspect,
+            MemberState::Dead => Shown::Dead,
+            MemberState::Left => Shown::Left,
+        }
+    }
+
+    /// Order used to break ties between views: the more alarming state wins.
+    fn severity(self) -> u8 {
+        match self {
+            Shown::Alive => 0,
+            Shown::Joining => 1,
+            Shown::Suspect => 2,
+            Shown::Left => 3,
+            Shown::Dead => 4,
+        }
+    }
+}
+
+/// How the other running, joined nodes see `name`: the state most of them hold, ties
+/// going to the more alarming one. A node still joining is shown as joining; a node no
+/// one else can judge is shown as it sees itself.
+pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
+    let Some(subject) = sim.node(name) else { return Shown::Dead };
+    if subject.is_up() && subject.node().status() == NodeStatus::Joining {
+        return Shown::Joining;
+    }
+    let id = subject.id().clone();
+    let mut counts: Vec<(Shown, usize)> = Vec::new();
+    let views = sim
+        .nodes()
+        .filter(|n| n.is_up() && *n.id() != id && n.node().status() == NodeStatus::Joined)
+        .filter_map(|n| n.node().member_state(&id));
+    for view in views.map(Shown::from_member_state) {
+        match counts.iter_mut().find(|(s, _)| *s == view) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((view, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(state, count)| (*count, state.severity()))
+        .map(|(state, _)| state)
+        .unwrap_or_else(|| {
+            let own = subject.node().member_state(&id).unwrap_or(MemberState::Alive);
+            Shown::from_member_state(own)
+        })
+}
+
+/// One row of the membership matrix: what `observer` believes about each node, in the
+/// simulation's node order (`None`: does not know it).
+pub fn beliefs_of(sim: &Simulation, observer: &NodeId) -> Vec<Option<MemberState>> {
+    let Some(node) = sim.node(observer.as_str()) else { return Vec::new() };
+    sim.nodes().map(|subject| node.node().member_state(subject.id())).collect()
+}
+
+/// A key of the store: its newest value anywhere and how many running nodes hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySpread {
+    pub key: String,
+    pub value: String,
+    pub holders: usize,
+    pub running: usize,
+}
+
+/// Every key any node holds, with how far its newest value has spread.
+pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
+    let running: Vec<_> = sim.nodes().filter(|n| n.is_up()).collect();
+    let mut newest: std::collections::BTreeMap<&str, &gossip_core::Entry> = Default::default();
+    for node in &running {
+        for (key, entry) in node.node().store().iter() {
+            let slot = newest.entry(key).or_insert(entry);
+            if (entry.version, &entry.writer) > (slot.version, &slot.writer) {
+                *slot = entry;
+            }
+        }
+    }
+    newest
+        .into_iter()
+        .map(|(key, entry)| KeySpread {
+            key: key.to_owned(),
+            value: entry.value.clone(),
+            holders: running.iter().filter(|n| n.node().store().get(key) == Some(entry)).count(),
+            running: running.len(),
+        })
+        .collect()
+}
+
+/// One line of the event log.
+pub fn describe_event(event: &Event) -> String {
+    match event {
+        Event::JoinedCluster => "joined the cluster".into(),
+        Event::MemberJoined { id, .. } => format!("learned of {id}"),
+        Event::MemberSuspected { id, incarnation } => format!("suspects {id} (inc {incarnation})"),
+        Event::MemberAlive { id, incarnation } => format!("sees {id} alive again (inc {incarnation})"),
+        Event::MemberDead { id, incarnation } => format!("declares {id} dead (inc {incarnation})"),
+        Event::MemberLeft { id } => format!("saw {id} leave"),
+        Event::MemberRemoved { id } => format!("forgot {id}"),
+        Event::Refuted { incarnation } => format!("refuted a suspicion (now inc {incarnation})"),
+        Event::KeyUpdated { key, value, writer } => format!("{key} = {value:?} (written by {writer})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::Duration;
+
+    #[test]
+    fn a_crashed_node_is_shown_alive_until_the_others_notice() {
+        let mut sim = new_simulation(11);
+        sim.run_for(Duration::from_secs(5));
+        assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
+        sim.crash("n2").unwrap();
+        assert_eq!(shown_state(&sim, "n2"), Shown::Alive, "nobody has noticed yet");
+        sim.run_for(Duration::from_secs(20));
+        assert_eq!(shown_state(&sim, "n2"), Shown::Dead);
+        sim.restart("n2").unwrap();
+        assert_eq!(shown_state(&sim, "n2"), Shown::Joining);
+        sim.run_for(Duration::from_secs(5));
+        assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
+    }
+
+    #[test]
+    fn key_spread_counts_running_holders() {
+        let mut sim = new_simulation(12);
+        sim.run_for(Duration::from_secs(5));
+        sim.put("n1", "k", "v").unwrap();
+        let early = key_spread(&sim);
+        assert_eq!(early.len(), 1);
+        assert_eq!((early[0].holders, early[0].running), (1, LAB_NODES));
+        sim.run_for(Duration::from_secs(5));
+        assert_eq!(key_spread(&sim)[0].holders, LAB_NODES);
+    }
+
+    #[test]
+    fn beliefs_cover_every_node() {
+        let mut sim = new_simulation(13);
+        sim.run_for(Duration::from_secs(5));
+        let row = beliefs_of(&sim, &NodeId::new("n1").unwrap());
+        assert_eq!(row, vec![Some(MemberState::Alive); LAB_NODES]);
+    }
+}

@@ -1,0 +1,69 @@
+use gloo_render::request_animation_frame;
+use yew::prelude::*;
+
+use super::LabContext;
+use super::controls::Controls;
+use super::event_log::EventLog;
+use super::kv_panel::KvPanel;
+use super::legend::Legend;
+use super::membership_matrix::MembershipMatrix;
+use super::topology::Topology;
+use crate::state::{Action, LabState};
+
+/// The seed in the page's `?seed=N`, or a random one (shown on the page, so any run can
+/// be replayed).
+fn initial_seed() -> u64 {
+    let from_query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|query| {
+            query
+                .trim_start_matches('?')
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("seed=").and_then(|s| s.parse().ok()))
+        });
+    from_query.unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64)
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let lab = use_reducer(|| LabState::new(initial_seed()));
+
+    // The animation loop: each frame advances the simulation, which bumps the revision,
+    // which re-runs this effect to ask for the next frame. Dropping the handle in the
+    // cleanup cancels a pending frame, so pausing stops the loop.
+    {
+        let dispatcher = lab.dispatcher();
+        use_effect_with((lab.revision, lab.paused), move |(_, paused)| {
+            let frame = (!*paused).then(|| {
+                request_animation_frame(move |timestamp| dispatcher.dispatch(Action::Frame(timestamp)))
+            });
+            move || drop(frame)
+        });
+    }
+
+    html! {
+        <ContextProvider<LabContext> context={lab}>
+            <div class="lab">
+                <header>
+                    <h1>{ "Gossip lab" }</h1>
+                    <p class="subtitle">
+                        { "Five nodes run SWIM failure detection and gossip a key/value store. \
+                           Click a node to crash it, click again to restart it, and watch the others notice." }
+                    </p>
+                </header>
+                <main>
+                    <section class="stage" aria-label="Cluster">
+                        <Topology />
+                        <Legend />
+                    </section>
+                    <aside class="panels">
+                        <Controls />
+                        <KvPanel />
+                        <MembershipMatrix />
+                        <EventLog />
+                    </aside>
+                </main>
+            </div>
+        </ContextProvider<LabContext>>
+    }
+}

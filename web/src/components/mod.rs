@@ -1,0 +1,20 @@
+//! The lab's components, one per file. They read the shared [`LabContext`] and
+//! dispatch [`Action`](crate::state::Action)s; geometry and simulation reading live in
+//! `layout` and `cluster`.
+
+use yew::UseReducerHandle;
+
+use crate::state::LabState;
+
+pub mod app;
+mod controls;
+mod event_log;
+mod kv_panel;
+mod legend;
+mod membership_matrix;
+mod message_dot;
+mod node_disc;
+mod topology;
+
+/// The lab state and its dispatcher, shared through a context provider.
+pub type LabContext = UseReducerHandle<LabState>;

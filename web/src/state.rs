@@ -1,0 +1,168 @@
+//! The lab's state and everything a person can do to it, as a reducer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gossip_core::Duration;
+use gossip_core::sim::Simulation;
+use yew::Reducible;
+
+use crate::cluster::new_simulation;
+
+/// Speeds a person can choose: simulated time per wall-clock time.
+pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
+const DEFAULT_SPEED: f64 = 0.5;
+/// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
+/// simulation by the whole gap.
+const MAX_FRAME_MS: f64 = 100.0;
+
+/// Everything the page shows and controls.
+#[derive(Debug)]
+pub struct LabState {
+    /// The simulation, mutated in place: it is too large to copy on every frame.
+    pub sim: Rc<RefCell<Simulation>>,
+    pub speed: f64,
+    pub paused: bool,
+    /// Increments whenever the simulation changed, so views re-render and the
+    /// animation effect schedules the next frame.
+    pub revision: u64,
+    /// Timestamp of the last animation frame, in milliseconds.
+    last_frame: Option<f64>,
+    /// Simulated milliseconds owed to the simulation, below one whole millisecond.
+    carry: f64,
+    /// The last thing that went wrong, shown to the person.
+    pub error: Option<String>,
+}
+
+/// What a person (or the animation loop) does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// An animation frame at this timestamp (ms): advance time by wall time times speed.
+    Frame(f64),
+    TogglePause,
+    SetSpeed(f64),
+    /// Crash the node if it runs, restart it if it is down.
+    ToggleNode(String),
+    Put { node: String, key: String, value: String },
+    /// Start over with a new cluster from this seed.
+    Reset(u64),
+}
+
+impl LabState {
+    pub fn new(seed: u64) -> Self {
+        LabState {
+            sim: Rc::new(RefCell::new(new_simulation(seed))),
+            speed: DEFAULT_SPEED,
+            paused: false,
+            revision: 0,
+            last_frame: None,
+            carry: 0.0,
+            error: None,
+        }
+    }
+}
+
+impl PartialEq for LabState {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.sim, &other.sim)
+            && self.revision == other.revision
+            && self.speed == other.speed
+            && self.paused == other.paused
+            && self.error == other.error
+    }
+}
+
+impl Reducible for LabState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = LabState {
+            sim: Rc::clone(&self.sim),
+            speed: self.speed,
+            paused: self.paused,
+            revision: self.revision + 1,
+            last_frame: self.last_frame,
+            carry: self.carry,
+            error: self.error.clone(),
+        };
+        match action {
+            Action::Frame(timestamp) => {
+                let elapsed = next.last_frame.map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
+                next.last_frame = Some(timestamp);
+                if !next.paused {
+                    let owed = elapsed * next.speed + next.carry;
+                    let whole = owed.floor();
+                    next.carry = owed - whole;
+                    next.sim.borrow_mut().run_for(Duration::from_millis(whole as u64));
+                }
+            }
+            Action::TogglePause => next.paused = !next.paused,
+            Action::SetSpeed(speed) => next.speed = speed,
+            Action::ToggleNode(name) => {
+                let mut sim = next.sim.borrow_mut();
+                let up = sim.node(&name).map(|n| n.is_up());
+                let result = match up {
+                    Some(true) => sim.crash(&name),
+                    Some(false) => sim.restart(&name),
+                    None => Err(gossip_core::Error::UnknownNode(name)),
+                };
+                drop(sim);
+                next.error = result.err().map(|e| e.to_string());
+            }
+            Action::Put { node, key, value } => {
+                let result = next.sim.borrow_mut().put(&node, &key, &value);
+                next.error = result.err().map(|e| format!("put on {node} failed: {e}"));
+            }
+            Action::Reset(seed) => {
+                next.sim = Rc::new(RefCell::new(new_simulation(seed)));
+                next.carry = 0.0;
+                next.error = None;
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reduce(state: Rc<LabState>, action: Action) -> Rc<LabState> {
+        state.reduce(action)
+    }
+
+    #[test]
+    fn frames_advance_simulated_time_by_wall_time_times_speed() {
+        let mut state = Rc::new(LabState::new(1));
+        state = reduce(state, Action::SetSpeed(2.0));
+        state = reduce(state, Action::Frame(1000.0));
+        state = reduce(state, Action::Frame(1050.0));
+        assert_eq!(state.sim.borrow().now().as_millis(), 100);
+        state = reduce(state, Action::Frame(10_000.0));
+        assert_eq!(state.sim.borrow().now().as_millis(), 300, "a long gap counts as 100 ms");
+        state = reduce(state, Action::TogglePause);
+        state = reduce(state, Action::Frame(10_050.0));
+        assert_eq!(state.sim.borrow().now().as_millis(), 300, "paused");
+    }
+
+    #[test]
+    fn toggling_a_node_crashes_then_restarts_it() {
+        let mut state = Rc::new(LabState::new(1));
+        state = reduce(state, Action::ToggleNode("n2".into()));
+        assert!(!state.sim.borrow().node("n2").unwrap().is_up());
+        state = reduce(state, Action::ToggleNode("n2".into()));
+        assert!(state.sim.borrow().node("n2").unwrap().is_up());
+        state = reduce(state, Action::ToggleNode("nope".into()));
+        assert!(state.error.as_deref().unwrap().contains("nope"));
+    }
+
+    #[test]
+    fn a_put_on_a_crashed_node_is_reported_not_lost_silently() {
+        let mut state = Rc::new(LabState::new(1));
+        state = reduce(state, Action::ToggleNode("n3".into()));
+        state = reduce(state, Action::Put { node: "n3".into(), key: "k".into(), value: "v".into() });
+        assert!(state.error.as_deref().unwrap().contains("n3"));
+        state = reduce(state, Action::Put { node: "n1".into(), key: "k".into(), value: "v".into() });
+        assert_eq!(state.error, None);
+    }
+}
