@@ -67,7 +67,9 @@ impl Shown {
 /// going to the more alarming one. A node still joining is shown as joining; a node no
 /// one else can judge is shown as it sees itself.
 pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
-    let Some(subject) = sim.node(name) else { return Shown::Dead };
+    let Some(subject) = sim.node(name) else {
+        return Shown::Dead;
+    };
     if subject.is_up() && subject.node().status() == NodeStatus::Joining {
         return Shown::Joining;
     }
@@ -88,7 +90,10 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
         .max_by_key(|(state, count)| (*count, state.severity()))
         .map(|(state, _)| state)
         .unwrap_or_else(|| {
-            let own = subject.node().member_state(&id).unwrap_or(MemberState::Alive);
+            let own = subject
+                .node()
+                .member_state(&id)
+                .unwrap_or(MemberState::Alive);
             Shown::from_member_state(own)
         })
 }
@@ -96,8 +101,12 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
 /// One row of the membership matrix: what `observer` believes about each node, in the
 /// simulation's node order (`None`: does not know it).
 pub fn beliefs_of(sim: &Simulation, observer: &NodeId) -> Vec<Option<MemberState>> {
-    let Some(node) = sim.node(observer.as_str()) else { return Vec::new() };
-    sim.nodes().map(|subject| node.node().member_state(subject.id())).collect()
+    let Some(node) = sim.node(observer.as_str()) else {
+        return Vec::new();
+    };
+    sim.nodes()
+        .map(|subject| node.node().member_state(subject.id()))
+        .collect()
 }
 
 /// A key of the store: its newest value anywhere and how many running nodes hold it.
@@ -126,7 +135,10 @@ pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
         .map(|(key, entry)| KeySpread {
             key: key.to_owned(),
             value: entry.value.clone(),
-            holders: running.iter().filter(|n| n.node().store().get(key) == Some(entry)).count(),
+            holders: running
+                .iter()
+                .filter(|n| n.node().store().get(key) == Some(entry))
+                .count(),
             running: running.len(),
         })
         .collect()
@@ -138,12 +150,16 @@ pub fn describe_event(event: &Event) -> String {
         Event::JoinedCluster => "joined the cluster".into(),
         Event::MemberJoined { id, .. } => format!("learned of {id}"),
         Event::MemberSuspected { id, incarnation } => format!("suspects {id} (inc {incarnation})"),
-        Event::MemberAlive { id, incarnation } => format!("sees {id} alive again (inc {incarnation})"),
+        Event::MemberAlive { id, incarnation } => {
+            format!("sees {id} alive again (inc {incarnation})")
+        }
         Event::MemberDead { id, incarnation } => format!("declares {id} dead (inc {incarnation})"),
         Event::MemberLeft { id } => format!("saw {id} leave"),
         Event::MemberRemoved { id } => format!("forgot {id}"),
         Event::Refuted { incarnation } => format!("refuted a suspicion (now inc {incarnation})"),
-        Event::KeyUpdated { key, value, writer } => format!("{key} = {value:?} (written by {writer})"),
+        Event::KeyUpdated { key, value, writer } => {
+            format!("{key} = {value:?} (written by {writer})")
+        }
     }
 }
 
@@ -158,7 +174,11 @@ mod tests {
         sim.run_for(Duration::from_secs(5));
         assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
         sim.crash("n2").unwrap();
-        assert_eq!(shown_state(&sim, "n2"), Shown::Alive, "nobody has noticed yet");
+        assert_eq!(
+            shown_state(&sim, "n2"),
+            Shown::Alive,
+            "nobody has noticed yet"
+        );
         sim.run_for(Duration::from_secs(20));
         assert_eq!(shown_state(&sim, "n2"), Shown::Dead);
         sim.restart("n2").unwrap();

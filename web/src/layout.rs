@@ -17,7 +17,10 @@ const RING_RADIUS: f64 = 220.0;
 pub fn node_position(index: usize, count: usize) -> Point {
     let centre = VIEW_SIZE / 2.0;
     if count <= 1 {
-        return Point { x: centre, y: centre };
+        return Point {
+            x: centre,
+            y: centre,
+        };
     }
     let angle = std::f64::consts::TAU * index as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
     Point {
@@ -35,9 +38,15 @@ pub fn message_position(from: Point, to: Point, progress: f64) -> Point {
         return from;
     }
     let (ux, uy) = (dx / length, dy / length);
-    let start = Point { x: from.x + ux * NODE_RADIUS, y: from.y + uy * NODE_RADIUS };
+    let start = Point {
+        x: from.x + ux * NODE_RADIUS,
+        y: from.y + uy * NODE_RADIUS,
+    };
     let travel = (length - 2.0 * NODE_RADIUS) * progress.clamp(0.0, 1.0);
-    Point { x: start.x + ux * travel, y: start.y + uy * travel }
+    Point {
+        x: start.x + ux * travel,
+        y: start.y + uy * travel,
+    }
 }
 
 /// How far along a message is at `now`, from its send and arrival times.
@@ -69,9 +78,24 @@ mod tests {
     fn messages_travel_rim_to_rim() {
         let a = Point { x: 0.0, y: 0.0 };
         let b = Point { x: 200.0, y: 0.0 };
-        assert!(close(message_position(a, b, 0.0), Point { x: NODE_RADIUS, y: 0.0 }));
-        assert!(close(message_position(a, b, 1.0), Point { x: 200.0 - NODE_RADIUS, y: 0.0 }));
-        assert!(close(message_position(a, b, 7.0), message_position(a, b, 1.0)));
+        assert!(close(
+            message_position(a, b, 0.0),
+            Point {
+                x: NODE_RADIUS,
+                y: 0.0
+            }
+        ));
+        assert!(close(
+            message_position(a, b, 1.0),
+            Point {
+                x: 200.0 - NODE_RADIUS,
+                y: 0.0
+            }
+        ));
+        assert!(close(
+            message_position(a, b, 7.0),
+            message_position(a, b, 1.0)
+        ));
     }
 
     #[test]

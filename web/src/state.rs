@@ -43,7 +43,11 @@ pub enum Action {
     SetSpeed(f64),
     /// Crash the node if it runs, restart it if it is down.
     ToggleNode(String),
-    Put { node: String, key: String, value: String },
+    Put {
+        node: String,
+        key: String,
+        value: String,
+    },
     /// Start over with a new cluster from this seed.
     Reset(u64),
 }
@@ -87,13 +91,17 @@ impl Reducible for LabState {
         };
         match action {
             Action::Frame(timestamp) => {
-                let elapsed = next.last_frame.map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
+                let elapsed = next
+                    .last_frame
+                    .map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     let owed = elapsed * next.speed + next.carry;
                     let whole = owed.floor();
                     next.carry = owed - whole;
-                    next.sim.borrow_mut().run_for(Duration::from_millis(whole as u64));
+                    next.sim
+                        .borrow_mut()
+                        .run_for(Duration::from_millis(whole as u64));
                 }
             }
             Action::TogglePause => next.paused = !next.paused,
@@ -139,7 +147,11 @@ mod tests {
         state = reduce(state, Action::Frame(1050.0));
         assert_eq!(state.sim.borrow().now().as_millis(), 100);
         state = reduce(state, Action::Frame(10_000.0));
-        assert_eq!(state.sim.borrow().now().as_millis(), 300, "a long gap counts as 100 ms");
+        assert_eq!(
+            state.sim.borrow().now().as_millis(),
+            300,
+            "a long gap counts as 100 ms"
+        );
         state = reduce(state, Action::TogglePause);
         state = reduce(state, Action::Frame(10_050.0));
         assert_eq!(state.sim.borrow().now().as_millis(), 300, "paused");
@@ -160,9 +172,23 @@ mod tests {
     fn a_put_on_a_crashed_node_is_reported_not_lost_silently() {
         let mut state = Rc::new(LabState::new(1));
         state = reduce(state, Action::ToggleNode("n3".into()));
-        state = reduce(state, Action::Put { node: "n3".into(), key: "k".into(), value: "v".into() });
+        state = reduce(
+            state,
+            Action::Put {
+                node: "n3".into(),
+                key: "k".into(),
+                value: "v".into(),
+            },
+        );
         assert!(state.error.as_deref().unwrap().contains("n3"));
-        state = reduce(state, Action::Put { node: "n1".into(), key: "k".into(), value: "v".into() });
+        state = reduce(
+            state,
+            Action::Put {
+                node: "n1".into(),
+                key: "k".into(),
+                value: "v".into(),
+            },
+        );
         assert_eq!(state.error, None);
     }
 }

@@ -35,7 +35,9 @@ pub fn app() -> Html {
         let dispatcher = lab.dispatcher();
         use_effect_with((lab.revision, lab.paused), move |(_, paused)| {
             let frame = (!*paused).then(|| {
-                request_animation_frame(move |timestamp| dispatcher.dispatch(Action::Frame(timestamp)))
+                request_animation_frame(move |timestamp| {
+                    dispatcher.dispatch(Action::Frame(timestamp))
+                })
             });
             move || drop(frame)
         });

@@ -31,7 +31,9 @@ pub fn controls() -> Html {
         let (lab, seed_input) = (lab.clone(), seed_input.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let Some(input) = seed_input.cast::<HtmlInputElement>() else { return };
+            let Some(input) = seed_input.cast::<HtmlInputElement>() else {
+                return;
+            };
             match input.value().trim().parse::<u64>() {
                 Ok(seed) => lab.dispatch(Action::Reset(seed)),
                 Err(_) => input.set_custom_validity("a seed is a whole number"),
@@ -39,7 +41,9 @@ pub fn controls() -> Html {
         })
     };
     let clear_validity = Callback::from(|event: InputEvent| {
-        event.target_unchecked_into::<HtmlInputElement>().set_custom_validity("");
+        event
+            .target_unchecked_into::<HtmlInputElement>()
+            .set_custom_validity("");
     });
 
     html! {

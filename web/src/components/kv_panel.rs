@@ -29,7 +29,11 @@ pub fn kv_panel() -> Html {
             if key.value().is_empty() {
                 return;
             }
-            lab.dispatch(Action::Put { node: node.value(), key: key.value(), value: value.value() });
+            lab.dispatch(Action::Put {
+                node: node.value(),
+                key: key.value(),
+                value: value.value(),
+            });
             key.set_value("");
             value.set_value("");
         })

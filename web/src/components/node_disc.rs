@@ -36,7 +36,10 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
     });
     let action = if props.up { "crash" } else { "restart" };
     let truth = if props.up { "running" } else { "down" };
-    let label = format!("{}: seen as {}, {truth}. Activate to {action} it.", props.name, props.state);
+    let label = format!(
+        "{}: seen as {}, {truth}. Activate to {action} it.",
+        props.name, props.state
+    );
     let (x, y) = (props.x, props.y);
     html! {
         <g
@@ -53,7 +56,7 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             <circle cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()} />
             <text class="name" x={x.to_string()} y={(y + 6.0).to_string()}>{ props.name.clone() }</text>
             <text class="detail" x={x.to_string()} y={(y + NODE_RADIUS + 16.0).to_string()}>
-                { format!("inc {} · {} keys", props.incarnation, props.keys) }
+                { format!("inc {} · {} key{}", props.incarnation, props.keys, if props.keys == 1 { "" } else { "s" }) }
             </text>
             if !props.up {
                 <text class="down-mark" x={x.to_string()} y={(y + NODE_RADIUS + 32.0).to_string()}>{ "✕ down" }</text>

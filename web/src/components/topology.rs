@@ -15,7 +15,11 @@ pub fn topology() -> Html {
     let lab = use_context::<LabContext>().expect("Topology sits inside the lab context");
     let sim = lab.sim.borrow();
     let count = sim.nodes().count();
-    let index: BTreeMap<_, _> = sim.nodes().enumerate().map(|(i, n)| (n.id().clone(), i)).collect();
+    let index: BTreeMap<_, _> = sim
+        .nodes()
+        .enumerate()
+        .map(|(i, n)| (n.id().clone(), i))
+        .collect();
     let now = sim.now().as_millis();
     let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
 
@@ -28,7 +32,15 @@ pub fn topology() -> Html {
         let from = node_position(*index.get(&message.from)?, count);
         let to_index = *index.get(&message.to)?;
         let to = node_position(to_index, count);
-        let at = message_position(from, to, progress(message.sent_at.as_millis(), message.arrives_at.as_millis(), now));
+        let at = message_position(
+            from,
+            to,
+            progress(
+                message.sent_at.as_millis(),
+                message.arrives_at.as_millis(),
+                now,
+            ),
+        );
         Some(html! {
             <MessageDot
                 key={message.id.to_string()}

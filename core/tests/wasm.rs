@@ -1,0 +1,48 @@
+//! The core compiled to wasm32: the same protocol and simulator the browser lab runs,
+//! under Node and (with `WASM_BINDGEN_USE_BROWSER=1`) in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use gossip_core::sim::Simulation;
+use gossip_core::wire::{self, Message, Packet};
+use gossip_core::{Duration, MemberState, NodeId};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+fn a_simulated_cluster_detects_a_crash() {
+    let seed = 9;
+    let mut sim = Simulation::builder().seed(seed).nodes(5).build().unwrap();
+    sim.run_for(Duration::from_secs(5));
+    assert!(sim.everyone_sees("n4", MemberState::Alive), "seed {seed}");
+    sim.crash("n4").unwrap();
+    sim.run_for(Duration::from_secs(20));
+    assert!(sim.everyone_sees("n4", MemberState::Dead), "seed {seed}");
+    assert!(sim.everyone_sees("n1", MemberState::Alive), "seed {seed}");
+}
+
+#[wasm_bindgen_test]
+fn the_same_seed_gives_the_same_run() {
+    let run = |seed| {
+        let mut sim = Simulation::builder().seed(seed).nodes(5).build().unwrap();
+        sim.run_for(Duration::from_secs(8));
+        sim.history()
+            .map(|m| (m.id, m.arrives_at))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(3), run(3));
+}
+
+#[wasm_bindgen_test]
+fn the_codec_round_trips_and_rejects_garbage() {
+    let packet = Packet {
+        from: NodeId::new("n1").unwrap(),
+        message: Message::Ping {
+            seq: 5,
+            target: NodeId::new("n2").unwrap(),
+        },
+        updates: vec![],
+    };
+    let bytes = wire::encode(&packet);
+    assert_eq!(wire::decode(&bytes).unwrap(), packet);
+    assert!(wire::decode(&bytes[..bytes.len() - 1]).is_err());
+    assert!(wire::decode(&[0xde, 0xad]).is_err());
+}
