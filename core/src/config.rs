@@ -2,6 +2,55 @@
 
 use crate::{Duration, Error};
 
+/// How a member picks whom to probe each protocol period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeOrder {
+    /// SWIM section 4.3: a shuffled pass over all members, reshuffled after each pass;
+    /// every member is probed within `2n - 1` periods.
+    RoundRobin,
+    /// A uniformly random member each period (SWIM's basic protocol, section 3): the
+    /// same expected detection time, but no worst-case bound.
+    Random,
+}
+
+/// The Lifeguard refinements (Dadgar, Phillips and Currey, 2018), each switchable so the
+/// lab can show what it buys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifeguard {
+    /// Local Health Multiplier (section 4.1): a member that misses acks and nacks, or
+    /// hears itself suspected, suspects that *it* is the slow one and stretches its probe
+    /// interval and timeout by `1 + score`, up to `max_local_health`.
+    pub local_health: bool,
+    /// Nacks (section 4.1): a witness of a ping-req that gets no ack from the target says
+    /// so; a prober that does not even hear the nacks blames itself.
+    pub nack: bool,
+    /// Local Health Aware Suspicion (section 4.2): a suspicion starts at
+    /// `suspicion_timeout * suspicion_max_timeout_mult` and shrinks towards
+    /// `suspicion_timeout` as independent members confirm it.
+    pub dynamic_suspicion: bool,
+    /// Buddy system (section 4.3): a member probing a suspect tells it so in the ping,
+    /// so it can refute at once.
+    pub buddy_system: bool,
+}
+
+impl Lifeguard {
+    /// Every part on.
+    pub const ON: Lifeguard = Lifeguard {
+        local_health: true,
+        nack: true,
+        dynamic_suspicion: true,
+        buddy_system: true,
+    };
+
+    /// Every part off: plain SWIM.
+    pub const OFF: Lifeguard = Lifeguard {
+        local_health: false,
+        nack: false,
+        dynamic_suspicion: false,
+        buddy_system: false,
+    };
+}
+
 /// Everything a node needs to know to run the protocol.
 ///
 /// Start from a preset ([`Config::demo`], [`Config::lan`], [`Config::wan`]) and change
@@ -26,8 +75,35 @@ pub struct Config {
 
     /// How long a suspected member has to refute the suspicion before it is declared dead
     /// (SWIM section 4.2). It must cover several protocol periods so that the suspect
-    /// hears of it and its refutation spreads. Typical: 4-6 periods times log10(n).
+    /// hears of it and its refutation spreads. Typical: 4-6 periods times log10(n). With
+    /// Lifeguard's dynamic suspicion this is the *shortest* timeout, reached once enough
+    /// members confirm the suspicion.
     pub suspicion_timeout: Duration,
+
+    /// With dynamic suspicion, a fresh suspicion lasts `suspicion_timeout` times this
+    /// (Lifeguard's beta; memberlist uses 6). At least 1.
+    pub suspicion_max_timeout_mult: u32,
+
+    /// With dynamic suspicion, how many independent confirmations bring the timeout down
+    /// to `suspicion_timeout` (Lifeguard's K; the Java design's "max suspicion count" of
+    /// 3). Capped at `n - 2` in a cluster of `n`.
+    pub suspicion_confirmations: u32,
+
+    /// Which Lifeguard refinements are on.
+    pub lifeguard: Lifeguard,
+
+    /// The highest Local Health score; probe interval and timeout stretch up to
+    /// `1 + max_local_health` times. memberlist uses 8.
+    pub max_local_health: u32,
+
+    /// Randomized round-robin (the default) or uniformly random probe targets.
+    pub probe_order: ProbeOrder,
+
+    /// How often a member sends its full state to one dead member or seed and asks for
+    /// theirs, so that the two sides of a healed partition find each other again without
+    /// anyone doing anything (memberlist's push-pull and gossip-to-the-dead rolled into
+    /// one). Shorter heals faster at the cost of full-state exchanges.
+    pub reconnect_interval: Duration,
 
     /// Each membership update is piggybacked about `retransmit_mult * ceil(log10(n + 1))`
     /// times (SWIM section 4.1: infection-style dissemination reaches everyone in
@@ -62,13 +138,20 @@ pub struct Config {
 impl Config {
     /// The numbers of the original teaching demos: 5 nodes, fanout 3, a probe every
     /// second, a member suspected after one failed probe is declared dead after 5 s of
-    /// unrefuted suspicion and forgotten after 45 s.
+    /// unrefuted suspicion and forgotten after 45 s. Plain SWIM: Lifeguard is off, as it
+    /// was in those demos (switch it on to compare).
     pub fn demo() -> Self {
         Config {
             probe_interval: Duration::from_secs(1),
             probe_timeout: Duration::from_millis(500),
             indirect_checks: 3,
             suspicion_timeout: Duration::from_secs(5),
+            suspicion_max_timeout_mult: 6,
+            suspicion_confirmations: 3,
+            lifeguard: Lifeguard::OFF,
+            max_local_health: 8,
+            probe_order: ProbeOrder::RoundRobin,
+            reconnect_interval: Duration::from_secs(10),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 3,
@@ -80,8 +163,8 @@ impl Config {
     }
 
     /// A local network of about `cluster_size` members, in the spirit of memberlist's
-    /// LAN defaults: 1 s periods, 500 ms probe timeout, 200 ms gossip rounds, and a
-    /// suspicion timeout of 4 periods times log10(n).
+    /// LAN defaults: 1 s periods, 500 ms probe timeout, 200 ms gossip rounds, a
+    /// suspicion timeout of 4 periods times log10(n), and Lifeguard on.
     pub fn lan(cluster_size: usize) -> Self {
         let period = Duration::from_secs(1);
         Config {
@@ -89,6 +172,12 @@ impl Config {
             probe_timeout: Duration::from_millis(500),
             indirect_checks: 3,
             suspicion_timeout: scaled_suspicion_timeout(period, 4, cluster_size),
+            suspicion_max_timeout_mult: 6,
+            suspicion_confirmations: 3,
+            lifeguard: Lifeguard::ON,
+            max_local_health: 8,
+            probe_order: ProbeOrder::RoundRobin,
+            reconnect_interval: Duration::from_secs(15),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
             fanout: 3,
@@ -101,7 +190,7 @@ impl Config {
 
     /// A wide-area cluster of about `cluster_size` members, in the spirit of
     /// memberlist's WAN defaults: 5 s periods, 3 s probe timeout, 500 ms gossip rounds
-    /// to 4 members, and 6 periods times log10(n) of suspicion.
+    /// to 4 members, 6 periods times log10(n) of suspicion, and Lifeguard on.
     pub fn wan(cluster_size: usize) -> Self {
         let period = Duration::from_secs(5);
         Config {
@@ -109,6 +198,12 @@ impl Config {
             probe_timeout: Duration::from_secs(3),
             indirect_checks: 3,
             suspicion_timeout: scaled_suspicion_timeout(period, 6, cluster_size),
+            suspicion_max_timeout_mult: 6,
+            suspicion_confirmations: 3,
+            lifeguard: Lifeguard::ON,
+            max_local_health: 8,
+            probe_order: ProbeOrder::RoundRobin,
+            reconnect_interval: Duration::from_secs(60),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 4,
@@ -134,6 +229,12 @@ impl Config {
                  suspect can hear of the suspicion and refute it",
                 self.suspicion_timeout, self.probe_interval
             ));
+        }
+        if self.suspicion_max_timeout_mult == 0 {
+            return fail("suspicion_max_timeout_mult must be at least 1".into());
+        }
+        if self.reconnect_interval == Duration::ZERO {
+            return fail("reconnect_interval must be above zero".into());
         }
         if self.gossip_interval == Duration::ZERO {
             return fail("gossip_interval must be above zero".into());

@@ -97,6 +97,7 @@ mod tests {
             addr: "10.0.0.9:7946".parse().unwrap(),
             incarnation,
             state: MemberState::Alive,
+            accuser: None,
         })
     }
 

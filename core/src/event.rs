@@ -1,5 +1,6 @@
 //! What a node tells its application (and the lab) through `poll_event`.
 
+use core::fmt;
 use core::net::SocketAddr;
 
 use crate::{Incarnation, NodeId};
@@ -32,10 +33,41 @@ pub enum Event {
     MemberRemoved { id: NodeId },
     /// Somebody suspected this node; it raised its incarnation to refute it.
     Refuted { incarnation: Incarnation },
+    /// Lifeguard's Local Health score changed: above 0 this node believes it is the slow
+    /// one and stretches its probe interval and timeout by `1 + score`.
+    LocalHealthChanged { score: u32 },
     /// A key now has a new value on this node.
     KeyUpdated {
         key: String,
         value: String,
         writer: NodeId,
     },
+}
+
+/// One line, from the reporting node's point of view ("suspects n3 (inc 0)").
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::JoinedCluster => write!(f, "joined the cluster"),
+            Event::MemberJoined { id, .. } => write!(f, "learned of {id}"),
+            Event::MemberSuspected { id, incarnation } => {
+                write!(f, "suspects {id} (inc {incarnation})")
+            }
+            Event::MemberAlive { id, incarnation } => {
+                write!(f, "sees {id} alive again (inc {incarnation})")
+            }
+            Event::MemberDead { id, incarnation } => {
+                write!(f, "declares {id} dead (inc {incarnation})")
+            }
+            Event::MemberLeft { id } => write!(f, "saw {id} leave"),
+            Event::MemberRemoved { id } => write!(f, "forgot {id}"),
+            Event::Refuted { incarnation } => {
+                write!(f, "refuted a suspicion (now inc {incarnation})")
+            }
+            Event::LocalHealthChanged { score } => write!(f, "local health score now {score}"),
+            Event::KeyUpdated { key, value, writer } => {
+                write!(f, "{key} = {value:?} (written by {writer})")
+            }
+        }
+    }
 }

@@ -18,11 +18,13 @@ mod dissemination;
 mod error;
 mod event;
 mod id;
+mod local_health;
 mod member;
 mod node;
-mod probe;
+mod probe_schedule;
 mod stats;
 mod store;
+mod suspicion;
 mod time;
 mod timer;
 pub mod wire;
@@ -30,7 +32,7 @@ pub mod wire;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use config::Config;
+pub use config::{Config, Lifeguard, ProbeOrder};
 pub use error::{DecodeError, Error};
 pub use event::Event;
 pub use id::{MAX_NODE_ID_LEN, NodeId};

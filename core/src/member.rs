@@ -73,6 +73,9 @@ pub struct MemberUpdate {
     pub incarnation: Incarnation,
     /// The claimed state.
     pub state: MemberState,
+    /// Who raised this suspicion, so that Lifeguard can count independent
+    /// confirmations; `None` for other news and in full-state exchanges.
+    pub accuser: Option<NodeId>,
 }
 
 impl MemberUpdate {
@@ -106,6 +109,7 @@ impl From<&Member> for MemberUpdate {
             addr: member.addr,
             incarnation: member.incarnation,
             state: member.state,
+            accuser: None,
         }
     }
 }

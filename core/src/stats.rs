@@ -42,6 +42,8 @@ pub struct Stats {
     pub failed_probes: u64,
     /// Probes that needed witnesses.
     pub indirect_probes: u64,
+    /// Nacks received from witnesses (Lifeguard).
+    pub nacks_received: u64,
     /// Suspicions about this node that it refuted.
     pub refutations: u64,
     /// Datagrams that failed to decode.

@@ -14,13 +14,18 @@
 //! The exchanges, with the SWIM section each comes from:
 //!
 //! ```text
-//! probe (3.1)            indirect probe (3.1)               join (full state)
+//! probe (SWIM 3.1)       indirect probe (SWIM 3.1)          join (full state)
 //! A          B           A          W          B            J              S
 //! |--Ping--->|           |--PingReq->|          |            |--Sync{reply}->|
 //! |<--Ack----|           |           |--Ping--->|            |<--Sync--------|
 //!                        |           |<--Ack----|
-//!                        |<--Ack-----|          |            gossip round (4.1)
+//!                        |<--Ack-----|          |            gossip round (SWIM 4.1)
 //!                                                            A --Gossip--> random B
+//! nack (Lifeguard 4.1)
+//! A          W          B
+//! |--PingReq->|          |      the witness got no ack in time: it says so, and A,
+//! |           |--Ping--->x      hearing the nack, knows its own links work
+//! |<--Nack----|          |
 //! ```
 
 use core::net::SocketAddr;
@@ -55,12 +60,16 @@ pub enum Message {
     Ping { seq: u32, target: NodeId },
     /// The answer to the ping numbered `seq` (or, relayed by a witness, to a ping-req).
     Ack { seq: u32 },
-    /// "Please probe `target` for me and relay its ack" (SWIM's ping-req).
+    /// "Please probe `target` for me and relay its ack" (SWIM's ping-req); with
+    /// `nack`, "and tell me if it does not answer" (Lifeguard).
     PingReq {
         seq: u32,
         target: NodeId,
         target_addr: SocketAddr,
+        nack: bool,
     },
+    /// A witness's report that the target of ping-req `seq` did not answer in time.
+    Nack { seq: u32 },
     /// A share of the sender's full member table; `reply` asks for the receiver's in
     /// return (used to join).
     Sync {
@@ -77,16 +86,18 @@ pub enum MessageKind {
     Ping,
     Ack,
     PingReq,
+    Nack,
     Sync,
     Gossip,
 }
 
 impl MessageKind {
     /// All kinds, in a fixed order (index with [`MessageKind::index`]).
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::Ping,
         MessageKind::Ack,
         MessageKind::PingReq,
+        MessageKind::Nack,
         MessageKind::Sync,
         MessageKind::Gossip,
     ];
@@ -102,6 +113,7 @@ impl MessageKind {
             MessageKind::Ping => "ping",
             MessageKind::Ack => "ack",
             MessageKind::PingReq => "ping-req",
+            MessageKind::Nack => "nack",
             MessageKind::Sync => "sync",
             MessageKind::Gossip => "gossip",
         }
@@ -115,6 +127,7 @@ impl Message {
             Message::Ping { .. } => MessageKind::Ping,
             Message::Ack { .. } => MessageKind::Ack,
             Message::PingReq { .. } => MessageKind::PingReq,
+            Message::Nack { .. } => MessageKind::Nack,
             Message::Sync { .. } => MessageKind::Sync,
             Message::Gossip => MessageKind::Gossip,
         }
@@ -188,6 +201,7 @@ mod tests {
             addr: "10.0.0.2:7946".parse().unwrap(),
             incarnation: 7,
             state: MemberState::Suspect,
+            accuser: Some(id("n3")),
         });
         let messages = vec![
             Message::Ping {
@@ -199,7 +213,9 @@ mod tests {
                 seq: 9,
                 target: id("n3"),
                 target_addr: "[::1]:7946".parse().unwrap(),
+                nack: true,
             },
+            Message::Nack { seq: 9 },
             Message::Sync {
                 members: vec![],
                 reply: true,

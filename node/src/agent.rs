@@ -233,6 +233,7 @@ fn log_event(event: &Event) {
         Event::MemberLeft { id } => info!(member = %id, "member left"),
         Event::MemberRemoved { id } => info!(member = %id, "member removed"),
         Event::Refuted { incarnation } => warn!(incarnation, "refuted a suspicion about this node"),
+        Event::LocalHealthChanged { score } => info!(score, "local health changed"),
         Event::KeyUpdated { key, value, writer } => info!(%key, %value, %writer, "key updated"),
     }
 }

@@ -2,7 +2,7 @@
 //! tested natively.
 
 use gossip_core::sim::{NetworkModel, Simulation};
-use gossip_core::{Config, Event, MemberState, NodeId, NodeStatus};
+use gossip_core::{Config, MemberState, NodeId, NodeStatus};
 
 /// Nodes in the lab's cluster, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
@@ -142,25 +142,6 @@ pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
             running: running.len(),
         })
         .collect()
-}
-
-/// One line of the event log.
-pub fn describe_event(event: &Event) -> String {
-    match event {
-        Event::JoinedCluster => "joined the cluster".into(),
-        Event::MemberJoined { id, .. } => format!("learned of {id}"),
-        Event::MemberSuspected { id, incarnation } => format!("suspects {id} (inc {incarnation})"),
-        Event::MemberAlive { id, incarnation } => {
-            format!("sees {id} alive again (inc {incarnation})")
-        }
-        Event::MemberDead { id, incarnation } => format!("declares {id} dead (inc {incarnation})"),
-        Event::MemberLeft { id } => format!("saw {id} leave"),
-        Event::MemberRemoved { id } => format!("forgot {id}"),
-        Event::Refuted { incarnation } => format!("refuted a suspicion (now inc {incarnation})"),
-        Event::KeyUpdated { key, value, writer } => {
-            format!("{key} = {value:?} (written by {writer})")
-        }
-    }
 }
 
 #[cfg(test)]

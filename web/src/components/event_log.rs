@@ -1,7 +1,6 @@
 use yew::prelude::*;
 
 use super::LabContext;
-use crate::cluster::describe_event;
 
 const SHOWN: usize = 40;
 
@@ -19,7 +18,7 @@ pub fn event_log() -> Html {
                 <li>
                     <time>{ entry.at.to_string() }</time>
                     <strong>{ entry.node.to_string() }</strong>
-                    { " " }{ describe_event(&entry.event) }
+                    { " " }{ entry.event.to_string() }
                 </li>
             }
         })

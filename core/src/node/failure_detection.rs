@@ -1,0 +1,221 @@
+//! Failure detection: one probe per protocol period (SWIM section 3.1), indirect probes
+//! through witnesses, and Lifeguard's nacks and Local Health Multiplier (section 4.1).
+
+use core::net::SocketAddr;
+
+use rand::seq::IteratorRandom;
+
+use super::Node;
+use crate::member::{MemberState, MemberUpdate};
+use crate::timer::Timer;
+use crate::wire::{Message, Update};
+use crate::{Event, Instant, NodeId};
+
+/// The probe of the current protocol period.
+#[derive(Clone, Debug)]
+pub(super) struct Probe {
+    target: NodeId,
+    seq: u32,
+    acked: bool,
+    /// Witnesses asked to nack: each should answer, ack or nack, if our links work.
+    expected_nacks: u32,
+    nacks: u32,
+}
+
+/// A ping sent on another member's behalf (SWIM's ping-req): its ack is relayed back.
+#[derive(Clone, Debug)]
+pub(super) struct Relay {
+    seq: u32,
+    requester: SocketAddr,
+    requester_seq: u32,
+    /// When to tell the requester that the target did not answer (Lifeguard), if asked.
+    pub(super) nack_at: Option<Instant>,
+    expires: Instant,
+}
+
+impl Node {
+    /// SWIM section 3.1: each period, ping the next member of the probe schedule. With
+    /// Lifeguard's buddy system (section 4.3), a suspect target hears of its suspicion
+    /// in the ping itself and can refute at once.
+    pub(super) fn start_probe(&mut self, now: Instant) {
+        let members = &self.members;
+        let target = self.schedule.next_target(
+            self.config.probe_order,
+            members.keys(),
+            |id| members.get(id).is_some_and(|m| m.state.is_active()),
+            &mut self.rng,
+        );
+        let Some(member) = target.and_then(|id| self.members.get(&id)) else {
+            return;
+        };
+        let (target, addr) = (member.id.clone(), member.addr);
+        let buddy_news = (self.config.lifeguard.buddy_system
+            && member.state == MemberState::Suspect)
+            .then(|| {
+                Update::Member(MemberUpdate {
+                    state: MemberState::Suspect,
+                    accuser: Some(self.id.clone()),
+                    ..MemberUpdate::from(member)
+                })
+            });
+        let seq = self.next_seq();
+        self.stats.probes += 1;
+        self.probe = Some(Probe {
+            target: target.clone(),
+            seq,
+            acked: false,
+            expected_nacks: 0,
+            nacks: 0,
+        });
+        self.send_with(addr, Message::Ping { seq, target }, buddy_news);
+        let timeout = self.stretched(self.config.probe_timeout);
+        self.timers.set(Timer::ProbeTimeout, now + timeout);
+    }
+
+    /// SWIM section 3.1: no direct ack in time, so ask `k` random members to ping the
+    /// target for us. Their relayed ack counts as much as a direct one, and so does a
+    /// late direct ack.
+    pub(super) fn probe_indirectly(&mut self) {
+        let Some(probe) = self.probe.as_ref().filter(|p| !p.acked) else {
+            return;
+        };
+        let (target, seq) = (probe.target.clone(), probe.seq);
+        let Some(target_addr) = self.members.get(&target).map(|m| m.addr) else {
+            return;
+        };
+        let witnesses: Vec<SocketAddr> = self
+            .members
+            .values()
+            .filter(|m| m.id != target && m.state == MemberState::Alive)
+            .map(|m| m.addr)
+            .choose_multiple(&mut self.rng, self.config.indirect_checks);
+        if witnesses.is_empty() {
+            return;
+        }
+        self.stats.indirect_probes += 1;
+        let nack = self.config.lifeguard.nack;
+        if let Some(probe) = self.probe.as_mut() {
+            probe.expected_nacks = if nack { witnesses.len() as u32 } else { 0 };
+        }
+        for witness in witnesses {
+            let message = Message::PingReq {
+                seq,
+                target: target.clone(),
+                target_addr,
+                nack,
+            };
+            self.send(witness, message);
+        }
+    }
+
+    /// SWIM section 4.2: a probe without any ack by the end of its period makes the
+    /// target suspect (not dead: it gets the suspicion timeout to refute). Lifeguard
+    /// section 4.1: the outcome also tells this node about its own health.
+    pub(super) fn conclude_probe(&mut self, now: Instant) {
+        let Some(probe) = self.probe.take() else {
+            return;
+        };
+        self.timers.stop(Timer::ProbeTimeout);
+        if probe.acked {
+            self.adjust_health(-1);
+            return;
+        }
+        self.stats.failed_probes += 1;
+        // Missing nacks mean our own links or CPU are failing, not (only) the target;
+        // with no witness to nack, any failed probe counts against us.
+        let blame_self = if probe.expected_nacks > 0 {
+            probe.expected_nacks.saturating_sub(probe.nacks)
+        } else {
+            1
+        };
+        self.adjust_health(blame_self as i32);
+        let Some(member) = self.members.get(&probe.target) else {
+            return;
+        };
+        if member.state == MemberState::Alive {
+            let suspicion = MemberUpdate {
+                state: MemberState::Suspect,
+                accuser: Some(self.id.clone()),
+                ..MemberUpdate::from(member)
+            };
+            self.apply_member_update(now, suspicion);
+        }
+    }
+
+    pub(super) fn handle_ack(&mut self, seq: u32) {
+        if let Some(probe) = self.probe.as_mut().filter(|p| p.seq == seq) {
+            probe.acked = true;
+            return;
+        }
+        if let Some(at) = self.relays.iter().position(|r| r.seq == seq) {
+            let relay = self.relays.swap_remove(at);
+            self.send(
+                relay.requester,
+                Message::Ack {
+                    seq: relay.requester_seq,
+                },
+            );
+        }
+    }
+
+    pub(super) fn handle_nack(&mut self, seq: u32) {
+        if let Some(probe) = self.probe.as_mut().filter(|p| p.seq == seq) {
+            probe.nacks += 1;
+            self.stats.nacks_received += 1;
+        }
+    }
+
+    pub(super) fn handle_ping_req(
+        &mut self,
+        now: Instant,
+        requester: SocketAddr,
+        requester_seq: u32,
+        target: NodeId,
+        target_addr: SocketAddr,
+        nack: bool,
+    ) {
+        if target == self.id {
+            self.send(requester, Message::Ack { seq: requester_seq });
+            return;
+        }
+        let seq = self.next_seq();
+        // memberlist's choice: nack at 80% of the probe timeout, so the nack reaches the
+        // requester before its period ends.
+        let nack_at = nack.then(|| now + self.config.probe_timeout.mul_f64(0.8));
+        self.relays.push(Relay {
+            seq,
+            requester,
+            requester_seq,
+            nack_at,
+            expires: now + self.config.probe_interval,
+        });
+        self.send(target_addr, Message::Ping { seq, target });
+    }
+
+    /// Sends the nacks that are due and forgets relays whose period is over.
+    pub(super) fn expire_relays(&mut self, now: Instant) {
+        let mut nacks = Vec::new();
+        for relay in &mut self.relays {
+            if relay.nack_at.is_some_and(|at| at <= now) {
+                relay.nack_at = None;
+                nacks.push((relay.requester, relay.requester_seq));
+            }
+        }
+        for (requester, seq) in nacks {
+            self.send(requester, Message::Nack { seq });
+        }
+        self.relays.retain(|relay| relay.expires > now);
+    }
+
+    /// Lifeguard section 4.1: move the Local Health score, when that part is on.
+    pub(super) fn adjust_health(&mut self, delta: i32) {
+        if !self.config.lifeguard.local_health {
+            return;
+        }
+        if self.health.apply(delta, self.config.max_local_health) {
+            self.events.push_back(Event::LocalHealthChanged {
+                score: self.health.score(),
+            });
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! What goes into each datagram: infection-style dissemination (SWIM section 4.1)
+//! piggybacked up to the MTU, gossip rounds, and full-state exchanges.
+
+use core::net::SocketAddr;
+
+use rand::seq::IteratorRandom;
+
+use super::Node;
+use crate::dissemination::retransmit_limit;
+use crate::member::{MemberState, MemberUpdate};
+use crate::wire::{self, Message, Packet, Update};
+
+/// Room reserved for the length prefix of the piggybacked update list.
+const UPDATE_COUNT_RESERVE: usize = 3;
+
+impl Node {
+    /// Sends `message` with as many pending updates piggybacked as fit under the MTU.
+    pub(super) fn send(&mut self, to: SocketAddr, message: Message) {
+        self.send_with(to, message, None);
+    }
+
+    /// Like [`Node::send`], with `first` piggybacked ahead of the queue (Lifeguard's
+    /// buddy system uses it to tell a suspect about its suspicion).
+    pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
+        let mut packet = Packet {
+            from: self.id.clone(),
+            message,
+            updates: first.into_iter().collect(),
+        };
+        let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
+        let limit = retransmit_limit(self.config.retransmit_mult, self.active_members + 1);
+        let budget = self.config.mtu.saturating_sub(used);
+        packet.updates.extend(self.broadcasts.select(budget, limit));
+        self.push_transmit(to, &packet);
+    }
+
+    /// SWIM section 4.1: push pending news to `fanout` random members.
+    pub(super) fn gossip_round(&mut self) {
+        if self.broadcasts.is_empty() {
+            return;
+        }
+        let targets: Vec<SocketAddr> = self
+            .members
+            .values()
+            .filter(|m| m.state.is_active())
+            .map(|m| m.addr)
+            .choose_multiple(&mut self.rng, self.config.fanout);
+        for to in targets {
+            self.send(to, Message::Gossip);
+        }
+    }
+
+    /// Sends this node's whole member table (itself included), split over as many
+    /// datagrams as the MTU requires; only the first asks for a reply.
+    pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
+        let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
+        all.extend(self.members.values().map(MemberUpdate::from));
+        let empty = Packet {
+            from: self.id.clone(),
+            message: Message::Sync {
+                members: Vec::new(),
+                reply,
+            },
+            updates: Vec::new(),
+        };
+        let budget = self.config.mtu - 1 - wire::encoded_len(&empty) - UPDATE_COUNT_RESERVE;
+        let mut chunk = Vec::new();
+        let mut used = 0;
+        let mut ask = reply;
+        for update in all {
+            let len = wire::encoded_len(&update);
+            if used + len > budget && !chunk.is_empty() {
+                let members = std::mem::take(&mut chunk);
+                self.push_transmit(
+                    to,
+                    &self.unpiggybacked(Message::Sync {
+                        members,
+                        reply: ask,
+                    }),
+                );
+                ask = false;
+                used = 0;
+            }
+            used += len;
+            chunk.push(update);
+        }
+        self.push_transmit(
+            to,
+            &self.unpiggybacked(Message::Sync {
+                members: chunk,
+                reply: ask,
+            }),
+        );
+    }
+
+    fn unpiggybacked(&self, message: Message) -> Packet {
+        Packet {
+            from: self.id.clone(),
+            message,
+            updates: Vec::new(),
+        }
+    }
+
+    fn push_transmit(&mut self, to: SocketAddr, packet: &Packet) {
+        let payload = wire::encode(packet);
+        let kind = packet.message.kind();
+        self.stats.sent.count(kind, payload.len());
+        self.transmits
+            .push_back(super::Transmit { to, kind, payload });
+    }
+}

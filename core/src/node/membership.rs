@@ -1,0 +1,237 @@
+//! The member table: applying news by SWIM's precedence rules (section 4.2), suspicion
+//! and its Lifeguard timeout (section 4.2 of Lifeguard), refutation, reaping, and
+//! reconnecting with dead members and seeds so that healed partitions merge.
+
+use core::net::SocketAddr;
+
+use rand::seq::IteratorRandom;
+
+use super::{Node, NodeStatus};
+use crate::member::{Member, MemberState, MemberUpdate};
+use crate::suspicion::Suspicion;
+use crate::wire::Update;
+use crate::{Event, Instant, NodeId};
+
+impl Node {
+    pub(super) fn apply_update(&mut self, now: Instant, update: Update) {
+        match update {
+            Update::Member(member) => self.apply_member_update(now, member),
+            Update::Kv(kv) => {
+                if self.store.apply(&kv) {
+                    self.events.push_back(Event::KeyUpdated {
+                        key: kv.key.clone(),
+                        value: kv.value.clone(),
+                        writer: kv.writer.clone(),
+                    });
+                    self.broadcasts.push(Update::Kv(kv));
+                }
+            }
+        }
+    }
+
+    /// Applies membership news if it supersedes what this node believes, and passes it
+    /// on (infection-style, SWIM section 4.1: whoever learns something new spreads it).
+    pub(super) fn apply_member_update(&mut self, now: Instant, update: MemberUpdate) {
+        if update.id == self.id {
+            self.refute(&update);
+            return;
+        }
+        if self.confirms_suspicion(&update) {
+            self.broadcasts.push(Update::Member(update));
+            return;
+        }
+        let previous = match self.members.get(&update.id) {
+            None if !update.state.is_active() => return,
+            None => None,
+            Some(current) if !update.overrides(current) => return,
+            Some(current) => Some(current.state),
+        };
+        if previous.is_none() {
+            self.schedule.insert(update.id.clone(), &mut self.rng);
+            self.events.push_back(Event::MemberJoined {
+                id: update.id.clone(),
+                addr: update.addr,
+            });
+        }
+        let was_active = previous.is_some_and(MemberState::is_active);
+        match (was_active, update.state.is_active()) {
+            (false, true) => self.active_members += 1,
+            (true, false) => self.active_members -= 1,
+            _ => {}
+        }
+        let state_since = match previous {
+            Some(state) if state == update.state => self.members[&update.id].state_since,
+            _ => now,
+        };
+        self.members.insert(
+            update.id.clone(),
+            Member {
+                id: update.id.clone(),
+                addr: update.addr,
+                incarnation: update.incarnation,
+                state: update.state,
+                state_since,
+            },
+        );
+        let (id, incarnation) = (update.id.clone(), update.incarnation);
+        let changed = previous != Some(update.state);
+        match update.state {
+            MemberState::Alive => {
+                self.suspicions.remove(&id);
+                if changed && previous.is_some() {
+                    self.events
+                        .push_back(Event::MemberAlive { id, incarnation });
+                }
+            }
+            MemberState::Suspect => {
+                let suspicion = self.new_suspicion(now, &update);
+                self.suspicions.insert(id.clone(), suspicion);
+                if changed {
+                    self.events
+                        .push_back(Event::MemberSuspected { id, incarnation });
+                }
+            }
+            MemberState::Dead => {
+                self.suspicions.remove(&id);
+                self.events.push_back(Event::MemberDead { id, incarnation });
+            }
+            MemberState::Left => {
+                self.suspicions.remove(&id);
+                self.events.push_back(Event::MemberLeft { id });
+            }
+        }
+        self.broadcasts.push(Update::Member(update));
+    }
+
+    /// Lifeguard section 4.2: another member suspecting the same incarnation is an
+    /// independent confirmation that shortens the suspicion. True if `update` was one
+    /// (and so is worth passing on for others to count).
+    fn confirms_suspicion(&mut self, update: &MemberUpdate) -> bool {
+        if update.state != MemberState::Suspect || !self.config.lifeguard.dynamic_suspicion {
+            return false;
+        }
+        let (Some(accuser), Some(suspicion)) =
+            (&update.accuser, self.suspicions.get_mut(&update.id))
+        else {
+            return false;
+        };
+        suspicion.incarnation == update.incarnation && suspicion.confirm(accuser)
+    }
+
+    fn new_suspicion(&self, now: Instant, update: &MemberUpdate) -> Suspicion {
+        let min = self.config.suspicion_timeout;
+        if !self.config.lifeguard.dynamic_suspicion {
+            return Suspicion::new(now, update.incarnation, update.accuser.clone(), 0, min, min);
+        }
+        // memberlist's rule: expect K confirmations, or none if the cluster (this node
+        // and the suspect aside) is too small to give them.
+        let cluster = self.active_members + 1;
+        let wanted = self.config.suspicion_confirmations;
+        let expected = if cluster.saturating_sub(2) < wanted as usize {
+            0
+        } else {
+            wanted
+        };
+        let max = min * self.config.suspicion_max_timeout_mult;
+        Suspicion::new(
+            now,
+            update.incarnation,
+            update.accuser.clone(),
+            expected,
+            min,
+            max,
+        )
+    }
+
+    /// SWIM section 4.2: a member that hears itself suspected (or declared dead, or
+    /// alive at an incarnation it never had, as after a restart) raises its incarnation
+    /// above the rumour's and spreads that it is alive. Lifeguard 4.1: being suspected
+    /// also hints that this node is the slow one.
+    fn refute(&mut self, rumour: &MemberUpdate) {
+        if self.status == NodeStatus::Left {
+            return;
+        }
+        let stale = rumour.incarnation < self.incarnation
+            || (rumour.state == MemberState::Alive && rumour.incarnation == self.incarnation);
+        if stale {
+            return;
+        }
+        self.incarnation = rumour.incarnation + 1;
+        self.stats.refutations += 1;
+        self.events.push_back(Event::Refuted {
+            incarnation: self.incarnation,
+        });
+        self.broadcasts
+            .push(Update::Member(self.own_update(MemberState::Alive)));
+        if rumour.state == MemberState::Suspect {
+            self.adjust_health(1);
+        }
+    }
+
+    /// SWIM section 4.2: a suspicion that ran out unrefuted becomes a confirmed death.
+    pub(super) fn expire_suspicions(&mut self, now: Instant) {
+        let expired: Vec<NodeId> = self
+            .suspicions
+            .iter()
+            .filter(|(_, suspicion)| suspicion.deadline() <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.suspicions.remove(&id);
+            let Some(member) = self
+                .members
+                .get(&id)
+                .filter(|m| m.state == MemberState::Suspect)
+            else {
+                continue;
+            };
+            let death = MemberUpdate {
+                state: MemberState::Dead,
+                ..MemberUpdate::from(member)
+            };
+            self.apply_member_update(now, death);
+        }
+    }
+
+    /// Forgets members that have been dead or gone for `reap_after`.
+    pub(super) fn reap(&mut self, now: Instant) {
+        let reap_after = self.config.reap_after;
+        let gone: Vec<NodeId> = self
+            .members
+            .values()
+            .filter(|m| !m.state.is_active() && m.state_since + reap_after <= now)
+            .map(|m| m.id.clone())
+            .collect();
+        for id in gone {
+            self.members.remove(&id);
+            self.events.push_back(Event::MemberRemoved { id });
+        }
+    }
+
+    /// Sends the full member table to one random dead member or seed and asks for
+    /// theirs. After a partition heals, each side holds the other dead and would never
+    /// probe it again; this exchange lets each hear that it is held dead, refute, and the
+    /// two halves merge (memberlist's push-pull and gossip to the dead, in one).
+    pub(super) fn reconnect(&mut self) {
+        let active: Vec<SocketAddr> = self
+            .members
+            .values()
+            .filter(|m| m.state.is_active())
+            .map(|m| m.addr)
+            .collect();
+        let dead = self
+            .members
+            .values()
+            .filter(|m| m.state == MemberState::Dead)
+            .map(|m| m.addr);
+        let seeds = self
+            .seeds
+            .iter()
+            .copied()
+            .filter(|seed| !active.contains(seed));
+        let Some(peer) = dead.chain(seeds).choose(&mut self.rng) else {
+            return;
+        };
+        self.send_full_state(peer, true);
+    }
+}

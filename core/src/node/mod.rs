@@ -1,0 +1,474 @@
+//! The sans-IO gossip node: SWIM membership (Das, Gupta and Motivala, DSN 2002) with the
+//! Lifeguard refinements (Dadgar, Phillips and Currey, 2018), plus the key/value store
+//! riding on its dissemination.
+//!
+//! # Driving a node
+//!
+//! Inputs take the current time: [`Node::join`], [`Node::handle_packet`],
+//! [`Node::handle_timeout`], [`Node::put`], [`Node::leave`]. After *every* input the
+//! driver drains the outputs in this order:
+//!
+//! 1. [`Node::poll_transmit`] until `None`: datagrams to send;
+//! 2. [`Node::poll_event`] until `None`: what the application should hear;
+//! 3. [`Node::poll_timeout`]: when to call [`Node::handle_timeout`] next (it may move
+//!    earlier or later after any input, so read it last).
+//!
+//! The node never reads a clock, opens a socket or asks the OS for randomness: its RNG is
+//! seeded by the driver, so the same inputs give the same outputs.
+//!
+//! The protocol lives in three files: `failure_detection` (probes, ping-req, nacks,
+//! local health), `membership` (applying news, suspicion, refutation, reaping,
+//! reconnecting) and `gossip` (what goes into each datagram).
+
+mod failure_detection;
+mod gossip;
+mod membership;
+#[cfg(test)]
+mod tests;
+
+use core::net::SocketAddr;
+use std::collections::{BTreeMap, VecDeque};
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::dissemination::BroadcastQueue;
+use crate::local_health::LocalHealth;
+use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
+use crate::probe_schedule::ProbeSchedule;
+use crate::store::Store;
+use crate::suspicion::Suspicion;
+use crate::timer::{Timer, TimerTable};
+use crate::wire::{self, Message, MessageKind, Update};
+use crate::{Config, Duration, Error, Event, Instant, NodeId, Stats};
+
+use failure_detection::{Probe, Relay};
+
+/// A datagram for the driver to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub to: SocketAddr,
+    /// What it carries, for statistics and drawing; the payload says the same.
+    pub kind: MessageKind,
+    /// The encoded packet, at most `Config::mtu` bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Where a node stands with respect to the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStatus {
+    /// Created; [`Node::join`] not called yet.
+    Idle,
+    /// Asked its seeds to let it in; no answer yet.
+    Joining,
+    /// A member of the cluster.
+    Joined,
+    /// Left on purpose; spreads the news of its departure and nothing else.
+    Left,
+}
+
+impl NodeStatus {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Idle => "idle",
+            NodeStatus::Joining => "joining",
+            NodeStatus::Joined => "joined",
+            NodeStatus::Left => "left",
+        }
+    }
+}
+
+/// One member of a gossip cluster, as a sans-IO state machine.
+#[derive(Debug)]
+pub struct Node {
+    id: NodeId,
+    addr: SocketAddr,
+    incarnation: Incarnation,
+    config: Config,
+    rng: Xoshiro256PlusPlus,
+    status: NodeStatus,
+    seeds: Vec<SocketAddr>,
+    /// Every other member this node knows, by name (ordered, so iteration is
+    /// deterministic).
+    members: BTreeMap<NodeId, Member>,
+    /// How many of `members` are alive or suspect, kept in step with `members`.
+    active_members: usize,
+    schedule: ProbeSchedule,
+    probe: Option<Probe>,
+    relays: Vec<Relay>,
+    suspicions: BTreeMap<NodeId, Suspicion>,
+    health: LocalHealth,
+    next_seq: u32,
+    timers: TimerTable,
+    broadcasts: BroadcastQueue,
+    store: Store,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+impl Node {
+    /// A node named `id`, reachable at `addr`, drawing every random choice from `seed`.
+    /// Fails if `config` does not validate.
+    pub fn new(id: NodeId, addr: SocketAddr, config: Config, seed: u64) -> Result<Node, Error> {
+        config.validate()?;
+        Ok(Node {
+            id,
+            addr,
+            incarnation: 0,
+            config,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            status: NodeStatus::Idle,
+            seeds: Vec::new(),
+            members: BTreeMap::new(),
+            active_members: 0,
+            schedule: ProbeSchedule::default(),
+            probe: None,
+            relays: Vec::new(),
+            suspicions: BTreeMap::new(),
+            health: LocalHealth::default(),
+            next_seq: 0,
+            timers: TimerTable::default(),
+            broadcasts: BroadcastQueue::default(),
+            store: Store::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Fills the member table before joining, without spreading anything: for building
+    /// an already-converged cluster in experiments. Entries about this node are ignored.
+    pub fn preload_members(
+        &mut self,
+        now: Instant,
+        members: impl IntoIterator<Item = MemberUpdate>,
+    ) {
+        for update in members {
+            if update.id == self.id || self.members.contains_key(&update.id) {
+                continue;
+            }
+            if update.state.is_active() {
+                self.active_members += 1;
+                self.schedule.insert(update.id.clone(), &mut self.rng);
+            }
+            self.members.insert(
+                update.id.clone(),
+                Member {
+                    id: update.id,
+                    addr: update.addr,
+                    incarnation: update.incarnation,
+                    state: update.state,
+                    state_since: now,
+                },
+            );
+        }
+    }
+
+    /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of
+    /// one, or joins the members preloaded; otherwise it sends each seed its full state
+    /// and asks for theirs, and stays [`NodeStatus::Joining`] until somebody answers.
+    pub fn join(&mut self, now: Instant, seeds: &[SocketAddr]) {
+        if self.status != NodeStatus::Idle {
+            return;
+        }
+        self.seeds = seeds.iter().copied().filter(|s| *s != self.addr).collect();
+        self.seeds.dedup();
+        // Start the first period at a random offset so that nodes started together do
+        // not probe in lockstep.
+        let offset = self.random_fraction_of(self.config.probe_interval);
+        self.timers.set(Timer::Probe, now + offset);
+        self.timers
+            .set(Timer::Gossip, now + self.config.gossip_interval);
+        self.timers
+            .set(Timer::Reap, now + self.config.probe_interval);
+        self.timers
+            .set(Timer::Reconnect, now + self.config.reconnect_interval);
+        if self.seeds.is_empty() {
+            self.become_member();
+        } else {
+            self.status = NodeStatus::Joining;
+            self.contact_seeds(now);
+        }
+    }
+
+    /// Leaves the cluster gracefully: the departure is spread, and nobody will suspect
+    /// this node for going quiet. The driver should keep the node running for a few
+    /// gossip intervals so the news gets out.
+    pub fn leave(&mut self, now: Instant) {
+        if self.status == NodeStatus::Left {
+            return;
+        }
+        self.status = NodeStatus::Left;
+        for timer in [
+            Timer::Probe,
+            Timer::ProbeTimeout,
+            Timer::JoinRetry,
+            Timer::Reconnect,
+        ] {
+            self.timers.stop(timer);
+        }
+        self.probe = None;
+        self.broadcasts
+            .push(Update::Member(self.own_update(MemberState::Left)));
+        self.gossip_round();
+        self.timers
+            .set(Timer::Gossip, now + self.config.gossip_interval);
+    }
+
+    /// Writes `key = value` on this node; the write spreads to every member.
+    pub fn put(&mut self, _now: Instant, key: &str, value: &str) -> Result<(), Error> {
+        if self.status == NodeStatus::Left {
+            return Err(Error::Left);
+        }
+        check_size("key", key, self.config.max_key_len)?;
+        check_size("value", value, self.config.max_value_len)?;
+        let update = self.store.write(&self.id, key.to_owned(), value.to_owned());
+        self.events.push_back(Event::KeyUpdated {
+            key: update.key.clone(),
+            value: update.value.clone(),
+            writer: update.writer.clone(),
+        });
+        self.broadcasts.push(Update::Kv(update));
+        Ok(())
+    }
+
+    /// Feeds one received datagram. A datagram that does not decode is counted in
+    /// [`Stats::decode_errors`] and returned as an error; nothing else changes.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        datagram: &[u8],
+    ) -> Result<(), Error> {
+        let packet = match wire::decode(datagram) {
+            Ok(packet) => packet,
+            Err(error) => {
+                self.stats.decode_errors += 1;
+                return Err(error.into());
+            }
+        };
+        self.stats
+            .received
+            .count(packet.message.kind(), datagram.len());
+        if packet.from == self.id {
+            return Ok(());
+        }
+        for update in packet.updates {
+            self.apply_update(now, update);
+        }
+        match packet.message {
+            Message::Ping { seq, target } => {
+                if target == self.id {
+                    self.send(from, Message::Ack { seq });
+                }
+            }
+            Message::Ack { seq } => self.handle_ack(seq),
+            Message::Nack { seq } => self.handle_nack(seq),
+            Message::PingReq {
+                seq,
+                target,
+                target_addr,
+                nack,
+            } => self.handle_ping_req(now, from, seq, target, target_addr, nack),
+            Message::Sync { members, reply } => {
+                for member in members {
+                    self.apply_member_update(now, member);
+                }
+                if reply {
+                    self.send_full_state(from, false);
+                }
+            }
+            Message::Gossip => {}
+        }
+        if self.status == NodeStatus::Joining {
+            self.timers.stop(Timer::JoinRetry);
+            self.become_member();
+        }
+        Ok(())
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for timer in self.timers.take_expired(now) {
+            match timer {
+                Timer::Probe => {
+                    self.conclude_probe(now);
+                    self.start_probe(now);
+                    let period = self.stretched(self.config.probe_interval);
+                    self.timers.set(Timer::Probe, now + period);
+                }
+                Timer::ProbeTimeout => self.probe_indirectly(),
+                Timer::Gossip => {
+                    self.gossip_round();
+                    self.timers
+                        .set(Timer::Gossip, now + self.config.gossip_interval);
+                }
+                Timer::JoinRetry => self.contact_seeds(now),
+                Timer::Reap => {
+                    self.reap(now);
+                    self.timers
+                        .set(Timer::Reap, now + self.config.probe_interval);
+                }
+                Timer::Reconnect => {
+                    self.reconnect();
+                    self.timers
+                        .set(Timer::Reconnect, now + self.config.reconnect_interval);
+                }
+            }
+        }
+        self.expire_relays(now);
+        self.expire_suspicions(now);
+    }
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Node::handle_timeout`] must be called next; `None` before `join`.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let suspicions = self.suspicions.values().map(Suspicion::deadline);
+        let nacks = self.relays.iter().filter_map(|r| r.nack_at);
+        self.timers
+            .next_deadline()
+            .into_iter()
+            .chain(suspicions)
+            .chain(nacks)
+            .min()
+    }
+
+    /// This node's name.
+    pub fn id(&self) -> &NodeId {
+        &self.id
+    }
+
+    /// This node's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// This node's current incarnation.
+    pub fn incarnation(&self) -> Incarnation {
+        self.incarnation
+    }
+
+    /// Where this node stands.
+    pub fn status(&self) -> NodeStatus {
+        self.status
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Lifeguard's Local Health score: 0 when healthy.
+    pub fn local_health(&self) -> u32 {
+        self.health.score()
+    }
+
+    /// Every other member this node knows of, ordered by name.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+
+    /// How many other members this node holds alive or suspect.
+    pub fn active_members(&self) -> usize {
+        self.active_members
+    }
+
+    /// What this node believes about `id` (itself included, as alive).
+    pub fn member_state(&self, id: &NodeId) -> Option<MemberState> {
+        if *id == self.id {
+            return Some(match self.status {
+                NodeStatus::Left => MemberState::Left,
+                _ => MemberState::Alive,
+            });
+        }
+        self.members.get(id).map(|m| m.state)
+    }
+
+    /// When the suspicion of `id` runs out, if it is suspected.
+    pub fn suspicion_deadline(&self, id: &NodeId) -> Option<Instant> {
+        self.suspicions.get(id).map(Suspicion::deadline)
+    }
+
+    /// This node's copy of the key/value store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// How many updates are still being spread by this node.
+    pub fn pending_updates(&self) -> usize {
+        self.broadcasts.len()
+    }
+
+    /// Counters since the node started.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    fn become_member(&mut self) {
+        self.status = NodeStatus::Joined;
+        self.events.push_back(Event::JoinedCluster);
+    }
+
+    fn contact_seeds(&mut self, now: Instant) {
+        for seed in self.seeds.clone() {
+            self.send_full_state(seed, true);
+        }
+        self.timers
+            .set(Timer::JoinRetry, now + self.config.probe_interval * 2);
+    }
+
+    fn own_update(&self, state: MemberState) -> MemberUpdate {
+        MemberUpdate {
+            id: self.id.clone(),
+            addr: self.addr,
+            incarnation: self.incarnation,
+            state,
+            accuser: None,
+        }
+    }
+
+    /// `base` stretched by Lifeguard's Local Health Multiplier, when it is on.
+    fn stretched(&self, base: Duration) -> Duration {
+        if self.config.lifeguard.local_health {
+            self.health.scale(base)
+        } else {
+            base
+        }
+    }
+
+    fn random_fraction_of(&mut self, span: Duration) -> Duration {
+        use rand::Rng;
+        Duration::from_millis(self.rng.random_range(0..=span.as_millis()))
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.next_seq
+    }
+}
+
+fn check_size(what: &'static str, text: &str, max: usize) -> Result<(), Error> {
+    if text.len() > max {
+        return Err(Error::TooLarge {
+            what,
+            len: text.len(),
+            max,
+        });
+    }
+    Ok(())
+}

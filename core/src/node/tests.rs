@@ -1,0 +1,147 @@
+//! Two or three nodes wired by hand: the protocol step by step.
+
+use super::*;
+use crate::wire::Packet;
+
+fn node(name: &str, port: u16) -> Node {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    Node::new(NodeId::new(name).unwrap(), addr, Config::demo(), 1).unwrap()
+}
+
+/// Delivers everything `from` wants to send to `to` (and only to `to`).
+fn deliver(now: Instant, from: &mut Node, to: &mut Node) -> usize {
+    let mut count = 0;
+    while let Some(transmit) = from.poll_transmit() {
+        if transmit.to == to.addr() {
+            to.handle_packet(now, from.addr(), &transmit.payload)
+                .unwrap();
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn joining_through_a_seed_exchanges_full_state_both_ways() {
+    let now = Instant::ZERO;
+    let mut seed = node("seed", 1);
+    let mut joiner = node("joiner", 2);
+    seed.join(now, &[]);
+    assert_eq!(seed.status(), NodeStatus::Joined);
+    joiner.join(now, &[seed.addr()]);
+    assert_eq!(joiner.status(), NodeStatus::Joining);
+    assert_eq!(deliver(now, &mut joiner, &mut seed), 1);
+    assert_eq!(deliver(now, &mut seed, &mut joiner), 1);
+    assert_eq!(joiner.status(), NodeStatus::Joined);
+    assert_eq!(seed.member_state(joiner.id()), Some(MemberState::Alive));
+    assert_eq!(joiner.member_state(seed.id()), Some(MemberState::Alive));
+    let joined: Vec<Event> = std::iter::from_fn(|| joiner.poll_event()).collect();
+    assert!(joined.contains(&Event::JoinedCluster), "{joined:?}");
+}
+
+#[test]
+fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+
+    let period = a.config().probe_interval;
+    let t1 = Instant::ZERO + period;
+    a.handle_timeout(t1);
+    let ping = a.poll_transmit().expect("a pings b");
+    assert_eq!(ping.kind, MessageKind::Ping);
+    b.handle_packet(t1, a.addr(), &ping.payload).unwrap();
+    let ack = b.poll_transmit().expect("b acks");
+    assert_eq!(ack.kind, MessageKind::Ack);
+    a.handle_packet(t1, b.addr(), &ack.payload).unwrap();
+    a.handle_timeout(t1 + period);
+    assert_eq!(a.stats().failed_probes, 0);
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Alive));
+
+    // From now on b is silent: the next probe fails.
+    while a.poll_transmit().is_some() {}
+    a.handle_timeout(t1 + period * 2);
+    assert_eq!(a.stats().failed_probes, 1);
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Suspect));
+    let deadline = a.suspicion_deadline(b.id()).unwrap();
+    a.handle_timeout(deadline);
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Dead));
+}
+
+#[test]
+fn a_ping_for_someone_else_is_not_acked() {
+    let mut a = node("a", 1);
+    let b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    let ping = Packet {
+        from: b.id().clone(),
+        message: Message::Ping {
+            seq: 1,
+            target: NodeId::new("c").unwrap(),
+        },
+        updates: Vec::new(),
+    };
+    a.handle_packet(Instant::ZERO, b.addr(), &wire::encode(&ping))
+        .unwrap();
+    assert!(a.poll_transmit().is_none());
+}
+
+#[test]
+fn malformed_datagrams_are_counted_and_change_nothing() {
+    let mut a = node("a", 1);
+    a.join(Instant::ZERO, &[]);
+    let before = a.poll_timeout();
+    for garbage in [
+        &[][..],
+        &[0xff, 1, 2][..],
+        &[wire::WIRE_VERSION, 0xff, 0xff][..],
+    ] {
+        assert!(a.handle_packet(Instant::ZERO, a.addr(), garbage).is_err());
+    }
+    assert_eq!(a.stats().decode_errors, 3);
+    assert_eq!(a.members().count(), 0);
+    assert!(a.poll_transmit().is_none());
+    assert_eq!(a.poll_timeout(), before);
+}
+
+#[test]
+fn hearing_itself_suspected_raises_the_incarnation() {
+    let mut a = node("a", 1);
+    a.join(Instant::ZERO, &[]);
+    let rumour = Packet {
+        from: NodeId::new("b").unwrap(),
+        message: Message::Gossip,
+        updates: vec![Update::Member(MemberUpdate {
+            id: a.id().clone(),
+            addr: a.addr(),
+            incarnation: 0,
+            state: MemberState::Suspect,
+            accuser: Some(NodeId::new("b").unwrap()),
+        })],
+    };
+    a.handle_packet(
+        Instant::ZERO,
+        "127.0.0.1:2".parse().unwrap(),
+        &wire::encode(&rumour),
+    )
+    .unwrap();
+    assert_eq!(a.incarnation(), 1);
+    assert_eq!(a.stats().refutations, 1);
+}
+
+#[test]
+fn oversized_writes_are_rejected_and_store_nothing() {
+    let mut a = node("a", 1);
+    a.join(Instant::ZERO, &[]);
+    let big = "x".repeat(a.config().max_value_len + 1);
+    assert!(matches!(
+        a.put(Instant::ZERO, "k", &big),
+        Err(Error::TooLarge { what: "value", .. })
+    ));
+    assert!(a.store().is_empty());
+    a.put(Instant::ZERO, "k", "v").unwrap();
+    assert_eq!(a.store().get("k").unwrap().value, "v");
+}
