@@ -151,9 +151,15 @@ impl Node {
         if self.status == NodeStatus::Left {
             return;
         }
-        let stale = rumour.incarnation < self.incarnation
-            || (rumour.state == MemberState::Alive && rumour.incarnation == self.incarnation);
-        if stale {
+        if rumour.state == MemberState::Alive && rumour.incarnation <= self.incarnation {
+            return;
+        }
+        if rumour.incarnation < self.incarnation {
+            // An old accusation still going round: the refutation may have been lost
+            // (a one-way cut drops everything this node sends), so assert it again.
+            // The newer incarnation wins wherever it arrives, so this is harmless.
+            self.broadcasts
+                .push(Update::Member(self.own_update(MemberState::Alive)));
             return;
         }
         self.incarnation = rumour.incarnation + 1;

@@ -4,7 +4,8 @@
 //! One seeded RNG makes every choice (node seeds, latency, loss), events are ordered by
 //! `(time, sequence number)`, and no hash-map order leaks in, so the same seed and the
 //! same commands give the same run, event for event. Faults use the vocabulary people
-//! know from turmoil: `crash`, `restart`, and (later) `partition`, `repair`, `hold`.
+//! know from turmoil: `crash`, `restart`, `partition`, `partition_oneway`, `repair`,
+//! `slow`, `leave`.
 //!
 //! ```
 //! use gossip_core::sim::Simulation;
@@ -28,9 +29,12 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub use network::NetworkModel;
 
+use network::Network;
+
 use crate::wire::MessageKind;
 use crate::{
-    Config, Duration, Error, Event, Instant, MemberState, Node, NodeId, NodeStatus, Transmit,
+    Config, Duration, Error, Event, Instant, MemberState, MemberUpdate, Node, NodeId, NodeStatus,
+    Transmit,
 };
 
 /// The port every simulated node listens on.
@@ -41,8 +45,37 @@ pub const SIM_PORT: u16 = 7946;
 pub enum Dropped {
     /// The network lost it.
     Lost,
+    /// The link from sender to receiver was cut.
+    Partitioned,
+    /// It was larger than the network's MTU.
+    TooLarge,
     /// The receiver was down when it arrived.
     ReceiverDown,
+}
+
+/// Counters over the whole run, kept whatever the history limit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimMetrics {
+    /// Datagrams handed to the network, and their bytes.
+    pub datagrams_sent: u64,
+    pub bytes_sent: u64,
+    /// Datagrams that reached a running node.
+    pub datagrams_delivered: u64,
+    /// Datagrams dropped, by reason.
+    pub lost: u64,
+    pub partitioned: u64,
+    pub too_large: u64,
+    pub receiver_down: u64,
+    /// The largest datagram sent.
+    pub largest_datagram: usize,
+    /// Suspicions raised (each node's first suspicion of an incarnation counts once).
+    pub suspicions: u64,
+    /// Suspicions of a member that was in fact running.
+    pub false_suspicions: u64,
+    /// Members declared dead by some node.
+    pub deaths: u64,
+    /// Deaths declared of a member that was in fact running.
+    pub false_deaths: u64,
 }
 
 /// One datagram, in flight or delivered.
@@ -119,6 +152,7 @@ pub struct SimBuilder {
     config: Config,
     network: NetworkModel,
     history_limit: usize,
+    converged: bool,
 }
 
 impl SimBuilder {
@@ -152,6 +186,14 @@ impl SimBuilder {
         self
     }
 
+    /// Start from a cluster that has already converged: every node knows every other
+    /// as alive, as if the joins had happened long ago. Saves simulating `n` joins in
+    /// large experiments.
+    pub fn converged(mut self) -> Self {
+        self.converged = true;
+        self
+    }
+
     /// Creates the simulation; fails if the configuration does not validate.
     pub fn build(self) -> Result<Simulation, Error> {
         self.config.validate()?;
@@ -160,7 +202,7 @@ impl SimBuilder {
             rng: Xoshiro256PlusPlus::seed_from_u64(self.seed),
             seed: self.seed,
             config: self.config,
-            network: self.network,
+            network: Network::new(self.network),
             history_limit: self.history_limit,
             nodes: Vec::new(),
             by_addr: BTreeMap::new(),
@@ -171,10 +213,15 @@ impl SimBuilder {
             in_flight: BTreeMap::new(),
             history: VecDeque::new(),
             log: VecDeque::new(),
+            metrics: SimMetrics::default(),
         };
-        for i in 1..=self.nodes {
-            let seeds: &[&str] = if i == 1 { &[] } else { &["n1"] };
-            sim.add_node(&format!("n{i}"), seeds)?;
+        if self.converged {
+            sim.add_converged_nodes(self.nodes)?;
+        } else {
+            for i in 1..=self.nodes {
+                let seeds: &[&str] = if i == 1 { &[] } else { &["n1"] };
+                sim.add_node(&format!("n{i}"), seeds)?;
+            }
         }
         Ok(sim)
     }
@@ -187,7 +234,7 @@ pub struct Simulation {
     rng: Xoshiro256PlusPlus,
     seed: u64,
     config: Config,
-    network: NetworkModel,
+    network: Network,
     history_limit: usize,
     nodes: Vec<SimNode>,
     by_addr: BTreeMap<SocketAddr, usize>,
@@ -198,6 +245,7 @@ pub struct Simulation {
     in_flight: BTreeMap<u64, InFlight>,
     history: VecDeque<MessageRecord>,
     log: VecDeque<LogEntry>,
+    metrics: SimMetrics,
 }
 
 impl Simulation {
@@ -209,6 +257,7 @@ impl Simulation {
             config: Config::demo(),
             network: NetworkModel::lan(),
             history_limit: 1000,
+            converged: false,
         }
     }
 
@@ -224,12 +273,22 @@ impl Simulation {
 
     /// The network model in force.
     pub fn network(&self) -> &NetworkModel {
-        &self.network
+        &self.network.model
     }
 
     /// Changes the network model from now on (datagrams in flight keep their fate).
     pub fn set_network(&mut self, network: NetworkModel) {
-        self.network = network;
+        self.network.model = network;
+    }
+
+    /// The protocol configuration new nodes get.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counters over the whole run.
+    pub fn metrics(&self) -> &SimMetrics {
+        &self.metrics
     }
 
     /// Adds a node named `name` and has it join through the nodes named in `seeds`
@@ -248,16 +307,52 @@ impl Simulation {
             .map(|seed| self.index_of(seed).map(|i| self.nodes[i].node.addr()))
             .collect::<Result<Vec<_>, _>>()?;
         let node = Node::new(id.clone(), addr, self.config.clone(), self.rng.random())?;
+        self.push_node(node);
+        self.nodes[index].node.join(self.now, &seed_addrs);
+        self.drain(index);
+        Ok(())
+    }
+
+    fn push_node(&mut self, node: Node) {
+        let index = self.nodes.len();
+        self.by_addr.insert(node.addr(), index);
+        self.by_name.insert(node.id().clone(), index);
         self.nodes.push(SimNode {
             node,
             up: true,
             wake: None,
             delivered_from: [0; MessageKind::ALL.len()],
         });
-        self.by_addr.insert(addr, index);
-        self.by_name.insert(id, index);
-        self.nodes[index].node.join(self.now, &seed_addrs);
-        self.drain(index);
+        self.network.add_node();
+    }
+
+    /// `n1..=nN`, each preloaded with all the others alive, all started now.
+    fn add_converged_nodes(&mut self, count: usize) -> Result<(), Error> {
+        let everyone: Vec<MemberUpdate> = (0..count)
+            .map(|i| {
+                Ok(MemberUpdate {
+                    id: NodeId::new(&format!("n{}", i + 1))?,
+                    addr: virtual_addr(i),
+                    incarnation: 0,
+                    state: MemberState::Alive,
+                    accuser: None,
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        for member in &everyone {
+            let mut node = Node::new(
+                member.id.clone(),
+                member.addr,
+                self.config.clone(),
+                self.rng.random(),
+            )?;
+            node.preload_members(self.now, everyone.iter().cloned());
+            self.push_node(node);
+        }
+        for index in 0..count {
+            self.nodes[index].node.join(self.now, &[]);
+            self.drain(index);
+        }
         Ok(())
     }
 
@@ -296,12 +391,54 @@ impl Simulation {
         Ok(())
     }
 
+    /// Cuts every link between the nodes of `side_a` and those of `side_b`, both ways.
+    pub fn partition(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.for_links(side_a, side_b, |network, a, b| {
+            network.cut(a, b);
+            network.cut(b, a);
+        })
+    }
+
+    /// Cuts the links from each node of `from` to each node of `to`, one way only: the
+    /// `to` side still reaches the `from` side.
+    pub fn partition_oneway(&mut self, from: &[&str], to: &[&str]) -> Result<(), Error> {
+        self.for_links(from, to, Network::cut)
+    }
+
+    /// Restores the links between the nodes of `side_a` and `side_b`, both ways.
+    pub fn repair(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.for_links(side_a, side_b, |network, a, b| {
+            network.repair(a, b);
+            network.repair(b, a);
+        })
+    }
+
+    /// Restores every link.
+    pub fn repair_all(&mut self) {
+        self.network.repair_all();
+    }
+
+    /// Makes a node slow: it gets to each datagram a random `0..=2 * lag` late (`lag` on
+    /// average), as a node short of CPU would. The case Lifeguard exists for.
+    /// `Duration::ZERO` makes it normal again.
+    pub fn slow(&mut self, name: &str, lag: Duration) -> Result<(), Error> {
+        let index = self.index_of(name)?;
+        self.network.set_lag(index, lag);
+        Ok(())
+    }
+
+    /// Has a node leave the cluster gracefully; it keeps running to spread the news.
+    pub fn leave(&mut self, name: &str) -> Result<(), Error> {
+        let index = self.running(name)?;
+        let now = self.now;
+        self.nodes[index].node.leave(now);
+        self.drain(index);
+        Ok(())
+    }
+
     /// Writes `key = value` on the node named `name`.
     pub fn put(&mut self, name: &str, key: &str, value: &str) -> Result<(), Error> {
-        let index = self.index_of(name)?;
-        if !self.nodes[index].up {
-            return Err(Error::UnknownNode(name.to_owned()));
-        }
+        let index = self.running(name)?;
         let now = self.now;
         self.nodes[index].node.put(now, key, value)?;
         self.drain(index);
@@ -373,6 +510,28 @@ impl Simulation {
             .all(|n| n.node.member_state(&subject_id) == Some(state))
     }
 
+    /// Whether every running, joined node holds exactly the running nodes that have not
+    /// left as alive, and every other node it still knows as dead or left.
+    pub fn membership_is_accurate(&self) -> bool {
+        let truth = |n: &SimNode| n.up && n.node.status() != NodeStatus::Left;
+        self.nodes
+            .iter()
+            .filter(|observer| truth(observer) && observer.node.status() == NodeStatus::Joined)
+            .all(|observer| {
+                self.nodes
+                    .iter()
+                    .filter(|s| s.id() != observer.id())
+                    .all(|subject| {
+                        let belief = observer.node.member_state(subject.id());
+                        if truth(subject) {
+                            belief == Some(MemberState::Alive)
+                        } else {
+                            !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
+                        }
+                    })
+            })
+    }
+
     /// How many datagrams of `kind` sent by `name` were delivered so far.
     pub fn delivered_from(&self, name: &str, kind: MessageKind) -> u64 {
         self.node(name)
@@ -394,6 +553,36 @@ impl Simulation {
         self.log.iter()
     }
 
+    fn running(&self, name: &str) -> Result<usize, Error> {
+        let index = self.index_of(name)?;
+        if !self.nodes[index].up {
+            return Err(Error::UnknownNode(name.to_owned()));
+        }
+        Ok(index)
+    }
+
+    fn for_links(
+        &mut self,
+        side_a: &[&str],
+        side_b: &[&str],
+        mut change: impl FnMut(&mut Network, usize, usize),
+    ) -> Result<(), Error> {
+        let a: Vec<usize> = side_a
+            .iter()
+            .map(|n| self.index_of(n))
+            .collect::<Result<_, _>>()?;
+        let b: Vec<usize> = side_b
+            .iter()
+            .map(|n| self.index_of(n))
+            .collect::<Result<_, _>>()?;
+        for &from in &a {
+            for &to in &b {
+                change(&mut self.network, from, to);
+            }
+        }
+        Ok(())
+    }
+
     fn index_of(&self, name: &str) -> Result<usize, Error> {
         NodeId::new(name)
             .ok()
@@ -412,6 +601,7 @@ impl Simulation {
             self.send(index, transmit);
         }
         while let Some(event) = self.nodes[index].node.poll_event() {
+            self.count_event(&event);
             let node = self.nodes[index].node.id().clone();
             push_bounded(
                 &mut self.log,
@@ -435,11 +625,39 @@ impl Simulation {
         }
     }
 
+    fn count_event(&mut self, event: &Event) {
+        let subject_up = |id: &NodeId| self.by_name.get(id).is_some_and(|&i| self.nodes[i].up);
+        match event {
+            Event::MemberSuspected { id, .. } => {
+                self.metrics.suspicions += 1;
+                self.metrics.false_suspicions += u64::from(subject_up(id));
+            }
+            Event::MemberDead { id, .. } => {
+                self.metrics.deaths += 1;
+                self.metrics.false_deaths += u64::from(subject_up(id));
+            }
+            _ => {}
+        }
+    }
+
     fn send(&mut self, from_index: usize, transmit: Transmit) {
         let Some(&to_index) = self.by_addr.get(&transmit.to) else {
             return;
         };
-        let delay = self.network.sample(&mut self.rng);
+        let size = transmit.payload.len();
+        let fate = self
+            .network
+            .sample(from_index, to_index, size, &mut self.rng);
+        let metrics = &mut self.metrics;
+        metrics.datagrams_sent += 1;
+        metrics.bytes_sent += size as u64;
+        metrics.largest_datagram = metrics.largest_datagram.max(size);
+        match fate {
+            Err(Dropped::Lost) => metrics.lost += 1,
+            Err(Dropped::Partitioned) => metrics.partitioned += 1,
+            Err(Dropped::TooLarge) => metrics.too_large += 1,
+            _ => {}
+        }
         let id = self.next_message;
         self.next_message += 1;
         let record = MessageRecord {
@@ -447,10 +665,10 @@ impl Simulation {
             from: self.nodes[from_index].node.id().clone(),
             to: self.nodes[to_index].node.id().clone(),
             kind: transmit.kind,
-            size: transmit.payload.len(),
+            size,
             sent_at: self.now,
-            arrives_at: self.now + delay.unwrap_or(self.network.latency),
-            dropped: delay.is_none().then_some(Dropped::Lost),
+            arrives_at: self.now + fate.unwrap_or(self.network.model.latency),
+            dropped: fate.err(),
         };
         let arrives_at = record.arrives_at;
         self.in_flight.insert(
@@ -472,8 +690,10 @@ impl Simulation {
         let to = flight.to_index;
         if flight.record.dropped.is_none() && !self.nodes[to].up {
             flight.record.dropped = Some(Dropped::ReceiverDown);
+            self.metrics.receiver_down += 1;
         }
         if flight.record.dropped.is_none() {
+            self.metrics.datagrams_delivered += 1;
             let from_index = self.by_addr[&flight.from_addr];
             self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
             // A datagram the node rejects is counted by the node itself.

@@ -1,7 +1,11 @@
-//! The simulated network: how long a datagram takes and whether it arrives.
+//! The simulated network: how long a datagram takes, whether it arrives, and which
+//! links are cut.
+
+use std::collections::BTreeSet;
 
 use rand::Rng;
 
+use super::Dropped;
 use crate::Duration;
 
 /// Link behaviour shared by every pair of nodes.
@@ -14,6 +18,8 @@ pub struct NetworkModel {
     pub jitter: Duration,
     /// Probability in `0..=1` that a datagram is lost.
     pub loss: f64,
+    /// Datagrams larger than this are dropped, as a real path MTU would.
+    pub mtu: usize,
 }
 
 impl NetworkModel {
@@ -23,6 +29,7 @@ impl NetworkModel {
             latency: Duration::from_millis(1),
             jitter: Duration::from_millis(1),
             loss: 0.0,
+            mtu: 1500,
         }
     }
 
@@ -32,22 +39,88 @@ impl NetworkModel {
         NetworkModel {
             latency: Duration::from_millis(120),
             jitter: Duration::from_millis(80),
-            loss: 0.0,
+            ..NetworkModel::lan()
         }
     }
 
-    /// The delay of one datagram, or `None` if the network drops it.
-    pub(crate) fn sample(&self, rng: &mut impl Rng) -> Option<Duration> {
-        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
-            return None;
-        }
-        let jitter = rng.random_range(0..=self.jitter.as_millis());
-        Some(self.latency + Duration::from_millis(jitter))
+    /// The same model with `loss` (clamped to `0..=1`).
+    pub fn with_loss(mut self, loss: f64) -> Self {
+        self.loss = loss.clamp(0.0, 1.0);
+        self
     }
 }
 
 impl Default for NetworkModel {
     fn default() -> Self {
         NetworkModel::lan()
+    }
+}
+
+/// The state of the network between nodes: the model plus cut links and slow nodes.
+#[derive(Clone, Debug)]
+pub(super) struct Network {
+    pub(super) model: NetworkModel,
+    /// `(from, to)` node indexes whose datagrams are dropped.
+    cuts: BTreeSet<(usize, usize)>,
+    /// Per node, the mean extra delay before it gets to a datagram (0: not slow).
+    lag: Vec<Duration>,
+}
+
+impl Network {
+    pub(super) fn new(model: NetworkModel) -> Self {
+        Network {
+            model,
+            cuts: BTreeSet::new(),
+            lag: Vec::new(),
+        }
+    }
+
+    pub(super) fn add_node(&mut self) {
+        self.lag.push(Duration::ZERO);
+    }
+
+    pub(super) fn cut(&mut self, from: usize, to: usize) {
+        self.cuts.insert((from, to));
+    }
+
+    pub(super) fn repair(&mut self, from: usize, to: usize) {
+        self.cuts.remove(&(from, to));
+    }
+
+    pub(super) fn repair_all(&mut self) {
+        self.cuts.clear();
+    }
+
+    pub(super) fn is_cut(&self, from: usize, to: usize) -> bool {
+        self.cuts.contains(&(from, to))
+    }
+
+    pub(super) fn set_lag(&mut self, node: usize, lag: Duration) {
+        self.lag[node] = lag;
+    }
+
+    /// The fate of one datagram of `size` bytes: its delay, or why it is dropped. The
+    /// random draws happen in a fixed order whatever the outcome, so one datagram's fate
+    /// never shifts the draws of the next.
+    pub(super) fn sample(
+        &self,
+        from: usize,
+        to: usize,
+        size: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Duration, Dropped> {
+        let lost = rng.random::<f64>() < self.model.loss;
+        let jitter = Duration::from_millis(rng.random_range(0..=self.model.jitter.as_millis()));
+        let lag = self.lag[to];
+        let processing = Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2));
+        if size > self.model.mtu {
+            Err(Dropped::TooLarge)
+        } else if self.is_cut(from, to) {
+            Err(Dropped::Partitioned)
+        } else if lost {
+            Err(Dropped::Lost)
+        } else {
+            Ok(self.model.latency + jitter + processing)
+        }
     }
 }
