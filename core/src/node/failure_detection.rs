@@ -132,7 +132,9 @@ impl Node {
         let Some(member) = self.members.get(&probe.target) else {
             return;
         };
-        if member.state == MemberState::Alive {
+        // Suspecting a member already suspect confirms the suspicion (Lifeguard 4.2):
+        // this node's own failed probe is independent evidence.
+        if member.state.is_active() {
             let suspicion = MemberUpdate {
                 state: MemberState::Suspect,
                 accuser: Some(self.id.clone()),

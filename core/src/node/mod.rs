@@ -168,8 +168,9 @@ impl Node {
     }
 
     /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of
-    /// one, or joins the members preloaded; otherwise it sends each seed its full state
-    /// and asks for theirs, and stays [`NodeStatus::Joining`] until somebody answers.
+    /// one; with preloaded members it is a member of theirs at once; otherwise it sends
+    /// each seed its full state and asks for theirs, and stays [`NodeStatus::Joining`]
+    /// until somebody answers.
     pub fn join(&mut self, now: Instant, seeds: &[SocketAddr]) {
         if self.status != NodeStatus::Idle {
             return;
@@ -186,7 +187,9 @@ impl Node {
             .set(Timer::Reap, now + self.config.probe_interval);
         self.timers
             .set(Timer::Reconnect, now + self.config.reconnect_interval);
-        if self.seeds.is_empty() {
+        // With no one to ask, or a member table already filled (preloaded), this node is
+        // a member at once; the seeds are still remembered for reconnecting.
+        if self.seeds.is_empty() || !self.members.is_empty() {
             self.become_member();
         } else {
             self.status = NodeStatus::Joining;

@@ -187,8 +187,8 @@ impl SimBuilder {
     }
 
     /// Start from a cluster that has already converged: every node knows every other
-    /// as alive, as if the joins had happened long ago. Saves simulating `n` joins in
-    /// large experiments.
+    /// as alive, as if the joins had happened long ago (with `n1` as everyone's seed).
+    /// Saves simulating `n` joins in large experiments.
     pub fn converged(mut self) -> Self {
         self.converged = true;
         self
@@ -349,8 +349,9 @@ impl Simulation {
             node.preload_members(self.now, everyone.iter().cloned());
             self.push_node(node);
         }
+        let seed = [everyone[0].addr];
         for index in 0..count {
-            self.nodes[index].node.join(self.now, &[]);
+            self.nodes[index].node.join(self.now, &seed);
             self.drain(index);
         }
         Ok(())

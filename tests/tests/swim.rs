@@ -1,0 +1,307 @@
+//! SWIM with Lifeguard, proven on the simulator: stories with fixed seeds (each printed;
+//! `GOSSIP_SEED=N` replays one).
+
+use gossip_core::sim::{NetworkModel, SimBuilder, Simulation};
+use gossip_core::{Config, Duration, Event, Lifeguard, MemberState};
+use gossip_tests::scenario_seed;
+
+fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|i| format!("n{i}")).collect()
+}
+
+fn refs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+/// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it
+/// took, or `None` if it never held.
+fn time_until(
+    sim: &mut Simulation,
+    bound: Duration,
+    step: Duration,
+    mut done: impl FnMut(&Simulation) -> bool,
+) -> Option<Duration> {
+    let start = sim.now();
+    loop {
+        if done(sim) {
+            return Some(sim.now().saturating_since(start));
+        }
+        if sim.now().saturating_since(start) >= bound {
+            return None;
+        }
+        sim.run_for(step);
+    }
+}
+
+fn cluster(seed: u64, nodes: usize, config: Config) -> SimBuilder {
+    Simulation::builder().seed(seed).nodes(nodes).config(config)
+}
+
+/// 100 members joining through one seed all know each other as alive within 30 s
+/// (measured: about 6 s with the demo preset).
+#[test]
+fn a_hundred_members_joining_through_one_seed_converge() {
+    let seed = scenario_seed(100);
+    let mut sim = cluster(seed, 100, Config::demo()).build().unwrap();
+    let took = time_until(
+        &mut sim,
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        Simulation::membership_is_accurate,
+    );
+    println!("converged after {took:?}");
+    assert!(
+        took.is_some(),
+        "100 members did not converge within 30 s (seed {seed})"
+    );
+    let metrics = sim.metrics();
+    assert!(
+        metrics.largest_datagram <= sim.config().mtu,
+        "largest datagram {} bytes",
+        metrics.largest_datagram
+    );
+    assert_eq!(metrics.too_large, 0);
+}
+
+/// A crashed member is dead in every live member's view within the suspicion timeout
+/// plus a few periods: plain SWIM (demo preset) and with Lifeguard (lan preset), whose
+/// suspicion starts 6x longer but shrinks as the other probers confirm it.
+#[test]
+fn a_crashed_member_is_declared_dead_everywhere_in_bounded_time() {
+    for (label, config, periods) in [
+        ("demo", Config::demo(), 8),
+        ("lan + lifeguard", Config::lan(30), 12),
+    ] {
+        for offset in 0..5 {
+            let seed = scenario_seed(200 + offset);
+            let mut sim = cluster(seed, 30, config.clone())
+                .converged()
+                .build()
+                .unwrap();
+            sim.run_for(Duration::from_secs(3));
+            sim.crash("n7").unwrap();
+            let bound = config.suspicion_timeout + config.probe_interval * periods;
+            let took = time_until(&mut sim, bound, Duration::from_millis(100), |s| {
+                s.everyone_sees("n7", MemberState::Dead)
+            });
+            println!("{label}: n7 dead everywhere after {took:?} (bound {bound})");
+            assert!(
+                took.is_some(),
+                "{label}: not dead everywhere within {bound} (seed {seed})"
+            );
+            assert_eq!(sim.metrics().false_deaths, 0, "{label}: seed {seed}");
+        }
+    }
+}
+
+/// With no loss, no live member is ever declared dead (or even suspected): 100 seeds.
+#[test]
+fn without_loss_no_live_member_is_ever_declared_dead() {
+    let first = scenario_seed(1_000);
+    for seed in first..first + 100 {
+        let mut sim = cluster(seed, 12, Config::lan(12)).build().unwrap();
+        sim.crash("n12").unwrap();
+        sim.run_for(Duration::from_secs(60));
+        let metrics = sim.metrics();
+        assert_eq!(metrics.false_deaths, 0, "seed {seed}");
+        assert_eq!(metrics.false_suspicions, 0, "seed {seed}");
+        assert!(sim.everyone_sees("n12", MemberState::Dead), "seed {seed}");
+    }
+}
+
+/// Half of 100 members crash at once; the survivors agree on exactly the right
+/// membership within 60 s (measured: about 20 s with the demo preset).
+#[test]
+fn when_half_the_cluster_crashes_the_survivors_agree_on_who_is_left() {
+    let seed = scenario_seed(300);
+    let mut sim = cluster(seed, 100, Config::demo())
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(2));
+    for name in names(51..=100) {
+        sim.crash(&name).unwrap();
+    }
+    let took = time_until(
+        &mut sim,
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        Simulation::membership_is_accurate,
+    );
+    println!("survivors agree after {took:?}");
+    assert!(
+        took.is_some(),
+        "survivors disagree after 60 s (seed {seed})"
+    );
+    assert_eq!(sim.metrics().false_deaths, 0);
+}
+
+/// n3 cannot send for three seconds: the others suspect it, it refutes once its
+/// messages get through again, and nobody ever declares it dead. With Lifeguard, nobody
+/// is declared dead at all; plain SWIM may wrongly declare dead a member that n3 itself
+/// suspected while cut off (its accusation outlives the cut, and nothing tells the
+/// accused), which is what the buddy system fixes.
+#[test]
+fn a_member_cut_off_one_way_for_a_moment_refutes_and_stays_alive() {
+    for (label, lifeguard) in [("plain SWIM", Lifeguard::OFF), ("lifeguard", Lifeguard::ON)] {
+        let seed = scenario_seed(400);
+        let config = Config {
+            lifeguard,
+            ..Config::demo()
+        };
+        let mut sim = cluster(seed, 8, config).converged().build().unwrap();
+        sim.run_for(Duration::from_secs(3));
+        let others = names(1..=8)
+            .into_iter()
+            .filter(|n| n != "n3")
+            .collect::<Vec<_>>();
+        sim.partition_oneway(&["n3"], &refs(&others)).unwrap();
+        let mut suspected = false;
+        for step in 0..180 {
+            if step == 30 {
+                sim.repair(&["n3"], &refs(&others)).unwrap();
+            }
+            sim.run_for(Duration::from_millis(100));
+            suspected |= others
+                .iter()
+                .any(|o| sim.view(o, "n3") == Some(MemberState::Suspect));
+            let dead = others
+                .iter()
+                .any(|o| sim.view(o, "n3") == Some(MemberState::Dead));
+            assert!(!dead, "{label}: n3 declared dead (seed {seed})");
+        }
+        assert!(
+            suspected,
+            "{label}: n3 was suspected while it could not send (seed {seed})"
+        );
+        assert!(
+            sim.node("n3").unwrap().node().incarnation() > 0,
+            "{label}: n3 refuted"
+        );
+        assert!(sim.everyone_sees("n3", MemberState::Alive), "{label}");
+        if lifeguard == Lifeguard::ON {
+            assert_eq!(sim.metrics().false_deaths, 0, "{label}: seed {seed}");
+        }
+    }
+}
+
+/// A member that leaves is seen as left by everyone and never suspected, even after it
+/// stops for good.
+#[test]
+fn a_member_that_leaves_is_seen_as_left_and_never_suspected() {
+    let seed = scenario_seed(500);
+    let mut sim = cluster(seed, 10, Config::demo())
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(3));
+    sim.leave("n4").unwrap();
+    sim.run_for(Duration::from_secs(2));
+    sim.crash("n4").unwrap();
+    sim.run_for(Duration::from_secs(20));
+    assert!(sim.everyone_sees("n4", MemberState::Left), "seed {seed}");
+    let suspected = sim.log().any(|entry| matches!(&entry.event, Event::MemberSuspected { id, .. } | Event::MemberDead { id, .. } if id.as_str() == "n4"));
+    assert!(
+        !suspected,
+        "n4 was suspected or declared dead after leaving (seed {seed})"
+    );
+}
+
+/// Two halves cut apart for 60 s (long enough to declare each other dead and forget
+/// each other) become one cluster again within 30 s of healing, with no manual step.
+#[test]
+fn a_partition_into_halves_heals_into_one_cluster() {
+    let seed = scenario_seed(600);
+    let mut sim = cluster(seed, 20, Config::demo())
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(3));
+    let (left, right) = (names(1..=10), names(11..=20));
+    sim.partition(&refs(&left), &refs(&right)).unwrap();
+    sim.run_for(Duration::from_secs(60));
+    assert!(
+        sim.everyone_sees("n15", MemberState::Dead) || sim.view("n1", "n15").is_none(),
+        "the halves split (seed {seed})"
+    );
+    sim.repair_all();
+    let took = time_until(
+        &mut sim,
+        Duration::from_secs(30),
+        Duration::from_millis(250),
+        |s| (1..=20).all(|i| s.everyone_sees(&format!("n{i}"), MemberState::Alive)),
+    );
+    println!("one cluster again {took:?} after healing");
+    assert!(
+        took.is_some(),
+        "still split 30 s after healing (seed {seed})"
+    );
+}
+
+/// Randomized round-robin in a running cluster: no member waits more than 2n - 1
+/// periods between two probes by the same prober.
+#[test]
+fn round_robin_probes_every_member_within_2n_minus_1_periods() {
+    let seed = scenario_seed(700);
+    let config = Config::demo();
+    let n = 10;
+    let mut sim = cluster(seed, n, config.clone())
+        .converged()
+        .history_limit(1_000_000)
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(200));
+    let period = config.probe_interval.as_millis();
+    let bound = (2 * (n - 1) - 1) as u64 * period;
+    let mut last: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    let mut checked = 0;
+    for message in sim
+        .history()
+        .filter(|m| m.kind == gossip_core::wire::MessageKind::Ping)
+    {
+        let key = (message.from.to_string(), message.to.to_string());
+        let at = message.sent_at.as_millis();
+        if let Some(previous) = last.insert(key.clone(), at) {
+            assert!(
+                at - previous <= bound,
+                "{key:?} waited {} ms > {bound} ms (seed {seed})",
+                at - previous
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1_000, "checked {checked} gaps");
+}
+
+/// The Lifeguard case: 10% loss and a few slow members. Plain SWIM declares healthy
+/// members dead; Lifeguard does so at least 10 times less often.
+#[test]
+fn lifeguard_cuts_false_deaths_under_loss_and_slow_members() {
+    let seed = scenario_seed(800);
+    let run = |lifeguard: Lifeguard| {
+        let config = Config {
+            lifeguard,
+            ..Config::lan(40)
+        };
+        let mut sim = cluster(seed, 40, config)
+            .network(NetworkModel::lan().with_loss(0.10))
+            .converged()
+            .build()
+            .unwrap();
+        for slow in ["n5", "n25"] {
+            sim.slow(slow, Duration::from_millis(600)).unwrap();
+        }
+        sim.run_for(Duration::from_secs(300));
+        sim.metrics().false_deaths
+    };
+    let (off, on) = (run(Lifeguard::OFF), run(Lifeguard::ON));
+    println!("false deaths: lifeguard off {off}, on {on}");
+    assert!(
+        off >= 10,
+        "plain SWIM should show false deaths here (seed {seed}): {off}"
+    );
+    assert!(
+        on * 10 <= off,
+        "lifeguard on {on} vs off {off} (seed {seed})"
+    );
+}
