@@ -73,7 +73,10 @@ ensure_node_packages() {
   command -v node >/dev/null || as_root apt-get install -y --no-install-recommends nodejs npm
   local dir="$ROOT/tests/e2e" wanted have
   wanted=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$dir/package.json")
-  have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$dir/node_modules/playwright-core/package.json" 2>/dev/null | head -n 1)
+  have=""
+  if [ -f "$dir/node_modules/playwright-core/package.json" ]; then
+    have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$dir/node_modules/playwright-core/package.json" | head -n 1)
+  fi
   if [ "$wanted" != "$have" ]; then
     say "installing playwright-core $wanted (the library only: it uses Debian's chromium)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -99,6 +99,12 @@ pub struct Config {
     /// Randomized round-robin (the default) or uniformly random probe targets.
     pub probe_order: ProbeOrder,
 
+    /// How often a member exchanges its full member table with one random live member
+    /// (memberlist's push-pull). It repairs what infection-style dissemination missed:
+    /// a member that never heard a refutation learns the newer incarnation here before
+    /// its suspicion runs out. Typical: 30 s.
+    pub push_pull_interval: Duration,
+
     /// How often a member sends its full state to one dead member or seed and asks for
     /// theirs, so that the two sides of a healed partition find each other again without
     /// anyone doing anything (memberlist's push-pull and gossip-to-the-dead rolled into
@@ -151,6 +157,7 @@ impl Config {
             lifeguard: Lifeguard::OFF,
             max_local_health: 8,
             probe_order: ProbeOrder::RoundRobin,
+            push_pull_interval: Duration::from_secs(30),
             reconnect_interval: Duration::from_secs(10),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
@@ -177,6 +184,7 @@ impl Config {
             lifeguard: Lifeguard::ON,
             max_local_health: 8,
             probe_order: ProbeOrder::RoundRobin,
+            push_pull_interval: Duration::from_secs(30),
             reconnect_interval: Duration::from_secs(15),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
@@ -203,6 +211,7 @@ impl Config {
             lifeguard: Lifeguard::ON,
             max_local_health: 8,
             probe_order: ProbeOrder::RoundRobin,
+            push_pull_interval: Duration::from_secs(60),
             reconnect_interval: Duration::from_secs(60),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
@@ -233,8 +242,8 @@ impl Config {
         if self.suspicion_max_timeout_mult == 0 {
             return fail("suspicion_max_timeout_mult must be at least 1".into());
         }
-        if self.reconnect_interval == Duration::ZERO {
-            return fail("reconnect_interval must be above zero".into());
+        if self.reconnect_interval == Duration::ZERO || self.push_pull_interval == Duration::ZERO {
+            return fail("reconnect_interval and push_pull_interval must be above zero".into());
         }
         if self.gossip_interval == Duration::ZERO {
             return fail("gossip_interval must be above zero".into());
@@ -268,6 +277,171 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+/// The fields [`Config::set`] knows, in the order [`Config::fields`] lists them.
+pub const CONFIG_FIELDS: [&str; 22] = [
+    "probe_interval",
+    "probe_timeout",
+    "indirect_checks",
+    "suspicion_timeout",
+    "suspicion_max_timeout_mult",
+    "suspicion_confirmations",
+    "lifeguard",
+    "lifeguard.local_health",
+    "lifeguard.nack",
+    "lifeguard.dynamic_suspicion",
+    "lifeguard.buddy_system",
+    "max_local_health",
+    "probe_order",
+    "push_pull_interval",
+    "reconnect_interval",
+    "retransmit_mult",
+    "gossip_interval",
+    "fanout",
+    "reap_after",
+    "mtu",
+    "max_key_len",
+    "max_value_len",
+];
+
+impl Config {
+    /// Sets one field from text, as `--set field=value` does: durations as `500ms`,
+    /// `1.5s` or plain milliseconds; `lifeguard` switches every part at once;
+    /// `probe_order` is `round-robin` or `random`. The result is not validated here
+    /// (call [`Config::validate`] after the last change).
+    pub fn set(&mut self, field: &str, value: &str) -> Result<(), Error> {
+        let value = value.trim();
+        match field {
+            "probe_interval" => self.probe_interval = parse_duration(field, value)?,
+            "probe_timeout" => self.probe_timeout = parse_duration(field, value)?,
+            "indirect_checks" => self.indirect_checks = parse_number(field, value)?,
+            "suspicion_timeout" => self.suspicion_timeout = parse_duration(field, value)?,
+            "suspicion_max_timeout_mult" => {
+                self.suspicion_max_timeout_mult = parse_number(field, value)?
+            }
+            "suspicion_confirmations" => self.suspicion_confirmations = parse_number(field, value)?,
+            "lifeguard" => {
+                self.lifeguard = if parse_bool(field, value)? {
+                    Lifeguard::ON
+                } else {
+                    Lifeguard::OFF
+                }
+            }
+            "lifeguard.local_health" => self.lifeguard.local_health = parse_bool(field, value)?,
+            "lifeguard.nack" => self.lifeguard.nack = parse_bool(field, value)?,
+            "lifeguard.dynamic_suspicion" => {
+                self.lifeguard.dynamic_suspicion = parse_bool(field, value)?
+            }
+            "lifeguard.buddy_system" => self.lifeguard.buddy_system = parse_bool(field, value)?,
+            "max_local_health" => self.max_local_health = parse_number(field, value)?,
+            "probe_order" => {
+                self.probe_order = match value {
+                    "round-robin" | "round_robin" => ProbeOrder::RoundRobin,
+                    "random" => ProbeOrder::Random,
+                    _ => return Err(bad_value(field, value, "round-robin or random")),
+                }
+            }
+            "push_pull_interval" => self.push_pull_interval = parse_duration(field, value)?,
+            "reconnect_interval" => self.reconnect_interval = parse_duration(field, value)?,
+            "retransmit_mult" => self.retransmit_mult = parse_number(field, value)?,
+            "gossip_interval" => self.gossip_interval = parse_duration(field, value)?,
+            "fanout" => self.fanout = parse_number(field, value)?,
+            "reap_after" => self.reap_after = parse_duration(field, value)?,
+            "mtu" => self.mtu = parse_number(field, value)?,
+            "max_key_len" => self.max_key_len = parse_number(field, value)?,
+            "max_value_len" => self.max_value_len = parse_number(field, value)?,
+            _ => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown field {field:?}; known fields: {}",
+                    CONFIG_FIELDS.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every field as `(name, value)` text, in the form [`Config::set`] accepts.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        let order = match self.probe_order {
+            ProbeOrder::RoundRobin => "round-robin",
+            ProbeOrder::Random => "random",
+        };
+        vec![
+            ("probe_interval", ms(self.probe_interval)),
+            ("probe_timeout", ms(self.probe_timeout)),
+            ("indirect_checks", self.indirect_checks.to_string()),
+            ("suspicion_timeout", ms(self.suspicion_timeout)),
+            (
+                "suspicion_max_timeout_mult",
+                self.suspicion_max_timeout_mult.to_string(),
+            ),
+            (
+                "suspicion_confirmations",
+                self.suspicion_confirmations.to_string(),
+            ),
+            (
+                "lifeguard.local_health",
+                self.lifeguard.local_health.to_string(),
+            ),
+            ("lifeguard.nack", self.lifeguard.nack.to_string()),
+            (
+                "lifeguard.dynamic_suspicion",
+                self.lifeguard.dynamic_suspicion.to_string(),
+            ),
+            (
+                "lifeguard.buddy_system",
+                self.lifeguard.buddy_system.to_string(),
+            ),
+            ("max_local_health", self.max_local_health.to_string()),
+            ("probe_order", order.to_string()),
+            ("push_pull_interval", ms(self.push_pull_interval)),
+            ("reconnect_interval", ms(self.reconnect_interval)),
+            ("retransmit_mult", self.retransmit_mult.to_string()),
+            ("gossip_interval", ms(self.gossip_interval)),
+            ("fanout", self.fanout.to_string()),
+            ("reap_after", ms(self.reap_after)),
+            ("mtu", self.mtu.to_string()),
+            ("max_key_len", self.max_key_len.to_string()),
+            ("max_value_len", self.max_value_len.to_string()),
+        ]
+    }
+}
+
+fn bad_value(field: &str, value: &str, expected: &str) -> Error {
+    Error::InvalidConfig(format!("{field} = {value:?}: expected {expected}"))
+}
+
+fn parse_number<T: core::str::FromStr>(field: &str, value: &str) -> Result<T, Error> {
+    value
+        .parse()
+        .map_err(|_| bad_value(field, value, "a whole number"))
+}
+
+fn parse_bool(field: &str, value: &str) -> Result<bool, Error> {
+    match value {
+        "true" | "on" | "yes" | "1" => Ok(true),
+        "false" | "off" | "no" | "0" => Ok(false),
+        _ => Err(bad_value(field, value, "true or false")),
+    }
+}
+
+/// `250ms`, `1.5s`, `2m` or a plain number of milliseconds.
+fn parse_duration(field: &str, value: &str) -> Result<Duration, Error> {
+    let (number, scale) = if let Some(ms) = value.strip_suffix("ms") {
+        (ms, 1.0)
+    } else if let Some(s) = value.strip_suffix('s') {
+        (s, 1_000.0)
+    } else if let Some(m) = value.strip_suffix('m') {
+        (m, 60_000.0)
+    } else {
+        (value, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(Duration::from_millis((n * scale).round() as u64)),
+        _ => Err(bad_value(field, value, "a duration such as 500ms or 1.5s")),
     }
 }
 
@@ -313,6 +487,48 @@ mod tests {
     fn lan_suspicion_grows_with_cluster_size() {
         assert_eq!(Config::lan(10).suspicion_timeout, Duration::from_secs(4));
         assert_eq!(Config::lan(1000).suspicion_timeout, Duration::from_secs(12));
+    }
+
+    #[test]
+    fn fields_can_be_set_from_text_and_listed_back() {
+        let mut config = Config::demo();
+        config.set("probe_interval", "1.5s").unwrap();
+        config.set("probe_timeout", "250ms").unwrap();
+        config.set("suspicion_timeout", "8000").unwrap();
+        config.set("fanout", "5").unwrap();
+        config.set("lifeguard", "true").unwrap();
+        config.set("probe_order", "random").unwrap();
+        assert_eq!(config.probe_interval, Duration::from_millis(1500));
+        assert_eq!(config.probe_timeout, Duration::from_millis(250));
+        assert_eq!(config.suspicion_timeout, Duration::from_secs(8));
+        assert_eq!(config.fanout, 5);
+        assert_eq!(config.lifeguard, Lifeguard::ON);
+        assert_eq!(config.probe_order, ProbeOrder::Random);
+        let mut copy = Config::lan(3);
+        for (field, value) in config.fields() {
+            copy.set(field, &value).unwrap();
+        }
+        assert_eq!(copy, config, "fields() round-trips through set()");
+    }
+
+    #[test]
+    fn bad_settings_are_clear_errors() {
+        let mut config = Config::demo();
+        let unknown = config.set("fanout_typo", "3").unwrap_err().to_string();
+        assert!(
+            unknown.contains("unknown field") && unknown.contains("fanout"),
+            "{unknown}"
+        );
+        assert!(
+            config
+                .set("fanout", "three")
+                .unwrap_err()
+                .to_string()
+                .contains("whole number")
+        );
+        assert!(config.set("probe_interval", "-1s").is_err());
+        assert!(config.set("lifeguard", "maybe").is_err());
+        assert_eq!(config, Config::demo(), "failed sets change nothing");
     }
 
     #[test]

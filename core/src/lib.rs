@@ -32,7 +32,7 @@ pub mod wire;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use config::{Config, Lifeguard, ProbeOrder};
+pub use config::{CONFIG_FIELDS, Config, Lifeguard, ProbeOrder};
 pub use error::{DecodeError, Error};
 pub use event::Event;
 pub use id::{MAX_NODE_ID_LEN, NodeId};

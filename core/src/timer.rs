@@ -16,17 +16,20 @@ pub(crate) enum Timer {
     JoinRetry,
     /// Forget members that have been dead or gone long enough.
     Reap,
+    /// Exchange full state with a random live member (push-pull).
+    PushPull,
     /// Exchange full state with a dead member or a seed, to merge healed partitions.
     Reconnect,
 }
 
 impl Timer {
-    const ALL: [Timer; 6] = [
+    const ALL: [Timer; 7] = [
         Timer::Probe,
         Timer::ProbeTimeout,
         Timer::Gossip,
         Timer::JoinRetry,
         Timer::Reap,
+        Timer::PushPull,
         Timer::Reconnect,
     ];
 }

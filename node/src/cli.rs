@@ -18,6 +18,118 @@ pub struct Cli {
 pub enum Command {
     /// Run a gossip node on a UDP socket until interrupted (Ctrl-C leaves gracefully).
     Agent(AgentArgs),
+    /// Run headless experiments on the deterministic simulator.
+    Sim(SimArgs),
+}
+
+/// Flags of `gossip sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub experiment: Experiment,
+}
+
+/// The experiments.
+#[derive(Debug, Subcommand)]
+pub enum Experiment {
+    /// Crash one member of a converged cluster; time until it is first suspected and
+    /// until every live member holds it dead (in protocol periods), and the traffic.
+    Detection(CommonSimArgs),
+    /// A new member joins through one seed; time until every member holds it alive.
+    Dissemination(CommonSimArgs),
+    /// No crashes, some slow members: count suspicions and deaths of healthy members.
+    FalsePositives(FalsePositiveArgs),
+}
+
+/// Flags every experiment takes.
+#[derive(Clone, Debug, Args)]
+pub struct CommonSimArgs {
+    /// Cluster size.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub nodes: u32,
+
+    /// Independent runs, seeded SEED, SEED+1, ...
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub runs: u32,
+
+    /// Seed of the first run; the same seed gives the same results.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Probability in 0..=1 that a datagram is lost.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub loss: f64,
+
+    /// Protocol preset the runs start from (lan and wan are scaled to --nodes).
+    #[arg(long, value_enum, default_value_t = Preset::Lan)]
+    pub preset: Preset,
+
+    /// Change one configuration field, e.g. `--set lifeguard=false` or
+    /// `--set probe_interval=500ms`; repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Flags of `gossip sim false-positives`.
+#[derive(Clone, Debug, Args)]
+pub struct FalsePositiveArgs {
+    #[command(flatten)]
+    pub common: CommonSimArgs,
+
+    /// Simulated seconds per run.
+    #[arg(long, default_value_t = 600)]
+    pub duration: u64,
+
+    /// Fraction in 0..=1 of members that are slow.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub slow: f64,
+
+    /// How late, on average, a slow member handles each datagram, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub slow_lag_ms: u64,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned `name value` lines.
+    Table,
+    /// One JSON object: experiment, seed, runs, params, results.
+    Json,
+    /// A header line and one row.
+    Csv,
+}
+
+impl CommonSimArgs {
+    /// The preset scaled to the cluster size, with every `--set` applied and validated.
+    pub fn config(&self) -> Result<Config, gossip_core::Error> {
+        let mut config = self.preset.config(self.nodes as usize);
+        for (field, value) in &self.settings {
+            config.set(field, value)?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+    }
+}
+
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    let (field, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not FIELD=VALUE"))?;
+    let mut probe = Config::demo();
+    probe.set(field.trim(), value).map_err(|e| e.to_string())?;
+    Ok((field.trim().to_owned(), value.trim().to_owned()))
 }
 
 /// Flags of `gossip agent`.

@@ -6,6 +6,8 @@
 //!
 //! * [`agent`]: the driver loop, its handle and its graceful shutdown.
 //! * [`cli`]: the command line, parsed with clap.
+//! * [`experiments`]: `gossip sim ...`, the headless experiments on the simulator.
 
 pub mod agent;
 pub mod cli;
+pub mod experiments;

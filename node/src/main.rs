@@ -28,6 +28,13 @@ async fn main() -> Result<(), BoxError> {
             let (agent, _handle) = Agent::new(socket, options)?;
             agent.run(interrupted()).await?;
         }
+        Command::Sim(args) => {
+            let experiment = args.experiment;
+            let report =
+                tokio::task::spawn_blocking(move || gossip_node::experiments::run(&experiment))
+                    .await??;
+            println!("{report}");
+        }
     }
     Ok(())
 }

@@ -214,6 +214,20 @@ impl Node {
         }
     }
 
+    /// memberlist's push-pull: exchange full member tables with one random live member,
+    /// repairing whatever piggybacked dissemination missed.
+    pub(super) fn push_pull(&mut self) {
+        let peer = self
+            .members
+            .values()
+            .filter(|m| m.state == MemberState::Alive)
+            .map(|m| m.addr)
+            .choose(&mut self.rng);
+        if let Some(peer) = peer {
+            self.send_full_state(peer, true);
+        }
+    }
+
     /// Sends the full member table to one random dead member or seed and asks for
     /// theirs. After a partition heals, each side holds the other dead and would never
     /// probe it again; this exchange lets each hear that it is held dead, refute, and the

@@ -185,6 +185,8 @@ impl Node {
             .set(Timer::Gossip, now + self.config.gossip_interval);
         self.timers
             .set(Timer::Reap, now + self.config.probe_interval);
+        let first_push_pull = self.random_fraction_of(self.config.push_pull_interval);
+        self.timers.set(Timer::PushPull, now + first_push_pull);
         self.timers
             .set(Timer::Reconnect, now + self.config.reconnect_interval);
         // With no one to ask, or a member table already filled (preloaded), this node is
@@ -209,6 +211,7 @@ impl Node {
             Timer::Probe,
             Timer::ProbeTimeout,
             Timer::JoinRetry,
+            Timer::PushPull,
             Timer::Reconnect,
         ] {
             self.timers.stop(timer);
@@ -314,6 +317,11 @@ impl Node {
                     self.reap(now);
                     self.timers
                         .set(Timer::Reap, now + self.config.probe_interval);
+                }
+                Timer::PushPull => {
+                    self.push_pull();
+                    self.timers
+                        .set(Timer::PushPull, now + self.config.push_pull_interval);
                 }
                 Timer::Reconnect => {
                     self.reconnect();

@@ -18,11 +18,12 @@
 //! assert!(sim.everyone_sees("n3", MemberState::Dead));
 //! ```
 
+pub mod experiment;
 mod network;
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -33,8 +34,8 @@ use network::Network;
 
 use crate::wire::MessageKind;
 use crate::{
-    Config, Duration, Error, Event, Instant, MemberState, MemberUpdate, Node, NodeId, NodeStatus,
-    Transmit,
+    Config, Duration, Error, Event, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
+    NodeStatus, Transmit,
 };
 
 /// The port every simulated node listens on.
@@ -68,13 +69,14 @@ pub struct SimMetrics {
     pub receiver_down: u64,
     /// The largest datagram sent.
     pub largest_datagram: usize,
-    /// Suspicions raised (each node's first suspicion of an incarnation counts once).
+    /// Suspicions raised: each (member, incarnation) suspected anywhere counts once,
+    /// however many nodes hear of it.
     pub suspicions: u64,
-    /// Suspicions of a member that was in fact running.
+    /// Of those, suspicions of a member that was in fact running.
     pub false_suspicions: u64,
-    /// Members declared dead by some node.
+    /// Deaths declared: each (member, incarnation) declared dead anywhere counts once.
     pub deaths: u64,
-    /// Deaths declared of a member that was in fact running.
+    /// Of those, deaths declared of a member that was in fact running.
     pub false_deaths: u64,
 }
 
@@ -214,6 +216,8 @@ impl SimBuilder {
             history: VecDeque::new(),
             log: VecDeque::new(),
             metrics: SimMetrics::default(),
+            suspicions_seen: BTreeSet::new(),
+            deaths_seen: BTreeSet::new(),
         };
         if self.converged {
             sim.add_converged_nodes(self.nodes)?;
@@ -246,6 +250,9 @@ pub struct Simulation {
     history: VecDeque<MessageRecord>,
     log: VecDeque<LogEntry>,
     metrics: SimMetrics,
+    /// `(node index, incarnation)` pairs already counted in `metrics`.
+    suspicions_seen: BTreeSet<(usize, Incarnation)>,
+    deaths_seen: BTreeSet<(usize, Incarnation)>,
 }
 
 impl Simulation {
@@ -626,18 +633,31 @@ impl Simulation {
         }
     }
 
+    /// Counts each (member, incarnation) suspected or declared dead once, cluster-wide,
+    /// and whether the member was running at that moment.
     fn count_event(&mut self, event: &Event) {
-        let subject_up = |id: &NodeId| self.by_name.get(id).is_some_and(|&i| self.nodes[i].up);
-        match event {
-            Event::MemberSuspected { id, .. } => {
-                self.metrics.suspicions += 1;
-                self.metrics.false_suspicions += u64::from(subject_up(id));
-            }
-            Event::MemberDead { id, .. } => {
+        let (id, incarnation, dead) = match event {
+            Event::MemberSuspected { id, incarnation } => (id, *incarnation, false),
+            Event::MemberDead { id, incarnation } => (id, *incarnation, true),
+            _ => return,
+        };
+        let Some(&subject) = self.by_name.get(id) else {
+            return;
+        };
+        let up = u64::from(self.nodes[subject].up);
+        let seen = if dead {
+            &mut self.deaths_seen
+        } else {
+            &mut self.suspicions_seen
+        };
+        if seen.insert((subject, incarnation)) {
+            if dead {
                 self.metrics.deaths += 1;
-                self.metrics.false_deaths += u64::from(subject_up(id));
+                self.metrics.false_deaths += up;
+            } else {
+                self.metrics.suspicions += 1;
+                self.metrics.false_suspicions += up;
             }
-            _ => {}
         }
     }
 

@@ -1,0 +1,297 @@
+//! `gossip sim ...`: runs an experiment over many seeds in parallel (with a progress
+//! bar on stderr) and reports aggregate figures as a table, JSON or CSV. The
+//! experiments themselves live in `gossip_core::sim::experiment`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gossip_core::sim::experiment::{self, RunParams};
+use gossip_core::{Duration, Error};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value, json};
+
+use crate::cli::{CommonSimArgs, Experiment, Format};
+
+/// The outcome of one experiment, ready to print.
+#[derive(Debug)]
+pub struct Report {
+    experiment: &'static str,
+    seed: u64,
+    runs: u32,
+    params: Vec<(String, Value)>,
+    results: Vec<(String, Value)>,
+}
+
+/// Runs `experiment` and renders its report in `format`.
+pub fn run(experiment: &Experiment) -> Result<String, Error> {
+    let (report, format) = match experiment {
+        Experiment::Detection(args) => (detection(args)?, args.format),
+        Experiment::Dissemination(args) => (dissemination(args)?, args.format),
+        Experiment::FalsePositives(args) => {
+            let common = &args.common;
+            let duration = Duration::from_secs(args.duration);
+            let lag = Duration::from_millis(args.slow_lag_ms);
+            let outcomes = run_seeds(common, "false-positives", |params| {
+                experiment::false_positives(params, duration, args.slow, lag)
+            })?;
+            let sum =
+                |f: fn(&experiment::FalsePositiveRun) -> u64| outcomes.iter().map(f).sum::<u64>();
+            let (probes, failed) = (sum(|r| r.probes), sum(|r| r.failed_probes));
+            let false_dead = sum(|r| r.false_dead);
+            let member_hours: f64 = outcomes.iter().map(|r| r.member_hours).sum();
+            let mut report = report_for("false-positives", common)?;
+            report.params.extend([
+                ("duration_secs".into(), json!(args.duration)),
+                ("slow".into(), json!(args.slow)),
+                ("slow_lag_ms".into(), json!(args.slow_lag_ms)),
+            ]);
+            report.results = vec![
+                ("probes".into(), json!(probes)),
+                (
+                    "probe_failure_rate".into(),
+                    json!(round(failed as f64 / probes.max(1) as f64)),
+                ),
+                (
+                    "false_suspicions".into(),
+                    json!(sum(|r| r.false_suspicions)),
+                ),
+                ("false_dead".into(), json!(false_dead)),
+                (
+                    "false_dead_per_member_hour".into(),
+                    json!(round(false_dead as f64 / member_hours)),
+                ),
+            ];
+            (report, common.format)
+        }
+    };
+    Ok(report.render(format))
+}
+
+fn detection(args: &CommonSimArgs) -> Result<Report, Error> {
+    let outcomes = run_seeds(args, "detection", experiment::detection)?;
+    let first: Vec<f64> = outcomes.iter().filter_map(|r| r.first_detection).collect();
+    let dead: Vec<f64> = outcomes.iter().filter_map(|r| r.all_dead).collect();
+    let bytes: Vec<f64> = outcomes
+        .iter()
+        .map(|r| r.bytes_per_member_per_sec)
+        .collect();
+    let mut report = report_for("detection", args)?;
+    report.results = vec![
+        ("first_detection_mean".into(), json!(round(mean(&first)))),
+        ("first_detection_p99".into(), json!(round(p99(&first)))),
+        ("all_dead_mean".into(), json!(round(mean(&dead)))),
+        ("all_dead_p99".into(), json!(round(p99(&dead)))),
+        ("undetected_runs".into(), json!(outcomes.len() - dead.len())),
+        (
+            "bytes_per_member_per_sec".into(),
+            json!(round(mean(&bytes))),
+        ),
+    ];
+    Ok(report)
+}
+
+fn dissemination(args: &CommonSimArgs) -> Result<Report, Error> {
+    let outcomes = run_seeds(args, "dissemination", experiment::dissemination)?;
+    let periods: Vec<f64> = outcomes.iter().flatten().copied().collect();
+    let mut report = report_for("dissemination", args)?;
+    report.results = vec![
+        ("periods_to_all_mean".into(), json!(round(mean(&periods)))),
+        ("periods_to_all_p99".into(), json!(round(p99(&periods)))),
+        (
+            "unfinished_runs".into(),
+            json!(outcomes.len() - periods.len()),
+        ),
+    ];
+    Ok(report)
+}
+
+fn report_for(experiment: &'static str, args: &CommonSimArgs) -> Result<Report, Error> {
+    let config: Map<String, Value> = args
+        .config()?
+        .fields()
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), Value::String(value)))
+        .collect();
+    Ok(Report {
+        experiment,
+        seed: args.seed,
+        runs: args.runs,
+        params: vec![
+            ("nodes".into(), json!(args.nodes)),
+            ("loss".into(), json!(args.loss)),
+            (
+                "preset".into(),
+                json!(format!("{:?}", args.preset).to_lowercase()),
+            ),
+            ("config".into(), Value::Object(config)),
+        ],
+        results: Vec::new(),
+    })
+}
+
+/// Runs `job` once per seed `seed..seed + runs` on every core; results in seed order.
+fn run_seeds<T: Send>(
+    args: &CommonSimArgs,
+    label: &str,
+    job: impl Fn(&RunParams) -> Result<T, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    let config = args.config()?;
+    let runs = args.runs as usize;
+    let progress = ProgressBar::new(runs as u64).with_message(label.to_owned());
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<T, Error>>>> =
+        Mutex::new((0..runs).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(runs);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let run = next.fetch_add(1, Ordering::Relaxed);
+                    if run >= runs {
+                        break;
+                    }
+                    let params = RunParams {
+                        nodes: args.nodes as usize,
+                        loss: args.loss,
+                        config: config.clone(),
+                        seed: args.seed.wrapping_add(run as u64),
+                    };
+                    let outcome = job(&params);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[run] = Some(outcome);
+                    }
+                    progress.inc(1);
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let slots = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.unwrap_or_else(|| Err(Error::InvalidConfig("a run did not finish".into())))
+        })
+        .collect()
+}
+
+impl Report {
+    /// The report as text in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => self.to_json().to_string(),
+            Format::Table => {
+                let mut rows: Vec<(String, String)> = vec![
+                    ("experiment".into(), self.experiment.into()),
+                    ("seed".into(), self.seed.to_string()),
+                    ("runs".into(), self.runs.to_string()),
+                ];
+                rows.extend(self.flat_params());
+                rows.push((String::new(), String::new()));
+                rows.extend(self.results.iter().map(|(k, v)| (k.clone(), plain(v))));
+                let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+                rows.iter()
+                    .map(|(k, v)| {
+                        if k.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{k:width$}  {v}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            Format::Csv => {
+                let mut columns = vec![
+                    ("experiment".to_owned(), self.experiment.to_owned()),
+                    ("seed".into(), self.seed.to_string()),
+                    ("runs".into(), self.runs.to_string()),
+                ];
+                columns.extend(self.flat_params());
+                columns.extend(self.results.iter().map(|(k, v)| (k.clone(), plain(v))));
+                let header: Vec<&str> = columns.iter().map(|(k, _)| k.as_str()).collect();
+                let row: Vec<&str> = columns.iter().map(|(_, v)| v.as_str()).collect();
+                format!("{}\n{}", header.join(","), row.join(","))
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let object = |pairs: &[(String, Value)]| Value::Object(pairs.iter().cloned().collect());
+        json!({
+            "experiment": self.experiment,
+            "seed": self.seed,
+            "runs": self.runs,
+            "params": object(&self.params),
+            "results": object(&self.results),
+        })
+    }
+
+    /// Parameters as flat `name value` pairs, the config's fields as `config.field`.
+    fn flat_params(&self) -> Vec<(String, String)> {
+        let mut flat = Vec::new();
+        for (key, value) in &self.params {
+            match value {
+                Value::Object(fields) => {
+                    flat.extend(fields.iter().map(|(k, v)| (format!("{key}.{k}"), plain(v))))
+                }
+                other => flat.push((key.clone(), plain(other))),
+            }
+        }
+        flat
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The nearest-rank 99th percentile.
+fn p99(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((0.99 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn round(value: f64) -> Option<f64> {
+    value.is_finite().then(|| (value * 1000.0).round() / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_means() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(p99(&values), 99.0);
+        assert_eq!(p99(&[3.0]), 3.0);
+        assert_eq!(mean(&[1.0, 2.0, 6.0]), 3.0);
+        assert!(mean(&[]).is_nan());
+        assert_eq!(round(f64::NAN), None);
+    }
+}
