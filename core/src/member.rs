@@ -25,6 +25,14 @@ pub enum MemberState {
 }
 
 impl MemberState {
+    /// Every state, in declaration order.
+    pub const ALL: [MemberState; 4] = [
+        MemberState::Alive,
+        MemberState::Suspect,
+        MemberState::Dead,
+        MemberState::Left,
+    ];
+
     /// Lower-case name, as the lab and the CLI show it.
     pub fn as_str(self) -> &'static str {
         match self {

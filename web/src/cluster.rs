@@ -2,18 +2,26 @@
 //! tested natively.
 
 use gossip_core::sim::{NetworkModel, Simulation};
-use gossip_core::{Config, MemberState, NodeId, NodeStatus};
+use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus};
 
 /// Nodes in the lab's cluster, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
 
-/// A fresh five-node cluster with the demo's protocol numbers on a network slow enough
-/// to watch.
-pub fn new_simulation(seed: u64) -> Simulation {
+/// A fresh five-node cluster with the demo's protocol numbers, Lifeguard on or off, on
+/// a network slow enough to watch.
+pub fn new_simulation(seed: u64, lifeguard: bool) -> Simulation {
+    let lifeguard = if lifeguard {
+        Lifeguard::ON
+    } else {
+        Lifeguard::OFF
+    };
     Simulation::builder()
         .seed(seed)
         .nodes(LAB_NODES)
-        .config(Config::demo())
+        .config(Config {
+            lifeguard,
+            ..Config::demo()
+        })
         .network(NetworkModel::visible())
         .history_limit(200)
         .build()
@@ -151,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_crashed_node_is_shown_alive_until_the_others_notice() {
-        let mut sim = new_simulation(11);
+        let mut sim = new_simulation(11, false);
         sim.run_for(Duration::from_secs(5));
         assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
         sim.crash("n2").unwrap();
@@ -170,7 +178,7 @@ mod tests {
 
     #[test]
     fn key_spread_counts_running_holders() {
-        let mut sim = new_simulation(12);
+        let mut sim = new_simulation(12, false);
         sim.run_for(Duration::from_secs(5));
         sim.put("n1", "k", "v").unwrap();
         let early = key_spread(&sim);
@@ -182,7 +190,7 @@ mod tests {
 
     #[test]
     fn beliefs_cover_every_node() {
-        let mut sim = new_simulation(13);
+        let mut sim = new_simulation(13, false);
         sim.run_for(Duration::from_secs(5));
         let row = beliefs_of(&sim, &NodeId::new("n1").unwrap());
         assert_eq!(row, vec![Some(MemberState::Alive); LAB_NODES]);

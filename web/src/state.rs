@@ -23,6 +23,8 @@ pub struct LabState {
     pub sim: Rc<RefCell<Simulation>>,
     pub speed: f64,
     pub paused: bool,
+    /// Whether the cluster runs with Lifeguard (the demo preset is plain SWIM).
+    pub lifeguard: bool,
     /// Increments whenever the simulation changed, so views re-render and the
     /// animation effect schedules the next frame.
     pub revision: u64,
@@ -50,19 +52,30 @@ pub enum Action {
     },
     /// Start over with a new cluster from this seed.
     Reset(u64),
+    /// Start over from the same seed with Lifeguard switched on or off.
+    SetLifeguard(bool),
 }
 
 impl LabState {
     pub fn new(seed: u64) -> Self {
         LabState {
-            sim: Rc::new(RefCell::new(new_simulation(seed))),
+            sim: Rc::new(RefCell::new(new_simulation(seed, false))),
             speed: DEFAULT_SPEED,
             paused: false,
+            lifeguard: false,
             revision: 0,
             last_frame: None,
             carry: 0.0,
             error: None,
         }
+    }
+}
+
+impl LabState {
+    fn restart(&mut self, seed: u64) {
+        self.sim = Rc::new(RefCell::new(new_simulation(seed, self.lifeguard)));
+        self.carry = 0.0;
+        self.error = None;
     }
 }
 
@@ -72,6 +85,7 @@ impl PartialEq for LabState {
             && self.revision == other.revision
             && self.speed == other.speed
             && self.paused == other.paused
+            && self.lifeguard == other.lifeguard
             && self.error == other.error
     }
 }
@@ -84,6 +98,7 @@ impl Reducible for LabState {
             sim: Rc::clone(&self.sim),
             speed: self.speed,
             paused: self.paused,
+            lifeguard: self.lifeguard,
             revision: self.revision + 1,
             last_frame: self.last_frame,
             carry: self.carry,
@@ -121,10 +136,11 @@ impl Reducible for LabState {
                 let result = next.sim.borrow_mut().put(&node, &key, &value);
                 next.error = result.err().map(|e| format!("put on {node} failed: {e}"));
             }
-            Action::Reset(seed) => {
-                next.sim = Rc::new(RefCell::new(new_simulation(seed)));
-                next.carry = 0.0;
-                next.error = None;
+            Action::Reset(seed) => next.restart(seed),
+            Action::SetLifeguard(on) => {
+                next.lifeguard = on;
+                let seed = next.sim.borrow().seed();
+                next.restart(seed);
             }
         }
         Rc::new(next)
@@ -155,6 +171,19 @@ mod tests {
         state = reduce(state, Action::TogglePause);
         state = reduce(state, Action::Frame(10_050.0));
         assert_eq!(state.sim.borrow().now().as_millis(), 300, "paused");
+    }
+
+    #[test]
+    fn switching_lifeguard_restarts_the_cluster_from_the_same_seed() {
+        let mut state = Rc::new(LabState::new(42));
+        state = reduce(state, Action::Frame(0.0));
+        state = reduce(state, Action::Frame(100.0));
+        assert!(state.sim.borrow().now().as_millis() > 0);
+        state = reduce(state, Action::SetLifeguard(true));
+        let sim = state.sim.borrow();
+        assert_eq!(sim.now().as_millis(), 0, "a fresh run");
+        assert_eq!(sim.seed(), 42);
+        assert!(sim.config().lifeguard.dynamic_suspicion);
     }
 
     #[test]

@@ -394,6 +394,16 @@ impl Node {
         self.members.values()
     }
 
+    /// How many other members this node holds in each state, indexed like
+    /// [`MemberState::ALL`].
+    pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
+        let mut counts = [0; MemberState::ALL.len()];
+        for member in self.members.values() {
+            counts[member.state as usize] += 1;
+        }
+        counts
+    }
+
     /// How many other members this node holds alive or suspect.
     pub fn active_members(&self) -> usize {
         self.active_members

@@ -69,6 +69,8 @@ fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
     let deadline = a.suspicion_deadline(b.id()).unwrap();
     a.handle_timeout(deadline);
     assert_eq!(a.member_state(b.id()), Some(MemberState::Dead));
+    assert_eq!(a.member_counts(), [0, 0, 1, 0]);
+    assert_eq!(a.active_members(), 0);
 }
 
 #[test]

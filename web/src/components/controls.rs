@@ -40,6 +40,13 @@ pub fn controls() -> Html {
             }
         })
     };
+    let set_lifeguard = {
+        let lab = lab.clone();
+        Callback::from(move |event: Event| {
+            let checkbox: HtmlInputElement = event.target_unchecked_into();
+            lab.dispatch(Action::SetLifeguard(checkbox.checked()));
+        })
+    };
     let clear_validity = Callback::from(|event: InputEvent| {
         event
             .target_unchecked_into::<HtmlInputElement>()
@@ -61,6 +68,10 @@ pub fn controls() -> Html {
                     </select>
                 </label>
             </div>
+            <label class="row" title="Local health, nacks, suspicion that shrinks with confirmations, and the buddy system (Dadgar et al. 2018). Restarts the cluster.">
+                <input type="checkbox" checked={lab.lifeguard} onchange={set_lifeguard} aria-label="Lifeguard" />
+                { "Lifeguard (restarts the cluster)" }
+            </label>
             <form class="row" onsubmit={reset}>
                 <label>
                     { "seed " }

@@ -1,0 +1,131 @@
+//! Whatever bytes arrive, decoding and `handle_packet` never panic: a bad datagram is an
+//! error and a counter, and changes nothing else. Random bytes and mutations of valid
+//! packets of every kind, via proptest (failures print a reproducible seed and a
+//! minimal input).
+#![cfg(not(target_arch = "wasm32"))]
+
+use core::net::SocketAddr;
+
+use gossip_core::wire::{self, KvUpdate, Message, Packet, Update};
+use gossip_core::{Config, Instant, MemberState, MemberUpdate, Node, NodeId};
+use proptest::prelude::*;
+
+fn id(name: &str) -> NodeId {
+    NodeId::new(name).unwrap()
+}
+
+fn valid_packets() -> Vec<Vec<u8>> {
+    let member = MemberUpdate {
+        id: id("n2"),
+        addr: "10.0.0.2:7946".parse().unwrap(),
+        incarnation: 3,
+        state: MemberState::Suspect,
+        accuser: Some(id("n3")),
+    };
+    let kv = KvUpdate {
+        key: "k".into(),
+        value: "v".into(),
+        version: 9,
+        writer: id("n4"),
+    };
+    let messages = [
+        Message::Ping {
+            seq: 7,
+            target: id("me"),
+        },
+        Message::Ack { seq: 7 },
+        Message::PingReq {
+            seq: 1,
+            target: id("n2"),
+            target_addr: member.addr,
+            nack: true,
+        },
+        Message::Nack { seq: 1 },
+        Message::Sync {
+            members: vec![member.clone()],
+            reply: true,
+        },
+        Message::Gossip,
+    ];
+    messages
+        .into_iter()
+        .map(|message| {
+            wire::encode(&Packet {
+                from: id("n1"),
+                message,
+                updates: vec![Update::Member(member.clone()), Update::Kv(kv.clone())],
+            })
+        })
+        .collect()
+}
+
+fn fresh_node() -> Node {
+    let addr: SocketAddr = "10.0.0.9:7946".parse().unwrap();
+    let mut node = Node::new(id("me"), addr, Config::lan(10), 1).unwrap();
+    node.join(Instant::ZERO, &[]);
+    node
+}
+
+/// Feeds `datagram`; if it does not decode, checks that only the error counter moved.
+fn feed(datagram: &[u8]) {
+    let mut node = fresh_node();
+    let before = node.poll_timeout();
+    let from: SocketAddr = "10.0.0.1:7946".parse().unwrap();
+    let decodes = wire::decode(datagram).is_ok();
+    let result = node.handle_packet(Instant::from_millis(5), from, datagram);
+    assert_eq!(result.is_ok(), decodes);
+    if !decodes {
+        assert_eq!(node.stats().decode_errors, 1);
+        assert_eq!(node.members().count(), 0);
+        assert!(node.store().is_empty());
+        assert!(node.poll_transmit().is_none());
+        assert_eq!(node.poll_timeout(), before);
+    }
+    while node.poll_transmit().is_some() {}
+    while node.poll_event().is_some() {}
+    node.handle_timeout(Instant::from_millis(10_000));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1_500)) {
+        feed(&bytes);
+    }
+
+    #[test]
+    fn random_bytes_after_the_version_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut datagram = vec![wire::WIRE_VERSION];
+        datagram.extend(bytes);
+        feed(&datagram);
+    }
+
+    #[test]
+    fn mutated_valid_packets_never_panic(
+        which in 0usize..6,
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut datagram = valid_packets()[which].clone();
+        for (at, byte) in edits {
+            let i = at.index(datagram.len());
+            datagram[i] = byte;
+        }
+        if truncate {
+            datagram.truncate(cut.index(datagram.len() + 1));
+        }
+        feed(&datagram);
+    }
+}
+
+#[test]
+fn every_valid_packet_is_accepted() {
+    for datagram in valid_packets() {
+        let mut node = fresh_node();
+        node.handle_packet(Instant::ZERO, "10.0.0.1:7946".parse().unwrap(), &datagram)
+            .unwrap();
+        assert_eq!(node.stats().decode_errors, 0);
+    }
+}
