@@ -95,3 +95,22 @@ test('a key put on one node spreads to all five', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('switching Lifeguard on restarts the cluster from the same seed', async () => {
+  const { page, errors } = await openLab();
+  const clock = page.getByLabel('Simulated time');
+  await page.waitForFunction(() => parseFloat(document.querySelector('output').textContent) > 1);
+  const lifeguard = page.getByLabel('Lifeguard');
+  assert.equal(await lifeguard.isChecked(), false, 'the demo preset is plain SWIM');
+  await lifeguard.check();
+  assert.ok(parseFloat(await clock.textContent()) < 1, 'time starts over');
+  assert.equal(await page.getByLabel('Seed').inputValue(), String(SEED));
+  assert.equal(await lifeguard.isChecked(), true);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'),
+    null,
+    { timeout: 20_000 },
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});

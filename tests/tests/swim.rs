@@ -15,7 +15,7 @@ fn refs(names: &[String]) -> Vec<&str> {
 }
 
 /// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it
-/// took, or `None` if it never held.
+/// took, or `None` if it never held. Prints the outcome.
 fn time_until(
     sim: &mut Simulation,
     bound: Duration,
@@ -24,10 +24,13 @@ fn time_until(
 ) -> Option<Duration> {
     let start = sim.now();
     loop {
+        let took = sim.now().saturating_since(start);
         if done(sim) {
-            return Some(sim.now().saturating_since(start));
+            println!("  held after {took} (bound {bound})");
+            return Some(took);
         }
-        if sim.now().saturating_since(start) >= bound {
+        if took >= bound {
+            println!("  did not hold within {bound}");
             return None;
         }
         sim.run_for(step);
@@ -39,7 +42,7 @@ fn cluster(seed: u64, nodes: usize, config: Config) -> SimBuilder {
 }
 
 /// 100 members joining through one seed all know each other as alive within 30 s
-/// (measured: about 6 s with the demo preset).
+/// (measured: 2.25 s with the demo preset).
 #[test]
 fn a_hundred_members_joining_through_one_seed_converge() {
     let seed = scenario_seed(100);
@@ -50,7 +53,6 @@ fn a_hundred_members_joining_through_one_seed_converge() {
         Duration::from_millis(250),
         Simulation::membership_is_accurate,
     );
-    println!("converged after {took:?}");
     assert!(
         took.is_some(),
         "100 members did not converge within 30 s (seed {seed})"
@@ -85,7 +87,6 @@ fn a_crashed_member_is_declared_dead_everywhere_in_bounded_time() {
             let took = time_until(&mut sim, bound, Duration::from_millis(100), |s| {
                 s.everyone_sees("n7", MemberState::Dead)
             });
-            println!("{label}: n7 dead everywhere after {took:?} (bound {bound})");
             assert!(
                 took.is_some(),
                 "{label}: not dead everywhere within {bound} (seed {seed})"
@@ -111,7 +112,7 @@ fn without_loss_no_live_member_is_ever_declared_dead() {
 }
 
 /// Half of 100 members crash at once; the survivors agree on exactly the right
-/// membership within 60 s (measured: about 20 s with the demo preset).
+/// membership within 60 s (measured: 14.5 s with the demo preset).
 #[test]
 fn when_half_the_cluster_crashes_the_survivors_agree_on_who_is_left() {
     let seed = scenario_seed(300);
@@ -129,7 +130,6 @@ fn when_half_the_cluster_crashes_the_survivors_agree_on_who_is_left() {
         Duration::from_millis(500),
         Simulation::membership_is_accurate,
     );
-    println!("survivors agree after {took:?}");
     assert!(
         took.is_some(),
         "survivors disagree after 60 s (seed {seed})"
@@ -207,7 +207,8 @@ fn a_member_that_leaves_is_seen_as_left_and_never_suspected() {
 }
 
 /// Two halves cut apart for 60 s (long enough to declare each other dead and forget
-/// each other) become one cluster again within 30 s of healing, with no manual step.
+/// each other) become one cluster again within 30 s of healing, with no manual step
+/// (measured: 8.75 s).
 #[test]
 fn a_partition_into_halves_heals_into_one_cluster() {
     let seed = scenario_seed(600);
@@ -230,7 +231,6 @@ fn a_partition_into_halves_heals_into_one_cluster() {
         Duration::from_millis(250),
         |s| (1..=20).all(|i| s.everyone_sees(&format!("n{i}"), MemberState::Alive)),
     );
-    println!("one cluster again {took:?} after healing");
     assert!(
         took.is_some(),
         "still split 30 s after healing (seed {seed})"
