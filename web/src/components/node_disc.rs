@@ -13,6 +13,8 @@ pub struct NodeDiscProps {
     pub up: bool,
     pub incarnation: u32,
     pub keys: usize,
+    /// Lifeguard's Local Health score (0: healthy).
+    pub local_health: u32,
     pub on_toggle: Callback<AttrValue>,
 }
 
@@ -57,6 +59,9 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             <text class="name" x={x.to_string()} y={(y + 6.0).to_string()}>{ props.name.clone() }</text>
             <text class="detail" x={x.to_string()} y={(y + NODE_RADIUS + 16.0).to_string()}>
                 { format!("inc {} · {} key{}", props.incarnation, props.keys, if props.keys == 1 { "" } else { "s" }) }
+                if props.local_health > 0 {
+                    { format!(" · health −{}", props.local_health) }
+                }
             </text>
             if !props.up {
                 <text class="down-mark" x={x.to_string()} y={(y + NODE_RADIUS + 32.0).to_string()}>{ "✕ down" }</text>

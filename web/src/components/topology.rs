@@ -69,6 +69,7 @@ pub fn topology() -> Html {
                 up={node.is_up()}
                 incarnation={node.node().incarnation()}
                 keys={node.node().store().len()}
+                local_health={node.node().local_health()}
                 on_toggle={on_toggle.clone()}
             />
         }
