@@ -13,6 +13,92 @@ pub enum ProbeOrder {
     Random,
 }
 
+/// Who starts an exchange's transfer: Demers et al.'s push, pull and push-pull.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipMode {
+    /// The node with news sends it.
+    Push,
+    /// Every node asks a random other for news.
+    Pull,
+    /// Both at once.
+    PushPull,
+}
+
+impl GossipMode {
+    pub fn pushes(self) -> bool {
+        matches!(self, GossipMode::Push | GossipMode::PushPull)
+    }
+
+    pub fn pulls(self) -> bool {
+        matches!(self, GossipMode::Pull | GossipMode::PushPull)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            GossipMode::Push => "push",
+            GossipMode::Pull => "pull",
+            GossipMode::PushPull => "push-pull",
+        }
+    }
+
+    fn parse(field: &str, value: &str) -> Result<Self, Error> {
+        match value {
+            "push" => Ok(GossipMode::Push),
+            "pull" => Ok(GossipMode::Pull),
+            "push-pull" | "push_pull" => Ok(GossipMode::PushPull),
+            _ => Err(bad_value(field, value, "push, pull or push-pull")),
+        }
+    }
+}
+
+/// How a hot rumor cools down (Demers et al. 1987, section 3): when it loses excitement
+/// (feedback: only when the recipient already knew it; blind: on every send) and how
+/// it stops (counter: after `max_excitement` losses; coin: with probability
+/// 1/`max_excitement` at each loss).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cooling {
+    FeedbackCounter,
+    FeedbackCoin,
+    BlindCounter,
+    BlindCoin,
+}
+
+impl Cooling {
+    /// Losses happen only on "I already had it" feedback.
+    pub fn uses_feedback(self) -> bool {
+        matches!(self, Cooling::FeedbackCounter | Cooling::FeedbackCoin)
+    }
+
+    /// Each loss stops the rumor with probability 1/k, rather than counting down.
+    pub fn uses_coin(self) -> bool {
+        matches!(self, Cooling::FeedbackCoin | Cooling::BlindCoin)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cooling::FeedbackCounter => "feedback-counter",
+            Cooling::FeedbackCoin => "feedback-coin",
+            Cooling::BlindCounter => "blind-counter",
+            Cooling::BlindCoin => "blind-coin",
+        }
+    }
+
+    /// Parses `feedback-counter`, `feedback-coin`, `blind-counter` or `blind-coin`.
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        match value {
+            "feedback-counter" => Ok(Cooling::FeedbackCounter),
+            "feedback-coin" => Ok(Cooling::FeedbackCoin),
+            "blind-counter" => Ok(Cooling::BlindCounter),
+            "blind-coin" => Ok(Cooling::BlindCoin),
+            _ => Err(bad_value(
+                "rumor_cooling",
+                value,
+                "feedback-counter, feedback-coin, blind-counter or blind-coin",
+            )),
+        }
+    }
+}
+
 /// The Lifeguard refinements (Dadgar, Phillips and Currey, 2018), each switchable so the
 /// lab can show what it buys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +214,35 @@ pub struct Config {
     /// it are recognised as old) before it is forgotten.
     pub reap_after: Duration,
 
+    /// Rumor mongering (Demers et al. 1987) of key/value writes: each new version starts
+    /// hot and is pushed (or pulled) every `gossip_interval` to `fanout` random members
+    /// until it cools down. Off: writes spread only by anti-entropy.
+    pub rumor_mongering: bool,
+
+    /// Push, pull or push-pull rumor mongering.
+    pub rumor_mode: GossipMode,
+
+    /// How rumors cool down.
+    pub rumor_cooling: Cooling,
+
+    /// Demers' k: the counter a rumor starts with, or the coin's odds (1/k).
+    pub max_excitement: u32,
+
+    /// Also piggyback hot rumors on membership traffic, where there is room under the
+    /// MTU (they do not cool down there).
+    pub rumor_piggyback: bool,
+
+    /// Anti-entropy: every `sync_interval` exchange a store digest with one random
+    /// member and send each other what the other lacks, so stores converge even when
+    /// rumors die out early or are lost.
+    pub anti_entropy: bool,
+
+    /// Push, pull or push-pull anti-entropy.
+    pub anti_entropy_mode: GossipMode,
+
+    /// How often a member runs one anti-entropy exchange.
+    pub sync_interval: Duration,
+
     /// The largest datagram this node sends, in bytes. Updates are piggybacked only as far
     /// as they fit. 1400 keeps clear of the usual 1500-byte Ethernet MTU after IP and UDP
     /// headers. At least 512.
@@ -159,6 +274,14 @@ impl Config {
             probe_order: ProbeOrder::RoundRobin,
             push_pull_interval: Duration::from_secs(30),
             reconnect_interval: Duration::from_secs(10),
+            rumor_mongering: true,
+            rumor_mode: GossipMode::Push,
+            rumor_cooling: Cooling::FeedbackCounter,
+            max_excitement: 10,
+            rumor_piggyback: true,
+            anti_entropy: true,
+            anti_entropy_mode: GossipMode::PushPull,
+            sync_interval: Duration::from_secs(5),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 3,
@@ -186,6 +309,14 @@ impl Config {
             probe_order: ProbeOrder::RoundRobin,
             push_pull_interval: Duration::from_secs(30),
             reconnect_interval: Duration::from_secs(15),
+            rumor_mongering: true,
+            rumor_mode: GossipMode::Push,
+            rumor_cooling: Cooling::FeedbackCounter,
+            max_excitement: 10,
+            rumor_piggyback: true,
+            anti_entropy: true,
+            anti_entropy_mode: GossipMode::PushPull,
+            sync_interval: Duration::from_secs(5),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
             fanout: 3,
@@ -213,6 +344,14 @@ impl Config {
             probe_order: ProbeOrder::RoundRobin,
             push_pull_interval: Duration::from_secs(60),
             reconnect_interval: Duration::from_secs(60),
+            rumor_mongering: true,
+            rumor_mode: GossipMode::Push,
+            rumor_cooling: Cooling::FeedbackCounter,
+            max_excitement: 10,
+            rumor_piggyback: true,
+            anti_entropy: true,
+            anti_entropy_mode: GossipMode::PushPull,
+            sync_interval: Duration::from_secs(30),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 4,
@@ -244,6 +383,12 @@ impl Config {
         }
         if self.reconnect_interval == Duration::ZERO || self.push_pull_interval == Duration::ZERO {
             return fail("reconnect_interval and push_pull_interval must be above zero".into());
+        }
+        if self.max_excitement == 0 {
+            return fail("max_excitement must be at least 1".into());
+        }
+        if self.sync_interval == Duration::ZERO {
+            return fail("sync_interval must be above zero".into());
         }
         if self.gossip_interval == Duration::ZERO {
             return fail("gossip_interval must be above zero".into());
@@ -281,7 +426,7 @@ impl Config {
 }
 
 /// The fields [`Config::set`] knows, in the order [`Config::fields`] lists them.
-pub const CONFIG_FIELDS: [&str; 22] = [
+pub const CONFIG_FIELDS: [&str; 30] = [
     "probe_interval",
     "probe_timeout",
     "indirect_checks",
@@ -297,6 +442,14 @@ pub const CONFIG_FIELDS: [&str; 22] = [
     "probe_order",
     "push_pull_interval",
     "reconnect_interval",
+    "rumor_mongering",
+    "rumor_mode",
+    "rumor_cooling",
+    "max_excitement",
+    "rumor_piggyback",
+    "anti_entropy",
+    "anti_entropy_mode",
+    "sync_interval",
     "retransmit_mult",
     "gossip_interval",
     "fanout",
@@ -345,6 +498,14 @@ impl Config {
             }
             "push_pull_interval" => self.push_pull_interval = parse_duration(field, value)?,
             "reconnect_interval" => self.reconnect_interval = parse_duration(field, value)?,
+            "rumor_mongering" => self.rumor_mongering = parse_bool(field, value)?,
+            "rumor_mode" => self.rumor_mode = GossipMode::parse(field, value)?,
+            "rumor_cooling" => self.rumor_cooling = Cooling::parse(value)?,
+            "max_excitement" => self.max_excitement = parse_number(field, value)?,
+            "rumor_piggyback" => self.rumor_piggyback = parse_bool(field, value)?,
+            "anti_entropy" => self.anti_entropy = parse_bool(field, value)?,
+            "anti_entropy_mode" => self.anti_entropy_mode = GossipMode::parse(field, value)?,
+            "sync_interval" => self.sync_interval = parse_duration(field, value)?,
             "retransmit_mult" => self.retransmit_mult = parse_number(field, value)?,
             "gossip_interval" => self.gossip_interval = parse_duration(field, value)?,
             "fanout" => self.fanout = parse_number(field, value)?,
@@ -399,6 +560,17 @@ impl Config {
             ("probe_order", order.to_string()),
             ("push_pull_interval", ms(self.push_pull_interval)),
             ("reconnect_interval", ms(self.reconnect_interval)),
+            ("rumor_mongering", self.rumor_mongering.to_string()),
+            ("rumor_mode", self.rumor_mode.as_str().to_string()),
+            ("rumor_cooling", self.rumor_cooling.as_str().to_string()),
+            ("max_excitement", self.max_excitement.to_string()),
+            ("rumor_piggyback", self.rumor_piggyback.to_string()),
+            ("anti_entropy", self.anti_entropy.to_string()),
+            (
+                "anti_entropy_mode",
+                self.anti_entropy_mode.as_str().to_string(),
+            ),
+            ("sync_interval", ms(self.sync_interval)),
             ("retransmit_mult", self.retransmit_mult.to_string()),
             ("gossip_interval", ms(self.gossip_interval)),
             ("fanout", self.fanout.to_string()),
@@ -498,6 +670,9 @@ mod tests {
         config.set("fanout", "5").unwrap();
         config.set("lifeguard", "true").unwrap();
         config.set("probe_order", "random").unwrap();
+        config.set("rumor_mode", "push-pull").unwrap();
+        config.set("rumor_cooling", "blind-coin").unwrap();
+        config.set("anti_entropy_mode", "pull").unwrap();
         assert_eq!(config.probe_interval, Duration::from_millis(1500));
         assert_eq!(config.probe_timeout, Duration::from_millis(250));
         assert_eq!(config.suspicion_timeout, Duration::from_secs(8));

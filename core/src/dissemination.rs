@@ -1,29 +1,14 @@
-//! Infection-style dissemination (SWIM section 4.1): news rides on the packets the
-//! protocol sends anyway, fewest-sent first, until each item has gone out about
-//! `retransmit_mult * ceil(log10(n + 1))` times.
+//! Infection-style dissemination of membership news (SWIM section 4.1): news rides on
+//! the packets the protocol sends anyway, fewest-sent first, until each item has gone
+//! out about `retransmit_mult * ceil(log10(n + 1))` times. (Key/value versions spread by
+//! rumor mongering instead, with its own cooling.)
 
-use crate::NodeId;
-use crate::wire::{Update, encoded_len};
-
-/// What an update is about; a newer update about the same thing replaces the older one
-/// in the queue, since spreading stale news wastes room.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Subject {
-    Member(NodeId),
-    Key(String),
-}
-
-fn subject_of(update: &Update) -> Subject {
-    match update {
-        Update::Member(m) => Subject::Member(m.id.clone()),
-        Update::Kv(kv) => Subject::Key(kv.key.clone()),
-    }
-}
+use crate::member::MemberUpdate;
+use crate::wire::encoded_len;
 
 #[derive(Clone, Debug)]
 struct Pending {
-    subject: Subject,
-    update: Update,
+    update: MemberUpdate,
     encoded_len: usize,
     transmits: u32,
     /// Insertion order, so that equally-sent items go out oldest first, deterministically.
@@ -38,13 +23,13 @@ pub(crate) struct BroadcastQueue {
 }
 
 impl BroadcastQueue {
-    /// Queues `update`, replacing any pending news about the same member or key.
-    pub(crate) fn push(&mut self, update: Update) {
-        let subject = subject_of(&update);
-        self.pending.retain(|p| p.subject != subject);
+    /// Queues `update`, replacing any pending news about the same member: spreading
+    /// stale news wastes room.
+    pub(crate) fn push(&mut self, update: MemberUpdate) {
+        self.pending.retain(|p| p.update.id != update.id);
         self.pending.push(Pending {
-            subject,
-            encoded_len: encoded_len(&update),
+            // One more byte: the tag that wraps it as an `Update` in the packet.
+            encoded_len: encoded_len(&update) + 1,
             update,
             transmits: 0,
             order: self.next_order,
@@ -61,8 +46,9 @@ impl BroadcastQueue {
     }
 
     /// Takes the fewest-sent updates that fit in `budget` bytes, counts one transmission
-    /// for each, and drops those that reached `limit` transmissions.
-    pub(crate) fn select(&mut self, budget: usize, limit: u32) -> Vec<Update> {
+    /// for each, and drops those that reached `limit` transmissions. Returns them with
+    /// the room they take in a packet.
+    pub(crate) fn select(&mut self, budget: usize, limit: u32) -> (Vec<MemberUpdate>, usize) {
         self.pending.sort_by_key(|p| (p.transmits, p.order));
         let mut room = budget;
         let mut chosen = Vec::new();
@@ -74,7 +60,7 @@ impl BroadcastQueue {
             }
         }
         self.pending.retain(|p| p.transmits < limit);
-        chosen
+        (chosen, budget - room)
     }
 }
 
@@ -87,18 +73,16 @@ pub(crate) fn retransmit_limit(retransmit_mult: u32, cluster_size: usize) -> u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MemberState;
-    use crate::member::MemberUpdate;
-    use crate::wire::KvUpdate;
+    use crate::{MemberState, NodeId};
 
-    fn member_news(name: &str, incarnation: u32) -> Update {
-        Update::Member(MemberUpdate {
+    fn member_news(name: &str, incarnation: u32) -> MemberUpdate {
+        MemberUpdate {
             id: NodeId::new(name).unwrap(),
             addr: "10.0.0.9:7946".parse().unwrap(),
             incarnation,
             state: MemberState::Alive,
             accuser: None,
-        })
+        }
     }
 
     #[test]
@@ -115,7 +99,7 @@ mod tests {
         queue.push(member_news("a", 1));
         queue.push(member_news("a", 2));
         assert_eq!(queue.len(), 1);
-        assert_eq!(queue.select(1000, 4), vec![member_news("a", 2)]);
+        assert_eq!(queue.select(1000, 4).0, vec![member_news("a", 2)]);
     }
 
     #[test]
@@ -123,23 +107,26 @@ mod tests {
         let mut queue = BroadcastQueue::default();
         queue.push(member_news("a", 1));
         queue.push(member_news("b", 1));
-        let one = encoded_len(&member_news("a", 1));
-        assert_eq!(queue.select(one, 2), vec![member_news("a", 1)]);
-        assert_eq!(queue.select(one, 2), vec![member_news("b", 1)]);
-        assert_eq!(queue.select(10 * one, 2).len(), 2);
+        let one = encoded_len(&member_news("a", 1)) + 1;
+        assert_eq!(queue.select(one, 2), (vec![member_news("a", 1)], one));
+        assert_eq!(queue.select(one, 2).0, vec![member_news("b", 1)]);
+        assert_eq!(queue.select(10 * one, 2).0.len(), 2);
         assert!(queue.is_empty(), "each was sent twice");
     }
 
     #[test]
     fn oversized_items_are_skipped_not_blocking() {
         let mut queue = BroadcastQueue::default();
-        queue.push(Update::Kv(KvUpdate {
-            key: "big".into(),
-            value: "x".repeat(500),
-            version: 1,
-            writer: NodeId::new("a").unwrap(),
-        }));
+        let mut big = MemberUpdate {
+            id: NodeId::new(&"x".repeat(60)).unwrap(),
+            addr: "10.0.0.9:7946".parse().unwrap(),
+            incarnation: 1,
+            state: MemberState::Alive,
+            accuser: None,
+        };
+        big.accuser = Some(big.id.clone());
+        queue.push(big);
         queue.push(member_news("b", 1));
-        assert_eq!(queue.select(100, 4), vec![member_news("b", 1)]);
+        assert_eq!(queue.select(100, 4).0, vec![member_news("b", 1)]);
     }
 }

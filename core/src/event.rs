@@ -3,7 +3,7 @@
 use core::fmt;
 use core::net::SocketAddr;
 
-use crate::{Incarnation, NodeId};
+use crate::{Incarnation, NodeId, ReplicaId};
 
 /// Something the application may want to react to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,12 +36,14 @@ pub enum Event {
     /// Lifeguard's Local Health score changed: above 0 this node believes it is the slow
     /// one and stretches its probe interval and timeout by `1 + score`.
     LocalHealthChanged { score: u32 },
-    /// A key now has a new value on this node.
-    KeyUpdated {
+    /// A key has a new version on this node (`value: None`: deleted).
+    KeyChanged {
         key: String,
-        value: String,
-        writer: NodeId,
+        value: Option<String>,
+        writer: ReplicaId,
     },
+    /// Concurrent writes to a key now stand side by side as siblings.
+    Conflict { key: String, siblings: usize },
 }
 
 /// One line, from the reporting node's point of view ("suspects n3 (inc 0)").
@@ -65,8 +67,22 @@ impl fmt::Display for Event {
                 write!(f, "refuted a suspicion (now inc {incarnation})")
             }
             Event::LocalHealthChanged { score } => write!(f, "local health score now {score}"),
-            Event::KeyUpdated { key, value, writer } => {
+            Event::KeyChanged {
+                key,
+                value: Some(value),
+                writer,
+            } => {
                 write!(f, "{key} = {value:?} (written by {writer})")
+            }
+            Event::KeyChanged {
+                key,
+                value: None,
+                writer,
+            } => {
+                write!(f, "{key} deleted (by {writer})")
+            }
+            Event::Conflict { key, siblings } => {
+                write!(f, "{key} has {siblings} concurrent versions")
             }
         }
     }

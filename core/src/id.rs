@@ -75,6 +75,34 @@ impl<'de> Deserialize<'de> for NodeId {
     }
 }
 
+/// One life of a writer: the node's name plus an epoch drawn at random when the node
+/// starts. A node that restarts with fresh state writes as a new replica, so its new
+/// writes can never be mistaken for the ones it made before.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReplicaId {
+    pub node: NodeId,
+    pub epoch: u32,
+}
+
+impl ReplicaId {
+    pub fn new(node: NodeId, epoch: u32) -> Self {
+        ReplicaId { node, epoch }
+    }
+}
+
+/// `n3.1f2e`: the name and the epoch in hex.
+impl fmt::Display for ReplicaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:x}", self.node, self.epoch)
+    }
+}
+
+impl fmt::Debug for ReplicaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,10 @@
 //! * Membership and failure detection follow SWIM (Das, Gupta and Motivala, DSN 2002):
 //!   randomized round-robin probing, indirect probes, suspicion with incarnation
 //!   numbers, infection-style dissemination piggybacked on protocol messages.
+//! * The replicated key/value store keeps vector-clocked versions with siblings for
+//!   concurrent writes (Mattern/Fidge), spreads writes by rumor mongering with
+//!   excitement cooling (Demers et al. 1987) and repairs what rumors miss with
+//!   Scuttlebutt-style anti-entropy (van Renesse et al. 2008).
 //! * [`wire`]: the versioned binary packet format; decoding never panics.
 //! * [`sim`] (feature `sim`): a deterministic cluster simulator with virtual time.
 
@@ -27,17 +31,19 @@ mod store;
 mod suspicion;
 mod time;
 mod timer;
+mod vclock;
 pub mod wire;
 
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use config::{CONFIG_FIELDS, Config, Lifeguard, ProbeOrder};
+pub use config::{CONFIG_FIELDS, Config, Cooling, GossipMode, Lifeguard, ProbeOrder};
 pub use error::{DecodeError, Error};
 pub use event::Event;
-pub use id::{MAX_NODE_ID_LEN, NodeId};
+pub use id::{MAX_NODE_ID_LEN, NodeId, ReplicaId};
 pub use member::{Incarnation, Member, MemberState, MemberUpdate};
 pub use node::{Node, NodeStatus, Transmit};
 pub use stats::{Stats, TrafficCounts};
-pub use store::{Entry, Store};
+pub use store::{Applied, CoveredRange, Store, Version};
 pub use time::{Duration, Instant};
+pub use vclock::{Causality, VectorClock};

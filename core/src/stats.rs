@@ -48,4 +48,16 @@ pub struct Stats {
     pub refutations: u64,
     /// Datagrams that failed to decode.
     pub decode_errors: u64,
+    /// Rumors this node started (its own writes and versions it learned as rumors).
+    pub rumors_started: u64,
+    /// Versions sent in rumor messages (Demers' update traffic).
+    pub rumor_versions_sent: u64,
+    /// Rumor versions received that were new here.
+    pub rumor_useful: u64,
+    /// Rumor versions received that were already known here.
+    pub rumor_redundant: u64,
+    /// Versions learned through anti-entropy deltas.
+    pub anti_entropy_versions: u64,
+    /// Tombstones collected once every member held them.
+    pub tombstones_collected: u64,
 }

@@ -1,121 +1,388 @@
-//! The replicated key/value store, last-writer-wins by Lamport timestamp.
+//! The replicated key/value store: every version carries a vector clock, concurrent
+//! versions of a key are kept side by side as siblings, deletes are tombstones, and a
+//! per-writer summary says how much of each writer's history this copy holds
+//! (Scuttlebutt's version vector, van Renesse et al. 2008), which is what anti-entropy
+//! exchanges.
 //!
-//! Every write carries `(version, writer)`; the larger pair wins on every node, so all
-//! nodes that saw the same writes agree. Writes spread as piggybacked updates.
+//! # Rules
+//! * A local write (or delete) gets a clock that merges every sibling's clock and then
+//!   increments the writer's own entry, so it supersedes everything this node has seen
+//!   of the key. Its sequence number is that entry.
+//! * A version from elsewhere is *known* when its sequence number is within the
+//!   summary for its writer, or when a sibling's clock already covers its clock;
+//!   otherwise it replaces the siblings it covers and joins the rest.
+//! * Readers see the siblings in one deterministic order, the winner first: the clock
+//!   that has seen the most writes, then the larger replica id, then the value.
+//! * Summary: for each writer, the highest sequence number up to which this copy holds
+//!   every version (or something newer). It only grows contiguously: by own writes, by
+//!   the next version of a writer arriving, and by anti-entropy deltas that say which
+//!   range they cover completely.
+//! * Tombstones are collected only once every known member has reported (in its
+//!   anti-entropy digest) a summary covering the delete. Anything older that arrives
+//!   later is then below the summary and ignored, so a deleted key does not come back.
 
+use core::cmp::Ordering;
+use core::hash::{Hash, Hasher};
 use std::collections::BTreeMap;
 
-use crate::NodeId;
-use crate::wire::KvUpdate;
+use serde::{Deserialize, Serialize};
 
-/// One key's current value and the version that put it there.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub value: String,
-    pub version: u64,
-    pub writer: NodeId,
+use crate::vclock::VectorClock;
+use crate::{ReplicaId, wire};
+
+/// One version of one key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Version {
+    pub key: String,
+    /// `None`: the key was deleted (a tombstone).
+    pub value: Option<String>,
+    pub clock: VectorClock,
+    pub writer: ReplicaId,
+}
+
+impl Version {
+    /// The writer's sequence number of this version: its own entry in the clock.
+    pub fn seq(&self) -> u64 {
+        self.clock.get(&self.writer)
+    }
+
+    /// Whether this version is a delete.
+    pub fn is_tombstone(&self) -> bool {
+        self.value.is_none()
+    }
+
+    /// The order in which every reader sees siblings, winner first.
+    pub fn reading_order(a: &Version, b: &Version) -> Ordering {
+        winner_first(a, b)
+    }
+}
+
+/// What applying a version did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Already held, or superseded by what is held: nothing changed.
+    Known,
+    /// Stored; `siblings` versions of the key now stand side by side (more than one is a
+    /// conflict).
+    New { siblings: usize },
+}
+
+/// Writer `writer`'s current versions with sequence numbers in `(from, to]`, complete:
+/// any version of that writer in the range that is missing was superseded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredRange {
+    pub writer: ReplicaId,
+    pub from: u64,
+    pub to: u64,
 }
 
 /// A node's copy of the store.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    entries: BTreeMap<String, Entry>,
-    /// The largest version seen, so a local write is ordered after everything known.
-    clock: u64,
+    keys: BTreeMap<String, Vec<Version>>,
+    summary: VectorClock,
 }
 
 impl Store {
-    /// The value of `key`, if any.
-    pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.entries.get(key)
+    /// The siblings of `key`, winner first; `None` if the key was never written here
+    /// (or its tombstone was collected).
+    pub fn versions(&self, key: &str) -> Option<&[Version]> {
+        self.keys.get(key).map(Vec::as_slice)
     }
 
-    /// All keys in order, with their entries.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.entries.iter().map(|(k, e)| (k.as_str(), e))
+    /// The winning value of `key`, `None` if absent or deleted.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.versions(key)?.first()?.value.as_deref()
     }
 
-    /// Number of keys.
+    /// Every key with its siblings (tombstones included), in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Version])> {
+        self.keys.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Keys whose winner is a value (not a tombstone).
+    pub fn live_keys(&self) -> impl Iterator<Item = &str> {
+        self.iter()
+            .filter(|(_, versions)| versions.first().is_some_and(|v| !v.is_tombstone()))
+            .map(|(key, _)| key)
+    }
+
+    /// Number of keys held, tombstones included.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.keys.len()
     }
 
-    /// Whether the store holds no key.
+    /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.keys.is_empty()
     }
 
-    /// Records a local write and returns the update to spread.
-    pub(crate) fn write(&mut self, writer: &NodeId, key: String, value: String) -> KvUpdate {
-        self.clock += 1;
-        let update = KvUpdate {
-            key,
+    /// How much of each writer's history this copy holds.
+    pub fn summary(&self) -> &VectorClock {
+        &self.summary
+    }
+
+    /// A fingerprint of the whole content: equal stores give equal digests.
+    pub fn digest(&self) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.keys.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Records a local write (`None`: delete) by `writer` and returns the new version.
+    pub(crate) fn write(
+        &mut self,
+        writer: &ReplicaId,
+        key: String,
+        value: Option<String>,
+    ) -> Version {
+        let mut clock = VectorClock::default();
+        for sibling in self.keys.get(&key).into_iter().flatten() {
+            clock.merge(&sibling.clock);
+        }
+        clock.observe(writer, self.summary.get(writer));
+        clock.increment(writer);
+        let version = Version {
+            key: key.clone(),
             value,
-            version: self.clock,
+            clock,
             writer: writer.clone(),
         };
-        self.apply(&update);
-        update
+        self.summary.observe(writer, version.seq());
+        self.keys.insert(key, vec![version.clone()]);
+        version
     }
 
-    /// Applies a write heard from elsewhere; true when it changed the store.
-    pub(crate) fn apply(&mut self, update: &KvUpdate) -> bool {
-        self.clock = self.clock.max(update.version);
-        let newer = match self.entries.get(&update.key) {
-            Some(current) => (update.version, &update.writer) > (current.version, &current.writer),
-            None => true,
-        };
-        if newer {
-            self.entries.insert(
-                update.key.clone(),
-                Entry {
-                    value: update.value.clone(),
-                    version: update.version,
-                    writer: update.writer.clone(),
-                },
-            );
+    /// Applies a version heard from elsewhere.
+    pub(crate) fn apply(&mut self, version: Version) -> Applied {
+        let (seq, held) = (version.seq(), self.summary.get(&version.writer));
+        if seq == 0 || seq <= held {
+            return Applied::Known;
         }
-        newer
+        let siblings = self.keys.entry(version.key.clone()).or_default();
+        if siblings.iter().any(|s| s.clock.covers(&version.clock)) {
+            return Applied::Known;
+        }
+        siblings.retain(|s| !version.clock.covers(&s.clock));
+        if seq == held + 1 {
+            self.summary.observe(&version.writer, seq);
+        }
+        siblings.push(version);
+        siblings.sort_by(winner_first);
+        Applied::New {
+            siblings: siblings.len(),
+        }
     }
+
+    /// Marks `range` as held completely, once its versions have been applied.
+    pub(crate) fn cover(&mut self, range: &CoveredRange) {
+        if self.summary.get(&range.writer) >= range.from {
+            self.summary.observe(&range.writer, range.to);
+        }
+    }
+
+    /// What a peer whose summary is `theirs` lacks, as whole per-writer ranges in
+    /// version order, writers furthest behind first, within `budget` encoded bytes.
+    pub(crate) fn deltas_for(
+        &self,
+        theirs: &VectorClock,
+        budget: usize,
+    ) -> (Vec<Version>, Vec<CoveredRange>) {
+        let mut behind: Vec<(&ReplicaId, u64, u64)> = self
+            .summary
+            .iter()
+            .filter(|&(writer, mine)| mine > theirs.get(writer))
+            .map(|(writer, mine)| (writer, theirs.get(writer), mine))
+            .collect();
+        behind.sort_by(|a, b| (b.2 - b.1).cmp(&(a.2 - a.1)).then_with(|| a.0.cmp(b.0)));
+        let mut room = budget;
+        let (mut versions, mut ranges) = (Vec::new(), Vec::new());
+        for (writer, from, to) in behind {
+            let range_len = wire::encoded_len(&CoveredRange {
+                writer: writer.clone(),
+                from,
+                to,
+            });
+            if range_len > room {
+                break;
+            }
+            room -= range_len;
+            let mut pending: Vec<&Version> = self
+                .keys
+                .values()
+                .flatten()
+                .filter(|v| v.writer == *writer && (from + 1..=to).contains(&v.seq()))
+                .collect();
+            pending.sort_by_key(|v| v.seq());
+            let mut covered = to;
+            for version in pending {
+                let len = wire::encoded_len(version);
+                if len > room {
+                    covered = version.seq() - 1;
+                    break;
+                }
+                room -= len;
+                versions.push(version.clone());
+            }
+            if covered > from {
+                ranges.push(CoveredRange {
+                    writer: writer.clone(),
+                    from,
+                    to: covered,
+                });
+            }
+        }
+        (versions, ranges)
+    }
+
+    /// Drops keys whose versions are all tombstones that `everyone_has` confirms every
+    /// member holds. Returns the keys collected.
+    pub(crate) fn collect_tombstones(
+        &mut self,
+        everyone_has: impl Fn(&Version) -> bool,
+    ) -> Vec<String> {
+        let summary = &self.summary;
+        let collectable: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|(_, versions)| {
+                versions.iter().all(|v| {
+                    v.is_tombstone() && v.seq() <= summary.get(&v.writer) && everyone_has(v)
+                })
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &collectable {
+            self.keys.remove(key);
+        }
+        collectable
+    }
+}
+
+/// The deterministic reading order of siblings: the most-informed clock first, then the
+/// larger replica id, then the larger value.
+fn winner_first(a: &Version, b: &Version) -> Ordering {
+    b.clock
+        .total()
+        .cmp(&a.clock.total())
+        .then_with(|| b.writer.cmp(&a.writer))
+        .then_with(|| b.value.cmp(&a.value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NodeId;
 
-    fn id(name: &str) -> NodeId {
-        NodeId::new(name).unwrap()
+    fn replica(name: &str) -> ReplicaId {
+        ReplicaId::new(NodeId::new(name).unwrap(), 7)
+    }
+
+    fn put(store: &mut Store, writer: &str, key: &str, value: &str) -> Version {
+        store.write(&replica(writer), key.into(), Some(value.into()))
     }
 
     #[test]
-    fn later_writes_win_and_ties_break_by_writer() {
-        let mut a = Store::default();
-        let first = a.write(&id("a"), "k".into(), "1".into());
-        let mut b = Store::default();
-        assert!(b.apply(&first));
-        let second = b.write(&id("b"), "k".into(), "2".into());
-        assert!(
-            second.version > first.version,
-            "b's clock moved past a's write"
-        );
-        assert!(a.apply(&second));
-        assert!(!a.apply(&first), "an older write changes nothing");
-        assert_eq!(a.get("k").unwrap().value, "2");
+    fn a_newer_version_replaces_what_it_dominates() {
+        let (mut a, mut b) = (Store::default(), Store::default());
+        let first = put(&mut a, "a", "k", "1");
+        assert_eq!(b.apply(first.clone()), Applied::New { siblings: 1 });
+        assert_eq!(b.apply(first.clone()), Applied::Known);
+        let second = put(&mut b, "b", "k", "2");
+        assert!(second.clock.covers(&first.clock));
+        assert_eq!(a.apply(second), Applied::New { siblings: 1 });
+        assert_eq!(a.get("k"), Some("2"));
+        assert_eq!(a.apply(first), Applied::Known, "older news changes nothing");
+    }
 
-        let mut c = Store::default();
-        let tie_low = KvUpdate {
-            key: "t".into(),
-            value: "x".into(),
-            version: 5,
-            writer: id("a"),
+    #[test]
+    fn concurrent_writes_become_siblings_with_the_same_winner_everywhere() {
+        let (mut a, mut b) = (Store::default(), Store::default());
+        let from_a = put(&mut a, "a", "k", "left");
+        let from_b = put(&mut b, "b", "k", "right");
+        assert_eq!(a.apply(from_b.clone()), Applied::New { siblings: 2 });
+        assert_eq!(b.apply(from_a.clone()), Applied::New { siblings: 2 });
+        assert_eq!(
+            a.versions("k"),
+            b.versions("k"),
+            "same siblings in the same order"
+        );
+        assert_eq!(a.get("k"), b.get("k"));
+        assert_eq!(a.digest(), b.digest());
+
+        let resolved = put(&mut a, "a", "k", "merged");
+        assert_eq!(
+            b.apply(resolved),
+            Applied::New { siblings: 1 },
+            "a write that saw both supersedes both"
+        );
+        assert_eq!(b.get("k"), Some("merged"));
+    }
+
+    #[test]
+    fn a_delete_is_a_tombstone_that_older_versions_cannot_undo() {
+        let (mut a, mut b) = (Store::default(), Store::default());
+        let value = put(&mut a, "a", "k", "v");
+        b.apply(value.clone());
+        let delete = b.write(&replica("b"), "k".into(), None);
+        a.apply(delete);
+        assert_eq!(a.get("k"), None);
+        assert_eq!(a.apply(value), Applied::Known);
+        assert_eq!(a.get("k"), None);
+        assert_eq!(a.live_keys().count(), 0);
+    }
+
+    #[test]
+    fn deltas_are_whole_ranges_in_version_order_within_the_budget() {
+        let mut source = Store::default();
+        for i in 0..20 {
+            put(&mut source, "a", &format!("k{i}"), "some value");
+        }
+        put(&mut source, "a", "k0", "overwritten");
+        let mut sink = Store::default();
+        let mut rounds = 0;
+        while sink.summary() != source.summary() {
+            let (versions, ranges) = source.deltas_for(sink.summary(), 200);
+            assert!(!ranges.is_empty(), "progress every round");
+            let mut last = 0;
+            for version in versions {
+                assert!(version.seq() > last, "version order");
+                last = version.seq();
+                sink.apply(version);
+            }
+            for range in &ranges {
+                sink.cover(range);
+            }
+            rounds += 1;
+        }
+        assert!(rounds > 1, "the budget split the work");
+        assert_eq!(sink.digest(), source.digest());
+        assert_eq!(sink.get("k0"), Some("overwritten"));
+    }
+
+    #[test]
+    fn tombstones_are_collected_only_when_everyone_has_them() {
+        let mut store = Store::default();
+        put(&mut store, "a", "gone", "v");
+        store.write(&replica("a"), "gone".into(), None);
+        put(&mut store, "a", "kept", "v");
+        assert!(store.collect_tombstones(|_| false).is_empty());
+        assert_eq!(store.collect_tombstones(|_| true), vec!["gone".to_owned()]);
+        assert_eq!(store.len(), 1);
+        let stale = Version {
+            key: "gone".into(),
+            value: Some("v".into()),
+            clock: {
+                let mut c = VectorClock::default();
+                c.observe(&replica("a"), 1);
+                c
+            },
+            writer: replica("a"),
         };
-        let tie_high = KvUpdate {
-            writer: id("z"),
-            value: "y".into(),
-            ..tie_low.clone()
-        };
-        c.apply(&tie_high);
-        c.apply(&tie_low);
-        assert_eq!(c.get("t").unwrap().value, "y");
+        assert_eq!(
+            store.apply(stale),
+            Applied::Known,
+            "below the summary: the key stays gone"
+        );
     }
 }

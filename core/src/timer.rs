@@ -16,6 +16,8 @@ pub(crate) enum Timer {
     JoinRetry,
     /// Forget members that have been dead or gone long enough.
     Reap,
+    /// One anti-entropy exchange of store digests.
+    Sync,
     /// Exchange full state with a random live member (push-pull).
     PushPull,
     /// Exchange full state with a dead member or a seed, to merge healed partitions.
@@ -23,12 +25,13 @@ pub(crate) enum Timer {
 }
 
 impl Timer {
-    const ALL: [Timer; 7] = [
+    const ALL: [Timer; 8] = [
         Timer::Probe,
         Timer::ProbeTimeout,
         Timer::Gossip,
         Timer::JoinRetry,
         Timer::Reap,
+        Timer::Sync,
         Timer::PushPull,
         Timer::Reconnect,
     ];

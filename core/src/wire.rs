@@ -26,6 +26,12 @@
 //! |--PingReq->|          |      the witness got no ack in time: it says so, and A,
 //! |           |--Ping--->x      hearing the nack, knows its own links work
 //! |<--Nack----|          |
+//!
+//! rumor mongering (Demers et al. 1987)      anti-entropy, push-pull (Scuttlebutt)
+//! push:  A --Rumor--> B                     A --Digest{summary, deltas?, digest?}--> B
+//!        A <--RumorFeedback-- B (feedback)  A <--Deltas (what A lacks)------------- B
+//! pull:  A --RumorPull--> B                 A <--Digest{B's summary, deltas?}------ B
+//!        A <--Rumor-- B --> RumorFeedback   A --Deltas (what B lacks)-------------> B
 //! ```
 
 use core::net::SocketAddr;
@@ -33,6 +39,8 @@ use core::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::member::MemberUpdate;
+use crate::store::{CoveredRange, Version};
+use crate::vclock::VectorClock;
 use crate::{DecodeError, NodeId};
 
 /// The wire version this build speaks; the first byte of every datagram.
@@ -78,6 +86,29 @@ pub enum Message {
     },
     /// Nothing but the piggybacked updates.
     Gossip,
+    /// Hot rumors (rumor mongering); with `feedback`, "tell me which you already had".
+    Rumor {
+        batch: u32,
+        versions: Vec<Version>,
+        feedback: bool,
+    },
+    /// For each version of rumor batch `batch`, whether it was already known.
+    RumorFeedback { batch: u32, known: Vec<bool> },
+    /// "Send me your hot rumors" (pull rumor mongering).
+    RumorPull,
+    /// Anti-entropy: the sender's store summary; `send_deltas` asks for what the sender
+    /// lacks, `send_digest` for the receiver's own summary in return.
+    Digest {
+        summary: VectorClock,
+        send_deltas: bool,
+        send_digest: bool,
+    },
+    /// Anti-entropy deltas: versions in per-writer version order, and the ranges they
+    /// cover completely.
+    Deltas {
+        versions: Vec<Version>,
+        ranges: Vec<CoveredRange>,
+    },
 }
 
 /// The kind of a message, for statistics and for drawing it.
@@ -89,17 +120,27 @@ pub enum MessageKind {
     Nack,
     Sync,
     Gossip,
+    Rumor,
+    RumorFeedback,
+    RumorPull,
+    Digest,
+    Deltas,
 }
 
 impl MessageKind {
     /// All kinds, in a fixed order (index with [`MessageKind::index`]).
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 11] = [
         MessageKind::Ping,
         MessageKind::Ack,
         MessageKind::PingReq,
         MessageKind::Nack,
         MessageKind::Sync,
         MessageKind::Gossip,
+        MessageKind::Rumor,
+        MessageKind::RumorFeedback,
+        MessageKind::RumorPull,
+        MessageKind::Digest,
+        MessageKind::Deltas,
     ];
 
     /// Position in [`MessageKind::ALL`], for per-kind counters.
@@ -116,6 +157,11 @@ impl MessageKind {
             MessageKind::Nack => "nack",
             MessageKind::Sync => "sync",
             MessageKind::Gossip => "gossip",
+            MessageKind::Rumor => "rumor",
+            MessageKind::RumorFeedback => "rumor-feedback",
+            MessageKind::RumorPull => "rumor-pull",
+            MessageKind::Digest => "digest",
+            MessageKind::Deltas => "deltas",
         }
     }
 }
@@ -130,6 +176,11 @@ impl Message {
             Message::Nack { .. } => MessageKind::Nack,
             Message::Sync { .. } => MessageKind::Sync,
             Message::Gossip => MessageKind::Gossip,
+            Message::Rumor { .. } => MessageKind::Rumor,
+            Message::RumorFeedback { .. } => MessageKind::RumorFeedback,
+            Message::RumorPull => MessageKind::RumorPull,
+            Message::Digest { .. } => MessageKind::Digest,
+            Message::Deltas { .. } => MessageKind::Deltas,
         }
     }
 }
@@ -139,19 +190,8 @@ impl Message {
 pub enum Update {
     /// Membership news.
     Member(MemberUpdate),
-    /// A key/value write.
-    Kv(KvUpdate),
-}
-
-/// A key/value write: the value and the version that orders it against other writes of
-/// the same key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KvUpdate {
-    pub key: String,
-    pub value: String,
-    /// A Lamport timestamp; ties are broken by `writer`.
-    pub version: u64,
-    pub writer: NodeId,
+    /// A key/value version, piggybacked as a hot rumor.
+    Kv(Version),
 }
 
 /// Encodes a packet into a datagram: the version byte, then the postcard body.
@@ -195,6 +235,18 @@ mod tests {
         NodeId::new(name).unwrap()
     }
 
+    fn sample_version() -> Version {
+        let writer = crate::ReplicaId::new(id("n4"), 0xbeef);
+        let mut clock = VectorClock::default();
+        clock.observe(&writer, 3);
+        Version {
+            key: "colour".into(),
+            value: Some("blue".into()),
+            clock,
+            writer,
+        }
+    }
+
     fn sample_packets() -> Vec<Packet> {
         let update = Update::Member(MemberUpdate {
             id: id("n2"),
@@ -221,13 +273,36 @@ mod tests {
                 reply: true,
             },
             Message::Gossip,
+            Message::Rumor {
+                batch: 4,
+                versions: vec![sample_version()],
+                feedback: true,
+            },
+            Message::RumorFeedback {
+                batch: 4,
+                known: vec![true, false],
+            },
+            Message::RumorPull,
+            Message::Digest {
+                summary: sample_version().clock,
+                send_deltas: true,
+                send_digest: false,
+            },
+            Message::Deltas {
+                versions: vec![sample_version()],
+                ranges: vec![CoveredRange {
+                    writer: sample_version().writer,
+                    from: 0,
+                    to: 3,
+                }],
+            },
         ];
         messages
             .into_iter()
             .map(|message| Packet {
                 from: id("n1"),
                 message,
-                updates: vec![update.clone()],
+                updates: vec![update.clone(), Update::Kv(sample_version())],
             })
             .collect()
     }

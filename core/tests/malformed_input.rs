@@ -6,8 +6,11 @@
 
 use core::net::SocketAddr;
 
-use gossip_core::wire::{self, KvUpdate, Message, Packet, Update};
-use gossip_core::{Config, Instant, MemberState, MemberUpdate, Node, NodeId};
+use gossip_core::wire::{self, Message, Packet, Update};
+use gossip_core::{
+    Config, CoveredRange, Instant, MemberState, MemberUpdate, Node, NodeId, ReplicaId, VectorClock,
+    Version,
+};
 use proptest::prelude::*;
 
 fn id(name: &str) -> NodeId {
@@ -22,11 +25,14 @@ fn valid_packets() -> Vec<Vec<u8>> {
         state: MemberState::Suspect,
         accuser: Some(id("n3")),
     };
-    let kv = KvUpdate {
+    let writer = ReplicaId::new(id("n4"), 9);
+    let mut clock = VectorClock::default();
+    clock.observe(&writer, 2);
+    let kv = Version {
         key: "k".into(),
-        value: "v".into(),
-        version: 9,
-        writer: id("n4"),
+        value: Some("v".into()),
+        clock: clock.clone(),
+        writer: writer.clone(),
     };
     let messages = [
         Message::Ping {
@@ -46,6 +52,29 @@ fn valid_packets() -> Vec<Vec<u8>> {
             reply: true,
         },
         Message::Gossip,
+        Message::Rumor {
+            batch: 1,
+            versions: vec![kv.clone()],
+            feedback: true,
+        },
+        Message::RumorFeedback {
+            batch: 1,
+            known: vec![true],
+        },
+        Message::RumorPull,
+        Message::Digest {
+            summary: clock.clone(),
+            send_deltas: true,
+            send_digest: true,
+        },
+        Message::Deltas {
+            versions: vec![kv.clone()],
+            ranges: vec![CoveredRange {
+                writer,
+                from: 0,
+                to: 2,
+            }],
+        },
     ];
     messages
         .into_iter()
@@ -103,7 +132,7 @@ proptest! {
 
     #[test]
     fn mutated_valid_packets_never_panic(
-        which in 0usize..6,
+        which in 0usize..11,
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),

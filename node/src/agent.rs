@@ -234,6 +234,16 @@ fn log_event(event: &Event) {
         Event::MemberRemoved { id } => info!(member = %id, "member removed"),
         Event::Refuted { incarnation } => warn!(incarnation, "refuted a suspicion about this node"),
         Event::LocalHealthChanged { score } => info!(score, "local health changed"),
-        Event::KeyUpdated { key, value, writer } => info!(%key, %value, %writer, "key updated"),
+        Event::KeyChanged {
+            key,
+            value: Some(value),
+            writer,
+        } => info!(%key, %value, %writer, "key updated"),
+        Event::KeyChanged {
+            key,
+            value: None,
+            writer,
+        } => info!(%key, %writer, "key deleted"),
+        Event::Conflict { key, siblings } => warn!(%key, siblings, "concurrent writes"),
     }
 }

@@ -2,7 +2,7 @@
 //! tested natively.
 
 use gossip_core::sim::{NetworkModel, Simulation};
-use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus};
+use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
 
 /// Nodes in the lab's cluster, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
@@ -117,37 +117,51 @@ pub fn beliefs_of(sim: &Simulation, observer: &NodeId) -> Vec<Option<MemberState
         .collect()
 }
 
-/// A key of the store: its newest value anywhere and how many running nodes hold it.
+/// A key of the store as the cluster holds it: the versions no other version
+/// supersedes anywhere, and how many running nodes hold exactly those.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeySpread {
     pub key: String,
-    pub value: String,
+    /// The winning value; `None` when the key is deleted.
+    pub value: Option<String>,
+    /// How many concurrent versions stand side by side (more than one: a conflict).
+    pub siblings: usize,
     pub holders: usize,
     pub running: usize,
 }
 
-/// Every key any node holds, with how far its newest value has spread.
+/// Every key any running node holds, with how far its newest versions have spread.
 pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
     let running: Vec<_> = sim.nodes().filter(|n| n.is_up()).collect();
-    let mut newest: std::collections::BTreeMap<&str, &gossip_core::Entry> = Default::default();
+    let mut all: std::collections::BTreeMap<&str, Vec<&Version>> = Default::default();
     for node in &running {
-        for (key, entry) in node.node().store().iter() {
-            let slot = newest.entry(key).or_insert(entry);
-            if (entry.version, &entry.writer) > (slot.version, &slot.writer) {
-                *slot = entry;
-            }
+        for (key, versions) in node.node().store().iter() {
+            all.entry(key).or_default().extend(versions);
         }
     }
-    newest
-        .into_iter()
-        .map(|(key, entry)| KeySpread {
-            key: key.to_owned(),
-            value: entry.value.clone(),
-            holders: running
+    all.into_iter()
+        .map(|(key, versions)| {
+            let mut newest: Vec<Version> = Vec::new();
+            for &version in &versions {
+                let superseded = versions.iter().any(|other| {
+                    other.clock != version.clock && other.clock.covers(&version.clock)
+                });
+                if !superseded && !newest.contains(version) {
+                    newest.push(version.clone());
+                }
+            }
+            newest.sort_by(Version::reading_order);
+            let holders = running
                 .iter()
-                .filter(|n| n.node().store().get(key) == Some(entry))
-                .count(),
-            running: running.len(),
+                .filter(|n| n.node().store().versions(key) == Some(newest.as_slice()))
+                .count();
+            KeySpread {
+                key: key.to_owned(),
+                value: newest.first().and_then(|v| v.value.clone()),
+                siblings: newest.len(),
+                holders,
+                running: running.len(),
+            }
         })
         .collect()
 }

@@ -3,8 +3,6 @@
 
 use core::net::SocketAddr;
 
-use rand::seq::IteratorRandom;
-
 use super::Node;
 use crate::dissemination::retransmit_limit;
 use crate::member::{MemberState, MemberUpdate};
@@ -30,7 +28,12 @@ impl Node {
         let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
         let limit = retransmit_limit(self.config.retransmit_mult, self.active_members + 1);
         let budget = self.config.mtu.saturating_sub(used);
-        packet.updates.extend(self.broadcasts.select(budget, limit));
+        let (news, used_by_news) = self.broadcasts.select(budget, limit);
+        let room = budget.saturating_sub(used_by_news);
+        packet.updates.extend(news.into_iter().map(Update::Member));
+        packet
+            .updates
+            .extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));
         self.push_transmit(to, &packet);
     }
 
@@ -39,13 +42,7 @@ impl Node {
         if self.broadcasts.is_empty() {
             return;
         }
-        let targets: Vec<SocketAddr> = self
-            .members
-            .values()
-            .filter(|m| m.state.is_active())
-            .map(|m| m.addr)
-            .choose_multiple(&mut self.rng, self.config.fanout);
-        for to in targets {
+        for to in self.random_peers(self.config.fanout) {
             self.send(to, Message::Gossip);
         }
     }
@@ -91,6 +88,11 @@ impl Node {
                 reply: ask,
             }),
         );
+    }
+
+    /// Sends `message` alone, with nothing piggybacked.
+    pub(super) fn send_unpiggybacked(&mut self, to: SocketAddr, message: Message) {
+        self.push_transmit(to, &self.unpiggybacked(message));
     }
 
     fn unpiggybacked(&self, message: Message) -> Packet {

@@ -16,15 +16,8 @@ impl Node {
     pub(super) fn apply_update(&mut self, now: Instant, update: Update) {
         match update {
             Update::Member(member) => self.apply_member_update(now, member),
-            Update::Kv(kv) => {
-                if self.store.apply(&kv) {
-                    self.events.push_back(Event::KeyUpdated {
-                        key: kv.key.clone(),
-                        value: kv.value.clone(),
-                        writer: kv.writer.clone(),
-                    });
-                    self.broadcasts.push(Update::Kv(kv));
-                }
+            Update::Kv(version) => {
+                self.apply_version(now, version, true);
             }
         }
     }
@@ -37,7 +30,7 @@ impl Node {
             return;
         }
         if self.confirms_suspicion(&update) {
-            self.broadcasts.push(Update::Member(update));
+            self.broadcasts.push(update);
             return;
         }
         let previous = match self.members.get(&update.id) {
@@ -100,7 +93,7 @@ impl Node {
                 self.events.push_back(Event::MemberLeft { id });
             }
         }
-        self.broadcasts.push(Update::Member(update));
+        self.broadcasts.push(update);
     }
 
     /// Lifeguard section 4.2: another member suspecting the same incarnation is an
@@ -158,8 +151,7 @@ impl Node {
             // An old accusation still going round: the refutation may have been lost
             // (a one-way cut drops everything this node sends), so assert it again.
             // The newer incarnation wins wherever it arrives, so this is harmless.
-            self.broadcasts
-                .push(Update::Member(self.own_update(MemberState::Alive)));
+            self.broadcasts.push(self.own_update(MemberState::Alive));
             return;
         }
         self.incarnation = rumour.incarnation + 1;
@@ -167,8 +159,7 @@ impl Node {
         self.events.push_back(Event::Refuted {
             incarnation: self.incarnation,
         });
-        self.broadcasts
-            .push(Update::Member(self.own_update(MemberState::Alive)));
+        self.broadcasts.push(self.own_update(MemberState::Alive));
         if rumour.state == MemberState::Suspect {
             self.adjust_health(1);
         }

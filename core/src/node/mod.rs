@@ -16,13 +16,16 @@
 //! The node never reads a clock, opens a socket or asks the OS for randomness: its RNG is
 //! seeded by the driver, so the same inputs give the same outputs.
 //!
-//! The protocol lives in three files: `failure_detection` (probes, ping-req, nacks,
+//! The protocol lives in five files: `failure_detection` (probes, ping-req, nacks,
 //! local health), `membership` (applying news, suspicion, refutation, reaping,
-//! reconnecting) and `gossip` (what goes into each datagram).
+//! reconnecting), `gossip` (what goes into each datagram), `rumor` (rumor mongering of
+//! key/value versions) and `anti_entropy` (digest exchanges that repair the store).
 
+mod anti_entropy;
 mod failure_detection;
 mod gossip;
 mod membership;
+mod rumor;
 #[cfg(test)]
 mod tests;
 
@@ -36,13 +39,15 @@ use crate::dissemination::BroadcastQueue;
 use crate::local_health::LocalHealth;
 use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
 use crate::probe_schedule::ProbeSchedule;
-use crate::store::Store;
+use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
-use crate::wire::{self, Message, MessageKind, Update};
-use crate::{Config, Duration, Error, Event, Instant, NodeId, Stats};
+use crate::vclock::VectorClock;
+use crate::wire::{self, Message, MessageKind};
+use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, Stats};
 
 use failure_detection::{Probe, Relay};
+use rumor::{HotRumor, RumorId, SentBatches};
 
 /// A datagram for the driver to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +108,14 @@ pub struct Node {
     next_seq: u32,
     timers: TimerTable,
     broadcasts: BroadcastQueue,
+    /// This life of this node as a writer.
+    replica: ReplicaId,
     store: Store,
+    hot: BTreeMap<RumorId, HotRumor>,
+    sent_batches: SentBatches,
+    next_batch: u32,
+    /// The last store summary each member reported in anti-entropy.
+    peer_summaries: BTreeMap<NodeId, VectorClock>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -114,12 +126,14 @@ impl Node {
     /// Fails if `config` does not validate.
     pub fn new(id: NodeId, addr: SocketAddr, config: Config, seed: u64) -> Result<Node, Error> {
         config.validate()?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let replica = ReplicaId::new(id.clone(), rand::Rng::random(&mut rng));
         Ok(Node {
             id,
             addr,
             incarnation: 0,
             config,
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            rng,
             status: NodeStatus::Idle,
             seeds: Vec::new(),
             members: BTreeMap::new(),
@@ -132,7 +146,12 @@ impl Node {
             next_seq: 0,
             timers: TimerTable::default(),
             broadcasts: BroadcastQueue::default(),
+            replica,
             store: Store::default(),
+            hot: BTreeMap::new(),
+            sent_batches: SentBatches::new(),
+            next_batch: 0,
+            peer_summaries: BTreeMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -187,6 +206,8 @@ impl Node {
             .set(Timer::Reap, now + self.config.probe_interval);
         let first_push_pull = self.random_fraction_of(self.config.push_pull_interval);
         self.timers.set(Timer::PushPull, now + first_push_pull);
+        let first_sync = self.random_fraction_of(self.config.sync_interval);
+        self.timers.set(Timer::Sync, now + first_sync);
         self.timers
             .set(Timer::Reconnect, now + self.config.reconnect_interval);
         // With no one to ask, or a member table already filled (preloaded), this node is
@@ -217,28 +238,53 @@ impl Node {
             self.timers.stop(timer);
         }
         self.probe = None;
-        self.broadcasts
-            .push(Update::Member(self.own_update(MemberState::Left)));
+        self.broadcasts.push(self.own_update(MemberState::Left));
         self.gossip_round();
         self.timers
             .set(Timer::Gossip, now + self.config.gossip_interval);
     }
 
-    /// Writes `key = value` on this node; the write spreads to every member.
-    pub fn put(&mut self, _now: Instant, key: &str, value: &str) -> Result<(), Error> {
+    /// Writes `key = value` on this node; the write spreads to every member. Returns
+    /// the new version. Too large a key or value is an error and stores nothing.
+    pub fn put(&mut self, _now: Instant, key: &str, value: &str) -> Result<Version, Error> {
+        self.check_writable(key)?;
+        check_size("value", value, self.config.max_value_len)?;
+        Ok(self.write(key, Some(value.to_owned())))
+    }
+
+    /// Deletes `key` (a tombstone that spreads like a write). Returns the tombstone, or
+    /// `None` if the key held no value here.
+    pub fn delete(&mut self, _now: Instant, key: &str) -> Result<Option<Version>, Error> {
+        self.check_writable(key)?;
+        if self.store.get(key).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.write(key, None)))
+    }
+
+    fn check_writable(&self, key: &str) -> Result<(), Error> {
         if self.status == NodeStatus::Left {
             return Err(Error::Left);
         }
-        check_size("key", key, self.config.max_key_len)?;
-        check_size("value", value, self.config.max_value_len)?;
-        let update = self.store.write(&self.id, key.to_owned(), value.to_owned());
-        self.events.push_back(Event::KeyUpdated {
-            key: update.key.clone(),
-            value: update.value.clone(),
-            writer: update.writer.clone(),
+        if key.is_empty() {
+            return Err(Error::TooLarge {
+                what: "key",
+                len: 0,
+                max: self.config.max_key_len,
+            });
+        }
+        check_size("key", key, self.config.max_key_len)
+    }
+
+    fn write(&mut self, key: &str, value: Option<String>) -> Version {
+        let version = self.store.write(&self.replica, key.to_owned(), value);
+        self.events.push_back(Event::KeyChanged {
+            key: version.key.clone(),
+            value: version.value.clone(),
+            writer: version.writer.clone(),
         });
-        self.broadcasts.push(Update::Kv(update));
-        Ok(())
+        self.start_rumor(version.clone());
+        version
     }
 
     /// Feeds one received datagram. A datagram that does not decode is counted in
@@ -288,6 +334,19 @@ impl Node {
                 }
             }
             Message::Gossip => {}
+            Message::Rumor {
+                batch,
+                versions,
+                feedback,
+            } => self.handle_rumor(now, from, batch, versions, feedback),
+            Message::RumorFeedback { batch, known } => self.handle_rumor_feedback(batch, &known),
+            Message::RumorPull => self.handle_rumor_pull(from),
+            Message::Digest {
+                summary,
+                send_deltas,
+                send_digest,
+            } => self.handle_digest(from, packet.from, summary, send_deltas, send_digest),
+            Message::Deltas { versions, ranges } => self.handle_deltas(now, versions, &ranges),
         }
         if self.status == NodeStatus::Joining {
             self.timers.stop(Timer::JoinRetry);
@@ -309,6 +368,7 @@ impl Node {
                 Timer::ProbeTimeout => self.probe_indirectly(),
                 Timer::Gossip => {
                     self.gossip_round();
+                    self.rumor_round();
                     self.timers
                         .set(Timer::Gossip, now + self.config.gossip_interval);
                 }
@@ -317,6 +377,11 @@ impl Node {
                     self.reap(now);
                     self.timers
                         .set(Timer::Reap, now + self.config.probe_interval);
+                }
+                Timer::Sync => {
+                    self.sync_round();
+                    self.timers
+                        .set(Timer::Sync, now + self.config.sync_interval);
                 }
                 Timer::PushPull => {
                     self.push_pull();
@@ -423,6 +488,16 @@ impl Node {
     /// When the suspicion of `id` runs out, if it is suspected.
     pub fn suspicion_deadline(&self, id: &NodeId) -> Option<Instant> {
         self.suspicions.get(id).map(Suspicion::deadline)
+    }
+
+    /// This node's identity as a writer in the store.
+    pub fn replica(&self) -> &ReplicaId {
+        &self.replica
+    }
+
+    /// How many rumors this node is still spreading.
+    pub fn hot_rumors(&self) -> usize {
+        self.hot.len()
     }
 
     /// This node's copy of the key/value store.

@@ -399,6 +399,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// Deletes `key` on the node named `name`.
+    pub fn delete(&mut self, name: &str, key: &str) -> Result<(), Error> {
+        let index = self.running(name)?;
+        let now = self.now;
+        self.nodes[index].node.delete(now, key)?;
+        self.drain(index);
+        Ok(())
+    }
+
+    /// Whether every running node holds the same store (equal digests).
+    pub fn stores_agree(&self) -> bool {
+        let mut digests = self
+            .nodes
+            .iter()
+            .filter(|n| n.up)
+            .map(|n| n.node.store().digest());
+        let first = digests.next();
+        digests.all(|d| Some(d) == first)
+    }
+
     /// Cuts every link between the nodes of `side_a` and those of `side_b`, both ways.
     pub fn partition(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
         self.for_links(side_a, side_b, |network, a, b| {

@@ -61,7 +61,12 @@ pub fn kv_panel() -> Html {
                         { for keys.iter().map(|k| html! {
                             <tr data-key={k.key.clone()} class={classes!((k.holders == k.running).then_some("complete"))}>
                                 <td>{ &k.key }</td>
-                                <td>{ &k.value }</td>
+                                <td>
+                                    { k.value.clone().unwrap_or_else(|| "(deleted)".into()) }
+                                    if k.siblings > 1 {
+                                        <span class="conflict" title="concurrent writes: every node shows the same winner">{ format!(" +{} conflicting", k.siblings - 1) }</span>
+                                    }
+                                </td>
                                 <td>{ format!("{}/{}", k.holders, k.running) }</td>
                             </tr>
                         }) }

@@ -1,0 +1,115 @@
+//! Anti-entropy (Demers et al. 1987, section 2; digests and ordered deltas after
+//! Scuttlebutt, van Renesse et al. 2008): every `sync_interval` a node exchanges its
+//! store summary with one random member, and each side sends what the other lacks,
+//! writer by writer in version order, as much as fits in one datagram. Repeated rounds
+//! finish the job even when rumors died out or were lost.
+
+use core::net::SocketAddr;
+
+use super::Node;
+use crate::store::{CoveredRange, Version};
+use crate::vclock::VectorClock;
+use crate::wire::{self, Message, Packet};
+use crate::{Instant, NodeId};
+
+impl Node {
+    /// One anti-entropy round with a random member, in the configured mode, then a
+    /// sweep for tombstones everyone now holds.
+    pub(super) fn sync_round(&mut self) {
+        if !self.config.anti_entropy {
+            return;
+        }
+        let mode = self.config.anti_entropy_mode;
+        if let Some(peer) = self.random_peers(1).pop() {
+            let summary = self.store.summary().clone();
+            self.send_unpiggybacked(
+                peer,
+                Message::Digest {
+                    summary,
+                    send_deltas: mode.pulls(),
+                    send_digest: mode.pushes(),
+                },
+            );
+        }
+        self.collect_tombstones();
+    }
+
+    /// A peer's digest: remember its summary, send it what it lacks if asked, and our
+    /// own summary if asked (so it can send us what we lack).
+    pub(super) fn handle_digest(
+        &mut self,
+        from: SocketAddr,
+        from_id: NodeId,
+        summary: VectorClock,
+        send_deltas: bool,
+        send_digest: bool,
+    ) {
+        if send_deltas {
+            self.send_deltas(from, &summary);
+        }
+        if send_digest {
+            let mine = self.store.summary().clone();
+            self.send_unpiggybacked(
+                from,
+                Message::Digest {
+                    summary: mine,
+                    send_deltas: true,
+                    send_digest: false,
+                },
+            );
+        }
+        self.peer_summaries.insert(from_id, summary);
+    }
+
+    fn send_deltas(&mut self, to: SocketAddr, theirs: &VectorClock) {
+        let empty = Packet {
+            from: self.id.clone(),
+            message: Message::Deltas {
+                versions: Vec::new(),
+                ranges: Vec::new(),
+            },
+            updates: Vec::new(),
+        };
+        let budget = self
+            .config
+            .mtu
+            .saturating_sub(1 + wire::encoded_len(&empty) + 6);
+        let (versions, ranges) = self.store.deltas_for(theirs, budget);
+        if !ranges.is_empty() {
+            self.send_unpiggybacked(to, Message::Deltas { versions, ranges });
+        }
+    }
+
+    /// Applies deltas in the order sent, then records the ranges they complete.
+    pub(super) fn handle_deltas(
+        &mut self,
+        now: Instant,
+        versions: Vec<Version>,
+        ranges: &[CoveredRange],
+    ) {
+        for version in versions {
+            if self.apply_version(now, version, false) != crate::Applied::Known {
+                self.stats.anti_entropy_versions += 1;
+            }
+        }
+        for range in ranges {
+            self.store.cover(range);
+        }
+    }
+
+    /// A tombstone goes once every member this node knows (in any state) has reported a
+    /// summary that covers it: nobody can send an older version of the key any more
+    /// without it falling below the summary.
+    fn collect_tombstones(&mut self) {
+        let members = &self.members;
+        let summaries = &self.peer_summaries;
+        let collected = self.store.collect_tombstones(|tombstone| {
+            members.keys().all(|id| {
+                summaries
+                    .get(id)
+                    .is_some_and(|s| s.get(&tombstone.writer) >= tombstone.seq())
+            })
+        });
+        self.stats.tombstones_collected += collected.len() as u64;
+    }
+}

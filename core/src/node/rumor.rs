@@ -1,0 +1,251 @@
+//! Rumor mongering with excitement cooling (Demers et al. 1987, section 3): a new
+//! version is hot; every `gossip_interval` a node pushes its hot rumors to `fanout`
+//! random members (push), asks them for theirs (pull), or both, and each rumor loses
+//! excitement (on "already had it" feedback, or blindly on every send) until it stops
+//! being spread, after `max_excitement` losses (counter) or at a 1-in-k coin flip (coin).
+
+use core::net::SocketAddr;
+use std::collections::VecDeque;
+
+use rand::Rng;
+use rand::seq::IteratorRandom;
+
+use super::Node;
+use crate::store::{Applied, Version};
+use crate::wire::{self, Message, Packet};
+use crate::{Event, Instant, ReplicaId};
+
+/// A version still being spread, and how much excitement it has left.
+#[derive(Clone, Debug)]
+pub(super) struct HotRumor {
+    pub(super) version: Version,
+    excitement: u32,
+}
+
+/// Which rumors went out in a batch, so the recipient's feedback can be matched.
+#[derive(Clone, Debug)]
+pub(super) struct SentBatch {
+    batch: u32,
+    rumors: Vec<RumorId>,
+}
+
+/// A version by its writer and sequence number.
+pub(super) type RumorId = (ReplicaId, u64);
+
+/// Batches awaiting feedback are forgotten after this many newer ones.
+const BATCHES_REMEMBERED: usize = 64;
+
+impl Node {
+    /// Makes `version` a hot rumor, replacing hot rumors of the same key it supersedes.
+    pub(super) fn start_rumor(&mut self, version: Version) {
+        if !self.config.rumor_mongering {
+            return;
+        }
+        self.hot.retain(|_, hot| {
+            hot.version.key != version.key || !version.clock.covers(&hot.version.clock)
+        });
+        self.stats.rumors_started += 1;
+        let id = (version.writer.clone(), version.seq());
+        self.hot.insert(
+            id,
+            HotRumor {
+                version,
+                excitement: self.config.max_excitement,
+            },
+        );
+    }
+
+    /// One rumor round: push hot rumors to `fanout` random members and/or ask `fanout`
+    /// random members for theirs.
+    pub(super) fn rumor_round(&mut self) {
+        if !self.config.rumor_mongering {
+            return;
+        }
+        let mode = self.config.rumor_mode;
+        if mode.pushes() && !self.hot.is_empty() {
+            for peer in self.random_peers(self.config.fanout) {
+                self.send_rumors(peer);
+            }
+        }
+        if mode.pulls() {
+            for peer in self.random_peers(self.config.fanout) {
+                self.send(peer, Message::RumorPull);
+            }
+        }
+    }
+
+    /// Sends as many hot rumors as fit in one datagram. Blind cooling loses excitement
+    /// right away; feedback cooling waits for the answer.
+    pub(super) fn send_rumors(&mut self, to: SocketAddr) {
+        let empty = Packet {
+            from: self.id.clone(),
+            message: Message::Rumor {
+                batch: 0,
+                versions: Vec::new(),
+                feedback: true,
+            },
+            updates: Vec::new(),
+        };
+        let mut room = self
+            .config
+            .mtu
+            .saturating_sub(1 + wire::encoded_len(&empty) + 3);
+        let mut ids = Vec::new();
+        let mut versions = Vec::new();
+        for (id, hot) in &self.hot {
+            let len = wire::encoded_len(&hot.version);
+            if len <= room {
+                room -= len;
+                ids.push(id.clone());
+                versions.push(hot.version.clone());
+            }
+        }
+        if versions.is_empty() {
+            return;
+        }
+        self.next_batch = self.next_batch.wrapping_add(1);
+        let batch = self.next_batch;
+        let feedback = self.config.rumor_cooling.uses_feedback();
+        self.stats.rumor_versions_sent += versions.len() as u64;
+        self.send_unpiggybacked(
+            to,
+            Message::Rumor {
+                batch,
+                versions,
+                feedback,
+            },
+        );
+        if feedback {
+            self.sent_batches
+                .push_back(SentBatch { batch, rumors: ids });
+            if self.sent_batches.len() > BATCHES_REMEMBERED {
+                self.sent_batches.pop_front();
+            }
+        } else {
+            for id in ids {
+                self.lose_excitement(&id);
+            }
+        }
+    }
+
+    /// Applies the rumors received and, if asked, says which were already known.
+    pub(super) fn handle_rumor(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        batch: u32,
+        versions: Vec<Version>,
+        feedback: bool,
+    ) {
+        let mut known = Vec::with_capacity(versions.len());
+        for version in versions {
+            let is_known = self.apply_version(now, version, true) == Applied::Known;
+            if is_known {
+                self.stats.rumor_redundant += 1;
+            } else {
+                self.stats.rumor_useful += 1;
+            }
+            known.push(is_known);
+        }
+        if feedback {
+            self.send_unpiggybacked(from, Message::RumorFeedback { batch, known });
+        }
+    }
+
+    /// Feedback cooling: each rumor the recipient already had loses excitement.
+    pub(super) fn handle_rumor_feedback(&mut self, batch: u32, known: &[bool]) {
+        let Some(at) = self.sent_batches.iter().position(|b| b.batch == batch) else {
+            return;
+        };
+        let Some(sent) = self.sent_batches.remove(at) else {
+            return;
+        };
+        for (id, &was_known) in sent.rumors.iter().zip(known) {
+            if was_known {
+                self.lose_excitement(id);
+            }
+        }
+    }
+
+    /// Pull: answer with our hot rumors, if any.
+    pub(super) fn handle_rumor_pull(&mut self, from: SocketAddr) {
+        if self.config.rumor_mongering && !self.hot.is_empty() {
+            self.send_rumors(from);
+        }
+    }
+
+    /// Counter: one step closer to cold. Coin: cold with probability 1/k.
+    fn lose_excitement(&mut self, id: &RumorId) {
+        let k = self.config.max_excitement;
+        let coin = self.config.rumor_cooling.uses_coin();
+        let cold = match self.hot.get_mut(id) {
+            None => return,
+            Some(_) if coin => self.rng.random_ratio(1, k),
+            Some(hot) => {
+                hot.excitement = hot.excitement.saturating_sub(1);
+                hot.excitement == 0
+            }
+        };
+        if cold {
+            self.hot.remove(id);
+        }
+    }
+
+    /// Hot rumors that fit in `budget` bytes, for piggybacking on other traffic (they
+    /// do not cool down there).
+    pub(super) fn piggyback_rumors(&self, budget: usize) -> Vec<Version> {
+        if !self.config.rumor_mongering || !self.config.rumor_piggyback {
+            return Vec::new();
+        }
+        let mut room = budget;
+        let mut chosen = Vec::new();
+        for hot in self.hot.values() {
+            let len = wire::encoded_len(&wire::Update::Kv(hot.version.clone()));
+            if len <= room {
+                room -= len;
+                chosen.push(hot.version.clone());
+            }
+        }
+        chosen
+    }
+
+    /// Stores a version heard from elsewhere, reports what changed, and (if it came as a
+    /// rumor) starts spreading it.
+    pub(super) fn apply_version(
+        &mut self,
+        _now: Instant,
+        version: Version,
+        as_rumor: bool,
+    ) -> Applied {
+        let applied = self.store.apply(version.clone());
+        if let Applied::New { siblings } = applied {
+            self.events.push_back(Event::KeyChanged {
+                key: version.key.clone(),
+                value: version.value.clone(),
+                writer: version.writer.clone(),
+            });
+            if siblings > 1 {
+                self.events.push_back(Event::Conflict {
+                    key: version.key.clone(),
+                    siblings,
+                });
+            }
+            if as_rumor {
+                self.start_rumor(version);
+            }
+        }
+        applied
+    }
+
+    /// `count` distinct random members that are alive or suspect.
+    pub(super) fn random_peers(&mut self, count: usize) -> Vec<SocketAddr> {
+        self.members
+            .values()
+            .filter(|m| m.state.is_active())
+            .map(|m| m.addr)
+            .choose_multiple(&mut self.rng, count)
+    }
+}
+
+/// Rumor batches awaiting feedback, oldest first.
+pub(super) type SentBatches = VecDeque<SentBatch>;
