@@ -122,10 +122,17 @@ impl Store {
         &self.summary
     }
 
-    /// A fingerprint of the whole content: equal stores give equal digests.
+    /// A fingerprint of what readers can see (every key that is not wholly deleted,
+    /// with its siblings) and of how much history this copy holds. Copies that differ
+    /// only in tombstones one has already collected give the same digest.
     pub fn digest(&self) -> u64 {
         let mut hasher = std::hash::DefaultHasher::new();
-        self.keys.hash(&mut hasher);
+        for (key, versions) in &self.keys {
+            if versions.iter().any(|v| !v.is_tombstone()) {
+                (key, versions).hash(&mut hasher);
+            }
+        }
+        self.summary.hash(&mut hasher);
         hasher.finish()
     }
 
