@@ -39,6 +39,81 @@ pub enum Experiment {
     Dissemination(CommonSimArgs),
     /// No crashes, some slow members: count suspicions and deaths of healthy members.
     FalsePositives(FalsePositiveArgs),
+    /// Demers' rumor-mongering model run through the real rumor code: one update, one
+    /// contact per cycle, aligned cycles, no loss; residue, traffic, t_ave, t_last.
+    Rumor(RumorArgs),
+    /// Anti-entropy alone: one update at one node; cycles until every node holds it.
+    AntiEntropy(AntiEntropyArgs),
+}
+
+/// Flags of `gossip sim rumor`.
+#[derive(Clone, Debug, Args)]
+pub struct RumorArgs {
+    #[command(flatten)]
+    pub common: CommonSimArgs,
+
+    /// Who starts each exchange.
+    #[arg(long, value_enum, default_value_t = ModeArg::Push)]
+    pub mode: ModeArg,
+
+    /// How a rumor loses excitement and stops.
+    #[arg(long, value_enum, default_value_t = CoolingArg::FeedbackCounter)]
+    pub cooling: CoolingArg,
+
+    /// Demers' k: the counter's start, or the coin's odds (1/k).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub k: u32,
+}
+
+/// Flags of `gossip sim anti-entropy`.
+#[derive(Clone, Debug, Args)]
+pub struct AntiEntropyArgs {
+    #[command(flatten)]
+    pub common: CommonSimArgs,
+
+    /// Who sends what in each exchange.
+    #[arg(long, value_enum, default_value_t = ModeArg::PushPull)]
+    pub mode: ModeArg,
+}
+
+/// `push`, `pull` or `push-pull`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Push,
+    Pull,
+    PushPull,
+}
+
+impl ModeArg {
+    /// The name `Config::set` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModeArg::Push => "push",
+            ModeArg::Pull => "pull",
+            ModeArg::PushPull => "push-pull",
+        }
+    }
+}
+
+/// The four cooling variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CoolingArg {
+    FeedbackCounter,
+    FeedbackCoin,
+    BlindCounter,
+    BlindCoin,
+}
+
+impl CoolingArg {
+    /// The name `Config::set` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoolingArg::FeedbackCounter => "feedback-counter",
+            CoolingArg::FeedbackCoin => "feedback-coin",
+            CoolingArg::BlindCounter => "blind-counter",
+            CoolingArg::BlindCoin => "blind-coin",
+        }
+    }
 }
 
 /// Flags every experiment takes.

@@ -12,6 +12,18 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::{CommonSimArgs, Experiment, Format};
 
+/// `args` with extra `--set`s in front (the user's own still win).
+fn with_settings(args: &CommonSimArgs, settings: &[(&str, &str)]) -> CommonSimArgs {
+    let mut args = args.clone();
+    let mut all: Vec<(String, String)> = settings
+        .iter()
+        .map(|(f, v)| (f.to_string(), v.to_string()))
+        .collect();
+    all.append(&mut args.settings);
+    args.settings = all;
+    args
+}
+
 /// The outcome of one experiment, ready to print.
 #[derive(Debug)]
 pub struct Report {
@@ -59,6 +71,58 @@ pub fn run(experiment: &Experiment) -> Result<String, Error> {
                 (
                     "false_dead_per_member_hour".into(),
                     json!(round(false_dead as f64 / member_hours)),
+                ),
+            ];
+            (report, common.format)
+        }
+        Experiment::Rumor(args) => {
+            let k = args.k.to_string();
+            let common = with_settings(
+                &args.common,
+                &[
+                    ("rumor_mode", args.mode.as_str()),
+                    ("rumor_cooling", args.cooling.as_str()),
+                    ("max_excitement", &k),
+                ],
+            );
+            let outcomes = run_seeds(&common, "rumor", experiment::rumor)?;
+            let column = |f: fn(&experiment::RumorRun) -> Option<f64>| {
+                outcomes.iter().filter_map(f).collect::<Vec<f64>>()
+            };
+            let mut report = report_for("rumor", &common)?;
+            report.params.extend([
+                ("mode".into(), json!(args.mode.as_str())),
+                ("cooling".into(), json!(args.cooling.as_str())),
+                ("k".into(), json!(args.k)),
+            ]);
+            report.results = vec![
+                (
+                    "residue".into(),
+                    json!(round_to(mean(&column(|r| Some(r.residue))), 6)),
+                ),
+                (
+                    "traffic".into(),
+                    json!(round(mean(&column(|r| Some(r.traffic))))),
+                ),
+                ("t_ave".into(), json!(round(mean(&column(|r| r.t_ave))))),
+                ("t_last".into(), json!(round(mean(&column(|r| r.t_last))))),
+            ];
+            (report, common.format)
+        }
+        Experiment::AntiEntropy(args) => {
+            let common = with_settings(&args.common, &[("anti_entropy_mode", args.mode.as_str())]);
+            let outcomes = run_seeds(&common, "anti-entropy", experiment::anti_entropy)?;
+            let cycles: Vec<f64> = outcomes.iter().flatten().copied().collect();
+            let mut report = report_for("anti-entropy", &common)?;
+            report
+                .params
+                .push(("mode".into(), json!(args.mode.as_str())));
+            report.results = vec![
+                ("cycles_to_full_mean".into(), json!(round(mean(&cycles)))),
+                ("cycles_to_full_p99".into(), json!(round(p99(&cycles)))),
+                (
+                    "unfinished_runs".into(),
+                    json!(outcomes.len() - cycles.len()),
                 ),
             ];
             (report, common.format)
@@ -278,7 +342,12 @@ fn p99(values: &[f64]) -> f64 {
 }
 
 fn round(value: f64) -> Option<f64> {
-    value.is_finite().then(|| (value * 1000.0).round() / 1000.0)
+    round_to(value, 3)
+}
+
+fn round_to(value: f64, digits: i32) -> Option<f64> {
+    let scale = 10f64.powi(digits);
+    value.is_finite().then(|| (value * scale).round() / scale)
 }
 
 #[cfg(test)]

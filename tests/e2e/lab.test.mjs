@@ -77,7 +77,7 @@ test('clicking a node crashes it, the others notice, clicking again brings it ba
   await page.close();
 });
 
-test('a key put on one node spreads to all five', async () => {
+test('a key put on one node spreads to all five, and so does its delete', async () => {
   const { page, errors } = await openLab();
   await page.locator('select[aria-label="Node to write on"]').selectOption('n2');
   await page.getByLabel('Key', { exact: true }).fill('colour');
@@ -92,6 +92,16 @@ test('a key put on one node spreads to all five', async () => {
   );
   assert.equal(await row.locator('td').nth(1).textContent(), 'blue');
   await screenshot(page, 'lab');
+
+  await page.getByRole('button', { name: 'Delete colour on the chosen node' }).click();
+  await page.waitForFunction(
+    () => {
+      const cells = document.querySelectorAll('tr[data-key="colour"] td');
+      return cells[1].textContent === '(deleted)' && cells[2].textContent === '5/5';
+    },
+    null,
+    { timeout: 30_000 },
+  );
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -76,6 +76,13 @@ fn a_key_reaches_all_100_nodes_by_rumor_by_anti_entropy_and_by_both() {
             took.is_some(),
             "{label}: not everywhere within {bound} (seed {seed})"
         );
+        let tracked = sim.writes()[0]
+            .spread_time()
+            .expect("the simulator saw it arrive everywhere");
+        assert!(
+            tracked <= took.unwrap(),
+            "{label}: tracked {tracked}, observed {took:?}"
+        );
         sim.run_for(Duration::from_secs(20));
         assert!(sim.stores_agree(), "{label}: stores differ (seed {seed})");
     }

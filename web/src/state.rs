@@ -45,6 +45,12 @@ pub enum Action {
     SetSpeed(f64),
     /// Crash the node if it runs, restart it if it is down.
     ToggleNode(String),
+    /// Delete `key` on `node`.
+    Delete {
+        node: String,
+        key: String,
+    },
+    /// Write `key = value` on `node`.
     Put {
         node: String,
         key: String,
@@ -136,6 +142,12 @@ impl Reducible for LabState {
                 let result = next.sim.borrow_mut().put(&node, &key, &value);
                 next.error = result.err().map(|e| format!("put on {node} failed: {e}"));
             }
+            Action::Delete { node, key } => {
+                let result = next.sim.borrow_mut().delete(&node, &key);
+                next.error = result
+                    .err()
+                    .map(|e| format!("delete on {node} failed: {e}"));
+            }
             Action::Reset(seed) => next.restart(seed),
             Action::SetLifeguard(on) => {
                 next.lifeguard = on;
@@ -219,5 +231,24 @@ mod tests {
             },
         );
         assert_eq!(state.error, None);
+        state = reduce(
+            state,
+            Action::Delete {
+                node: "n1".into(),
+                key: "k".into(),
+            },
+        );
+        assert_eq!(state.error, None);
+        assert_eq!(
+            state
+                .sim
+                .borrow()
+                .node("n1")
+                .unwrap()
+                .node()
+                .store()
+                .get("k"),
+            None
+        );
     }
 }

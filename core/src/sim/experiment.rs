@@ -158,3 +158,127 @@ pub fn false_positives(
         member_hours: params.nodes as f64 * duration.as_secs_f64() / 3600.0,
     })
 }
+
+/// One run of Demers' rumor-mongering model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RumorRun {
+    /// Fraction of nodes that never received the update.
+    pub residue: f64,
+    /// Update messages sent per node.
+    pub traffic: f64,
+    /// Cycles from injection to arrival, averaged over the nodes that received it.
+    pub t_ave: Option<f64>,
+    /// Cycles from injection to the last arrival.
+    pub t_last: Option<f64>,
+}
+
+/// The configuration of Demers' model run through our rumor code: one contact per
+/// cycle (`fanout` 1, a cycle being `gossip_interval`), anti-entropy and piggybacking
+/// off, membership quiet (it is static here, so probing is slowed right down).
+fn demers_config(base: &Config) -> Config {
+    Config {
+        fanout: 1,
+        rumor_mongering: true,
+        rumor_piggyback: false,
+        anti_entropy: false,
+        probe_interval: Duration::from_secs(600),
+        probe_timeout: Duration::from_secs(300),
+        suspicion_timeout: Duration::from_secs(3600),
+        reap_after: Duration::from_secs(7200),
+        push_pull_interval: Duration::from_secs(3600),
+        reconnect_interval: Duration::from_secs(3600),
+        ..base.clone()
+    }
+}
+
+/// Demers et al. 1987, section 3: one update injected at one node of a converged
+/// cluster; each cycle every infective node contacts one uniformly random other node
+/// (push), every node asks one (pull), or both; cycles are aligned (every node's
+/// gossip timer fires together) and nothing is lost. Runs until no node spreads the
+/// rumor any more.
+pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
+    let config = demers_config(&params.config);
+    let cycle = config.gossip_interval;
+    let params = RunParams {
+        config,
+        loss: 0.0,
+        ..params.clone()
+    };
+    let mut sim = params.converged_cluster()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(params.seed ^ 0xde3e5);
+    // Inject half-way through a cycle, so the first contacts happen at the next tick.
+    sim.run_for(cycle.mul_f64(2.5));
+    let origin = format!("n{}", rng.random_range(1..=params.nodes));
+    sim.put(&origin, "rumor", "hot")?;
+    let injected = sim.now();
+    let mut arrival: Vec<Option<u32>> = sim
+        .nodes()
+        .map(|n| (n.node().store().get("rumor").is_some()).then_some(0))
+        .collect();
+    let give_up = 50 * (params.nodes.max(2) as f64).log2().ceil() as u32;
+    for cycle_number in 1..=give_up {
+        // Just after the tick: every exchange of this cycle has been delivered.
+        let tick = injected + cycle.mul_f64(f64::from(cycle_number) - 0.5);
+        sim.run_until(tick + Duration::from_millis(50));
+        for (slot, node) in arrival.iter_mut().zip(sim.nodes()) {
+            if slot.is_none() && node.node().store().get("rumor").is_some() {
+                *slot = Some(cycle_number);
+            }
+        }
+        if sim.nodes().all(|n| n.node().hot_rumors() == 0) {
+            break;
+        }
+    }
+    let holders = arrival.iter().flatten().count();
+    // The origin (cycle 0) is not a receiver.
+    let received: Vec<f64> = arrival
+        .iter()
+        .flatten()
+        .filter(|&&c| c > 0)
+        .map(|&c| f64::from(c))
+        .collect();
+    let sent: u64 = sim
+        .nodes()
+        .map(|n| n.node().stats().rumor_versions_sent)
+        .sum();
+    let n = params.nodes as f64;
+    Ok(RumorRun {
+        residue: 1.0 - holders as f64 / n,
+        traffic: sent as f64 / n,
+        t_ave: (!received.is_empty()).then(|| received.iter().sum::<f64>() / received.len() as f64),
+        t_last: received.iter().copied().reduce(f64::max),
+    })
+}
+
+/// Anti-entropy alone (rumor mongering off): one update at one node; `sync_interval`
+/// cycles until every node holds it, or `None` after 50 times log2(n) cycles.
+pub fn anti_entropy(params: &RunParams) -> Result<Option<f64>, Error> {
+    let config = Config {
+        rumor_mongering: false,
+        anti_entropy: true,
+        ..demers_config(&params.config)
+    };
+    let cycle = config.sync_interval;
+    let params = RunParams {
+        config,
+        ..params.clone()
+    };
+    let mut sim = params.converged_cluster()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(params.seed ^ 0xae);
+    sim.run_for(cycle * 2);
+    let origin = format!("n{}", rng.random_range(1..=params.nodes));
+    sim.put(&origin, "update", "v")?;
+    let start = sim.now();
+    let give_up = cycle * (50 * (params.nodes.max(2) as f64).log2().ceil() as u32);
+    while sim.now().saturating_since(start) < give_up {
+        sim.run_for(cycle.mul_f64(0.05));
+        if sim
+            .nodes()
+            .all(|n| n.node().store().get("update").is_some())
+        {
+            let took = sim.now().saturating_since(start);
+            return Ok(Some(took.as_millis() as f64 / cycle.as_millis() as f64));
+        }
+    }
+    Ok(None)
+}

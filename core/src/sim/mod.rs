@@ -35,7 +35,7 @@ use network::Network;
 use crate::wire::MessageKind;
 use crate::{
     Config, Duration, Error, Event, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
-    NodeStatus, Transmit,
+    NodeStatus, Transmit, Version,
 };
 
 /// The port every simulated node listens on.
@@ -93,6 +93,23 @@ pub struct MessageRecord {
     pub arrives_at: Instant,
     /// Set when the datagram was (or will be) not delivered.
     pub dropped: Option<Dropped>,
+}
+
+/// A write made through the simulation, and how long it took to reach every node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedWrite {
+    pub version: Version,
+    pub written_at: Instant,
+    /// When every running node first held it (or a version that supersedes it).
+    pub everywhere_at: Option<Instant>,
+}
+
+impl TrackedWrite {
+    /// How long the write took to reach every running node, if it has.
+    pub fn spread_time(&self) -> Option<Duration> {
+        self.everywhere_at
+            .map(|at| at.saturating_since(self.written_at))
+    }
 }
 
 /// An event one node reported, stamped with the simulated time.
@@ -218,6 +235,7 @@ impl SimBuilder {
             metrics: SimMetrics::default(),
             suspicions_seen: BTreeSet::new(),
             deaths_seen: BTreeSet::new(),
+            writes: Vec::new(),
         };
         if self.converged {
             sim.add_converged_nodes(self.nodes)?;
@@ -253,6 +271,7 @@ pub struct Simulation {
     /// `(node index, incarnation)` pairs already counted in `metrics`.
     suspicions_seen: BTreeSet<(usize, Incarnation)>,
     deaths_seen: BTreeSet<(usize, Incarnation)>,
+    writes: Vec<TrackedWrite>,
 }
 
 impl Simulation {
@@ -403,9 +422,45 @@ impl Simulation {
     pub fn delete(&mut self, name: &str, key: &str) -> Result<(), Error> {
         let index = self.running(name)?;
         let now = self.now;
-        self.nodes[index].node.delete(now, key)?;
+        if let Some(tombstone) = self.nodes[index].node.delete(now, key)? {
+            self.track_write(tombstone);
+        }
         self.drain(index);
         Ok(())
+    }
+
+    /// Every write made through [`Simulation::put`] and [`Simulation::delete`], with
+    /// when it was made and when every running node first held it (or something newer).
+    pub fn writes(&self) -> &[TrackedWrite] {
+        &self.writes
+    }
+
+    fn track_write(&mut self, version: Version) {
+        self.writes.push(TrackedWrite {
+            version,
+            written_at: self.now,
+            everywhere_at: None,
+        });
+    }
+
+    /// Marks the tracked writes of `key` that every running node now holds.
+    fn update_spread(&mut self, key: &str) {
+        let now = self.now;
+        for write in self
+            .writes
+            .iter_mut()
+            .filter(|w| w.everywhere_at.is_none() && w.version.key == key)
+        {
+            let everywhere =
+                self.nodes.iter().filter(|n| n.up).all(|n| {
+                    n.node.store().versions(key).is_some_and(|held| {
+                        held.iter().any(|v| v.clock.covers(&write.version.clock))
+                    }) || n.node.store().summary().get(&write.version.writer) >= write.version.seq()
+                });
+            if everywhere {
+                write.everywhere_at = Some(now);
+            }
+        }
     }
 
     /// Whether every running node holds the same store (equal digests).
@@ -468,7 +523,8 @@ impl Simulation {
     pub fn put(&mut self, name: &str, key: &str, value: &str) -> Result<(), Error> {
         let index = self.running(name)?;
         let now = self.now;
-        self.nodes[index].node.put(now, key, value)?;
+        let version = self.nodes[index].node.put(now, key, value)?;
+        self.track_write(version);
         self.drain(index);
         Ok(())
     }
@@ -656,6 +712,12 @@ impl Simulation {
     /// Counts each (member, incarnation) suspected or declared dead once, cluster-wide,
     /// and whether the member was running at that moment.
     fn count_event(&mut self, event: &Event) {
+        if let Event::KeyChanged { key, .. } = event {
+            if self.writes.iter().any(|w| w.everywhere_at.is_none()) {
+                self.update_spread(key);
+            }
+            return;
+        }
         let (id, incarnation, dead) = match event {
             Event::MemberSuspected { id, incarnation } => (id, *incarnation, false),
             Event::MemberDead { id, incarnation } => (id, *incarnation, true),

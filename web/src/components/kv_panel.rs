@@ -39,6 +39,18 @@ pub fn kv_panel() -> Html {
         })
     };
 
+    let delete = {
+        let (lab, node_ref) = (lab.clone(), node_ref.clone());
+        Callback::from(move |key: String| {
+            if let Some(node) = node_ref.cast::<HtmlSelectElement>() {
+                lab.dispatch(Action::Delete {
+                    node: node.value(),
+                    key,
+                });
+            }
+        })
+    };
+
     html! {
         <section class="panel kv" aria-label="Key/value store">
             <h2>{ "Key/value store" }</h2>
@@ -56,7 +68,7 @@ pub fn kv_panel() -> Html {
                 <p class="hint">{ "No keys yet: put one on any node." }</p>
             } else {
                 <table class="keys">
-                    <thead><tr><th>{ "key" }</th><th>{ "value" }</th><th>{ "on" }</th></tr></thead>
+                    <thead><tr><th>{ "key" }</th><th>{ "value" }</th><th>{ "on" }</th><th></th></tr></thead>
                     <tbody>
                         { for keys.iter().map(|k| html! {
                             <tr data-key={k.key.clone()} class={classes!((k.holders == k.running).then_some("complete"))}>
@@ -68,6 +80,14 @@ pub fn kv_panel() -> Html {
                                     }
                                 </td>
                                 <td>{ format!("{}/{}", k.holders, k.running) }</td>
+                                <td>
+                                    if k.value.is_some() {
+                                        <button type="button" class="small" aria-label={format!("Delete {} on the chosen node", k.key)}
+                                            onclick={ let (delete, key) = (delete.clone(), k.key.clone()); Callback::from(move |_: MouseEvent| delete.emit(key.clone())) }>
+                                            { "delete" }
+                                        </button>
+                                    }
+                                </td>
                             </tr>
                         }) }
                     </tbody>
