@@ -86,7 +86,7 @@ test('a key put on one node spreads to all five, and so does its delete', async 
   const row = page.locator('tr[data-key="colour"]');
   await row.waitFor();
   await page.waitForFunction(
-    () => document.querySelector('tr[data-key="colour"] td:last-child').textContent === '5/5',
+    () => document.querySelector('tr[data-key="colour"] td:nth-child(3)').textContent === '5/5',
     null,
     { timeout: 30_000 },
   );
@@ -122,5 +122,16 @@ test('switching Lifeguard on restarts the cluster from the same seed', async () 
     { timeout: 20_000 },
   );
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every message kind in the legend has its own colour', async () => {
+  const { page } = await openLab();
+  const colours = await page.$$eval('.legend .kinds .dot', (dots) =>
+    dots.map((dot) => getComputedStyle(dot).backgroundColor),
+  );
+  assert.ok(colours.length >= 11, `${colours.length} kinds`);
+  assert.ok(colours.every((c) => c !== 'rgba(0, 0, 0, 0)'), `a kind without colour: ${colours}`);
+  assert.equal(new Set(colours).size, colours.length, 'no two kinds share a colour');
   await page.close();
 });

@@ -14,3 +14,13 @@ pub fn scenario_seed(default: u64) -> u64 {
     println!("seed {seed} (replay with GOSSIP_SEED={seed})");
     seed
 }
+
+/// The simulator's default names for nodes `range`: `n1`, `n2`, ...
+pub fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|i| format!("n{i}")).collect()
+}
+
+/// Borrows a list of names the way the simulator's fault commands take them.
+pub fn refs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}

@@ -4,17 +4,9 @@
 
 use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Duration, Version};
-use gossip_tests::scenario_seed;
+use gossip_tests::{names, refs, scenario_seed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-
-fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
-    range.map(|i| format!("n{i}")).collect()
-}
-
-fn refs(names: &[String]) -> Vec<&str> {
-    names.iter().map(String::as_str).collect()
-}
 
 /// Runs in `step`s until every running node holds `key = value`; returns how long.
 fn time_until_everyone_has(

@@ -4,15 +4,7 @@
 use gossip_core::sim::experiment::{self, RunParams};
 use gossip_core::sim::{SimBuilder, Simulation};
 use gossip_core::{Config, Duration, Event, Lifeguard, MemberState};
-use gossip_tests::scenario_seed;
-
-fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
-    range.map(|i| format!("n{i}")).collect()
-}
-
-fn refs(names: &[String]) -> Vec<&str> {
-    names.iter().map(String::as_str).collect()
-}
+use gossip_tests::{names, refs, scenario_seed};
 
 /// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it
 /// took, or `None` if it never held. Prints the outcome.
