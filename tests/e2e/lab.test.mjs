@@ -135,3 +135,31 @@ test('every message kind in the legend has its own colour', async () => {
   assert.equal(new Set(colours).size, colours.length, 'no two kinds share a colour');
   await page.close();
 });
+
+test('two writes made without seeing each other show up as a conflict everywhere', async () => {
+  const { page, errors } = await openLab();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'),
+    null,
+    { timeout: 20_000 },
+  );
+  await page.getByRole('button', { name: 'Pause' }).click();
+  for (const [node, value] of [['n1', 'red'], ['n4', 'blue']]) {
+    await page.locator('select[aria-label="Node to write on"]').selectOption(node);
+    await page.getByLabel('Key', { exact: true }).fill('colour');
+    await page.getByLabel('Value', { exact: true }).fill(value);
+    await page.getByRole('button', { name: 'Put' }).click();
+  }
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.waitForFunction(
+    () => {
+      const cells = document.querySelectorAll('tr[data-key="colour"] td');
+      return cells[1]?.textContent.includes('+1 conflicting') && cells[2].textContent === '5/5';
+    },
+    null,
+    { timeout: 30_000 },
+  );
+  await screenshot(page, 'lab-conflict');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
