@@ -86,7 +86,7 @@ impl NodeStatus {
 }
 
 /// One member of a gossip cluster, as a sans-IO state machine.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Node {
     id: NodeId,
     addr: SocketAddr,

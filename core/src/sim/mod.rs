@@ -24,6 +24,7 @@ mod network;
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::hash::{Hash, Hasher};
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -42,7 +43,7 @@ use crate::{
 pub const SIM_PORT: u16 = 7946;
 
 /// Why a datagram did not reach its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dropped {
     /// The network lost it.
     Lost,
@@ -81,7 +82,7 @@ pub struct SimMetrics {
 }
 
 /// One datagram, in flight or delivered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MessageRecord {
     /// Unique, increasing in send order.
     pub id: u64,
@@ -93,6 +94,46 @@ pub struct MessageRecord {
     pub arrives_at: Instant,
     /// Set when the datagram was (or will be) not delivered.
     pub dropped: Option<Dropped>,
+}
+
+/// One thing done to a running simulation, as recorded in its command log. Replaying
+/// the log on a fresh simulation from the same builder gives the same run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    AddNode {
+        name: String,
+        seeds: Vec<String>,
+    },
+    Crash(String),
+    Restart(String),
+    Leave(String),
+    Slow {
+        name: String,
+        lag: Duration,
+    },
+    Partition {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    PartitionOneway {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Repair {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    RepairAll,
+    SetNetwork(NetworkModel),
+    Put {
+        name: String,
+        key: String,
+        value: String,
+    },
+    Delete {
+        name: String,
+        key: String,
+    },
 }
 
 /// A write made through the simulation, and how long it took to reach every node.
@@ -121,7 +162,7 @@ pub struct LogEntry {
 }
 
 /// A simulated node: the protocol node plus the ground truth about it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SimNode {
     node: Node,
     up: bool,
@@ -148,7 +189,7 @@ impl SimNode {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct InFlight {
     record: MessageRecord,
     from_addr: SocketAddr,
@@ -156,7 +197,7 @@ struct InFlight {
     payload: Vec<u8>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scheduled {
     Deliver(u64),
     Wake(usize),
@@ -236,6 +277,9 @@ impl SimBuilder {
             suspicions_seen: BTreeSet::new(),
             deaths_seen: BTreeSet::new(),
             writes: Vec::new(),
+            commands: Vec::new(),
+            recording: false,
+            trace: std::hash::DefaultHasher::new(),
         };
         if self.converged {
             sim.add_converged_nodes(self.nodes)?;
@@ -245,12 +289,16 @@ impl SimBuilder {
                 sim.add_node(&format!("n{i}"), seeds)?;
             }
         }
+        sim.recording = true;
         Ok(sim)
     }
 }
 
 /// A whole cluster in virtual time.
-#[derive(Debug)]
+///
+/// Cloning it is a snapshot: keep the copy to rewind to, or run it forward to fork
+/// another future; a clone run forward gives exactly the run the original gives.
+#[derive(Clone, Debug)]
 pub struct Simulation {
     now: Instant,
     rng: Xoshiro256PlusPlus,
@@ -272,6 +320,11 @@ pub struct Simulation {
     suspicions_seen: BTreeSet<(usize, Incarnation)>,
     deaths_seen: BTreeSet<(usize, Incarnation)>,
     writes: Vec<TrackedWrite>,
+    /// Every command since the builder finished, with its time.
+    commands: Vec<(Instant, Command)>,
+    recording: bool,
+    /// A running hash of everything that happened: each event's time and what it did.
+    trace: std::hash::DefaultHasher,
 }
 
 impl Simulation {
@@ -304,6 +357,7 @@ impl Simulation {
 
     /// Changes the network model from now on (datagrams in flight keep their fate).
     pub fn set_network(&mut self, network: NetworkModel) {
+        self.record(Command::SetNetwork(network.clone()));
         self.network.model = network;
     }
 
@@ -320,6 +374,10 @@ impl Simulation {
     /// Adds a node named `name` and has it join through the nodes named in `seeds`
     /// (none: it starts a cluster of its own).
     pub fn add_node(&mut self, name: &str, seeds: &[&str]) -> Result<(), Error> {
+        self.record(Command::AddNode {
+            name: name.to_owned(),
+            seeds: to_owned(seeds),
+        });
         let id = NodeId::new(name)?;
         if self.by_name.contains_key(&id) {
             return Err(Error::InvalidNodeId(format!(
@@ -386,6 +444,7 @@ impl Simulation {
     /// Stops a node dead: it loses every datagram sent to it and runs no timers. Its
     /// state stays as it was, for inspection.
     pub fn crash(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::Crash(name.to_owned()));
         let index = self.index_of(name)?;
         let sim_node = &mut self.nodes[index];
         sim_node.up = false;
@@ -396,6 +455,7 @@ impl Simulation {
     /// Starts a crashed node again with fresh state under the same name and address;
     /// it joins through every other node.
     pub fn restart(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::Restart(name.to_owned()));
         let index = self.index_of(name)?;
         if self.nodes[index].up {
             return Ok(());
@@ -420,6 +480,10 @@ impl Simulation {
 
     /// Deletes `key` on the node named `name`.
     pub fn delete(&mut self, name: &str, key: &str) -> Result<(), Error> {
+        self.record(Command::Delete {
+            name: name.to_owned(),
+            key: key.to_owned(),
+        });
         let index = self.running(name)?;
         let now = self.now;
         if let Some(tombstone) = self.nodes[index].node.delete(now, key)? {
@@ -476,6 +540,10 @@ impl Simulation {
 
     /// Cuts every link between the nodes of `side_a` and those of `side_b`, both ways.
     pub fn partition(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.record(Command::Partition {
+            side_a: to_owned(side_a),
+            side_b: to_owned(side_b),
+        });
         self.for_links(side_a, side_b, |network, a, b| {
             network.cut(a, b);
             network.cut(b, a);
@@ -485,11 +553,19 @@ impl Simulation {
     /// Cuts the links from each node of `from` to each node of `to`, one way only: the
     /// `to` side still reaches the `from` side.
     pub fn partition_oneway(&mut self, from: &[&str], to: &[&str]) -> Result<(), Error> {
+        self.record(Command::PartitionOneway {
+            from: to_owned(from),
+            to: to_owned(to),
+        });
         self.for_links(from, to, Network::cut)
     }
 
     /// Restores the links between the nodes of `side_a` and `side_b`, both ways.
     pub fn repair(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.record(Command::Repair {
+            side_a: to_owned(side_a),
+            side_b: to_owned(side_b),
+        });
         self.for_links(side_a, side_b, |network, a, b| {
             network.repair(a, b);
             network.repair(b, a);
@@ -498,6 +574,7 @@ impl Simulation {
 
     /// Restores every link.
     pub fn repair_all(&mut self) {
+        self.record(Command::RepairAll);
         self.network.repair_all();
     }
 
@@ -505,6 +582,10 @@ impl Simulation {
     /// average), as a node short of CPU would. The case Lifeguard exists for.
     /// `Duration::ZERO` makes it normal again.
     pub fn slow(&mut self, name: &str, lag: Duration) -> Result<(), Error> {
+        self.record(Command::Slow {
+            name: name.to_owned(),
+            lag,
+        });
         let index = self.index_of(name)?;
         self.network.set_lag(index, lag);
         Ok(())
@@ -512,6 +593,7 @@ impl Simulation {
 
     /// Has a node leave the cluster gracefully; it keeps running to spread the news.
     pub fn leave(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::Leave(name.to_owned()));
         let index = self.running(name)?;
         let now = self.now;
         self.nodes[index].node.leave(now);
@@ -521,12 +603,82 @@ impl Simulation {
 
     /// Writes `key = value` on the node named `name`.
     pub fn put(&mut self, name: &str, key: &str, value: &str) -> Result<(), Error> {
+        self.record(Command::Put {
+            name: name.to_owned(),
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
         let index = self.running(name)?;
         let now = self.now;
         let version = self.nodes[index].node.put(now, key, value)?;
         self.track_write(version);
         self.drain(index);
         Ok(())
+    }
+
+    /// Carries out one command, as the named methods do.
+    pub fn apply(&mut self, command: &Command) -> Result<(), Error> {
+        fn names(list: &[String]) -> Vec<&str> {
+            list.iter().map(String::as_str).collect()
+        }
+        match command {
+            Command::AddNode { name, seeds } => self.add_node(name, &names(seeds)),
+            Command::Crash(name) => self.crash(name),
+            Command::Restart(name) => self.restart(name),
+            Command::Leave(name) => self.leave(name),
+            Command::Slow { name, lag } => self.slow(name, *lag),
+            Command::Partition { side_a, side_b } => self.partition(&names(side_a), &names(side_b)),
+            Command::PartitionOneway { from, to } => {
+                self.partition_oneway(&names(from), &names(to))
+            }
+            Command::Repair { side_a, side_b } => self.repair(&names(side_a), &names(side_b)),
+            Command::RepairAll => {
+                self.repair_all();
+                Ok(())
+            }
+            Command::SetNetwork(network) => {
+                self.set_network(network.clone());
+                Ok(())
+            }
+            Command::Put { name, key, value } => self.put(name, key, value),
+            Command::Delete { name, key } => self.delete(name, key),
+        }
+    }
+
+    /// Every command given since the simulation was built, with its time.
+    pub fn commands(&self) -> &[(Instant, Command)] {
+        &self.commands
+    }
+
+    /// Builds a fresh simulation from `builder` and replays `commands` at their times,
+    /// then runs up to `until`. With the builder of the original run, this reproduces
+    /// it event for event. (A command that failed originally fails again, harmlessly.)
+    pub fn replay(
+        builder: SimBuilder,
+        commands: &[(Instant, Command)],
+        until: Instant,
+    ) -> Result<Simulation, Error> {
+        let mut sim = builder.build()?;
+        for (at, command) in commands {
+            sim.run_until(*at);
+            let _ = sim.apply(command);
+        }
+        sim.run_until(until);
+        Ok(sim)
+    }
+
+    /// A fingerprint of the whole run so far: every event's time, every datagram's
+    /// fate and every node event, in order. Two runs are the same run exactly when
+    /// their digests match.
+    pub fn trace_digest(&self) -> u64 {
+        self.trace.clone().finish()
+    }
+
+    fn record(&mut self, command: Command) {
+        if self.recording {
+            command_hash(&command, &mut self.trace);
+            self.commands.push((self.now, command));
+        }
     }
 
     /// Runs every event up to and including `now + duration`.
@@ -552,6 +704,7 @@ impl Simulation {
             return false;
         };
         self.now = at;
+        (at, what).hash(&mut self.trace);
         match what {
             Scheduled::Deliver(id) => self.deliver(id),
             Scheduled::Wake(index) => {
@@ -687,6 +840,7 @@ impl Simulation {
         while let Some(event) = self.nodes[index].node.poll_event() {
             self.count_event(&event);
             let node = self.nodes[index].node.id().clone();
+            (&node, &event).hash(&mut self.trace);
             push_bounded(
                 &mut self.log,
                 LogEntry {
@@ -805,8 +959,18 @@ impl Simulation {
                 .handle_packet(self.now, flight.from_addr, &flight.payload);
             self.drain(to);
         }
+        flight.record.hash(&mut self.trace);
         push_bounded(&mut self.history, flight.record, self.history_limit);
     }
+}
+
+fn to_owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// Commands hash by their debug form: `NetworkModel` holds a float.
+fn command_hash(command: &Command, hasher: &mut impl Hasher) {
+    format!("{command:?}").hash(hasher);
 }
 
 fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
