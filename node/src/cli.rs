@@ -44,6 +44,29 @@ pub enum Experiment {
     Rumor(RumorArgs),
     /// Anti-entropy alone: one update at one node; cycles until every node holds it.
     AntiEntropy(AntiEntropyArgs),
+    /// Simulator speed: a converged cluster running SWIM and dissemination with no
+    /// faults; deliveries, wall time, deliveries per second and peak memory.
+    Bench(BenchArgs),
+}
+
+/// Flags of `gossip sim bench`.
+#[derive(Clone, Debug, Args)]
+pub struct BenchArgs {
+    /// Cluster size.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub nodes: u32,
+
+    /// Protocol periods to simulate.
+    #[arg(long, default_value_t = 100)]
+    pub periods: u32,
+
+    /// Seed of the run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Flags of `gossip sim rumor`.

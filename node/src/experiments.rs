@@ -109,6 +109,7 @@ pub fn run(experiment: &Experiment) -> Result<String, Error> {
             ];
             (report, common.format)
         }
+        Experiment::Bench(args) => (bench(args)?, args.format),
         Experiment::AntiEntropy(args) => {
             let common = with_settings(&args.common, &[("anti_entropy_mode", args.mode.as_str())]);
             let outcomes = run_seeds(&common, "anti-entropy", experiment::anti_entropy)?;
@@ -167,6 +168,58 @@ fn dissemination(args: &CommonSimArgs) -> Result<Report, Error> {
         ),
     ];
     Ok(report)
+}
+
+/// Builds a converged cluster of `--nodes` (lan preset), runs `--periods` protocol
+/// periods with no faults, and reports the simulator's speed.
+fn bench(args: &crate::cli::BenchArgs) -> Result<Report, Error> {
+    let nodes = args.nodes as usize;
+    let config = gossip_core::Config::lan(nodes);
+    let build_start = std::time::Instant::now();
+    let mut sim = gossip_core::sim::Simulation::builder()
+        .seed(args.seed)
+        .nodes(nodes)
+        .config(config.clone())
+        .history_limit(0)
+        .converged()
+        .build()?;
+    let build_secs = build_start.elapsed().as_secs_f64();
+    let run_start = std::time::Instant::now();
+    sim.run_for(config.probe_interval * args.periods);
+    let wall = run_start.elapsed().as_secs_f64();
+    let metrics = sim.metrics();
+    let delivered = metrics.datagrams_delivered;
+    let entries: usize = sim.nodes().map(|n| n.node().members().count()).sum();
+    Ok(Report {
+        experiment: "bench",
+        seed: args.seed,
+        runs: 1,
+        params: vec![
+            ("nodes".into(), json!(nodes)),
+            ("periods".into(), json!(args.periods)),
+        ],
+        results: vec![
+            ("build_seconds".into(), json!(round(build_secs))),
+            ("wall_seconds".into(), json!(round(wall))),
+            ("messages_sent".into(), json!(metrics.datagrams_sent)),
+            ("messages_delivered".into(), json!(delivered)),
+            (
+                "deliveries_per_second".into(),
+                json!((delivered as f64 / wall.max(1e-9)).round()),
+            ),
+            ("member_table_entries".into(), json!(entries)),
+            ("peak_memory_bytes".into(), json!(peak_memory_bytes())),
+        ],
+    })
+}
+
+/// The process's peak resident memory, from `/proc/self/status` (Linux); `None`
+/// elsewhere.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn report_for(experiment: &'static str, args: &CommonSimArgs) -> Result<Report, Error> {

@@ -192,6 +192,9 @@ impl Node {
 
     /// Forgets members that have been dead or gone for `reap_after`.
     pub(super) fn reap(&mut self, now: Instant) {
+        if self.members.len() == self.active_members {
+            return; // nobody dead or gone: skip the scan
+        }
         let reap_after = self.config.reap_after;
         let gone: Vec<NodeId> = self
             .members

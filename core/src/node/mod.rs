@@ -386,7 +386,7 @@ impl Node {
                 Timer::PushPull => {
                     self.push_pull();
                     self.timers
-                        .set(Timer::PushPull, now + self.config.push_pull_interval);
+                        .set(Timer::PushPull, now + self.push_pull_period());
                 }
                 Timer::Reconnect => {
                     self.reconnect();
@@ -536,6 +536,18 @@ impl Node {
             state,
             accuser: None,
         }
+    }
+
+    /// memberlist's rule: a full-state exchange costs O(n), so beyond 32 members the
+    /// push-pull interval grows with log2(n), keeping the cluster-wide cost near linear.
+    fn push_pull_period(&self) -> Duration {
+        const THRESHOLD: f64 = 32.0;
+        let n = (self.active_members + 1) as f64;
+        if n <= THRESHOLD {
+            return self.config.push_pull_interval;
+        }
+        let multiplier = (n.log2() - THRESHOLD.log2()).ceil() as u32 + 1;
+        self.config.push_pull_interval * multiplier
     }
 
     /// `base` stretched by Lifeguard's Local Health Multiplier, when it is on.
