@@ -18,6 +18,7 @@
 //! assert!(sim.everyone_sees("n3", MemberState::Dead));
 //! ```
 
+pub mod checkers;
 pub mod experiment;
 mod network;
 
@@ -170,6 +171,8 @@ pub struct SimNode {
     wake: Option<Instant>,
     /// Datagrams this node sent that were delivered, per kind.
     delivered_from: [u64; MessageKind::ALL.len()],
+    /// Since when it has been down (ground truth for the completeness checker).
+    down_since: Option<Instant>,
 }
 
 impl SimNode {
@@ -181,6 +184,11 @@ impl SimNode {
     /// Ground truth: whether the node is running.
     pub fn is_up(&self) -> bool {
         self.up
+    }
+
+    /// Ground truth: since when the node has been down.
+    pub fn down_since(&self) -> Option<Instant> {
+        self.down_since
     }
 
     /// The node's name.
@@ -406,6 +414,7 @@ impl Simulation {
             up: true,
             wake: None,
             delivered_from: [0; MessageKind::ALL.len()],
+            down_since: None,
         });
         self.network.add_node();
     }
@@ -446,7 +455,11 @@ impl Simulation {
     pub fn crash(&mut self, name: &str) -> Result<(), Error> {
         self.record(Command::Crash(name.to_owned()));
         let index = self.index_of(name)?;
+        let now = self.now;
         let sim_node = &mut self.nodes[index];
+        if sim_node.up {
+            sim_node.down_since = Some(now);
+        }
         sim_node.up = false;
         sim_node.wake = None;
         Ok(())
@@ -473,6 +486,7 @@ impl Simulation {
         let sim_node = &mut self.nodes[index];
         sim_node.node = node;
         sim_node.up = true;
+        sim_node.down_since = None;
         sim_node.wake = None;
         self.drain(index);
         Ok(())
@@ -788,6 +802,14 @@ impl Simulation {
     /// The most recent node events, oldest first.
     pub fn log(&self) -> impl DoubleEndedIterator<Item = &LogEntry> {
         self.log.iter()
+    }
+
+    pub(crate) fn is_cut(&self, from: usize, to: usize) -> bool {
+        self.network.is_cut(from, to)
+    }
+
+    pub(crate) fn lag_of(&self, node: usize) -> Duration {
+        self.network.lag(node)
     }
 
     fn running(&self, name: &str) -> Result<usize, Error> {

@@ -99,6 +99,10 @@ impl Network {
         self.lag[node] = lag;
     }
 
+    pub(super) fn lag(&self, node: usize) -> Duration {
+        self.lag[node]
+    }
+
     /// The fate of one datagram of `size` bytes: its delay, or why it is dropped. The
     /// random draws happen in a fixed order whatever the outcome, so one datagram's fate
     /// never shifts the draws of the next.

@@ -1,0 +1,115 @@
+//! The invariant checkers: quiet on healthy runs, loud on broken ones.
+
+use gossip_core::sim::checkers::Checker;
+use gossip_core::sim::{NetworkModel, Simulation};
+use gossip_core::{Config, Duration};
+use gossip_tests::{names, refs, scenario_seed};
+
+fn checkers_of(violations: &[gossip_core::sim::checkers::Violation]) -> Vec<Checker> {
+    let mut found: Vec<Checker> = violations.iter().map(|v| v.checker).collect();
+    found.dedup();
+    found
+}
+
+/// Crashes, a partition, writes and a leave; once healed and quiet, every checker is
+/// satisfied.
+#[test]
+fn a_healed_run_satisfies_every_checker() {
+    let seed = scenario_seed(41);
+    let mut sim = Simulation::builder()
+        .seed(seed)
+        .nodes(12)
+        .config(Config::lan(12))
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(2));
+    sim.put("n1", "a", "1").unwrap();
+    sim.partition(&refs(&names(1..=6)), &refs(&names(7..=12)))
+        .unwrap();
+    sim.put("n8", "b", "2").unwrap();
+    sim.crash("n5").unwrap();
+    sim.run_for(Duration::from_secs(10));
+    sim.repair_all();
+    sim.leave("n12").unwrap();
+    sim.run_for(sim.completeness_bound() + Duration::from_secs(30));
+    let violations = sim.check_all();
+    assert!(violations.is_empty(), "seed {seed}: {violations:#?}");
+}
+
+/// Each checker reports what it exists to catch, while it is true.
+#[test]
+fn each_checker_catches_its_violation() {
+    let seed = scenario_seed(42);
+    let mut sim = Simulation::builder()
+        .seed(seed)
+        .nodes(8)
+        .config(Config::lan(8))
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(2));
+
+    sim.crash("n3").unwrap();
+    sim.run_for(Duration::from_millis(500));
+    let early = sim.check_completeness(Duration::from_millis(100));
+    assert!(
+        !early.is_empty() && early[0].to_string().contains("n3"),
+        "{early:?}"
+    );
+
+    sim.partition(&["n8"], &refs(&names(1..=7))).unwrap();
+    sim.put("n8", "isolated", "v").unwrap();
+    sim.run_for(Duration::from_secs(1));
+    let found = checkers_of(&sim.check_all());
+    assert!(found.contains(&Checker::Durability), "{found:?}");
+    assert!(found.contains(&Checker::Convergence), "{found:?}");
+
+    sim.repair_all();
+    sim.run_for(sim.completeness_bound() + Duration::from_secs(30));
+    let violations = sim.check_all();
+    assert!(
+        violations.is_empty(),
+        "healed (seed {seed}): {violations:#?}"
+    );
+}
+
+/// A deliberately broken configuration: the protocol period is shorter than a round
+/// trip, so no probe is ever answered in time. The accuracy checker catches healthy
+/// members declared dead, and says nothing explains it.
+#[test]
+fn accuracy_catches_a_period_shorter_than_a_round_trip() {
+    let seed = scenario_seed(43);
+    let config = Config {
+        probe_interval: Duration::from_millis(500),
+        probe_timeout: Duration::from_millis(100),
+        suspicion_timeout: Duration::from_millis(500),
+        reap_after: Duration::from_secs(600),
+        lifeguard: gossip_core::Lifeguard::OFF,
+        ..Config::lan(6)
+    };
+    let slow_network = NetworkModel {
+        latency: Duration::from_millis(400),
+        jitter: Duration::ZERO,
+        ..NetworkModel::lan()
+    };
+    let mut sim = Simulation::builder()
+        .seed(seed)
+        .nodes(6)
+        .config(config)
+        .network(slow_network)
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(20));
+    let violations = sim.check_accuracy();
+    assert!(
+        !violations.is_empty(),
+        "the broken configuration went unnoticed (seed {seed})"
+    );
+    assert!(
+        violations[0].to_string().contains("no loss or slowness"),
+        "{}",
+        violations[0]
+    );
+}
