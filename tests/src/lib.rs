@@ -24,3 +24,14 @@ pub fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
 pub fn refs(names: &[String]) -> Vec<&str> {
     names.iter().map(String::as_str).collect()
 }
+
+/// A cluster of `nodes` that has already converged, with the lan preset for its size.
+pub fn converged_lan(seed: u64, nodes: usize) -> gossip_core::sim::Simulation {
+    gossip_core::sim::Simulation::builder()
+        .seed(seed)
+        .nodes(nodes)
+        .config(gossip_core::Config::lan(nodes))
+        .converged()
+        .build()
+        .expect("the lan preset is valid")
+}

@@ -3,7 +3,7 @@
 use gossip_core::sim::checkers::Checker;
 use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Duration};
-use gossip_tests::{names, refs, scenario_seed};
+use gossip_tests::{converged_lan, names, refs, scenario_seed};
 
 fn checkers_of(violations: &[gossip_core::sim::checkers::Violation]) -> Vec<Checker> {
     let mut found: Vec<Checker> = violations.iter().map(|v| v.checker).collect();
@@ -16,13 +16,7 @@ fn checkers_of(violations: &[gossip_core::sim::checkers::Violation]) -> Vec<Chec
 #[test]
 fn a_healed_run_satisfies_every_checker() {
     let seed = scenario_seed(41);
-    let mut sim = Simulation::builder()
-        .seed(seed)
-        .nodes(12)
-        .config(Config::lan(12))
-        .converged()
-        .build()
-        .unwrap();
+    let mut sim = converged_lan(seed, 12);
     sim.run_for(Duration::from_secs(2));
     sim.put("n1", "a", "1").unwrap();
     sim.partition(&refs(&names(1..=6)), &refs(&names(7..=12)))
@@ -41,13 +35,7 @@ fn a_healed_run_satisfies_every_checker() {
 #[test]
 fn each_checker_catches_its_violation() {
     let seed = scenario_seed(42);
-    let mut sim = Simulation::builder()
-        .seed(seed)
-        .nodes(8)
-        .config(Config::lan(8))
-        .converged()
-        .build()
-        .unwrap();
+    let mut sim = converged_lan(seed, 8);
     sim.run_for(Duration::from_secs(2));
 
     sim.crash("n3").unwrap();

@@ -4,7 +4,7 @@
 
 use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Duration, Version};
-use gossip_tests::{names, refs, scenario_seed};
+use gossip_tests::{converged_lan, names, refs, scenario_seed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -86,13 +86,7 @@ fn a_key_reaches_all_100_nodes_by_rumor_by_anti_entropy_and_by_both() {
 #[test]
 fn writes_on_both_sides_of_a_partition_become_siblings_then_resolve() {
     let seed = scenario_seed(2);
-    let mut sim = Simulation::builder()
-        .seed(seed)
-        .nodes(10)
-        .config(Config::lan(10))
-        .converged()
-        .build()
-        .unwrap();
+    let mut sim = converged_lan(seed, 10);
     sim.run_for(Duration::from_secs(2));
     let (left, right) = (names(1..=5), names(6..=10));
     sim.partition(&refs(&left), &refs(&right)).unwrap();
@@ -138,13 +132,7 @@ fn writes_on_both_sides_of_a_partition_become_siblings_then_resolve() {
 #[test]
 fn a_delete_sticks_even_against_a_node_that_missed_it() {
     let seed = scenario_seed(3);
-    let mut sim = Simulation::builder()
-        .seed(seed)
-        .nodes(8)
-        .config(Config::lan(8))
-        .converged()
-        .build()
-        .unwrap();
+    let mut sim = converged_lan(seed, 8);
     sim.run_for(Duration::from_secs(2));
     sim.put("n1", "doomed", "v").unwrap();
     sim.run_for(Duration::from_secs(10));
