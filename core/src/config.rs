@@ -244,6 +244,12 @@ pub struct Config {
     /// How often a member runs one anti-entropy exchange.
     pub sync_interval: Duration,
 
+    /// The least time a tombstone is kept, even once every known member holds it. The
+    /// "every known member" rule cannot see members on the far side of a partition, who
+    /// may hold a concurrent write of the key; this grace period (Cassandra's gc_grace)
+    /// covers partitions shorter than it. At least `reap_after`.
+    pub tombstone_grace: Duration,
+
     /// The largest datagram this node sends, in bytes. Updates are piggybacked only as far
     /// as they fit. 1400 keeps clear of the usual 1500-byte Ethernet MTU after IP and UDP
     /// headers. At least 512.
@@ -283,6 +289,7 @@ impl Config {
             anti_entropy: true,
             anti_entropy_mode: GossipMode::PushPull,
             sync_interval: Duration::from_secs(5),
+            tombstone_grace: Duration::from_secs(300),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 3,
@@ -318,6 +325,7 @@ impl Config {
             anti_entropy: true,
             anti_entropy_mode: GossipMode::PushPull,
             sync_interval: Duration::from_secs(5),
+            tombstone_grace: Duration::from_secs(600),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(200),
             fanout: 3,
@@ -353,6 +361,7 @@ impl Config {
             anti_entropy: true,
             anti_entropy_mode: GossipMode::PushPull,
             sync_interval: Duration::from_secs(30),
+            tombstone_grace: Duration::from_secs(3600),
             retransmit_mult: 4,
             gossip_interval: Duration::from_millis(500),
             fanout: 4,
@@ -387,6 +396,12 @@ impl Config {
         }
         if self.max_excitement == 0 {
             return fail("max_excitement must be at least 1".into());
+        }
+        if self.tombstone_grace < self.reap_after {
+            return fail(format!(
+                "tombstone_grace ({}) must not be shorter than reap_after ({})",
+                self.tombstone_grace, self.reap_after
+            ));
         }
         if self.sync_interval == Duration::ZERO {
             return fail("sync_interval must be above zero".into());
@@ -427,7 +442,7 @@ impl Config {
 }
 
 /// The fields [`Config::set`] knows, in the order [`Config::fields`] lists them.
-pub const CONFIG_FIELDS: [&str; 30] = [
+pub const CONFIG_FIELDS: [&str; 31] = [
     "probe_interval",
     "probe_timeout",
     "indirect_checks",
@@ -451,6 +466,7 @@ pub const CONFIG_FIELDS: [&str; 30] = [
     "anti_entropy",
     "anti_entropy_mode",
     "sync_interval",
+    "tombstone_grace",
     "retransmit_mult",
     "gossip_interval",
     "fanout",
@@ -507,6 +523,7 @@ impl Config {
             "anti_entropy" => self.anti_entropy = parse_bool(field, value)?,
             "anti_entropy_mode" => self.anti_entropy_mode = GossipMode::parse(field, value)?,
             "sync_interval" => self.sync_interval = parse_duration(field, value)?,
+            "tombstone_grace" => self.tombstone_grace = parse_duration(field, value)?,
             "retransmit_mult" => self.retransmit_mult = parse_number(field, value)?,
             "gossip_interval" => self.gossip_interval = parse_duration(field, value)?,
             "fanout" => self.fanout = parse_number(field, value)?,
@@ -572,6 +589,7 @@ impl Config {
                 self.anti_entropy_mode.as_str().to_string(),
             ),
             ("sync_interval", ms(self.sync_interval)),
+            ("tombstone_grace", ms(self.tombstone_grace)),
             ("retransmit_mult", self.retransmit_mult.to_string()),
             ("gossip_interval", ms(self.gossip_interval)),
             ("fanout", self.fanout.to_string()),

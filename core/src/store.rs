@@ -242,27 +242,27 @@ impl Store {
         (versions, ranges)
     }
 
-    /// Drops keys whose versions are all tombstones that `everyone_has` confirms every
-    /// member holds. Returns the keys collected.
+    /// Drops keys whose versions are all tombstones that `collectable` allows (every
+    /// member holds them, and they are old enough). Returns the tombstones dropped.
     pub(crate) fn collect_tombstones(
         &mut self,
-        everyone_has: impl Fn(&Version) -> bool,
-    ) -> Vec<String> {
+        collectable: impl Fn(&Version) -> bool,
+    ) -> Vec<Version> {
         let summary = &self.summary;
-        let collectable: Vec<String> = self
+        let keys: Vec<String> = self
             .keys
             .iter()
             .filter(|(_, versions)| {
                 versions.iter().all(|v| {
-                    v.is_tombstone() && v.seq() <= summary.get(&v.writer) && everyone_has(v)
+                    v.is_tombstone() && v.seq() <= summary.get(&v.writer) && collectable(v)
                 })
             })
             .map(|(key, _)| key.clone())
             .collect();
-        for key in &collectable {
-            self.keys.remove(key);
-        }
-        collectable
+        keys.iter()
+            .filter_map(|key| self.keys.remove(key))
+            .flatten()
+            .collect()
     }
 }
 
@@ -374,7 +374,9 @@ mod tests {
         store.write(&replica("a"), "gone".into(), None);
         put(&mut store, "a", "kept", "v");
         assert!(store.collect_tombstones(|_| false).is_empty());
-        assert_eq!(store.collect_tombstones(|_| true), vec!["gone".to_owned()]);
+        let collected = store.collect_tombstones(|_| true);
+        assert_eq!(collected.len(), 1);
+        assert_eq!(collected[0].key, "gone");
         assert_eq!(store.len(), 1);
         let stale = Version {
             key: "gone".into(),

@@ -161,6 +161,22 @@ fn a_delete_sticks_even_against_a_node_that_missed_it() {
         );
     }
     assert!(sim.stores_agree());
+
+    // Once every member holds it and the grace period is over, the tombstone goes, and
+    // the key stays gone.
+    let grace = sim.config().tombstone_grace;
+    sim.run_for(grace + Duration::from_secs(30));
+    for node in sim.nodes() {
+        let store = node.node().store();
+        assert_eq!(
+            store.versions("doomed"),
+            None,
+            "{} collected it (seed {seed})",
+            node.id()
+        );
+        assert_eq!(node.node().stats().tombstones_collected, 1);
+    }
+    assert!(sim.stores_agree());
 }
 
 /// Oversized keys and values are rejected with an error and store nothing.

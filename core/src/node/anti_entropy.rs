@@ -15,7 +15,7 @@ use crate::{Instant, NodeId};
 impl Node {
     /// One anti-entropy round with a random member, in the configured mode, then a
     /// sweep for tombstones everyone now holds.
-    pub(super) fn sync_round(&mut self) {
+    pub(super) fn sync_round(&mut self, now: Instant) {
         if !self.config.anti_entropy {
             return;
         }
@@ -31,7 +31,7 @@ impl Node {
                 },
             );
         }
-        self.collect_tombstones();
+        self.collect_tombstones(now);
     }
 
     /// A peer's digest: remember its summary, send it what it lacks if asked, and our
@@ -98,18 +98,29 @@ impl Node {
     }
 
     /// A tombstone goes once every member this node knows (in any state) has reported a
-    /// summary that covers it: nobody can send an older version of the key any more
-    /// without it falling below the summary.
-    fn collect_tombstones(&mut self) {
+    /// summary that covers it, and it has been held for `tombstone_grace`: nobody can
+    /// send an older version of the key any more without it falling below the summary,
+    /// and members beyond a partition shorter than the grace have had time to return.
+    fn collect_tombstones(&mut self, now: Instant) {
         let members = &self.members;
         let summaries = &self.peer_summaries;
+        let seen = &self.tombstones_seen;
+        let grace = self.config.tombstone_grace;
         let collected = self.store.collect_tombstones(|tombstone| {
-            members.keys().all(|id| {
-                summaries
-                    .get(id)
-                    .is_some_and(|s| s.get(&tombstone.writer) >= tombstone.seq())
-            })
+            let old_enough = seen
+                .get(&(tombstone.writer.clone(), tombstone.seq()))
+                .is_some_and(|since| *since + grace <= now);
+            old_enough
+                && members.keys().all(|id| {
+                    summaries
+                        .get(id)
+                        .is_some_and(|s| s.get(&tombstone.writer) >= tombstone.seq())
+                })
         });
+        for tombstone in &collected {
+            self.tombstones_seen
+                .remove(&(tombstone.writer.clone(), tombstone.seq()));
+        }
         self.stats.tombstones_collected += collected.len() as u64;
     }
 }

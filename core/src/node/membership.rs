@@ -142,6 +142,11 @@ impl Node {
     /// also hints that this node is the slow one.
     fn refute(&mut self, rumour: &MemberUpdate) {
         if self.status == NodeStatus::Left {
+            // Whoever still thinks this node is here missed its departure: repeat it.
+            if rumour.state != MemberState::Left {
+                self.incarnation = self.incarnation.max(rumour.incarnation);
+                self.broadcasts.push(self.own_update(MemberState::Left));
+            }
             return;
         }
         if rumour.state == MemberState::Alive && rumour.incarnation <= self.incarnation {

@@ -116,6 +116,8 @@ pub struct Node {
     next_batch: u32,
     /// The last store summary each member reported in anti-entropy.
     peer_summaries: BTreeMap<NodeId, VectorClock>,
+    /// When each tombstone held here was first stored (for `tombstone_grace`).
+    tombstones_seen: BTreeMap<RumorId, Instant>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -152,6 +154,7 @@ impl Node {
             sent_batches: SentBatches::new(),
             next_batch: 0,
             peer_summaries: BTreeMap::new(),
+            tombstones_seen: BTreeMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -246,20 +249,28 @@ impl Node {
 
     /// Writes `key = value` on this node; the write spreads to every member. Returns
     /// the new version. Too large a key or value is an error and stores nothing.
-    pub fn put(&mut self, _now: Instant, key: &str, value: &str) -> Result<Version, Error> {
+    pub fn put(&mut self, now: Instant, key: &str, value: &str) -> Result<Version, Error> {
         self.check_writable(key)?;
         check_size("value", value, self.config.max_value_len)?;
-        Ok(self.write(key, Some(value.to_owned())))
+        Ok(self.write(now, key, Some(value.to_owned())))
     }
 
     /// Deletes `key` (a tombstone that spreads like a write). Returns the tombstone, or
     /// `None` if the key held no value here.
-    pub fn delete(&mut self, _now: Instant, key: &str) -> Result<Option<Version>, Error> {
+    pub fn delete(&mut self, now: Instant, key: &str) -> Result<Option<Version>, Error> {
         self.check_writable(key)?;
         if self.store.get(key).is_none() {
             return Ok(None);
         }
-        Ok(Some(self.write(key, None)))
+        Ok(Some(self.write(now, key, None)))
+    }
+
+    fn note_tombstone(&mut self, now: Instant, version: &Version) {
+        if version.is_tombstone() {
+            self.tombstones_seen
+                .entry((version.writer.clone(), version.seq()))
+                .or_insert(now);
+        }
     }
 
     fn check_writable(&self, key: &str) -> Result<(), Error> {
@@ -276,8 +287,9 @@ impl Node {
         check_size("key", key, self.config.max_key_len)
     }
 
-    fn write(&mut self, key: &str, value: Option<String>) -> Version {
+    fn write(&mut self, now: Instant, key: &str, value: Option<String>) -> Version {
         let version = self.store.write(&self.replica, key.to_owned(), value);
+        self.note_tombstone(now, &version);
         self.events.push_back(Event::KeyChanged {
             key: version.key.clone(),
             value: version.value.clone(),
@@ -312,8 +324,11 @@ impl Node {
             self.apply_update(now, update);
         }
         match packet.message {
+            // A member that left answers no probe: it is not part of the cluster any
+            // more, and silence makes anyone who missed the news suspect it, which it
+            // then answers with its departure.
             Message::Ping { seq, target } => {
-                if target == self.id {
+                if target == self.id && self.status != NodeStatus::Left {
                     self.send(from, Message::Ack { seq });
                 }
             }
@@ -379,7 +394,7 @@ impl Node {
                         .set(Timer::Reap, now + self.config.probe_interval);
                 }
                 Timer::Sync => {
-                    self.sync_round();
+                    self.sync_round(now);
                     self.timers
                         .set(Timer::Sync, now + self.config.sync_interval);
                 }

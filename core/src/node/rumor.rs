@@ -213,12 +213,13 @@ impl Node {
     /// rumor) starts spreading it.
     pub(super) fn apply_version(
         &mut self,
-        _now: Instant,
+        now: Instant,
         version: Version,
         as_rumor: bool,
     ) -> Applied {
         let applied = self.store.apply(version.clone());
         if let Applied::New { siblings } = applied {
+            self.note_tombstone(now, &version);
             self.events.push_back(Event::KeyChanged {
                 key: version.key.clone(),
                 value: version.value.clone(),

@@ -139,10 +139,15 @@ impl Simulation {
     /// and the same store.
     pub fn check_convergence(&self) -> Vec<Violation> {
         let mut violations = Vec::new();
-        if !self.membership_is_accurate() {
+        let wrong = self.membership_disagreements();
+        if let Some((observer, subject, belief, running)) = wrong.first() {
+            let truth = if *running { "running" } else { "down or gone" };
             violations.push(Violation {
                 checker: Checker::Convergence,
-                detail: "running members disagree with the truth about who is alive".to_owned(),
+                detail: format!(
+                    "{} wrong membership beliefs, e.g. {observer} holds {subject} {belief:?} but it is {truth}",
+                    wrong.len()
+                ),
             });
         }
         if !self.stores_agree() {

@@ -18,6 +18,7 @@
 //! assert!(sim.everyone_sees("n3", MemberState::Dead));
 //! ```
 
+pub mod chaos;
 pub mod checkers;
 pub mod experiment;
 mod network;
@@ -764,23 +765,37 @@ impl Simulation {
     /// Whether every running, joined node holds exactly the running nodes that have not
     /// left as alive, and every other node it still knows as dead or left.
     pub fn membership_is_accurate(&self) -> bool {
+        self.membership_disagreements().is_empty()
+    }
+
+    /// Where running, joined members are wrong about the truth: `(observer, subject,
+    /// belief, subject running and not left)`.
+    pub fn membership_disagreements(&self) -> Vec<(NodeId, NodeId, Option<MemberState>, bool)> {
         let truth = |n: &SimNode| n.up && n.node.status() != NodeStatus::Left;
-        self.nodes
+        let mut wrong = Vec::new();
+        let observers = self
+            .nodes
             .iter()
-            .filter(|observer| truth(observer) && observer.node.status() == NodeStatus::Joined)
-            .all(|observer| {
-                self.nodes
-                    .iter()
-                    .filter(|s| s.id() != observer.id())
-                    .all(|subject| {
-                        let belief = observer.node.member_state(subject.id());
-                        if truth(subject) {
-                            belief == Some(MemberState::Alive)
-                        } else {
-                            !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
-                        }
-                    })
-            })
+            .filter(|o| truth(o) && o.node.status() == NodeStatus::Joined);
+        for observer in observers {
+            for subject in self.nodes.iter().filter(|s| s.id() != observer.id()) {
+                let belief = observer.node.member_state(subject.id());
+                let right = if truth(subject) {
+                    belief == Some(MemberState::Alive)
+                } else {
+                    !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
+                };
+                if !right {
+                    wrong.push((
+                        observer.id().clone(),
+                        subject.id().clone(),
+                        belief,
+                        truth(subject),
+                    ));
+                }
+            }
+        }
+        wrong
     }
 
     /// How many datagrams of `kind` sent by `name` were delivered so far.
