@@ -47,6 +47,34 @@ pub enum Experiment {
     /// Simulator speed: a converged cluster running SWIM and dissemination with no
     /// faults; deliveries, wall time, deliveries per second and peak memory.
     Bench(BenchArgs),
+    /// Random fault schedules (crashes, restarts, partitions, one-way cuts, loss, slow
+    /// nodes, leaves, joins, writes), each healed, run to quiet and checked for
+    /// completeness, accuracy, convergence and durability.
+    Chaos(ChaosArgs),
+}
+
+/// Flags of `gossip sim chaos`.
+#[derive(Clone, Debug, Args)]
+pub struct ChaosArgs {
+    /// How many schedules, seeded SEED, SEED+1, ...
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub schedules: u32,
+
+    /// Cluster size.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(3..=10_000))]
+    pub nodes: u32,
+
+    /// Seed of the first schedule.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Faults per schedule.
+    #[arg(long, default_value_t = 30)]
+    pub steps: u32,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Flags of `gossip sim bench`.

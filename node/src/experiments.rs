@@ -110,6 +110,7 @@ pub fn run(experiment: &Experiment) -> Result<String, Error> {
             (report, common.format)
         }
         Experiment::Bench(args) => (bench(args)?, args.format),
+        Experiment::Chaos(args) => return chaos(args),
         Experiment::AntiEntropy(args) => {
             let common = with_settings(&args.common, &[("anti_entropy_mode", args.mode.as_str())]);
             let outcomes = run_seeds(&common, "anti-entropy", experiment::anti_entropy)?;
@@ -168,6 +169,69 @@ fn dissemination(args: &CommonSimArgs) -> Result<Report, Error> {
         ),
     ];
     Ok(report)
+}
+
+/// Runs the chaos schedules and lists every violation with the command that replays
+/// its schedule.
+fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, Error> {
+    use gossip_core::sim::chaos::{ChaosParams, run_schedule};
+    let params = ChaosParams {
+        steps: args.steps as usize,
+        ..ChaosParams::new(args.nodes as usize)
+    };
+    let outcomes = parallel_runs(args.schedules as usize, "chaos", |run| {
+        let seed = args.seed.wrapping_add(run as u64);
+        run_schedule(&params, seed).map(|outcome| (seed, outcome.violations))
+    })?;
+    let mut by_checker: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut violations = Vec::new();
+    for (seed, found) in &outcomes {
+        for violation in found {
+            *by_checker.entry(violation.checker.as_str()).or_default() += 1;
+            let replay = format!(
+                "gossip sim chaos --schedules 1 --nodes {} --steps {} --seed {seed}",
+                args.nodes, args.steps
+            );
+            violations.push(json!({
+                "seed": seed,
+                "checker": violation.checker.as_str(),
+                "detail": violation.detail,
+                "replay": replay,
+            }));
+        }
+    }
+    Ok(match args.format {
+        Format::Json => json!({
+            "schedules": args.schedules,
+            "nodes": args.nodes,
+            "seed": args.seed,
+            "violations": violations,
+            "by_checker": by_checker,
+        })
+        .to_string(),
+        Format::Table | Format::Csv => {
+            let mut lines = vec![format!(
+                "{} schedules of {} nodes from seed {}: {} violations",
+                args.schedules,
+                args.nodes,
+                args.seed,
+                violations.len()
+            )];
+            for (checker, count) in &by_checker {
+                lines.push(format!("  {checker}: {count}"));
+            }
+            for violation in &violations {
+                lines.push(format!(
+                    "seed {}: {}: {}\n  replay: {}",
+                    violation["seed"],
+                    violation["checker"].as_str().unwrap_or_default(),
+                    violation["detail"].as_str().unwrap_or_default(),
+                    violation["replay"].as_str().unwrap_or_default()
+                ));
+            }
+            lines.join("\n")
+        }
+    })
 }
 
 /// Builds a converged cluster of `--nodes` (lan preset), runs `--periods` protocol
@@ -253,8 +317,23 @@ fn run_seeds<T: Send>(
     job: impl Fn(&RunParams) -> Result<T, Error> + Sync,
 ) -> Result<Vec<T>, Error> {
     let config = args.config()?;
-    let runs = args.runs as usize;
-    let progress = ProgressBar::new(runs as u64).with_message(label.to_owned());
+    parallel_runs(args.runs as usize, label, |run| {
+        job(&RunParams {
+            nodes: args.nodes as usize,
+            loss: args.loss,
+            config: config.clone(),
+            seed: args.seed.wrapping_add(run as u64),
+        })
+    })
+}
+
+/// Runs `job(0..count)` on every core with a progress bar on stderr; results in order.
+fn parallel_runs<T: Send>(
+    count: usize,
+    label: &str,
+    job: impl Fn(usize) -> Result<T, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    let progress = ProgressBar::new(count as u64).with_message(label.to_owned());
     progress.set_style(
         ProgressStyle::with_template(
             "{msg} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left",
@@ -263,25 +342,19 @@ fn run_seeds<T: Send>(
     );
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<T, Error>>>> =
-        Mutex::new((0..runs).map(|_| None).collect());
+        Mutex::new((0..count).map(|_| None).collect());
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(runs);
+        .min(count);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let run = next.fetch_add(1, Ordering::Relaxed);
-                    if run >= runs {
+                    if run >= count {
                         break;
                     }
-                    let params = RunParams {
-                        nodes: args.nodes as usize,
-                        loss: args.loss,
-                        config: config.clone(),
-                        seed: args.seed.wrapping_add(run as u64),
-                    };
-                    let outcome = job(&params);
+                    let outcome = job(run);
                     if let Ok(mut slots) = results.lock() {
                         slots[run] = Some(outcome);
                     }

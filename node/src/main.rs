@@ -1,3 +1,5 @@
+use std::io::Write;
+
 use clap::Parser;
 use gossip_node::agent::{Agent, AgentOptions};
 use gossip_node::cli::{Cli, Command};
@@ -33,7 +35,8 @@ async fn main() -> Result<(), BoxError> {
             let report =
                 tokio::task::spawn_blocking(move || gossip_node::experiments::run(&experiment))
                     .await??;
-            println!("{report}");
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{report}");
         }
     }
     Ok(())

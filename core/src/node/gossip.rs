@@ -52,6 +52,15 @@ impl Node {
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
         let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
         all.extend(self.members.values().map(MemberUpdate::from));
+        // Forgotten members go out as dead, so that one that restarted hears it and
+        // refutes with a higher incarnation.
+        all.extend(self.forgotten.iter().map(|(id, last)| MemberUpdate {
+            id: id.clone(),
+            addr: last.addr,
+            incarnation: last.incarnation,
+            state: MemberState::Dead,
+            accuser: None,
+        }));
         let empty = Packet {
             from: self.id.clone(),
             message: Message::Sync {

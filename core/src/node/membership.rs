@@ -10,7 +10,16 @@ use super::{Node, NodeStatus};
 use crate::member::{Member, MemberState, MemberUpdate};
 use crate::suspicion::Suspicion;
 use crate::wire::Update;
-use crate::{Event, Instant, NodeId};
+use crate::{Event, Incarnation, Instant, NodeId};
+
+/// A member removed from the table, remembered for another `reap_after` so that late
+/// news about it cannot bring it back.
+#[derive(Clone, Debug)]
+pub(super) struct Forgotten {
+    pub(super) addr: SocketAddr,
+    pub(super) incarnation: Incarnation,
+    until: Instant,
+}
 
 impl Node {
     pub(super) fn apply_update(&mut self, now: Instant, update: Update) {
@@ -32,6 +41,26 @@ impl Node {
         if self.confirms_suspicion(&update) {
             self.broadcasts.push(update);
             return;
+        }
+        if let Some(last) = self.forgotten.get(&update.id) {
+            // Old news about a member already forgotten would bring it back as a
+            // zombie; only its own word at a higher incarnation (a restart, or a
+            // refutation after a partition) counts. Whoever still believes the old
+            // news hears the death again: it either agrees or, being that member,
+            // refutes it.
+            if update.incarnation <= last.incarnation {
+                if update.state.is_active() {
+                    self.broadcasts.push(MemberUpdate {
+                        id: update.id.clone(),
+                        addr: last.addr,
+                        incarnation: last.incarnation,
+                        state: MemberState::Dead,
+                        accuser: None,
+                    });
+                }
+                return;
+            }
+            self.forgotten.remove(&update.id);
         }
         let previous = match self.members.get(&update.id) {
             None if !update.state.is_active() => return,
@@ -197,6 +226,7 @@ impl Node {
 
     /// Forgets members that have been dead or gone for `reap_after`.
     pub(super) fn reap(&mut self, now: Instant) {
+        self.forgotten.retain(|_, last| last.until > now);
         if self.members.len() == self.active_members {
             return; // nobody dead or gone: skip the scan
         }
@@ -208,7 +238,17 @@ impl Node {
             .map(|m| m.id.clone())
             .collect();
         for id in gone {
-            self.members.remove(&id);
+            if let Some(member) = self.members.remove(&id) {
+                let until = now + reap_after;
+                self.forgotten.insert(
+                    id.clone(),
+                    Forgotten {
+                        addr: member.addr,
+                        incarnation: member.incarnation,
+                        until,
+                    },
+                );
+            }
             self.events.push_back(Event::MemberRemoved { id });
         }
     }

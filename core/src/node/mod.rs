@@ -98,6 +98,8 @@ pub struct Node {
     /// Every other member this node knows, by name (ordered, so iteration is
     /// deterministic).
     members: BTreeMap<NodeId, Member>,
+    /// Members reaped recently, by name.
+    forgotten: BTreeMap<NodeId, membership::Forgotten>,
     /// How many of `members` are alive or suspect, kept in step with `members`.
     active_members: usize,
     schedule: ProbeSchedule,
@@ -139,6 +141,7 @@ impl Node {
             status: NodeStatus::Idle,
             seeds: Vec::new(),
             members: BTreeMap::new(),
+            forgotten: BTreeMap::new(),
             active_members: 0,
             schedule: ProbeSchedule::default(),
             probe: None,
@@ -235,6 +238,7 @@ impl Node {
             Timer::Probe,
             Timer::ProbeTimeout,
             Timer::JoinRetry,
+            Timer::Sync,
             Timer::PushPull,
             Timer::Reconnect,
         ] {
@@ -344,7 +348,18 @@ impl Node {
                 for member in members {
                     self.apply_member_update(now, member);
                 }
-                if reply {
+                if reply && self.status == NodeStatus::Left {
+                    // A member that left speaks only of its own departure: its member
+                    // table is going stale and would bring forgotten members back.
+                    let members = vec![self.own_update(MemberState::Left)];
+                    self.send_unpiggybacked(
+                        from,
+                        Message::Sync {
+                            members,
+                            reply: false,
+                        },
+                    );
+                } else if reply {
                     self.send_full_state(from, false);
                 }
             }

@@ -8,7 +8,7 @@
 //! * convergence: every running member agrees on membership and store contents (ask
 //!   after the last fault healed and a quiet period);
 //! * durability: every write made through the simulation whose writer is still running
-//!   is held (or superseded) by every running member.
+//!   is held (or superseded) by every running member (members that left excepted).
 
 use core::fmt;
 
@@ -171,7 +171,10 @@ impl Simulation {
             if !writer_alive {
                 continue;
             }
-            for node in self.nodes().filter(|n| n.is_up()) {
+            let members = self
+                .nodes()
+                .filter(|n| n.is_up() && n.node().status() != NodeStatus::Left);
+            for node in members {
                 let store = node.node().store();
                 let held = store
                     .versions(&write.version.key)

@@ -542,12 +542,13 @@ impl Simulation {
         }
     }
 
-    /// Whether every running node holds the same store (equal digests).
+    /// Whether every running member (not counting those that left) holds the same store
+    /// (equal digests).
     pub fn stores_agree(&self) -> bool {
         let mut digests = self
             .nodes
             .iter()
-            .filter(|n| n.up)
+            .filter(|n| n.up && n.node.status() != NodeStatus::Left)
             .map(|n| n.node.store().digest());
         let first = digests.next();
         digests.all(|d| Some(d) == first)
