@@ -8,7 +8,7 @@
 //! * convergence: every running member agrees on membership and store contents (ask
 //!   after the last fault healed and a quiet period);
 //! * durability: every write made through the simulation whose writer is still running
-//!   is held (or superseded) by every running member (members that left excepted).
+//!   is held (or superseded) by every running member (joined and not left).
 
 use core::fmt;
 
@@ -173,7 +173,7 @@ impl Simulation {
             }
             let members = self
                 .nodes()
-                .filter(|n| n.is_up() && n.node().status() != NodeStatus::Left);
+                .filter(|n| n.is_up() && n.node().status() == NodeStatus::Joined);
             for node in members {
                 let store = node.node().store();
                 let held = store

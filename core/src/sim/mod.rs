@@ -542,13 +542,13 @@ impl Simulation {
         }
     }
 
-    /// Whether every running member (not counting those that left) holds the same store
-    /// (equal digests).
+    /// Whether every running member (joined, not left) holds the same store (equal
+    /// digests).
     pub fn stores_agree(&self) -> bool {
         let mut digests = self
             .nodes
             .iter()
-            .filter(|n| n.up && n.node.status() != NodeStatus::Left)
+            .filter(|n| n.up && n.node.status() == NodeStatus::Joined)
             .map(|n| n.node.store().digest());
         let first = digests.next();
         digests.all(|d| Some(d) == first)
@@ -763,8 +763,8 @@ impl Simulation {
             .all(|n| n.node.member_state(&subject_id) == Some(state))
     }
 
-    /// Whether every running, joined node holds exactly the running nodes that have not
-    /// left as alive, and every other node it still knows as dead or left.
+    /// Whether every running, joined node holds exactly the other running, joined nodes
+    /// as alive, and every other node it still knows as dead or left.
     pub fn membership_is_accurate(&self) -> bool {
         self.membership_disagreements().is_empty()
     }
@@ -772,7 +772,9 @@ impl Simulation {
     /// Where running, joined members are wrong about the truth: `(observer, subject,
     /// belief, subject running and not left)`.
     pub fn membership_disagreements(&self) -> Vec<(NodeId, NodeId, Option<MemberState>, bool)> {
-        let truth = |n: &SimNode| n.up && n.node.status() != NodeStatus::Left;
+        // A member is a running node that has joined and not left; one still joining
+        // (say, through a seed that died) is rightly unknown to the others.
+        let truth = |n: &SimNode| n.up && n.node.status() == NodeStatus::Joined;
         let mut wrong = Vec::new();
         let observers = self
             .nodes
