@@ -60,6 +60,15 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
+/// What a node keeps across a restart when it has a disk: its identity as a writer,
+/// its store and its incarnation. Membership is relearned on joining.
+#[derive(Clone, Debug)]
+pub struct PersistedState {
+    pub replica: ReplicaId,
+    pub incarnation: Incarnation,
+    pub store: Store,
+}
+
 /// Where a node stands with respect to the cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeStatus {
@@ -162,6 +171,24 @@ impl Node {
             events: VecDeque::new(),
             stats: Stats::default(),
         })
+    }
+
+    /// What this node would write to disk to survive a restart.
+    pub fn persisted(&self) -> PersistedState {
+        PersistedState {
+            replica: self.replica.clone(),
+            incarnation: self.incarnation,
+            store: self.store.clone(),
+        }
+    }
+
+    /// Takes back a persisted state, before [`Node::join`]: the node keeps writing as
+    /// the same replica (so its acknowledged writes stay ordered before its new ones) and
+    /// starts from its old incarnation (so any death the cluster declared is refuted).
+    pub fn restore(&mut self, state: PersistedState) {
+        self.replica = state.replica;
+        self.incarnation = state.incarnation;
+        self.store = state.store;
     }
 
     /// Fills the member table before joining, without spreading anything: for building

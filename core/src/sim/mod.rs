@@ -5,7 +5,7 @@
 //! `(time, sequence number)`, and no hash-map order leaks in, so the same seed and the
 //! same commands give the same run, event for event. Faults use the vocabulary people
 //! know from turmoil: `crash`, `restart`, `partition`, `partition_oneway`, `repair`,
-//! `slow`, `leave`.
+//! `hold`, `release`, `slow`, `leave`.
 //!
 //! ```
 //! use gossip_core::sim::Simulation;
@@ -108,6 +108,7 @@ pub enum Command {
     },
     Crash(String),
     Restart(String),
+    RestartWithState(String),
     Leave(String),
     Slow {
         name: String,
@@ -122,6 +123,14 @@ pub enum Command {
         to: Vec<String>,
     },
     Repair {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    Hold {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    Release {
         side_a: Vec<String>,
         side_b: Vec<String>,
     },
@@ -286,6 +295,7 @@ impl SimBuilder {
             suspicions_seen: BTreeSet::new(),
             deaths_seen: BTreeSet::new(),
             writes: Vec::new(),
+            held_messages: Vec::new(),
             commands: Vec::new(),
             recording: false,
             trace: std::hash::DefaultHasher::new(),
@@ -329,6 +339,8 @@ pub struct Simulation {
     suspicions_seen: BTreeSet<(usize, Incarnation)>,
     deaths_seen: BTreeSet<(usize, Incarnation)>,
     writes: Vec<TrackedWrite>,
+    /// Datagrams waiting on held links: `(message id, from, to)`, in send order.
+    held_messages: Vec<(u64, usize, usize)>,
     /// Every command since the builder finished, with its time.
     commands: Vec<(Instant, Command)>,
     recording: bool,
@@ -470,6 +482,18 @@ impl Simulation {
     /// it joins through every other node.
     pub fn restart(&mut self, name: &str) -> Result<(), Error> {
         self.record(Command::Restart(name.to_owned()));
+        self.start_again(name, false)
+    }
+
+    /// Starts a crashed node again with what it had persisted: its store, its identity
+    /// as a writer and its incarnation (as a node with a disk would). Its member table
+    /// and timers start fresh; it joins through every other node.
+    pub fn restart_with_state(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::RestartWithState(name.to_owned()));
+        self.start_again(name, true)
+    }
+
+    fn start_again(&mut self, name: &str, with_state: bool) -> Result<(), Error> {
         let index = self.index_of(name)?;
         if self.nodes[index].up {
             return Ok(());
@@ -483,6 +507,9 @@ impl Simulation {
             .filter(|a| *a != addr)
             .collect();
         let mut node = Node::new(id, addr, self.config.clone(), self.rng.random())?;
+        if with_state {
+            node.restore(self.nodes[index].node.persisted());
+        }
         node.join(self.now, &seeds);
         let sim_node = &mut self.nodes[index];
         sim_node.node = node;
@@ -588,6 +615,46 @@ impl Simulation {
         })
     }
 
+    /// Holds every datagram between the nodes of `side_a` and `side_b`, both ways: they
+    /// wait, undelivered, until [`Simulation::release`] (a stalled link rather than a
+    /// lossy one).
+    pub fn hold(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.record(Command::Hold {
+            side_a: to_owned(side_a),
+            side_b: to_owned(side_b),
+        });
+        self.for_links(side_a, side_b, |network, a, b| {
+            network.hold(a, b);
+            network.hold(b, a);
+        })
+    }
+
+    /// Releases held links: the datagrams they held go on their way now, in the order
+    /// they were sent.
+    pub fn release(&mut self, side_a: &[&str], side_b: &[&str]) -> Result<(), Error> {
+        self.record(Command::Release {
+            side_a: to_owned(side_a),
+            side_b: to_owned(side_b),
+        });
+        self.for_links(side_a, side_b, |network, a, b| {
+            network.release(a, b);
+            network.release(b, a);
+        })?;
+        let latency = self.network.model.latency;
+        let (go, stay): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held_messages)
+            .into_iter()
+            .partition(|&(_, from, to)| !self.network.is_held(from, to));
+        self.held_messages = stay;
+        for (id, _, _) in go {
+            let at = self.now + latency;
+            if let Some(flight) = self.in_flight.get_mut(&id) {
+                flight.record.arrives_at = at;
+            }
+            self.schedule(at, Scheduled::Deliver(id));
+        }
+        Ok(())
+    }
+
     /// Restores every link.
     pub fn repair_all(&mut self) {
         self.record(Command::RepairAll);
@@ -641,6 +708,7 @@ impl Simulation {
             Command::AddNode { name, seeds } => self.add_node(name, &names(seeds)),
             Command::Crash(name) => self.crash(name),
             Command::Restart(name) => self.restart(name),
+            Command::RestartWithState(name) => self.restart_with_state(name),
             Command::Leave(name) => self.leave(name),
             Command::Slow { name, lag } => self.slow(name, *lag),
             Command::Partition { side_a, side_b } => self.partition(&names(side_a), &names(side_b)),
@@ -648,6 +716,8 @@ impl Simulation {
                 self.partition_oneway(&names(from), &names(to))
             }
             Command::Repair { side_a, side_b } => self.repair(&names(side_a), &names(side_b)),
+            Command::Hold { side_a, side_b } => self.hold(&names(side_a), &names(side_b)),
+            Command::Release { side_a, side_b } => self.release(&names(side_a), &names(side_b)),
             Command::RepairAll => {
                 self.repair_all();
                 Ok(())
@@ -967,6 +1037,12 @@ impl Simulation {
             arrives_at: self.now + fate.unwrap_or(self.network.model.latency),
             dropped: fate.err(),
         };
+        let held = fate.is_ok() && self.network.is_held(from_index, to_index);
+        let mut record = record;
+        if held {
+            // Waits at the sender's end of the link until released.
+            record.arrives_at = Instant::from_millis(u64::MAX);
+        }
         let arrives_at = record.arrives_at;
         self.in_flight.insert(
             id,
@@ -977,7 +1053,11 @@ impl Simulation {
                 payload: transmit.payload,
             },
         );
-        self.schedule(arrives_at, Scheduled::Deliver(id));
+        if held {
+            self.held_messages.push((id, from_index, to_index));
+        } else {
+            self.schedule(arrives_at, Scheduled::Deliver(id));
+        }
     }
 
     fn deliver(&mut self, id: u64) {

@@ -64,6 +64,8 @@ pub(super) struct Network {
     cuts: BTreeSet<(usize, usize)>,
     /// Per node, the mean extra delay before it gets to a datagram (0: not slow).
     lag: Vec<Duration>,
+    /// `(from, to)` links whose datagrams wait until released.
+    held: BTreeSet<(usize, usize)>,
 }
 
 impl Network {
@@ -72,6 +74,7 @@ impl Network {
             model,
             cuts: BTreeSet::new(),
             lag: Vec::new(),
+            held: BTreeSet::new(),
         }
     }
 
@@ -93,6 +96,18 @@ impl Network {
 
     pub(super) fn is_cut(&self, from: usize, to: usize) -> bool {
         self.cuts.contains(&(from, to))
+    }
+
+    pub(super) fn hold(&mut self, from: usize, to: usize) {
+        self.held.insert((from, to));
+    }
+
+    pub(super) fn release(&mut self, from: usize, to: usize) {
+        self.held.remove(&(from, to));
+    }
+
+    pub(super) fn is_held(&self, from: usize, to: usize) -> bool {
+        self.held.contains(&(from, to))
     }
 
     pub(super) fn set_lag(&mut self, node: usize, lag: Duration) {
