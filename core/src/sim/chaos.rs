@@ -1,4 +1,5 @@
-//! The chaos runner: random fault schedules (crashes, restarts, partitions, one-way cuts,
+//! The chaos runner: random fault schedules (crashes, restarts with and without their
+//! persisted state, partitions, one-way cuts,
 //! loss up to 30%, slow nodes, leaves, joins, writes and deletes), each healed and run
 //! to quiet, then judged by every checker. A schedule is a pure function of its seed, so
 //! any violation replays exactly.
@@ -76,7 +77,11 @@ pub fn run_schedule(params: &ChaosParams, seed: u64) -> Result<ChaosOutcome, Err
             }
             1 => {
                 if let Some(name) = pick(&down, &mut rng) {
-                    sim.restart(&name)?;
+                    if rng.random_bool(0.5) {
+                        sim.restart_with_state(&name)?;
+                    } else {
+                        sim.restart(&name)?;
+                    }
                 }
             }
             2 => {
