@@ -3,7 +3,7 @@
 
 use gossip_core::sim::experiment::{self, RunParams};
 use gossip_core::sim::{SimBuilder, Simulation};
-use gossip_core::{Config, Duration, Event, Lifeguard, MemberState};
+use gossip_core::{Config, Duration, Event, Lifeguard, MemberState, NodeStatus};
 use gossip_tests::{names, refs, scenario_seed};
 
 /// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it
@@ -39,11 +39,16 @@ fn cluster(seed: u64, nodes: usize, config: Config) -> SimBuilder {
 fn a_hundred_members_joining_through_one_seed_converge() {
     let seed = scenario_seed(100);
     let mut sim = cluster(seed, 100, Config::demo()).build().unwrap();
+    let everyone_joined_and_agrees = |s: &Simulation| {
+        s.nodes()
+            .all(|n| n.node().status() == NodeStatus::Joined && n.node().members().count() == 99)
+            && s.membership_is_accurate()
+    };
     let took = time_until(
         &mut sim,
         Duration::from_secs(30),
         Duration::from_millis(250),
-        Simulation::membership_is_accurate,
+        everyone_joined_and_agrees,
     );
     assert!(
         took.is_some(),
