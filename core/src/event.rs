@@ -6,7 +6,7 @@ use core::net::SocketAddr;
 use crate::{Incarnation, NodeId, ReplicaId};
 
 /// Something the application may want to react to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// This node got its first answer from the cluster and is now a member.
     JoinedCluster,

@@ -94,3 +94,19 @@ fn a_snapshot_run_forward_equals_the_original_and_can_fork() {
     );
     assert!(fork.now() == original.now() && original.now() > Instant::ZERO);
 }
+
+/// A trace exports to JSON, loads back unchanged, and its commands replay the run.
+#[test]
+fn a_trace_round_trips_through_json_and_replays() {
+    let seed = scenario_seed(34);
+    let mut original = builder(seed).history_limit(100_000).build().unwrap();
+    story(&mut original);
+    let trace = original.trace();
+    assert!(!trace.events.is_empty() && !trace.messages.is_empty());
+    let json = serde_json::to_string(&trace).unwrap();
+    let loaded: gossip_core::sim::Trace = serde_json::from_str(&json).unwrap();
+    assert_eq!(loaded, trace);
+    let replayed =
+        Simulation::replay(builder(loaded.seed), &loaded.commands, loaded.until).unwrap();
+    assert_eq!(replayed.trace_digest(), loaded.digest, "seed {seed}");
+}

@@ -45,7 +45,7 @@ use crate::{
 pub const SIM_PORT: u16 = 7946;
 
 /// Why a datagram did not reach its node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Dropped {
     /// The network lost it.
     Lost,
@@ -84,7 +84,7 @@ pub struct SimMetrics {
 }
 
 /// One datagram, in flight or delivered.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MessageRecord {
     /// Unique, increasing in send order.
     pub id: u64,
@@ -100,7 +100,7 @@ pub struct MessageRecord {
 
 /// One thing done to a running simulation, as recorded in its command log. Replaying
 /// the log on a fresh simulation from the same builder gives the same run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     AddNode {
         name: String,
@@ -147,6 +147,21 @@ pub enum Command {
     },
 }
 
+/// What a run did, in a form that exports (to JSON, say, with serde) and loads back:
+/// the seed, every command with its time, and the most recent events and datagrams
+/// (as many as the history limit keeps). With the builder's settings, the commands
+/// replay the run exactly ([`Simulation::replay`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Trace {
+    pub seed: u64,
+    pub until: Instant,
+    pub commands: Vec<(Instant, Command)>,
+    pub events: Vec<LogEntry>,
+    pub messages: Vec<MessageRecord>,
+    /// [`Simulation::trace_digest`] at `until`.
+    pub digest: u64,
+}
+
 /// A write made through the simulation, and how long it took to reach every node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackedWrite {
@@ -165,7 +180,7 @@ impl TrackedWrite {
 }
 
 /// An event one node reported, stamped with the simulated time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     pub at: Instant,
     pub node: NodeId,
@@ -728,6 +743,18 @@ impl Simulation {
             }
             Command::Put { name, key, value } => self.put(name, key, value),
             Command::Delete { name, key } => self.delete(name, key),
+        }
+    }
+
+    /// The run so far as an exportable [`Trace`].
+    pub fn trace(&self) -> Trace {
+        Trace {
+            seed: self.seed,
+            until: self.now,
+            commands: self.commands.clone(),
+            events: self.log.iter().cloned().collect(),
+            messages: self.history.iter().cloned().collect(),
+            digest: self.trace_digest(),
         }
     }
 

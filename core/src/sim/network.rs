@@ -9,7 +9,7 @@ use super::Dropped;
 use crate::Duration;
 
 /// Link behaviour shared by every pair of nodes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkModel {
     /// Base one-way delay.
     pub latency: Duration,
