@@ -602,10 +602,7 @@ impl Simulation {
             side_a: to_owned(side_a),
             side_b: to_owned(side_b),
         });
-        self.for_links(side_a, side_b, |network, a, b| {
-            network.cut(a, b);
-            network.cut(b, a);
-        })
+        self.both_ways(side_a, side_b, Network::cut)
     }
 
     /// Cuts the links from each node of `from` to each node of `to`, one way only: the
@@ -624,10 +621,7 @@ impl Simulation {
             side_a: to_owned(side_a),
             side_b: to_owned(side_b),
         });
-        self.for_links(side_a, side_b, |network, a, b| {
-            network.repair(a, b);
-            network.repair(b, a);
-        })
+        self.both_ways(side_a, side_b, Network::repair)
     }
 
     /// Holds every datagram between the nodes of `side_a` and `side_b`, both ways: they
@@ -638,10 +632,7 @@ impl Simulation {
             side_a: to_owned(side_a),
             side_b: to_owned(side_b),
         });
-        self.for_links(side_a, side_b, |network, a, b| {
-            network.hold(a, b);
-            network.hold(b, a);
-        })
+        self.both_ways(side_a, side_b, Network::hold)
     }
 
     /// Releases held links: the datagrams they held go on their way now, in the order
@@ -651,10 +642,7 @@ impl Simulation {
             side_a: to_owned(side_a),
             side_b: to_owned(side_b),
         });
-        self.for_links(side_a, side_b, |network, a, b| {
-            network.release(a, b);
-            network.release(b, a);
-        })?;
+        self.both_ways(side_a, side_b, Network::release)?;
         let latency = self.network.model.latency;
         let (go, stay): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held_messages)
             .into_iter()
@@ -933,6 +921,19 @@ impl Simulation {
             return Err(Error::UnknownNode(name.to_owned()));
         }
         Ok(index)
+    }
+
+    /// Applies `change` to every link between the two sides, in both directions.
+    fn both_ways(
+        &mut self,
+        side_a: &[&str],
+        side_b: &[&str],
+        change: fn(&mut Network, usize, usize),
+    ) -> Result<(), Error> {
+        self.for_links(side_a, side_b, |network, a, b| {
+            change(network, a, b);
+            change(network, b, a);
+        })
     }
 
     fn for_links(
