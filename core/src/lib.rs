@@ -24,6 +24,7 @@ mod event;
 mod id;
 mod local_health;
 mod member;
+mod member_table;
 mod node;
 mod probe_schedule;
 mod stats;

@@ -8,54 +8,68 @@
 use rand::Rng;
 use rand::seq::{IteratorRandom, SliceRandom};
 
-use crate::{NodeId, ProbeOrder};
+use crate::ProbeOrder;
 
-/// The probe order of one node.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ProbeSchedule {
-    order: Vec<NodeId>,
+/// The probe order of one node, over member handles `T` (the node uses member-table
+/// slots: 4 bytes an entry).
+#[derive(Clone, Debug)]
+pub(crate) struct ProbeSchedule<T> {
+    order: Vec<T>,
     next: usize,
 }
 
-impl ProbeSchedule {
+impl<T> Default for ProbeSchedule<T> {
+    fn default() -> Self {
+        ProbeSchedule {
+            order: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<T: Clone> ProbeSchedule<T> {
     /// Places a newly learned member at a uniformly random position.
-    pub(crate) fn insert(&mut self, id: NodeId, rng: &mut impl Rng) {
+    pub(crate) fn insert(&mut self, member: T, rng: &mut impl Rng) {
         let at = rng.random_range(0..=self.order.len());
         if at < self.next {
             self.next += 1;
         }
-        self.order.insert(at, id);
+        self.order.insert(at, member);
+    }
+
+    /// Starts a new pass over `members` in a random order (inserting a whole member
+    /// table one by one would cost O(n²)).
+    pub(crate) fn restart(&mut self, members: impl Iterator<Item = T>, rng: &mut impl Rng) {
+        self.order.clear();
+        self.order.extend(members);
+        self.order.shuffle(rng);
+        self.next = 0;
     }
 
     /// The next member to probe among `candidates` for which `is_probeable` holds, or
     /// `None` when nobody can be probed.
-    pub(crate) fn next_target<'a>(
+    pub(crate) fn next_target(
         &mut self,
         kind: ProbeOrder,
-        candidates: impl Iterator<Item = &'a NodeId>,
-        is_probeable: impl Fn(&NodeId) -> bool,
+        candidates: impl Iterator<Item = T>,
+        is_probeable: impl Fn(&T) -> bool,
         rng: &mut impl Rng,
-    ) -> Option<NodeId> {
+    ) -> Option<T> {
         if kind == ProbeOrder::Random {
-            return candidates
-                .filter(|id| is_probeable(id))
-                .choose(rng)
-                .cloned();
+            return candidates.filter(|m| is_probeable(m)).choose(rng);
         }
         if let Some(target) = self.advance(&is_probeable) {
             return Some(target);
         }
-        self.order = candidates.filter(|id| is_probeable(id)).cloned().collect();
-        self.order.shuffle(rng);
-        self.next = 0;
+        self.restart(candidates.filter(|m| is_probeable(m)), rng);
         self.advance(&is_probeable)
     }
 
-    fn advance(&mut self, is_probeable: &impl Fn(&NodeId) -> bool) -> Option<NodeId> {
-        while let Some(id) = self.order.get(self.next) {
+    fn advance(&mut self, is_probeable: &impl Fn(&T) -> bool) -> Option<T> {
+        while let Some(member) = self.order.get(self.next) {
             self.next += 1;
-            if is_probeable(id) {
-                return Some(id.clone());
+            if is_probeable(member) {
+                return Some(member.clone());
             }
         }
         None
@@ -65,6 +79,7 @@ impl ProbeSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NodeId;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use std::collections::BTreeMap;
@@ -86,7 +101,7 @@ mod tests {
             let mut seen: Vec<NodeId> = (0..10)
                 .map(|_| {
                     schedule
-                        .next_target(ProbeOrder::RoundRobin, ids.iter(), |_| true, &mut rng)
+                        .next_target(ProbeOrder::RoundRobin, ids.iter().cloned(), |_| true, &mut rng)
                         .unwrap()
                 })
                 .collect();
@@ -111,7 +126,7 @@ mod tests {
                 members.push(newcomer);
             }
             let target = schedule
-                .next_target(ProbeOrder::RoundRobin, members.iter(), |_| true, &mut rng)
+                .next_target(ProbeOrder::RoundRobin, members.iter().cloned(), |_| true, &mut rng)
                 .unwrap();
             if let Some(previous) = last_probe.insert(target.clone(), period) {
                 let n = members.len();
@@ -133,12 +148,12 @@ mod tests {
         for kind in [ProbeOrder::RoundRobin, ProbeOrder::Random] {
             for _ in 0..12 {
                 let target = schedule
-                    .next_target(kind, ids.iter(), |id| *id != gone, &mut rng)
+                    .next_target(kind, ids.iter().cloned(), |id| *id != gone, &mut rng)
                     .unwrap();
                 assert_ne!(target, gone);
             }
             assert_eq!(
-                schedule.next_target(kind, ids.iter(), |_| false, &mut rng),
+                schedule.next_target(kind, ids.iter().cloned(), |_| false, &mut rng),
                 None
             );
         }

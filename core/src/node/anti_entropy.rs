@@ -111,9 +111,9 @@ impl Node {
                 .get(&(tombstone.writer.clone(), tombstone.seq()))
                 .is_some_and(|since| *since + grace <= now);
             old_enough
-                && members.keys().all(|id| {
+                && members.iter().all(|member| {
                     summaries
-                        .get(id)
+                        .get(&member.id)
                         .is_some_and(|s| s.get(&tombstone.writer) >= tombstone.seq())
                 })
         });

@@ -3,7 +3,6 @@
 
 use core::net::SocketAddr;
 
-use rand::seq::IteratorRandom;
 
 use super::Node;
 use crate::member::{MemberState, MemberUpdate};
@@ -41,11 +40,11 @@ impl Node {
         let members = &self.members;
         let target = self.schedule.next_target(
             self.config.probe_order,
-            members.keys(),
-            |id| members.get(id).is_some_and(|m| m.state.is_active()),
+            members.slots().map(|(slot, _)| slot),
+            |&slot| members.at(slot).is_some_and(|m| m.state.is_active()),
             &mut self.rng,
         );
-        let Some(member) = target.and_then(|id| self.members.get(&id)) else {
+        let Some(member) = target.and_then(|slot| self.members.at(slot)) else {
             return;
         };
         let (target, addr) = (member.id.clone(), member.addr);
@@ -85,10 +84,12 @@ impl Node {
         };
         let witnesses: Vec<SocketAddr> = self
             .members
-            .values()
-            .filter(|m| m.id != target && m.state == MemberState::Alive)
+            .choose(self.config.indirect_checks, &mut self.rng, |m| {
+                m.id != target && m.state == MemberState::Alive
+            })
+            .into_iter()
             .map(|m| m.addr)
-            .choose_multiple(&mut self.rng, self.config.indirect_checks);
+            .collect();
         if witnesses.is_empty() {
             return;
         }

@@ -26,7 +26,7 @@ impl Node {
             updates: first.into_iter().collect(),
         };
         let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
-        let limit = retransmit_limit(self.config.retransmit_mult, self.active_members + 1);
+        let limit = retransmit_limit(self.config.retransmit_mult, self.members.active() + 1);
         let budget = self.config.mtu.saturating_sub(used);
         let (news, used_by_news) = self.broadcasts.select(budget, limit);
         let room = budget.saturating_sub(used_by_news);
@@ -51,7 +51,7 @@ impl Node {
     /// datagrams as the MTU requires; only the first asks for a reply.
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
         let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
-        all.extend(self.members.values().map(MemberUpdate::from));
+        all.extend(self.members.iter().map(MemberUpdate::from));
         // Forgotten members go out as dead, so that one that restarted hears it and
         // refutes with a higher incarnation.
         all.extend(self.forgotten.iter().map(|(id, last)| MemberUpdate {

@@ -68,33 +68,24 @@ impl Node {
             Some(current) if !update.overrides(current) => return,
             Some(current) => Some(current.state),
         };
-        if previous.is_none() {
-            self.schedule.insert(update.id.clone(), &mut self.rng);
+        let state_since = match (previous, self.members.get(&update.id)) {
+            (Some(state), Some(current)) if state == update.state => current.state_since,
+            _ => now,
+        };
+        let (slot, new) = self.members.upsert(Member {
+            id: update.id.clone(),
+            addr: update.addr,
+            incarnation: update.incarnation,
+            state: update.state,
+            state_since,
+        });
+        if new {
+            self.schedule.insert(slot, &mut self.rng);
             self.events.push_back(Event::MemberJoined {
                 id: update.id.clone(),
                 addr: update.addr,
             });
         }
-        let was_active = previous.is_some_and(MemberState::is_active);
-        match (was_active, update.state.is_active()) {
-            (false, true) => self.active_members += 1,
-            (true, false) => self.active_members -= 1,
-            _ => {}
-        }
-        let state_since = match previous {
-            Some(state) if state == update.state => self.members[&update.id].state_since,
-            _ => now,
-        };
-        self.members.insert(
-            update.id.clone(),
-            Member {
-                id: update.id.clone(),
-                addr: update.addr,
-                incarnation: update.incarnation,
-                state: update.state,
-                state_since,
-            },
-        );
         let (id, incarnation) = (update.id.clone(), update.incarnation);
         let changed = previous != Some(update.state);
         match update.state {
@@ -147,7 +138,7 @@ impl Node {
         }
         // memberlist's rule: expect K confirmations, or none if the cluster (this node
         // and the suspect aside) is too small to give them.
-        let cluster = self.active_members + 1;
+        let cluster = self.members.active() + 1;
         let wanted = self.config.suspicion_confirmations;
         let expected = if cluster.saturating_sub(2) < wanted as usize {
             0
@@ -227,13 +218,13 @@ impl Node {
     /// Forgets members that have been dead or gone for `reap_after`.
     pub(super) fn reap(&mut self, now: Instant) {
         self.forgotten.retain(|_, last| last.until > now);
-        if self.members.len() == self.active_members {
+        if self.members.len() == self.members.active() {
             return; // nobody dead or gone: skip the scan
         }
         let reap_after = self.config.reap_after;
         let gone: Vec<NodeId> = self
             .members
-            .values()
+            .iter()
             .filter(|m| !m.state.is_active() && m.state_since + reap_after <= now)
             .map(|m| m.id.clone())
             .collect();
@@ -258,10 +249,9 @@ impl Node {
     pub(super) fn push_pull(&mut self) {
         let peer = self
             .members
-            .values()
-            .filter(|m| m.state == MemberState::Alive)
-            .map(|m| m.addr)
-            .choose(&mut self.rng);
+            .choose(1, &mut self.rng, |m| m.state == MemberState::Alive)
+            .pop()
+            .map(|m| m.addr);
         if let Some(peer) = peer {
             self.send_full_state(peer, true);
         }
@@ -274,13 +264,13 @@ impl Node {
     pub(super) fn reconnect(&mut self) {
         let active: Vec<SocketAddr> = self
             .members
-            .values()
+            .iter()
             .filter(|m| m.state.is_active())
             .map(|m| m.addr)
             .collect();
         let dead = self
             .members
-            .values()
+            .iter()
             .filter(|m| m.state == MemberState::Dead)
             .map(|m| m.addr);
         let seeds = self

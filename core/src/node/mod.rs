@@ -38,12 +38,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::dissemination::BroadcastQueue;
 use crate::local_health::LocalHealth;
 use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
+use crate::member_table::{MemberTable, Slot};
 use crate::probe_schedule::ProbeSchedule;
 use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
 use crate::vclock::VectorClock;
-use crate::wire::{self, Message, MessageKind};
+use crate::wire::{self, Message, MessageKind, Update};
 use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, Stats};
 
 use failure_detection::{Probe, Relay};
@@ -104,14 +105,11 @@ pub struct Node {
     rng: Xoshiro256PlusPlus,
     status: NodeStatus,
     seeds: Vec<SocketAddr>,
-    /// Every other member this node knows, by name (ordered, so iteration is
-    /// deterministic).
-    members: BTreeMap<NodeId, Member>,
+    /// Every other member this node knows.
+    members: MemberTable,
     /// Members reaped recently, by name.
     forgotten: BTreeMap<NodeId, membership::Forgotten>,
-    /// How many of `members` are alive or suspect, kept in step with `members`.
-    active_members: usize,
-    schedule: ProbeSchedule,
+    schedule: ProbeSchedule<Slot>,
     probe: Option<Probe>,
     relays: Vec<Relay>,
     suspicions: BTreeMap<NodeId, Suspicion>,
@@ -149,9 +147,8 @@ impl Node {
             rng,
             status: NodeStatus::Idle,
             seeds: Vec::new(),
-            members: BTreeMap::new(),
+            members: MemberTable::default(),
             forgotten: BTreeMap::new(),
-            active_members: 0,
             schedule: ProbeSchedule::default(),
             probe: None,
             relays: Vec::new(),
@@ -198,25 +195,23 @@ impl Node {
         now: Instant,
         members: impl IntoIterator<Item = MemberUpdate>,
     ) {
+        let members = members.into_iter();
+        self.members.reserve(members.size_hint().0);
         for update in members {
-            if update.id == self.id || self.members.contains_key(&update.id) {
+            if update.id == self.id || self.members.contains(&update.id) {
                 continue;
             }
-            if update.state.is_active() {
-                self.active_members += 1;
-                self.schedule.insert(update.id.clone(), &mut self.rng);
-            }
-            self.members.insert(
-                update.id.clone(),
-                Member {
-                    id: update.id,
-                    addr: update.addr,
-                    incarnation: update.incarnation,
-                    state: update.state,
-                    state_since: now,
-                },
-            );
+            self.members.upsert(Member {
+                id: update.id,
+                addr: update.addr,
+                incarnation: update.incarnation,
+                state: update.state,
+                state_since: now,
+            });
         }
+        let active = self.members.slots().filter(|(_, m)| m.state.is_active());
+        self.schedule
+            .restart(active.map(|(slot, _)| slot), &mut self.rng);
     }
 
     /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of
@@ -355,14 +350,18 @@ impl Node {
             self.apply_update(now, update);
         }
         match packet.message {
-            // A member that left answers no probe: it is not part of the cluster any
-            // more, and silence makes anyone who missed the news suspect it, which it
-            // then answers with its departure.
-            Message::Ping { seq, target } => {
-                if target == self.id && self.status != NodeStatus::Left {
+            // A member that left still answers probes while it runs, with the news of
+            // its departure attached: a prober that missed the news learns it from the
+            // answer instead of suspecting a member that left on purpose.
+            Message::Ping { seq, target } if target == self.id => {
+                if self.status == NodeStatus::Left {
+                    let departure = Update::Member(self.own_update(MemberState::Left));
+                    self.send_with(from, Message::Ack { seq }, Some(departure));
+                } else {
                     self.send(from, Message::Ack { seq });
                 }
             }
+            Message::Ping { .. } => {}
             Message::Ack { seq } => self.handle_ack(seq),
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {
@@ -511,16 +510,17 @@ impl Node {
         self.health.score()
     }
 
-    /// Every other member this node knows of, ordered by name.
+    /// Every other member this node knows of, in no particular order (the same for the
+    /// same inputs).
     pub fn members(&self) -> impl Iterator<Item = &Member> {
-        self.members.values()
+        self.members.iter()
     }
 
     /// How many other members this node holds in each state, indexed like
     /// [`MemberState::ALL`].
     pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
         let mut counts = [0; MemberState::ALL.len()];
-        for member in self.members.values() {
+        for member in self.members.iter() {
             counts[member.state as usize] += 1;
         }
         counts
@@ -528,7 +528,7 @@ impl Node {
 
     /// How many other members this node holds alive or suspect.
     pub fn active_members(&self) -> usize {
-        self.active_members
+        self.members.active()
     }
 
     /// What this node believes about `id` (itself included, as alive).
@@ -599,7 +599,7 @@ impl Node {
     /// push-pull interval grows with log2(n), keeping the cluster-wide cost near linear.
     fn push_pull_period(&self) -> Duration {
         const THRESHOLD: f64 = 32.0;
-        let n = (self.active_members + 1) as f64;
+        let n = (self.members.active() + 1) as f64;
         if n <= THRESHOLD {
             return self.config.push_pull_interval;
         }

@@ -8,7 +8,6 @@ use core::net::SocketAddr;
 use std::collections::VecDeque;
 
 use rand::Rng;
-use rand::seq::IteratorRandom;
 
 use super::Node;
 use crate::store::{Applied, Version};
@@ -241,10 +240,10 @@ impl Node {
     /// `count` distinct random members that are alive or suspect.
     pub(super) fn random_peers(&mut self, count: usize) -> Vec<SocketAddr> {
         self.members
-            .values()
-            .filter(|m| m.state.is_active())
+            .choose(count, &mut self.rng, |m| m.state.is_active())
+            .into_iter()
             .map(|m| m.addr)
-            .choose_multiple(&mut self.rng, count)
+            .collect()
     }
 }
 
