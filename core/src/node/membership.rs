@@ -4,10 +4,11 @@
 
 use core::net::SocketAddr;
 
-use rand::seq::IteratorRandom;
+use rand::seq::IndexedRandom;
 
 use super::{Node, NodeStatus};
 use crate::member::{Member, MemberState, MemberUpdate};
+use crate::member_table::Slot;
 use crate::suspicion::Suspicion;
 use crate::wire::Update;
 use crate::{Event, Incarnation, Instant, NodeId};
@@ -262,25 +263,52 @@ impl Node {
     /// probe it again; this exchange lets each hear that it is held dead, refute, and the
     /// two halves merge (memberlist's push-pull and gossip to the dead, in one).
     pub(super) fn reconnect(&mut self) {
-        let active: Vec<SocketAddr> = self
-            .members
-            .iter()
-            .filter(|m| m.state.is_active())
-            .map(|m| m.addr)
+        let members = &self.members;
+        let reached = |seed: &Seed| {
+            seed.slot
+                .and_then(|slot| members.at(slot))
+                .is_some_and(|m| m.addr == seed.addr && m.state.is_active())
+        };
+        let mut unreached: Vec<usize> = (0..self.seeds.len())
+            .filter(|&i| !reached(&self.seeds[i]))
             .collect();
-        let dead = self
-            .members
-            .iter()
-            .filter(|m| m.state == MemberState::Dead)
-            .map(|m| m.addr);
-        let seeds = self
-            .seeds
-            .iter()
-            .copied()
-            .filter(|seed| !active.contains(seed));
-        let Some(peer) = dead.chain(seeds).choose(&mut self.rng) else {
+        if unreached.is_empty() && members.len() == members.active() {
+            return; // the common case, without a scan of the table
+        }
+        // One pass: the dead, and the seeds some active member is reachable at.
+        let mut candidates = Vec::new();
+        for (slot, member) in members.slots() {
+            if member.state.is_active() {
+                unreached.retain(|&i| {
+                    let seed = &mut self.seeds[i];
+                    let found = seed.addr == member.addr;
+                    if found {
+                        seed.slot = Some(slot);
+                    }
+                    !found
+                });
+            } else if member.state == MemberState::Dead {
+                candidates.push(member.addr);
+            }
+        }
+        candidates.extend(unreached.iter().map(|&i| self.seeds[i].addr));
+        let Some(&peer) = candidates.choose(&mut self.rng) else {
             return;
         };
         self.send_full_state(peer, true);
+    }
+}
+
+/// A seed's address, with the member-table slot of the member last found there, so
+/// that checking whether the seed is still reached costs O(1) instead of a scan.
+#[derive(Clone, Debug)]
+pub(super) struct Seed {
+    pub(super) addr: SocketAddr,
+    slot: Option<Slot>,
+}
+
+impl Seed {
+    pub(super) fn new(addr: SocketAddr) -> Seed {
+        Seed { addr, slot: None }
     }
 }

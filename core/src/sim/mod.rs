@@ -460,6 +460,7 @@ impl Simulation {
                 })
             })
             .collect::<Result<_, Error>>()?;
+        let first = self.nodes.len();
         for member in &everyone {
             let mut node = Node::new(
                 member.id.clone(),
@@ -467,7 +468,10 @@ impl Simulation {
                 self.config.clone(),
                 self.rng.random(),
             )?;
-            node.preload_members(self.now, everyone.iter().cloned());
+            match self.nodes.get(first) {
+                Some(template) => node.preload_members_of(self.now, &template.node),
+                None => node.preload_members(self.now, everyone.iter().cloned()),
+            }
             self.push_node(node);
         }
         let seed = [everyone[0].addr];
