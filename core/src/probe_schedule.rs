@@ -101,7 +101,12 @@ mod tests {
             let mut seen: Vec<NodeId> = (0..10)
                 .map(|_| {
                     schedule
-                        .next_target(ProbeOrder::RoundRobin, ids.iter().cloned(), |_| true, &mut rng)
+                        .next_target(
+                            ProbeOrder::RoundRobin,
+                            ids.iter().cloned(),
+                            |_| true,
+                            &mut rng,
+                        )
                         .unwrap()
                 })
                 .collect();
@@ -126,7 +131,12 @@ mod tests {
                 members.push(newcomer);
             }
             let target = schedule
-                .next_target(ProbeOrder::RoundRobin, members.iter().cloned(), |_| true, &mut rng)
+                .next_target(
+                    ProbeOrder::RoundRobin,
+                    members.iter().cloned(),
+                    |_| true,
+                    &mut rng,
+                )
                 .unwrap();
             if let Some(previous) = last_probe.insert(target.clone(), period) {
                 let n = members.len();

@@ -237,41 +237,37 @@ fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, Error> {
 /// Builds a converged cluster of `--nodes` (lan preset), runs `--periods` protocol
 /// periods with no faults, and reports the simulator's speed.
 fn bench(args: &crate::cli::BenchArgs) -> Result<Report, Error> {
-    let nodes = args.nodes as usize;
-    let config = gossip_core::Config::lan(nodes);
     let build_start = std::time::Instant::now();
-    let mut sim = gossip_core::sim::Simulation::builder()
-        .seed(args.seed)
-        .nodes(nodes)
-        .config(config.clone())
-        .history_limit(0)
-        .converged()
-        .build()?;
+    let mut bench = gossip_core::sim::experiment::Bench::build(args.nodes as usize, args.seed)?;
     let build_secs = build_start.elapsed().as_secs_f64();
     let run_start = std::time::Instant::now();
-    sim.run_for(config.probe_interval * args.periods);
+    bench.run(args.periods);
     let wall = run_start.elapsed().as_secs_f64();
-    let metrics = sim.metrics();
-    let delivered = metrics.datagrams_delivered;
-    let entries: usize = sim.nodes().map(|n| n.node().members().count()).sum();
+    let counts = bench.counts();
     Ok(Report {
         experiment: "bench",
         seed: args.seed,
         runs: 1,
         params: vec![
-            ("nodes".into(), json!(nodes)),
+            ("nodes".into(), json!(args.nodes)),
             ("periods".into(), json!(args.periods)),
         ],
         results: vec![
             ("build_seconds".into(), json!(round(build_secs))),
             ("wall_seconds".into(), json!(round(wall))),
-            ("messages_sent".into(), json!(metrics.datagrams_sent)),
-            ("messages_delivered".into(), json!(delivered)),
+            ("messages_sent".into(), json!(counts.messages_sent)),
+            (
+                "messages_delivered".into(),
+                json!(counts.messages_delivered),
+            ),
             (
                 "deliveries_per_second".into(),
-                json!((delivered as f64 / wall.max(1e-9)).round()),
+                json!((counts.messages_delivered as f64 / wall.max(1e-9)).round()),
             ),
-            ("member_table_entries".into(), json!(entries)),
+            (
+                "member_table_entries".into(),
+                json!(counts.member_table_entries),
+            ),
             ("peak_memory_bytes".into(), json!(peak_memory_bytes())),
         ],
     })

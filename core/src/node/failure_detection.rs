@@ -3,7 +3,6 @@
 
 use core::net::SocketAddr;
 
-
 use super::Node;
 use crate::member::{MemberState, MemberUpdate};
 use crate::timer::Timer;

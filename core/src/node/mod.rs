@@ -253,7 +253,8 @@ impl Node {
         if self.status != NodeStatus::Idle {
             return;
         }
-        let mut addrs: Vec<SocketAddr> = seeds.iter().copied().filter(|s| *s != self.addr).collect();
+        let mut addrs: Vec<SocketAddr> =
+            seeds.iter().copied().filter(|s| *s != self.addr).collect();
         addrs.dedup();
         self.seeds = addrs.into_iter().map(membership::Seed::new).collect();
         // Start the first period at a random offset so that nodes started together do

@@ -282,3 +282,54 @@ pub fn anti_entropy(params: &RunParams) -> Result<Option<f64>, Error> {
     }
     Ok(None)
 }
+
+/// The speed benchmark's workload, shared by the native and the wasm drivers so both
+/// measure the same thing: a converged cluster of `nodes` (the lan preset, no faults,
+/// no message history kept), to be run for some protocol periods with
+/// [`Bench::run`]. The drivers time the two phases with their own clocks.
+#[derive(Debug)]
+pub struct Bench {
+    sim: Simulation,
+}
+
+/// What a benchmark run did (the drivers add the times and memory they measured).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchCounts {
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    /// Entries in all member tables together: n(n-1) in a converged cluster.
+    pub member_table_entries: u64,
+}
+
+impl Bench {
+    /// Builds the converged cluster.
+    pub fn build(nodes: usize, seed: u64) -> Result<Bench, Error> {
+        let sim = Simulation::builder()
+            .seed(seed)
+            .nodes(nodes)
+            .config(Config::lan(nodes))
+            .history_limit(0)
+            .converged()
+            .build()?;
+        Ok(Bench { sim })
+    }
+
+    /// Runs `periods` protocol periods.
+    pub fn run(&mut self, periods: u32) {
+        let period = self.sim.config().probe_interval;
+        self.sim.run_for(period * periods);
+    }
+
+    pub fn counts(&self) -> BenchCounts {
+        let metrics = self.sim.metrics();
+        BenchCounts {
+            messages_sent: metrics.datagrams_sent,
+            messages_delivered: metrics.datagrams_delivered,
+            member_table_entries: self
+                .sim
+                .nodes()
+                .map(|n| n.node().members().count() as u64)
+                .sum(),
+        }
+    }
+}

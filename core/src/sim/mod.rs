@@ -758,6 +758,9 @@ impl Simulation {
     /// Builds a fresh simulation from `builder` and replays `commands` at their times,
     /// then runs up to `until`. With the builder of the original run, this reproduces
     /// it event for event. (A command that failed originally fails again, harmlessly.)
+    ///
+    /// Commands given at the same instant are applied back to back, as a driver gives
+    /// them: what one schedules for that very instant runs after the last of them.
     pub fn replay(
         builder: SimBuilder,
         commands: &[(Instant, Command)],
@@ -765,7 +768,9 @@ impl Simulation {
     ) -> Result<Simulation, Error> {
         let mut sim = builder.build()?;
         for (at, command) in commands {
-            sim.run_until(*at);
+            if *at > sim.now {
+                sim.run_until(*at);
+            }
             let _ = sim.apply(command);
         }
         sim.run_until(until);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The simulator benchmark (`gossip sim bench`) compiled to WebAssembly and run under
+# Node, to compare with the native figures. Same flags and JSON fields as the native one:
+#
+#   scripts/bench-wasm.sh --nodes 1000 --periods 100 [--seed 1]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs)"
+cargo build --release --locked --quiet -p gossip-bench-wasm --target wasm32-unknown-unknown
+wasm-bindgen --target nodejs --out-dir target/bench-wasm \
+  target/wasm32-unknown-unknown/release/gossip_bench_wasm.wasm
+node scripts/bench-wasm.mjs "$@"
