@@ -1,6 +1,8 @@
-//! The rest of the fault vocabulary: held links and restarts that keep their state.
+//! The rest of the fault vocabulary: held links, restarts that keep their state,
+//! per-link latency and loss, duplication, pauses, removal, and advancing by wall time.
 
-use gossip_core::sim::Simulation;
+use gossip_core::sim::checkers::Checker;
+use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Duration, MemberState};
 use gossip_tests::{converged_lan, names, refs, scenario_seed};
 
@@ -69,4 +71,155 @@ fn a_restart_with_state_keeps_acknowledged_writes() {
         "the write survived (seed {seed})"
     );
     assert!(sim.check_durability().is_empty());
+}
+
+/// A link with its own model delays (and loses) only its own datagrams.
+#[test]
+fn a_link_can_have_its_own_latency_and_loss() {
+    let seed = scenario_seed(63);
+    let mut sim = converged_lan(seed, 5);
+    sim.run_for(Duration::from_secs(1));
+    let slow_link = NetworkModel::lan().with_latency(Duration::from_millis(300), Duration::ZERO);
+    sim.set_link(&["n1"], &["n2"], Some(slow_link)).unwrap();
+    let start = sim.now();
+    sim.run_for(Duration::from_secs(10));
+    let sent_since = |m: &&gossip_core::sim::MessageRecord| m.sent_at > start;
+    let pair = |m: &gossip_core::sim::MessageRecord, a: &str, b: &str| {
+        m.from.as_str() == a && m.to.as_str() == b
+    };
+    let delays: Vec<(bool, u64)> = sim
+        .history()
+        .filter(sent_since)
+        .map(|m| {
+            let on_link = pair(m, "n1", "n2") || pair(m, "n2", "n1");
+            (
+                on_link,
+                m.arrives_at.saturating_since(m.sent_at).as_millis(),
+            )
+        })
+        .collect();
+    assert!(
+        delays.iter().any(|(on_link, _)| *on_link),
+        "n1 and n2 talked"
+    );
+    for (on_link, delay) in &delays {
+        if *on_link {
+            assert_eq!(*delay, 300, "seed {seed}");
+        } else {
+            assert!(*delay <= 2, "other links keep the lan model (seed {seed})");
+        }
+    }
+    // A link that loses everything, both ways, is a partition by another name: the
+    // accuracy checker names the loss as the cause if n1 and n2 fall out.
+    sim.set_link(&["n1"], &["n2"], Some(NetworkModel::lan().with_loss(1.0)))
+        .unwrap();
+    let lost_before = sim.metrics().lost;
+    sim.run_for(Duration::from_secs(10));
+    assert!(sim.metrics().lost > lost_before, "seed {seed}");
+    for violation in sim.check_accuracy() {
+        assert!(violation.detail.contains("100% loss"), "{violation}");
+    }
+    sim.set_link(&["n1"], &["n2"], None).unwrap();
+    sim.run_for(Duration::from_secs(30));
+    assert!(sim.membership_is_accurate(), "seed {seed}");
+}
+
+/// Duplicated datagrams are harmless: the cluster stays accurate and writes spread
+/// once, with no false suspicion.
+#[test]
+fn duplicated_datagrams_do_no_harm() {
+    let seed = scenario_seed(64);
+    let mut sim = converged_lan(seed, 8);
+    sim.set_network(NetworkModel::lan().with_duplicate(0.5));
+    sim.put("n3", "k", "v").unwrap();
+    sim.run_for(Duration::from_secs(30));
+    let metrics = sim.metrics().clone();
+    let share = metrics.duplicated as f64 / metrics.datagrams_sent as f64;
+    println!(
+        "{} of {} datagrams duplicated",
+        metrics.duplicated, metrics.datagrams_sent
+    );
+    assert!((0.45..0.55).contains(&share), "{share} (seed {seed})");
+    assert!(sim.history().any(|m| m.duplicate));
+    assert_eq!(metrics.false_suspicions, 0, "seed {seed}");
+    assert!(sim.membership_is_accurate(), "seed {seed}");
+    assert!(everyone_has(&sim, "k", "v"), "seed {seed}");
+    assert!(sim.stores_agree(), "seed {seed}");
+}
+
+/// A paused node loses nothing: what arrives waits for it. Paused briefly, it is at
+/// most suspected; paused long, it is declared dead (the accuracy checker names the
+/// pause), and on resuming it refutes and is alive everywhere again.
+#[test]
+fn a_paused_node_catches_up_on_resume() {
+    let seed = scenario_seed(65);
+    let mut sim = converged_lan(seed, 6);
+    sim.run_for(Duration::from_secs(2));
+    sim.pause("n4").unwrap();
+    sim.put("n1", "k", "v").unwrap();
+    sim.run_for(Duration::from_millis(1500));
+    assert!(sim.node("n4").unwrap().node().store().get("k").is_none());
+    sim.resume("n4").unwrap();
+    assert_eq!(
+        sim.node("n4").unwrap().node().store().get("k"),
+        Some("v"),
+        "what arrived while paused is handled on resume (seed {seed})"
+    );
+    sim.run_for(Duration::from_secs(10));
+    assert!(sim.everyone_sees("n4", MemberState::Alive), "seed {seed}");
+
+    sim.pause("n4").unwrap();
+    sim.run_for(sim.completeness_bound());
+    assert!(sim.everyone_sees("n4", MemberState::Dead), "seed {seed}");
+    let violations = sim.check_accuracy();
+    assert!(
+        !violations.is_empty(),
+        "held dead while running (seed {seed})"
+    );
+    assert!(
+        violations
+            .iter()
+            .all(|v| v.checker == Checker::Accuracy && v.detail.contains("a paused member")),
+        "{violations:?}"
+    );
+    sim.resume("n4").unwrap();
+    sim.run_for(Duration::from_secs(20));
+    assert!(
+        sim.everyone_sees("n4", MemberState::Alive),
+        "refuted (seed {seed})"
+    );
+    assert!(sim.node("n4").unwrap().node().incarnation() > 0);
+}
+
+/// A removed node is held dead everywhere within the completeness bound, and cannot
+/// come back.
+#[test]
+fn a_removed_node_is_declared_dead_and_stays_gone() {
+    let seed = scenario_seed(66);
+    let mut sim = converged_lan(seed, 6);
+    sim.run_for(Duration::from_secs(2));
+    sim.remove_node("n6").unwrap();
+    let bound = sim.completeness_bound();
+    sim.run_for(bound + Duration::from_secs(1));
+    assert!(sim.node("n6").unwrap().is_removed());
+    assert!(sim.check_completeness(bound).is_empty(), "seed {seed}");
+    assert!(sim.everyone_sees("n6", MemberState::Dead), "seed {seed}");
+    assert!(sim.restart("n6").is_err(), "removed for good");
+}
+
+/// Animation frames of a fractional number of milliseconds add up exactly.
+#[test]
+fn advancing_by_wall_time_carries_fractions() {
+    let mut sim = converged_lan(scenario_seed(67), 3);
+    let mut total = Duration::ZERO;
+    for _ in 0..60 {
+        total = total + sim.advance(16.25, 1.0);
+    }
+    assert_eq!(total, Duration::from_millis(975));
+    assert_eq!(sim.now().as_millis(), 975);
+    sim.advance(10.0, 2.5);
+    assert_eq!(sim.now().as_millis(), 1000);
+    sim.advance(f64::NAN, 1.0);
+    sim.advance(-5.0, 1.0);
+    assert_eq!(sim.now().as_millis(), 1000, "nonsense frames run nothing");
 }

@@ -312,3 +312,33 @@ fn lifeguard_cuts_false_deaths_under_loss_and_slow_members() {
         "lifeguard on {on} vs off {off} (seed {seed})"
     );
 }
+
+/// A newcomer whose only seed has left is not let in by the departed seed's answer
+/// alone (it carries nothing but the departure): it never believes itself a member
+/// while it knows no live member, and the cluster stays accurate.
+#[test]
+fn a_seed_that_has_left_does_not_make_a_lonely_member() {
+    let seed = scenario_seed(700);
+    let mut sim = cluster(seed, 5, Config::demo())
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(2));
+    sim.leave("n2").unwrap();
+    sim.run_for(Duration::from_secs(10));
+    sim.add_node("late", &["n2"]).unwrap();
+    for _ in 0..100 {
+        sim.run_for(Duration::from_millis(100));
+        let late = sim.node("late").unwrap().node();
+        assert!(
+            late.status() != NodeStatus::Joined || late.active_members() > 0,
+            "late believes itself a member of a cluster of one at {} (seed {seed})",
+            sim.now()
+        );
+    }
+    assert!(
+        sim.membership_is_accurate(),
+        "{:?} (seed {seed})",
+        sim.membership_disagreements()
+    );
+}

@@ -3,7 +3,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gossip_core::Duration;
 use gossip_core::sim::Simulation;
 use yew::Reducible;
 
@@ -30,8 +29,6 @@ pub struct LabState {
     pub revision: u64,
     /// Timestamp of the last animation frame, in milliseconds.
     last_frame: Option<f64>,
-    /// Simulated milliseconds owed to the simulation, below one whole millisecond.
-    carry: f64,
     /// The last thing that went wrong, shown to the person.
     pub error: Option<String>,
 }
@@ -71,7 +68,6 @@ impl LabState {
             lifeguard: false,
             revision: 0,
             last_frame: None,
-            carry: 0.0,
             error: None,
         }
     }
@@ -80,7 +76,6 @@ impl LabState {
 impl LabState {
     fn restart(&mut self, seed: u64) {
         self.sim = Rc::new(RefCell::new(new_simulation(seed, self.lifeguard)));
-        self.carry = 0.0;
         self.error = None;
     }
 }
@@ -107,7 +102,6 @@ impl Reducible for LabState {
             lifeguard: self.lifeguard,
             revision: self.revision + 1,
             last_frame: self.last_frame,
-            carry: self.carry,
             error: self.error.clone(),
         };
         match action {
@@ -117,12 +111,7 @@ impl Reducible for LabState {
                     .map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
                 next.last_frame = Some(timestamp);
                 if !next.paused {
-                    let owed = elapsed * next.speed + next.carry;
-                    let whole = owed.floor();
-                    next.carry = owed - whole;
-                    next.sim
-                        .borrow_mut()
-                        .run_for(Duration::from_millis(whole as u64));
+                    next.sim.borrow_mut().advance(elapsed, next.speed);
                 }
             }
             Action::TogglePause => next.paused = !next.paused,

@@ -439,9 +439,18 @@ impl Node {
             } => self.handle_digest(from, packet.from, summary, send_deltas, send_digest),
             Message::Deltas { versions, ranges } => self.handle_deltas(now, versions, &ranges),
         }
+        // Joined once some live member answered: a seed that has left answers only with
+        // its departure, and joining through it alone would leave this node a cluster of
+        // one that believes itself a member.
         if self.status == NodeStatus::Joining {
-            self.timers.stop(Timer::JoinRetry);
-            self.become_member();
+            if self.members.active() > 0 {
+                self.timers.stop(Timer::JoinRetry);
+                self.become_member();
+            } else if !self.seeds.iter().any(|seed| seed.addr == from) {
+                // Someone who heard of this node (say, from a seed that then left) is
+                // talking to it: ask them for the cluster instead.
+                self.send_full_state(from, true);
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The chaos runner: random fault schedules (crashes, restarts with and without their
-//! persisted state, partitions, one-way cuts,
-//! loss up to 30%, slow nodes, leaves, joins, writes and deletes), each healed and run
+//! persisted state, partitions, one-way cuts, loss up to 30% and duplication, links
+//! with their own latency and loss, slow and paused nodes, leaves, joins, writes and
+//! deletes), each healed and run
 //! to quiet, then judged by every checker. A schedule is a pure function of its seed, so
 //! any violation replays exactly.
 
@@ -69,7 +70,7 @@ pub fn run_schedule(params: &ChaosParams, seed: u64) -> Result<ChaosOutcome, Err
         let pick = |list: &[String], rng: &mut Xoshiro256PlusPlus| list.iter().choose(rng).cloned();
         // Keep a majority running, so there is a cluster left to judge.
         let may_crash = up.len() * 2 > names.len() + 2;
-        match rng.random_range(0..12) {
+        match rng.random_range(0..14) {
             0 if may_crash => {
                 if let Some(name) = pick(&up, &mut rng) {
                     sim.crash(&name)?;
@@ -101,7 +102,12 @@ pub fn run_schedule(params: &ChaosParams, seed: u64) -> Result<ChaosOutcome, Err
             4 => sim.repair_all(),
             5 => {
                 let loss = rng.random_range(0.0..0.3);
-                sim.set_network(NetworkModel::lan().with_loss(loss));
+                let duplicate = rng.random_range(0.0..0.2);
+                sim.set_network(
+                    NetworkModel::lan()
+                        .with_loss(loss)
+                        .with_duplicate(duplicate),
+                );
             }
             6 => {
                 if let Some(name) = pick(&up, &mut rng) {
@@ -118,6 +124,33 @@ pub fn run_schedule(params: &ChaosParams, seed: u64) -> Result<ChaosOutcome, Err
                 joined += 1;
                 let seed_node = pick(&up, &mut rng).unwrap_or_else(|| "n1".into());
                 sim.add_node(&format!("j{joined}"), &[&seed_node])?;
+            }
+            10 => {
+                let paused: Vec<String> = sim
+                    .nodes()
+                    .filter(|n| n.is_paused())
+                    .map(|n| n.id().to_string())
+                    .collect();
+                match pick(&paused, &mut rng) {
+                    Some(name) => sim.resume(&name)?,
+                    None => {
+                        if let Some(name) = pick(&up, &mut rng) {
+                            sim.pause(&name)?;
+                        }
+                    }
+                }
+            }
+            11 => {
+                let (Some(a), Some(b)) = (pick(&names, &mut rng), pick(&names, &mut rng)) else {
+                    continue;
+                };
+                let latency = Duration::from_millis(rng.random_range(1..400));
+                let link = NetworkModel::lan()
+                    .with_latency(latency, Duration::from_millis(latency.as_millis() / 2))
+                    .with_loss(rng.random_range(0.0..0.5));
+                if a != b {
+                    sim.set_link(&[&a], &[&b], Some(link))?;
+                }
             }
             9 => {
                 if let Some(name) = pick(&up, &mut rng) {
@@ -140,7 +173,9 @@ pub fn run_schedule(params: &ChaosParams, seed: u64) -> Result<ChaosOutcome, Err
     let names: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
     for name in &names {
         sim.slow(name, Duration::ZERO)?;
+        sim.resume(name)?;
     }
+    sim.set_link(&refs(&names), &refs(&names), None)?;
     let quiet = sim.completeness_bound() + sim.config().reap_after + Duration::from_secs(60);
     sim.run_for(quiet);
     let violations = sim.check_all();

@@ -4,7 +4,7 @@
 //! * completeness (SWIM section 2): every member down for longer than the bound is held
 //!   dead (or already forgotten) by every running member;
 //! * accuracy: no running member that others can reach is held dead, with the cause
-//!   when loss or slowness explains it;
+//!   when loss, slowness or a pause explains it;
 //! * convergence: every running member agrees on membership and store contents (ask
 //!   after the last fault healed and a quiet period);
 //! * durability: every write made through the simulation whose writer is still running
@@ -96,9 +96,9 @@ impl Simulation {
     }
 
     /// Accuracy: a running member that the observer can reach must not be held dead.
-    /// Each violation names what explains it, if anything does (loss, slowness).
+    /// Each violation names what explains it, if anything does (loss, slowness, a
+    /// pause).
     pub fn check_accuracy(&self) -> Vec<Violation> {
-        let loss = self.network().loss;
         let mut violations = Vec::new();
         let nodes: Vec<_> = self.nodes().collect();
         for (o, observer) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
@@ -110,14 +110,18 @@ impl Simulation {
                 }
                 if observer.node().member_state(subject.id()) == Some(MemberState::Dead) {
                     let mut causes = Vec::new();
+                    let loss = self.link_loss(o, s).max(self.link_loss(s, o));
                     if loss > 0.0 {
                         causes.push(format!("{:.0}% loss", loss * 100.0));
                     }
                     if self.lag_of(s) > Duration::ZERO || self.lag_of(o) > Duration::ZERO {
                         causes.push("a slow member".to_owned());
                     }
+                    if subject.is_paused() || observer.is_paused() {
+                        causes.push("a paused member".to_owned());
+                    }
                     let cause = if causes.is_empty() {
-                        "no loss or slowness to explain it".to_owned()
+                        "no loss, slowness or pause to explain it".to_owned()
                     } else {
                         causes.join(", ")
                     };

@@ -70,6 +70,8 @@ pub struct SimMetrics {
     pub partitioned: u64,
     pub too_large: u64,
     pub receiver_down: u64,
+    /// Datagrams the network delivered a second copy of.
+    pub duplicated: u64,
     /// The largest datagram sent.
     pub largest_datagram: usize,
     /// Suspicions raised: each (member, incarnation) suspected anywhere counts once,
@@ -96,6 +98,9 @@ pub struct MessageRecord {
     pub arrives_at: Instant,
     /// Set when the datagram was (or will be) not delivered.
     pub dropped: Option<Dropped>,
+    /// Whether this is the second copy of a datagram the link duplicated.
+    #[serde(default)]
+    pub duplicate: bool,
 }
 
 /// One thing done to a running simulation, as recorded in its command log. Replaying
@@ -136,6 +141,14 @@ pub enum Command {
     },
     RepairAll,
     SetNetwork(NetworkModel),
+    SetLink {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+        model: Option<NetworkModel>,
+    },
+    Pause(String),
+    Resume(String),
+    RemoveNode(String),
     Put {
         name: String,
         key: String,
@@ -198,6 +211,12 @@ pub struct SimNode {
     delivered_from: [u64; MessageKind::ALL.len()],
     /// Since when it has been down (ground truth for the completeness checker).
     down_since: Option<Instant>,
+    /// Frozen: no timers run, arriving datagrams wait in `inbox`.
+    paused: bool,
+    /// Datagrams (by message id) that arrived while paused, in arrival order.
+    inbox: Vec<u64>,
+    /// Taken out of the cluster for good.
+    removed: bool,
 }
 
 impl SimNode {
@@ -209,6 +228,16 @@ impl SimNode {
     /// Ground truth: whether the node is running.
     pub fn is_up(&self) -> bool {
         self.up
+    }
+
+    /// Ground truth: whether the node is paused (running but frozen).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Ground truth: whether the node was removed from the cluster for good.
+    pub fn is_removed(&self) -> bool {
+        self.removed
     }
 
     /// Ground truth: since when the node has been down.
@@ -314,6 +343,7 @@ impl SimBuilder {
             commands: Vec::new(),
             recording: false,
             trace: std::hash::DefaultHasher::new(),
+            carry: 0.0,
         };
         if self.converged {
             sim.add_converged_nodes(self.nodes)?;
@@ -361,6 +391,8 @@ pub struct Simulation {
     recording: bool,
     /// A running hash of everything that happened: each event's time and what it did.
     trace: std::hash::DefaultHasher,
+    /// The fraction of a millisecond [`Simulation::advance`] still owes.
+    carry: f64,
 }
 
 impl Simulation {
@@ -443,6 +475,9 @@ impl Simulation {
             wake: None,
             delivered_from: [0; MessageKind::ALL.len()],
             down_since: None,
+            paused: false,
+            inbox: Vec::new(),
+            removed: false,
         });
         self.network.add_node();
     }
@@ -497,6 +532,54 @@ impl Simulation {
         Ok(())
     }
 
+    /// Freezes a running node, as a stopped process or a long pause of its runtime
+    /// would: it runs no timers and handles nothing, but datagrams sent to it wait in
+    /// its socket buffer instead of being lost. [`Simulation::resume`] lets it catch up.
+    pub fn pause(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::Pause(name.to_owned()));
+        let index = self.running(name)?;
+        self.nodes[index].paused = true;
+        Ok(())
+    }
+
+    /// Lets a paused node go on: it first handles what arrived while it was paused,
+    /// in arrival order, then every timer that fell due.
+    pub fn resume(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::Resume(name.to_owned()));
+        let index = self.index_of(name)?;
+        if !std::mem::take(&mut self.nodes[index].paused) {
+            return Ok(());
+        }
+        for id in std::mem::take(&mut self.nodes[index].inbox) {
+            self.deliver(id);
+        }
+        let now = self.now;
+        let sim_node = &mut self.nodes[index];
+        if sim_node.up {
+            sim_node.wake = None;
+            sim_node.node.handle_timeout(now);
+            self.drain(index);
+        }
+        Ok(())
+    }
+
+    /// Takes a node out of the cluster for good, without a word (decommissioned, not
+    /// left): it stops as a crash would, and is no longer a member the checkers expect
+    /// anyone to know. It cannot be restarted.
+    pub fn remove_node(&mut self, name: &str) -> Result<(), Error> {
+        self.record(Command::RemoveNode(name.to_owned()));
+        let index = self.index_of(name)?;
+        let now = self.now;
+        let sim_node = &mut self.nodes[index];
+        if sim_node.up {
+            sim_node.down_since = Some(now);
+        }
+        sim_node.up = false;
+        sim_node.removed = true;
+        sim_node.wake = None;
+        Ok(())
+    }
+
     /// Starts a crashed node again with fresh state under the same name and address;
     /// it joins through every other node.
     pub fn restart(&mut self, name: &str) -> Result<(), Error> {
@@ -514,6 +597,9 @@ impl Simulation {
 
     fn start_again(&mut self, name: &str, with_state: bool) -> Result<(), Error> {
         let index = self.index_of(name)?;
+        if self.nodes[index].removed {
+            return Err(Error::UnknownNode(name.to_owned()));
+        }
         if self.nodes[index].up {
             return Ok(());
         }
@@ -662,6 +748,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// Gives every link between the nodes of `side_a` and `side_b` (both ways) its own
+    /// latency, jitter, loss, duplication and MTU; `None` puts them back on the
+    /// network-wide model ([`Simulation::set_network`]). Cuts and holds still apply.
+    pub fn set_link(
+        &mut self,
+        side_a: &[&str],
+        side_b: &[&str],
+        model: Option<NetworkModel>,
+    ) -> Result<(), Error> {
+        self.record(Command::SetLink {
+            side_a: to_owned(side_a),
+            side_b: to_owned(side_b),
+            model: model.clone(),
+        });
+        self.for_links(side_a, side_b, |network, a, b| {
+            network.set_link(a, b, model.clone());
+            network.set_link(b, a, model.clone());
+        })
+    }
+
     /// Restores every link.
     pub fn repair_all(&mut self) {
         self.record(Command::RepairAll);
@@ -733,6 +839,14 @@ impl Simulation {
                 self.set_network(network.clone());
                 Ok(())
             }
+            Command::SetLink {
+                side_a,
+                side_b,
+                model,
+            } => self.set_link(&names(side_a), &names(side_b), model.clone()),
+            Command::Pause(name) => self.pause(name),
+            Command::Resume(name) => self.resume(name),
+            Command::RemoveNode(name) => self.remove_node(name),
             Command::Put { name, key, value } => self.put(name, key, value),
             Command::Delete { name, key } => self.delete(name, key),
         }
@@ -791,6 +905,18 @@ impl Simulation {
         }
     }
 
+    /// Advances simulated time by `wall_ms` milliseconds of real time times `speed`,
+    /// for an animation loop: fractions of a millisecond carry over to the next call,
+    /// so many short frames add up exactly. Returns the simulated time run.
+    pub fn advance(&mut self, wall_ms: f64, speed: f64) -> Duration {
+        let owed = (wall_ms * speed).max(0.0) + self.carry;
+        let whole = owed.floor();
+        self.carry = owed - whole;
+        let span = Duration::from_millis(whole as u64);
+        self.run_for(span);
+        span
+    }
+
     /// Runs every event up to and including `now + duration`.
     pub fn run_for(&mut self, duration: Duration) {
         self.run_until(self.now + duration);
@@ -819,7 +945,7 @@ impl Simulation {
             Scheduled::Deliver(id) => self.deliver(id),
             Scheduled::Wake(index) => {
                 let sim_node = &mut self.nodes[index];
-                if sim_node.up && sim_node.wake == Some(at) {
+                if sim_node.up && !sim_node.paused && sim_node.wake == Some(at) {
                     sim_node.wake = None;
                     sim_node.node.handle_timeout(at);
                     self.drain(index);
@@ -918,6 +1044,11 @@ impl Simulation {
 
     pub(crate) fn is_cut(&self, from: usize, to: usize) -> bool {
         self.network.is_cut(from, to)
+    }
+
+    /// The loss probability of the link `from -> to`.
+    pub(crate) fn link_loss(&self, from: usize, to: usize) -> f64 {
+        self.network.link(from, to).loss
     }
 
     pub(crate) fn lag_of(&self, node: usize) -> Duration {
@@ -1062,32 +1193,70 @@ impl Simulation {
             Err(Dropped::TooLarge) => metrics.too_large += 1,
             _ => {}
         }
+        let (delay, duplicate) = match fate {
+            Ok(delivery) => (Ok(delivery.delay), delivery.duplicate),
+            Err(dropped) => (Err(dropped), None),
+        };
+        let copy = duplicate.map(|second| (second, transmit.payload.clone()));
+        self.launch(
+            from_index,
+            to_index,
+            transmit.kind,
+            transmit.payload,
+            delay,
+            false,
+        );
+        if let Some((second, payload)) = copy {
+            self.metrics.duplicated += 1;
+            self.launch(
+                from_index,
+                to_index,
+                transmit.kind,
+                payload,
+                Ok(second),
+                true,
+            );
+        }
+    }
+
+    /// Puts one datagram on the wire: in flight until `fate`'s delay has passed (or held
+    /// at the sender while its link is held), or recorded as dropped.
+    fn launch(
+        &mut self,
+        from_index: usize,
+        to_index: usize,
+        kind: MessageKind,
+        payload: Vec<u8>,
+        fate: Result<Duration, Dropped>,
+        duplicate: bool,
+    ) {
         let id = self.next_message;
         self.next_message += 1;
+        let held = fate.is_ok() && self.network.is_held(from_index, to_index);
+        let arrives_at = if held {
+            // Waits at the sender's end of the link until released.
+            Instant::from_millis(u64::MAX)
+        } else {
+            self.now + fate.unwrap_or(self.network.link(from_index, to_index).latency)
+        };
         let record = MessageRecord {
             id,
             from: self.nodes[from_index].node.id().clone(),
             to: self.nodes[to_index].node.id().clone(),
-            kind: transmit.kind,
-            size,
+            kind,
+            size: payload.len(),
             sent_at: self.now,
-            arrives_at: self.now + fate.unwrap_or(self.network.model.latency),
+            arrives_at,
             dropped: fate.err(),
+            duplicate,
         };
-        let held = fate.is_ok() && self.network.is_held(from_index, to_index);
-        let mut record = record;
-        if held {
-            // Waits at the sender's end of the link until released.
-            record.arrives_at = Instant::from_millis(u64::MAX);
-        }
-        let arrives_at = record.arrives_at;
         self.in_flight.insert(
             id,
             InFlight {
                 record,
                 from_addr: self.nodes[from_index].node.addr(),
                 to_index,
-                payload: transmit.payload,
+                payload,
             },
         );
         if held {
@@ -1098,10 +1267,17 @@ impl Simulation {
     }
 
     fn deliver(&mut self, id: u64) {
-        let Some(mut flight) = self.in_flight.remove(&id) else {
+        let Some(flight) = self.in_flight.get(&id) else {
             return;
         };
         let to = flight.to_index;
+        if flight.record.dropped.is_none() && self.nodes[to].up && self.nodes[to].paused {
+            self.nodes[to].inbox.push(id); // waits in the socket buffer
+            return;
+        }
+        let Some(mut flight) = self.in_flight.remove(&id) else {
+            return;
+        };
         if flight.record.dropped.is_none() && !self.nodes[to].up {
             flight.record.dropped = Some(Dropped::ReceiverDown);
             self.metrics.receiver_down += 1;

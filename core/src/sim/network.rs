@@ -1,14 +1,15 @@
 //! The simulated network: how long a datagram takes, whether it arrives, and which
 //! links are cut.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::Rng;
 
 use super::Dropped;
 use crate::Duration;
 
-/// Link behaviour shared by every pair of nodes.
+/// How a link behaves: the whole network's default, or one link's own
+/// ([`Simulation::set_link`](super::Simulation::set_link)).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkModel {
     /// Base one-way delay.
@@ -20,6 +21,10 @@ pub struct NetworkModel {
     pub loss: f64,
     /// Datagrams larger than this are dropped, as a real path MTU would.
     pub mtu: usize,
+    /// Probability in `0..=1` that a delivered datagram arrives twice (each copy with
+    /// its own delay), as a retransmitting link layer can make happen.
+    #[serde(default)]
+    pub duplicate: f64,
 }
 
 impl NetworkModel {
@@ -30,6 +35,7 @@ impl NetworkModel {
             jitter: Duration::from_millis(1),
             loss: 0.0,
             mtu: 1500,
+            duplicate: 0.0,
         }
     }
 
@@ -46,6 +52,19 @@ impl NetworkModel {
     /// The same model with `loss` (clamped to `0..=1`).
     pub fn with_loss(mut self, loss: f64) -> Self {
         self.loss = loss.clamp(0.0, 1.0);
+        self
+    }
+
+    /// The same model with `latency` plus up to `jitter`.
+    pub fn with_latency(mut self, latency: Duration, jitter: Duration) -> Self {
+        self.latency = latency;
+        self.jitter = jitter;
+        self
+    }
+
+    /// The same model with duplication probability `duplicate` (clamped to `0..=1`).
+    pub fn with_duplicate(mut self, duplicate: f64) -> Self {
+        self.duplicate = duplicate.clamp(0.0, 1.0);
         self
     }
 }
@@ -66,6 +85,16 @@ pub(super) struct Network {
     lag: Vec<Duration>,
     /// `(from, to)` links whose datagrams wait until released.
     held: BTreeSet<(usize, usize)>,
+    /// `(from, to)` links with a model of their own instead of `model`.
+    links: BTreeMap<(usize, usize), NetworkModel>,
+}
+
+/// Where a datagram that is not dropped goes: its delay, and the delay of a second copy
+/// when the link duplicates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Delivery {
+    pub(super) delay: Duration,
+    pub(super) duplicate: Option<Duration>,
 }
 
 impl Network {
@@ -75,7 +104,21 @@ impl Network {
             cuts: BTreeSet::new(),
             lag: Vec::new(),
             held: BTreeSet::new(),
+            links: BTreeMap::new(),
         }
+    }
+
+    /// Gives the link `from -> to` a model of its own (`None`: the default again).
+    pub(super) fn set_link(&mut self, from: usize, to: usize, model: Option<NetworkModel>) {
+        match model {
+            Some(model) => self.links.insert((from, to), model),
+            None => self.links.remove(&(from, to)),
+        };
+    }
+
+    /// The model the link `from -> to` follows.
+    pub(super) fn link(&self, from: usize, to: usize) -> &NetworkModel {
+        self.links.get(&(from, to)).unwrap_or(&self.model)
     }
 
     pub(super) fn add_node(&mut self) {
@@ -118,28 +161,40 @@ impl Network {
         self.lag[node]
     }
 
-    /// The fate of one datagram of `size` bytes: its delay, or why it is dropped. The
-    /// random draws happen in a fixed order whatever the outcome, so one datagram's fate
-    /// never shifts the draws of the next.
+    /// The fate of one datagram of `size` bytes: its delay (and a duplicate's), or why
+    /// it is dropped. The random draws happen in a fixed order whatever the outcome, so
+    /// one datagram's fate never shifts the draws of the next; a link that duplicates
+    /// draws twice more.
     pub(super) fn sample(
         &self,
         from: usize,
         to: usize,
         size: usize,
         rng: &mut impl Rng,
-    ) -> Result<Duration, Dropped> {
-        let lost = rng.random::<f64>() < self.model.loss;
-        let jitter = Duration::from_millis(rng.random_range(0..=self.model.jitter.as_millis()));
+    ) -> Result<Delivery, Dropped> {
+        let model = self.link(from, to);
         let lag = self.lag[to];
-        let processing = Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2));
-        if size > self.model.mtu {
+        let delay = |rng: &mut dyn rand::RngCore| {
+            let jitter = Duration::from_millis(rng.random_range(0..=model.jitter.as_millis()));
+            let processing = Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2));
+            model.latency + jitter + processing
+        };
+        let lost = rng.random::<f64>() < model.loss;
+        let first = delay(rng);
+        let duplicate = (model.duplicate > 0.0)
+            .then(|| (rng.random::<f64>() < model.duplicate, delay(rng)))
+            .and_then(|(twice, second)| twice.then_some(second));
+        if size > model.mtu {
             Err(Dropped::TooLarge)
         } else if self.is_cut(from, to) {
             Err(Dropped::Partitioned)
         } else if lost {
             Err(Dropped::Lost)
         } else {
-            Ok(self.model.latency + jitter + processing)
+            Ok(Delivery {
+                delay: first,
+                duplicate,
+            })
         }
     }
 }
