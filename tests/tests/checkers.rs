@@ -96,7 +96,9 @@ fn accuracy_catches_a_period_shorter_than_a_round_trip() {
         "the broken configuration went unnoticed (seed {seed})"
     );
     assert!(
-        violations[0].to_string().contains("no loss, slowness or pause"),
+        violations[0]
+            .to_string()
+            .contains("no loss, slowness or pause"),
         "{}",
         violations[0]
     );
