@@ -163,3 +163,39 @@ test('two writes made without seeing each other show up as a conflict everywhere
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('rewinding goes back before a crash, and a new future forks from there', async () => {
+  const { page, errors } = await openLab();
+  const clock = page.locator('output[aria-label="Simulated time"]');
+  const seconds = async () => parseFloat(await clock.textContent());
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 12);
+  const n2 = page.locator('[data-node-id="n2"]');
+  await n2.click();
+  assert.equal(await n2.getAttribute('data-up'), 'false');
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n2"]').dataset.state === 'dead',
+    null,
+    { timeout: 30_000 },
+  );
+  await page.locator('button', { hasText: 'Pause' }).click();
+  const before = await seconds();
+  await page.locator('button[title="Rewind 10 simulated seconds"]').click();
+  const after = await seconds();
+  assert.ok(Math.abs(before - 10 - after) < 0.2, `went back from ${before} s to ${after} s`);
+
+  // Drag the timeline to its start: n2 had not crashed yet.
+  const slider = page.locator('input[aria-label="Timeline"]');
+  await slider.evaluate((input) => {
+    input.value = input.min;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  assert.ok((await seconds()) < 3, 'back at the start');
+  assert.equal(await n2.getAttribute('data-up'), 'true');
+  await page.locator('button', { hasText: 'Resume' }).click();
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 20);
+  assert.equal(await n2.getAttribute('data-up'), 'true', 'the new future has no crash');
+  await screenshot(page, 'lab-rewound');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

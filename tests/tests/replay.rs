@@ -2,7 +2,7 @@
 //! recorded command log replays it, and a snapshot (a clone) run forward equals the
 //! original.
 
-use gossip_core::sim::{NetworkModel, SimBuilder, Simulation};
+use gossip_core::sim::{NetworkModel, SimBuilder, Simulation, Timeline};
 use gossip_core::{Config, Duration, Instant};
 use gossip_tests::{names, refs, scenario_seed};
 
@@ -109,4 +109,63 @@ fn a_trace_round_trips_through_json_and_replays() {
     let replayed =
         Simulation::replay(builder(loaded.seed), &loaded.commands, loaded.until).unwrap();
     assert_eq!(replayed.trace_digest(), loaded.digest, "seed {seed}");
+}
+
+/// Rewinding with a timeline gives exactly the run as it was at that time, commands
+/// given since the snapshot included, and a new future forks from there.
+#[test]
+fn a_timeline_rewinds_to_any_earlier_time_and_forks() {
+    let seed = scenario_seed(34);
+    let mut sim = builder(seed).build().unwrap();
+    let mut timeline = Timeline::new(Duration::from_secs(2), 100);
+    timeline.observe(&sim);
+    // The story in steps of 100 ms, observing as a driver would.
+    let mut original = builder(seed).build().unwrap();
+    story(&mut original);
+    let log = original.commands().to_vec();
+    let end = original.now();
+    let mut next = 0;
+    while sim.now() < end {
+        let until = sim.now() + Duration::from_millis(100);
+        while next < log.len() && log[next].0 <= until {
+            if log[next].0 > sim.now() {
+                sim.run_until(log[next].0);
+            }
+            sim.apply(&log[next].1).ok();
+            next += 1;
+        }
+        sim.run_until(until);
+        timeline.observe(&sim);
+    }
+    assert_eq!(sim.trace_digest(), original.trace_digest(), "seed {seed}");
+    assert!(timeline.len() >= 10);
+
+    // Back to 13.55 s: after the partition and two puts, between snapshots.
+    let at = Instant::from_millis(13_550);
+    let earlier: Vec<_> = log.iter().filter(|(t, _)| *t <= at).cloned().collect();
+    let expected = Simulation::replay(builder(seed), &earlier, at).unwrap();
+    let past = timeline.rewind(&sim, at).unwrap();
+    assert_eq!(past.now(), at);
+    assert_eq!(past.trace_digest(), expected.trace_digest(), "seed {seed}");
+    assert_eq!(past.commands(), expected.commands());
+    assert!(timeline.earliest().unwrap() <= at);
+
+    // A fork: the same past with another command is another run.
+    let mut fork = past.clone();
+    fork.crash("n7").unwrap();
+    fork.run_for(Duration::from_secs(5));
+    let mut unforked = past;
+    unforked.run_for(Duration::from_secs(5));
+    assert_ne!(fork.trace_digest(), unforked.trace_digest());
+    // Nothing to rewind to in the future, or in another run.
+    assert!(
+        timeline
+            .rewind(&unforked, unforked.now() + Duration::from_secs(1))
+            .is_none()
+    );
+    assert!(
+        timeline
+            .rewind(&builder(seed + 1).build().unwrap(), Instant::ZERO)
+            .is_none()
+    );
 }

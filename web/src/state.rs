@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gossip_core::sim::Simulation;
+use gossip_core::sim::{Simulation, Timeline};
+use gossip_core::{Duration, Instant};
 use yew::Reducible;
 
 use crate::cluster::new_simulation;
@@ -14,12 +15,17 @@ const DEFAULT_SPEED: f64 = 0.5;
 /// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
+/// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
+const SNAPSHOTS: usize = 150;
 
 /// Everything the page shows and controls.
 #[derive(Debug)]
 pub struct LabState {
     /// The simulation, mutated in place: it is too large to copy on every frame.
     pub sim: Rc<RefCell<Simulation>>,
+    /// Snapshots of `sim` to rewind to.
+    pub timeline: Rc<RefCell<Timeline>>,
     pub speed: f64,
     pub paused: bool,
     /// Whether the cluster runs with Lifeguard (the demo preset is plain SWIM).
@@ -57,12 +63,16 @@ pub enum Action {
     Reset(u64),
     /// Start over from the same seed with Lifeguard switched on or off.
     SetLifeguard(bool),
+    /// Go back to this simulated time (ms); what happens next is a new future.
+    Rewind(u64),
 }
 
 impl LabState {
     pub fn new(seed: u64) -> Self {
+        let sim = new_simulation(seed, false);
         LabState {
-            sim: Rc::new(RefCell::new(new_simulation(seed, false))),
+            timeline: Rc::new(RefCell::new(timeline_of(&sim))),
+            sim: Rc::new(RefCell::new(sim)),
             speed: DEFAULT_SPEED,
             paused: false,
             lifeguard: false,
@@ -75,9 +85,17 @@ impl LabState {
 
 impl LabState {
     fn restart(&mut self, seed: u64) {
-        self.sim = Rc::new(RefCell::new(new_simulation(seed, self.lifeguard)));
+        let sim = new_simulation(seed, self.lifeguard);
+        self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
+        self.sim = Rc::new(RefCell::new(sim));
         self.error = None;
     }
+}
+
+fn timeline_of(sim: &Simulation) -> Timeline {
+    let mut timeline = Timeline::new(SNAPSHOT_EVERY, SNAPSHOTS);
+    timeline.observe(sim);
+    timeline
 }
 
 impl PartialEq for LabState {
@@ -97,6 +115,7 @@ impl Reducible for LabState {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = LabState {
             sim: Rc::clone(&self.sim),
+            timeline: Rc::clone(&self.timeline),
             speed: self.speed,
             paused: self.paused,
             lifeguard: self.lifeguard,
@@ -112,6 +131,7 @@ impl Reducible for LabState {
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     next.sim.borrow_mut().advance(elapsed, next.speed);
+                    next.timeline.borrow_mut().observe(&next.sim.borrow());
                 }
             }
             Action::TogglePause => next.paused = !next.paused,
@@ -138,6 +158,17 @@ impl Reducible for LabState {
                     .map(|e| format!("delete on {node} failed: {e}"));
             }
             Action::Reset(seed) => next.restart(seed),
+            Action::Rewind(millis) => {
+                let at = Instant::from_millis(millis);
+                let past = next.timeline.borrow_mut().rewind(&next.sim.borrow(), at);
+                match past {
+                    Some(past) => {
+                        next.sim = Rc::new(RefCell::new(past));
+                        next.error = None;
+                    }
+                    None => next.error = Some(format!("cannot go back to {at}")),
+                }
+            }
             Action::SetLifeguard(on) => {
                 next.lifeguard = on;
                 let seed = next.sim.borrow().seed();
@@ -172,6 +203,38 @@ mod tests {
         state = reduce(state, Action::TogglePause);
         state = reduce(state, Action::Frame(10_050.0));
         assert_eq!(state.sim.borrow().now().as_millis(), 300, "paused");
+    }
+
+    #[test]
+    fn rewinding_goes_back_to_the_same_past_and_forks_from_it() {
+        let mut state = Rc::new(LabState::new(7));
+        state = reduce(state, Action::SetSpeed(8.0));
+        let mut t = 0.0;
+        for _ in 0..100 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        state = reduce(state, Action::ToggleNode("n3".into()));
+        for _ in 0..100 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        let end = state.sim.borrow().now().as_millis();
+        assert!(end >= 79_000, "ran {end} ms");
+        state = reduce(state, Action::Rewind(50_000));
+        assert_eq!(state.error, None);
+        assert_eq!(state.sim.borrow().now().as_millis(), 50_000);
+        assert!(
+            !state.sim.borrow().node("n3").unwrap().is_up(),
+            "the crash at 40 s is part of that past"
+        );
+        state = reduce(state, Action::Rewind(10_000));
+        assert!(
+            state.sim.borrow().node("n3").unwrap().is_up(),
+            "before the crash"
+        );
+        state = reduce(state, Action::Rewind(60_000));
+        assert!(state.error.is_some(), "that future was forgotten");
     }
 
     #[test]

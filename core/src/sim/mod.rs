@@ -22,6 +22,7 @@ pub mod chaos;
 pub mod checkers;
 pub mod experiment;
 mod network;
+mod timeline;
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::cmp::Reverse;
@@ -32,6 +33,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub use network::NetworkModel;
+pub use timeline::Timeline;
 
 use network::Network;
 

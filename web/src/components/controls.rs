@@ -4,7 +4,8 @@ use yew::prelude::*;
 use super::LabContext;
 use crate::state::{Action, SPEEDS};
 
-/// Simulated time, pause, speed and the seed to start over from.
+/// Simulated time, pause, speed, the timeline to rewind through and the seed to start
+/// over from.
 #[function_component(Controls)]
 pub fn controls() -> Html {
     let lab = use_context::<LabContext>().expect("Controls sits inside the lab context");
@@ -12,6 +13,25 @@ pub fn controls() -> Html {
     let (now, seed) = {
         let sim = lab.sim.borrow();
         (sim.now(), sim.seed())
+    };
+    let earliest = lab
+        .timeline
+        .borrow()
+        .earliest()
+        .map_or(now.as_millis(), |at| at.as_millis());
+    let rewind = {
+        let lab = lab.clone();
+        Callback::from(move |event: Event| {
+            let slider: HtmlInputElement = event.target_unchecked_into();
+            if let Ok(millis) = slider.value().parse::<u64>() {
+                lab.dispatch(Action::Rewind(millis));
+            }
+        })
+    };
+    let back_ten_seconds = {
+        let lab = lab.clone();
+        let to = now.as_millis().saturating_sub(10_000).max(earliest);
+        Callback::from(move |_: MouseEvent| lab.dispatch(Action::Rewind(to)))
     };
 
     let toggle_pause = {
@@ -67,6 +87,13 @@ pub fn controls() -> Html {
                         }) }
                     </select>
                 </label>
+            </div>
+            <div class="row timeline">
+                <input type="range" aria-label="Timeline" title="Drag back to rewind; what you do next forks a new future"
+                    min={earliest.to_string()} max={now.as_millis().to_string()} step="100"
+                    value={now.as_millis().to_string()} onchange={rewind} />
+                <button type="button" onclick={back_ten_seconds} disabled={now.as_millis() == earliest}
+                    title="Rewind 10 simulated seconds">{ "Back 10 s" }</button>
             </div>
             <label class="row" title="Local health, nacks, suspicion that shrinks with confirmations, and the buddy system (Dadgar et al. 2018). Restarts the cluster.">
                 <input type="checkbox" checked={lab.lifeguard} onchange={set_lifeguard} aria-label="Lifeguard" />
