@@ -143,14 +143,14 @@ test('two writes made without seeing each other show up as a conflict everywhere
     null,
     { timeout: 20_000 },
   );
-  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
   for (const [node, value] of [['n1', 'red'], ['n4', 'blue']]) {
     await page.locator('select[aria-label="Node to write on"]').selectOption(node);
     await page.getByLabel('Key', { exact: true }).fill('colour');
     await page.getByLabel('Value', { exact: true }).fill(value);
     await page.getByRole('button', { name: 'Put' }).click();
   }
-  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await page.waitForFunction(
     () => {
       const cells = document.querySelectorAll('tr[data-key="colour"] td');
@@ -178,7 +178,7 @@ test('rewinding goes back before a crash, and a new future forks from there', as
     null,
     { timeout: 30_000 },
   );
-  await page.locator('button', { hasText: 'Pause' }).click();
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
   const before = await seconds();
   await page.locator('button[title="Rewind 10 simulated seconds"]').click();
   const after = await seconds();
@@ -192,10 +192,50 @@ test('rewinding goes back before a crash, and a new future forks from there', as
   });
   assert.ok((await seconds()) < 3, 'back at the start');
   assert.equal(await n2.getAttribute('data-up'), 'true');
-  await page.locator('button', { hasText: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 20);
   assert.equal(await n2.getAttribute('data-up'), 'true', 'the new future has no crash');
   await screenshot(page, 'lab-rewound');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the inspector shows a node from inside and pauses it', async () => {
+  const { page, errors } = await openLab();
+  await page.locator('select[aria-label="Speed"]').selectOption('4');
+  await page.locator('select[aria-label="Inspected node"]').selectOption('n2');
+  await page.locator('select[aria-label="Node to write on"]').selectOption('n1');
+  await page.locator('input[aria-label="Key"]').fill('colour');
+  await page.locator('input[aria-label="Value"]').fill('blue');
+  await page.locator('button', { hasText: 'Put' }).click();
+  const inspector = page.locator('section[aria-label="Node inspector"]');
+  await page.waitForFunction(
+    () => document.querySelectorAll('table[aria-label="Its member table"] tbody tr').length === 4,
+    null,
+    { timeout: 20_000 },
+  );
+  assert.match(await inspector.locator('[aria-label="Ground truth"]').textContent(), /running · joined/);
+  await page.waitForFunction(
+    () => document.querySelector('table[aria-label="Its store"] td.clock')?.textContent.startsWith('{n1.'),
+    null,
+    { timeout: 20_000 },
+  );
+  await inspector.getByRole('button', { name: 'Pause n2' }).click();
+  assert.match(await inspector.locator('[aria-label="Ground truth"]').textContent(), /paused/);
+  // Frozen long enough, the others suspect it; resumed, it refutes.
+  await page.waitForFunction(
+    () => ['suspect', 'dead'].includes(document.querySelector('[data-node-id="n2"]').dataset.state),
+    null,
+    { timeout: 30_000 },
+  );
+  await screenshot(page, 'lab-inspector');
+  await inspector.getByRole('button', { name: 'Resume n2' }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n2"]').dataset.state === 'alive',
+    null,
+    { timeout: 30_000 },
+  );
+  assert.match(await inspector.locator('[aria-label="Ground truth"]').textContent(), /incarnation [1-9]/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -65,6 +65,23 @@ pub enum Action {
     SetLifeguard(bool),
     /// Go back to this simulated time (ms); what happens next is a new future.
     Rewind(u64),
+    /// Something done to one node from the inspector.
+    Fault {
+        node: String,
+        fault: NodeFault,
+    },
+}
+
+/// What the inspector can do to a node besides crashing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeFault {
+    /// Freeze it; what is sent to it waits.
+    Pause,
+    Resume,
+    /// Leave the cluster gracefully.
+    Leave,
+    /// Handle datagrams this late on average (zero: normal again).
+    Slow(Duration),
 }
 
 impl LabState {
@@ -158,6 +175,17 @@ impl Reducible for LabState {
                     .map(|e| format!("delete on {node} failed: {e}"));
             }
             Action::Reset(seed) => next.restart(seed),
+            Action::Fault { node, fault } => {
+                let mut sim = next.sim.borrow_mut();
+                let result = match fault {
+                    NodeFault::Pause => sim.pause(&node),
+                    NodeFault::Resume => sim.resume(&node),
+                    NodeFault::Leave => sim.leave(&node),
+                    NodeFault::Slow(lag) => sim.slow(&node, lag),
+                };
+                drop(sim);
+                next.error = result.err().map(|e| format!("{node}: {e}"));
+            }
             Action::Rewind(millis) => {
                 let at = Instant::from_millis(millis);
                 let past = next.timeline.borrow_mut().rewind(&next.sim.borrow(), at);
@@ -235,6 +263,29 @@ mod tests {
         );
         state = reduce(state, Action::Rewind(60_000));
         assert!(state.error.is_some(), "that future was forgotten");
+    }
+
+    #[test]
+    fn the_inspector_pauses_slows_and_makes_nodes_leave() {
+        let mut state = Rc::new(LabState::new(3));
+        let fault = |node: &str, fault| Action::Fault {
+            node: node.into(),
+            fault,
+        };
+        state = reduce(state, fault("n2", NodeFault::Pause));
+        assert!(state.sim.borrow().node("n2").unwrap().is_paused());
+        state = reduce(state, fault("n2", NodeFault::Resume));
+        assert!(!state.sim.borrow().node("n2").unwrap().is_paused());
+        state = reduce(state, fault("n4", NodeFault::Slow(Duration::from_secs(1))));
+        assert_eq!(state.sim.borrow().lag("n4"), Some(Duration::from_secs(1)));
+        state = reduce(state, Action::ToggleNode("n5".into()));
+        state = reduce(state, fault("n5", NodeFault::Leave));
+        assert!(
+            state.error.as_deref().unwrap().contains("n5"),
+            "a crashed node cannot leave"
+        );
+        state = reduce(state, fault("n1", NodeFault::Leave));
+        assert_eq!(state.error, None);
     }
 
     #[test]

@@ -1048,6 +1048,13 @@ impl Simulation {
         self.network.is_cut(from, to)
     }
 
+    /// How late the node named `name` handles datagrams on average (zero: not slow).
+    pub fn lag(&self, name: &str) -> Option<Duration> {
+        self.index_of(name)
+            .ok()
+            .map(|index| self.network.lag(index))
+    }
+
     /// The loss probability of the link `from -> to`.
     pub(crate) fn link_loss(&self, from: usize, to: usize) -> f64 {
         self.network.link(from, to).loss

@@ -7,6 +7,7 @@ use super::event_log::EventLog;
 use super::kv_panel::KvPanel;
 use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
+use super::node_inspector::NodeInspector;
 use super::topology::Topology;
 use crate::state::{Action, LabState};
 
@@ -62,6 +63,7 @@ pub fn app() -> Html {
                         <Controls />
                         <KvPanel />
                         <MembershipMatrix />
+                        <NodeInspector />
                         <EventLog />
                     </aside>
                 </main>

@@ -14,6 +14,7 @@ mod legend;
 mod membership_matrix;
 mod message_dot;
 mod node_disc;
+mod node_inspector;
 mod topology;
 
 /// The lab state and its dispatcher, shared through a context provider.

@@ -1,0 +1,156 @@
+use gossip_core::sim::SimNode;
+use gossip_core::{Duration, MemberState, NodeId};
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::LabContext;
+use crate::state::{Action, NodeFault};
+
+/// How late a node slowed from the inspector handles datagrams.
+const SLOW_LAG: Duration = Duration::from_millis(800);
+
+/// Inside one node: the ground truth beside its own view (member table with
+/// incarnations and suspicion deadlines, store with vector clocks, counters), and the
+/// faults besides crashing that can be done to it.
+#[function_component(NodeInspector)]
+pub fn node_inspector() -> Html {
+    let lab = use_context::<LabContext>().expect("NodeInspector sits inside the lab context");
+    let chosen = use_state(|| "n1".to_owned());
+    let sim = lab.sim.borrow();
+    let names: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
+    let Some(sim_node) = sim.node(&chosen) else {
+        return html! {};
+    };
+    let lag = sim.lag(&chosen).unwrap_or(Duration::ZERO);
+
+    let choose = {
+        let chosen = chosen.clone();
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            chosen.set(select.value());
+        })
+    };
+    let act = |fault: NodeFault| {
+        let (lab, node) = (lab.clone(), (*chosen).clone());
+        Callback::from(move |_: MouseEvent| {
+            lab.dispatch(Action::Fault {
+                node: node.clone(),
+                fault,
+            })
+        })
+    };
+    let (pause_label, pause) = if sim_node.is_paused() {
+        (format!("Resume {}", *chosen), NodeFault::Resume)
+    } else {
+        (format!("Pause {}", *chosen), NodeFault::Pause)
+    };
+    let (slow_label, slow) = if lag > Duration::ZERO {
+        ("Make normal", NodeFault::Slow(Duration::ZERO))
+    } else {
+        ("Make slow", NodeFault::Slow(SLOW_LAG))
+    };
+    let running = sim_node.is_up();
+
+    html! {
+        <section class="panel inspector" aria-label="Node inspector">
+            <h2>
+                { "Inside " }
+                <select aria-label="Inspected node" onchange={choose}>
+                    { for names.iter().map(|n| html! { <option value={n.clone()} selected={*n == *chosen}>{ n }</option> }) }
+                </select>
+            </h2>
+            <p class="truth" aria-label="Ground truth">{ ground_truth(sim_node, lag) }</p>
+            <div class="row">
+                <button type="button" onclick={act(pause)} disabled={!running} title="Freeze it: no timers run, what is sent to it waits">{ pause_label }</button>
+                <button type="button" onclick={act(slow)} title={format!("Handle each datagram 0 to {} late", SLOW_LAG * 2)}>{ slow_label }</button>
+                <button type="button" onclick={act(NodeFault::Leave)} disabled={!running}>{ "Leave" }</button>
+            </div>
+            { member_table(sim_node) }
+            { store_table(sim_node) }
+            <p class="stats" aria-label="Counters">{ counters(sim_node) }</p>
+        </section>
+    }
+}
+
+fn ground_truth(sim_node: &SimNode, lag: Duration) -> String {
+    let node = sim_node.node();
+    let running = match (sim_node.is_up(), sim_node.is_paused()) {
+        (false, _) => "down".to_owned(),
+        (true, true) => "paused".to_owned(),
+        (true, false) if lag > Duration::ZERO => format!("running, {lag} slow"),
+        (true, false) => "running".to_owned(),
+    };
+    format!(
+        "{running} · {} · incarnation {} · local health {}",
+        node.status().as_str(),
+        node.incarnation(),
+        node.local_health()
+    )
+}
+
+fn member_table(sim_node: &SimNode) -> Html {
+    let node = sim_node.node();
+    let mut members: Vec<_> = node.members().collect();
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    let deadline = |id: &NodeId| {
+        node.suspicion_deadline(id)
+            .map_or(String::new(), |at| format!("dead at {at}"))
+    };
+    html! {
+        <table class="members" aria-label="Its member table">
+            <thead><tr><th>{ "member" }</th><th>{ "state" }</th><th>{ "inc" }</th><th>{ "suspicion" }</th></tr></thead>
+            <tbody>
+                { for members.iter().map(|m| html! {
+                    <tr>
+                        <td>{ m.id.to_string() }</td>
+                        <td class={classes!("belief", m.state.as_str())}>{ m.state.as_str() }</td>
+                        <td>{ m.incarnation }</td>
+                        <td>{ if m.state == MemberState::Suspect { deadline(&m.id) } else { String::new() } }</td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+fn store_table(sim_node: &SimNode) -> Html {
+    let store = sim_node.node().store();
+    let rows: Vec<Html> = store
+        .iter()
+        .flat_map(|(key, versions)| {
+            versions.iter().map(move |version| {
+                html! {
+                    <tr>
+                        <td>{ key }</td>
+                        <td>{ version.value.as_deref().unwrap_or("(deleted)") }</td>
+                        <td class="clock">{ version.clock.to_string() }</td>
+                    </tr>
+                }
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return html! { <p class="hint">{ "Its store is empty." }</p> };
+    }
+    html! {
+        <table class="store" aria-label="Its store">
+            <thead><tr><th>{ "key" }</th><th>{ "value" }</th><th>{ "vector clock" }</th></tr></thead>
+            <tbody>{ for rows }</tbody>
+        </table>
+    }
+}
+
+fn counters(sim_node: &SimNode) -> String {
+    let stats = sim_node.node().stats();
+    format!(
+        "probes {} (failed {}, indirect {}) · refutations {} · sent {} datagrams, {} B · received {}, {} B",
+        stats.probes,
+        stats.failed_probes,
+        stats.indirect_probes,
+        stats.refutations,
+        stats.sent.total_messages(),
+        stats.sent.total_bytes(),
+        stats.received.total_messages(),
+        stats.received.total_bytes(),
+    )
+}
