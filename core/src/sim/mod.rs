@@ -26,8 +26,10 @@ mod timeline;
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxBuildHasher, FxHasher};
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -36,6 +38,39 @@ pub use network::NetworkModel;
 pub use timeline::Timeline;
 
 use network::Network;
+
+/// A hash map with a fixed, fast hasher: deterministic, and never iterated where order
+/// could change a run.
+type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
+/// The running hash behind [`Simulation::trace_digest`]: fast rather than
+/// collision-resistant, since it only tells runs of one build apart.
+#[derive(Clone, Default)]
+struct TraceHasher(FxHasher);
+
+impl core::fmt::Debug for TraceHasher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "TraceHasher({:016x})", self.0.finish())
+    }
+}
+
+impl Hasher for TraceHasher {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0.write_u64(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.0.write_usize(value);
+    }
+}
 
 use crate::wire::MessageKind;
 use crate::{
@@ -257,6 +292,7 @@ impl SimNode {
 struct InFlight {
     record: MessageRecord,
     from_addr: SocketAddr,
+    from_index: usize,
     to_index: usize,
     payload: Vec<u8>,
 }
@@ -329,12 +365,12 @@ impl SimBuilder {
             network: Network::new(self.network),
             history_limit: self.history_limit,
             nodes: Vec::new(),
-            by_addr: BTreeMap::new(),
-            by_name: BTreeMap::new(),
+            by_addr: FastMap::default(),
+            by_name: FastMap::default(),
             queue: BinaryHeap::new(),
             next_seq: 0,
             next_message: 0,
-            in_flight: BTreeMap::new(),
+            in_flight: FastMap::default(),
             history: VecDeque::new(),
             log: VecDeque::new(),
             metrics: SimMetrics::default(),
@@ -344,7 +380,7 @@ impl SimBuilder {
             held_messages: Vec::new(),
             commands: Vec::new(),
             recording: false,
-            trace: std::hash::DefaultHasher::new(),
+            trace: TraceHasher::default(),
             carry: 0.0,
         };
         if self.converged {
@@ -373,12 +409,13 @@ pub struct Simulation {
     network: Network,
     history_limit: usize,
     nodes: Vec<SimNode>,
-    by_addr: BTreeMap<SocketAddr, usize>,
-    by_name: BTreeMap<NodeId, usize>,
+    by_addr: FastMap<SocketAddr, usize>,
+    by_name: FastMap<NodeId, usize>,
     queue: BinaryHeap<Reverse<(Instant, u64, Scheduled)>>,
     next_seq: u64,
     next_message: u64,
-    in_flight: BTreeMap<u64, InFlight>,
+    /// Datagrams on the wire (or held), by message id.
+    in_flight: FastMap<u64, InFlight>,
     history: VecDeque<MessageRecord>,
     log: VecDeque<LogEntry>,
     metrics: SimMetrics,
@@ -392,7 +429,7 @@ pub struct Simulation {
     commands: Vec<(Instant, Command)>,
     recording: bool,
     /// A running hash of everything that happened: each event's time and what it did.
-    trace: std::hash::DefaultHasher,
+    trace: TraceHasher,
     /// The fraction of a millisecond [`Simulation::advance`] still owes.
     carry: f64,
 }
@@ -1264,6 +1301,7 @@ impl Simulation {
             InFlight {
                 record,
                 from_addr: self.nodes[from_index].node.addr(),
+                from_index,
                 to_index,
                 payload,
             },
@@ -1293,7 +1331,7 @@ impl Simulation {
         }
         if flight.record.dropped.is_none() {
             self.metrics.datagrams_delivered += 1;
-            let from_index = self.by_addr[&flight.from_addr];
+            let from_index = flight.from_index;
             self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
             // A datagram the node rejects is counted by the node itself.
             let _ = self.nodes[to]
