@@ -268,6 +268,16 @@ fn bench(args: &crate::cli::BenchArgs) -> Result<Report, Error> {
                 "member_table_entries".into(),
                 json!(counts.member_table_entries),
             ),
+            (
+                "delivered_by_kind".into(),
+                counts
+                    .delivered_by_kind
+                    .iter()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(kind, count)| (kind.as_str().to_owned(), json!(count)))
+                    .collect::<Map<String, Value>>()
+                    .into(),
+            ),
             ("peak_memory_bytes".into(), json!(peak_memory_bytes())),
         ],
     })

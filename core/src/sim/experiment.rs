@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::{NetworkModel, Simulation};
+use crate::wire::MessageKind;
 use crate::{Config, Duration, Error, MemberState, NodeId};
 
 /// What every experiment run needs.
@@ -293,10 +294,12 @@ pub struct Bench {
 }
 
 /// What a benchmark run did (the drivers add the times and memory they measured).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BenchCounts {
     pub messages_sent: u64,
     pub messages_delivered: u64,
+    /// Datagrams handled, by kind (in [`MessageKind::ALL`] order).
+    pub delivered_by_kind: Vec<(MessageKind, u64)>,
     /// Entries in all member tables together: n(n-1) in a converged cluster.
     pub member_table_entries: u64,
 }
@@ -322,9 +325,20 @@ impl Bench {
 
     pub fn counts(&self) -> BenchCounts {
         let metrics = self.sim.metrics();
+        let delivered_by_kind = MessageKind::ALL
+            .iter()
+            .map(|&kind| {
+                let received = self
+                    .sim
+                    .nodes()
+                    .map(|n| n.node().stats().received.messages_of(kind));
+                (kind, received.sum())
+            })
+            .collect();
         BenchCounts {
             messages_sent: metrics.datagrams_sent,
             messages_delivered: metrics.datagrams_delivered,
+            delivered_by_kind,
             member_table_entries: self
                 .sim
                 .nodes()
