@@ -47,10 +47,14 @@ pub enum Experiment {
     /// Simulator speed: a converged cluster running SWIM and dissemination with no
     /// faults; deliveries, wall time, deliveries per second and peak memory.
     Bench(BenchArgs),
-    /// Random fault schedules (crashes, restarts, partitions, one-way cuts, loss, slow
-    /// nodes, leaves, joins, writes), each healed, run to quiet and checked for
-    /// completeness, accuracy, convergence and durability.
+    /// Random fault schedules (crashes, restarts, partitions, one-way cuts, loss,
+    /// duplication, per-link latency and loss, slow and paused nodes, leaves, joins,
+    /// writes), each healed, run to quiet and checked for completeness, accuracy,
+    /// convergence and durability.
     Chaos(ChaosArgs),
+    /// Load a trace written by `chaos --trace`, run it again, check that it is the same
+    /// run (its digest), and print its last events and what the checkers say.
+    Replay(ReplayArgs),
 }
 
 /// Flags of `gossip sim chaos`.
@@ -71,6 +75,27 @@ pub struct ChaosArgs {
     /// Faults per schedule.
     #[arg(long, default_value_t = 30)]
     pub steps: u32,
+
+    /// Write the trace (setup, commands, digest) of the first schedule that breaks an
+    /// invariant, or of the first schedule if none does, to this JSON file; `gossip
+    /// sim replay FILE` runs it again.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Flags of `gossip sim replay`.
+#[derive(Clone, Debug, Args)]
+pub struct ReplayArgs {
+    /// A trace file (JSON), as `gossip sim chaos --trace FILE` writes.
+    pub file: std::path::PathBuf,
+
+    /// How many of the last node events to print.
+    #[arg(long, default_value_t = 20)]
+    pub events: usize,
 
     /// How to print the results.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -35,7 +35,11 @@ pub struct Report {
 }
 
 /// Runs `experiment` and renders its report in `format`.
-pub fn run(experiment: &Experiment) -> Result<String, Error> {
+/// Any failure of an experiment: bad settings, or a trace file that cannot be read or
+/// written.
+pub type ExperimentError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn run(experiment: &Experiment) -> Result<String, ExperimentError> {
     let (report, format) = match experiment {
         Experiment::Detection(args) => (detection(args)?, args.format),
         Experiment::Dissemination(args) => (dissemination(args)?, args.format),
@@ -111,6 +115,7 @@ pub fn run(experiment: &Experiment) -> Result<String, Error> {
         }
         Experiment::Bench(args) => (bench(args)?, args.format),
         Experiment::Chaos(args) => return chaos(args),
+        Experiment::Replay(args) => return crate::traces::replay(args),
         Experiment::AntiEntropy(args) => {
             let common = with_settings(&args.common, &[("anti_entropy_mode", args.mode.as_str())]);
             let outcomes = run_seeds(&common, "anti-entropy", experiment::anti_entropy)?;
@@ -173,7 +178,7 @@ fn dissemination(args: &CommonSimArgs) -> Result<Report, Error> {
 
 /// Runs the chaos schedules and lists every violation with the command that replays
 /// its schedule.
-fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, Error> {
+fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, ExperimentError> {
     use gossip_core::sim::chaos::{ChaosParams, run_schedule};
     let params = ChaosParams {
         steps: args.steps as usize,
@@ -183,6 +188,12 @@ fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, Error> {
         let seed = args.seed.wrapping_add(run as u64);
         run_schedule(&params, seed).map(|outcome| (seed, outcome.violations))
     })?;
+    if let Some(path) = &args.trace {
+        let first_broken = outcomes.iter().find(|(_, found)| !found.is_empty());
+        let seed = first_broken.map_or(args.seed, |(seed, _)| *seed);
+        let trace = run_schedule(&params, seed)?.sim.trace();
+        crate::traces::write(path, &trace)?;
+    }
     let mut by_checker: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut violations = Vec::new();
     for (seed, found) in &outcomes {

@@ -11,3 +11,4 @@
 pub mod agent;
 pub mod cli;
 pub mod experiments;
+pub mod traces;

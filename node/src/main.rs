@@ -8,8 +8,16 @@ use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Errors are printed for a person (not as debug output) with exit status 1.
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn run() -> Result<(), BoxError> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -62,3 +62,49 @@ fn a_taken_port_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot bind"), "{err}");
 }
+
+/// A chaos schedule written as a trace replays as the same run; a file that is not a
+/// trace is a clear error.
+#[test]
+fn a_chaos_trace_replays_as_the_same_run() {
+    let dir = std::env::temp_dir().join(format!("gossip-cli-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("trace.json");
+    let trace_arg = trace.to_str().unwrap();
+    let (code, out, err) = gossip(&[
+        "sim",
+        "chaos",
+        "--schedules",
+        "2",
+        "--nodes",
+        "8",
+        "--steps",
+        "10",
+        "--seed",
+        "3",
+        "--trace",
+        trace_arg,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = gossip(&[
+        "sim", "replay", trace_arg, "--events", "3", "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(report["same_run"], true, "{report}");
+    assert_eq!(report["seed"], 3);
+    assert_eq!(report["events"].as_array().unwrap().len(), 3);
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"not\": \"a trace\"}").unwrap();
+    let (code, _, err) = gossip(&["sim", "replay", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: ") && err.contains("is not a trace"),
+        "{err}"
+    );
+    let (code, _, err) = gossip(&["sim", "replay", dir.join("missing.json").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -106,9 +106,16 @@ fn a_trace_round_trips_through_json_and_replays() {
     let json = serde_json::to_string(&trace).unwrap();
     let loaded: gossip_core::sim::Trace = serde_json::from_str(&json).unwrap();
     assert_eq!(loaded, trace);
-    let replayed =
-        Simulation::replay(builder(loaded.seed), &loaded.commands, loaded.until).unwrap();
+    let replayed = loaded.replay(None).unwrap();
     assert_eq!(replayed.trace_digest(), loaded.digest, "seed {seed}");
+    assert_eq!(replayed.trace(), trace, "the very same trace");
+    let shorter = loaded.replay(Some(10)).unwrap();
+    assert_eq!(
+        shorter.trace_digest(),
+        loaded.digest,
+        "history kept changes nothing"
+    );
+    assert_eq!(shorter.trace().messages.len(), 10);
 }
 
 /// Rewinding with a timeline gives exactly the run as it was at that time, commands

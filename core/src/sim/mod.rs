@@ -198,18 +198,67 @@ pub enum Command {
 }
 
 /// What a run did, in a form that exports (to JSON, say, with serde) and loads back:
-/// the seed, every command with its time, and the most recent events and datagrams
-/// (as many as the history limit keeps). With the builder's settings, the commands
-/// replay the run exactly ([`Simulation::replay`]).
+/// how it was built, every command with its time, and the most recent events and
+/// datagrams (as many as the history limit keeps). [`Trace::replay`] runs it again,
+/// exactly.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Trace {
-    pub seed: u64,
+    /// How the simulation was built.
+    pub setup: Setup,
     pub until: Instant,
     pub commands: Vec<(Instant, Command)>,
     pub events: Vec<LogEntry>,
     pub messages: Vec<MessageRecord>,
     /// [`Simulation::trace_digest`] at `until`.
     pub digest: u64,
+}
+
+impl Trace {
+    /// Builds the simulation again and replays the commands up to `until`: the same
+    /// run, whose [`Simulation::trace_digest`] equals `digest`. `history_limit`, if
+    /// given, keeps that many recent events and datagrams instead (it changes nothing
+    /// else about the run).
+    pub fn replay(&self, history_limit: Option<usize>) -> Result<Simulation, Error> {
+        let mut builder = self.setup.builder()?;
+        if let Some(limit) = history_limit {
+            builder = builder.history_limit(limit);
+        }
+        Simulation::replay(builder, &self.commands, self.until)
+    }
+}
+
+/// How a simulation was built ([`SimBuilder`]'s settings), in a form that exports and
+/// loads back; the configuration as its textual fields ([`Config::fields`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Setup {
+    pub seed: u64,
+    pub nodes: usize,
+    pub config: Vec<(String, String)>,
+    pub network: NetworkModel,
+    pub history_limit: usize,
+    pub converged: bool,
+}
+
+impl Setup {
+    /// A builder with these settings; fails on a configuration field that does not
+    /// parse or validate.
+    pub fn builder(&self) -> Result<SimBuilder, Error> {
+        let mut config = Config::demo();
+        for (field, value) in &self.config {
+            config.set(field, value)?;
+        }
+        config.validate()?;
+        let mut builder = Simulation::builder()
+            .seed(self.seed)
+            .nodes(self.nodes)
+            .config(config)
+            .network(self.network.clone())
+            .history_limit(self.history_limit);
+        if self.converged {
+            builder = builder.converged();
+        }
+        Ok(builder)
+    }
 }
 
 /// A write made through the simulation, and how long it took to reach every node.
@@ -316,6 +365,23 @@ pub struct SimBuilder {
 }
 
 impl SimBuilder {
+    /// These settings, in a form that exports ([`Setup::builder`] turns it back).
+    pub fn setup(&self) -> Setup {
+        Setup {
+            seed: self.seed,
+            nodes: self.nodes,
+            config: self
+                .config
+                .fields()
+                .into_iter()
+                .map(|(field, value)| (field.to_owned(), value))
+                .collect(),
+            network: self.network.clone(),
+            history_limit: self.history_limit,
+            converged: self.converged,
+        }
+    }
+
     /// The seed behind every random choice of the run.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -357,7 +423,9 @@ impl SimBuilder {
     /// Creates the simulation; fails if the configuration does not validate.
     pub fn build(self) -> Result<Simulation, Error> {
         self.config.validate()?;
+        let setup = self.setup();
         let mut sim = Simulation {
+            setup,
             now: Instant::ZERO,
             rng: Xoshiro256PlusPlus::seed_from_u64(self.seed),
             seed: self.seed,
@@ -402,6 +470,8 @@ impl SimBuilder {
 /// another future; a clone run forward gives exactly the run the original gives.
 #[derive(Clone, Debug)]
 pub struct Simulation {
+    /// The builder's settings, for traces.
+    setup: Setup,
     now: Instant,
     rng: Xoshiro256PlusPlus,
     seed: u64,
@@ -894,7 +964,7 @@ impl Simulation {
     /// The run so far as an exportable [`Trace`].
     pub fn trace(&self) -> Trace {
         Trace {
-            seed: self.seed,
+            setup: self.setup.clone(),
             until: self.now,
             commands: self.commands.clone(),
             events: self.log.iter().cloned().collect(),
