@@ -239,3 +239,30 @@ test('the inspector shows a node from inside and pauses it', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('charts draw traffic by kind and each view over time', async () => {
+  const { page, errors } = await openLab();
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 10);
+  await page.locator('[data-node-id="n4"]').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n4"]').dataset.state === 'dead',
+    null,
+    { timeout: 30_000 },
+  );
+  await page.waitForTimeout(1500);
+  const traffic = page.locator('figure[aria-label="Datagrams per second, by kind"]');
+  assert.ok((await traffic.locator('polyline.line.ping').count()) >= 1, 'pings drawn');
+  assert.ok((await traffic.locator('polyline.line.ack').count()) >= 1, 'acks drawn');
+  const views = page.locator('figure[aria-label="Members each node believes alive"]');
+  assert.equal(await views.locator('.chart-key li').count(), 5);
+  // n4's own line stops when it crashes: a gap, so its line ends before the others.
+  const lastX = async (cls) => {
+    const points = await views.locator(`polyline.${cls}`).last().getAttribute('points');
+    return parseFloat(points.trim().split(' ').pop().split(',')[0]);
+  };
+  assert.ok((await lastX('node-3')) < (await lastX('node-0')), 'n4 drawn only while up');
+  await screenshot(page, 'lab-charts');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gossip_core::sim::{Simulation, Timeline};
+use gossip_core::sim::{MetricsSeries, Simulation, Timeline};
 use gossip_core::{Duration, Instant};
 use yew::Reducible;
 
@@ -18,6 +18,9 @@ const MAX_FRAME_MS: f64 = 100.0;
 /// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 const SNAPSHOTS: usize = 150;
+/// A metrics sample every simulated second, the last two minutes kept.
+const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+const SAMPLES: usize = 120;
 
 /// Everything the page shows and controls.
 #[derive(Debug)]
@@ -26,6 +29,8 @@ pub struct LabState {
     pub sim: Rc<RefCell<Simulation>>,
     /// Snapshots of `sim` to rewind to.
     pub timeline: Rc<RefCell<Timeline>>,
+    /// Cluster metrics over time, for the charts.
+    pub series: Rc<RefCell<MetricsSeries>>,
     pub speed: f64,
     pub paused: bool,
     /// Whether the cluster runs with Lifeguard (the demo preset is plain SWIM).
@@ -89,6 +94,7 @@ impl LabState {
         let sim = new_simulation(seed, false);
         LabState {
             timeline: Rc::new(RefCell::new(timeline_of(&sim))),
+            series: Rc::new(RefCell::new(series_of(&sim))),
             sim: Rc::new(RefCell::new(sim)),
             speed: DEFAULT_SPEED,
             paused: false,
@@ -104,9 +110,16 @@ impl LabState {
     fn restart(&mut self, seed: u64) {
         let sim = new_simulation(seed, self.lifeguard);
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
+        self.series = Rc::new(RefCell::new(series_of(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
         self.error = None;
     }
+}
+
+fn series_of(sim: &Simulation) -> MetricsSeries {
+    let mut series = MetricsSeries::new(SAMPLE_EVERY, SAMPLES);
+    series.observe(sim);
+    series
 }
 
 fn timeline_of(sim: &Simulation) -> Timeline {
@@ -133,6 +146,7 @@ impl Reducible for LabState {
         let mut next = LabState {
             sim: Rc::clone(&self.sim),
             timeline: Rc::clone(&self.timeline),
+            series: Rc::clone(&self.series),
             speed: self.speed,
             paused: self.paused,
             lifeguard: self.lifeguard,
@@ -149,6 +163,7 @@ impl Reducible for LabState {
                 if !next.paused {
                     next.sim.borrow_mut().advance(elapsed, next.speed);
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
+                    next.series.borrow_mut().observe(&next.sim.borrow());
                 }
             }
             Action::TogglePause => next.paused = !next.paused,
@@ -191,6 +206,7 @@ impl Reducible for LabState {
                 let past = next.timeline.borrow_mut().rewind(&next.sim.borrow(), at);
                 match past {
                     Some(past) => {
+                        next.series.borrow_mut().rewind(at);
                         next.sim = Rc::new(RefCell::new(past));
                         next.error = None;
                     }

@@ -22,6 +22,7 @@ pub mod chaos;
 pub mod checkers;
 pub mod experiment;
 mod network;
+mod series;
 mod timeline;
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +36,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub use network::NetworkModel;
+pub use series::{MetricsSeries, Sample};
 pub use timeline::Timeline;
 
 use network::Network;
@@ -100,6 +102,9 @@ pub struct SimMetrics {
     /// Datagrams handed to the network, and their bytes.
     pub datagrams_sent: u64,
     pub bytes_sent: u64,
+    /// The same, by kind (indexed like [`MessageKind::ALL`]).
+    pub sent_by_kind: [u64; MessageKind::ALL.len()],
+    pub bytes_by_kind: [u64; MessageKind::ALL.len()],
     /// Datagrams that reached a running node.
     pub datagrams_delivered: u64,
     /// Datagrams dropped, by reason.
@@ -1302,6 +1307,8 @@ impl Simulation {
         let metrics = &mut self.metrics;
         metrics.datagrams_sent += 1;
         metrics.bytes_sent += size as u64;
+        metrics.sent_by_kind[transmit.kind.index()] += 1;
+        metrics.bytes_by_kind[transmit.kind.index()] += size as u64;
         metrics.largest_datagram = metrics.largest_datagram.max(size);
         match fate {
             Err(Dropped::Lost) => metrics.lost += 1,

@@ -2,6 +2,7 @@ use gloo_render::request_animation_frame;
 use yew::prelude::*;
 
 use super::LabContext;
+use super::charts::Charts;
 use super::controls::Controls;
 use super::event_log::EventLog;
 use super::kv_panel::KvPanel;
@@ -58,6 +59,7 @@ pub fn app() -> Html {
                     <section class="stage" aria-label="Cluster">
                         <Topology />
                         <Legend />
+                        <Charts />
                     </section>
                     <aside class="panels">
                         <Controls />

@@ -7,6 +7,7 @@ use yew::UseReducerHandle;
 use crate::state::LabState;
 
 pub mod app;
+mod charts;
 mod controls;
 mod event_log;
 mod kv_panel;

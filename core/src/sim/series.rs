@@ -1,0 +1,122 @@
+//! Cluster metrics over time, for drawing: traffic by message kind, how many members
+//! each node believes alive, and how far each key has spread.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::Simulation;
+use crate::wire::MessageKind;
+use crate::{Duration, Instant, MemberState, NodeStatus};
+
+/// One sample of the cluster, taken at `at`, covering the interval since the last one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub at: Instant,
+    /// Datagrams sent per simulated second over the interval, by kind (indexed like
+    /// [`MessageKind::ALL`]).
+    pub messages_per_sec: [f64; MessageKind::ALL.len()],
+    /// Bytes sent per simulated second over the interval, all kinds together.
+    pub bytes_per_sec: f64,
+    /// Per node, in the simulation's order: how many members (itself included) it
+    /// believes alive, or `None` when it is down.
+    pub alive_in_view: Vec<Option<usize>>,
+    /// Per key held anywhere: the fraction of running, joined nodes holding a value
+    /// for it (a deleted key counts as not held).
+    pub key_coverage: BTreeMap<String, f64>,
+}
+
+/// Samples of one simulation at a fixed simulated interval, the latest `limit` kept.
+#[derive(Clone, Debug)]
+pub struct MetricsSeries {
+    every: Duration,
+    limit: usize,
+    samples: VecDeque<Sample>,
+    /// When the last sample was taken and the traffic counters then.
+    baseline: Option<(Instant, [u64; MessageKind::ALL.len()], u64)>,
+}
+
+impl MetricsSeries {
+    pub fn new(every: Duration, limit: usize) -> MetricsSeries {
+        MetricsSeries {
+            every: every.max(Duration::from_millis(1)),
+            limit: limit.max(1),
+            samples: VecDeque::new(),
+            baseline: None,
+        }
+    }
+
+    /// Call whenever `sim` has moved on: takes a sample once `every` has passed since
+    /// the last one (the first call only sets the baseline).
+    pub fn observe(&mut self, sim: &Simulation) {
+        let metrics = sim.metrics();
+        let now = sim.now();
+        let Some((since, sent, bytes)) = self.baseline else {
+            self.baseline = Some((now, metrics.sent_by_kind, metrics.bytes_sent));
+            return;
+        };
+        if now < since + self.every {
+            return;
+        }
+        let seconds = now.saturating_since(since).as_millis() as f64 / 1000.0;
+        let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / seconds;
+        let mut messages_per_sec = [0.0; MessageKind::ALL.len()];
+        for (i, rate_of_kind) in messages_per_sec.iter_mut().enumerate() {
+            *rate_of_kind = rate(metrics.sent_by_kind[i], sent[i]);
+        }
+        self.samples.push_back(Sample {
+            at: now,
+            messages_per_sec,
+            bytes_per_sec: rate(metrics.bytes_sent, bytes),
+            alive_in_view: alive_in_view(sim),
+            key_coverage: key_coverage(sim),
+        });
+        if self.samples.len() > self.limit {
+            self.samples.pop_front();
+        }
+        self.baseline = Some((now, metrics.sent_by_kind, metrics.bytes_sent));
+    }
+
+    /// The samples, oldest first.
+    pub fn samples(&self) -> impl DoubleEndedIterator<Item = &Sample> + ExactSizeIterator {
+        self.samples.iter()
+    }
+
+    /// Forgets the samples after `at` and starts a new baseline: for when the
+    /// simulation was rewound to `at`.
+    pub fn rewind(&mut self, at: Instant) {
+        while self.samples.back().is_some_and(|s| s.at > at) {
+            self.samples.pop_back();
+        }
+        self.baseline = None;
+    }
+}
+
+fn alive_in_view(sim: &Simulation) -> Vec<Option<usize>> {
+    sim.nodes()
+        .map(|n| {
+            n.is_up().then(|| {
+                let others = n.node().member_counts()[MemberState::Alive as usize];
+                let itself = usize::from(n.node().status() != NodeStatus::Left);
+                others + itself
+            })
+        })
+        .collect()
+}
+
+fn key_coverage(sim: &Simulation) -> BTreeMap<String, f64> {
+    let holders: Vec<_> = sim
+        .nodes()
+        .filter(|n| n.is_up() && n.node().status() == NodeStatus::Joined)
+        .map(|n| n.node().store())
+        .collect();
+    let mut coverage: BTreeMap<String, f64> = BTreeMap::new();
+    for store in &holders {
+        for (key, _) in store.iter() {
+            coverage.entry(key.to_owned()).or_default();
+        }
+    }
+    for (key, fraction) in coverage.iter_mut() {
+        let holding = holders.iter().filter(|s| s.get(key).is_some()).count();
+        *fraction = holding as f64 / holders.len().max(1) as f64;
+    }
+    coverage
+}

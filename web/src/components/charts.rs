@@ -1,0 +1,162 @@
+use gossip_core::sim::Sample;
+use gossip_core::wire::MessageKind;
+use yew::prelude::*;
+
+use super::LabContext;
+
+const WIDTH: f64 = 340.0;
+const HEIGHT: f64 = 80.0;
+
+/// The cluster over the last two simulated minutes: traffic by message kind, how many
+/// members each node believes alive, and how far each key has spread.
+#[function_component(Charts)]
+pub fn charts() -> Html {
+    let lab = use_context::<LabContext>().expect("Charts sits inside the lab context");
+    let series = lab.series.borrow();
+    let samples: Vec<&Sample> = series.samples().collect();
+    if samples.len() < 2 {
+        return html! {
+            <section class="panel charts" aria-label="Over time">
+                <h2>{ "Over time" }</h2>
+                <p class="hint">{ "Charts appear after a couple of simulated seconds." }</p>
+            </section>
+        };
+    }
+    let names: Vec<String> = lab
+        .sim
+        .borrow()
+        .nodes()
+        .map(|n| n.id().to_string())
+        .collect();
+
+    let traffic: Vec<Line> = MessageKind::ALL
+        .iter()
+        .filter(|kind| {
+            samples
+                .iter()
+                .any(|s| s.messages_per_sec[kind.index()] > 0.0)
+        })
+        .map(|kind| Line {
+            label: kind.as_str().to_owned(),
+            class: kind.as_str().to_owned(),
+            points: samples
+                .iter()
+                .map(|s| Some(s.messages_per_sec[kind.index()]))
+                .collect(),
+            nudge: 0.0,
+        })
+        .collect();
+    let views: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Line {
+            label: name.clone(),
+            class: format!("node-{}", i % 5),
+            points: samples
+                .iter()
+                .map(|s| s.alive_in_view.get(i).copied().flatten().map(|n| n as f64))
+                .collect(),
+            nudge: i as f64 * 1.5,
+        })
+        .collect();
+    let mut keys: Vec<&String> = samples.iter().flat_map(|s| s.key_coverage.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let spread: Vec<Line> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Line {
+            label: (*key).clone(),
+            class: format!("node-{}", i % 5),
+            points: samples
+                .iter()
+                .map(|s| s.key_coverage.get(*key).map(|f| f * 100.0))
+                .collect(),
+            nudge: i as f64 * 1.5,
+        })
+        .collect();
+    let last = samples.last().expect("two samples or more");
+    let bytes = last.bytes_per_sec;
+
+    html! {
+        <section class="panel charts" aria-label="Over time">
+            <h2>{ "Over time" }</h2>
+            { chart("Datagrams per second, by kind", &format!("now {:.0} B/s", bytes), &traffic, None) }
+            { chart("Members each node believes alive", "", &views, Some(names.len() as f64)) }
+            if !spread.is_empty() {
+                { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0)) }
+            }
+        </section>
+    }
+}
+
+/// One series to draw: `None` points are gaps (a node that is down).
+struct Line {
+    label: String,
+    class: String,
+    points: Vec<Option<f64>>,
+    /// Pixels to shift the line up, so lines with equal values stay visible side by side.
+    nudge: f64,
+}
+
+fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
+    let top = max.unwrap_or_else(|| {
+        lines
+            .iter()
+            .flat_map(|l| l.points.iter().flatten())
+            .fold(1.0_f64, |a, &b| a.max(b))
+    });
+    let count = lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
+    let x = |i: usize| i as f64 * WIDTH / (count.max(2) - 1) as f64;
+    let y = |v: f64| HEIGHT - (v / top).clamp(0.0, 1.0) * (HEIGHT - 4.0) - 2.0;
+    html! {
+        <figure class="chart" aria-label={title.to_owned()}>
+            <figcaption>
+                { title }
+                <span class="note">{ format!(" · top {top:.0}") }{ if note.is_empty() { String::new() } else { format!(" · {note}") } }</span>
+            </figcaption>
+            <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} preserveAspectRatio="none" role="img" aria-label={title.to_owned()}>
+                { for lines.iter().flat_map(|line| segments(&line.points).into_iter().map(move |run| {
+                    let points = run
+                        .iter()
+                        .map(|&(i, v)| format!("{:.1},{:.1}", x(i), y(v) - line.nudge))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    html! { <polyline class={classes!("line", line.class.clone())} points={points}><title>{ line.label.clone() }</title></polyline> }
+                })) }
+            </svg>
+            <ul class="chart-key">
+                { for lines.iter().map(|l| html! { <li><span class={classes!("dot", l.class.clone())}></span>{ l.label.clone() }</li> }) }
+            </ul>
+        </figure>
+    }
+}
+
+/// The unbroken runs of a series, with their sample indexes.
+fn segments(points: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
+    let mut runs = vec![Vec::new()];
+    for (i, point) in points.iter().enumerate() {
+        match point {
+            Some(v) => runs.last_mut().expect("never empty").push((i, *v)),
+            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+            None => {}
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segments;
+
+    #[test]
+    fn gaps_split_a_series_into_runs() {
+        let points = [Some(1.0), Some(2.0), None, None, Some(3.0), None];
+        assert_eq!(
+            segments(&points),
+            vec![vec![(0, 1.0), (1, 2.0)], vec![(4, 3.0)]]
+        );
+        assert!(segments(&[None, None]).is_empty());
+    }
+}
