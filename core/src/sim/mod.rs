@@ -1146,6 +1146,12 @@ impl Simulation {
         self.in_flight.values().map(|f| &f.record)
     }
 
+    /// What the datagram `id`, still in flight, carries, decoded.
+    pub fn decode_in_flight(&self, id: u64) -> Option<crate::wire::Packet> {
+        let flight = self.in_flight.get(&id)?;
+        crate::wire::decode(&flight.payload).ok()
+    }
+
     /// The most recent arrived (or dropped) datagrams, oldest first.
     pub fn history(&self) -> impl DoubleEndedIterator<Item = &MessageRecord> {
         self.history.iter()

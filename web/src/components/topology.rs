@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use gossip_core::sim::{MessageRecord, Simulation};
 use yew::prelude::*;
 
 use super::LabContext;
@@ -48,7 +49,7 @@ pub fn topology() -> Html {
                 x={at.x}
                 y={at.y}
                 lost={message.dropped.is_some() || !up[to_index]}
-                label={format!("{} {} → {}", message.kind.as_str(), message.from, message.to)}
+                label={describe(&sim, message)}
             />
         })
     });
@@ -83,4 +84,21 @@ pub fn topology() -> Html {
             <g class="nodes">{ for nodes }</g>
         </svg>
     }
+}
+
+/// A datagram's tooltip: who sends what to whom, then its decoded contents.
+fn describe(sim: &Simulation, message: &MessageRecord) -> String {
+    let mut text = format!(
+        "{} {} → {}",
+        message.kind.as_str(),
+        message.from,
+        message.to
+    );
+    if let Some(packet) = sim.decode_in_flight(message.id) {
+        text.push_str(&format!("\n{:?}", packet.message));
+        for update in &packet.updates {
+            text.push_str(&format!("\n+ {update:?}"));
+        }
+    }
+    text
 }
