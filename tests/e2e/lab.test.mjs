@@ -246,7 +246,12 @@ test('the inspector shows a node from inside and pauses it', async () => {
 test('charts draw traffic by kind and each view over time', async () => {
   const { page, errors } = await openLab();
   await page.locator('select[aria-label="Speed"]').selectOption('8');
-  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 10);
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 6);
+  await page.locator('select[aria-label="Node to write on"]').selectOption('n2');
+  await page.locator('input[aria-label="Key"]').fill('colour');
+  await page.locator('input[aria-label="Value"]').fill('blue');
+  await page.locator('button', { hasText: 'Put' }).click();
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 12);
   await page.locator('[data-node-id="n4"]').click();
   await page.waitForFunction(
     () => document.querySelector('[data-node-id="n4"]').dataset.state === 'dead',
@@ -265,6 +270,8 @@ test('charts draw traffic by kind and each view over time', async () => {
     return parseFloat(points.trim().split(' ').pop().split(',')[0]);
   };
   assert.ok((await lastX('node-3')) < (await lastX('node-0')), 'n4 drawn only while up');
+  const spread = page.locator('figure[aria-label="Share of nodes holding each key (%)"]');
+  assert.equal(await spread.locator('.chart-key li').textContent(), 'colour');
   await screenshot(page, 'lab-charts');
   assert.deepEqual(errors, []);
   await page.close();
