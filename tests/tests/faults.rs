@@ -223,3 +223,30 @@ fn advancing_by_wall_time_carries_fractions() {
     sim.advance(-5.0, 1.0);
     assert_eq!(sim.now().as_millis(), 1000, "nonsense frames run nothing");
 }
+
+/// A path MTU below the configured one drops exactly the datagrams larger than it (here
+/// the full-state syncs), while small probes keep the membership right.
+#[test]
+fn a_small_path_mtu_drops_only_the_large_datagrams() {
+    let seed = scenario_seed(68);
+    let mut sim = Simulation::builder()
+        .seed(seed)
+        .nodes(10)
+        .config(gossip_core::Config::demo())
+        .network(NetworkModel {
+            mtu: 120,
+            ..NetworkModel::lan()
+        })
+        .history_limit(100_000)
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(70));
+    assert!(sim.metrics().too_large > 0, "push-pull syncs are too large (seed {seed})");
+    for message in sim.history() {
+        let too_large = message.dropped == Some(gossip_core::sim::Dropped::TooLarge);
+        assert_eq!(too_large, message.size > 120, "{message:?}");
+    }
+    assert_eq!(sim.metrics().false_suspicions, 0, "seed {seed}");
+    assert!(sim.membership_is_accurate(), "seed {seed}");
+}
