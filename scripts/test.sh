@@ -20,7 +20,7 @@ WASM=(--target wasm32-unknown-unknown)
 
 step "format" cargo fmt --all -- --check
 step "clippy, native" cargo clippy --workspace --all-targets --locked -- -D warnings
-step "clippy, wasm32" cargo clippy -p gossip-core -p gossip-web --all-targets --features gossip-core/sim "${WASM[@]}" --locked -- -D warnings
+step "clippy, wasm32" cargo clippy -p gossip-core -p gossip-web -p gossip-bench-wasm --all-targets --features gossip-core/sim "${WASM[@]}" --locked -- -D warnings
 step "tests, native" cargo test --workspace --locked
 step "tests, wasm32 under Node" cargo test -p gossip-core --features sim --test wasm "${WASM[@]}" --locked
 step "tests, wasm32 in headless Chromium" env WASM_BINDGEN_USE_BROWSER=1 \
