@@ -242,7 +242,10 @@ fn a_small_path_mtu_drops_only_the_large_datagrams() {
         .build()
         .unwrap();
     sim.run_for(Duration::from_secs(70));
-    assert!(sim.metrics().too_large > 0, "push-pull syncs are too large (seed {seed})");
+    assert!(
+        sim.metrics().too_large > 0,
+        "push-pull syncs are too large (seed {seed})"
+    );
     for message in sim.history() {
         let too_large = message.dropped == Some(gossip_core::sim::Dropped::TooLarge);
         assert_eq!(too_large, message.size > 120, "{message:?}");

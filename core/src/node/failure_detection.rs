@@ -147,6 +147,8 @@ impl Node {
     pub(super) fn handle_ack(&mut self, seq: u32) {
         if let Some(probe) = self.probe.as_mut().filter(|p| p.seq == seq) {
             probe.acked = true;
+            // Answered: no ping-req will be needed this period.
+            self.timers.stop(Timer::ProbeTimeout);
             return;
         }
         if let Some(at) = self.relays.iter().position(|r| r.seq == seq) {

@@ -357,6 +357,7 @@ impl Node {
             writer: version.writer.clone(),
         });
         self.start_rumor(version.clone());
+        self.rearm_idle_timers(now);
         version
     }
 
@@ -452,6 +453,7 @@ impl Node {
                 self.send_full_state(from, true);
             }
         }
+        self.rearm_idle_timers(now);
         Ok(())
     }
 
@@ -469,15 +471,9 @@ impl Node {
                 Timer::Gossip => {
                     self.gossip_round();
                     self.rumor_round();
-                    self.timers
-                        .set(Timer::Gossip, now + self.config.gossip_interval);
                 }
                 Timer::JoinRetry => self.contact_seeds(now),
-                Timer::Reap => {
-                    self.reap(now);
-                    self.timers
-                        .set(Timer::Reap, now + self.config.probe_interval);
-                }
+                Timer::Reap => self.reap(now),
                 Timer::Sync => {
                     self.sync_round(now);
                     self.timers
@@ -497,6 +493,32 @@ impl Node {
         }
         self.expire_relays(now);
         self.expire_suspicions(now);
+        self.rearm_idle_timers(now);
+    }
+
+    /// The gossip and reap timers run only while they have work: pending news or hot
+    /// rumors (or pulling), and members to reap or forget. An idle node then wakes about
+    /// once a period, for its probe, instead of at every gossip interval; this changes
+    /// nothing it sends.
+    fn rearm_idle_timers(&mut self, now: Instant) {
+        if self.status == NodeStatus::Idle {
+            return;
+        }
+        let rumors = self.config.rumor_mongering;
+        let mode = self.config.rumor_mode;
+        let pulling = rumors && mode.pulls() && self.status != NodeStatus::Left;
+        let gossip_work = !self.broadcasts.is_empty()
+            || (rumors && mode.pushes() && !self.hot.is_empty())
+            || pulling;
+        if gossip_work && self.timers.get(Timer::Gossip).is_none() {
+            self.timers
+                .set(Timer::Gossip, now + self.config.gossip_interval);
+        }
+        let reap_work = self.members.len() != self.members.active() || !self.forgotten.is_empty();
+        if reap_work && self.timers.get(Timer::Reap).is_none() {
+            self.timers
+                .set(Timer::Reap, now + self.config.probe_interval);
+        }
     }
 
     /// The next datagram to send.
