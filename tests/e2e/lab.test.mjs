@@ -225,6 +225,7 @@ test('the inspector shows a node from inside and pauses it', async () => {
   );
   await inspector.getByRole('button', { name: 'Pause n2' }).click();
   assert.match(await inspector.locator('[aria-label="Ground truth"]').textContent(), /paused/);
+  assert.equal(await page.locator('[data-node-id="n2"]').getAttribute('data-paused'), 'true');
   // Frozen long enough, the others suspect it; resumed, it refutes.
   await page.waitForFunction(
     () => ['suspect', 'dead'].includes(document.querySelector('[data-node-id="n2"]').dataset.state),
@@ -270,6 +271,10 @@ test('charts draw traffic by kind and each view over time', async () => {
     return parseFloat(points.trim().split(' ').pop().split(',')[0]);
   };
   assert.ok((await lastX('node-3')) < (await lastX('node-0')), 'n4 drawn only while up');
+  assert.match(
+    await page.locator('ul[aria-label="Failure detection"] li').first().textContent(),
+    /^n4 down at [\d.]+s · suspected after [\d.]+s · dead everywhere after [\d.]+s$/,
+  );
   const spread = page.locator('figure[aria-label="Share of nodes holding each key (%)"]');
   assert.equal(await spread.locator('.chart-key li').textContent(), 'colour');
   await screenshot(page, 'lab-charts');

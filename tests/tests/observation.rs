@@ -61,6 +61,14 @@ fn the_series_follows_traffic_views_and_key_spread() {
         "the sample right after the write and the crash shows them in progress"
     );
 
+    let failure = &sim.failures()[0];
+    assert_eq!(failure.node.as_str(), "n5");
+    let (suspected, dead) = (failure.time_to_suspicion(), failure.time_to_detection());
+    println!("n5 suspected after {suspected:?}, dead everywhere after {dead:?}");
+    assert!(suspected.is_some() && suspected <= dead, "seed {seed}");
+    assert!(dead.unwrap() <= sim.completeness_bound(), "seed {seed}");
+    assert_eq!(sim.failures().len(), 1);
+
     series.rewind(gossip_core::Instant::from_millis(
         sim.now().as_millis() - 5_000,
     ));

@@ -283,6 +283,31 @@ impl TrackedWrite {
     }
 }
 
+/// A node that went down (crashed or removed), and how long the cluster took to notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedFailure {
+    pub node: NodeId,
+    pub down_at: Instant,
+    /// When some member first suspected it.
+    pub suspected_at: Option<Instant>,
+    /// When every running member first held it dead.
+    pub dead_everywhere_at: Option<Instant>,
+}
+
+impl TrackedFailure {
+    /// How long until it was first suspected, if it was.
+    pub fn time_to_suspicion(&self) -> Option<Duration> {
+        self.suspected_at
+            .map(|at| at.saturating_since(self.down_at))
+    }
+
+    /// How long until every running member held it dead, if they have.
+    pub fn time_to_detection(&self) -> Option<Duration> {
+        self.dead_everywhere_at
+            .map(|at| at.saturating_since(self.down_at))
+    }
+}
+
 /// An event one node reported, stamped with the simulated time.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
@@ -450,6 +475,7 @@ impl SimBuilder {
             suspicions_seen: BTreeSet::new(),
             deaths_seen: BTreeSet::new(),
             writes: Vec::new(),
+            failures: Vec::new(),
             held_messages: Vec::new(),
             commands: Vec::new(),
             recording: false,
@@ -498,6 +524,7 @@ pub struct Simulation {
     suspicions_seen: BTreeSet<(usize, Incarnation)>,
     deaths_seen: BTreeSet<(usize, Incarnation)>,
     writes: Vec<TrackedWrite>,
+    failures: Vec<TrackedFailure>,
     /// Datagrams waiting on held links: `(message id, from, to)`, in send order.
     held_messages: Vec<(u64, usize, usize)>,
     /// Every command since the builder finished, with its time.
@@ -638,11 +665,14 @@ impl Simulation {
         let index = self.index_of(name)?;
         let now = self.now;
         let sim_node = &mut self.nodes[index];
-        if sim_node.up {
+        let was_up = std::mem::replace(&mut sim_node.up, false);
+        if was_up {
             sim_node.down_since = Some(now);
         }
-        sim_node.up = false;
         sim_node.wake = None;
+        if was_up {
+            self.track_failure(index);
+        }
         Ok(())
     }
 
@@ -685,12 +715,15 @@ impl Simulation {
         let index = self.index_of(name)?;
         let now = self.now;
         let sim_node = &mut self.nodes[index];
-        if sim_node.up {
+        let was_up = std::mem::replace(&mut sim_node.up, false);
+        if was_up {
             sim_node.down_since = Some(now);
         }
-        sim_node.up = false;
         sim_node.removed = true;
         sim_node.wake = None;
+        if was_up {
+            self.track_failure(index);
+        }
         Ok(())
     }
 
@@ -1285,6 +1318,7 @@ impl Simulation {
         let Some(&subject) = self.by_name.get(id) else {
             return;
         };
+        self.update_failures(id, dead);
         let up = u64::from(self.nodes[subject].up);
         let seen = if dead {
             &mut self.deaths_seen
@@ -1300,6 +1334,37 @@ impl Simulation {
                 self.metrics.false_suspicions += up;
             }
         }
+    }
+
+    /// Marks how far the cluster has noticed the open failures of `id`.
+    fn update_failures(&mut self, id: &NodeId, dead: bool) {
+        let now = self.now;
+        let open = |f: &TrackedFailure| f.node == *id && f.dead_everywhere_at.is_none();
+        if !self.failures.iter().any(open) {
+            return;
+        }
+        let everywhere = dead && self.everyone_sees(id.as_str(), MemberState::Dead);
+        for failure in self.failures.iter_mut().filter(|f| open(f)) {
+            failure.suspected_at.get_or_insert(now);
+            if everywhere {
+                failure.dead_everywhere_at = Some(now);
+            }
+        }
+    }
+
+    /// Every crash and removal, with how long the cluster took to suspect it and to
+    /// hold it dead everywhere.
+    pub fn failures(&self) -> &[TrackedFailure] {
+        &self.failures
+    }
+
+    fn track_failure(&mut self, index: usize) {
+        self.failures.push(TrackedFailure {
+            node: self.nodes[index].node.id().clone(),
+            down_at: self.now,
+            suspected_at: None,
+            dead_everywhere_at: None,
+        });
     }
 
     fn send(&mut self, from_index: usize, transmit: Transmit) {

@@ -1,4 +1,5 @@
-use gossip_core::sim::Sample;
+use gossip_core::Duration;
+use gossip_core::sim::{Sample, Simulation};
 use gossip_core::wire::MessageKind;
 use yew::prelude::*;
 
@@ -28,6 +29,7 @@ pub fn charts() -> Html {
         .nodes()
         .map(|n| n.id().to_string())
         .collect();
+    let failures = failure_list(&lab.sim.borrow());
 
     let traffic: Vec<Line> = MessageKind::ALL
         .iter()
@@ -86,7 +88,29 @@ pub fn charts() -> Html {
             if !spread.is_empty() {
                 { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0)) }
             }
+            { failures }
         </section>
+    }
+}
+
+/// The latest crashes and how long the cluster took to notice each.
+fn failure_list(sim: &Simulation) -> Html {
+    let failures = sim.failures();
+    if failures.is_empty() {
+        return html! {};
+    }
+    let after =
+        |d: Option<Duration>| d.map_or_else(|| "not yet".to_owned(), |d| format!("after {d}"));
+    html! {
+        <ul class="failures" aria-label="Failure detection">
+            { for failures.iter().rev().take(5).map(|f| html! {
+                <li>
+                    <strong>{ f.node.to_string() }</strong>
+                    { format!(" down at {} · suspected {} · dead everywhere {}",
+                        f.down_at, after(f.time_to_suspicion()), after(f.time_to_detection())) }
+                </li>
+            }) }
+        </ul>
     }
 }
 

@@ -11,6 +11,9 @@ pub struct NodeDiscProps {
     pub state: &'static str,
     /// Ground truth: whether it runs.
     pub up: bool,
+    /// Ground truth: frozen (running, handling nothing).
+    #[prop_or_default]
+    pub paused: bool,
     pub incarnation: u32,
     pub keys: usize,
     /// Lifeguard's Local Health score (0: healthy).
@@ -37,7 +40,11 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
         }
     });
     let action = if props.up { "crash" } else { "restart" };
-    let truth = if props.up { "running" } else { "down" };
+    let truth = match (props.up, props.paused) {
+        (false, _) => "down",
+        (true, true) => "paused",
+        (true, false) => "running",
+    };
     let label = format!(
         "{}: seen as {}, {truth}. Activate to {action} it.",
         props.name, props.state
@@ -45,10 +52,11 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
     let (x, y) = (props.x, props.y);
     html! {
         <g
-            class={classes!("node", props.state, (!props.up).then_some("down"))}
+            class={classes!("node", props.state, (!props.up).then_some("down"), props.paused.then_some("paused"))}
             data-node-id={props.name.clone()}
             data-state={props.state}
             data-up={props.up.to_string()}
+            data-paused={props.paused.to_string()}
             role="button"
             tabindex="0"
             aria-label={label}
@@ -65,6 +73,8 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             </text>
             if !props.up {
                 <text class="down-mark" x={x.to_string()} y={(y + NODE_RADIUS + 32.0).to_string()}>{ "✕ down" }</text>
+            } else if props.paused {
+                <text class="paused-mark" x={x.to_string()} y={(y + NODE_RADIUS + 32.0).to_string()}>{ "❚❚ paused" }</text>
             }
         </g>
     }

@@ -68,6 +68,7 @@ pub fn topology() -> Html {
                 y={at.y}
                 state={shown_state(&sim, node.id().as_str()).as_str()}
                 up={node.is_up()}
+                paused={node.is_paused()}
                 incarnation={node.node().incarnation()}
                 keys={node.node().store().len()}
                 local_health={node.node().local_health()}
