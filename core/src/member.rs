@@ -110,6 +110,19 @@ impl MemberUpdate {
     }
 }
 
+impl MemberUpdate {
+    /// The member-table entry this news makes, in its state since `since`.
+    pub fn into_member(self, since: Instant) -> Member {
+        Member {
+            id: self.id,
+            addr: self.addr,
+            incarnation: self.incarnation,
+            state: self.state,
+            state_since: since,
+        }
+    }
+}
+
 impl From<&Member> for MemberUpdate {
     fn from(member: &Member) -> Self {
         MemberUpdate {

@@ -7,7 +7,7 @@ use core::net::SocketAddr;
 use rand::seq::IndexedRandom;
 
 use super::{Node, NodeStatus};
-use crate::member::{Member, MemberState, MemberUpdate};
+use crate::member::{MemberState, MemberUpdate};
 use crate::member_table::Slot;
 use crate::suspicion::Suspicion;
 use crate::wire::Update;
@@ -73,13 +73,7 @@ impl Node {
             (Some(state), Some(current)) if state == update.state => current.state_since,
             _ => now,
         };
-        let (slot, new) = self.members.upsert(Member {
-            id: update.id.clone(),
-            addr: update.addr,
-            incarnation: update.incarnation,
-            state: update.state,
-            state_since,
-        });
+        let (slot, new) = self.members.upsert(update.clone().into_member(state_since));
         if new {
             self.schedule.insert(slot, &mut self.rng);
             self.events.push_back(Event::MemberJoined {

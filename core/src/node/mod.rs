@@ -201,14 +201,13 @@ impl Node {
             if update.id == self.id || self.members.contains(&update.id) {
                 continue;
             }
-            self.members.upsert(Member {
-                id: update.id,
-                addr: update.addr,
-                incarnation: update.incarnation,
-                state: update.state,
-                state_since: now,
-            });
+            self.members.upsert(update.into_member(now));
         }
+        self.restart_probe_schedule();
+    }
+
+    /// A new round-robin pass over every active member, in a fresh random order.
+    fn restart_probe_schedule(&mut self) {
         let active = self.members.slots().filter(|(_, m)| m.state.is_active());
         self.schedule
             .restart(active.map(|(slot, _)| slot), &mut self.rng);
@@ -231,18 +230,10 @@ impl Node {
         self.members = other.members.clone();
         self.members.remove(&self.id);
         if other.id != self.id {
-            let update = other.own_update(MemberState::Alive);
-            self.members.upsert(Member {
-                id: update.id,
-                addr: update.addr,
-                incarnation: update.incarnation,
-                state: update.state,
-                state_since: now,
-            });
+            let other_itself = other.own_update(MemberState::Alive);
+            self.members.upsert(other_itself.into_member(now));
         }
-        let active = self.members.slots().filter(|(_, m)| m.state.is_active());
-        self.schedule
-            .restart(active.map(|(slot, _)| slot), &mut self.rng);
+        self.restart_probe_schedule();
     }
 
     /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of

@@ -663,17 +663,20 @@ impl Simulation {
     pub fn crash(&mut self, name: &str) -> Result<(), Error> {
         self.record(Command::Crash(name.to_owned()));
         let index = self.index_of(name)?;
+        self.stop(index);
+        Ok(())
+    }
+
+    /// Takes a node down (crash or removal): it runs nothing more, and the failure is
+    /// tracked until the cluster holds it dead.
+    fn stop(&mut self, index: usize) {
         let now = self.now;
         let sim_node = &mut self.nodes[index];
-        let was_up = std::mem::replace(&mut sim_node.up, false);
-        if was_up {
-            sim_node.down_since = Some(now);
-        }
         sim_node.wake = None;
-        if was_up {
+        if std::mem::replace(&mut sim_node.up, false) {
+            sim_node.down_since = Some(now);
             self.track_failure(index);
         }
-        Ok(())
     }
 
     /// Freezes a running node, as a stopped process or a long pause of its runtime
@@ -713,17 +716,8 @@ impl Simulation {
     pub fn remove_node(&mut self, name: &str) -> Result<(), Error> {
         self.record(Command::RemoveNode(name.to_owned()));
         let index = self.index_of(name)?;
-        let now = self.now;
-        let sim_node = &mut self.nodes[index];
-        let was_up = std::mem::replace(&mut sim_node.up, false);
-        if was_up {
-            sim_node.down_since = Some(now);
-        }
-        sim_node.removed = true;
-        sim_node.wake = None;
-        if was_up {
-            self.track_failure(index);
-        }
+        self.nodes[index].removed = true;
+        self.stop(index);
         Ok(())
     }
 
