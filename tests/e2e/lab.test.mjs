@@ -232,6 +232,8 @@ test('the inspector shows a node from inside and pauses it', async () => {
     null,
     { timeout: 30_000 },
   );
+  const accuracy = page.locator('section[aria-label="Invariants"] li[data-checker="accuracy"]');
+  assert.match(await accuracy.getAttribute('class'), /holds/, 'suspected is not dead');
   await screenshot(page, 'lab-inspector');
   await inspector.getByRole('button', { name: 'Resume n2' }).click();
   await page.waitForFunction(
@@ -277,7 +279,39 @@ test('charts draw traffic by kind and each view over time', async () => {
   );
   const spread = page.locator('figure[aria-label="Share of nodes holding each key (%)"]');
   assert.equal(await spread.locator('.chart-key li').textContent(), 'colour');
+  const invariants = page.locator('section[aria-label="Invariants"]');
+  for (const checker of ['completeness', 'accuracy', 'durability', 'convergence']) {
+    assert.match(
+      await invariants.locator(`li[data-checker="${checker}"]`).getAttribute('class'),
+      /holds/,
+      `${checker} holds once n4 is dead everywhere`,
+    );
+  }
   await screenshot(page, 'lab-charts');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a node paused until the others declare it dead breaks accuracy, and the lab says why', async () => {
+  const { page, errors } = await openLab();
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 3);
+  await page.locator('select[aria-label="Inspected node"]').selectOption('n5');
+  await page.getByRole('button', { name: 'Pause n5' }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n5"]').dataset.state === 'dead',
+    null,
+    { timeout: 30_000 },
+  );
+  const accuracy = page.locator('section[aria-label="Invariants"] li[data-checker="accuracy"]');
+  assert.match(await accuracy.getAttribute('class'), /broken/);
+  assert.match(await accuracy.locator('.violations li').first().textContent(), /holds n5 dead although it runs and is reachable \(a paused member\)/);
+  await page.getByRole('button', { name: 'Resume n5' }).click();
+  await page.waitForFunction(
+    () => document.querySelector('section[aria-label="Invariants"] li[data-checker="accuracy"]').classList.contains('holds'),
+    null,
+    { timeout: 30_000 },
+  );
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -5,6 +5,7 @@ use super::LabContext;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::event_log::EventLog;
+use super::invariants::Invariants;
 use super::kv_panel::KvPanel;
 use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
@@ -65,6 +66,7 @@ pub fn app() -> Html {
                         <Controls />
                         <KvPanel />
                         <MembershipMatrix />
+                        <Invariants />
                         <NodeInspector />
                         <EventLog />
                     </aside>

@@ -10,6 +10,7 @@ pub mod app;
 mod charts;
 mod controls;
 mod event_log;
+mod invariants;
 mod kv_panel;
 mod legend;
 mod membership_matrix;
