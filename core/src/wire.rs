@@ -196,7 +196,9 @@ pub enum Update {
 
 /// Encodes a packet into a datagram: the version byte, then the postcard body.
 pub fn encode(packet: &Packet) -> Vec<u8> {
-    let bytes = vec![WIRE_VERSION];
+    // Room for a typical probe or ack with some news, so most never regrow.
+    let mut bytes = Vec::with_capacity(128);
+    bytes.push(WIRE_VERSION);
     // Serialising plain data into a Vec cannot fail.
     postcard::to_extend(packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
 }
