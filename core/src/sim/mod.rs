@@ -1456,17 +1456,15 @@ impl Simulation {
     }
 
     fn deliver(&mut self, id: u64) {
-        let Some(flight) = self.in_flight.get(&id) else {
+        let Some(mut flight) = self.in_flight.remove(&id) else {
             return;
         };
         let to = flight.to_index;
         if flight.record.dropped.is_none() && self.nodes[to].up && self.nodes[to].paused {
+            self.in_flight.insert(id, flight);
             self.nodes[to].inbox.push(id); // waits in the socket buffer
             return;
         }
-        let Some(mut flight) = self.in_flight.remove(&id) else {
-            return;
-        };
         if flight.record.dropped.is_none() && !self.nodes[to].up {
             flight.record.dropped = Some(Dropped::ReceiverDown);
             self.metrics.receiver_down += 1;
