@@ -279,6 +279,7 @@ test('charts draw traffic by kind and each view over time', async () => {
   );
   const spread = page.locator('figure[aria-label="Share of nodes holding each key (%)"]');
   assert.equal(await spread.locator('.chart-key li').textContent(), 'colour');
+  assert.match(await page.locator('p[aria-label="Convergence"]').textContent(), /^Converged .* since [\d.]+s$/);
   const invariants = page.locator('section[aria-label="Invariants"]');
   for (const checker of ['completeness', 'accuracy', 'durability', 'convergence']) {
     assert.match(

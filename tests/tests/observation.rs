@@ -34,6 +34,12 @@ fn the_series_follows_traffic_views_and_key_spread() {
     let ping = last.messages_per_sec[MessageKind::Ping.index()];
     assert!((4.0..=6.0).contains(&ping), "{ping} pings/s (seed {seed})");
     assert_eq!(last.alive_in_view, vec![Some(5); 5]);
+    assert!(last.converged);
+    assert_eq!(
+        series.converged_since(),
+        series.samples().next().map(|s| s.at),
+        "converged from the first sample"
+    );
     assert!(last.key_coverage.is_empty());
 
     sim.put("n2", "colour", "blue").unwrap();
@@ -61,6 +67,12 @@ fn the_series_follows_traffic_views_and_key_spread() {
         "the sample right after the write and the crash shows them in progress"
     );
 
+    assert!(end.converged, "n5 held dead everywhere, the key everywhere");
+    let since = series.converged_since().unwrap();
+    assert!(
+        since > samples[10].at && since <= failure_seen_dead(&sim),
+        "converged again once n5 was dead everywhere (since {since})"
+    );
     let failure = &sim.failures()[0];
     assert_eq!(failure.node.as_str(), "n5");
     let (suspected, dead) = (failure.time_to_suspicion(), failure.time_to_detection());
@@ -73,4 +85,10 @@ fn the_series_follows_traffic_views_and_key_spread() {
         sim.now().as_millis() - 5_000,
     ));
     assert_eq!(series.samples().len(), 25);
+}
+
+fn failure_seen_dead(sim: &Simulation) -> gossip_core::Instant {
+    let dead_at = sim.failures()[0].dead_everywhere_at.expect("detected");
+    // The first sample at or after that moment (samples fall on whole seconds here).
+    gossip_core::Instant::from_millis(dead_at.as_millis().div_ceil(1000) * 1000)
 }

@@ -22,6 +22,8 @@ pub struct Sample {
     /// Per key held anywhere: the fraction of running, joined nodes holding a value
     /// for it (a deleted key counts as not held).
     pub key_coverage: BTreeMap<String, f64>,
+    /// Whether every running member's view matched the truth and all stores agreed.
+    pub converged: bool,
 }
 
 /// Samples of one simulation at a fixed simulated interval, the latest `limit` kept.
@@ -68,6 +70,7 @@ impl MetricsSeries {
             bytes_per_sec: rate(metrics.bytes_sent, bytes),
             alive_in_view: alive_in_view(sim),
             key_coverage: key_coverage(sim),
+            converged: sim.membership_is_accurate() && sim.stores_agree(),
         });
         if self.samples.len() > self.limit {
             self.samples.pop_front();
@@ -78,6 +81,19 @@ impl MetricsSeries {
     /// The samples, oldest first.
     pub fn samples(&self) -> impl DoubleEndedIterator<Item = &Sample> + ExactSizeIterator {
         self.samples.iter()
+    }
+
+    /// Since when the cluster has been converged without a break, if it is now:
+    /// with the time the last fault took to heal, this is the convergence time.
+    pub fn converged_since(&self) -> Option<Instant> {
+        let mut since = None;
+        for sample in self.samples.iter().rev() {
+            if !sample.converged {
+                break;
+            }
+            since = Some(sample.at);
+        }
+        since
     }
 
     /// Forgets the samples after `at` and starts a new baseline: for when the

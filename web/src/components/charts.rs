@@ -88,6 +88,12 @@ pub fn charts() -> Html {
             if !spread.is_empty() {
                 { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0)) }
             }
+            <p class="convergence" aria-label="Convergence">
+                { match series.converged_since() {
+                    Some(at) => format!("Converged (every view true, every store equal) since {at}"),
+                    None => "Not converged: some view or store differs from the truth".to_owned(),
+                } }
+            </p>
             { failures }
         </section>
     }
