@@ -25,6 +25,11 @@ impl Node {
             message,
             updates: first.into_iter().collect(),
         };
+        if self.broadcasts.is_empty() && self.hot.is_empty() {
+            // Nothing to piggyback: skip measuring the room for it (most probes and
+            // acks in a quiet cluster).
+            return self.push_transmit(to, &packet);
+        }
         let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
         let limit = retransmit_limit(self.config.retransmit_mult, self.members.active() + 1);
         let budget = self.config.mtu.saturating_sub(used);
