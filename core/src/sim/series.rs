@@ -27,6 +27,8 @@ pub struct Sample {
 }
 
 /// Samples of one simulation at a fixed simulated interval, the latest `limit` kept.
+/// A sample compares every view with the truth, O(n²): meant for clusters the size of
+/// the lab's, sampled every simulated second or so.
 #[derive(Clone, Debug)]
 pub struct MetricsSeries {
     every: Duration,
