@@ -62,4 +62,7 @@ pub enum Error {
     /// The node has left the cluster and takes no more writes. Nothing was stored.
     #[error("this node has left the cluster")]
     Left,
+    /// A simulation trace asks for more than a replay will do. Nothing was run.
+    #[error("invalid trace: {0}")]
+    InvalidTrace(String),
 }

@@ -95,6 +95,19 @@ fn a_chaos_trace_replays_as_the_same_run() {
     assert_eq!(report["seed"], 3);
     assert_eq!(report["events"].as_array().unwrap().len(), 3);
 
+    // A trace that would never finish is refused before anything runs.
+    let mut endless: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    endless["until"] = serde_json::json!(u64::MAX);
+    let endless_path = dir.join("endless.json");
+    std::fs::write(&endless_path, endless.to_string()).unwrap();
+    let (code, _, err) = gossip(&["sim", "replay", endless_path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("invalid trace") && err.contains("past the"),
+        "{err}"
+    );
+
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"not\": \"a trace\"}").unwrap();
     let (code, _, err) = gossip(&["sim", "replay", bad.to_str().unwrap()]);

@@ -176,3 +176,10 @@ fn a_timeline_rewinds_to_any_earlier_time_and_forks() {
             .is_none()
     );
 }
+
+/// A converged cluster of no nodes is empty, not a crash (traces are untrusted input).
+#[test]
+fn an_empty_converged_cluster_builds() {
+    let sim = Simulation::builder().nodes(0).converged().build().unwrap();
+    assert_eq!(sim.nodes().count(), 0);
+}

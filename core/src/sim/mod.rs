@@ -219,11 +219,31 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The largest cluster [`Trace::replay`] builds.
+    pub const MAX_NODES: usize = 100_000;
+    /// The furthest [`Trace::replay`] runs: a week of simulated time.
+    pub const MAX_UNTIL: Instant = Instant::from_millis(7 * 24 * 3600 * 1000);
+
     /// Builds the simulation again and replays the commands up to `until`: the same
     /// run, whose [`Simulation::trace_digest`] equals `digest`. `history_limit`, if
     /// given, keeps that many recent events and datagrams instead (it changes nothing
     /// else about the run).
     pub fn replay(&self, history_limit: Option<usize>) -> Result<Simulation, Error> {
+        // A trace is a file from anywhere: refuse what would not finish.
+        if self.setup.nodes > Trace::MAX_NODES {
+            return Err(Error::InvalidTrace(format!(
+                "{} nodes, over the {} a replay builds",
+                self.setup.nodes,
+                Trace::MAX_NODES
+            )));
+        }
+        if self.until > Trace::MAX_UNTIL {
+            return Err(Error::InvalidTrace(format!(
+                "it runs until {}, past the {} a replay simulates",
+                self.until,
+                Trace::MAX_UNTIL
+            )));
+        }
         let mut builder = self.setup.builder()?;
         if let Some(limit) = history_limit {
             builder = builder.history_limit(limit);
@@ -625,6 +645,9 @@ impl Simulation {
 
     /// `n1..=nN`, each preloaded with all the others alive, all started now.
     fn add_converged_nodes(&mut self, count: usize) -> Result<(), Error> {
+        if count == 0 {
+            return Ok(());
+        }
         let everyone: Vec<MemberUpdate> = (0..count)
             .map(|i| {
                 Ok(MemberUpdate {
