@@ -109,6 +109,9 @@ pub struct Node {
     members: MemberTable,
     /// Members reaped recently, by name.
     forgotten: BTreeMap<NodeId, membership::Forgotten>,
+    /// The round-robin probe order, by member-table slot. A slot freed by reaping and
+    /// reused by a newcomer within one pass gets the newcomer probed at the old place
+    /// too: one extra probe, never a missed one.
     schedule: ProbeSchedule<Slot>,
     probe: Option<Probe>,
     relays: Vec<Relay>,
