@@ -478,10 +478,8 @@ impl SimBuilder {
             setup,
             now: Instant::ZERO,
             rng: Xoshiro256PlusPlus::seed_from_u64(self.seed),
-            seed: self.seed,
             config: self.config,
             network: Network::new(self.network),
-            history_limit: self.history_limit,
             nodes: Vec::new(),
             by_addr: FastMap::default(),
             by_name: FastMap::default(),
@@ -525,10 +523,8 @@ pub struct Simulation {
     setup: Setup,
     now: Instant,
     rng: Xoshiro256PlusPlus,
-    seed: u64,
     config: Config,
     network: Network,
-    history_limit: usize,
     nodes: Vec<SimNode>,
     by_addr: FastMap<SocketAddr, usize>,
     by_name: FastMap<NodeId, usize>,
@@ -571,7 +567,7 @@ impl Simulation {
 
     /// The seed this run was built from.
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.setup.seed
     }
 
     /// Current virtual time.
@@ -1303,7 +1299,7 @@ impl Simulation {
                     node,
                     event,
                 },
-                self.history_limit,
+                self.setup.history_limit,
             );
         }
         let next = self.nodes[index]
@@ -1503,7 +1499,7 @@ impl Simulation {
             self.drain(to);
         }
         flight.record.hash(&mut self.trace);
-        push_bounded(&mut self.history, flight.record, self.history_limit);
+        push_bounded(&mut self.history, flight.record, self.setup.history_limit);
     }
 }
 
