@@ -16,9 +16,23 @@ use crate::Error;
 /// are kept short.
 pub const MAX_NODE_ID_LEN: usize = 64;
 
-/// A member's stable name. Cheap to clone (shared string).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(Arc<str>);
+/// A member's stable name. Cheap to clone: names of up to [`INLINE_NAME_LEN`] bytes
+/// (most names: "n17", "db-7.dc2") are stored inline and copied, longer ones are
+/// shared. Every packet names its sender and most name a member, so decoding one
+/// allocates nothing for names that short.
+#[derive(Clone)]
+pub struct NodeId(Repr);
+
+/// The longest name kept inline in a [`NodeId`].
+pub const INLINE_NAME_LEN: usize = 14;
+
+/// A name's storage. A name is inline exactly when it fits, so two equal names always
+/// have the same representation. 16 bytes either way.
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE_NAME_LEN] },
+    Shared(Arc<Box<str>>),
+}
 
 impl NodeId {
     /// Checks and wraps a name: 1 to [`MAX_NODE_ID_LEN`] bytes, no control characters.
@@ -29,29 +43,77 @@ impl NodeId {
                 name.len()
             )));
         }
-        if name.chars().any(char::is_control) {
+        let has_control = if name.is_ascii() {
+            name.bytes().any(|b| b.is_ascii_control())
+        } else {
+            name.chars().any(char::is_control)
+        };
+        if has_control {
             return Err(Error::InvalidNodeId(format!(
                 "a node name must not contain control characters: {name:?}"
             )));
         }
-        Ok(NodeId(Arc::from(name)))
+        if name.len() > INLINE_NAME_LEN {
+            return Ok(NodeId(Repr::Shared(Arc::new(Box::from(name)))));
+        }
+        let mut bytes = [0; INLINE_NAME_LEN];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Ok(NodeId(Repr::Inline {
+            len: name.len() as u8,
+            bytes,
+        }))
     }
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only `new` builds a name, from a `&str` cut at its length: this never fails.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The name's bytes, for comparing and hashing without checking them again.
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Shared(name) => name.as_bytes(),
+        }
+    }
+}
+
+impl PartialEq for NodeId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for NodeId {}
+
+impl PartialOrd for NodeId {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NodeId {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl core::hash::Hash for NodeId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
     }
 }
 
 impl fmt::Debug for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", &*self.0)
+        write!(f, "{:?}", self.as_str())
     }
 }
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -64,7 +126,7 @@ impl core::str::FromStr for NodeId {
 
 impl Serialize for NodeId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -113,5 +175,25 @@ mod tests {
         assert!(NodeId::new(&"x".repeat(MAX_NODE_ID_LEN + 1)).is_err());
         assert!(NodeId::new("bad\nname").is_err());
         assert_eq!(NodeId::new("n1").unwrap().as_str(), "n1");
+    }
+
+    #[test]
+    fn short_and_long_names_behave_alike() {
+        assert_eq!(core::mem::size_of::<NodeId>(), 16);
+        let names = ["a", "n10000", "exactly-14-byt", "fifteen-bytes-x", "ünïcode-name", "z"];
+        let ids: Vec<NodeId> = names.iter().map(|n| NodeId::new(n).unwrap()).collect();
+        for (name, id) in names.iter().zip(&ids) {
+            assert_eq!(id.as_str(), *name);
+            assert_eq!(id.to_string(), *name);
+            assert_eq!(*id, NodeId::new(name).unwrap());
+            assert_eq!(id.clone(), *id);
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        let mut by_text = names.to_vec();
+        by_text.sort();
+        let sorted_names: Vec<&str> = sorted.iter().map(NodeId::as_str).collect();
+        assert_eq!(sorted_names, by_text);
+        assert_ne!(ids[2], ids[3]);
     }
 }
