@@ -30,7 +30,10 @@ pub const INLINE_NAME_LEN: usize = 14;
 /// have the same representation. 16 bytes either way.
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, bytes: [u8; INLINE_NAME_LEN] },
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_NAME_LEN],
+    },
     Shared(Arc<Box<str>>),
 }
 
@@ -180,7 +183,14 @@ mod tests {
     #[test]
     fn short_and_long_names_behave_alike() {
         assert_eq!(core::mem::size_of::<NodeId>(), 16);
-        let names = ["a", "n10000", "exactly-14-byt", "fifteen-bytes-x", "ünïcode-name", "z"];
+        let names = [
+            "a",
+            "n10000",
+            "exactly-14-byt",
+            "fifteen-bytes-x",
+            "ünïcode-name",
+            "z",
+        ];
         let ids: Vec<NodeId> = names.iter().map(|n| NodeId::new(n).unwrap()).collect();
         for (name, id) in names.iter().zip(&ids) {
             assert_eq!(id.as_str(), *name);

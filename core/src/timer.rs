@@ -58,14 +58,17 @@ impl TimerTable {
 
     /// Clears and returns the timers due at `now`, in the fixed order of [`Timer`].
     pub(crate) fn take_expired(&mut self, now: Instant) -> impl Iterator<Item = Timer> + use<> {
-        let mut due = Vec::new();
+        // One bit per timer: a node wakes every period, so no allocation here.
+        let mut due = 0u8;
         for timer in Timer::ALL {
             if self.get(timer).is_some_and(|at| at <= now) {
                 self.stop(timer);
-                due.push(timer);
+                due |= 1 << timer as u8;
             }
         }
-        due.into_iter()
+        Timer::ALL
+            .into_iter()
+            .filter(move |timer| due & (1 << *timer as u8) != 0)
     }
 
     /// The earliest deadline.

@@ -31,6 +31,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxBuildHasher, FxHasher};
+use slab::Slab;
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -349,8 +350,8 @@ pub struct SimNode {
     down_since: Option<Instant>,
     /// Frozen: no timers run, arriving datagrams wait in `inbox`.
     paused: bool,
-    /// Datagrams (by message id) that arrived while paused, in arrival order.
-    inbox: Vec<u64>,
+    /// Datagrams (by in-flight key) that arrived while paused, in arrival order.
+    inbox: Vec<FlightKey>,
     /// Taken out of the cluster for good.
     removed: bool,
 }
@@ -387,18 +388,22 @@ impl SimNode {
     }
 }
 
+/// A datagram on the wire: its record, who sent it to whom, and its bytes.
 #[derive(Clone, Debug)]
 struct InFlight {
     record: MessageRecord,
-    from_addr: SocketAddr,
     from_index: usize,
     to_index: usize,
     payload: Vec<u8>,
 }
 
+/// Where a datagram waits in [`Simulation::in_flight`] (a slab: every send and
+/// delivery is an index, not a hash-map insert and remove).
+type FlightKey = usize;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scheduled {
-    Deliver(u64),
+    Deliver(FlightKey),
     Wake(usize),
 }
 
@@ -486,7 +491,7 @@ impl SimBuilder {
             queue: BinaryHeap::new(),
             next_seq: 0,
             next_message: 0,
-            in_flight: FastMap::default(),
+            in_flight: Slab::new(),
             history: VecDeque::new(),
             log: VecDeque::new(),
             metrics: SimMetrics::default(),
@@ -531,8 +536,8 @@ pub struct Simulation {
     queue: BinaryHeap<Reverse<(Instant, u64, Scheduled)>>,
     next_seq: u64,
     next_message: u64,
-    /// Datagrams on the wire (or held), by message id.
-    in_flight: FastMap<u64, InFlight>,
+    /// Datagrams on the wire (or held, or waiting for a paused node).
+    in_flight: Slab<InFlight>,
     history: VecDeque<MessageRecord>,
     log: VecDeque<LogEntry>,
     metrics: SimMetrics,
@@ -541,8 +546,8 @@ pub struct Simulation {
     deaths_seen: BTreeSet<(usize, Incarnation)>,
     writes: Vec<TrackedWrite>,
     failures: Vec<TrackedFailure>,
-    /// Datagrams waiting on held links: `(message id, from, to)`, in send order.
-    held_messages: Vec<(u64, usize, usize)>,
+    /// Datagrams waiting on held links: `(in-flight key, from, to)`, in send order.
+    held_messages: Vec<(FlightKey, usize, usize)>,
     /// Every command since the builder finished, with its time.
     commands: Vec<(Instant, Command)>,
     recording: bool,
@@ -716,8 +721,8 @@ impl Simulation {
         if !std::mem::take(&mut self.nodes[index].paused) {
             return Ok(());
         }
-        for id in std::mem::take(&mut self.nodes[index].inbox) {
-            self.deliver(id);
+        for key in std::mem::take(&mut self.nodes[index].inbox) {
+            self.deliver(key);
         }
         let now = self.now;
         let sim_node = &mut self.nodes[index];
@@ -898,12 +903,12 @@ impl Simulation {
             .into_iter()
             .partition(|&(_, from, to)| !self.network.is_held(from, to));
         self.held_messages = stay;
-        for (id, _, _) in go {
+        for (key, _, _) in go {
             let at = self.now + latency;
-            if let Some(flight) = self.in_flight.get_mut(&id) {
+            if let Some(flight) = self.in_flight.get_mut(key) {
                 flight.record.arrives_at = at;
             }
-            self.schedule(at, Scheduled::Deliver(id));
+            self.schedule(at, Scheduled::Deliver(key));
         }
         Ok(())
     }
@@ -1102,7 +1107,7 @@ impl Simulation {
         self.now = at;
         (at, what).hash(&mut self.trace);
         match what {
-            Scheduled::Deliver(id) => self.deliver(id),
+            Scheduled::Deliver(key) => self.deliver(key),
             Scheduled::Wake(index) => {
                 let sim_node = &mut self.nodes[index];
                 if sim_node.up && !sim_node.paused && sim_node.wake == Some(at) {
@@ -1187,14 +1192,15 @@ impl Simulation {
             .map_or(0, |n| n.delivered_from[kind.index()])
     }
 
-    /// Datagrams sent and not yet arrived, oldest first.
+    /// Datagrams sent and not yet arrived, in no particular order (their ids give the
+    /// order they were sent in).
     pub fn in_flight(&self) -> impl Iterator<Item = &MessageRecord> {
-        self.in_flight.values().map(|f| &f.record)
+        self.in_flight.iter().map(|(_, f)| &f.record)
     }
 
     /// What the datagram `id`, still in flight, carries, decoded.
     pub fn decode_in_flight(&self, id: u64) -> Option<crate::wire::Packet> {
-        let flight = self.in_flight.get(&id)?;
+        let (_, flight) = self.in_flight.iter().find(|(_, f)| f.record.id == id)?;
         crate::wire::decode(&flight.payload).ok()
     }
 
@@ -1457,33 +1463,29 @@ impl Simulation {
             dropped: fate.err(),
             duplicate,
         };
-        self.in_flight.insert(
-            id,
-            InFlight {
-                record,
-                from_addr: self.nodes[from_index].node.addr(),
-                from_index,
-                to_index,
-                payload,
-            },
-        );
+        let key = self.in_flight.insert(InFlight {
+            record,
+            from_index,
+            to_index,
+            payload,
+        });
         if held {
-            self.held_messages.push((id, from_index, to_index));
+            self.held_messages.push((key, from_index, to_index));
         } else {
-            self.schedule(arrives_at, Scheduled::Deliver(id));
+            self.schedule(arrives_at, Scheduled::Deliver(key));
         }
     }
 
-    fn deliver(&mut self, id: u64) {
-        let Some(mut flight) = self.in_flight.remove(&id) else {
+    fn deliver(&mut self, key: FlightKey) {
+        let Some(flight) = self.in_flight.get(key) else {
             return;
         };
         let to = flight.to_index;
         if flight.record.dropped.is_none() && self.nodes[to].up && self.nodes[to].paused {
-            self.in_flight.insert(id, flight);
-            self.nodes[to].inbox.push(id); // waits in the socket buffer
+            self.nodes[to].inbox.push(key); // waits in the socket buffer
             return;
         }
+        let mut flight = self.in_flight.remove(key);
         if flight.record.dropped.is_none() && !self.nodes[to].up {
             flight.record.dropped = Some(Dropped::ReceiverDown);
             self.metrics.receiver_down += 1;
@@ -1493,9 +1495,10 @@ impl Simulation {
             let from_index = flight.from_index;
             self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
             // A datagram the node rejects is counted by the node itself.
+            let from_addr = self.nodes[from_index].node.addr();
             let _ = self.nodes[to]
                 .node
-                .handle_packet(self.now, flight.from_addr, &flight.payload);
+                .handle_packet(self.now, from_addr, &flight.payload);
             self.drain(to);
         }
         flight.record.hash(&mut self.trace);
