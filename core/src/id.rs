@@ -40,27 +40,35 @@ enum Repr {
 impl NodeId {
     /// Checks and wraps a name: 1 to [`MAX_NODE_ID_LEN`] bytes, no control characters.
     pub fn new(name: &str) -> Result<Self, Error> {
+        Self::from_utf8(name.as_bytes())
+    }
+
+    /// [`NodeId::new`] for a name that is still bytes, as it comes off the wire: one
+    /// pass checks printable ASCII names (nearly all) for UTF-8 and control characters
+    /// at once.
+    fn from_utf8(name: &[u8]) -> Result<Self, Error> {
         if name.is_empty() || name.len() > MAX_NODE_ID_LEN {
             return Err(Error::InvalidNodeId(format!(
                 "a node name must be 1 to {MAX_NODE_ID_LEN} bytes long, got {}",
                 name.len()
             )));
         }
-        let has_control = if name.is_ascii() {
-            name.bytes().any(|b| b.is_ascii_control())
-        } else {
-            name.chars().any(char::is_control)
-        };
-        if has_control {
-            return Err(Error::InvalidNodeId(format!(
-                "a node name must not contain control characters: {name:?}"
-            )));
+        if !name.iter().all(|b| (b' '..=b'~').contains(b)) {
+            let text = core::str::from_utf8(name).map_err(|_| {
+                Error::InvalidNodeId(format!("a node name must be UTF-8: {name:?}"))
+            })?;
+            if text.chars().any(char::is_control) {
+                return Err(Error::InvalidNodeId(format!(
+                    "a node name must not contain control characters: {text:?}"
+                )));
+            }
         }
         if name.len() > INLINE_NAME_LEN {
-            return Ok(NodeId(Repr::Shared(Arc::new(Box::from(name)))));
+            let text = String::from_utf8_lossy(name);
+            return Ok(NodeId(Repr::Shared(Arc::new(text.into()))));
         }
         let mut bytes = [0; INLINE_NAME_LEN];
-        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        bytes[..name.len()].copy_from_slice(name);
         Ok(NodeId(Repr::Inline {
             len: name.len() as u8,
             bytes,
@@ -127,16 +135,44 @@ impl core::str::FromStr for NodeId {
     }
 }
 
+/// A string in text formats (JSON); bytes in binary ones. postcard, the wire format,
+/// frames both alike (length, then the bytes), and bytes spare checking the UTF-8 of
+/// every name in every datagram twice.
 impl Serialize for NodeId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+        if serializer.is_human_readable() {
+            serializer.serialize_str(self.as_str())
+        } else {
+            serializer.serialize_bytes(self.as_bytes())
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for NodeId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = <&str>::deserialize(deserializer)?;
-        NodeId::new(name).map_err(serde::de::Error::custom)
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_str(NameVisitor)
+        } else {
+            deserializer.deserialize_bytes(NameVisitor)
+        }
+    }
+}
+
+struct NameVisitor;
+
+impl serde::de::Visitor<'_> for NameVisitor {
+    type Value = NodeId;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a node name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<NodeId, E> {
+        NodeId::new(name).map_err(E::custom)
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<NodeId, E> {
+        NodeId::from_utf8(name).map_err(E::custom)
     }
 }
 
@@ -178,6 +214,33 @@ mod tests {
         assert!(NodeId::new(&"x".repeat(MAX_NODE_ID_LEN + 1)).is_err());
         assert!(NodeId::new("bad\nname").is_err());
         assert_eq!(NodeId::new("n1").unwrap().as_str(), "n1");
+    }
+
+    #[test]
+    fn names_off_the_wire_are_checked_like_names_given() {
+        for bad in [
+            &b""[..],
+            b"a\x00b",
+            b"\xff\xfe",
+            b"tab\there",
+            &[b'x'; MAX_NODE_ID_LEN + 1],
+        ] {
+            assert!(NodeId::from_utf8(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "n1",
+            "ünïcode-name",
+            "a name with spaces",
+            &"y".repeat(MAX_NODE_ID_LEN),
+        ] {
+            assert_eq!(NodeId::from_utf8(good.as_bytes()).unwrap().as_str(), good);
+        }
+        // The wire form is the length, then the bytes: exactly a string's.
+        let id = NodeId::new("n42").unwrap();
+        let wire = postcard::to_allocvec(&id).unwrap();
+        assert_eq!(wire, postcard::to_allocvec("n42").unwrap());
+        assert_eq!(postcard::from_bytes::<NodeId>(&wire).unwrap(), id);
+        assert!(postcard::from_bytes::<NodeId>(&[2, b'a', 0]).is_err());
     }
 
     #[test]
