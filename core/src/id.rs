@@ -82,7 +82,7 @@ impl NodeId {
     }
 
     /// The name's bytes, for comparing and hashing without checking them again.
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
             Repr::Shared(name) => name.as_bytes(),

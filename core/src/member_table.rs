@@ -35,7 +35,7 @@ pub(crate) struct MemberTable {
 }
 
 fn hash_name(id: &NodeId) -> u64 {
-    FxBuildHasher.hash_one(id.as_str())
+    FxBuildHasher.hash_one(id.as_bytes())
 }
 
 impl MemberTable {

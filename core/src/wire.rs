@@ -196,16 +196,46 @@ pub enum Update {
 
 /// Encodes a packet into a datagram: the version byte, then the postcard body.
 pub fn encode(packet: &Packet) -> Vec<u8> {
-    // Room for a typical probe or ack with some news, so most never regrow.
-    let mut bytes = Vec::with_capacity(128);
+    let mut bytes = Vec::with_capacity(capacity_hint(packet));
     bytes.push(WIRE_VERSION);
     // Serialising plain data into a Vec cannot fail.
     postcard::to_extend(packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
 }
 
+/// Room for a typical probe or ack with some news, and about 32 bytes for each update
+/// or member it carries, so that most datagrams never regrow while being encoded.
+fn capacity_hint(packet: &Packet) -> usize {
+    let members = match &packet.message {
+        Message::Sync { members, .. } => members.len(),
+        _ => 0,
+    };
+    (128 + 32 * (members + packet.updates.len())).min(MAX_DATAGRAM)
+}
+
 /// The number of bytes `value` takes inside a packet body.
 pub fn encoded_len<T: Serialize>(value: &T) -> usize {
     postcard::experimental::serialized_size(value).unwrap_or(usize::MAX)
+}
+
+/// The number of bytes a member update takes inside a packet body: what
+/// [`encoded_len`] gives, counted instead of serialised, since full-state exchanges
+/// measure every member of the table to cut it into datagrams.
+pub fn member_update_len(update: &MemberUpdate) -> usize {
+    let name_len = |id: &NodeId| varint_len(id.as_bytes().len() as u64) + id.as_bytes().len();
+    // postcard writes a socket address as its variant, the address's octets and the port.
+    let addr_len = match update.addr {
+        SocketAddr::V4(_) => 1 + 4,
+        SocketAddr::V6(_) => 1 + 16,
+    } + varint_len(u64::from(update.addr.port()));
+    let accuser_len = 1 + update.accuser.as_ref().map_or(0, name_len);
+    // The state is one variant byte.
+    name_len(&update.id) + addr_len + varint_len(u64::from(update.incarnation)) + 1 + accuser_len
+}
+
+/// The length of postcard's variable-length (LEB128) encoding of `value`.
+fn varint_len(value: u64) -> usize {
+    let bits = 64 - (value | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
 }
 
 /// Decodes a datagram, rejecting anything that is not exactly one packet of our version.
@@ -329,6 +359,40 @@ mod tests {
         let len = encode(&ping).len();
         assert!(len <= 32, "ping is {len} bytes");
         assert_eq!(len, 1 + encoded_len(&ping));
+    }
+
+    #[test]
+    fn member_update_lengths_are_counted_exactly() {
+        let names = ["a", "n10000", &"long-name-".repeat(6)];
+        let addrs = [
+            "10.0.0.2:1",
+            "10.0.0.2:7946",
+            "[::1]:65535",
+            "[fe80::1%3]:200",
+        ];
+        let incarnations = [0, 127, 128, 16_383, 16_384, u32::MAX];
+        for name in names {
+            for addr in addrs {
+                for incarnation in incarnations {
+                    for accuser in [None, Some(id("n3")), Some(id(name))] {
+                        for state in MemberState::ALL {
+                            let update = MemberUpdate {
+                                id: id(name),
+                                addr: addr.parse().unwrap(),
+                                incarnation,
+                                state,
+                                accuser: accuser.clone(),
+                            };
+                            assert_eq!(
+                                member_update_len(&update),
+                                encoded_len(&update),
+                                "{update:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

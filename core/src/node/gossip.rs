@@ -79,7 +79,7 @@ impl Node {
         let mut used = 0;
         let mut ask = reply;
         for update in all {
-            let len = wire::encoded_len(&update);
+            let len = wire::member_update_len(&update);
             if used + len > budget && !chunk.is_empty() {
                 let members = std::mem::take(&mut chunk);
                 self.push_transmit(

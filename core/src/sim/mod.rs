@@ -497,7 +497,6 @@ impl SimBuilder {
             config: self.config,
             network: Network::new(self.network),
             nodes: Vec::new(),
-            by_addr: FastMap::default(),
             by_name: FastMap::default(),
             queue: BinaryHeap::new(),
             next_seq: 0,
@@ -542,7 +541,6 @@ pub struct Simulation {
     config: Config,
     network: Network,
     nodes: Vec<SimNode>,
-    by_addr: FastMap<SocketAddr, usize>,
     by_name: FastMap<NodeId, usize>,
     queue: BinaryHeap<Reverse<(Instant, u64, Scheduled)>>,
     next_seq: u64,
@@ -640,7 +638,6 @@ impl Simulation {
 
     fn push_node(&mut self, node: Node) {
         let index = self.nodes.len();
-        self.by_addr.insert(node.addr(), index);
         self.by_name.insert(node.id().clone(), index);
         self.nodes.push(SimNode {
             node,
@@ -1288,6 +1285,11 @@ impl Simulation {
         Ok(())
     }
 
+    /// The node at `addr`, if there is one (addresses are computed, not looked up).
+    fn index_at(&self, addr: SocketAddr) -> Option<usize> {
+        index_of_addr(addr).filter(|&index| index < self.nodes.len())
+    }
+
     fn index_of(&self, name: &str) -> Result<usize, Error> {
         NodeId::new(name)
             .ok()
@@ -1398,7 +1400,7 @@ impl Simulation {
     }
 
     fn send(&mut self, from_index: usize, transmit: Transmit) {
-        let Some(&to_index) = self.by_addr.get(&transmit.to) else {
+        let Some(to_index) = self.index_at(transmit.to) else {
             return;
         };
         let size = transmit.payload.len();
@@ -1540,4 +1542,37 @@ fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
 fn virtual_addr(index: usize) -> SocketAddr {
     let [_, a, b, c] = ((index + 1) as u32).to_be_bytes();
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, a, b, c)), SIM_PORT)
+}
+
+/// The node index a virtual address belongs to (the inverse of [`virtual_addr`]), or
+/// `None` for an address no node could have.
+fn index_of_addr(addr: SocketAddr) -> Option<usize> {
+    let SocketAddr::V4(addr) = addr else {
+        return None;
+    };
+    let [ten, a, b, c] = addr.ip().octets();
+    if ten != 10 || addr.port() != SIM_PORT {
+        return None;
+    }
+    (u32::from_be_bytes([0, a, b, c]) as usize).checked_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_addresses_map_back_to_their_node() {
+        for index in [0, 1, 254, 255, 256, 65_535, 70_000, 16_777_214] {
+            assert_eq!(index_of_addr(virtual_addr(index)), Some(index));
+        }
+        for other in [
+            "10.0.0.0:7946",
+            "10.0.0.1:7947",
+            "11.0.0.1:7946",
+            "[::1]:7946",
+        ] {
+            assert_eq!(index_of_addr(other.parse().unwrap()), None, "{other}");
+        }
+    }
 }
