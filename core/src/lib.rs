@@ -41,7 +41,7 @@ pub mod sim;
 pub use config::{CONFIG_FIELDS, Config, Cooling, GossipMode, Lifeguard, ProbeOrder};
 pub use error::{DecodeError, Error};
 pub use event::Event;
-pub use id::{MAX_NODE_ID_LEN, NodeId, ReplicaId};
+pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId};
 pub use member::{Incarnation, Member, MemberState, MemberUpdate};
 pub use node::{Node, NodeStatus, PersistedState, Transmit};
 pub use stats::{Stats, TrafficCounts};
