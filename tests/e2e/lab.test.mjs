@@ -246,7 +246,7 @@ test('the inspector shows a node from inside and pauses it', async () => {
   await page.close();
 });
 
-test('charts draw traffic by kind and each view over time', async () => {
+test('charts draw datagrams and bytes by kind and each view over time', async () => {
   const { page, errors } = await openLab();
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 6);
@@ -265,6 +265,9 @@ test('charts draw traffic by kind and each view over time', async () => {
   const traffic = page.locator('figure[aria-label="Datagrams per second, by kind"]');
   assert.ok((await traffic.locator('polyline.line.ping').count()) >= 1, 'pings drawn');
   assert.ok((await traffic.locator('polyline.line.ack').count()) >= 1, 'acks drawn');
+  const bytes = page.locator('figure[aria-label="Bytes per second, by kind"]');
+  assert.ok((await bytes.locator('polyline.line.rumor').count()) >= 1, "the write's rumors drawn in bytes");
+  assert.match(await bytes.locator('figcaption').textContent(), /now \d+ B\/s in all/);
   const views = page.locator('figure[aria-label="Members each node believes alive"]');
   assert.equal(await views.locator('.chart-key li').count(), 5);
   // n4's own line stops when it crashes: a gap, so its line ends before the others.

@@ -29,6 +29,8 @@ fn the_series_follows_traffic_views_and_key_spread() {
     run(&mut sim, &mut series, Duration::from_secs(10));
     assert_eq!(series.samples().len(), 10);
     let sent_before = sim.metrics().datagrams_sent;
+    let bytes_before = sim.metrics().bytes_sent;
+    let rumor_bytes_before = sim.metrics().bytes_by_kind[MessageKind::Rumor.index()];
     let last = series.samples().last().unwrap().clone();
     // Five nodes probe once a second each: five pings and five acks a second.
     let ping = last.messages_per_sec[MessageKind::Ping.index()];
@@ -54,6 +56,21 @@ fn the_series_follows_traffic_views_and_key_spread() {
     assert!(
         (total - sent as f64).abs() <= 1.0,
         "rates over 1 s samples add up to the datagrams sent: {total} vs {sent}"
+    );
+    let bytes: f64 = samples[10..].iter().map(|s| s.total_bytes_per_sec()).sum();
+    let bytes_sent = (sim.metrics().bytes_sent - bytes_before) as f64;
+    assert!(
+        (bytes - bytes_sent).abs() <= 1.0,
+        "byte rates add up to the bytes sent: {bytes} vs {bytes_sent}"
+    );
+    let rumor_bytes: f64 = samples[10..]
+        .iter()
+        .map(|s| s.bytes_per_sec[MessageKind::Rumor.index()])
+        .sum();
+    let rumors = sim.metrics().bytes_by_kind[MessageKind::Rumor.index()] - rumor_bytes_before;
+    assert!(
+        rumor_bytes > 0.0 && (rumor_bytes - rumors as f64).abs() <= 1.0,
+        "the write's rumors show up under their own kind: {rumor_bytes} vs {rumors}"
     );
     let end = samples.last().unwrap();
     assert_eq!(end.key_coverage.get("colour"), Some(&1.0));

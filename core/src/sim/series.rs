@@ -14,8 +14,8 @@ pub struct Sample {
     /// Datagrams sent per simulated second over the interval, by kind (indexed like
     /// [`MessageKind::ALL`]).
     pub messages_per_sec: [f64; MessageKind::ALL.len()],
-    /// Bytes sent per simulated second over the interval, all kinds together.
-    pub bytes_per_sec: f64,
+    /// Bytes sent per simulated second over the interval, by kind (indexed the same).
+    pub bytes_per_sec: [f64; MessageKind::ALL.len()],
     /// Per node, in the simulation's order: how many members (itself included) it
     /// believes alive, or `None` when it is down.
     pub alive_in_view: Vec<Option<usize>>,
@@ -24,6 +24,21 @@ pub struct Sample {
     pub key_coverage: BTreeMap<String, f64>,
     /// Whether every running member's view matched the truth and all stores agreed.
     pub converged: bool,
+}
+
+impl Sample {
+    /// Bytes sent per simulated second, all kinds together.
+    pub fn total_bytes_per_sec(&self) -> f64 {
+        self.bytes_per_sec.iter().sum()
+    }
+}
+
+/// The traffic counters when the last sample was taken.
+#[derive(Clone, Debug)]
+struct Baseline {
+    at: Instant,
+    sent_by_kind: [u64; MessageKind::ALL.len()],
+    bytes_by_kind: [u64; MessageKind::ALL.len()],
 }
 
 /// Samples of one simulation at a fixed simulated interval, the latest `limit` kept.
@@ -35,7 +50,7 @@ pub struct MetricsSeries {
     limit: usize,
     samples: VecDeque<Sample>,
     /// When the last sample was taken and the traffic counters then.
-    baseline: Option<(Instant, [u64; MessageKind::ALL.len()], u64)>,
+    baseline: Option<Baseline>,
 }
 
 impl MetricsSeries {
@@ -53,23 +68,24 @@ impl MetricsSeries {
     pub fn observe(&mut self, sim: &Simulation) {
         let metrics = sim.metrics();
         let now = sim.now();
-        let Some((since, sent, bytes)) = self.baseline else {
-            self.baseline = Some((now, metrics.sent_by_kind, metrics.bytes_sent));
+        let baseline = Baseline {
+            at: now,
+            sent_by_kind: metrics.sent_by_kind,
+            bytes_by_kind: metrics.bytes_by_kind,
+        };
+        // The first call only sets the baseline; later ones sample once `every` passed.
+        let Some(last) = self.baseline.take_if(|last| now >= last.at + self.every) else {
+            self.baseline.get_or_insert(baseline);
             return;
         };
-        if now < since + self.every {
-            return;
-        }
-        let seconds = now.saturating_since(since).as_millis() as f64 / 1000.0;
-        let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / seconds;
-        let mut messages_per_sec = [0.0; MessageKind::ALL.len()];
-        for (i, rate_of_kind) in messages_per_sec.iter_mut().enumerate() {
-            *rate_of_kind = rate(metrics.sent_by_kind[i], sent[i]);
-        }
+        let seconds = now.saturating_since(last.at).as_millis() as f64 / 1000.0;
+        let rates = |now: &[u64; MessageKind::ALL.len()], then: &[u64; MessageKind::ALL.len()]| {
+            core::array::from_fn(|i| now[i].saturating_sub(then[i]) as f64 / seconds)
+        };
         self.samples.push_back(Sample {
             at: now,
-            messages_per_sec,
-            bytes_per_sec: rate(metrics.bytes_sent, bytes),
+            messages_per_sec: rates(&metrics.sent_by_kind, &last.sent_by_kind),
+            bytes_per_sec: rates(&metrics.bytes_by_kind, &last.bytes_by_kind),
             alive_in_view: alive_in_view(sim),
             key_coverage: key_coverage(sim),
             converged: sim.membership_is_accurate() && sim.stores_agree(),
@@ -77,7 +93,7 @@ impl MetricsSeries {
         if self.samples.len() > self.limit {
             self.samples.pop_front();
         }
-        self.baseline = Some((now, metrics.sent_by_kind, metrics.bytes_sent));
+        self.baseline = Some(baseline);
     }
 
     /// The samples, oldest first.

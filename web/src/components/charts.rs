@@ -31,23 +31,8 @@ pub fn charts() -> Html {
         .collect();
     let failures = failure_list(&lab.sim.borrow());
 
-    let traffic: Vec<Line> = MessageKind::ALL
-        .iter()
-        .filter(|kind| {
-            samples
-                .iter()
-                .any(|s| s.messages_per_sec[kind.index()] > 0.0)
-        })
-        .map(|kind| Line {
-            label: kind.as_str().to_owned(),
-            class: kind.as_str().to_owned(),
-            points: samples
-                .iter()
-                .map(|s| Some(s.messages_per_sec[kind.index()]))
-                .collect(),
-            nudge: 0.0,
-        })
-        .collect();
+    let traffic = by_kind(&samples, |s| &s.messages_per_sec);
+    let bytes = by_kind(&samples, |s| &s.bytes_per_sec);
     let views: Vec<Line> = names
         .iter()
         .enumerate()
@@ -78,12 +63,13 @@ pub fn charts() -> Html {
         })
         .collect();
     let last = samples.last().expect("two samples or more");
-    let bytes = last.bytes_per_sec;
+    let total_bytes = last.total_bytes_per_sec();
 
     html! {
         <section class="panel charts" aria-label="Over time">
             <h2>{ "Over time" }</h2>
-            { chart("Datagrams per second, by kind", &format!("now {:.0} B/s", bytes), &traffic, None) }
+            { chart("Datagrams per second, by kind", "", &traffic, None) }
+            { chart("Bytes per second, by kind", &format!("now {total_bytes:.0} B/s in all"), &bytes, None) }
             { chart("Members each node believes alive", "", &views, Some(names.len() as f64)) }
             if !spread.is_empty() {
                 { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0)) }
@@ -97,6 +83,26 @@ pub fn charts() -> Html {
             { failures }
         </section>
     }
+}
+
+/// One line per message kind seen in the samples, of the rate `rates` picks.
+fn by_kind(
+    samples: &[&Sample],
+    rates: impl Fn(&Sample) -> &[f64; MessageKind::ALL.len()],
+) -> Vec<Line> {
+    MessageKind::ALL
+        .iter()
+        .filter(|kind| samples.iter().any(|s| rates(s)[kind.index()] > 0.0))
+        .map(|kind| Line {
+            label: kind.as_str().to_owned(),
+            class: kind.as_str().to_owned(),
+            points: samples
+                .iter()
+                .map(|s| Some(rates(s)[kind.index()]))
+                .collect(),
+            nudge: 0.0,
+        })
+        .collect()
 }
 
 /// The latest crashes and how long the cluster took to notice each.
