@@ -26,8 +26,9 @@ pub struct NodeId(Repr);
 /// The longest name kept inline in a [`NodeId`].
 pub const INLINE_NAME_LEN: usize = 14;
 
-/// A name's storage. A name is inline exactly when it fits, so two equal names always
-/// have the same representation. 16 bytes either way.
+/// A name's storage, 16 bytes either way: a long name sits behind a thin pointer
+/// (`Arc<Box<str>>`; an `Arc<str>` is two words and would make this 24 bytes, and every
+/// member-table entry with it). A name is inline exactly when it fits.
 #[derive(Clone)]
 enum Repr {
     Inline {
@@ -77,7 +78,7 @@ impl NodeId {
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
-        // Only `new` builds a name, from a `&str` cut at its length: this never fails.
+        // `from_utf8` checked every name's UTF-8 when it was built: this never fails.
         core::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
