@@ -191,6 +191,45 @@ fn a_paused_node_catches_up_on_resume() {
     assert!(sim.node("n4").unwrap().node().incarnation() > 0);
 }
 
+/// A crash takes the socket buffer with the process: what waited for a paused node is
+/// lost, and the node restarts running, not paused.
+#[test]
+fn a_paused_node_that_crashes_loses_what_waited_and_restarts_running() {
+    let seed = scenario_seed(69);
+    let mut sim = converged_lan(seed, 6);
+    sim.run_for(Duration::from_secs(2));
+    sim.pause("n4").unwrap();
+    sim.put("n1", "k", "v").unwrap();
+    sim.run_for(Duration::from_millis(1500));
+    let arrived_for_n4 = |sim: &Simulation| {
+        sim.in_flight()
+            .filter(|m| m.to.as_str() == "n4" && m.arrives_at <= sim.now())
+            .count() as u64
+    };
+    let waiting = arrived_for_n4(&sim);
+    assert!(
+        waiting > 0,
+        "datagrams wait for the paused node (seed {seed})"
+    );
+    let lost_before = sim.metrics().receiver_down;
+    sim.crash("n4").unwrap();
+    assert_eq!(arrived_for_n4(&sim), 0, "seed {seed}");
+    assert_eq!(sim.metrics().receiver_down, lost_before + waiting);
+    assert!(!sim.node("n4").unwrap().is_paused());
+
+    sim.restart("n4").unwrap();
+    sim.run_for(Duration::from_secs(10));
+    assert!(
+        sim.everyone_sees("n4", MemberState::Alive),
+        "the restarted node runs its timers (seed {seed})"
+    );
+    assert_eq!(
+        sim.node("n4").unwrap().node().store().get("k"),
+        Some("v"),
+        "and catches up by anti-entropy (seed {seed})"
+    );
+}
+
 /// A removed node is held dead everywhere within the completeness bound, and cannot
 /// come back.
 #[test]

@@ -705,9 +705,15 @@ impl Simulation {
         let now = self.now;
         let sim_node = &mut self.nodes[index];
         sim_node.wake = None;
+        sim_node.paused = false;
         if std::mem::replace(&mut sim_node.up, false) {
             sim_node.down_since = Some(now);
             self.track_failure(index);
+        }
+        // The socket buffer goes with the process: what waited for a paused node is
+        // lost as if it had arrived now, to a node that is down.
+        for key in std::mem::take(&mut self.nodes[index].inbox) {
+            self.deliver(key);
         }
     }
 
