@@ -17,7 +17,7 @@ use rand::Rng;
 use rand::seq::IteratorRandom;
 use rustc_hash::FxBuildHasher;
 
-use crate::{Member, NodeId};
+use crate::{Member, MemberState, NodeId};
 
 /// The number of a slot in a [`MemberTable`]: stable while its member stays.
 pub(crate) type Slot = u32;
@@ -30,8 +30,8 @@ pub(crate) struct MemberTable {
     index: HashTable<Slot>,
     /// Empty slots, reused before the vector grows.
     free: Vec<Slot>,
-    /// How many members are alive or suspect.
-    active: usize,
+    /// How many members are in each state, indexed like [`MemberState::ALL`].
+    by_state: [usize; MemberState::ALL.len()],
 }
 
 fn hash_name(id: &NodeId) -> u64 {
@@ -58,7 +58,12 @@ impl MemberTable {
 
     /// How many members are alive or suspect.
     pub(crate) fn active(&self) -> usize {
-        self.active
+        self.by_state[MemberState::Alive as usize] + self.by_state[MemberState::Suspect as usize]
+    }
+
+    /// How many members are in each state, indexed like [`MemberState::ALL`].
+    pub(crate) fn counts(&self) -> [usize; MemberState::ALL.len()] {
+        self.by_state
     }
 
     pub(crate) fn get(&self, id: &NodeId) -> Option<&Member> {
@@ -87,17 +92,17 @@ impl MemberTable {
     /// Stores `member`, replacing any entry with its name. Returns its slot and whether
     /// the member is new to the table.
     pub(crate) fn upsert(&mut self, member: Member) -> (Slot, bool) {
-        let now_active = usize::from(member.state.is_active());
         if let Some(slot) = self.slot_of(&member.id) {
             let entry = self.slots[slot as usize]
                 .as_mut()
                 .expect("indexed slots are taken");
-            self.active = self.active + now_active - usize::from(entry.state.is_active());
+            self.by_state[entry.state as usize] -= 1;
+            self.by_state[member.state as usize] += 1;
             *entry = member;
             return (slot, false);
         }
         let hash = hash_name(&member.id);
-        self.active += now_active;
+        self.by_state[member.state as usize] += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(member);
@@ -124,7 +129,7 @@ impl MemberTable {
             .ok()?;
         let (slot, _) = entry.remove();
         let member = self.slots[slot as usize].take()?;
-        self.active -= usize::from(member.state.is_active());
+        self.by_state[member.state as usize] -= 1;
         self.free.push(slot);
         Some(member)
     }
@@ -232,6 +237,7 @@ mod tests {
         assert!(table.contains(&NodeId::new("c").unwrap()));
         assert!(!table.contains(&NodeId::new("b").unwrap()));
         assert_eq!(table.iter().count(), 2);
+        assert_eq!(table.counts(), [1, 0, 1, 0], "one alive, one dead");
     }
 
     #[test]

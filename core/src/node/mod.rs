@@ -579,11 +579,7 @@ impl Node {
     /// How many other members this node holds in each state, indexed like
     /// [`MemberState::ALL`].
     pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
-        let mut counts = [0; MemberState::ALL.len()];
-        for member in self.members.iter() {
-            counts[member.state as usize] += 1;
-        }
-        counts
+        self.members.counts()
     }
 
     /// How many other members this node holds alive or suspect.
