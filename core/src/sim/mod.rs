@@ -1114,6 +1114,11 @@ impl Simulation {
     }
 
     /// Runs the next event, if any; returns whether there was one.
+    ///
+    /// Commands are logged with their time only: one given between two steps of the
+    /// same instant is replayed ([`Simulation::replay`], [`Timeline`]) after every event
+    /// of that instant. Drive with [`Simulation::run_until`] (or `run_for`, `advance`)
+    /// where commands must replay exactly.
     pub fn step(&mut self) -> bool {
         let Some(Reverse((at, _, what))) = self.queue.pop() else {
             return false;
