@@ -1,0 +1,103 @@
+// The lab page's frame rate: opens the release build in headless Chromium, lets the
+// simulation run at a chosen speed, and reports frames per second and the main thread's
+// work per frame (script, style and layout, from the DevTools performance counters).
+//
+//   node tests/e2e/bench-page.mjs [--seconds 10] [--speed 8] [--seed 7]
+//
+// Prints one JSON object: {"experiment": "bench-page", "seed", "params", "results"}.
+import { parseArgs } from 'node:util';
+import { serveStatic, launchBrowser, distDir } from './support.mjs';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    speed: { type: 'string', default: '8' },
+    seed: { type: 'string', default: '7' },
+  },
+});
+const seconds = Number(values.seconds);
+const speed = values.speed;
+const seed = Number(values.seed);
+if (!(seconds > 0) || !Number.isInteger(seed) || seed < 0) {
+  console.error('error: --seconds must be a positive number and --seed a whole number');
+  process.exit(2);
+}
+
+const server = await serveStatic(distDir);
+const browser = await launchBrowser();
+try {
+  await run();
+} catch (error) {
+  console.error(`error: ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+async function run() {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}?seed=${seed}`);
+  await page.waitForSelector('[data-node-id]');
+  const speeds = await page.locator('select[aria-label="Speed"] option').evaluateAll(
+    (options) => options.map((o) => o.value),
+  );
+  if (!speeds.includes(speed)) {
+    throw new Error(`--speed must be one of ${speeds.join(', ')}, got ${speed}`);
+  }
+  await page.locator('select[aria-label="Speed"]').selectOption(speed);
+
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const counters = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return Object.fromEntries(metrics.map(({ name, value }) => [name, value]));
+  };
+  const simulated = () =>
+    page.locator('output[aria-label="Simulated time"]').textContent().then(parseFloat);
+
+  const before = await counters();
+  const simulatedBefore = await simulated();
+  const intervals = await page.evaluate(
+    (ms) =>
+      new Promise((done) => {
+        const stamps = [];
+        const start = performance.now();
+        const frame = (now) => {
+          stamps.push(now);
+          if (now - start < ms) requestAnimationFrame(frame);
+          else done(stamps.slice(1).map((t, i) => t - stamps[i]));
+        };
+        requestAnimationFrame(frame);
+      }),
+    seconds * 1000,
+  );
+  const after = await counters();
+  const simulatedAfter = await simulated();
+
+  const frames = intervals.length;
+  const sorted = [...intervals].sort((a, b) => a - b);
+  const quantile = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const busy = ['ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration']
+    .map((name) => after[name] - before[name])
+    .reduce((a, b) => a + b, 0);
+  const round = (x, digits = 2) => Number(x.toFixed(digits));
+  console.log(
+    JSON.stringify({
+      experiment: 'bench-page',
+      seed,
+      params: { seconds, speed: Number(speed) },
+      results: {
+        frames,
+        frames_per_second: round(frames / seconds, 1),
+        frame_interval_ms_p50: round(quantile(0.5)),
+        frame_interval_ms_p99: round(quantile(0.99)),
+        main_thread_ms_per_frame: round((busy * 1000) / Math.max(frames, 1)),
+        simulated_seconds: round(simulatedAfter - simulatedBefore, 1),
+        page_errors: errors.length,
+      },
+    }),
+  );
+}
