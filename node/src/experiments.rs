@@ -184,10 +184,14 @@ fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, ExperimentError> {
         steps: args.steps as usize,
         ..ChaosParams::new(args.nodes as usize)
     };
+    let start = std::time::Instant::now();
     let outcomes = parallel_runs(args.schedules as usize, "chaos", |run| {
         let seed = args.seed.wrapping_add(run as u64);
         run_schedule(&params, seed).map(|outcome| (seed, outcome.violations))
     })?;
+    // A long run is a benchmark of the simulator under faults: say how long it took.
+    let wall_seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    let threads = workers_for(args.schedules as usize);
     if let Some(path) = &args.trace {
         let first_broken = outcomes.iter().find(|(_, found)| !found.is_empty());
         let seed = first_broken.map_or(args.seed, |(seed, _)| *seed);
@@ -218,11 +222,13 @@ fn chaos(args: &crate::cli::ChaosArgs) -> Result<String, ExperimentError> {
             "seed": args.seed,
             "violations": violations,
             "by_checker": by_checker,
+            "wall_seconds": wall_seconds,
+            "threads": threads,
         })
         .to_string(),
         Format::Table | Format::Csv => {
             let mut lines = vec![format!(
-                "{} schedules of {} nodes from seed {}: {} violations",
+                "{} schedules of {} nodes from seed {}: {} violations ({wall_seconds} s on {threads} threads)",
                 args.schedules,
                 args.nodes,
                 args.seed,
@@ -345,6 +351,14 @@ fn run_seeds<T: Send>(
 }
 
 /// Runs `job(0..count)` on every core with a progress bar on stderr; results in order.
+/// One worker thread per core, and no more than there are runs.
+fn workers_for(runs: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(runs)
+        .max(1)
+}
+
 fn parallel_runs<T: Send>(
     count: usize,
     label: &str,
@@ -360,9 +374,7 @@ fn parallel_runs<T: Send>(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<T, Error>>>> =
         Mutex::new((0..count).map(|_| None).collect());
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count);
+    let workers = workers_for(count);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
