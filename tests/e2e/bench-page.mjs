@@ -6,7 +6,7 @@
 //
 // Prints one JSON object: {"experiment": "bench-page", "seed", "params", "results"}.
 import { parseArgs } from 'node:util';
-import { serveStatic, launchBrowser, distDir } from './support.mjs';
+import { serveStatic, launchBrowser, distDir, openLab } from './support.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -36,11 +36,7 @@ try {
 }
 
 async function run() {
-  const page = await browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}?seed=${seed}`);
-  await page.waitForSelector('[data-node-id]');
+  const { page, errors } = await openLab(browser, server.url, seed);
   const speeds = await page.locator('select[aria-label="Speed"] option').evaluateAll(
     (options) => options.map((o) => o.value),
   );

@@ -1,7 +1,7 @@
 // What a person does on the lab page, against the release build.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir } from './support.mjs';
+import { serveStatic, launchBrowser, screenshot, distDir, openLab as openLabAt } from './support.mjs';
 
 const SEED = 7;
 let server;
@@ -18,14 +18,7 @@ after(async () => {
   await server?.close();
 });
 
-async function openLab() {
-  const page = await browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}?seed=${SEED}`);
-  await page.waitForSelector('[data-node-id]');
-  return { page, errors };
-}
+const openLab = () => openLabAt(browser, server.url, SEED);
 
 test('the lab shows five nodes that all become alive, with messages flying', async () => {
   const { page, errors } = await openLab();

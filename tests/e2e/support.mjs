@@ -72,3 +72,14 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Opens the lab at `url` with `seed` in a new page of `browser`, once its nodes are
+ * drawn; resolves to { page, errors } (errors collects uncaught page errors). */
+export async function openLab(browser, url, seed) {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${url}?seed=${seed}`);
+  await page.waitForSelector('[data-node-id]');
+  return { page, errors };
+}

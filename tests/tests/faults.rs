@@ -147,17 +147,23 @@ fn duplicated_datagrams_do_no_harm() {
     assert!(sim.stores_agree(), "seed {seed}");
 }
 
+/// Six converged nodes; n4 is paused, then n1 writes `k = v` and 1.5 s pass.
+fn n4_paused_through_a_write(seed: u64) -> Simulation {
+    let mut sim = converged_lan(seed, 6);
+    sim.run_for(Duration::from_secs(2));
+    sim.pause("n4").unwrap();
+    sim.put("n1", "k", "v").unwrap();
+    sim.run_for(Duration::from_millis(1500));
+    sim
+}
+
 /// A paused node loses nothing: what arrives waits for it. Paused briefly, it is at
 /// most suspected; paused long, it is declared dead (the accuracy checker names the
 /// pause), and on resuming it refutes and is alive everywhere again.
 #[test]
 fn a_paused_node_catches_up_on_resume() {
     let seed = scenario_seed(65);
-    let mut sim = converged_lan(seed, 6);
-    sim.run_for(Duration::from_secs(2));
-    sim.pause("n4").unwrap();
-    sim.put("n1", "k", "v").unwrap();
-    sim.run_for(Duration::from_millis(1500));
+    let mut sim = n4_paused_through_a_write(seed);
     assert!(sim.node("n4").unwrap().node().store().get("k").is_none());
     sim.resume("n4").unwrap();
     assert_eq!(
@@ -196,11 +202,7 @@ fn a_paused_node_catches_up_on_resume() {
 #[test]
 fn a_paused_node_that_crashes_loses_what_waited_and_restarts_running() {
     let seed = scenario_seed(69);
-    let mut sim = converged_lan(seed, 6);
-    sim.run_for(Duration::from_secs(2));
-    sim.pause("n4").unwrap();
-    sim.put("n1", "k", "v").unwrap();
-    sim.run_for(Duration::from_millis(1500));
+    let mut sim = n4_paused_through_a_write(seed);
     let arrived_for_n4 = |sim: &Simulation| {
         sim.in_flight()
             .filter(|m| m.to.as_str() == "n4" && m.arrives_at <= sim.now())
