@@ -1,0 +1,279 @@
+//! Commands and traces: what was done to a run, logged so it can be replayed exactly,
+//! exported to JSON and loaded back, plus the running digest that tells two runs apart.
+
+use core::hash::{Hash, Hasher};
+
+use rustc_hash::FxHasher;
+
+use super::{LogEntry, MessageRecord, NetworkModel, SimBuilder, Simulation};
+use crate::{Config, Duration, Error, Instant};
+
+/// The running hash behind [`Simulation::trace_digest`]: fast rather than
+/// collision-resistant, since it only tells runs of one build apart.
+#[derive(Clone, Default)]
+pub(super) struct TraceHasher(FxHasher);
+
+impl core::fmt::Debug for TraceHasher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "TraceHasher({:016x})", self.0.finish())
+    }
+}
+
+impl Hasher for TraceHasher {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0.write_u64(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.0.write_usize(value);
+    }
+}
+
+/// One thing done to a running simulation, as recorded in its command log. Replaying
+/// the log on a fresh simulation from the same builder gives the same run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Command {
+    AddNode {
+        name: String,
+        seeds: Vec<String>,
+    },
+    Crash(String),
+    Restart(String),
+    RestartWithState(String),
+    Leave(String),
+    Slow {
+        name: String,
+        lag: Duration,
+    },
+    Partition {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    PartitionOneway {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Repair {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    Hold {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    Release {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+    },
+    RepairAll,
+    SetNetwork(NetworkModel),
+    SetLink {
+        side_a: Vec<String>,
+        side_b: Vec<String>,
+        model: Option<NetworkModel>,
+    },
+    Pause(String),
+    Resume(String),
+    RemoveNode(String),
+    Put {
+        name: String,
+        key: String,
+        value: String,
+    },
+    Delete {
+        name: String,
+        key: String,
+    },
+}
+
+/// What a run did, in a form that exports (to JSON, say, with serde) and loads back:
+/// how it was built, every command with its time, and the most recent events and
+/// datagrams (as many as the history limit keeps). [`Trace::replay`] runs it again,
+/// exactly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Trace {
+    /// How the simulation was built.
+    pub setup: Setup,
+    pub until: Instant,
+    pub commands: Vec<(Instant, Command)>,
+    pub events: Vec<LogEntry>,
+    pub messages: Vec<MessageRecord>,
+    /// [`Simulation::trace_digest`] at `until`.
+    pub digest: u64,
+}
+
+impl Trace {
+    /// The largest cluster [`Trace::replay`] builds.
+    pub const MAX_NODES: usize = 100_000;
+    /// The furthest [`Trace::replay`] runs: a week of simulated time.
+    pub const MAX_UNTIL: Instant = Instant::from_millis(7 * 24 * 3600 * 1000);
+
+    /// Builds the simulation again and replays the commands up to `until`: the same
+    /// run, whose [`Simulation::trace_digest`] equals `digest`. `history_limit`, if
+    /// given, keeps that many recent events and datagrams instead (it changes nothing
+    /// else about the run).
+    pub fn replay(&self, history_limit: Option<usize>) -> Result<Simulation, Error> {
+        // A trace is a file from anywhere: refuse what would not finish.
+        if self.setup.nodes > Trace::MAX_NODES {
+            return Err(Error::InvalidTrace(format!(
+                "{} nodes, over the {} a replay builds",
+                self.setup.nodes,
+                Trace::MAX_NODES
+            )));
+        }
+        if self.until > Trace::MAX_UNTIL {
+            return Err(Error::InvalidTrace(format!(
+                "it runs until {}, past the {} a replay simulates",
+                self.until,
+                Trace::MAX_UNTIL
+            )));
+        }
+        let mut builder = self.setup.builder()?;
+        if let Some(limit) = history_limit {
+            builder = builder.history_limit(limit);
+        }
+        Simulation::replay(builder, &self.commands, self.until)
+    }
+}
+
+/// How a simulation was built ([`SimBuilder`]'s settings), in a form that exports and
+/// loads back; the configuration as its textual fields ([`Config::fields`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Setup {
+    pub seed: u64,
+    pub nodes: usize,
+    pub config: Vec<(String, String)>,
+    pub network: NetworkModel,
+    pub history_limit: usize,
+    pub converged: bool,
+}
+
+impl Setup {
+    /// A builder with these settings; fails on a configuration field that does not
+    /// parse or validate.
+    pub fn builder(&self) -> Result<SimBuilder, Error> {
+        let mut config = Config::demo();
+        for (field, value) in &self.config {
+            config.set(field, value)?;
+        }
+        config.validate()?;
+        let mut builder = Simulation::builder()
+            .seed(self.seed)
+            .nodes(self.nodes)
+            .config(config)
+            .network(self.network.clone())
+            .history_limit(self.history_limit);
+        if self.converged {
+            builder = builder.converged();
+        }
+        Ok(builder)
+    }
+}
+
+/// Commands hash by their debug form: `NetworkModel` holds a float.
+fn command_hash(command: &Command, hasher: &mut impl Hasher) {
+    format!("{command:?}").hash(hasher);
+}
+
+impl Simulation {
+    /// Carries out one command, as the named methods do.
+    pub fn apply(&mut self, command: &Command) -> Result<(), Error> {
+        fn names(list: &[String]) -> Vec<&str> {
+            list.iter().map(String::as_str).collect()
+        }
+        match command {
+            Command::AddNode { name, seeds } => self.add_node(name, &names(seeds)),
+            Command::Crash(name) => self.crash(name),
+            Command::Restart(name) => self.restart(name),
+            Command::RestartWithState(name) => self.restart_with_state(name),
+            Command::Leave(name) => self.leave(name),
+            Command::Slow { name, lag } => self.slow(name, *lag),
+            Command::Partition { side_a, side_b } => self.partition(&names(side_a), &names(side_b)),
+            Command::PartitionOneway { from, to } => {
+                self.partition_oneway(&names(from), &names(to))
+            }
+            Command::Repair { side_a, side_b } => self.repair(&names(side_a), &names(side_b)),
+            Command::Hold { side_a, side_b } => self.hold(&names(side_a), &names(side_b)),
+            Command::Release { side_a, side_b } => self.release(&names(side_a), &names(side_b)),
+            Command::RepairAll => {
+                self.repair_all();
+                Ok(())
+            }
+            Command::SetNetwork(network) => {
+                self.set_network(network.clone());
+                Ok(())
+            }
+            Command::SetLink {
+                side_a,
+                side_b,
+                model,
+            } => self.set_link(&names(side_a), &names(side_b), model.clone()),
+            Command::Pause(name) => self.pause(name),
+            Command::Resume(name) => self.resume(name),
+            Command::RemoveNode(name) => self.remove_node(name),
+            Command::Put { name, key, value } => self.put(name, key, value),
+            Command::Delete { name, key } => self.delete(name, key),
+        }
+    }
+
+    /// The run so far as an exportable [`Trace`].
+    pub fn trace(&self) -> Trace {
+        Trace {
+            setup: self.setup.clone(),
+            until: self.now,
+            commands: self.commands.clone(),
+            events: self.log.iter().cloned().collect(),
+            messages: self.history.iter().cloned().collect(),
+            digest: self.trace_digest(),
+        }
+    }
+
+    /// Every command given since the simulation was built, with its time.
+    pub fn commands(&self) -> &[(Instant, Command)] {
+        &self.commands
+    }
+
+    /// Builds a fresh simulation from `builder` and replays `commands` at their times,
+    /// then runs up to `until`. With the builder of the original run, this reproduces
+    /// it event for event. (A command that failed originally fails again, harmlessly.)
+    ///
+    /// Commands given at the same instant are applied back to back, as a driver gives
+    /// them: what one schedules for that very instant runs after the last of them.
+    pub fn replay(
+        builder: SimBuilder,
+        commands: &[(Instant, Command)],
+        until: Instant,
+    ) -> Result<Simulation, Error> {
+        let mut sim = builder.build()?;
+        for (at, command) in commands {
+            if *at > sim.now {
+                sim.run_until(*at);
+            }
+            let _ = sim.apply(command);
+        }
+        sim.run_until(until);
+        Ok(sim)
+    }
+
+    /// A fingerprint of the whole run so far: every event's time, every datagram's
+    /// fate and every node event, in order. Two runs are the same run exactly when
+    /// their digests match.
+    pub fn trace_digest(&self) -> u64 {
+        self.trace.clone().finish()
+    }
+
+    pub(super) fn record(&mut self, command: Command) {
+        if self.recording {
+            command_hash(&command, &mut self.trace);
+            self.commands.push((self.now, command));
+        }
+    }
+}
