@@ -5,6 +5,8 @@
 //   node tests/e2e/bench-page.mjs [--seconds 10] [--speed 8] [--seed 7]
 //
 // Prints one JSON object: {"experiment": "bench-page", "seed", "params", "results"}.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serveStatic, launchBrowser, distDir, openLab } from './support.mjs';
 
@@ -21,6 +23,11 @@ const seed = Number(values.seed);
 if (!(seconds > 0) || !Number.isInteger(seed) || seed < 0) {
   console.error('error: --seconds must be a positive number and --seed a whole number');
   process.exit(2);
+}
+
+if (!existsSync(join(distDir, 'index.html'))) {
+  console.error(`error: no release build in ${distDir}: run scripts/bench-page.sh, or trunk build --release first`);
+  process.exit(1);
 }
 
 const server = await serveStatic(distDir);
