@@ -194,18 +194,44 @@ pub enum Update {
     Kv(Version),
 }
 
+/// A packet about to be sent, borrowing its parts: it encodes to exactly the bytes of
+/// the [`Packet`] with the same fields, without cloning the sender's name or building a
+/// vector of updates for every probe and ack.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PacketRef<'a> {
+    pub from: &'a NodeId,
+    pub message: &'a Message,
+    pub updates: &'a [Update],
+}
+
+impl Packet {
+    /// This packet, borrowed for encoding.
+    pub fn as_ref(&self) -> PacketRef<'_> {
+        PacketRef {
+            from: &self.from,
+            message: &self.message,
+            updates: &self.updates,
+        }
+    }
+}
+
 /// Encodes a packet into a datagram: the version byte, then the postcard body.
 pub fn encode(packet: &Packet) -> Vec<u8> {
+    encode_ref(packet.as_ref())
+}
+
+/// [`encode`] for a borrowed packet.
+pub fn encode_ref(packet: PacketRef<'_>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(capacity_hint(packet));
     bytes.push(WIRE_VERSION);
     // Serialising plain data into a Vec cannot fail.
-    postcard::to_extend(packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
+    postcard::to_extend(&packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
 }
 
 /// Room for a typical probe or ack with some news, and about 32 bytes for each update
 /// or member it carries, so that most datagrams never regrow while being encoded.
-fn capacity_hint(packet: &Packet) -> usize {
-    let members = match &packet.message {
+fn capacity_hint(packet: PacketRef<'_>) -> usize {
+    let members = match packet.message {
         Message::Sync { members, .. } => members.len(),
         _ => 0,
     };

@@ -9,7 +9,7 @@ use core::net::SocketAddr;
 use super::Node;
 use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
-use crate::wire::{self, Message, Packet};
+use crate::wire::Message;
 use crate::{Instant, NodeId};
 
 impl Node {
@@ -62,18 +62,11 @@ impl Node {
     }
 
     fn send_deltas(&mut self, to: SocketAddr, theirs: &VectorClock) {
-        let empty = Packet {
-            from: self.id.clone(),
-            message: Message::Deltas {
-                versions: Vec::new(),
-                ranges: Vec::new(),
-            },
-            updates: Vec::new(),
-        };
-        let budget = self
-            .config
-            .mtu
-            .saturating_sub(1 + wire::encoded_len(&empty) + 6);
+        let bare = self.bare_datagram_len(&Message::Deltas {
+            versions: Vec::new(),
+            ranges: Vec::new(),
+        });
+        let budget = self.config.mtu.saturating_sub(bare + 6);
         let (versions, ranges) = self.store.deltas_for(theirs, budget);
         if !ranges.is_empty() {
             self.send_unpiggybacked(to, Message::Deltas { versions, ranges });

@@ -6,7 +6,7 @@ use core::net::SocketAddr;
 use super::Node;
 use crate::dissemination::retransmit_limit;
 use crate::member::{MemberState, MemberUpdate};
-use crate::wire::{self, Message, Packet, Update};
+use crate::wire::{self, Message, PacketRef, Update};
 
 /// Room reserved for the length prefix of the piggybacked update list.
 const UPDATE_COUNT_RESERVE: usize = 3;
@@ -20,26 +20,25 @@ impl Node {
     /// Like [`Node::send`], with `first` piggybacked ahead of the queue (Lifeguard's
     /// buddy system uses it to tell a suspect about its suspicion).
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
-        let mut packet = Packet {
-            from: self.id.clone(),
-            message,
-            updates: first.into_iter().collect(),
-        };
         if self.broadcasts.is_empty() && self.hot.is_empty() {
             // Nothing to piggyback: skip measuring the room for it (most probes and
             // acks in a quiet cluster).
-            return self.push_transmit(to, &packet);
+            return self.push_transmit(to, &message, first.as_slice());
         }
+        let mut updates: Vec<Update> = first.into_iter().collect();
+        let packet = PacketRef {
+            from: &self.id,
+            message: &message,
+            updates: &updates,
+        };
         let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
         let limit = retransmit_limit(self.config.retransmit_mult, self.members.active() + 1);
         let budget = self.config.mtu.saturating_sub(used);
         let (news, used_by_news) = self.broadcasts.select(budget, limit);
         let room = budget.saturating_sub(used_by_news);
-        packet.updates.extend(news.into_iter().map(Update::Member));
-        packet
-            .updates
-            .extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));
-        self.push_transmit(to, &packet);
+        updates.extend(news.into_iter().map(Update::Member));
+        updates.extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));
+        self.push_transmit(to, &message, &updates);
     }
 
     /// SWIM section 4.1: push pending news to `fanout` random members.
@@ -66,15 +65,12 @@ impl Node {
             state: MemberState::Dead,
             accuser: None,
         }));
-        let empty = Packet {
-            from: self.id.clone(),
-            message: Message::Sync {
+        let budget = self.config.mtu
+            - self.bare_datagram_len(&Message::Sync {
                 members: Vec::new(),
                 reply,
-            },
-            updates: Vec::new(),
-        };
-        let budget = self.config.mtu - 1 - wire::encoded_len(&empty) - UPDATE_COUNT_RESERVE;
+            })
+            - UPDATE_COUNT_RESERVE;
         let mut chunk = Vec::new();
         let mut used = 0;
         let mut ask = reply;
@@ -82,12 +78,12 @@ impl Node {
             let len = wire::member_update_len(&update);
             if used + len > budget && !chunk.is_empty() {
                 let members = std::mem::take(&mut chunk);
-                self.push_transmit(
+                self.send_unpiggybacked(
                     to,
-                    &self.unpiggybacked(Message::Sync {
+                    Message::Sync {
                         members,
                         reply: ask,
-                    }),
+                    },
                 );
                 ask = false;
                 used = 0;
@@ -95,31 +91,38 @@ impl Node {
             used += len;
             chunk.push(update);
         }
-        self.push_transmit(
+        self.send_unpiggybacked(
             to,
-            &self.unpiggybacked(Message::Sync {
+            Message::Sync {
                 members: chunk,
                 reply: ask,
-            }),
+            },
         );
+    }
+
+    /// The bytes of a datagram carrying `message` and nothing piggybacked, the version
+    /// byte included: what is left of the MTU for a message's own list is measured
+    /// from it.
+    pub(super) fn bare_datagram_len(&self, message: &Message) -> usize {
+        1 + wire::encoded_len(&PacketRef {
+            from: &self.id,
+            message,
+            updates: &[],
+        })
     }
 
     /// Sends `message` alone, with nothing piggybacked.
     pub(super) fn send_unpiggybacked(&mut self, to: SocketAddr, message: Message) {
-        self.push_transmit(to, &self.unpiggybacked(message));
+        self.push_transmit(to, &message, &[]);
     }
 
-    fn unpiggybacked(&self, message: Message) -> Packet {
-        Packet {
-            from: self.id.clone(),
+    fn push_transmit(&mut self, to: SocketAddr, message: &Message, updates: &[Update]) {
+        let payload = wire::encode_ref(PacketRef {
+            from: &self.id,
             message,
-            updates: Vec::new(),
-        }
-    }
-
-    fn push_transmit(&mut self, to: SocketAddr, packet: &Packet) {
-        let payload = wire::encode(packet);
-        let kind = packet.message.kind();
+            updates,
+        });
+        let kind = message.kind();
         self.stats.sent.count(kind, payload.len());
         self.transmits
             .push_back(super::Transmit { to, kind, payload });

@@ -11,7 +11,7 @@ use rand::Rng;
 
 use super::Node;
 use crate::store::{Applied, Version};
-use crate::wire::{self, Message, Packet};
+use crate::wire::{self, Message};
 use crate::{Event, Instant, ReplicaId};
 
 /// A version still being spread, and how much excitement it has left.
@@ -76,19 +76,12 @@ impl Node {
     /// Sends as many hot rumors as fit in one datagram. Blind cooling loses excitement
     /// right away; feedback cooling waits for the answer.
     pub(super) fn send_rumors(&mut self, to: SocketAddr) {
-        let empty = Packet {
-            from: self.id.clone(),
-            message: Message::Rumor {
-                batch: 0,
-                versions: Vec::new(),
-                feedback: true,
-            },
-            updates: Vec::new(),
-        };
-        let mut room = self
-            .config
-            .mtu
-            .saturating_sub(1 + wire::encoded_len(&empty) + 3);
+        let bare = self.bare_datagram_len(&Message::Rumor {
+            batch: 0,
+            versions: Vec::new(),
+            feedback: true,
+        });
+        let mut room = self.config.mtu.saturating_sub(bare + 3);
         let mut ids = Vec::new();
         let mut versions = Vec::new();
         for (id, hot) in &self.hot {
