@@ -38,32 +38,48 @@ impl Timer {
 }
 
 /// One optional deadline per [`Timer`].
-#[derive(Clone, Debug, Default)]
+/// One deadline per timer, in milliseconds, [`UNSET`] when the timer is stopped: plain
+/// integers rather than `Option<Instant>`, because the earliest of them is asked after
+/// every input a node handles, and over integers that is a single `min`.
+#[derive(Clone, Debug)]
 pub(crate) struct TimerTable {
-    deadlines: [Option<Instant>; Timer::ALL.len()],
+    deadlines: [u64; Timer::ALL.len()],
+}
+
+/// A stopped timer's deadline: later than any a timer can be set to.
+const UNSET: u64 = u64::MAX;
+
+impl Default for TimerTable {
+    fn default() -> Self {
+        TimerTable {
+            deadlines: [UNSET; Timer::ALL.len()],
+        }
+    }
 }
 
 impl TimerTable {
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
-        self.deadlines[timer as usize] = Some(at);
+        self.deadlines[timer as usize] = at.as_millis().min(UNSET - 1);
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
-        self.deadlines[timer as usize] = None;
+        self.deadlines[timer as usize] = UNSET;
     }
 
     pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
-        self.deadlines[timer as usize]
+        let at = self.deadlines[timer as usize];
+        (at != UNSET).then(|| Instant::from_millis(at))
     }
 
     /// Clears and returns the timers due at `now`, in the fixed order of [`Timer`].
     pub(crate) fn take_expired(&mut self, now: Instant) -> impl Iterator<Item = Timer> + use<> {
         // One bit per timer: a node wakes every period, so no allocation here.
         let mut due = 0u8;
-        for timer in Timer::ALL {
-            if self.get(timer).is_some_and(|at| at <= now) {
-                self.stop(timer);
-                due |= 1 << timer as u8;
+        let now = now.as_millis().min(UNSET - 1);
+        for (index, at) in self.deadlines.iter_mut().enumerate() {
+            if *at <= now {
+                *at = UNSET;
+                due |= 1 << index;
             }
         }
         Timer::ALL
@@ -73,7 +89,8 @@ impl TimerTable {
 
     /// The earliest deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
+        let at = self.deadlines.iter().copied().min().unwrap_or(UNSET);
+        (at != UNSET).then(|| Instant::from_millis(at))
     }
 }
 

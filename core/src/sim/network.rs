@@ -163,20 +163,24 @@ impl Network {
 
     /// The fate of one datagram of `size` bytes: its delay (and a duplicate's), or why
     /// it is dropped. The random draws happen in a fixed order whatever the outcome, so
-    /// one datagram's fate never shifts the draws of the next; a link that duplicates
-    /// draws twice more.
-    pub(super) fn sample(
+    /// one datagram's fate never shifts the draws of the next; a slow receiver draws
+    /// once more for its processing lag, a link that duplicates twice more.
+    pub(super) fn sample<R: Rng>(
         &self,
         from: usize,
         to: usize,
         size: usize,
-        rng: &mut impl Rng,
+        rng: &mut R,
     ) -> Result<Delivery, Dropped> {
         let model = self.link(from, to);
         let lag = self.lag[to];
-        let delay = |rng: &mut dyn rand::RngCore| {
+        let delay = |rng: &mut R| {
             let jitter = Duration::from_millis(rng.random_range(0..=model.jitter.as_millis()));
-            let processing = Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2));
+            let processing = if lag == Duration::ZERO {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2))
+            };
             model.latency + jitter + processing
         };
         let lost = rng.random::<f64>() < model.loss;
