@@ -91,9 +91,16 @@ impl NodeId {
     }
 }
 
+/// Two inline names compare as fixed-size values (no call to `memcmp` for a few
+/// bytes: names are compared on every packet). Their bytes are zero-padded and no name
+/// holds a zero byte, so equal bytes mean equal lengths; and a name is inline exactly
+/// when it is short, so an inline name never equals a shared one.
 impl PartialEq for NodeId {
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            (Repr::Inline { bytes, .. }, Repr::Inline { bytes: b, .. }) => bytes == b,
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 
@@ -105,10 +112,25 @@ impl PartialOrd for NodeId {
     }
 }
 
+/// The order of the names' bytes. Two inline names compare as big-endian integers of
+/// their zero-padded bytes, which is the same order: no name holds a zero byte (a
+/// control character), so padding sorts before any byte of a longer name.
 impl Ord for NodeId {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        match (&self.0, &other.0) {
+            (Repr::Inline { bytes, .. }, Repr::Inline { bytes: b, .. }) => {
+                padded_key(bytes).cmp(&padded_key(b))
+            }
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
     }
+}
+
+/// An inline name's bytes as one integer that orders as they do.
+fn padded_key(bytes: &[u8; INLINE_NAME_LEN]) -> u128 {
+    let mut padded = [0; 16];
+    padded[..INLINE_NAME_LEN].copy_from_slice(bytes);
+    u128::from_be_bytes(padded)
 }
 
 impl core::hash::Hash for NodeId {
