@@ -32,13 +32,13 @@ mod control;
 pub mod experiment;
 mod network;
 mod observe;
+mod queue;
 mod series;
 mod timeline;
 mod trace;
 mod transport;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
 
 use rand::{Rng, SeedableRng};
@@ -57,6 +57,7 @@ use crate::{
     Config, Duration, Error, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
 };
 use network::Network;
+use queue::EventQueue;
 use trace::TraceHasher;
 use transport::{FlightKey, InFlight, virtual_addr};
 
@@ -204,8 +205,7 @@ impl SimBuilder {
             network: Network::new(self.network),
             nodes: Vec::new(),
             by_name: FastMap::default(),
-            queue: BinaryHeap::new(),
-            next_seq: 0,
+            queue: EventQueue::new(),
             next_message: 0,
             in_flight: Slab::new(),
             history: VecDeque::new(),
@@ -248,8 +248,7 @@ pub struct Simulation {
     network: Network,
     nodes: Vec<SimNode>,
     by_name: FastMap<NodeId, usize>,
-    queue: BinaryHeap<Reverse<(Instant, u64, Scheduled)>>,
-    next_seq: u64,
+    queue: EventQueue<Scheduled>,
     next_message: u64,
     /// Datagrams on the wire (or held, or waiting for a paused node).
     in_flight: Slab<InFlight>,
@@ -389,11 +388,7 @@ impl Simulation {
 
     /// Runs every event up to and including `deadline`, then sets the clock to it.
     pub fn run_until(&mut self, deadline: Instant) {
-        while self
-            .queue
-            .peek()
-            .is_some_and(|Reverse((at, _, _))| *at <= deadline)
-        {
+        while self.queue.peek_time().is_some_and(|at| at <= deadline) {
             self.step();
         }
         self.now = self.now.max(deadline);
@@ -406,7 +401,7 @@ impl Simulation {
     /// of that instant. Drive with [`Simulation::run_until`] (or `run_for`, `advance`)
     /// where commands must replay exactly.
     pub fn step(&mut self) -> bool {
-        let Some(Reverse((at, _, what))) = self.queue.pop() else {
+        let Some((at, what)) = self.queue.pop() else {
             return false;
         };
         self.now = at;

@@ -4,7 +4,6 @@
 
 use core::hash::{Hash, Hasher};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::cmp::Reverse;
 
 use super::{Dropped, LogEntry, MessageRecord, SIM_PORT, Scheduled, Simulation, push_bounded};
 use crate::wire::MessageKind;
@@ -61,8 +60,7 @@ impl Simulation {
     }
 
     pub(super) fn schedule(&mut self, at: Instant, what: Scheduled) {
-        self.queue.push(Reverse((at, self.next_seq, what)));
-        self.next_seq += 1;
+        self.queue.push(at, what);
     }
 
     /// Drains a node's outputs in the documented order after an input.
