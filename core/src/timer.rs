@@ -73,18 +73,20 @@ impl TimerTable {
 
     /// Clears and returns the timers due at `now`, in the fixed order of [`Timer`].
     pub(crate) fn take_expired(&mut self, now: Instant) -> impl Iterator<Item = Timer> + use<> {
-        // One bit per timer: a node wakes every period, so no allocation here.
+        // One bit per timer, gathered without a branch per timer (which is due varies
+        // from one wake-up to the next), and no allocation: a node wakes every period.
         let mut due = 0u8;
         let now = now.as_millis().min(UNSET - 1);
         for (index, at) in self.deadlines.iter_mut().enumerate() {
-            if *at <= now {
-                *at = UNSET;
-                due |= 1 << index;
-            }
+            let expired = *at <= now;
+            due |= u8::from(expired) << index;
+            *at = if expired { UNSET } else { *at };
         }
-        Timer::ALL
-            .into_iter()
-            .filter(move |timer| due & (1 << *timer as u8) != 0)
+        core::iter::from_fn(move || {
+            let index = (due != 0).then(|| due.trailing_zeros() as usize)?;
+            due &= due - 1;
+            Some(Timer::ALL[index])
+        })
     }
 
     /// The earliest deadline.

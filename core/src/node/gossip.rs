@@ -117,11 +117,13 @@ impl Node {
     }
 
     fn push_transmit(&mut self, to: SocketAddr, message: &Message, updates: &[Update]) {
-        let payload = wire::encode_ref(PacketRef {
+        let buffer = self.spare_buffers.pop().unwrap_or_default();
+        let packet = PacketRef {
             from: &self.id,
             message,
             updates,
-        });
+        };
+        let payload = wire::encode_into(packet, buffer);
         let kind = message.kind();
         self.stats.sent.count(kind, payload.len());
         self.transmits
