@@ -283,12 +283,15 @@ pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
     if version != WIRE_VERSION {
         return Err(DecodeError::UnsupportedVersion(version));
     }
-    let (packet, rest) = postcard::take_from_bytes::<Packet>(body)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingBytes(rest.len()));
+    let mut body = postcard::Deserializer::from_bytes(body);
+    match Packet::deserialize(&mut body) {
+        Ok(packet) => match body.finalize() {
+            Ok([]) => Ok(packet),
+            Ok(rest) => Err(DecodeError::TrailingBytes(rest.len())),
+            Err(error) => Err(DecodeError::Malformed(error.to_string())),
+        },
+        Err(error) => Err(DecodeError::Malformed(error.to_string())),
     }
-    Ok(packet)
 }
 
 #[cfg(test)]
