@@ -196,7 +196,6 @@ impl Agent {
             if let Err(error) = self.socket.send_to(&transmit.payload, transmit.to).await {
                 warn!(to = %transmit.to, %error, "send failed");
             }
-            self.node.recycle(transmit.payload);
         }
         while let Some(event) = self.node.poll_event() {
             log_event(&event);

@@ -117,13 +117,11 @@ impl Node {
     }
 
     fn push_transmit(&mut self, to: SocketAddr, message: &Message, updates: &[Update]) {
-        let buffer = self.spare_buffers.pop().unwrap_or_default();
-        let packet = PacketRef {
+        let payload = wire::encode_ref(PacketRef {
             from: &self.id,
             message,
             updates,
-        };
-        let payload = wire::encode_into(packet, buffer);
+        });
         let kind = message.kind();
         self.stats.sent.count(kind, payload.len());
         self.transmits

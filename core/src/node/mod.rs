@@ -13,10 +13,6 @@
 //! 3. [`Node::poll_timeout`]: when to call [`Node::handle_timeout`] next (it may move
 //!    earlier or later after any input, so read it last).
 //!
-//! A driver done with a datagram's bytes (sent, or given to `handle_packet`) may hand
-//! the buffer back with [`Node::recycle`], so that the next datagram is encoded into it
-//! instead of a fresh allocation.
-//!
 //! The node never reads a clock, opens a socket or asks the OS for randomness: its RNG is
 //! seeded by the driver, so the same inputs give the same outputs.
 //!
@@ -135,14 +131,9 @@ pub struct Node {
     /// When each tombstone held here was first stored (for `tombstone_grace`).
     tombstones_seen: BTreeMap<RumorId, Instant>,
     transmits: VecDeque<Transmit>,
-    /// Buffers of datagrams the driver is done with, for the next ones to reuse.
-    spare_buffers: Vec<Vec<u8>>,
     events: VecDeque<Event>,
     stats: Stats,
 }
-
-/// How many spare datagram buffers a node keeps: a probe or an ack in, one out.
-const SPARE_BUFFERS: usize = 2;
 
 impl Node {
     /// A node named `id`, reachable at `addr`, drawing every random choice from `seed`.
@@ -177,7 +168,6 @@ impl Node {
             peer_summaries: BTreeMap::new(),
             tombstones_seen: BTreeMap::new(),
             transmits: VecDeque::new(),
-            spare_buffers: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
         })
@@ -529,15 +519,6 @@ impl Node {
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
-    }
-
-    /// Hands back a datagram's buffer once the driver is done with it (sent it, or
-    /// passed it to [`Node::handle_packet`]): the node encodes a later datagram into it
-    /// rather than allocating. Optional; a few are kept, the rest dropped.
-    pub fn recycle(&mut self, payload: Vec<u8>) {
-        if self.spare_buffers.len() < SPARE_BUFFERS && payload.capacity() <= wire::MAX_DATAGRAM {
-            self.spare_buffers.push(payload);
-        }
     }
 
     /// The next event for the application.

@@ -204,9 +204,9 @@ impl Simulation {
             self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
             // A datagram the node rejects is counted by the node itself.
             let from_addr = self.nodes[from_index].node.addr();
-            let receiver = &mut self.nodes[to].node;
-            let _ = receiver.handle_packet(self.now, from_addr, &flight.payload);
-            receiver.recycle(core::mem::take(&mut flight.payload));
+            let _ = self.nodes[to]
+                .node
+                .handle_packet(self.now, from_addr, &flight.payload);
             self.drain(to);
         }
         flight.hash_fate(&mut self.trace);
