@@ -221,7 +221,7 @@ impl Simulation {
         for (key, _, _) in go {
             let at = self.now + latency;
             if let Some(flight) = self.in_flight.get_mut(key) {
-                flight.record.arrives_at = at;
+                flight.arrives_at = at;
             }
             self.schedule(at, Scheduled::Deliver(key));
         }

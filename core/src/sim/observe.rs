@@ -239,13 +239,13 @@ impl Simulation {
 
     /// Datagrams sent and not yet arrived, in no particular order (their ids give the
     /// order they were sent in).
-    pub fn in_flight(&self) -> impl Iterator<Item = &MessageRecord> {
-        self.in_flight.iter().map(|(_, f)| &f.record)
+    pub fn in_flight(&self) -> impl Iterator<Item = MessageRecord> + '_ {
+        self.in_flight.iter().map(|(_, f)| f.record(&self.nodes))
     }
 
     /// What the datagram `id`, still in flight, carries, decoded.
     pub fn decode_in_flight(&self, id: u64) -> Option<crate::wire::Packet> {
-        let (_, flight) = self.in_flight.iter().find(|(_, f)| f.record.id == id)?;
+        let (_, flight) = self.in_flight.iter().find(|(_, f)| f.id == id)?;
         crate::wire::decode(&flight.payload).ok()
     }
 

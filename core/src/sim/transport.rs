@@ -5,27 +5,50 @@
 use core::hash::{Hash, Hasher};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::{Dropped, LogEntry, MessageRecord, SIM_PORT, Scheduled, Simulation, push_bounded};
+use super::{
+    Dropped, LogEntry, MessageRecord, SIM_PORT, Scheduled, SimNode, Simulation, push_bounded,
+};
 use crate::wire::MessageKind;
 use crate::{Duration, Instant, Transmit};
 
-/// A datagram on the wire: its record, who sent it to whom, and its bytes.
+/// A datagram on the wire: who sent it to whom (nodes by index), when, its fate and its
+/// bytes. Its [`MessageRecord`], which names the nodes, is made only when someone looks
+/// (the lab, a history), not for each of the millions a benchmark sends.
 #[derive(Clone, Debug)]
 pub(super) struct InFlight {
-    pub(super) record: MessageRecord,
+    pub(super) id: u64,
     pub(super) from_index: usize,
     pub(super) to_index: usize,
+    pub(super) kind: MessageKind,
+    pub(super) sent_at: Instant,
+    pub(super) arrives_at: Instant,
+    pub(super) dropped: Option<Dropped>,
+    pub(super) duplicate: bool,
     pub(super) payload: Vec<u8>,
 }
 
 impl InFlight {
-    /// Feeds the trace digest: the record, with the nodes by index (one word each,
-    /// where hashing their names would cost a pass over each).
+    /// This datagram as observers see it, with the nodes named.
+    pub(super) fn record(&self, nodes: &[SimNode]) -> MessageRecord {
+        MessageRecord {
+            id: self.id,
+            from: nodes[self.from_index].node.id().clone(),
+            to: nodes[self.to_index].node.id().clone(),
+            kind: self.kind,
+            size: self.payload.len(),
+            sent_at: self.sent_at,
+            arrives_at: self.arrives_at,
+            dropped: self.dropped,
+            duplicate: self.duplicate,
+        }
+    }
+
+    /// Feeds the trace digest: everything its record says, with the nodes by index
+    /// (one word each, where hashing their names would cost a pass over each).
     fn hash_fate(&self, hasher: &mut impl Hasher) {
-        let record = &self.record;
-        (record.id, self.from_index, self.to_index, record.kind).hash(hasher);
-        (record.size, record.sent_at, record.arrives_at).hash(hasher);
-        (record.dropped, record.duplicate).hash(hasher);
+        (self.id, self.from_index, self.to_index, self.kind).hash(hasher);
+        (self.payload.len(), self.sent_at, self.arrives_at).hash(hasher);
+        (self.dropped, self.duplicate).hash(hasher);
     }
 }
 
@@ -160,21 +183,15 @@ impl Simulation {
         } else {
             self.now + fate.unwrap_or(self.network.link(from_index, to_index).latency)
         };
-        let record = MessageRecord {
+        let key = self.in_flight.insert(InFlight {
             id,
-            from: self.nodes[from_index].node.id().clone(),
-            to: self.nodes[to_index].node.id().clone(),
+            from_index,
+            to_index,
             kind,
-            size: payload.len(),
             sent_at: self.now,
             arrives_at,
             dropped: fate.err(),
             duplicate,
-        };
-        let key = self.in_flight.insert(InFlight {
-            record,
-            from_index,
-            to_index,
             payload,
         });
         if held {
@@ -189,19 +206,19 @@ impl Simulation {
             return;
         };
         let to = flight.to_index;
-        if flight.record.dropped.is_none() && self.nodes[to].up && self.nodes[to].paused {
+        if flight.dropped.is_none() && self.nodes[to].up && self.nodes[to].paused {
             self.nodes[to].inbox.push(key); // waits in the socket buffer
             return;
         }
         let mut flight = self.in_flight.remove(key);
-        if flight.record.dropped.is_none() && !self.nodes[to].up {
-            flight.record.dropped = Some(Dropped::ReceiverDown);
+        if flight.dropped.is_none() && !self.nodes[to].up {
+            flight.dropped = Some(Dropped::ReceiverDown);
             self.metrics.receiver_down += 1;
         }
-        if flight.record.dropped.is_none() {
+        if flight.dropped.is_none() {
             self.metrics.datagrams_delivered += 1;
             let from_index = flight.from_index;
-            self.nodes[from_index].delivered_from[flight.record.kind.index()] += 1;
+            self.nodes[from_index].delivered_from[flight.kind.index()] += 1;
             // A datagram the node rejects is counted by the node itself.
             let from_addr = self.nodes[from_index].node.addr();
             let _ = self.nodes[to]
@@ -210,7 +227,10 @@ impl Simulation {
             self.drain(to);
         }
         flight.hash_fate(&mut self.trace);
-        push_bounded(&mut self.history, flight.record, self.setup.history_limit);
+        if self.setup.history_limit > 0 {
+            let record = flight.record(&self.nodes);
+            push_bounded(&mut self.history, record, self.setup.history_limit);
+        }
     }
 }
 

@@ -49,7 +49,7 @@ pub fn topology() -> Html {
                 x={at.x}
                 y={at.y}
                 lost={message.dropped.is_some() || !up[to_index]}
-                label={describe(&sim, message)}
+                label={describe(&sim, &message)}
             />
         })
     });
