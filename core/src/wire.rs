@@ -225,7 +225,37 @@ pub fn encode_ref(packet: PacketRef<'_>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(capacity_hint(packet));
     bytes.push(WIRE_VERSION);
     // Serialising plain data into a Vec cannot fail.
-    postcard::to_extend(&packet, bytes).unwrap_or_else(|_| vec![WIRE_VERSION])
+    postcard::serialize_with_flavor(&packet, Datagram(bytes)).unwrap_or_else(|_| vec![WIRE_VERSION])
+}
+
+/// Where postcard writes a datagram: a `Vec` that takes short runs of bytes (names,
+/// varints: nearly all postcard writes) one at a time, since a call to `memcpy` for
+/// two or three bytes costs more than the bytes.
+struct Datagram(Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Datagram {
+    type Output = Vec<u8>;
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        const SHORT: usize = 16;
+        if data.len() <= SHORT {
+            for &byte in data {
+                self.0.push(byte);
+            }
+        } else {
+            self.0.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
+    }
 }
 
 /// Room for a typical probe or ack with some news, and about 32 bytes for each update
