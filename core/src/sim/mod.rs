@@ -388,8 +388,8 @@ impl Simulation {
 
     /// Runs every event up to and including `deadline`, then sets the clock to it.
     pub fn run_until(&mut self, deadline: Instant) {
-        while self.queue.peek_time().is_some_and(|at| at <= deadline) {
-            self.step();
+        while let Some((at, what)) = self.queue.pop_until(deadline) {
+            self.run_event(at, what);
         }
         self.now = self.now.max(deadline);
     }
@@ -404,6 +404,11 @@ impl Simulation {
         let Some((at, what)) = self.queue.pop() else {
             return false;
         };
+        self.run_event(at, what);
+        true
+    }
+
+    fn run_event(&mut self, at: Instant, what: Scheduled) {
         self.now = at;
         (at, what).hash(&mut self.trace);
         match what {
@@ -417,7 +422,6 @@ impl Simulation {
                 }
             }
         }
-        true
     }
 
     fn index_of(&self, name: &str) -> Result<usize, Error> {

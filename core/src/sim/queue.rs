@@ -82,7 +82,8 @@ impl<T: Copy + Ord> EventQueue<T> {
     }
 
     /// The time of the next event, without taking it.
-    pub(super) fn peek_time(&self) -> Option<Instant> {
+    #[cfg(test)]
+    fn peek_time(&self) -> Option<Instant> {
         self.next_on_wheel()
             .or_else(|| self.far.peek().map(|Reverse((at, _, _))| *at))
             .map(Instant::from_millis)
@@ -90,10 +91,18 @@ impl<T: Copy + Ord> EventQueue<T> {
 
     /// Takes the next event.
     pub(super) fn pop(&mut self) -> Option<(Instant, T)> {
+        self.pop_until(Instant::from_millis(u64::MAX))
+    }
+
+    /// Takes the next event if it is due at or before `deadline`.
+    pub(super) fn pop_until(&mut self, deadline: Instant) -> Option<(Instant, T)> {
         let at = match self.next_on_wheel() {
             Some(at) => at,
             None => self.far.peek().map(|Reverse((at, _, _))| *at)?,
         };
+        if at > deadline.as_millis() {
+            return None;
+        }
         self.advance(at);
         let slot = slot_of(at);
         let index = self.heads[slot];
@@ -249,6 +258,10 @@ mod properties {
                     Op::Pop => {
                         let expected = heap.pop().map(|Reverse((ms, item))| (at(ms), item));
                         prop_assert_eq!(queue.peek_time(), expected.map(|(time, _)| time));
+                        if let Some((time, _)) = expected.filter(|(time, _)| time.as_millis() > 0) {
+                            let before = Instant::from_millis(time.as_millis() - 1);
+                            prop_assert_eq!(queue.pop_until(before), None);
+                        }
                         let got = queue.pop();
                         prop_assert_eq!(got, expected);
                         if let Some((time, _)) = got {
