@@ -37,7 +37,6 @@ impl Timer {
     ];
 }
 
-/// One optional deadline per [`Timer`].
 /// One deadline per timer, in milliseconds, [`UNSET`] when the timer is stopped: plain
 /// integers rather than `Option<Instant>`, because the earliest of them is asked after
 /// every input a node handles, and over integers that is a single `min`.

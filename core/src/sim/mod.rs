@@ -12,7 +12,7 @@
 //! `transport` (datagrams from a node's outputs through the network to delivery),
 //! `observe` (what a driver sees: views beside the truth, datagrams, counters, timings),
 //! `trace` (the command log, replay, exported traces and the run's digest), plus the
-//! network model, the invariant checkers, the chaos runner, experiments, metrics over
+//! event queue, the network model, the invariant checkers, the chaos runner, experiments, metrics over
 //! time and the rewindable timeline.
 //!
 //! ```
