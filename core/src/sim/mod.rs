@@ -12,8 +12,8 @@
 //! `transport` (datagrams from a node's outputs through the network to delivery),
 //! `observe` (what a driver sees: views beside the truth, datagrams, counters, timings),
 //! `trace` (the command log, replay, exported traces and the run's digest), plus the
-//! event queue, the network model, the invariant checkers, the chaos runner, experiments, metrics over
-//! time and the rewindable timeline.
+//! event queue, the network model, the invariant checkers, the chaos runner,
+//! experiments, metrics over time and the rewindable timeline.
 //!
 //! ```
 //! use gossip_core::sim::Simulation;
