@@ -46,27 +46,18 @@ impl NodeId {
 
     /// [`NodeId::new`] for a name that is still bytes, as it comes off the wire: one
     /// pass checks printable ASCII names (nearly all) for UTF-8 and control characters
-    /// at once.
+    /// at once. Inlined into the decoder, with the rare cases out of line: every
+    /// datagram carries a name or two.
+    #[inline]
     fn from_utf8(name: &[u8]) -> Result<Self, Error> {
         if name.is_empty() || name.len() > MAX_NODE_ID_LEN {
-            return Err(Error::InvalidNodeId(format!(
-                "a node name must be 1 to {MAX_NODE_ID_LEN} bytes long, got {}",
-                name.len()
-            )));
+            return Err(bad_length(name));
         }
         if !name.iter().all(|b| (b' '..=b'~').contains(b)) {
-            let text = core::str::from_utf8(name).map_err(|_| {
-                Error::InvalidNodeId(format!("a node name must be UTF-8: {name:?}"))
-            })?;
-            if text.chars().any(char::is_control) {
-                return Err(Error::InvalidNodeId(format!(
-                    "a node name must not contain control characters: {text:?}"
-                )));
-            }
+            check_text(name)?;
         }
         if name.len() > INLINE_NAME_LEN {
-            let text = String::from_utf8_lossy(name);
-            return Ok(NodeId(Repr::Shared(Arc::new(text.into()))));
+            return Ok(Self::shared(name));
         }
         let mut bytes = [0; INLINE_NAME_LEN];
         bytes[..name.len()].copy_from_slice(name);
@@ -74,6 +65,12 @@ impl NodeId {
             len: name.len() as u8,
             bytes,
         }))
+    }
+
+    #[cold]
+    fn shared(name: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(name);
+        NodeId(Repr::Shared(Arc::new(text.into())))
     }
 
     /// The name as text.
@@ -89,6 +86,28 @@ impl NodeId {
             Repr::Shared(name) => name.as_bytes(),
         }
     }
+}
+
+#[cold]
+fn bad_length(name: &[u8]) -> Error {
+    Error::InvalidNodeId(format!(
+        "a node name must be 1 to {MAX_NODE_ID_LEN} bytes long, got {}",
+        name.len()
+    ))
+}
+
+/// Checks that a name that is not all printable ASCII is UTF-8 without control
+/// characters.
+#[cold]
+fn check_text(name: &[u8]) -> Result<(), Error> {
+    let text = core::str::from_utf8(name)
+        .map_err(|_| Error::InvalidNodeId(format!("a node name must be UTF-8: {name:?}")))?;
+    if text.chars().any(char::is_control) {
+        return Err(Error::InvalidNodeId(format!(
+            "a node name must not contain control characters: {text:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// Two inline names compare as fixed-size values (no call to `memcmp` for a few
