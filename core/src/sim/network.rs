@@ -175,11 +175,11 @@ impl Network {
         let model = self.link(from, to);
         let lag = self.lag[to];
         let delay = |rng: &mut R| {
-            let jitter = Duration::from_millis(rng.random_range(0..=model.jitter.as_millis()));
+            let jitter = random_millis(rng, model.jitter);
             let processing = if lag == Duration::ZERO {
                 Duration::ZERO
             } else {
-                Duration::from_millis(rng.random_range(0..=lag.as_millis() * 2))
+                random_millis(rng, lag * 2)
             };
             model.latency + jitter + processing
         };
@@ -201,4 +201,12 @@ impl Network {
             })
         }
     }
+}
+
+/// A uniformly random span from zero to `max` inclusive, in whole milliseconds, drawn
+/// in 32 bits (up to 49 days): a 64-bit range would take a 128-bit multiply, which
+/// is a library call in WebAssembly, and this runs for every datagram.
+fn random_millis(rng: &mut impl Rng, max: Duration) -> Duration {
+    let max = u32::try_from(max.as_millis()).unwrap_or(u32::MAX);
+    Duration::from_millis(u64::from(rng.random_range(0..=max)))
 }
