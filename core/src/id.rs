@@ -67,6 +67,7 @@ impl NodeId {
         }))
     }
 
+    /// A name too long to keep inline: out of line, since names are nearly all short.
     #[cold]
     fn shared(name: &[u8]) -> Self {
         let text = String::from_utf8_lossy(name);

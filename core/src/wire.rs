@@ -206,7 +206,7 @@ pub struct PacketRef<'a> {
 
 impl Packet {
     /// This packet, borrowed for encoding.
-    pub fn as_ref(&self) -> PacketRef<'_> {
+    pub fn borrowed(&self) -> PacketRef<'_> {
         PacketRef {
             from: &self.from,
             message: &self.message,
@@ -217,7 +217,7 @@ impl Packet {
 
 /// Encodes a packet into a datagram: the version byte, then the postcard body.
 pub fn encode(packet: &Packet) -> Vec<u8> {
-    encode_ref(packet.as_ref())
+    encode_ref(packet.borrowed())
 }
 
 /// [`encode`] for a borrowed packet.
