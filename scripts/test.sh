@@ -20,10 +20,10 @@ WASM=(--target wasm32-unknown-unknown)
 
 step "format" cargo fmt --all -- --check
 step "clippy, native" cargo clippy --workspace --all-targets --locked -- -D warnings
-step "clippy, wasm32" cargo clippy -p gossip-core -p gossip-web -p gossip-bench-wasm --all-targets --features gossip-core/sim "${WASM[@]}" --locked -- -D warnings
+step "clippy, wasm32" cargo clippy -p gossip-core -p gossip-sim -p gossip-web -p gossip-bench-wasm --all-targets "${WASM[@]}" --locked -- -D warnings
 step "tests, native" cargo test --workspace --locked
-step "tests, wasm32 under Node" cargo test -p gossip-core --features sim --test wasm "${WASM[@]}" --locked
+step "tests, wasm32 under Node" cargo test -p gossip-sim --test wasm "${WASM[@]}" --locked
 step "tests, wasm32 in headless Chromium" env WASM_BINDGEN_USE_BROWSER=1 \
-  cargo test -p gossip-core --features sim --test wasm "${WASM[@]}" --locked
+  cargo test -p gossip-sim --test wasm "${WASM[@]}" --locked
 step "lab, release build" trunk build --release
 step "browser tests" bash -c 'cd tests/e2e && node --test'

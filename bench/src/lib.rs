@@ -1,9 +1,9 @@
 //! `gossip sim bench` for WebAssembly: the same workload
-//! ([`gossip_core::sim::experiment::Bench`]) exported to JavaScript, so that
+//! ([`gossip_sim::experiment::Bench`]) exported to JavaScript, so that
 //! `scripts/bench-wasm.sh` can time it under Node with Node's clock and compare it with
 //! the native figures.
 
-use gossip_core::sim::experiment::Bench;
+use gossip_sim::experiment::Bench;
 use wasm_bindgen::prelude::*;
 
 /// A converged cluster ready to run; JavaScript times [`WasmBench::new`] and

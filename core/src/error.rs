@@ -56,13 +56,7 @@ pub enum Error {
         len: usize,
         max: usize,
     },
-    /// No node of that name (simulator), or it is not running. Nothing changed.
-    #[error("no running node named {0}")]
-    UnknownNode(String),
     /// The node has left the cluster and takes no more writes. Nothing was stored.
     #[error("this node has left the cluster")]
     Left,
-    /// A simulation trace asks for more than a replay will do. Nothing was run.
-    #[error("invalid trace: {0}")]
-    InvalidTrace(String),
 }

@@ -15,7 +15,6 @@
 //!   excitement cooling (Demers et al. 1987) and repairs what rumors miss with
 //!   Scuttlebutt-style anti-entropy (van Renesse et al. 2008).
 //! * [`wire`]: the versioned binary packet format; decoding never panics.
-//! * [`sim`] (feature `sim`): a deterministic cluster simulator with virtual time.
 
 mod config;
 mod dissemination;
@@ -35,10 +34,9 @@ mod timer;
 mod vclock;
 pub mod wire;
 
-#[cfg(feature = "sim")]
-pub mod sim;
-
-pub use config::{CONFIG_FIELDS, Config, Cooling, GossipMode, Lifeguard, ProbeOrder};
+pub use config::{
+    Config, Cooling, FieldInfo, GossipMode, Lifeguard, ProbeOrder, Setting, SettingKind,
+};
 pub use error::{DecodeError, Error};
 pub use event::Event;
 pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId};

@@ -8,6 +8,7 @@
 
 use core::fmt;
 use core::ops::{Add, AddAssign, Mul, Sub};
+use core::str::FromStr;
 
 /// A point in time, in milliseconds since an epoch chosen by the driver.
 #[derive(
@@ -25,20 +26,10 @@ use core::ops::{Add, AddAssign, Mul, Sub};
 )]
 pub struct Instant(u64);
 
-/// A span of time in milliseconds.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+/// A span of time in milliseconds. As text (settings, config files, JSON) it reads
+/// `250ms`, `1.5s`, `2m` or plain milliseconds, and prints as [`fmt::Display`] does;
+/// binary formats carry the milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(u64);
 
 impl Instant {
@@ -137,6 +128,75 @@ impl fmt::Display for Duration {
             write!(f, "{}ms", self.0)
         } else {
             write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+        }
+    }
+}
+
+impl FromStr for Duration {
+    type Err = String;
+
+    /// `250ms`, `1.5s`, `2m` or a plain number of milliseconds; rounded to the nearest
+    /// millisecond.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+            (ms, 1.0)
+        } else if let Some(s) = text.strip_suffix('s') {
+            (s, 1_000.0)
+        } else if let Some(m) = text.strip_suffix('m') {
+            (m, 60_000.0)
+        } else {
+            (text, 1.0)
+        };
+        match number.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 && n * scale < u64::MAX as f64 => {
+                Ok(Duration((n * scale).round() as u64))
+            }
+            _ => Err("a duration such as 500ms or 1.5s".into()),
+        }
+    }
+}
+
+impl serde::Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_u64(self.0)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+
+        impl serde::de::Visitor<'_> for DurationVisitor {
+            type Value = Duration;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as 500ms or 1.5s, or milliseconds")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, millis: u64) -> Result<Duration, E> {
+                Ok(Duration(millis))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, millis: i64) -> Result<Duration, E> {
+                u64::try_from(millis)
+                    .map(Duration)
+                    .map_err(|_| E::custom("a duration cannot be negative"))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(DurationVisitor)
+        } else {
+            deserializer.deserialize_u64(DurationVisitor)
         }
     }
 }

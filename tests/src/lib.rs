@@ -26,8 +26,8 @@ pub fn refs(names: &[String]) -> Vec<&str> {
 }
 
 /// A cluster of `nodes` that has already converged, with the lan preset for its size.
-pub fn converged_lan(seed: u64, nodes: usize) -> gossip_core::sim::Simulation {
-    gossip_core::sim::Simulation::builder()
+pub fn converged_lan(seed: u64, nodes: usize) -> gossip_sim::Simulation {
+    gossip_sim::Simulation::builder()
         .seed(seed)
         .nodes(nodes)
         .config(gossip_core::Config::lan(nodes))

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
+use gossip_agent::agent::{Agent, AgentHandle, AgentOptions};
 use gossip_core::{Config, Duration, MemberState, NodeId};
-use gossip_node::agent::{Agent, AgentHandle, AgentOptions};
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

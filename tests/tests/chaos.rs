@@ -1,7 +1,7 @@
 //! A bounded chaos run: random fault schedules, healed and run to quiet, must satisfy
 //! every checker. (`gossip sim chaos --schedules 1000 --nodes 20` is the long form.)
 
-use gossip_core::sim::chaos::{ChaosParams, run_schedule};
+use gossip_sim::chaos::{ChaosParams, run_schedule};
 use gossip_tests::scenario_seed;
 
 #[test]

@@ -1,11 +1,11 @@
 //! The invariant checkers: quiet on healthy runs, loud on broken ones.
 
-use gossip_core::sim::checkers::Checker;
-use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Duration};
+use gossip_sim::checkers::Checker;
+use gossip_sim::{NetworkModel, Simulation};
 use gossip_tests::{converged_lan, names, refs, scenario_seed};
 
-fn checkers_of(violations: &[gossip_core::sim::checkers::Violation]) -> Vec<Checker> {
+fn checkers_of(violations: &[gossip_sim::checkers::Violation]) -> Vec<Checker> {
     let mut found: Vec<Checker> = violations.iter().map(|v| v.checker).collect();
     found.dedup();
     found

@@ -1,9 +1,9 @@
 //! The rest of the fault vocabulary: held links, restarts that keep their state,
 //! per-link latency and loss, duplication, pauses, removal, and advancing by wall time.
 
-use gossip_core::sim::checkers::Checker;
-use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Duration, MemberState};
+use gossip_sim::checkers::Checker;
+use gossip_sim::{NetworkModel, Simulation};
 use gossip_tests::{converged_lan, names, refs, scenario_seed};
 
 fn everyone_has(sim: &Simulation, key: &str, value: &str) -> bool {
@@ -83,8 +83,8 @@ fn a_link_can_have_its_own_latency_and_loss() {
     sim.set_link(&["n1"], &["n2"], Some(slow_link)).unwrap();
     let start = sim.now();
     sim.run_for(Duration::from_secs(10));
-    let sent_since = |m: &&gossip_core::sim::MessageRecord| m.sent_at > start;
-    let pair = |m: &gossip_core::sim::MessageRecord, a: &str, b: &str| {
+    let sent_since = |m: &&gossip_sim::MessageRecord| m.sent_at > start;
+    let pair = |m: &gossip_sim::MessageRecord, a: &str, b: &str| {
         m.from.as_str() == a && m.to.as_str() == b
     };
     let delays: Vec<(bool, u64)> = sim
@@ -288,7 +288,7 @@ fn a_small_path_mtu_drops_only_the_large_datagrams() {
         "push-pull syncs are too large (seed {seed})"
     );
     for message in sim.history() {
-        let too_large = message.dropped == Some(gossip_core::sim::Dropped::TooLarge);
+        let too_large = message.dropped == Some(gossip_sim::Dropped::TooLarge);
         assert_eq!(too_large, message.size > 120, "{message:?}");
     }
     assert_eq!(sim.metrics().false_suspicions, 0, "seed {seed}");

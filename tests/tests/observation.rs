@@ -1,9 +1,9 @@
 //! What the lab draws over time: traffic by kind, members believed alive per view, and
 //! how far each key has spread.
 
-use gossip_core::sim::{MetricsSeries, Simulation};
 use gossip_core::wire::MessageKind;
 use gossip_core::{Config, Duration};
+use gossip_sim::{MetricsSeries, Simulation};
 use gossip_tests::scenario_seed;
 
 fn run(sim: &mut Simulation, series: &mut MetricsSeries, span: Duration) {

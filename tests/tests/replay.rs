@@ -2,8 +2,8 @@
 //! recorded command log replays it, and a snapshot (a clone) run forward equals the
 //! original.
 
-use gossip_core::sim::{NetworkModel, SimBuilder, Simulation, Timeline};
 use gossip_core::{Config, Duration, Instant};
+use gossip_sim::{NetworkModel, SimBuilder, Simulation, Timeline};
 use gossip_tests::{names, refs, scenario_seed};
 
 fn builder(seed: u64) -> SimBuilder {
@@ -104,7 +104,7 @@ fn a_trace_round_trips_through_json_and_replays() {
     let trace = original.trace();
     assert!(!trace.events.is_empty() && !trace.messages.is_empty());
     let json = serde_json::to_string(&trace).unwrap();
-    let loaded: gossip_core::sim::Trace = serde_json::from_str(&json).unwrap();
+    let loaded: gossip_sim::Trace = serde_json::from_str(&json).unwrap();
     assert_eq!(loaded, trace);
     let replayed = loaded.replay(None).unwrap();
     assert_eq!(replayed.trace_digest(), loaded.digest, "seed {seed}");

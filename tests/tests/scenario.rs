@@ -1,9 +1,9 @@
 //! Stories told on the simulator: a small cluster forms, a member crashes, the others
 //! notice.
 
-use gossip_core::sim::Simulation;
 use gossip_core::wire::MessageKind;
 use gossip_core::{Duration, MemberState};
+use gossip_sim::Simulation;
 use gossip_tests::scenario_seed;
 
 const NAMES: [&str; 5] = ["n1", "n2", "n3", "n4", "n5"];

@@ -2,8 +2,8 @@
 //! anti-entropy, or both; concurrent writes become siblings; deletes stick; random
 //! faults lose nothing. Seeds are printed; `GOSSIP_SEED=N` replays one.
 
-use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Duration, Version};
+use gossip_sim::{NetworkModel, Simulation};
 use gossip_tests::{converged_lan, names, refs, scenario_seed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;

@@ -1,9 +1,9 @@
 //! SWIM with Lifeguard, proven on the simulator: stories with fixed seeds (each printed;
 //! `GOSSIP_SEED=N` replays one).
 
-use gossip_core::sim::experiment::{self, RunParams};
-use gossip_core::sim::{SimBuilder, Simulation};
 use gossip_core::{Config, Duration, Event, Lifeguard, MemberState, NodeStatus};
+use gossip_sim::experiment::{self, RunParams};
+use gossip_sim::{SimBuilder, Simulation};
 use gossip_tests::{names, refs, scenario_seed};
 
 /// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it

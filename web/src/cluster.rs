@@ -1,8 +1,8 @@
 //! What the lab shows, read off the simulation: plain functions, no Yew, so they are
 //! tested natively.
 
-use gossip_core::sim::{NetworkModel, Simulation};
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
+use gossip_sim::{NetworkModel, Simulation};
 
 /// Nodes in the lab's cluster, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;

@@ -3,8 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gossip_core::sim::{MetricsSeries, Simulation, Timeline};
 use gossip_core::{Duration, Instant};
+use gossip_sim::{MetricsSeries, Simulation, Timeline};
 use yew::Reducible;
 
 use crate::cluster::new_simulation;
@@ -174,7 +174,7 @@ impl Reducible for LabState {
                 let result = match up {
                     Some(true) => sim.crash(&name),
                     Some(false) => sim.restart(&name),
-                    None => Err(gossip_core::Error::UnknownNode(name)),
+                    None => Err(gossip_sim::Error::UnknownNode(name)),
                 };
                 drop(sim);
                 next.error = result.err().map(|e| e.to_string());

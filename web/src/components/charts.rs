@@ -1,6 +1,6 @@
 use gossip_core::Duration;
-use gossip_core::sim::{Sample, Simulation};
 use gossip_core::wire::MessageKind;
+use gossip_sim::{Sample, Simulation};
 use yew::prelude::*;
 
 use super::LabContext;

@@ -1,4 +1,4 @@
-use gossip_core::sim::checkers::Violation;
+use gossip_sim::checkers::Violation;
 use yew::prelude::*;
 
 use super::LabContext;

@@ -1,5 +1,5 @@
-use gossip_core::sim::SimNode;
 use gossip_core::{Duration, MemberState, NodeId};
+use gossip_sim::SimNode;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use gossip_core::sim::{MessageRecord, Simulation};
+use gossip_sim::{MessageRecord, Simulation};
 use yew::prelude::*;
 
 use super::LabContext;

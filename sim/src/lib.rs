@@ -1,4 +1,7 @@
-//! A deterministic cluster simulator (feature `sim`).
+//! # gossip-sim
+//!
+//! The deterministic cluster simulator of the gossip lab, a driver of `gossip-core`
+//! like the agent is: it reaches the protocol only through the core's public API.
 //!
 //! Real [`Node`]s exchange their real datagrams over a modelled network in virtual time.
 //! One seeded RNG makes every choice (node seeds, latency, loss), events are ordered by
@@ -16,7 +19,7 @@
 //! experiments, metrics over time and the rewindable timeline.
 //!
 //! ```
-//! use gossip_core::sim::Simulation;
+//! use gossip_sim::Simulation;
 //! use gossip_core::{Duration, MemberState};
 //!
 //! let mut sim = Simulation::builder().seed(7).nodes(5).build().unwrap();
@@ -29,6 +32,7 @@
 pub mod chaos;
 pub mod checkers;
 mod control;
+mod error;
 pub mod experiment;
 mod network;
 mod observe;
@@ -46,15 +50,16 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rustc_hash::FxBuildHasher;
 use slab::Slab;
 
+pub use error::Error;
 pub use network::NetworkModel;
 pub use observe::{Dropped, LogEntry, MessageRecord, SimMetrics, TrackedFailure, TrackedWrite};
 pub use series::{MetricsSeries, Sample};
 pub use timeline::Timeline;
 pub use trace::{Command, Setup, Trace};
 
-use crate::wire::MessageKind;
-use crate::{
-    Config, Duration, Error, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
+use gossip_core::wire::MessageKind;
+use gossip_core::{
+    Config, Duration, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
 };
 use network::Network;
 use queue::EventQueue;
@@ -143,12 +148,7 @@ impl SimBuilder {
         Setup {
             seed: self.seed,
             nodes: self.nodes,
-            config: self
-                .config
-                .fields()
-                .into_iter()
-                .map(|(field, value)| (field.to_owned(), value))
-                .collect(),
+            config: self.config.clone(),
             network: self.network.clone(),
             history_limit: self.history_limit,
             converged: self.converged,

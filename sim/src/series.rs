@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::Simulation;
-use crate::wire::MessageKind;
-use crate::{Duration, Instant, MemberState, NodeStatus};
+use gossip_core::wire::MessageKind;
+use gossip_core::{Duration, Instant, MemberState, NodeStatus};
 
 /// One sample of the cluster, taken at `at`, covering the interval since the last one.
 #[derive(Clone, Debug, PartialEq)]

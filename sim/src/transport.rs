@@ -8,8 +8,8 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use super::{
     Dropped, LogEntry, MessageRecord, SIM_PORT, Scheduled, SimNode, Simulation, push_bounded,
 };
-use crate::wire::MessageKind;
-use crate::{Duration, Instant, Transmit};
+use gossip_core::wire::MessageKind;
+use gossip_core::{Duration, Instant, Transmit};
 
 /// A datagram on the wire: who sent it to whom (nodes by index), when, its fate and its
 /// bytes. Its [`MessageRecord`], which names the nodes, is made only when someone looks

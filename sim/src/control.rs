@@ -8,7 +8,9 @@ use rand::Rng;
 
 use super::network::Network;
 use super::{Command, NetworkModel, Scheduled, Simulation, virtual_addr};
-use crate::{Duration, Error, Node, NodeId};
+use gossip_core::{Duration, Node, NodeId};
+
+use crate::Error;
 
 impl Simulation {
     /// Adds a node named `name` and has it join through the nodes named in `seeds`
@@ -20,9 +22,7 @@ impl Simulation {
         });
         let id = NodeId::new(name)?;
         if self.by_name.contains_key(&id) {
-            return Err(Error::InvalidNodeId(format!(
-                "a node named {name} already exists"
-            )));
+            return Err(Error::DuplicateNode(name.to_owned()));
         }
         let index = self.nodes.len();
         let addr = virtual_addr(index);

@@ -11,7 +11,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::checkers::Violation;
 use super::{NetworkModel, Simulation};
-use crate::{Config, Duration, Error};
+use gossip_core::{Config, Duration};
+
+use crate::Error;
 
 /// What one schedule looks like.
 #[derive(Clone, Debug, PartialEq)]

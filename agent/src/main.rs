@@ -1,8 +1,8 @@
 use std::io::Write;
 
 use clap::Parser;
-use gossip_node::agent::{Agent, AgentOptions};
-use gossip_node::cli::{Cli, Command};
+use gossip_agent::agent::{Agent, AgentOptions};
+use gossip_agent::cli::{Cli, Command};
 use tokio::net::UdpSocket;
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +19,9 @@ fn main() {
 #[tokio::main]
 async fn run() -> Result<(), BoxError> {
     let cli = Cli::parse();
+    // Logs go to stderr: stdout is for what a command prints (reports, tables).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
@@ -41,7 +43,7 @@ async fn run() -> Result<(), BoxError> {
         Command::Sim(args) => {
             let experiment = args.experiment;
             let report =
-                tokio::task::spawn_blocking(move || gossip_node::experiments::run(&experiment))
+                tokio::task::spawn_blocking(move || gossip_agent::experiments::run(&experiment))
                     .await??;
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = writeln!(std::io::stdout(), "{report}");

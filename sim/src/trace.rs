@@ -6,7 +6,9 @@ use core::hash::{Hash, Hasher};
 use rustc_hash::FxHasher;
 
 use super::{LogEntry, MessageRecord, NetworkModel, SimBuilder, Simulation};
-use crate::{Config, Duration, Error, Instant};
+use gossip_core::{Config, Duration, Instant};
+
+use crate::Error;
 
 /// The running hash behind [`Simulation::trace_digest`]: fast rather than
 /// collision-resistant, since it only tells runs of one build apart.
@@ -39,7 +41,7 @@ impl Hasher for TraceHasher {
 
 /// One thing done to a running simulation, as recorded in its command log. Replaying
 /// the log on a fresh simulation from the same builder gives the same run.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     AddNode {
         name: String,
@@ -145,30 +147,25 @@ impl Trace {
 }
 
 /// How a simulation was built ([`SimBuilder`]'s settings), in a form that exports and
-/// loads back; the configuration as its textual fields ([`Config::fields`]).
+/// loads back exactly.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Setup {
     pub seed: u64,
     pub nodes: usize,
-    pub config: Vec<(String, String)>,
+    pub config: Config,
     pub network: NetworkModel,
     pub history_limit: usize,
     pub converged: bool,
 }
 
 impl Setup {
-    /// A builder with these settings; fails on a configuration field that does not
-    /// parse or validate.
+    /// A builder with these settings; fails on a configuration that does not validate.
     pub fn builder(&self) -> Result<SimBuilder, Error> {
-        let mut config = Config::demo();
-        for (field, value) in &self.config {
-            config.set(field, value)?;
-        }
-        config.validate()?;
+        self.config.validate()?;
         let mut builder = Simulation::builder()
             .seed(self.seed)
             .nodes(self.nodes)
-            .config(config)
+            .config(self.config.clone())
             .network(self.network.clone())
             .history_limit(self.history_limit);
         if self.converged {
@@ -176,11 +173,6 @@ impl Setup {
         }
         Ok(builder)
     }
-}
-
-/// Commands hash by their debug form: `NetworkModel` holds a float.
-fn command_hash(command: &Command, hasher: &mut impl Hasher) {
-    format!("{command:?}").hash(hasher);
 }
 
 impl Simulation {
@@ -272,7 +264,7 @@ impl Simulation {
 
     pub(super) fn record(&mut self, command: Command) {
         if self.recording {
-            command_hash(&command, &mut self.trace);
+            command.hash(&mut self.trace);
             self.commands.push((self.now, command));
         }
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::Rng;
 
 use super::Dropped;
-use crate::Duration;
+use gossip_core::Duration;
 
 /// How a link behaves: the whole network's default, or one link's own
 /// ([`Simulation::set_link`](super::Simulation::set_link)).
@@ -66,6 +66,18 @@ impl NetworkModel {
     pub fn with_duplicate(mut self, duplicate: f64) -> Self {
         self.duplicate = duplicate.clamp(0.0, 1.0);
         self
+    }
+}
+
+/// Hashed by the exact bits of its probabilities: the run's digest tells apart models
+/// that differ in the last place.
+impl core::hash::Hash for NetworkModel {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.latency.hash(state);
+        self.jitter.hash(state);
+        self.loss.to_bits().hash(state);
+        self.mtu.hash(state);
+        self.duplicate.to_bits().hash(state);
     }
 }
 

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use super::Simulation;
-use crate::{Duration, Instant};
+use gossip_core::{Duration, Instant};
 
 /// Snapshots of one simulation at regular simulated intervals.
 #[derive(Clone, Debug)]

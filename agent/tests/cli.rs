@@ -63,37 +63,47 @@ fn a_taken_port_is_a_clear_error() {
     assert!(err.contains("cannot bind"), "{err}");
 }
 
-/// A chaos schedule written as a trace replays as the same run; a file that is not a
-/// trace is a clear error.
+/// A chaos schedule written to a trace file replays through the CLI as the same run,
+/// for several seeds (their fault schedules draw loss and duplication as floats, which
+/// must survive the file exactly); a file that is not a trace is a clear error.
 #[test]
-fn a_chaos_trace_replays_as_the_same_run() {
+fn chaos_traces_replay_as_the_same_run_through_the_file() {
     let dir = std::env::temp_dir().join(format!("gossip-cli-trace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("trace.json");
     let trace_arg = trace.to_str().unwrap();
-    let (code, out, err) = gossip(&[
-        "sim",
-        "chaos",
-        "--schedules",
-        "2",
-        "--nodes",
-        "8",
-        "--steps",
-        "10",
-        "--seed",
-        "3",
-        "--trace",
-        trace_arg,
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) = gossip(&[
-        "sim", "replay", trace_arg, "--events", "3", "--format", "json",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(report["same_run"], true, "{report}");
-    assert_eq!(report["seed"], 3);
-    assert_eq!(report["events"].as_array().unwrap().len(), 3);
+    for seed in ["1", "2", "3", "9"] {
+        let chaos = [
+            "sim",
+            "chaos",
+            "--schedules",
+            "3",
+            "--nodes",
+            "10",
+            "--seed",
+            seed,
+            "--trace",
+            trace_arg,
+        ];
+        let (code, out, err) = gossip(&chaos);
+        assert_eq!(code, 0, "seed {seed}: {out}{err}");
+        let (code, out, err) = gossip(&[
+            "sim", "replay", trace_arg, "--events", "3", "--format", "json",
+        ]);
+        assert_eq!(code, 0, "seed {seed}: {err}");
+        let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(report["experiment"], "replay");
+        assert_eq!(
+            report["results"]["same_run"], true,
+            "seed {seed}: {}",
+            report["results"]
+        );
+        assert_eq!(
+            report["results"]["digest"], report["results"]["trace_digest"],
+            "seed {seed}"
+        );
+        assert_eq!(report["results"]["events"].as_array().unwrap().len(), 3);
+    }
 
     // A trace that would never finish is refused before anything runs.
     let mut endless: serde_json::Value =

@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 
+use std::str::FromStr;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gossip_core::{Config, NodeId};
+use gossip_core::{Config, Cooling, GossipMode, NodeId};
 
 /// gossip: a SWIM membership and replicated key/value node, from the gossip-protocol lab.
 #[derive(Debug, Parser)]
@@ -129,12 +132,12 @@ pub struct RumorArgs {
     pub common: CommonSimArgs,
 
     /// Who starts each exchange.
-    #[arg(long, value_enum, default_value_t = ModeArg::Push)]
-    pub mode: ModeArg,
+    #[arg(long, default_value_t = GossipMode::Push, value_parser = choice::<GossipMode>(GossipMode::NAMES))]
+    pub mode: GossipMode,
 
     /// How a rumor loses excitement and stops.
-    #[arg(long, value_enum, default_value_t = CoolingArg::FeedbackCounter)]
-    pub cooling: CoolingArg,
+    #[arg(long, default_value_t = Cooling::FeedbackCounter, value_parser = choice::<Cooling>(Cooling::NAMES))]
+    pub cooling: Cooling,
 
     /// Demers' k: the counter's start, or the coin's odds (1/k).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -148,48 +151,8 @@ pub struct AntiEntropyArgs {
     pub common: CommonSimArgs,
 
     /// Who sends what in each exchange.
-    #[arg(long, value_enum, default_value_t = ModeArg::PushPull)]
-    pub mode: ModeArg,
-}
-
-/// `push`, `pull` or `push-pull`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    Push,
-    Pull,
-    PushPull,
-}
-
-impl ModeArg {
-    /// The name `Config::set` takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModeArg::Push => "push",
-            ModeArg::Pull => "pull",
-            ModeArg::PushPull => "push-pull",
-        }
-    }
-}
-
-/// The four cooling variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CoolingArg {
-    FeedbackCounter,
-    FeedbackCoin,
-    BlindCounter,
-    BlindCoin,
-}
-
-impl CoolingArg {
-    /// The name `Config::set` takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoolingArg::FeedbackCounter => "feedback-counter",
-            CoolingArg::FeedbackCoin => "feedback-coin",
-            CoolingArg::BlindCounter => "blind-counter",
-            CoolingArg::BlindCoin => "blind-coin",
-        }
-    }
+    #[arg(long, default_value_t = GossipMode::PushPull, value_parser = choice::<GossipMode>(GossipMode::NAMES))]
+    pub mode: GossipMode,
 }
 
 /// Flags every experiment takes.
@@ -267,6 +230,15 @@ impl CommonSimArgs {
     }
 }
 
+/// A parser for one of the core's named choices, listing them in `--help` and in the
+/// error for a wrong one.
+fn choice<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<T>())
+}
+
 fn parse_probability(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -324,6 +296,15 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The name `--preset` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Demo => "demo",
+            Preset::Lan => "lan",
+            Preset::Wan => "wan",
+        }
+    }
+
     /// The protocol configuration of this preset.
     pub fn config(self, cluster_size: usize) -> Config {
         match self {

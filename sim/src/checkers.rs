@@ -13,7 +13,7 @@
 use core::fmt;
 
 use super::Simulation;
-use crate::{Duration, MemberState, NodeStatus};
+use gossip_core::{Duration, MemberState, NodeStatus};
 
 /// Which invariant a violation breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

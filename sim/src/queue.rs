@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::Instant;
+use gossip_core::Instant;
 
 /// How far ahead the wheel reaches, in milliseconds (a power of two). Protocol periods
 /// and network delays are well under it; push-pull and reaping timers go to the heap.

@@ -2,9 +2,9 @@
 //! under Node and (with `WASM_BINDGEN_USE_BROWSER=1`) in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use gossip_core::sim::Simulation;
 use gossip_core::wire::{self, Message, Packet};
 use gossip_core::{Duration, MemberState, NodeId};
+use gossip_sim::Simulation;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]

@@ -3,8 +3,8 @@
 //! writes took to spread and failures to be noticed.
 
 use super::{SimNode, Simulation};
-use crate::wire::MessageKind;
-use crate::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
+use gossip_core::wire::MessageKind;
+use gossip_core::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
 
 /// Why a datagram did not reach its node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -244,9 +244,9 @@ impl Simulation {
     }
 
     /// What the datagram `id`, still in flight, carries, decoded.
-    pub fn decode_in_flight(&self, id: u64) -> Option<crate::wire::Packet> {
+    pub fn decode_in_flight(&self, id: u64) -> Option<gossip_core::wire::Packet> {
         let (_, flight) = self.in_flight.iter().find(|(_, f)| f.id == id)?;
-        crate::wire::decode(&flight.payload).ok()
+        gossip_core::wire::decode(&flight.payload).ok()
     }
 
     /// The most recent arrived (or dropped) datagrams, oldest first.

@@ -8,8 +8,10 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::{NetworkModel, Simulation};
-use crate::wire::MessageKind;
-use crate::{Config, Duration, Error, MemberState, NodeId};
+use gossip_core::wire::MessageKind;
+use gossip_core::{Config, Duration, MemberState, NodeId};
+
+use crate::Error;
 
 /// What every experiment run needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -171,6 +173,10 @@ pub struct RumorRun {
     pub t_ave: Option<f64>,
     /// Cycles from injection to the last arrival.
     pub t_last: Option<f64>,
+    /// Nodes that never received the update (the count behind `residue`).
+    pub missed: u64,
+    /// Update messages sent, by every node together (the count behind `traffic`).
+    pub messages: u64,
 }
 
 /// The configuration of Demers' model run through our rumor code: one contact per
@@ -186,6 +192,7 @@ fn demers_config(base: &Config) -> Config {
         probe_timeout: Duration::from_secs(300),
         suspicion_timeout: Duration::from_secs(3600),
         reap_after: Duration::from_secs(7200),
+        tombstone_grace: Duration::from_secs(7200),
         push_pull_interval: Duration::from_secs(3600),
         reconnect_interval: Duration::from_secs(3600),
         ..base.clone()
@@ -243,9 +250,12 @@ pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
         .map(|n| n.node().stats().rumor_versions_sent)
         .sum();
     let n = params.nodes as f64;
+    let missed = params.nodes - holders;
     Ok(RumorRun {
-        residue: 1.0 - holders as f64 / n,
+        residue: missed as f64 / n,
         traffic: sent as f64 / n,
+        missed: missed as u64,
+        messages: sent,
         t_ave: (!received.is_empty()).then(|| received.iter().sum::<f64>() / received.len() as f64),
         t_last: received.iter().copied().reduce(f64::max),
     })

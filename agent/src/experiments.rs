@@ -1,0 +1,398 @@
+//! `gossip sim ...`: runs an experiment over many seeds in parallel (with a progress
+//! bar on stderr) and reports aggregate figures, with the counts behind every rate, in
+//! the one [`Report`] shape. The experiments themselves live in
+//! `gossip_sim::experiment`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gossip_core::{Config, Duration};
+use gossip_sim::Error as SimError;
+use gossip_sim::experiment::{self, RunParams};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value, json};
+
+use crate::cli::{BenchArgs, ChaosArgs, CommonSimArgs, Experiment};
+use crate::report::{Items, Report};
+
+/// Why an experiment could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// Bad settings.
+    #[error(transparent)]
+    Config(#[from] gossip_core::Error),
+    /// A simulation that refused to run.
+    #[error(transparent)]
+    Sim(#[from] gossip_sim::Error),
+    /// A trace file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    File {
+        action: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// A trace file that is not a trace.
+    #[error("{path} is not a trace: {source}")]
+    NotATrace {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Runs `experiment` and renders its report in the format it asks for.
+pub fn run(experiment: &Experiment) -> Result<String, ExperimentError> {
+    let (report, format) = match experiment {
+        Experiment::Detection(args) => (detection(args)?, args.format),
+        Experiment::Dissemination(args) => (dissemination(args)?, args.format),
+        Experiment::FalsePositives(args) => (false_positives(args)?, args.common.format),
+        Experiment::Rumor(args) => (rumor(args)?, args.common.format),
+        Experiment::AntiEntropy(args) => (anti_entropy(args)?, args.common.format),
+        Experiment::Bench(args) => (bench(args)?, args.format),
+        Experiment::Chaos(args) => (chaos(args)?, args.format),
+        Experiment::Replay(args) => (crate::traces::replay(args)?, args.format),
+    };
+    Ok(report.render(format))
+}
+
+fn detection(args: &CommonSimArgs) -> Result<Report, ExperimentError> {
+    let config = args.config()?;
+    let outcomes = run_seeds(args, &config, "detection", experiment::detection)?;
+    let first: Vec<f64> = outcomes.iter().filter_map(|r| r.first_detection).collect();
+    let dead: Vec<f64> = outcomes.iter().filter_map(|r| r.all_dead).collect();
+    let bytes: Vec<f64> = outcomes
+        .iter()
+        .map(|r| r.bytes_per_member_per_sec)
+        .collect();
+    let mut report = report_for("detection", args, &config);
+    report
+        .result("first_detection_mean", mean(&first))
+        .result("first_detection_p99", p99(&first))
+        .result("all_dead_mean", mean(&dead))
+        .result("all_dead_p99", p99(&dead))
+        .result("detected_runs", dead.len())
+        .result("undetected_runs", outcomes.len() - dead.len())
+        .result("bytes_per_member_per_sec", mean(&bytes));
+    Ok(report)
+}
+
+fn dissemination(args: &CommonSimArgs) -> Result<Report, ExperimentError> {
+    let config = args.config()?;
+    let outcomes = run_seeds(args, &config, "dissemination", experiment::dissemination)?;
+    let periods: Vec<f64> = outcomes.iter().flatten().copied().collect();
+    let mut report = report_for("dissemination", args, &config);
+    report
+        .result("periods_to_all_mean", mean(&periods))
+        .result("periods_to_all_p99", p99(&periods))
+        .result("finished_runs", periods.len())
+        .result("unfinished_runs", outcomes.len() - periods.len());
+    Ok(report)
+}
+
+fn false_positives(args: &crate::cli::FalsePositiveArgs) -> Result<Report, ExperimentError> {
+    let common = &args.common;
+    let config = common.config()?;
+    let duration = Duration::from_secs(args.duration);
+    let lag = Duration::from_millis(args.slow_lag_ms);
+    let outcomes = run_seeds(common, &config, "false-positives", |params| {
+        experiment::false_positives(params, duration, args.slow, lag)
+    })?;
+    let sum = |f: fn(&experiment::FalsePositiveRun) -> u64| outcomes.iter().map(f).sum::<u64>();
+    let (probes, failed) = (sum(|r| r.probes), sum(|r| r.failed_probes));
+    let false_dead = sum(|r| r.false_dead);
+    let member_hours: f64 = outcomes.iter().map(|r| r.member_hours).sum();
+    let mut report = report_for("false-positives", common, &config);
+    report
+        .param("duration_secs", args.duration)
+        .param("slow", args.slow)
+        .param("slow_lag_ms", args.slow_lag_ms);
+    report
+        .result("probes", probes)
+        .result("failed_probes", failed)
+        .result("probe_failure_rate", ratio(failed as f64, probes as f64))
+        .result("false_suspicions", sum(|r| r.false_suspicions))
+        .result("false_dead", false_dead)
+        .result("member_hours", member_hours)
+        .result(
+            "false_dead_per_member_hour",
+            ratio(false_dead as f64, member_hours),
+        );
+    Ok(report)
+}
+
+fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
+    let mut config = args.common.config()?;
+    config.rumor_mode = args.mode;
+    config.rumor_cooling = args.cooling;
+    config.max_excitement = args.k;
+    config.validate()?;
+    let outcomes = run_seeds(&args.common, &config, "rumor", experiment::rumor)?;
+    let column = |f: fn(&experiment::RumorRun) -> Option<f64>| {
+        outcomes.iter().filter_map(f).collect::<Vec<f64>>()
+    };
+    let nodes = u64::from(args.common.nodes) * outcomes.len() as u64;
+    let missed: u64 = outcomes.iter().map(|r| r.missed).sum();
+    let sent: u64 = outcomes.iter().map(|r| r.messages).sum();
+    let mut report = report_for("rumor", &args.common, &config);
+    report
+        .param("mode", args.mode.as_str())
+        .param("cooling", args.cooling.as_str())
+        .param("k", args.k);
+    report
+        .result("residue", ratio(missed as f64, nodes as f64))
+        .result("traffic", ratio(sent as f64, nodes as f64))
+        .result("t_ave", mean(&column(|r| r.t_ave)))
+        .result("t_last", mean(&column(|r| r.t_last)))
+        .result("missed", missed)
+        .result("messages", sent)
+        .result("node_runs", nodes);
+    Ok(report)
+}
+
+fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, ExperimentError> {
+    let mut config = args.common.config()?;
+    config.anti_entropy_mode = args.mode;
+    config.validate()?;
+    let outcomes = run_seeds(
+        &args.common,
+        &config,
+        "anti-entropy",
+        experiment::anti_entropy,
+    )?;
+    let cycles: Vec<f64> = outcomes.iter().flatten().copied().collect();
+    let mut report = report_for("anti-entropy", &args.common, &config);
+    report.param("mode", args.mode.as_str());
+    report
+        .result("cycles_to_full_mean", mean(&cycles))
+        .result("cycles_to_full_p99", p99(&cycles))
+        .result("finished_runs", cycles.len())
+        .result("unfinished_runs", outcomes.len() - cycles.len());
+    Ok(report)
+}
+
+/// Runs the chaos schedules and lists every violation with the command that replays
+/// its schedule.
+fn chaos(args: &ChaosArgs) -> Result<Report, ExperimentError> {
+    use gossip_sim::chaos::{ChaosParams, run_schedule};
+    let params = ChaosParams {
+        steps: args.steps as usize,
+        ..ChaosParams::new(args.nodes as usize)
+    };
+    let start = std::time::Instant::now();
+    let outcomes = parallel_runs(args.schedules as usize, "chaos", |run| {
+        let seed = args.seed.wrapping_add(run as u64);
+        run_schedule(&params, seed).map(|outcome| (seed, outcome.violations))
+    })?;
+    // A long run is a benchmark of the simulator under faults: say how long it took.
+    let wall_seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &args.trace {
+        let first_broken = outcomes.iter().find(|(_, found)| !found.is_empty());
+        let seed = first_broken.map_or(args.seed, |(seed, _)| *seed);
+        let trace = run_schedule(&params, seed)?.sim.trace();
+        crate::traces::write(path, &trace)?;
+    }
+    let mut by_checker = Map::new();
+    let mut violations = Vec::new();
+    for (seed, found) in &outcomes {
+        for violation in found {
+            let count = by_checker
+                .entry(violation.checker.as_str())
+                .or_insert(json!(0));
+            *count = json!(count.as_u64().unwrap_or(0) + 1);
+            let replay = format!(
+                "gossip sim chaos --schedules 1 --nodes {} --steps {} --seed {seed}",
+                args.nodes, args.steps
+            );
+            let mut item = Map::new();
+            item.insert("seed".into(), json!(seed));
+            item.insert("checker".into(), json!(violation.checker.as_str()));
+            item.insert("detail".into(), json!(violation.detail));
+            item.insert("replay".into(), json!(replay));
+            violations.push(item);
+        }
+    }
+    let mut report = Report::new("chaos", args.seed, u64::from(args.schedules));
+    report
+        .param("nodes", args.nodes)
+        .param("steps", args.steps)
+        .param("config", config_json(&params.config));
+    report
+        .result("violation_count", violations.len())
+        .result("by_checker", by_checker)
+        .result("wall_seconds", wall_seconds)
+        .result("threads", workers_for(args.schedules as usize));
+    report.items = Some(Items {
+        name: "violations",
+        columns: &["seed", "checker", "detail", "replay"],
+        rows: violations,
+    });
+    Ok(report)
+}
+
+/// Builds a converged cluster of `--nodes` (lan preset), runs `--periods` protocol
+/// periods with no faults, and reports the simulator's speed.
+fn bench(args: &BenchArgs) -> Result<Report, ExperimentError> {
+    let build_start = std::time::Instant::now();
+    let mut bench = experiment::Bench::build(args.nodes as usize, args.seed)?;
+    let build_secs = build_start.elapsed().as_secs_f64();
+    let run_start = std::time::Instant::now();
+    bench.run(args.periods);
+    let wall = run_start.elapsed().as_secs_f64();
+    let counts = bench.counts();
+    let by_kind: Map<String, Value> = counts
+        .delivered_by_kind
+        .iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(kind, count)| (kind.as_str().to_owned(), json!(count)))
+        .collect();
+    let mut report = Report::new("bench", args.seed, 1);
+    report
+        .param("nodes", args.nodes)
+        .param("periods", args.periods);
+    report
+        .result("build_seconds", build_secs)
+        .result("wall_seconds", wall)
+        .result("messages_sent", counts.messages_sent)
+        .result("messages_delivered", counts.messages_delivered)
+        .result(
+            "deliveries_per_second",
+            (counts.messages_delivered as f64 / wall.max(1e-9)).round(),
+        )
+        .result("member_table_entries", counts.member_table_entries)
+        .result("delivered_by_kind", by_kind)
+        .result("peak_memory_bytes", peak_memory_bytes());
+    Ok(report)
+}
+
+/// The process's peak resident memory, from `/proc/self/status` (Linux); `None`
+/// elsewhere.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The configuration as JSON, through its serde form (durations as text).
+pub fn config_json(config: &Config) -> Value {
+    serde_json::to_value(config).unwrap_or(Value::Null)
+}
+
+fn report_for(experiment: &'static str, args: &CommonSimArgs, config: &Config) -> Report {
+    let mut report = Report::new(experiment, args.seed, u64::from(args.runs));
+    report
+        .param("nodes", args.nodes)
+        .param("loss", args.loss)
+        .param("preset", args.preset.name())
+        .param("config", config_json(config));
+    report
+}
+
+/// Runs `job` once per seed `seed..seed + runs` on every core; results in seed order.
+fn run_seeds<T: Send>(
+    args: &CommonSimArgs,
+    config: &Config,
+    label: &str,
+    job: impl Fn(&RunParams) -> Result<T, SimError> + Sync,
+) -> Result<Vec<T>, SimError> {
+    parallel_runs(args.runs as usize, label, |run| {
+        job(&RunParams {
+            nodes: args.nodes as usize,
+            loss: args.loss,
+            config: config.clone(),
+            seed: args.seed.wrapping_add(run as u64),
+        })
+    })
+}
+
+/// One worker thread per core, and no more than there are runs.
+fn workers_for(runs: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(runs)
+        .max(1)
+}
+
+/// Runs `job(0..count)` on every core with a progress bar on stderr; results in order.
+fn parallel_runs<T: Send>(
+    count: usize,
+    label: &str,
+    job: impl Fn(usize) -> Result<T, SimError> + Sync,
+) -> Result<Vec<T>, SimError> {
+    let progress = ProgressBar::new(count as u64).with_message(label.to_owned());
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<T, SimError>>>> =
+        Mutex::new((0..count).map(|_| None).collect());
+    let workers = workers_for(count);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let run = next.fetch_add(1, Ordering::Relaxed);
+                    if run >= count {
+                        break;
+                    }
+                    let outcome = job(run);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[run] = Some(outcome);
+                    }
+                    progress.inc(1);
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let slots = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.unwrap_or_else(|| {
+                Err(SimError::Core(gossip_core::Error::InvalidConfig(
+                    "a run did not finish".into(),
+                )))
+            })
+        })
+        .collect()
+}
+
+/// `part / whole`, or `None` (JSON `null`) when there is no whole.
+fn ratio(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| part / whole)
+}
+
+/// The mean, or `None` for no values.
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// The nearest-rank 99th percentile, or `None` for no values.
+fn p99(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((0.99 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_means() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(p99(&values), Some(99.0));
+        assert_eq!(p99(&[3.0]), Some(3.0));
+        assert_eq!(p99(&[]), None);
+        assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
+        assert_eq!(mean(&[]), None);
+        assert_eq!(ratio(118.0, 180_000.0), Some(118.0 / 180_000.0));
+        assert_eq!(ratio(1.0, 0.0), None);
+    }
+}

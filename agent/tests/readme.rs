@@ -1,0 +1,250 @@
+//! Every `gossip ...` command that README.md shows runs as a user would copy it: the
+//! commands are read from the README itself, so a new example is covered the moment it
+//! is written. Experiment sizes are scaled down to keep the test quick; each command
+//! must exit 0 and print the result fields the README's experiment table documents.
+//! Agent commands are started together (on free ports), must find each other, and
+//! must leave gracefully on SIGTERM.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const README: &str = include_str!("../../README.md");
+
+/// The arguments of every `gossip` command in the README's shell blocks, in order:
+/// `cargo run -p gossip-agent --release -- ARGS` and `gossip ARGS` alike, with
+/// continuation lines joined and comments dropped.
+fn readme_commands() -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut in_shell = false;
+    let mut pending = String::new();
+    for line in README.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            in_shell = !in_shell && trimmed == "```sh";
+            continue;
+        }
+        if !in_shell {
+            continue;
+        }
+        let code = trimmed.split(" #").next().unwrap_or("").trim();
+        if let Some(continued) = code.strip_suffix('\\') {
+            pending.push_str(continued);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(code);
+        let full = std::mem::take(&mut pending);
+        let args =
+            if let Some((_, args)) = full.split_once("cargo run -p gossip-agent --release -- ") {
+                args.to_owned()
+            } else if let Some(args) = full.strip_prefix("gossip ") {
+                args.to_owned()
+            } else {
+                continue;
+            };
+        assert!(
+            !args.contains(['"', '\'', '$', '|', '>', '<']),
+            "README commands are plain words: {args}"
+        );
+        commands.push(args.split_whitespace().map(str::to_owned).collect());
+    }
+    commands
+}
+
+/// The result fields the README's experiment table documents, by experiment: the
+/// backticked names in each row's last column.
+fn documented_fields() -> BTreeMap<String, Vec<String>> {
+    let mut fields = BTreeMap::new();
+    for line in README.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        if !line.starts_with("| `") || cells.len() < 3 {
+            continue;
+        }
+        let name = cells[0]
+            .trim_start_matches("| ")
+            .trim_matches('`')
+            .to_owned();
+        let last = cells[cells.len() - 1];
+        let names: Vec<String> = last
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|word| {
+                !word.is_empty()
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+            .map(str::to_owned)
+            .collect();
+        fields.insert(name, names);
+    }
+    fields
+}
+
+/// The flags whose values make an experiment long, and the most this test runs.
+const SCALE_DOWN: [(&str, u64); 6] = [
+    ("--nodes", 30),
+    ("--runs", 2),
+    ("--duration", 60),
+    ("--periods", 5),
+    ("--schedules", 2),
+    ("--steps", 10),
+];
+
+fn scaled(args: &[String]) -> Vec<String> {
+    let mut out = args.to_vec();
+    for i in 1..out.len() {
+        let flag = out[i - 1].clone();
+        if let Some((_, most)) = SCALE_DOWN.iter().find(|(f, _)| *f == flag)
+            && let Ok(value) = out[i].parse::<u64>()
+        {
+            out[i] = value.min(*most).to_string();
+        }
+    }
+    out
+}
+
+fn gossip() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gossip"))
+}
+
+#[test]
+fn the_readme_shows_commands_and_documents_fields() {
+    let commands = readme_commands();
+    assert!(commands.iter().any(|c| c[0] == "agent"), "{commands:?}");
+    assert!(
+        commands.iter().filter(|c| c[0] == "sim").count() >= 4,
+        "{commands:?}"
+    );
+    let fields = documented_fields();
+    for experiment in [
+        "detection",
+        "dissemination",
+        "false-positives",
+        "rumor",
+        "anti-entropy",
+    ] {
+        assert!(
+            fields.get(experiment).is_some_and(|f| !f.is_empty()),
+            "the README documents the results of {experiment}: {fields:?}"
+        );
+    }
+}
+
+#[test]
+fn every_readme_experiment_runs_and_prints_its_documented_fields() {
+    let fields = documented_fields();
+    // Files a command writes (a chaos trace) land here, where the next command finds them.
+    let dir = std::env::temp_dir().join(format!("gossip-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for args in readme_commands().iter().filter(|c| c[0] == "sim") {
+        let args = scaled(args);
+        let out = gossip().args(&args).current_dir(&dir).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "gossip {}: {}{}",
+            args.join(" "),
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for field in fields.get(&args[1]).into_iter().flatten() {
+            assert!(
+                stdout.contains(field.as_str()),
+                "gossip {} prints {field}:\n{stdout}",
+                args.join(" ")
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A free UDP port on 127.0.0.1 (bound, read, released).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn stop(child: &mut Child) -> (bool, String) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut exited_ok = false;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            exited_ok = status.success();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut log);
+    }
+    (exited_ok, log)
+}
+
+/// The README's agents, started together, find each other; SIGTERM makes each leave
+/// gracefully (exit 0), and the first hears the others leave rather than die.
+#[test]
+fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
+    let agents: Vec<Vec<String>> = readme_commands()
+        .into_iter()
+        .filter(|c| c[0] == "agent")
+        .collect();
+    assert!(agents.len() >= 2, "{agents:?}");
+    // Each address the README uses gets a free port of its own.
+    let mut ports: BTreeMap<String, String> = BTreeMap::new();
+    let mut children: Vec<Child> = agents
+        .iter()
+        .map(|args| {
+            let args: Vec<String> = args
+                .iter()
+                .map(|arg| match arg.strip_prefix("127.0.0.1:") {
+                    Some(_) => ports
+                        .entry(arg.clone())
+                        .or_insert_with(|| format!("127.0.0.1:{}", free_port()))
+                        .clone(),
+                    None => arg.clone(),
+                })
+                .collect();
+            let child = gossip()
+                .args(&args)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            child
+        })
+        .collect();
+    // Demo timings: a join takes a gossip round or two.
+    std::thread::sleep(Duration::from_secs(4));
+    let mut logs = Vec::new();
+    for child in children.iter_mut().skip(1).rev() {
+        let (exited_ok, log) = stop(child);
+        assert!(exited_ok, "an agent exits 0 on SIGTERM:\n{log}");
+        logs.push(log);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let (exited_ok, first) = stop(&mut children[0]);
+    assert!(exited_ok, "{first}");
+    let joined = first.matches("member joined").count();
+    assert_eq!(
+        joined,
+        agents.len() - 1,
+        "the first agent saw the others join:\n{first}"
+    );
+    let left = first.matches("member left").count();
+    assert_eq!(left, agents.len() - 1, "and leave, not die:\n{first}");
+    assert!(!first.contains("member dead"), "{first}");
+}
