@@ -49,6 +49,9 @@ pub enum AgentError {
     /// The agent's loop has ended.
     #[error("the agent has stopped")]
     Stopped,
+    /// The socket could not tell its own address.
+    #[error("the socket has no local address: {0}")]
+    LocalAddr(std::io::Error),
     /// The protocol core rejected the request.
     #[error(transparent)]
     Core(#[from] gossip_core::Error),
@@ -106,7 +109,7 @@ impl Agent {
         socket: UdpSocket,
         options: AgentOptions,
     ) -> Result<(Agent, AgentHandle), AgentError> {
-        let local_addr = socket.local_addr().map_err(|_| AgentError::Stopped)?;
+        let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
         let node = Node::new(options.name, local_addr, options.config, options.rng_seed)?;
         let (sender, commands) = mpsc::channel(64);
         let agent = Agent {

@@ -13,31 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 
 use crate::cli::{BenchArgs, ChaosArgs, CommonSimArgs, Experiment};
-use crate::report::{Items, Report};
-
-/// Why an experiment could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum ExperimentError {
-    /// Bad settings.
-    #[error(transparent)]
-    Config(#[from] gossip_core::Error),
-    /// A simulation that refused to run.
-    #[error(transparent)]
-    Sim(#[from] gossip_sim::Error),
-    /// A trace file could not be read or written.
-    #[error("cannot {action} {path}: {source}")]
-    File {
-        action: &'static str,
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
-    /// A trace file that is not a trace.
-    #[error("{path} is not a trace: {source}")]
-    NotATrace {
-        path: std::path::PathBuf,
-        source: serde_json::Error,
-    },
-}
+use crate::experiment_error::ExperimentError;
+use crate::report::{Items, Report, config_json};
 
 /// Runs `experiment` and renders its report in the format it asks for.
 pub fn run(experiment: &Experiment) -> Result<String, ExperimentError> {
@@ -270,11 +247,6 @@ fn peak_memory_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// The configuration as JSON, through its serde form (durations as text).
-pub fn config_json(config: &Config) -> Value {
-    serde_json::to_value(config).unwrap_or(Value::Null)
 }
 
 fn report_for(experiment: &'static str, args: &CommonSimArgs, config: &Config) -> Report {

@@ -12,6 +12,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod experiment_error;
 pub mod experiments;
 pub mod report;
 pub mod traces;

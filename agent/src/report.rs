@@ -3,6 +3,7 @@
 //! reading) or CSV (one header line and one row; or, for a report that lists items such
 //! as chaos violations, one row per item).
 
+use gossip_core::Config;
 use serde_json::{Map, Value, json};
 
 use crate::cli::Format;
@@ -152,6 +153,11 @@ impl Report {
         lines.extend(rows.iter().map(|row| csv_line(row)));
         lines.join("\n")
     }
+}
+
+/// The configuration as JSON, through its serde form (durations as text).
+pub fn config_json(config: &Config) -> Value {
+    serde_json::to_value(config).unwrap_or(Value::Null)
 }
 
 /// Objects become `parent.child` names, so nested results stay one flat list.

@@ -7,8 +7,8 @@ use gossip_sim::Trace;
 use serde_json::{Map, json};
 
 use crate::cli::ReplayArgs;
-use crate::experiments::{ExperimentError, config_json};
-use crate::report::{Items, Report};
+use crate::experiment_error::ExperimentError;
+use crate::report::{Items, Report, config_json};
 
 /// Writes `trace` as JSON. Floats are written in their shortest exact form and read
 /// back bit for bit (serde_json's `float_roundtrip`), so a replay is the same run.

@@ -41,6 +41,7 @@ impl BroadcastQueue {
         self.pending.is_empty()
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
     }

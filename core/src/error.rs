@@ -56,6 +56,9 @@ pub enum Error {
         len: usize,
         max: usize,
     },
+    /// A key must have at least one byte. Nothing was stored.
+    #[error("a key must not be empty")]
+    EmptyKey,
     /// The node has left the cluster and takes no more writes. Nothing was stored.
     #[error("this node has left the cluster")]
     Left,

@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ReplicaId;
 use crate::vclock::VectorClock;
-use crate::{ReplicaId, wire};
 
 /// One version of one key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -189,11 +189,15 @@ impl Store {
     }
 
     /// What a peer whose summary is `theirs` lacks, as whole per-writer ranges in
-    /// version order, writers furthest behind first, within `budget` encoded bytes.
+    /// version order, writers furthest behind first, within `budget` bytes as the caller
+    /// measures a range and a version (their encoded length: the wire format is the
+    /// caller's business, not the store's).
     pub(crate) fn deltas_for(
         &self,
         theirs: &VectorClock,
         budget: usize,
+        range_len: impl Fn(&CoveredRange) -> usize,
+        version_len: impl Fn(&Version) -> usize,
     ) -> (Vec<Version>, Vec<CoveredRange>) {
         let mut behind: Vec<(&ReplicaId, u64, u64)> = self
             .summary
@@ -205,15 +209,15 @@ impl Store {
         let mut room = budget;
         let (mut versions, mut ranges) = (Vec::new(), Vec::new());
         for (writer, from, to) in behind {
-            let range_len = wire::encoded_len(&CoveredRange {
+            let range_bytes = range_len(&CoveredRange {
                 writer: writer.clone(),
                 from,
                 to,
             });
-            if range_len > room {
+            if range_bytes > room {
                 break;
             }
-            room -= range_len;
+            room -= range_bytes;
             let mut pending: Vec<&Version> = self
                 .keys
                 .values()
@@ -223,7 +227,7 @@ impl Store {
             pending.sort_by_key(|v| v.seq());
             let mut covered = to;
             for version in pending {
-                let len = wire::encoded_len(version);
+                let len = version_len(version);
                 if len > room {
                     covered = version.seq() - 1;
                     break;
@@ -349,7 +353,12 @@ mod tests {
         let mut sink = Store::default();
         let mut rounds = 0;
         while sink.summary() != source.summary() {
-            let (versions, ranges) = source.deltas_for(sink.summary(), 200);
+            let (versions, ranges) = source.deltas_for(
+                sink.summary(),
+                200,
+                crate::wire::encoded_len,
+                crate::wire::encoded_len,
+            );
             assert!(!ranges.is_empty(), "progress every round");
             let mut last = 0;
             for version in versions {

@@ -440,13 +440,15 @@ mod tests {
         for packet in sample_packets() {
             let bytes = encode(&packet);
             for cut in 0..bytes.len() {
-                let _ = decode(&bytes[..cut]);
+                assert!(decode(&bytes[..cut]).is_err(), "a cut packet is refused");
             }
             for i in 1..bytes.len() {
                 for bit in 0..8 {
                     let mut flipped = bytes.clone();
                     flipped[i] ^= 1 << bit;
-                    let _ = decode(&flipped);
+                    if let Ok(read) = decode(&flipped) {
+                        assert_ne!(read, packet, "a flipped bit never goes unnoticed");
+                    }
                 }
             }
         }

@@ -109,17 +109,21 @@ fn a_link_can_have_its_own_latency_and_loss() {
             assert!(*delay <= 2, "other links keep the lan model (seed {seed})");
         }
     }
-    // A link that loses everything, both ways, is a partition by another name: the
-    // accuracy checker names the loss as the cause if n1 and n2 fall out.
-    sim.set_link(&["n1"], &["n2"], Some(NetworkModel::lan().with_loss(1.0)))
+    // Links that lose everything, both ways, are a partition by another name: n1,
+    // cut off from every other member, is declared dead while it runs, and the
+    // accuracy checker names the loss as the cause.
+    let others = ["n2", "n3", "n4", "n5"];
+    sim.set_link(&["n1"], &others, Some(NetworkModel::lan().with_loss(1.0)))
         .unwrap();
     let lost_before = sim.metrics().lost;
-    sim.run_for(Duration::from_secs(10));
+    sim.run_for(Duration::from_secs(60));
     assert!(sim.metrics().lost > lost_before, "seed {seed}");
-    for violation in sim.check_accuracy() {
+    let violations = sim.check_accuracy();
+    assert!(!violations.is_empty(), "n1 was declared dead (seed {seed})");
+    for violation in &violations {
         assert!(violation.detail.contains("100% loss"), "{violation}");
     }
-    sim.set_link(&["n1"], &["n2"], None).unwrap();
+    sim.set_link(&["n1"], &others, None).unwrap();
     sim.run_for(Duration::from_secs(30));
     assert!(sim.membership_is_accurate(), "seed {seed}");
 }

@@ -79,7 +79,10 @@ fn the_series_follows_traffic_views_and_key_spread() {
         vec![Some(4), Some(4), Some(4), Some(4), None]
     );
     assert!(
-        samples[10].key_coverage.get("colour") < Some(&1.0)
+        samples[10]
+            .key_coverage
+            .get("colour")
+            .is_some_and(|&c| c < 1.0)
             || samples[10].alive_in_view[0] == Some(5),
         "the sample right after the write and the crash shows them in progress"
     );

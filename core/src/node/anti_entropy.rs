@@ -9,7 +9,7 @@ use core::net::SocketAddr;
 use super::Node;
 use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
-use crate::wire::Message;
+use crate::wire::{self, Message};
 use crate::{Instant, NodeId};
 
 impl Node {
@@ -67,7 +67,9 @@ impl Node {
             ranges: Vec::new(),
         });
         let budget = self.config.mtu.saturating_sub(bare + 6);
-        let (versions, ranges) = self.store.deltas_for(theirs, budget);
+        let (versions, ranges) =
+            self.store
+                .deltas_for(theirs, budget, wire::encoded_len, wire::encoded_len);
         if !ranges.is_empty() {
             self.send_unpiggybacked(to, Message::Deltas { versions, ranges });
         }

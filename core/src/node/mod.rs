@@ -333,11 +333,7 @@ impl Node {
             return Err(Error::Left);
         }
         if key.is_empty() {
-            return Err(Error::TooLarge {
-                what: "key",
-                len: 0,
-                max: self.config.max_key_len,
-            });
+            return Err(Error::EmptyKey);
         }
         check_size("key", key, self.config.max_key_len)
     }
@@ -616,11 +612,6 @@ impl Node {
     /// This node's copy of the key/value store.
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    /// How many updates are still being spread by this node.
-    pub fn pending_updates(&self) -> usize {
-        self.broadcasts.len()
     }
 
     /// Counters since the node started.

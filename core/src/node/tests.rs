@@ -144,6 +144,9 @@ fn oversized_writes_are_rejected_and_store_nothing() {
         Err(Error::TooLarge { what: "value", .. })
     ));
     assert!(a.store().is_empty());
+    assert_eq!(a.put(Instant::ZERO, "", "v"), Err(Error::EmptyKey));
+    assert_eq!(a.delete(Instant::ZERO, ""), Err(Error::EmptyKey));
+    assert!(a.store().is_empty());
     a.put(Instant::ZERO, "k", "v").unwrap();
     assert_eq!(a.store().get("k"), Some("v"));
 }
