@@ -97,15 +97,22 @@ impl Simulation {
 
     /// Accuracy: a running member that the observer can reach must not be held dead.
     /// Each violation names what explains it, if anything does (loss, slowness, a
-    /// pause).
+    /// pause). A member that restarted less than [`Simulation::completeness_bound`] ago
+    /// is not judged yet: the others may still hold the death it is refuting.
     pub fn check_accuracy(&self) -> Vec<Violation> {
+        let bound = self.completeness_bound();
         let mut violations = Vec::new();
         let nodes: Vec<_> = self.nodes().collect();
         for (o, observer) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
             for (s, subject) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
                 let reachable = !self.is_cut(o, s) && !self.is_cut(s, o);
                 let left = subject.node().status() == NodeStatus::Left;
-                if o == s || !reachable || left {
+                // A member that restarted within the bound is still refuting the death
+                // it was declared before: news on its way, not a wrong belief.
+                let refuting = subject
+                    .restarted_at()
+                    .is_some_and(|at| self.now().saturating_since(at) < bound);
+                if o == s || !reachable || left || refuting {
                     continue;
                 }
                 if observer.node().member_state(subject.id()) == Some(MemberState::Dead) {

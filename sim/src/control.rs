@@ -146,6 +146,7 @@ impl Simulation {
         sim_node.node = node;
         sim_node.up = true;
         sim_node.down_since = None;
+        sim_node.restarted_at = Some(self.now);
         sim_node.wake = None;
         self.drain(index);
         Ok(())

@@ -84,6 +84,9 @@ pub struct SimNode {
     delivered_from: [u64; MessageKind::ALL.len()],
     /// Since when it has been down (ground truth for the completeness checker).
     down_since: Option<Instant>,
+    /// When it last restarted: until the cluster has had time to hear its refutation,
+    /// others holding it dead is news still spreading.
+    restarted_at: Option<Instant>,
     /// Frozen: no timers run, arriving datagrams wait in `inbox`.
     paused: bool,
     /// Datagrams (by in-flight key) that arrived while paused, in arrival order.
@@ -116,6 +119,11 @@ impl SimNode {
     /// Ground truth: since when the node has been down.
     pub fn down_since(&self) -> Option<Instant> {
         self.down_since
+    }
+
+    /// Ground truth: when the node last restarted, if it ever did.
+    pub fn restarted_at(&self) -> Option<Instant> {
+        self.restarted_at
     }
 
     /// The node's name.
@@ -218,6 +226,7 @@ impl SimBuilder {
             held_messages: Vec::new(),
             commands: Vec::new(),
             recording: false,
+            last_command_at: Instant::ZERO,
             trace: TraceHasher::default(),
             carry: 0.0,
         };
@@ -265,6 +274,8 @@ pub struct Simulation {
     /// Every command since the builder finished, with its time.
     commands: Vec<(Instant, Command)>,
     recording: bool,
+    /// When the last command was given: the cluster has been left alone since.
+    last_command_at: Instant,
     /// A running hash of everything that happened: each event's time and what it did.
     trace: TraceHasher,
     /// The fraction of a millisecond [`Simulation::advance`] still owes.
@@ -287,6 +298,12 @@ impl Simulation {
     /// The seed this run was built from.
     pub fn seed(&self) -> u64 {
         self.setup.seed
+    }
+
+    /// How long since the last command (a fault, a repair, a write): checkers that need
+    /// a quiet cluster, convergence among them, judge only after their bound of it.
+    pub fn quiet_for(&self) -> Duration {
+        self.now.saturating_since(self.last_command_at)
     }
 
     /// Current virtual time.
@@ -324,6 +341,7 @@ impl Simulation {
             wake: None,
             delivered_from: [0; MessageKind::ALL.len()],
             down_since: None,
+            restarted_at: None,
             paused: false,
             inbox: Vec::new(),
             removed: false,

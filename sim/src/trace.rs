@@ -263,6 +263,7 @@ impl Simulation {
     }
 
     pub(super) fn record(&mut self, command: Command) {
+        self.last_command_at = self.now;
         if self.recording {
             command.hash(&mut self.trace);
             self.commands.push((self.now, command));

@@ -312,3 +312,55 @@ test('a node paused until the others declare it dead breaks accuracy, and the la
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('through a crash, a restart and a write with no loss, no checker cries wolf', async () => {
+  const { page, errors } = await openLab();
+  // Every checker's state, sampled on each animation frame, in the page itself.
+  await page.evaluate(() => {
+    window.brokenSeen = [];
+    const sample = () => {
+      for (const li of document.querySelectorAll('section[aria-label="Invariants"] li[data-checker]')) {
+        if (li.classList.contains('broken')) {
+          window.brokenSeen.push(`${li.dataset.checker}: ${li.textContent}`);
+        }
+      }
+      requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  const state = (id) => page.evaluate((id) => document.querySelector(`[data-node-id="${id}"]`).dataset.state, id);
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n3"]').dataset.state === 'alive');
+  const n3 = page.locator('[data-node-id="n3"]');
+  await n3.click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n3"]').dataset.state === 'dead',
+    null,
+    { timeout: 30_000 },
+  );
+  await n3.click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n3"]').dataset.state === 'alive',
+    null,
+    { timeout: 30_000 },
+  );
+  await page.locator('select[aria-label="Node to write on"]').selectOption('n3');
+  await page.getByLabel('Key', { exact: true }).fill('after-restart');
+  await page.getByLabel('Value', { exact: true }).fill('yes');
+  await page.getByRole('button', { name: 'Put' }).click();
+  await page.waitForFunction(
+    () => document.querySelector('tr[data-key="after-restart"] td:nth-child(3)')?.textContent === '5/5',
+    null,
+    { timeout: 30_000 },
+  );
+  // And once quiet for the bound, convergence holds outright.
+  await page.waitForFunction(
+    () => document.querySelector('section[aria-label="Invariants"] li[data-checker="convergence"]').classList.contains('holds'),
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await state('n3'), 'alive');
+  assert.deepEqual(await page.evaluate(() => window.brokenSeen), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

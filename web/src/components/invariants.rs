@@ -10,45 +10,67 @@ pub fn invariants() -> Html {
     let lab = use_context::<LabContext>().expect("Invariants sits inside the lab context");
     let sim = lab.sim.borrow();
     let bound = sim.completeness_bound();
+    // Convergence and durability need a quiet cluster: until the last command is a
+    // bound behind, disagreement or a write not yet everywhere is news still spreading,
+    // and the page says "converging".
+    let settling = sim.quiet_for() < bound;
     let checks = [
         (
             "completeness",
             format!("every node down for over {bound} is held dead by all"),
             sim.check_completeness(bound),
+            false,
         ),
         (
             "accuracy",
             "no running, reachable node is held dead".to_owned(),
             sim.check_accuracy(),
+            false,
         ),
         (
             "durability",
-            "every write of a running writer is held by all".to_owned(),
+            format!("every write of a running writer is held by all once quiet for {bound}"),
             sim.check_durability(),
+            settling,
         ),
         (
             "convergence",
-            "all running nodes agree on members and store (once quiet)".to_owned(),
+            format!("all running nodes agree on members and store once quiet for {bound}"),
             sim.check_convergence(),
+            settling,
         ),
     ];
     html! {
         <section class="panel invariants" aria-label="Invariants">
             <h2>{ "Invariants" }</h2>
             <ul>
-                { for checks.iter().map(|(name, meaning, violations)| check(name, meaning, violations)) }
+                { for checks.iter().map(|(name, meaning, violations, settling)| check(name, meaning, violations, *settling)) }
             </ul>
         </section>
     }
 }
 
-fn check(name: &str, meaning: &str, violations: &[Violation]) -> Html {
-    let holds = violations.is_empty();
+/// One checker's line: holds, converging (broken, but within its quiet bound), or
+/// broken with the first violations.
+fn check(name: &str, meaning: &str, violations: &[Violation], settling: bool) -> Html {
+    let (class, mark, verdict) = match (violations.is_empty(), settling) {
+        (true, _) => ("holds", "✓ ", format!(": {meaning}")),
+        (false, true) => ("settling", "… ", ": converging".to_owned()),
+        (false, false) => (
+            "broken",
+            "✗ ",
+            format!(
+                ": {} violation{}",
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" }
+            ),
+        ),
+    };
     html! {
-        <li class={classes!(if holds { "holds" } else { "broken" })} data-checker={name.to_owned()} title={meaning.to_owned()}>
-            <strong>{ if holds { "✓ " } else { "✗ " } }{ name }</strong>
-            { if holds { format!(": {meaning}") } else { format!(": {} violation{}", violations.len(), if violations.len() == 1 { "" } else { "s" }) } }
-            if !holds {
+        <li class={class} data-checker={name.to_owned()} title={meaning.to_owned()}>
+            <strong>{ mark }{ name }</strong>
+            { verdict }
+            if class == "broken" {
                 <ul class="violations">
                     { for violations.iter().take(3).map(|v| html! { <li>{ v.detail.clone() }</li> }) }
                 </ul>
