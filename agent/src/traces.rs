@@ -24,7 +24,7 @@ pub fn write(path: &Path, trace: &Trace) -> Result<(), ExperimentError> {
     })
 }
 
-/// Reads a trace written by [`write`].
+/// Reads a trace written by [`write()`].
 pub fn read(path: &Path) -> Result<Trace, ExperimentError> {
     let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::File {
         action: "read",

@@ -22,7 +22,7 @@ pub enum SettingKind {
     Parts(&'static [&'static str]),
 }
 
-/// One field of a settings struct, as [`settings!`] describes it.
+/// One field of a settings struct, as the `settings!` declaration describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldInfo {
     /// The field's name, as `--set NAME=VALUE`, config files and JSON use it.
