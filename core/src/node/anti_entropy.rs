@@ -5,12 +5,24 @@
 //! finish the job even when rumors died out or were lost.
 
 use core::net::SocketAddr;
+use std::collections::BTreeMap;
 
 use super::Node;
+use super::rumor::RumorId;
 use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
 use crate::wire::{self, Message};
 use crate::{Instant, NodeId};
+
+/// What anti-entropy keeps: what each peer last said it holds (so a tombstone is
+/// collected only once every known member holds it) and when each tombstone arrived.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AntiEntropy {
+    /// The last store summary each member reported.
+    pub(super) peer_summaries: BTreeMap<NodeId, VectorClock>,
+    /// When each tombstone held here was first stored (for `tombstone_grace`).
+    pub(super) tombstones_seen: BTreeMap<RumorId, Instant>,
+}
 
 impl Node {
     /// One anti-entropy round with a random member, in the configured mode, then a
@@ -58,7 +70,7 @@ impl Node {
                 },
             );
         }
-        self.peer_summaries.insert(from_id, summary);
+        self.anti_entropy.peer_summaries.insert(from_id, summary);
     }
 
     fn send_deltas(&mut self, to: SocketAddr, theirs: &VectorClock) {
@@ -97,9 +109,9 @@ impl Node {
     /// send an older version of the key any more without it falling below the summary,
     /// and members beyond a partition shorter than the grace have had time to return.
     fn collect_tombstones(&mut self, now: Instant) {
-        let members = &self.members;
-        let summaries = &self.peer_summaries;
-        let seen = &self.tombstones_seen;
+        let members = &self.membership.members;
+        let summaries = &self.anti_entropy.peer_summaries;
+        let seen = &self.anti_entropy.tombstones_seen;
         let grace = self.config.tombstone_grace;
         let collected = self.store.collect_tombstones(|tombstone| {
             let old_enough = seen
@@ -113,7 +125,8 @@ impl Node {
                 })
         });
         for tombstone in &collected {
-            self.tombstones_seen
+            self.anti_entropy
+                .tombstones_seen
                 .remove(&(tombstone.writer.clone(), tombstone.seq()));
         }
         self.stats.tombstones_collected += collected.len() as u64;

@@ -3,11 +3,32 @@
 
 use core::net::SocketAddr;
 
-use super::Node;
+use super::{Node, NodeStatus};
+use crate::local_health::LocalHealth;
 use crate::member::{MemberState, MemberUpdate};
+use crate::member_table::Slot;
+use crate::probe_schedule::ProbeSchedule;
 use crate::timer::Timer;
 use crate::wire::{Message, Update};
 use crate::{Event, Instant, NodeId};
+
+/// What failure detection keeps: whom to probe next, the probe in flight, the pings
+/// this node sends for others, and its own health.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FailureDetection {
+    /// The round-robin probe order, by member-table slot. A slot freed by reaping and
+    /// reused by a newcomer within one pass gets the newcomer probed at the old place
+    /// too: one extra probe, never a missed one.
+    pub(super) schedule: ProbeSchedule<Slot>,
+    /// The probe of the current period.
+    pub(super) probe: Option<Probe>,
+    /// Pings sent on other members' behalf (ping-req).
+    pub(super) relays: Vec<Relay>,
+    /// Lifeguard's Local Health score.
+    pub(super) health: LocalHealth,
+    /// The sequence number of the last ping sent.
+    pub(super) next_seq: u32,
+}
 
 /// The probe of the current protocol period.
 #[derive(Clone, Debug)]
@@ -32,18 +53,34 @@ pub(super) struct Relay {
 }
 
 impl Node {
+    /// SWIM section 3.1: a ping for this node is acked. A member that left still
+    /// answers while it runs, with the news of its departure attached: a prober that
+    /// missed the news learns it from the answer instead of suspecting a member that
+    /// left on purpose.
+    pub(super) fn handle_ping(&mut self, from: SocketAddr, seq: u32, target: &NodeId) {
+        if *target != self.id {
+            return;
+        }
+        if self.status == NodeStatus::Left {
+            let departure = Update::Member(self.own_update(MemberState::Left));
+            self.send_with(from, Message::Ack { seq }, Some(departure));
+        } else {
+            self.send(from, Message::Ack { seq });
+        }
+    }
+
     /// SWIM section 3.1: each period, ping the next member of the probe schedule. With
     /// Lifeguard's buddy system (section 4.3), a suspect target hears of its suspicion
     /// in the ping itself and can refute at once.
     pub(super) fn start_probe(&mut self, now: Instant) {
-        let members = &self.members;
-        let target = self.schedule.next_target(
+        let members = &self.membership.members;
+        let target = self.detection.schedule.next_target(
             self.config.probe_order,
             members.slots().map(|(slot, _)| slot),
             |&slot| members.at(slot).is_some_and(|m| m.state.is_active()),
             &mut self.rng,
         );
-        let Some(member) = target.and_then(|slot| self.members.at(slot)) else {
+        let Some(member) = target.and_then(|slot| self.membership.members.at(slot)) else {
             return;
         };
         let (target, addr) = (member.id.clone(), member.addr);
@@ -58,7 +95,7 @@ impl Node {
             });
         let seq = self.next_seq();
         self.stats.probes += 1;
-        self.probe = Some(Probe {
+        self.detection.probe = Some(Probe {
             target: target.clone(),
             seq,
             acked: false,
@@ -74,14 +111,15 @@ impl Node {
     /// target for us. Their relayed ack counts as much as a direct one, and so does a
     /// late direct ack.
     pub(super) fn probe_indirectly(&mut self) {
-        let Some(probe) = self.probe.as_ref().filter(|p| !p.acked) else {
+        let Some(probe) = self.detection.probe.as_ref().filter(|p| !p.acked) else {
             return;
         };
         let (target, seq) = (probe.target.clone(), probe.seq);
-        let Some(target_addr) = self.members.get(&target).map(|m| m.addr) else {
+        let Some(target_addr) = self.membership.members.get(&target).map(|m| m.addr) else {
             return;
         };
         let witnesses: Vec<SocketAddr> = self
+            .membership
             .members
             .choose(self.config.indirect_checks, &mut self.rng, |m| {
                 m.id != target && m.state == MemberState::Alive
@@ -94,7 +132,7 @@ impl Node {
         }
         self.stats.indirect_probes += 1;
         let nack = self.config.lifeguard.nack;
-        if let Some(probe) = self.probe.as_mut() {
+        if let Some(probe) = self.detection.probe.as_mut() {
             probe.expected_nacks = if nack { witnesses.len() as u32 } else { 0 };
         }
         for witness in witnesses {
@@ -112,7 +150,7 @@ impl Node {
     /// target suspect (not dead: it gets the suspicion timeout to refute). Lifeguard
     /// section 4.1: the outcome also tells this node about its own health.
     pub(super) fn conclude_probe(&mut self, now: Instant) {
-        let Some(probe) = self.probe.take() else {
+        let Some(probe) = self.detection.probe.take() else {
             return;
         };
         self.timers.stop(Timer::ProbeTimeout);
@@ -129,7 +167,7 @@ impl Node {
             1
         };
         self.adjust_health(blame_self as i32);
-        let Some(member) = self.members.get(&probe.target) else {
+        let Some(member) = self.membership.members.get(&probe.target) else {
             return;
         };
         // Suspecting a member already suspect confirms the suspicion (Lifeguard 4.2):
@@ -145,14 +183,14 @@ impl Node {
     }
 
     pub(super) fn handle_ack(&mut self, seq: u32) {
-        if let Some(probe) = self.probe.as_mut().filter(|p| p.seq == seq) {
+        if let Some(probe) = self.detection.probe.as_mut().filter(|p| p.seq == seq) {
             probe.acked = true;
             // Answered: no ping-req will be needed this period.
             self.timers.stop(Timer::ProbeTimeout);
             return;
         }
-        if let Some(at) = self.relays.iter().position(|r| r.seq == seq) {
-            let relay = self.relays.swap_remove(at);
+        if let Some(at) = self.detection.relays.iter().position(|r| r.seq == seq) {
+            let relay = self.detection.relays.swap_remove(at);
             self.send(
                 relay.requester,
                 Message::Ack {
@@ -163,7 +201,7 @@ impl Node {
     }
 
     pub(super) fn handle_nack(&mut self, seq: u32) {
-        if let Some(probe) = self.probe.as_mut().filter(|p| p.seq == seq) {
+        if let Some(probe) = self.detection.probe.as_mut().filter(|p| p.seq == seq) {
             probe.nacks += 1;
             self.stats.nacks_received += 1;
         }
@@ -186,7 +224,7 @@ impl Node {
         // memberlist's choice: nack at 80% of the probe timeout, so the nack reaches the
         // requester before its period ends.
         let nack_at = nack.then(|| now + self.config.probe_timeout.mul_f64(0.8));
-        self.relays.push(Relay {
+        self.detection.relays.push(Relay {
             seq,
             requester,
             requester_seq,
@@ -199,7 +237,7 @@ impl Node {
     /// Sends the nacks that are due and forgets relays whose period is over.
     pub(super) fn expire_relays(&mut self, now: Instant) {
         let mut nacks = Vec::new();
-        for relay in &mut self.relays {
+        for relay in &mut self.detection.relays {
             if relay.nack_at.is_some_and(|at| at <= now) {
                 relay.nack_at = None;
                 nacks.push((relay.requester, relay.requester_seq));
@@ -208,7 +246,7 @@ impl Node {
         for (requester, seq) in nacks {
             self.send(requester, Message::Nack { seq });
         }
-        self.relays.retain(|relay| relay.expires > now);
+        self.detection.relays.retain(|relay| relay.expires > now);
     }
 
     /// Lifeguard section 4.1: move the Local Health score, when that part is on.
@@ -216,9 +254,13 @@ impl Node {
         if !self.config.lifeguard.local_health {
             return;
         }
-        if self.health.apply(delta, self.config.max_local_health) {
+        if self
+            .detection
+            .health
+            .apply(delta, self.config.max_local_health)
+        {
             self.events.push_back(Event::LocalHealthChanged {
-                score: self.health.score(),
+                score: self.detection.health.score(),
             });
         }
     }

@@ -20,7 +20,7 @@ impl Node {
     /// Like [`Node::send`], with `first` piggybacked ahead of the queue (Lifeguard's
     /// buddy system uses it to tell a suspect about its suspicion).
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
-        if self.broadcasts.is_empty() && self.hot.is_empty() {
+        if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
             // Nothing to piggyback: skip measuring the room for it (most probes and
             // acks in a quiet cluster).
             return self.push_transmit(to, &message, first.as_slice());
@@ -32,7 +32,10 @@ impl Node {
             updates: &updates,
         };
         let used = 1 + wire::encoded_len(&packet) + UPDATE_COUNT_RESERVE;
-        let limit = retransmit_limit(self.config.retransmit_mult, self.members.active() + 1);
+        let limit = retransmit_limit(
+            self.config.retransmit_mult,
+            self.membership.members.active() + 1,
+        );
         let budget = self.config.mtu.saturating_sub(used);
         let (news, used_by_news) = self.broadcasts.select(budget, limit);
         let room = budget.saturating_sub(used_by_news);
@@ -55,16 +58,21 @@ impl Node {
     /// datagrams as the MTU requires; only the first asks for a reply.
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
         let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
-        all.extend(self.members.iter().map(MemberUpdate::from));
+        all.extend(self.membership.members.iter().map(MemberUpdate::from));
         // Forgotten members go out as dead, so that one that restarted hears it and
         // refutes with a higher incarnation.
-        all.extend(self.forgotten.iter().map(|(id, last)| MemberUpdate {
-            id: id.clone(),
-            addr: last.addr,
-            incarnation: last.incarnation,
-            state: MemberState::Dead,
-            accuser: None,
-        }));
+        all.extend(
+            self.membership
+                .forgotten
+                .iter()
+                .map(|(id, last)| MemberUpdate {
+                    id: id.clone(),
+                    addr: last.addr,
+                    incarnation: last.incarnation,
+                    state: MemberState::Dead,
+                    accuser: None,
+                }),
+        );
         let budget = self.config.mtu
             - self.bare_datagram_len(&Message::Sync {
                 members: Vec::new(),

@@ -3,15 +3,31 @@
 //! reconnecting with dead members and seeds so that healed partitions merge.
 
 use core::net::SocketAddr;
+use std::collections::BTreeMap;
 
 use rand::seq::IndexedRandom;
 
 use super::{Node, NodeStatus};
 use crate::member::{MemberState, MemberUpdate};
-use crate::member_table::Slot;
+use crate::member_table::{MemberTable, Slot};
 use crate::suspicion::Suspicion;
-use crate::wire::Update;
+use crate::timer::Timer;
+use crate::wire::{Message, Update};
 use crate::{Event, Incarnation, Instant, NodeId};
+
+/// What membership keeps: every other member this node knows, the suspicions running,
+/// members forgotten lately, and the seeds it joined through.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Membership {
+    /// Every other member this node knows.
+    pub(super) members: MemberTable,
+    /// Members reaped recently, by name.
+    pub(super) forgotten: BTreeMap<NodeId, Forgotten>,
+    /// Running suspicions, by suspect.
+    pub(super) suspicions: BTreeMap<NodeId, Suspicion>,
+    /// Where to join, and to reconnect to after a partition.
+    pub(super) seeds: Vec<Seed>,
+}
 
 /// A member removed from the table, remembered for another `reap_after` so that late
 /// news about it cannot bring it back.
@@ -23,6 +39,45 @@ pub(super) struct Forgotten {
 }
 
 impl Node {
+    /// A full-state exchange (memberlist's push-pull; joining; reconnecting): every
+    /// entry is applied as news, and a request is answered with this node's own full
+    /// state. A member that left speaks only of its own departure: its member table is
+    /// going stale and would bring forgotten members back.
+    pub(super) fn handle_sync(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        members: Vec<MemberUpdate>,
+        reply: bool,
+    ) {
+        for member in members {
+            self.apply_member_update(now, member);
+        }
+        if reply && self.status == NodeStatus::Left {
+            let members = vec![self.own_update(MemberState::Left)];
+            self.send_unpiggybacked(
+                from,
+                Message::Sync {
+                    members,
+                    reply: false,
+                },
+            );
+        } else if reply {
+            self.send_full_state(from, false);
+        }
+    }
+
+    /// Asks every seed for the cluster (a full-state exchange), again every two
+    /// periods until one answers.
+    pub(super) fn contact_seeds(&mut self, now: Instant) {
+        let addrs: Vec<SocketAddr> = self.membership.seeds.iter().map(|seed| seed.addr).collect();
+        for seed in addrs {
+            self.send_full_state(seed, true);
+        }
+        self.timers
+            .set(Timer::JoinRetry, now + self.config.probe_interval * 2);
+    }
+
     pub(super) fn apply_update(&mut self, now: Instant, update: Update) {
         match update {
             Update::Member(member) => self.apply_member_update(now, member),
@@ -43,7 +98,7 @@ impl Node {
             self.broadcasts.push(update);
             return;
         }
-        if let Some(last) = self.forgotten.get(&update.id) {
+        if let Some(last) = self.membership.forgotten.get(&update.id) {
             // Old news about a member already forgotten would bring it back as a
             // zombie; only its own word at a higher incarnation (a restart, or a
             // refutation after a partition) counts. Whoever still believes the old
@@ -61,21 +116,24 @@ impl Node {
                 }
                 return;
             }
-            self.forgotten.remove(&update.id);
+            self.membership.forgotten.remove(&update.id);
         }
-        let previous = match self.members.get(&update.id) {
+        let previous = match self.membership.members.get(&update.id) {
             None if !update.state.is_active() => return,
             None => None,
             Some(current) if !update.overrides(current) => return,
             Some(current) => Some(current.state),
         };
-        let state_since = match (previous, self.members.get(&update.id)) {
+        let state_since = match (previous, self.membership.members.get(&update.id)) {
             (Some(state), Some(current)) if state == update.state => current.state_since,
             _ => now,
         };
-        let (slot, new) = self.members.upsert(update.clone().into_member(state_since));
+        let (slot, new) = self
+            .membership
+            .members
+            .upsert(update.clone().into_member(state_since));
         if new {
-            self.schedule.insert(slot, &mut self.rng);
+            self.detection.schedule.insert(slot, &mut self.rng);
             self.events.push_back(Event::MemberJoined {
                 id: update.id.clone(),
                 addr: update.addr,
@@ -85,7 +143,7 @@ impl Node {
         let changed = previous != Some(update.state);
         match update.state {
             MemberState::Alive => {
-                self.suspicions.remove(&id);
+                self.membership.suspicions.remove(&id);
                 if changed && previous.is_some() {
                     self.events
                         .push_back(Event::MemberAlive { id, incarnation });
@@ -93,18 +151,18 @@ impl Node {
             }
             MemberState::Suspect => {
                 let suspicion = self.new_suspicion(now, &update);
-                self.suspicions.insert(id.clone(), suspicion);
+                self.membership.suspicions.insert(id.clone(), suspicion);
                 if changed {
                     self.events
                         .push_back(Event::MemberSuspected { id, incarnation });
                 }
             }
             MemberState::Dead => {
-                self.suspicions.remove(&id);
+                self.membership.suspicions.remove(&id);
                 self.events.push_back(Event::MemberDead { id, incarnation });
             }
             MemberState::Left => {
-                self.suspicions.remove(&id);
+                self.membership.suspicions.remove(&id);
                 self.events.push_back(Event::MemberLeft { id });
             }
         }
@@ -118,9 +176,10 @@ impl Node {
         if update.state != MemberState::Suspect || !self.config.lifeguard.dynamic_suspicion {
             return false;
         }
-        let (Some(accuser), Some(suspicion)) =
-            (&update.accuser, self.suspicions.get_mut(&update.id))
-        else {
+        let (Some(accuser), Some(suspicion)) = (
+            &update.accuser,
+            self.membership.suspicions.get_mut(&update.id),
+        ) else {
             return false;
         };
         suspicion.incarnation == update.incarnation && suspicion.confirm(accuser)
@@ -133,7 +192,7 @@ impl Node {
         }
         // memberlist's rule: expect K confirmations, or none if the cluster (this node
         // and the suspect aside) is too small to give them.
-        let cluster = self.members.active() + 1;
+        let cluster = self.membership.members.active() + 1;
         let wanted = self.config.suspicion_confirmations;
         let expected = if cluster.saturating_sub(2) < wanted as usize {
             0
@@ -188,14 +247,16 @@ impl Node {
     /// SWIM section 4.2: a suspicion that ran out unrefuted becomes a confirmed death.
     pub(super) fn expire_suspicions(&mut self, now: Instant) {
         let expired: Vec<NodeId> = self
+            .membership
             .suspicions
             .iter()
             .filter(|(_, suspicion)| suspicion.deadline() <= now)
             .map(|(id, _)| id.clone())
             .collect();
         for id in expired {
-            self.suspicions.remove(&id);
+            self.membership.suspicions.remove(&id);
             let Some(member) = self
+                .membership
                 .members
                 .get(&id)
                 .filter(|m| m.state == MemberState::Suspect)
@@ -212,21 +273,22 @@ impl Node {
 
     /// Forgets members that have been dead or gone for `reap_after`.
     pub(super) fn reap(&mut self, now: Instant) {
-        self.forgotten.retain(|_, last| last.until > now);
-        if self.members.len() == self.members.active() {
+        self.membership.forgotten.retain(|_, last| last.until > now);
+        if self.membership.members.len() == self.membership.members.active() {
             return; // nobody dead or gone: skip the scan
         }
         let reap_after = self.config.reap_after;
         let gone: Vec<NodeId> = self
+            .membership
             .members
             .iter()
             .filter(|m| !m.state.is_active() && m.state_since + reap_after <= now)
             .map(|m| m.id.clone())
             .collect();
         for id in gone {
-            if let Some(member) = self.members.remove(&id) {
+            if let Some(member) = self.membership.members.remove(&id) {
                 let until = now + reap_after;
-                self.forgotten.insert(
+                self.membership.forgotten.insert(
                     id.clone(),
                     Forgotten {
                         addr: member.addr,
@@ -243,6 +305,7 @@ impl Node {
     /// repairing whatever piggybacked dissemination missed.
     pub(super) fn push_pull(&mut self) {
         let peer = self
+            .membership
             .members
             .choose(1, &mut self.rng, |m| m.state == MemberState::Alive)
             .pop()
@@ -257,14 +320,14 @@ impl Node {
     /// probe it again; this exchange lets each hear that it is held dead, refute, and the
     /// two halves merge (memberlist's push-pull and gossip to the dead, in one).
     pub(super) fn reconnect(&mut self) {
-        let members = &self.members;
+        let members = &self.membership.members;
         let reached = |seed: &Seed| {
             seed.slot
                 .and_then(|slot| members.at(slot))
                 .is_some_and(|m| m.addr == seed.addr && m.state.is_active())
         };
-        let mut unreached: Vec<usize> = (0..self.seeds.len())
-            .filter(|&i| !reached(&self.seeds[i]))
+        let mut unreached: Vec<usize> = (0..self.membership.seeds.len())
+            .filter(|&i| !reached(&self.membership.seeds[i]))
             .collect();
         if unreached.is_empty() && members.len() == members.active() {
             return; // the common case, without a scan of the table
@@ -274,7 +337,7 @@ impl Node {
         for (slot, member) in members.slots() {
             if member.state.is_active() {
                 unreached.retain(|&i| {
-                    let seed = &mut self.seeds[i];
+                    let seed = &mut self.membership.seeds[i];
                     let found = seed.addr == member.addr;
                     if found {
                         seed.slot = Some(slot);
@@ -285,7 +348,7 @@ impl Node {
                 candidates.push(member.addr);
             }
         }
-        candidates.extend(unreached.iter().map(|&i| self.seeds[i].addr));
+        candidates.extend(unreached.iter().map(|&i| self.membership.seeds[i].addr));
         let Some(&peer) = candidates.choose(&mut self.rng) else {
             return;
         };

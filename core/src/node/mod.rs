@@ -16,10 +16,18 @@
 //! The node never reads a clock, opens a socket or asks the OS for randomness: its RNG is
 //! seeded by the driver, so the same inputs give the same outputs.
 //!
-//! The protocol lives in five files: `failure_detection` (probes, ping-req, nacks,
-//! local health), `membership` (applying news, suspicion, refutation, reaping,
-//! reconnecting), `gossip` (what goes into each datagram), `rumor` (rumor mongering of
-//! key/value versions) and `anti_entropy` (digest exchanges that repair the store).
+//! # Who handles what
+//!
+//! Each protocol concept owns its state (a struct in its file, one field of [`Node`])
+//! and the handlers of its messages and timers; this file dispatches.
+//!
+//! | file | state | messages | timers |
+//! |---|---|---|---|
+//! | `failure_detection` | `FailureDetection`: probe schedule, probe in flight, relays, local health | `Ping`, `Ack`, `Nack`, `PingReq` | `Probe`, `ProbeTimeout`; relays' nack deadlines |
+//! | `membership` | `Membership`: member table, suspicions, forgotten members, seeds | `Sync` (full state); every piggybacked member update | `JoinRetry`, `Reap`, `PushPull`, `Reconnect`; suspicion deadlines |
+//! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
+//! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
+//! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |
 
 mod anti_entropy;
 mod failure_detection;
@@ -30,25 +38,24 @@ mod rumor;
 mod tests;
 
 use core::net::SocketAddr;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::dissemination::BroadcastQueue;
-use crate::local_health::LocalHealth;
 use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
-use crate::member_table::{MemberTable, Slot};
-use crate::probe_schedule::ProbeSchedule;
+
 use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
-use crate::vclock::VectorClock;
-use crate::wire::{self, Message, MessageKind, Update};
+use crate::wire::{self, Message, MessageKind};
 use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, Stats};
 
-use failure_detection::{Probe, Relay};
-use rumor::{HotRumor, RumorId, SentBatches};
+use anti_entropy::AntiEntropy;
+use failure_detection::FailureDetection;
+use membership::Membership;
+use rumor::Rumors;
 
 /// A datagram for the driver to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +103,10 @@ impl NodeStatus {
 }
 
 /// One member of a gossip cluster, as a sans-IO state machine.
+///
+/// Its state is grouped by protocol concept, each group owned by the file that handles
+/// it (see the table in the module doc); what they all share (identity, config, RNG,
+/// timers, store, outputs) sits here.
 #[derive(Clone, Debug)]
 pub struct Node {
     id: NodeId,
@@ -104,32 +115,20 @@ pub struct Node {
     config: Config,
     rng: Xoshiro256PlusPlus,
     status: NodeStatus,
-    seeds: Vec<membership::Seed>,
-    /// Every other member this node knows.
-    members: MemberTable,
-    /// Members reaped recently, by name.
-    forgotten: BTreeMap<NodeId, membership::Forgotten>,
-    /// The round-robin probe order, by member-table slot. A slot freed by reaping and
-    /// reused by a newcomer within one pass gets the newcomer probed at the old place
-    /// too: one extra probe, never a missed one.
-    schedule: ProbeSchedule<Slot>,
-    probe: Option<Probe>,
-    relays: Vec<Relay>,
-    suspicions: BTreeMap<NodeId, Suspicion>,
-    health: LocalHealth,
-    next_seq: u32,
-    timers: TimerTable,
+    /// Probing, witnessing and local health (`failure_detection`).
+    detection: FailureDetection,
+    /// The member table, suspicions, forgotten members and seeds (`membership`).
+    membership: Membership,
+    /// Membership news waiting to be piggybacked (`gossip`).
     broadcasts: BroadcastQueue,
+    /// Hot rumors and the batches awaiting feedback (`rumor`).
+    rumors: Rumors,
+    /// Peers' store summaries and tombstone ages (`anti_entropy`).
+    anti_entropy: AntiEntropy,
+    timers: TimerTable,
     /// This life of this node as a writer.
     replica: ReplicaId,
     store: Store,
-    hot: BTreeMap<RumorId, HotRumor>,
-    sent_batches: SentBatches,
-    next_batch: u32,
-    /// The last store summary each member reported in anti-entropy.
-    peer_summaries: BTreeMap<NodeId, VectorClock>,
-    /// When each tombstone held here was first stored (for `tombstone_grace`).
-    tombstones_seen: BTreeMap<RumorId, Instant>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -149,24 +148,14 @@ impl Node {
             config,
             rng,
             status: NodeStatus::Idle,
-            seeds: Vec::new(),
-            members: MemberTable::default(),
-            forgotten: BTreeMap::new(),
-            schedule: ProbeSchedule::default(),
-            probe: None,
-            relays: Vec::new(),
-            suspicions: BTreeMap::new(),
-            health: LocalHealth::default(),
-            next_seq: 0,
-            timers: TimerTable::default(),
+            detection: FailureDetection::default(),
+            membership: Membership::default(),
             broadcasts: BroadcastQueue::default(),
+            rumors: Rumors::default(),
+            anti_entropy: AntiEntropy::default(),
+            timers: TimerTable::default(),
             replica,
             store: Store::default(),
-            hot: BTreeMap::new(),
-            sent_batches: SentBatches::new(),
-            next_batch: 0,
-            peer_summaries: BTreeMap::new(),
-            tombstones_seen: BTreeMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -199,20 +188,25 @@ impl Node {
         members: impl IntoIterator<Item = MemberUpdate>,
     ) {
         let members = members.into_iter();
-        self.members.reserve(members.size_hint().0);
+        self.membership.members.reserve(members.size_hint().0);
         for update in members {
-            if update.id == self.id || self.members.contains(&update.id) {
+            if update.id == self.id || self.membership.members.contains(&update.id) {
                 continue;
             }
-            self.members.upsert(update.into_member(now));
+            self.membership.members.upsert(update.into_member(now));
         }
         self.restart_probe_schedule();
     }
 
     /// A new round-robin pass over every active member, in a fresh random order.
     fn restart_probe_schedule(&mut self) {
-        let active = self.members.slots().filter(|(_, m)| m.state.is_active());
-        self.schedule
+        let active = self
+            .membership
+            .members
+            .slots()
+            .filter(|(_, m)| m.state.is_active());
+        self.detection
+            .schedule
             .restart(active.map(|(slot, _)| slot), &mut self.rng);
     }
 
@@ -220,21 +214,24 @@ impl Node {
     /// [`Node::preload_members`] does, by copying `other`'s table: building a converged
     /// cluster of n members this way costs n table copies instead of n² insertions.
     pub fn preload_members_of(&mut self, now: Instant, other: &Node) {
-        if !self.members.is_empty() {
+        if !self.membership.members.is_empty() {
             return self.preload_members(
                 now,
                 other
+                    .membership
                     .members
                     .iter()
                     .map(MemberUpdate::from)
                     .chain([other.own_update(MemberState::Alive)]),
             );
         }
-        self.members = other.members.clone();
-        self.members.remove(&self.id);
+        self.membership.members = other.membership.members.clone();
+        self.membership.members.remove(&self.id);
         if other.id != self.id {
             let other_itself = other.own_update(MemberState::Alive);
-            self.members.upsert(other_itself.into_member(now));
+            self.membership
+                .members
+                .upsert(other_itself.into_member(now));
         }
         self.restart_probe_schedule();
     }
@@ -250,7 +247,7 @@ impl Node {
         let mut addrs: Vec<SocketAddr> =
             seeds.iter().copied().filter(|s| *s != self.addr).collect();
         addrs.dedup();
-        self.seeds = addrs.into_iter().map(membership::Seed::new).collect();
+        self.membership.seeds = addrs.into_iter().map(membership::Seed::new).collect();
         // Start the first period at a random offset so that nodes started together do
         // not probe in lockstep.
         let offset = self.random_fraction_of(self.config.probe_interval);
@@ -269,7 +266,7 @@ impl Node {
             .set(Timer::Reconnect, now + self.config.reconnect_interval);
         // With no one to ask, or a member table already filled (preloaded), this node is
         // a member at once; the seeds are still remembered for reconnecting.
-        if self.seeds.is_empty() || !self.members.is_empty() {
+        if self.membership.seeds.is_empty() || !self.membership.members.is_empty() {
             self.become_member();
         } else {
             self.status = NodeStatus::Joining;
@@ -295,7 +292,7 @@ impl Node {
         ] {
             self.timers.stop(timer);
         }
-        self.probe = None;
+        self.detection.probe = None;
         self.broadcasts.push(self.own_update(MemberState::Left));
         self.gossip_round();
         self.timers
@@ -322,7 +319,8 @@ impl Node {
 
     fn note_tombstone(&mut self, now: Instant, version: &Version) {
         if version.is_tombstone() {
-            self.tombstones_seen
+            self.anti_entropy
+                .tombstones_seen
                 .entry((version.writer.clone(), version.seq()))
                 .or_insert(now);
         }
@@ -376,18 +374,7 @@ impl Node {
             self.apply_update(now, update);
         }
         match packet.message {
-            // A member that left still answers probes while it runs, with the news of
-            // its departure attached: a prober that missed the news learns it from the
-            // answer instead of suspecting a member that left on purpose.
-            Message::Ping { seq, target } if target == self.id => {
-                if self.status == NodeStatus::Left {
-                    let departure = Update::Member(self.own_update(MemberState::Left));
-                    self.send_with(from, Message::Ack { seq }, Some(departure));
-                } else {
-                    self.send(from, Message::Ack { seq });
-                }
-            }
-            Message::Ping { .. } => {}
+            Message::Ping { seq, target } => self.handle_ping(from, seq, &target),
             Message::Ack { seq } => self.handle_ack(seq),
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {
@@ -396,25 +383,7 @@ impl Node {
                 target_addr,
                 nack,
             } => self.handle_ping_req(now, from, seq, target, target_addr, nack),
-            Message::Sync { members, reply } => {
-                for member in members {
-                    self.apply_member_update(now, member);
-                }
-                if reply && self.status == NodeStatus::Left {
-                    // A member that left speaks only of its own departure: its member
-                    // table is going stale and would bring forgotten members back.
-                    let members = vec![self.own_update(MemberState::Left)];
-                    self.send_unpiggybacked(
-                        from,
-                        Message::Sync {
-                            members,
-                            reply: false,
-                        },
-                    );
-                } else if reply {
-                    self.send_full_state(from, false);
-                }
-            }
+            Message::Sync { members, reply } => self.handle_sync(now, from, members, reply),
             Message::Gossip => {}
             Message::Rumor {
                 batch,
@@ -434,10 +403,10 @@ impl Node {
         // its departure, and joining through it alone would leave this node a cluster of
         // one that believes itself a member.
         if self.status == NodeStatus::Joining {
-            if self.members.active() > 0 {
+            if self.membership.members.active() > 0 {
                 self.timers.stop(Timer::JoinRetry);
                 self.become_member();
-            } else if !self.seeds.iter().any(|seed| seed.addr == from) {
+            } else if !self.membership.seeds.iter().any(|seed| seed.addr == from) {
                 // Someone who heard of this node (say, from a seed that then left) is
                 // talking to it: ask them for the cluster instead.
                 self.send_full_state(from, true);
@@ -498,13 +467,14 @@ impl Node {
         let mode = self.config.rumor_mode;
         let pulling = rumors && mode.pulls() && self.status != NodeStatus::Left;
         let gossip_work = !self.broadcasts.is_empty()
-            || (rumors && mode.pushes() && !self.hot.is_empty())
+            || (rumors && mode.pushes() && !self.rumors.hot.is_empty())
             || pulling;
         if gossip_work && self.timers.get(Timer::Gossip).is_none() {
             self.timers
                 .set(Timer::Gossip, now + self.config.gossip_interval);
         }
-        let reap_work = self.members.len() != self.members.active() || !self.forgotten.is_empty();
+        let reap_work = self.membership.members.len() != self.membership.members.active()
+            || !self.membership.forgotten.is_empty();
         if reap_work && self.timers.get(Timer::Reap).is_none() {
             self.timers
                 .set(Timer::Reap, now + self.config.probe_interval);
@@ -526,8 +496,8 @@ impl Node {
     /// When [`Node::handle_timeout`] must be called next; `None` before `join`.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let suspicions = self.suspicions.values().map(Suspicion::deadline);
-        let nacks = self.relays.iter().filter_map(|r| r.nack_at);
+        let suspicions = self.membership.suspicions.values().map(Suspicion::deadline);
+        let nacks = self.detection.relays.iter().filter_map(|r| r.nack_at);
         self.timers
             .next_deadline()
             .into_iter()
@@ -563,24 +533,24 @@ impl Node {
 
     /// Lifeguard's Local Health score: 0 when healthy.
     pub fn local_health(&self) -> u32 {
-        self.health.score()
+        self.detection.health.score()
     }
 
     /// Every other member this node knows of, in no particular order (the same for the
     /// same inputs).
     pub fn members(&self) -> impl Iterator<Item = &Member> {
-        self.members.iter()
+        self.membership.members.iter()
     }
 
     /// How many other members this node holds in each state, indexed like
     /// [`MemberState::ALL`].
     pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
-        self.members.counts()
+        self.membership.members.counts()
     }
 
     /// How many other members this node holds alive or suspect.
     pub fn active_members(&self) -> usize {
-        self.members.active()
+        self.membership.members.active()
     }
 
     /// What this node believes about `id` (itself included, as alive).
@@ -591,12 +561,12 @@ impl Node {
                 _ => MemberState::Alive,
             });
         }
-        self.members.get(id).map(|m| m.state)
+        self.membership.members.get(id).map(|m| m.state)
     }
 
     /// When the suspicion of `id` runs out, if it is suspected.
     pub fn suspicion_deadline(&self, id: &NodeId) -> Option<Instant> {
-        self.suspicions.get(id).map(Suspicion::deadline)
+        self.membership.suspicions.get(id).map(Suspicion::deadline)
     }
 
     /// This node's identity as a writer in the store.
@@ -606,7 +576,7 @@ impl Node {
 
     /// How many rumors this node is still spreading.
     pub fn hot_rumors(&self) -> usize {
-        self.hot.len()
+        self.rumors.hot.len()
     }
 
     /// This node's copy of the key/value store.
@@ -624,15 +594,6 @@ impl Node {
         self.events.push_back(Event::JoinedCluster);
     }
 
-    fn contact_seeds(&mut self, now: Instant) {
-        let addrs: Vec<SocketAddr> = self.seeds.iter().map(|seed| seed.addr).collect();
-        for seed in addrs {
-            self.send_full_state(seed, true);
-        }
-        self.timers
-            .set(Timer::JoinRetry, now + self.config.probe_interval * 2);
-    }
-
     fn own_update(&self, state: MemberState) -> MemberUpdate {
         MemberUpdate {
             id: self.id.clone(),
@@ -647,7 +608,7 @@ impl Node {
     /// push-pull interval grows with log2(n), keeping the cluster-wide cost near linear.
     fn push_pull_period(&self) -> Duration {
         const THRESHOLD: f64 = 32.0;
-        let n = (self.members.active() + 1) as f64;
+        let n = (self.membership.members.active() + 1) as f64;
         if n <= THRESHOLD {
             return self.config.push_pull_interval;
         }
@@ -658,7 +619,7 @@ impl Node {
     /// `base` stretched by Lifeguard's Local Health Multiplier, when it is on.
     fn stretched(&self, base: Duration) -> Duration {
         if self.config.lifeguard.local_health {
-            self.health.scale(base)
+            self.detection.health.scale(base)
         } else {
             base
         }
@@ -670,8 +631,8 @@ impl Node {
     }
 
     fn next_seq(&mut self) -> u32 {
-        self.next_seq = self.next_seq.wrapping_add(1);
-        self.next_seq
+        self.detection.next_seq = self.detection.next_seq.wrapping_add(1);
+        self.detection.next_seq
     }
 }
 

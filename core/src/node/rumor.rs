@@ -5,7 +5,7 @@
 //! being spread, after `max_excitement` losses (counter) or at a 1-in-k coin flip (coin).
 
 use core::net::SocketAddr;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 
@@ -40,12 +40,12 @@ impl Node {
         if !self.config.rumor_mongering {
             return;
         }
-        self.hot.retain(|_, hot| {
+        self.rumors.hot.retain(|_, hot| {
             hot.version.key != version.key || !version.clock.covers(&hot.version.clock)
         });
         self.stats.rumors_started += 1;
         let id = (version.writer.clone(), version.seq());
-        self.hot.insert(
+        self.rumors.hot.insert(
             id,
             HotRumor {
                 version,
@@ -61,7 +61,7 @@ impl Node {
             return;
         }
         let mode = self.config.rumor_mode;
-        if mode.pushes() && !self.hot.is_empty() {
+        if mode.pushes() && !self.rumors.hot.is_empty() {
             for peer in self.random_peers(self.config.fanout) {
                 self.send_rumors(peer);
             }
@@ -84,7 +84,7 @@ impl Node {
         let mut room = self.config.mtu.saturating_sub(bare + 3);
         let mut ids = Vec::new();
         let mut versions = Vec::new();
-        for (id, hot) in &self.hot {
+        for (id, hot) in &self.rumors.hot {
             let len = wire::encoded_len(&hot.version);
             if len <= room {
                 room -= len;
@@ -95,8 +95,8 @@ impl Node {
         if versions.is_empty() {
             return;
         }
-        self.next_batch = self.next_batch.wrapping_add(1);
-        let batch = self.next_batch;
+        self.rumors.next_batch = self.rumors.next_batch.wrapping_add(1);
+        let batch = self.rumors.next_batch;
         let feedback = self.config.rumor_cooling.uses_feedback();
         self.stats.rumor_versions_sent += versions.len() as u64;
         self.send_unpiggybacked(
@@ -108,10 +108,11 @@ impl Node {
             },
         );
         if feedback {
-            self.sent_batches
+            self.rumors
+                .sent_batches
                 .push_back(SentBatch { batch, rumors: ids });
-            if self.sent_batches.len() > BATCHES_REMEMBERED {
-                self.sent_batches.pop_front();
+            if self.rumors.sent_batches.len() > BATCHES_REMEMBERED {
+                self.rumors.sent_batches.pop_front();
             }
         } else {
             for id in ids {
@@ -146,10 +147,15 @@ impl Node {
 
     /// Feedback cooling: each rumor the recipient already had loses excitement.
     pub(super) fn handle_rumor_feedback(&mut self, batch: u32, known: &[bool]) {
-        let Some(at) = self.sent_batches.iter().position(|b| b.batch == batch) else {
+        let Some(at) = self
+            .rumors
+            .sent_batches
+            .iter()
+            .position(|b| b.batch == batch)
+        else {
             return;
         };
-        let Some(sent) = self.sent_batches.remove(at) else {
+        let Some(sent) = self.rumors.sent_batches.remove(at) else {
             return;
         };
         for (id, &was_known) in sent.rumors.iter().zip(known) {
@@ -161,7 +167,7 @@ impl Node {
 
     /// Pull: answer with our hot rumors, if any.
     pub(super) fn handle_rumor_pull(&mut self, from: SocketAddr) {
-        if self.config.rumor_mongering && !self.hot.is_empty() {
+        if self.config.rumor_mongering && !self.rumors.hot.is_empty() {
             self.send_rumors(from);
         }
     }
@@ -170,7 +176,7 @@ impl Node {
     fn lose_excitement(&mut self, id: &RumorId) {
         let k = self.config.max_excitement;
         let coin = self.config.rumor_cooling.uses_coin();
-        let cold = match self.hot.get_mut(id) {
+        let cold = match self.rumors.hot.get_mut(id) {
             None => return,
             Some(_) if coin => self.rng.random_ratio(1, k),
             Some(hot) => {
@@ -179,7 +185,7 @@ impl Node {
             }
         };
         if cold {
-            self.hot.remove(id);
+            self.rumors.hot.remove(id);
         }
     }
 
@@ -191,7 +197,7 @@ impl Node {
         }
         let mut room = budget;
         let mut chosen = Vec::new();
-        for hot in self.hot.values() {
+        for hot in self.rumors.hot.values() {
             let len = wire::encoded_len(&wire::Update::Kv(hot.version.clone()));
             if len <= room {
                 room -= len;
@@ -232,7 +238,8 @@ impl Node {
 
     /// `count` distinct random members that are alive or suspect.
     pub(super) fn random_peers(&mut self, count: usize) -> Vec<SocketAddr> {
-        self.members
+        self.membership
+            .members
             .choose(count, &mut self.rng, |m| m.state.is_active())
             .into_iter()
             .map(|m| m.addr)
@@ -240,5 +247,12 @@ impl Node {
     }
 }
 
-/// Rumor batches awaiting feedback, oldest first.
-pub(super) type SentBatches = VecDeque<SentBatch>;
+/// What rumor mongering keeps: the rumors still hot, and the batches sent whose
+/// feedback has not come back yet.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Rumors {
+    pub(super) hot: BTreeMap<RumorId, HotRumor>,
+    /// Batches awaiting feedback, oldest first.
+    pub(super) sent_batches: VecDeque<SentBatch>,
+    pub(super) next_batch: u32,
+}
