@@ -17,7 +17,7 @@ use rand::Rng;
 use rand::seq::IteratorRandom;
 use rustc_hash::FxBuildHasher;
 
-use crate::{Member, MemberState, NodeId};
+use crate::{Instant, Member, MemberState, NodeId};
 
 /// The number of a slot in a [`MemberTable`]: stable while its member stays.
 pub(crate) type Slot = u32;
@@ -68,10 +68,6 @@ impl MemberTable {
 
     pub(crate) fn get(&self, id: &NodeId) -> Option<&Member> {
         self.slot_of(id).and_then(|slot| self.at(slot))
-    }
-
-    pub(crate) fn contains(&self, id: &NodeId) -> bool {
-        self.slot_of(id).is_some()
     }
 
     /// The slot holding `id`.
@@ -132,6 +128,14 @@ impl MemberTable {
         self.by_state[member.state as usize] -= 1;
         self.free.push(slot);
         Some(member)
+    }
+
+    /// Marks every member's state as holding since `now` (a table carried over from
+    /// another clock, as a restored snapshot is).
+    pub(crate) fn restamp(&mut self, now: Instant) {
+        for member in self.slots.iter_mut().flatten() {
+            member.state_since = now;
+        }
     }
 
     /// Every member, in slot order (deterministic, but not by name).
@@ -234,8 +238,8 @@ mod tests {
         assert_eq!((table.len(), table.active()), (1, 0));
         let (c, _) = table.upsert(member("c", MemberState::Alive));
         assert_eq!(c, b, "the freed slot is reused");
-        assert!(table.contains(&NodeId::new("c").unwrap()));
-        assert!(!table.contains(&NodeId::new("b").unwrap()));
+        assert!(table.get(&NodeId::new("c").unwrap()).is_some());
+        assert!(table.get(&NodeId::new("b").unwrap()).is_none());
         assert_eq!(table.iter().count(), 2);
         assert_eq!(table.counts(), [1, 0, 1, 0], "one alive, one dead");
     }

@@ -12,7 +12,7 @@
 
 use core::fmt;
 
-use super::Simulation;
+use super::{SimNode, Simulation};
 use gossip_core::{Duration, MemberState, NodeStatus};
 
 /// Which invariant a violation breaks.
@@ -97,13 +97,15 @@ impl Simulation {
 
     /// Accuracy: a running member that the observer can reach must not be held dead.
     /// Each violation names what explains it, if anything does (loss, slowness, a
-    /// pause). A member that restarted less than [`Simulation::completeness_bound`] ago
+    /// pause). Members that have left are not asked. A member that restarted less than [`Simulation::completeness_bound`] ago
     /// is not judged yet: the others may still hold the death it is refuting.
     pub fn check_accuracy(&self) -> Vec<Violation> {
         let bound = self.completeness_bound();
         let mut violations = Vec::new();
         let nodes: Vec<_> = self.nodes().collect();
-        for (o, observer) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
+        // A member that has left is no longer asked: its table goes stale on purpose.
+        let judging = |n: &&SimNode| n.is_up() && n.node().status() != NodeStatus::Left;
+        for (o, observer) in nodes.iter().enumerate().filter(|(_, n)| judging(n)) {
             for (s, subject) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
                 let reachable = !self.is_cut(o, s) && !self.is_cut(s, o);
                 let left = subject.node().status() == NodeStatus::Left;

@@ -59,7 +59,7 @@ pub use trace::{Command, Setup, Trace};
 
 use gossip_core::wire::MessageKind;
 use gossip_core::{
-    Config, Duration, Incarnation, Instant, MemberState, MemberUpdate, Node, NodeId,
+    Config, Duration, Incarnation, Instant, MemberSnapshot, MemberState, MemberUpdate, Node, NodeId,
 };
 use network::Network;
 use queue::EventQueue;
@@ -373,10 +373,11 @@ impl Simulation {
                 self.config.clone(),
                 self.rng.random(),
             )?;
-            match self.nodes.get(first) {
-                Some(template) => node.preload_members_of(self.now, &template.node),
-                None => node.preload_members(self.now, everyone.iter().cloned()),
-            }
+            let view = match self.nodes.get(first) {
+                Some(template) => template.node.member_snapshot(),
+                None => MemberSnapshot::from_updates(everyone.iter().cloned()),
+            };
+            node.restore_members(self.now, view);
             self.push_node(node);
         }
         let seed = [everyone[0].addr];

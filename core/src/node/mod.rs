@@ -45,6 +45,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::dissemination::BroadcastQueue;
 use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
+use crate::member_table::MemberTable;
 
 use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
@@ -75,6 +76,44 @@ pub struct PersistedState {
     pub replica: ReplicaId,
     pub incarnation: Incarnation,
     pub store: Store,
+}
+
+/// A node's view of the membership ([`Node::member_snapshot`]), to start another node
+/// from ([`Node::restore_members`]).
+#[derive(Clone, Debug)]
+pub struct MemberSnapshot(SnapshotForm);
+
+/// A snapshot keeps what it was made from: a copied table is restored by copying it
+/// again, a list by inserting its entries in order.
+#[derive(Clone, Debug)]
+enum SnapshotForm {
+    /// A node's table, and the node itself (which its table does not hold).
+    Table {
+        table: MemberTable,
+        itself: MemberUpdate,
+    },
+    List(Vec<MemberUpdate>),
+}
+
+impl MemberSnapshot {
+    /// A view holding these members (of two entries about the same member, the first
+    /// counts).
+    pub fn from_updates(updates: impl IntoIterator<Item = MemberUpdate>) -> MemberSnapshot {
+        MemberSnapshot(SnapshotForm::List(updates.into_iter().collect()))
+    }
+
+    /// How many members it holds.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            SnapshotForm::Table { table, .. } => table.len() + 1,
+            SnapshotForm::List(list) => list.len(),
+        }
+    }
+
+    /// Whether it holds no member.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Where a node stands with respect to the cluster.
@@ -180,20 +219,49 @@ impl Node {
         self.store = state.store;
     }
 
-    /// Fills the member table before joining, without spreading anything: for building
-    /// an already-converged cluster in experiments. Entries about this node are ignored.
-    pub fn preload_members(
-        &mut self,
-        now: Instant,
-        members: impl IntoIterator<Item = MemberUpdate>,
-    ) {
-        let members = members.into_iter();
-        self.membership.members.reserve(members.size_hint().0);
-        for update in members {
-            if update.id == self.id || self.membership.members.contains(&update.id) {
-                continue;
+    /// This node's view of the membership, itself included as alive (or left): what it
+    /// would save to start again from, or hand to a new member started beside it.
+    /// Copying the table is cheap next to relearning it.
+    pub fn member_snapshot(&self) -> MemberSnapshot {
+        let state = match self.status {
+            NodeStatus::Left => MemberState::Left,
+            _ => MemberState::Alive,
+        };
+        MemberSnapshot(SnapshotForm::Table {
+            table: self.membership.members.clone(),
+            itself: self.own_update(state),
+        })
+    }
+
+    /// Starts from a saved view of the membership, before [`Node::join`]: the node
+    /// joins as a member of the cluster it describes at once, without a full-state
+    /// exchange, and spreads nothing about it (every entry is old news). Entries about
+    /// this node itself are ignored; the others are timed from `now`. A restart from
+    /// disk does this, and so does a simulator building a converged cluster of n
+    /// members, in n table copies instead of n² insertions.
+    pub fn restore_members(&mut self, now: Instant, snapshot: MemberSnapshot) {
+        if self.status != NodeStatus::Idle {
+            return;
+        }
+        let members = &mut self.membership.members;
+        match snapshot.0 {
+            SnapshotForm::Table { mut table, itself } => {
+                table.remove(&self.id);
+                table.restamp(now);
+                if itself.id != self.id {
+                    table.upsert(itself.into_member(now));
+                }
+                *members = table;
             }
-            self.membership.members.upsert(update.into_member(now));
+            SnapshotForm::List(list) => {
+                *members = MemberTable::default();
+                members.reserve(list.len());
+                for update in list {
+                    if update.id != self.id && members.get(&update.id).is_none() {
+                        members.upsert(update.into_member(now));
+                    }
+                }
+            }
         }
         self.restart_probe_schedule();
     }
@@ -208,32 +276,6 @@ impl Node {
         self.detection
             .schedule
             .restart(active.map(|(slot, _)| slot), &mut self.rng);
-    }
-
-    /// Fills the member table with `other`'s members and `other` itself, as
-    /// [`Node::preload_members`] does, by copying `other`'s table: building a converged
-    /// cluster of n members this way costs n table copies instead of n² insertions.
-    pub fn preload_members_of(&mut self, now: Instant, other: &Node) {
-        if !self.membership.members.is_empty() {
-            return self.preload_members(
-                now,
-                other
-                    .membership
-                    .members
-                    .iter()
-                    .map(MemberUpdate::from)
-                    .chain([other.own_update(MemberState::Alive)]),
-            );
-        }
-        self.membership.members = other.membership.members.clone();
-        self.membership.members.remove(&self.id);
-        if other.id != self.id {
-            let other_itself = other.own_update(MemberState::Alive);
-            self.membership
-                .members
-                .upsert(other_itself.into_member(now));
-        }
-        self.restart_probe_schedule();
     }
 
     /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of
