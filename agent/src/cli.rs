@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gossip_core::{Config, Cooling, GossipMode, NodeId};
+use gossip_core::{Config, Cooling, GossipMode, NodeId, RumorAccounting};
 
 /// gossip: a SWIM membership and replicated key/value node, from the gossip-protocol lab.
 #[derive(Debug, Parser)]
@@ -142,6 +142,12 @@ pub struct RumorArgs {
     /// Demers' k: the counter's start, or the coin's odds (1/k).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub k: u32,
+
+    /// When excitement is reckoned: per round, as in Demers' synchronous model (which
+    /// reproduces the paper's Tables 1-3), or per message, as an asynchronous network
+    /// gives it.
+    #[arg(long, default_value_t = RumorAccounting::PerRound, value_parser = choice::<RumorAccounting>(RumorAccounting::NAMES))]
+    pub accounting: RumorAccounting,
 }
 
 /// Flags of `gossip sim anti-entropy`.

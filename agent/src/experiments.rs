@@ -101,6 +101,7 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
     config.rumor_mode = args.mode;
     config.rumor_cooling = args.cooling;
     config.max_excitement = args.k;
+    config.rumor_accounting = args.accounting;
     config.validate()?;
     let outcomes = run_seeds(&args.common, &config, "rumor", experiment::rumor)?;
     let column = |f: fn(&experiment::RumorRun) -> Option<f64>| {
@@ -113,7 +114,8 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
     report
         .param("mode", args.mode.as_str())
         .param("cooling", args.cooling.as_str())
-        .param("k", args.k);
+        .param("k", args.k)
+        .param("accounting", args.accounting.as_str());
     report
         .result("residue", ratio(missed as f64, nodes as f64))
         .result("traffic", ratio(sent as f64, nodes as f64))

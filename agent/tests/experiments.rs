@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use gossip_core::{Cooling, GossipMode};
+use gossip_core::{Cooling, GossipMode, RumorAccounting};
 use serde_json::Value;
 
 fn sim_json(args: &[&str]) -> Value {
@@ -38,47 +38,54 @@ fn number(report: &Value, field: &str) -> f64 {
 
 #[test]
 fn every_rumor_mode_and_cooling_runs_and_its_rates_match_its_counts() {
-    for mode in GossipMode::NAMES {
-        for cooling in Cooling::NAMES {
-            let args = [
-                "rumor",
-                "--nodes",
-                "40",
-                "--runs",
-                "2",
-                "--seed",
-                "5",
-                "--mode",
-                mode,
-                "--cooling",
-                cooling,
-                "--k",
-                "4",
-            ];
-            let report = sim_json(&args);
-            assert_eq!(report["params"]["mode"], *mode);
-            assert_eq!(report["params"]["cooling"], *cooling);
-            assert_eq!(report["params"]["config"]["rumor_mode"], *mode);
-            assert_eq!(report["params"]["config"]["rumor_cooling"], *cooling);
-            let node_runs = number(&report, "node_runs");
-            assert_eq!(node_runs, 80.0);
-            assert_eq!(
-                number(&report, "residue"),
-                number(&report, "missed") / node_runs
-            );
-            assert_eq!(
-                number(&report, "traffic"),
-                number(&report, "messages") / node_runs
-            );
-            assert!(
-                number(&report, "messages") > 0.0,
-                "{mode} {cooling}: {report}"
-            );
-            assert!(
-                number(&report, "residue") < 0.5,
-                "{mode} {cooling} k=4 reaches most nodes: {report}"
-            );
-        }
+    let combinations = GossipMode::NAMES.iter().flat_map(|mode| {
+        Cooling::NAMES.iter().flat_map(move |cooling| {
+            RumorAccounting::NAMES
+                .iter()
+                .map(move |accounting| (*mode, *cooling, *accounting))
+        })
+    });
+    for (mode, cooling, accounting) in combinations {
+        let args = [
+            "rumor",
+            "--nodes",
+            "40",
+            "--runs",
+            "2",
+            "--seed",
+            "5",
+            "--mode",
+            mode,
+            "--cooling",
+            cooling,
+            "--k",
+            "4",
+            "--accounting",
+            accounting,
+        ];
+        let report = sim_json(&args);
+        let config = &report["params"]["config"];
+        assert_eq!(report["params"]["mode"], mode);
+        assert_eq!(report["params"]["cooling"], cooling);
+        assert_eq!(config["rumor_mode"], mode);
+        assert_eq!(config["rumor_cooling"], cooling);
+        assert_eq!(config["rumor_accounting"], accounting);
+        let node_runs = number(&report, "node_runs");
+        assert_eq!(node_runs, 80.0);
+        assert_eq!(
+            number(&report, "residue"),
+            number(&report, "missed") / node_runs
+        );
+        assert_eq!(
+            number(&report, "traffic"),
+            number(&report, "messages") / node_runs
+        );
+        let label = format!("{mode} {cooling} {accounting}");
+        assert!(number(&report, "messages") > 0.0, "{label}: {report}");
+        assert!(
+            number(&report, "residue") < 0.5,
+            "{label} k=4 reaches most nodes: {report}"
+        );
     }
 }
 

@@ -35,7 +35,8 @@ mod vclock;
 pub mod wire;
 
 pub use config::{
-    Config, Cooling, FieldInfo, GossipMode, Lifeguard, ProbeOrder, Setting, SettingKind,
+    Config, Cooling, FieldInfo, GossipMode, Lifeguard, ProbeOrder, RumorAccounting, Setting,
+    SettingKind,
 };
 pub use error::{DecodeError, Error};
 pub use event::Event;

@@ -169,7 +169,8 @@ pub struct RumorRun {
     pub residue: f64,
     /// Update messages sent per node.
     pub traffic: f64,
-    /// Cycles from injection to arrival, averaged over the nodes that received it.
+    /// Cycles from injection to arrival (1 for the origin's first contacts), averaged
+    /// over the nodes that received it; the origin is not counted.
     pub t_ave: Option<f64>,
     /// Cycles from injection to the last arrival.
     pub t_last: Option<f64>,
@@ -199,11 +200,16 @@ fn demers_config(base: &Config) -> Config {
     }
 }
 
-/// Demers et al. 1987, section 3: one update injected at one node of a converged
+/// Demers et al. 1987, section 1.4: one update injected at one node of a converged
 /// cluster; each cycle every infective node contacts one uniformly random other node
-/// (push), every node asks one (pull), or both; cycles are aligned (every node's
-/// gossip timer fires together) and nothing is lost. Runs until no node spreads the
-/// rumor any more.
+/// (push), every node asks one (pull), or both; nothing is lost. Runs until no node
+/// spreads the rumor any more.
+///
+/// The paper's Tables 1-3 need its synchronous model,
+/// [`RumorAccounting::PerRound`](gossip_core::RumorAccounting::PerRound) (the default
+/// of `gossip sim rumor`): every node's gossip timer then fires at the same instants.
+/// With `PerMessage` a push node's rounds start when it first gets the rumor, a few
+/// milliseconds after its infector's.
 pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
     let config = demers_config(&params.config);
     let cycle = config.gossip_interval;
@@ -214,7 +220,9 @@ pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
     };
     let mut sim = params.converged_cluster()?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(params.seed ^ 0xde3e5);
-    // Inject half-way through a cycle, so the first contacts happen at the next tick.
+    // Inject half-way through a cycle: with timers that tick every cycle (pull, or
+    // per-round accounting) the first contacts happen half a cycle later; with a
+    // timer that the write starts, one cycle later.
     sim.run_for(cycle.mul_f64(2.5));
     let origin = format!("n{}", rng.random_range(1..=params.nodes));
     sim.put(&origin, "rumor", "hot")?;
@@ -225,9 +233,9 @@ pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
         .collect();
     let give_up = 50 * (params.nodes.max(2) as f64).log2().ceil() as u32;
     for cycle_number in 1..=give_up {
-        // Just after the tick: every exchange of this cycle has been delivered.
-        let tick = injected + cycle.mul_f64(f64::from(cycle_number) - 0.5);
-        sim.run_until(tick + Duration::from_millis(50));
+        // Every exchange of this cycle has been delivered, in either case, and the
+        // next cycle's have not started.
+        sim.run_until(injected + cycle.mul_f64(f64::from(cycle_number) + 0.4));
         for (slot, node) in arrival.iter_mut().zip(sim.nodes()) {
             if slot.is_none() && node.node().store().get("rumor").is_some() {
                 *slot = Some(cycle_number);

@@ -129,7 +129,7 @@ impl GossipMode {
 }
 
 choices! {
-    /// How a hot rumor cools down (Demers et al. 1987, section 3): when it loses
+    /// How a hot rumor cools down (Demers et al. 1987, section 1.4): when it loses
     /// excitement (feedback: only when the recipient already knew it; blind: on every
     /// send) and how it stops (counter: after `max_excitement` losses; coin: with
     /// probability 1/`max_excitement` at each loss).
@@ -150,6 +150,35 @@ impl Cooling {
     /// Each loss stops the rumor with probability 1/k, rather than counting down.
     pub fn uses_coin(self) -> bool {
         matches!(self, Cooling::FeedbackCoin | Cooling::BlindCoin)
+    }
+}
+
+choices! {
+    /// When a hot rumor's excitement is reckoned (Demers et al. 1987, section 1.4). Both
+    /// read "lose interest only after k unnecessary contacts"; they differ in what an
+    /// unnecessary contact is and in what the counter counts.
+    pub enum RumorAccounting {
+        /// Message by message, as an asynchronous network gives it: the recipient says
+        /// whether it held the rumor when the message arrived, and every "already had
+        /// it" (blind: every send) costs one excitement for good, so the counter counts
+        /// useless messages over the rumor's life. The default.
+        PerMessage = "per-message",
+        /// Round by round, as in Demers' synchronous model (the one behind the paper's
+        /// Tables 1-3; all nodes' rounds must fire together for the two to coincide).
+        /// A contact is unnecessary only if the recipient held the rumor at the start
+        /// of its current round: several pushes that reach a fresh node in one round
+        /// are all necessary, and a rumor learned during a round is not passed on
+        /// (pushed, or sent to a puller) before the next one. At the end of each round
+        /// a rumor is reckoned once: if any of its contacts in that round was necessary
+        /// it gets its full excitement back; if all were unnecessary it loses one
+        /// (counter) or stops at a 1-in-k coin flip (coin). The counter thus counts
+        /// consecutive useless rounds, as in the paper's bound on counter traffic
+        /// (every unnecessary message comes within k cycles of a necessary one or of
+        /// the sender's learning the update). Blind cooling loses once per round in
+        /// which the rumor was sent. The gossip timer then ticks every
+        /// `gossip_interval` even with nothing to send, so a node's rounds keep one
+        /// phase.
+        PerRound = "per-round",
     }
 }
 

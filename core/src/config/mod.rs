@@ -7,7 +7,7 @@
 mod choices;
 mod setting;
 
-pub use choices::{Cooling, GossipMode, Lifeguard, ProbeOrder};
+pub use choices::{Cooling, GossipMode, Lifeguard, ProbeOrder, RumorAccounting};
 pub use setting::{FieldInfo, Setting, SettingKind};
 
 use setting::settings;
@@ -108,6 +108,11 @@ settings! {
         /// Demers' k: the counter a rumor starts with, or the coin's odds (1/k).
         pub max_excitement: u32,
 
+        /// Whether a rumor's excitement is reckoned per message (as an asynchronous
+        /// network gives it) or per gossip round (Demers' synchronous model, which
+        /// reproduces the paper's tables): `per-message` or `per-round`.
+        pub rumor_accounting: RumorAccounting,
+
         /// Also piggyback hot rumors on membership traffic, where there is room under the
         /// MTU (they do not cool down there).
         pub rumor_piggyback: bool,
@@ -165,6 +170,7 @@ impl Config {
             rumor_mode: GossipMode::Push,
             rumor_cooling: Cooling::FeedbackCounter,
             max_excitement: 10,
+            rumor_accounting: RumorAccounting::PerMessage,
             rumor_piggyback: true,
             anti_entropy: true,
             anti_entropy_mode: GossipMode::PushPull,
@@ -395,6 +401,7 @@ mod tests {
         config.set("probe_order", "random").unwrap();
         config.set("rumor_mode", "push-pull").unwrap();
         config.set("rumor_cooling", "blind-coin").unwrap();
+        config.set("rumor_accounting", "per-round").unwrap();
         config.set("anti_entropy_mode", "pull").unwrap();
         assert_eq!(config.probe_interval, Duration::from_millis(1500));
         assert_eq!(config.probe_timeout, Duration::from_millis(250));
@@ -402,6 +409,7 @@ mod tests {
         assert_eq!(config.fanout, 5);
         assert_eq!(config.lifeguard, Lifeguard::ON);
         assert_eq!(config.probe_order, ProbeOrder::Random);
+        assert_eq!(config.rumor_accounting, RumorAccounting::PerRound);
         let mut copy = Config::lan(3);
         for (field, value) in config.fields() {
             copy.set(field, &value).unwrap();

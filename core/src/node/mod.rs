@@ -51,7 +51,7 @@ use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
 use crate::wire::{self, Message, MessageKind};
-use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, Stats};
+use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, RumorAccounting, Stats};
 
 use anti_entropy::AntiEntropy;
 use failure_detection::FailureDetection;
@@ -386,7 +386,7 @@ impl Node {
             value: version.value.clone(),
             writer: version.writer.clone(),
         });
-        self.start_rumor(version.clone());
+        self.start_rumor(version.clone(), false);
         self.rearm_idle_timers(now);
         version
     }
@@ -507,10 +507,13 @@ impl Node {
         }
         let rumors = self.config.rumor_mongering;
         let mode = self.config.rumor_mode;
-        let pulling = rumors && mode.pulls() && self.status != NodeStatus::Left;
+        // Pulling asks every round; per-round rumor accounting needs rounds that keep
+        // one phase (Demers' synchronous cycles), not ones restarted by the next rumor.
+        let steady = mode.pulls() || self.config.rumor_accounting == RumorAccounting::PerRound;
+        let every_round = rumors && steady && self.status != NodeStatus::Left;
         let gossip_work = !self.broadcasts.is_empty()
             || (rumors && mode.pushes() && !self.rumors.hot.is_empty())
-            || pulling;
+            || every_round;
         if gossip_work && self.timers.get(Timer::Gossip).is_none() {
             self.timers
                 .set(Timer::Gossip, now + self.config.gossip_interval);

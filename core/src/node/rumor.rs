@@ -1,8 +1,13 @@
-//! Rumor mongering with excitement cooling (Demers et al. 1987, section 3): a new
-//! version is hot; every `gossip_interval` a node pushes its hot rumors to `fanout`
-//! random members (push), asks them for theirs (pull), or both, and each rumor loses
-//! excitement (on "already had it" feedback, or blindly on every send) until it stops
-//! being spread, after `max_excitement` losses (counter) or at a 1-in-k coin flip (coin).
+//! Rumor mongering with excitement cooling (Demers et al. 1987, section 1.4 "Complex
+//! Epidemics"): a new version is hot; every `gossip_interval` a node pushes its hot
+//! rumors to `fanout` random members (push), asks them for theirs (pull), or both, and
+//! each rumor loses excitement (on "already had it" feedback, or blindly on every send)
+//! until it stops being spread, after `max_excitement` losses (counter) or at a 1-in-k
+//! coin flip (coin).
+//!
+//! [`RumorAccounting`] says when a loss is reckoned: message by message as feedback
+//! comes back (what an asynchronous network gives), or once per round against the
+//! recipients' state at the start of the round, as in the paper's synchronous model.
 
 use core::net::SocketAddr;
 use std::collections::{BTreeMap, VecDeque};
@@ -10,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rand::Rng;
 
 use super::Node;
+use crate::config::RumorAccounting;
 use crate::store::{Applied, Version};
 use crate::wire::{self, Message};
 use crate::{Event, Instant, ReplicaId};
@@ -19,6 +25,37 @@ use crate::{Event, Instant, ReplicaId};
 pub(super) struct HotRumor {
     pub(super) version: Version,
     excitement: u32,
+    /// Per-round accounting: learned from a peer during this node's current round. It
+    /// is passed on from the next round, and until then a contact bringing it again
+    /// still counts as necessary (the node did not have it when the round began).
+    fresh: bool,
+    /// Per-round accounting: what this round's contacts said (an answer counts in the
+    /// round it arrives in), reckoned at the round's end.
+    round: RoundOutcome,
+}
+
+/// Per-round accounting: the outcome of one rumor's contacts in the current round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum RoundOutcome {
+    /// No contact, or none answered yet: no change.
+    #[default]
+    Quiet,
+    /// Every contact was unnecessary (blind: the rumor was sent): one loss.
+    Useless,
+    /// Some contact was necessary: full excitement again.
+    Useful,
+}
+
+impl HotRumor {
+    /// Records one contact of this round; a necessary one outweighs any number of
+    /// unnecessary ones.
+    fn note(&mut self, necessary: bool) {
+        if necessary {
+            self.round = RoundOutcome::Useful;
+        } else if self.round == RoundOutcome::Quiet {
+            self.round = RoundOutcome::Useless;
+        }
+    }
 }
 
 /// Which rumors went out in a batch, so the recipient's feedback can be matched.
@@ -36,7 +73,9 @@ const BATCHES_REMEMBERED: usize = 64;
 
 impl Node {
     /// Makes `version` a hot rumor, replacing hot rumors of the same key it supersedes.
-    pub(super) fn start_rumor(&mut self, version: Version) {
+    /// `fresh`: it came from a peer during this round (see `HotRumor::fresh`); a local
+    /// write is this node's to spread from its next round on.
+    pub(super) fn start_rumor(&mut self, version: Version, fresh: bool) {
         if !self.config.rumor_mongering {
             return;
         }
@@ -50,15 +89,21 @@ impl Node {
             HotRumor {
                 version,
                 excitement: self.config.max_excitement,
+                fresh: fresh && self.per_round(),
+                round: RoundOutcome::Quiet,
             },
         );
     }
 
     /// One rumor round: push hot rumors to `fanout` random members and/or ask `fanout`
-    /// random members for theirs.
+    /// random members for theirs. With per-round accounting the round just ended is
+    /// reckoned first.
     pub(super) fn rumor_round(&mut self) {
         if !self.config.rumor_mongering {
             return;
+        }
+        if self.per_round() {
+            self.end_rumor_round();
         }
         let mode = self.config.rumor_mode;
         if mode.pushes() && !self.rumors.hot.is_empty() {
@@ -73,8 +118,39 @@ impl Node {
         }
     }
 
-    /// Sends as many hot rumors as fit in one datagram. Blind cooling loses excitement
-    /// right away; feedback cooling waits for the answer.
+    /// Per-round accounting (the synchronous model of Demers et al. 1987, section 1.4):
+    /// each hot rumor's round is reckoned once. A necessary contact restores full
+    /// excitement, so the counter counts consecutive rounds whose contacts were all
+    /// unnecessary; such a round costs one excitement (counter) or a 1-in-k chance of
+    /// stopping (coin). Rumors learned during the round become this node's to spread.
+    fn end_rumor_round(&mut self) {
+        let k = self.config.max_excitement;
+        let coin = self.config.rumor_cooling.uses_coin();
+        let rng = &mut self.rng;
+        self.rumors.hot.retain(|_, hot| {
+            hot.fresh = false;
+            match core::mem::take(&mut hot.round) {
+                RoundOutcome::Quiet => true,
+                RoundOutcome::Useful => {
+                    hot.excitement = k;
+                    true
+                }
+                RoundOutcome::Useless if coin => !rng.random_ratio(1, k),
+                RoundOutcome::Useless => {
+                    hot.excitement = hot.excitement.saturating_sub(1);
+                    hot.excitement > 0
+                }
+            }
+        });
+    }
+
+    fn per_round(&self) -> bool {
+        self.config.rumor_accounting == RumorAccounting::PerRound
+    }
+
+    /// Sends as many hot rumors as fit in one datagram (with per-round accounting, not
+    /// those learned this round). Blind cooling loses excitement right away (per
+    /// round: at the round's end); feedback cooling waits for the answer.
     pub(super) fn send_rumors(&mut self, to: SocketAddr) {
         let bare = self.bare_datagram_len(&Message::Rumor {
             batch: 0,
@@ -85,6 +161,9 @@ impl Node {
         let mut ids = Vec::new();
         let mut versions = Vec::new();
         for (id, hot) in &self.rumors.hot {
+            if hot.fresh {
+                continue;
+            }
             let len = wire::encoded_len(&hot.version);
             if len <= room {
                 room -= len;
@@ -114,6 +193,12 @@ impl Node {
             if self.rumors.sent_batches.len() > BATCHES_REMEMBERED {
                 self.rumors.sent_batches.pop_front();
             }
+        } else if self.per_round() {
+            for id in &ids {
+                if let Some(hot) = self.rumors.hot.get_mut(id) {
+                    hot.note(false);
+                }
+            }
         } else {
             for id in ids {
                 self.lose_excitement(&id);
@@ -121,7 +206,9 @@ impl Node {
         }
     }
 
-    /// Applies the rumors received and, if asked, says which were already known.
+    /// Applies the rumors received and, if asked, says which were already known: held
+    /// here before this message (per message), or before this node's current round
+    /// began (per round: one learned during the round was news to the round).
     pub(super) fn handle_rumor(
         &mut self,
         now: Instant,
@@ -132,20 +219,23 @@ impl Node {
     ) {
         let mut known = Vec::with_capacity(versions.len());
         for version in versions {
+            let id = (version.writer.clone(), version.seq());
             let is_known = self.apply_version(now, version, true) == Applied::Known;
             if is_known {
                 self.stats.rumor_redundant += 1;
             } else {
                 self.stats.rumor_useful += 1;
             }
-            known.push(is_known);
+            let fresh = self.rumors.hot.get(&id).is_some_and(|hot| hot.fresh);
+            known.push(is_known && !fresh);
         }
         if feedback {
             self.send_unpiggybacked(from, Message::RumorFeedback { batch, known });
         }
     }
 
-    /// Feedback cooling: each rumor the recipient already had loses excitement.
+    /// Feedback cooling: each rumor the recipient already had loses excitement (per
+    /// round: the answers are noted and reckoned at the round's end).
     pub(super) fn handle_rumor_feedback(&mut self, batch: u32, known: &[bool]) {
         let Some(at) = self
             .rumors
@@ -158,8 +248,13 @@ impl Node {
         let Some(sent) = self.rumors.sent_batches.remove(at) else {
             return;
         };
+        let per_round = self.per_round();
         for (id, &was_known) in sent.rumors.iter().zip(known) {
-            if was_known {
+            if per_round {
+                if let Some(hot) = self.rumors.hot.get_mut(id) {
+                    hot.note(!was_known);
+                }
+            } else if was_known {
                 self.lose_excitement(id);
             }
         }
@@ -172,7 +267,7 @@ impl Node {
         }
     }
 
-    /// Counter: one step closer to cold. Coin: cold with probability 1/k.
+    /// Per message: counter one step closer to cold; coin cold with probability 1/k.
     fn lose_excitement(&mut self, id: &RumorId) {
         let k = self.config.max_excitement;
         let coin = self.config.rumor_cooling.uses_coin();
@@ -230,7 +325,7 @@ impl Node {
                 });
             }
             if as_rumor {
-                self.start_rumor(version);
+                self.start_rumor(version, true);
             }
         }
         applied
