@@ -48,7 +48,7 @@ test('clicking a node crashes it, the others notice, clicking again brings it ba
   await page.locator('select[aria-label="Speed"]').selectOption('4');
 
   await n3.click();
-  assert.equal(await n3.getAttribute('data-up'), 'false');
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n3"]').dataset.up === 'false', null, { timeout: 5_000 });
   await page.waitForFunction(
     () => ['suspect', 'dead'].includes(document.querySelector('[data-node-id="n3"]').dataset.state),
     null,
@@ -63,7 +63,7 @@ test('clicking a node crashes it, the others notice, clicking again brings it ba
   await screenshot(page, 'lab-n3-dead');
 
   await n3.click();
-  assert.equal(await n3.getAttribute('data-up'), 'true');
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n3"]').dataset.up === 'true', null, { timeout: 5_000 });
   await page.waitForFunction(
     () => document.querySelector('[data-node-id="n3"]').dataset.state === 'alive',
     null,
@@ -168,7 +168,7 @@ test('rewinding goes back before a crash, and a new future forks from there', as
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 12);
   const n2 = page.locator('[data-node-id="n2"]');
   await n2.click();
-  assert.equal(await n2.getAttribute('data-up'), 'false');
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n2"]').dataset.up === 'false', null, { timeout: 5_000 });
   await page.waitForFunction(
     () => document.querySelector('[data-node-id="n2"]').dataset.state === 'dead',
     null,
@@ -217,8 +217,13 @@ test('the inspector shows a node from inside and pauses it', async () => {
     { timeout: 20_000 },
   );
   await inspector.getByRole('button', { name: 'Pause n2' }).click();
-  assert.match(await inspector.locator('[aria-label="Ground truth"]').textContent(), /paused/);
-  assert.equal(await page.locator('[data-node-id="n2"]').getAttribute('data-paused'), 'true');
+  // The page redraws on its next frame: wait for it rather than read at once.
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n2"]').dataset.paused === 'true'
+      && /paused/.test(document.querySelector('section[aria-label="Node inspector"] [aria-label="Ground truth"]').textContent),
+    null,
+    { timeout: 5_000 },
+  );
   // Frozen long enough, the others suspect it; resumed, it refutes.
   await page.waitForFunction(
     () => ['suspect', 'dead'].includes(document.querySelector('[data-node-id="n2"]').dataset.state),
