@@ -10,9 +10,9 @@ use crate::state::{Action, SPEEDS};
 pub fn controls() -> Html {
     let lab = use_context::<LabContext>().expect("Controls sits inside the lab context");
     let seed_input = use_node_ref();
-    let (now, seed) = {
+    let (now, seed, digest) = {
         let sim = lab.sim.borrow();
-        (sim.now(), sim.seed())
+        (sim.now(), sim.seed(), sim.trace_digest())
     };
     let earliest = lab
         .timeline
@@ -76,7 +76,11 @@ pub fn controls() -> Html {
     html! {
         <section class="panel controls" aria-label="Simulation controls">
             <h2>{ "Simulation" }</h2>
-            <p class="clock">{ "time " }<output aria-label="Simulated time">{ now.to_string() }</output></p>
+            <p class="clock">{ "time " }<output aria-label="Simulated time">{ now.to_string() }</output>
+                <span class="digest" title="Fingerprint of the run so far: every event, datagram and node event in order. The same seed and the same actions give the same fingerprint at the same time.">
+                    { " · run " }<output aria-label="Run digest">{ format!("{digest:016x}") }</output>
+                </span>
+            </p>
             <div class="row">
                 <button type="button" onclick={toggle_pause}>{ if lab.paused { "Resume" } else { "Pause" } }</button>
                 <label>
