@@ -105,3 +105,54 @@ async fn three_agents_on_loopback_find_each_other() {
         agent.task.await.unwrap().unwrap();
     }
 }
+
+/// An agent killed without leaving (its task aborted: no goodbye) is suspected and then
+/// declared dead by the others, who keep each other alive.
+#[tokio::test]
+async fn a_killed_agent_is_declared_dead() {
+    let seed = 77;
+    println!("seed {seed}");
+    let n1 = start("n1", vec![], seed).await;
+    let seed_addr = n1.handle.local_addr();
+    let n2 = start("n2", vec![seed_addr], seed + 1).await;
+    let n3 = start("n3", vec![seed_addr], seed + 2).await;
+    let everyone: BTreeSet<String> = ["n1", "n2", "n3"].map(String::from).into();
+    let converged = tokio::time::timeout(StdDuration::from_secs(10), async {
+        while alive_names(&n1.handle).await != everyone || alive_names(&n2.handle).await != everyone
+        {
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(converged.is_ok(), "the three find each other");
+
+    n3.task.abort();
+    let state_of_n3 = |members: Vec<gossip_agent::agent::MemberInfo>| {
+        members
+            .into_iter()
+            .find(|m| m.id.as_str() == "n3")
+            .map(|m| m.state)
+    };
+    // Suspicion is 500 ms here: dead within a few probe periods of it.
+    let dead = tokio::time::timeout(StdDuration::from_secs(5), async {
+        loop {
+            let on_n1 = state_of_n3(n1.handle.members().await.unwrap());
+            let on_n2 = state_of_n3(n2.handle.members().await.unwrap());
+            if on_n1 == Some(MemberState::Dead) && on_n2 == Some(MemberState::Dead) {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(dead.is_ok(), "n1 and n2 declare the killed n3 dead");
+    assert_eq!(
+        alive_names(&n1.handle).await,
+        ["n1", "n2"].map(String::from).into(),
+        "and keep each other alive"
+    );
+    for agent in [n1, n2] {
+        agent.stop.send(()).unwrap();
+        agent.task.await.unwrap().unwrap();
+    }
+}
