@@ -293,3 +293,55 @@ proptest! {
         }
     }
 }
+
+/// `rumor_piggyback` decides whether hot rumors also ride on membership datagrams
+/// (pings, acks, gossip): on, a write shows up in their piggybacked updates; off, it
+/// travels only in rumor messages of its own, and still reaches everyone.
+#[test]
+fn rumor_piggyback_decides_whether_writes_ride_on_membership_traffic() {
+    use gossip_core::wire::{MessageKind, Update};
+    let seed = scenario_seed(71);
+    let piggybacked_writes = |piggyback: bool| -> usize {
+        let mut sim = Simulation::builder()
+            .seed(seed)
+            .nodes(6)
+            .config(Config {
+                rumor_piggyback: piggyback,
+                anti_entropy: false,
+                ..Config::lan(6)
+            })
+            .converged()
+            .build()
+            .unwrap();
+        sim.run_for(Duration::from_secs(2));
+        sim.put("n2", "colour", "blue").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut riding = 0;
+        let start = sim.now();
+        while sim.now().saturating_since(start) < Duration::from_secs(3) && sim.step() {
+            for message in sim.in_flight() {
+                let membership_kind = matches!(
+                    message.kind,
+                    MessageKind::Ping | MessageKind::Ack | MessageKind::Gossip
+                );
+                if membership_kind && seen.insert(message.id) {
+                    let packet = sim.decode_in_flight(message.id).unwrap();
+                    riding += packet
+                        .updates
+                        .iter()
+                        .filter(|u| matches!(u, Update::Kv(v) if v.key == "colour"))
+                        .count();
+                }
+            }
+        }
+        assert!(
+            time_until_everyone_has(&mut sim, "colour", "blue", Duration::from_secs(10)).is_some(),
+            "piggyback {piggyback}: the write reaches everyone (seed {seed})"
+        );
+        riding
+    };
+    let (on, off) = (piggybacked_writes(true), piggybacked_writes(false));
+    println!("write copies on membership datagrams: piggyback on {on}, off {off}");
+    assert!(on > 0, "seed {seed}");
+    assert_eq!(off, 0, "seed {seed}");
+}
