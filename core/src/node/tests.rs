@@ -150,3 +150,63 @@ fn oversized_writes_are_rejected_and_store_nothing() {
     a.put(Instant::ZERO, "k", "v").unwrap();
     assert_eq!(a.store().get("k"), Some("v"));
 }
+
+/// memberlist's push-pull stretch: up to 32 members the full-state exchange runs every
+/// `push_pull_interval`; beyond, every `ceil(log2(n / 32)) + 1` intervals, so its
+/// cluster-wide O(n²) cost grows near linearly. A snapshot restored into a node gives it
+/// n - 1 others.
+#[test]
+fn push_pull_stretches_beyond_32_members() {
+    let period_with = |members: usize| {
+        let mut a = node("a", 1);
+        let others = (0..members - 1).map(|i| MemberUpdate {
+            id: NodeId::new(&format!("m{i}")).unwrap(),
+            addr: SocketAddr::from(([10, 0, (i / 250) as u8, (i % 250) as u8], 7946)),
+            incarnation: 0,
+            state: MemberState::Alive,
+            accuser: None,
+        });
+        a.restore_members(Instant::ZERO, MemberSnapshot::from_updates(others));
+        assert_eq!(a.active_members(), members - 1);
+        a.push_pull_period()
+    };
+    let interval = Config::demo().push_pull_interval;
+    assert_eq!(period_with(2), interval);
+    assert_eq!(period_with(32), interval);
+    assert_eq!(period_with(33), interval * 2);
+    assert_eq!(period_with(100), interval * 3);
+    assert_eq!(period_with(1000), interval * 6);
+}
+
+/// A node started from another's snapshot holds that node and everyone it knew, not
+/// itself, and is a member at once, spreading nothing.
+#[test]
+fn a_node_restored_from_a_snapshot_joins_at_once_with_that_view() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    let mut c = node("c", 3);
+    a.join(now, &[]);
+    b.join(now, &[a.addr()]);
+    deliver(now, &mut b, &mut a);
+    deliver(now, &mut a, &mut b);
+    assert_eq!(a.active_members(), 1);
+    let snapshot = a.member_snapshot();
+    assert_eq!(snapshot.len(), 2, "a itself and b");
+    c.restore_members(now, snapshot.clone());
+    c.join(now, &[]);
+    assert_eq!(c.status(), NodeStatus::Joined);
+    let mut known: Vec<&str> = c.members().map(|m| m.id.as_str()).collect();
+    known.sort();
+    assert_eq!(known, ["a", "b"]);
+    assert!(
+        c.poll_transmit().is_none(),
+        "nothing to send before its first probe"
+    );
+    b.restore_members(now, snapshot);
+    assert_eq!(
+        b.active_members(),
+        1,
+        "a node already joined keeps its own view"
+    );
+}

@@ -1,0 +1,130 @@
+//! Each Lifeguard part on its own (Dadgar, Phillips and Currey, 2018), and the member
+//! lifecycle's last steps: reaping, and the push-pull stretch of large clusters. Every
+//! test switches one thing and shows the difference it makes.
+
+use gossip_core::wire::MessageKind;
+use gossip_core::{Config, Duration, Event, Lifeguard, MemberState};
+use gossip_sim::Simulation;
+use gossip_tests::scenario_seed;
+
+fn demo_with(seed: u64, nodes: usize, lifeguard: Lifeguard) -> Simulation {
+    Simulation::builder()
+        .seed(seed)
+        .nodes(nodes)
+        .config(Config {
+            lifeguard,
+            ..Config::demo()
+        })
+        .converged()
+        .build()
+        .unwrap()
+}
+
+/// Local Health Multiplier (section 4.1): a member that hears nothing back (every
+/// link into it cut) blames itself and its score rises; with the part off it stays 0.
+#[test]
+fn local_health_alone_raises_the_score_of_a_member_that_hears_nothing() {
+    let seed = scenario_seed(81);
+    let score = |on: bool| {
+        let lifeguard = Lifeguard {
+            local_health: on,
+            ..Lifeguard::OFF
+        };
+        let mut sim = demo_with(seed, 6, lifeguard);
+        sim.run_for(Duration::from_secs(2));
+        sim.partition_oneway(&["n2", "n3", "n4", "n5", "n6"], &["n1"])
+            .unwrap();
+        sim.run_for(Duration::from_secs(6));
+        sim.node("n1").unwrap().node().local_health()
+    };
+    let (on, off) = (score(true), score(false));
+    println!("n1's local health: part on {on}, off {off}");
+    assert!(on > 0, "seed {seed}");
+    assert_eq!(off, 0, "seed {seed}");
+}
+
+/// Nacks (section 4.1): witnesses of a ping-req to a crashed member say the target did
+/// not answer; with the part off nobody sends a nack.
+#[test]
+fn nack_alone_makes_witnesses_report_a_silent_target() {
+    let seed = scenario_seed(82);
+    let nacks = |on: bool| {
+        let lifeguard = Lifeguard {
+            nack: on,
+            ..Lifeguard::OFF
+        };
+        let mut sim = demo_with(seed, 6, lifeguard);
+        sim.run_for(Duration::from_secs(2));
+        sim.crash("n4").unwrap();
+        sim.run_for(Duration::from_secs(4));
+        sim.nodes()
+            .map(|n| n.node().stats().sent.messages_of(MessageKind::Nack))
+            .sum::<u64>()
+    };
+    let (on, off) = (nacks(true), nacks(false));
+    println!("nacks sent: part on {on}, off {off}");
+    assert!(on > 0, "seed {seed}");
+    assert_eq!(off, 0, "seed {seed}");
+}
+
+/// Local Health Aware Suspicion (section 4.2): a fresh suspicion starts at
+/// `suspicion_timeout * suspicion_max_timeout_mult` instead of `suspicion_timeout`.
+#[test]
+fn dynamic_suspicion_alone_starts_suspicions_long() {
+    let seed = scenario_seed(83);
+    let first_suspicion_length = |on: bool| {
+        let lifeguard = Lifeguard {
+            dynamic_suspicion: on,
+            ..Lifeguard::OFF
+        };
+        let mut sim = demo_with(seed, 6, lifeguard);
+        sim.run_for(Duration::from_secs(2));
+        sim.crash("n4").unwrap();
+        let n4 = gossip_core::NodeId::new("n4").unwrap();
+        loop {
+            sim.run_for(Duration::from_millis(10));
+            let suspicion = sim.nodes().filter(|n| n.is_up()).find_map(|n| {
+                let deadline = n.node().suspicion_deadline(&n4)?;
+                Some(deadline.saturating_since(sim.now()))
+            });
+            if let Some(left) = suspicion {
+                return left;
+            }
+        }
+    };
+    let demo = Config::demo();
+    let (on, off) = (first_suspicion_length(true), first_suspicion_length(false));
+    println!("first suspicion of n4 runs: part on {on}, off {off}");
+    assert!(off <= demo.suspicion_timeout, "seed {seed}");
+    assert!(
+        on > demo.suspicion_timeout * (demo.suspicion_max_timeout_mult - 1),
+        "seed {seed}: {on}"
+    );
+}
+
+/// Dead members are forgotten `reap_after` later (the event `MemberRemoved`), and not
+/// before.
+#[test]
+fn a_dead_member_is_reaped_after_reap_after() {
+    let seed = scenario_seed(84);
+    let mut sim = demo_with(seed, 5, Lifeguard::OFF);
+    sim.run_for(Duration::from_secs(2));
+    sim.crash("n3").unwrap();
+    sim.run_for(Duration::from_secs(20));
+    assert!(sim.everyone_sees("n3", MemberState::Dead), "seed {seed}");
+    let removed = |sim: &Simulation| {
+        sim.log()
+            .filter(|e| matches!(&e.event, Event::MemberRemoved { id } if id.as_str() == "n3"))
+            .count()
+    };
+    assert_eq!(
+        removed(&sim),
+        0,
+        "held dead, not forgotten yet (seed {seed})"
+    );
+    sim.run_for(Config::demo().reap_after + Duration::from_secs(2));
+    assert_eq!(removed(&sim), 4, "each of the four forgot n3 (seed {seed})");
+    for observer in ["n1", "n2", "n4", "n5"] {
+        assert_eq!(sim.view(observer, "n3"), None, "{observer} (seed {seed})");
+    }
+}
