@@ -186,8 +186,11 @@ choices! {
 /// lab can show what it buys. As a setting it reads `true` (every part), `false` (none)
 /// or the parts that are on, comma-separated (`local_health,nack`); a single part is
 /// also set on its own as `lifeguard.nack=false`.
+///
+/// In a config file or JSON it is a table of the four switches, or one switch for all
+/// (`lifeguard = false`), or the text form (`lifeguard = "nack,buddy_system"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "LifeguardForm")]
 pub struct Lifeguard {
     /// Local Health Multiplier (section 4.1): a member that misses acks and nacks, or
     /// hears itself suspected, suspects that *it* is the slow one and stretches its probe
@@ -278,6 +281,43 @@ impl Setting for Lifeguard {
                 .map(|(name, _)| *name)
                 .collect::<Vec<_>>()
                 .join(","),
+        }
+    }
+}
+
+/// The forms a [`Lifeguard`] takes in a file.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum LifeguardForm {
+    All(bool),
+    Text(String),
+    Parts {
+        local_health: bool,
+        nack: bool,
+        dynamic_suspicion: bool,
+        buddy_system: bool,
+    },
+}
+
+impl TryFrom<LifeguardForm> for Lifeguard {
+    type Error = String;
+
+    fn try_from(form: LifeguardForm) -> Result<Lifeguard, String> {
+        match form {
+            LifeguardForm::All(true) => Ok(Lifeguard::ON),
+            LifeguardForm::All(false) => Ok(Lifeguard::OFF),
+            LifeguardForm::Text(text) => Lifeguard::from_text(&text),
+            LifeguardForm::Parts {
+                local_health,
+                nack,
+                dynamic_suspicion,
+                buddy_system,
+            } => Ok(Lifeguard {
+                local_health,
+                nack,
+                dynamic_suspicion,
+                buddy_system,
+            }),
         }
     }
 }

@@ -464,6 +464,26 @@ mod tests {
             serde_json::from_value::<Config>(typo).is_err(),
             "unknown fields are refused"
         );
+        for (form, expected) in [
+            (serde_json::json!(false), Lifeguard::OFF),
+            (serde_json::json!(true), Lifeguard::ON),
+            (
+                serde_json::json!("nack,buddy_system"),
+                Lifeguard {
+                    nack: true,
+                    buddy_system: true,
+                    ..Lifeguard::OFF
+                },
+            ),
+        ] {
+            let mut with = json.clone();
+            with["lifeguard"] = form;
+            let read: Config = serde_json::from_value(with).unwrap();
+            assert_eq!(read.lifeguard, expected);
+        }
+        let mut bad = json.clone();
+        bad["lifeguard"] = serde_json::json!("sometimes");
+        assert!(serde_json::from_value::<Config>(bad).is_err());
         let mut millis = json;
         millis["probe_interval"] = 1500.into();
         let read: Config = serde_json::from_value(millis).unwrap();
