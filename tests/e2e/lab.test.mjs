@@ -87,6 +87,11 @@ test('a key put on one node spreads to all five, and so does its delete', async 
     { timeout: 30_000 },
   );
   assert.equal(await row.locator('td').nth(1).textContent(), 'blue');
+  assert.match(
+    await row.locator('td').nth(2).getAttribute('title'),
+    /^written on n2 at [\d.]+s; on every running node [\d.]+m?s later$/,
+    'a hover over the count says how long the spread took',
+  );
   await screenshot(page, 'lab');
 
   await page.getByRole('button', { name: 'Delete colour on the chosen node' }).click();

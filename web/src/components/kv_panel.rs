@@ -79,7 +79,7 @@ pub fn kv_panel() -> Html {
                                         <span class="conflict" title="concurrent writes: every node shows the same winner">{ format!(" +{} conflicting", k.siblings - 1) }</span>
                                     }
                                 </td>
-                                <td>{ format!("{}/{}", k.holders, k.running) }</td>
+                                <td title={spread_title(&sim, &k.key)}>{ format!("{}/{}", k.holders, k.running) }</td>
                                 <td>
                                     if k.value.is_some() {
                                         <button type="button" class="small" aria-label={format!("Delete {} on the chosen node", k.key)}
@@ -94,5 +94,27 @@ pub fn kv_panel() -> Html {
                 </table>
             }
         </section>
+    }
+}
+
+/// How long the latest write of `key` took to reach every running node, or how long it
+/// has been spreading: what a hover over its "on" count says.
+fn spread_title(sim: &gossip_sim::Simulation, key: &str) -> String {
+    let Some(write) = sim.writes().iter().rev().find(|w| w.version.key == key) else {
+        return "written before the run's record began".to_owned();
+    };
+    let verb = if write.version.is_tombstone() { "deleted" } else { "written" };
+    match write.spread_time() {
+        Some(took) => format!(
+            "{verb} on {} at {}; on every running node {took} later",
+            write.version.writer.node,
+            write.written_at
+        ),
+        None => format!(
+            "{verb} on {} at {}; still spreading ({} so far)",
+            write.version.writer.node,
+            write.written_at,
+            sim.now().saturating_since(write.written_at)
+        ),
     }
 }
