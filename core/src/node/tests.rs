@@ -1,6 +1,7 @@
 //! Two or three nodes wired by hand: the protocol step by step.
 
 use super::*;
+use crate::GossipMode;
 use crate::wire::{Packet, Update};
 
 fn node(name: &str, port: u16) -> Node {
@@ -209,4 +210,56 @@ fn a_node_restored_from_a_snapshot_joins_at_once_with_that_view() {
         1,
         "a node already joined keeps its own view"
     );
+}
+
+/// Anti-entropy's modes (Demers et al. 1987, section 1.3): in one exchange started by
+/// the node that has a write, push hands it over and pull does not (pull only fetches
+/// what the starter lacks); started by the node that lacks it, pull fetches it and push
+/// does not; push-pull does both.
+#[test]
+fn anti_entropy_push_gives_and_pull_fetches() {
+    let now = Instant::ZERO;
+    let pair = |mode: GossipMode| {
+        let config = Config {
+            rumor_mongering: false,
+            anti_entropy_mode: mode,
+            ..Config::demo()
+        };
+        let make = |name: &str, port: u16| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            Node::new(NodeId::new(name).unwrap(), addr, config.clone(), 1).unwrap()
+        };
+        let (mut has, mut lacks) = (make("has", 1), make("lacks", 2));
+        has.join(now, &[]);
+        lacks.join(now, &[has.addr()]);
+        deliver(now, &mut lacks, &mut has);
+        deliver(now, &mut has, &mut lacks);
+        has.put(now, "k", "v").unwrap();
+        (has, lacks)
+    };
+    let exchange = |a: &mut Node, b: &mut Node| {
+        while deliver(now, a, b) + deliver(now, b, a) > 0 {}
+    };
+    let after_round_started_by = |mode: GossipMode, by_holder: bool| {
+        let (mut has, mut lacks) = pair(mode);
+        exchange(&mut has, &mut lacks);
+        assert_eq!(
+            lacks.store().get("k"),
+            None,
+            "{mode}: nothing spread it yet"
+        );
+        if by_holder {
+            has.sync_round(now);
+        } else {
+            lacks.sync_round(now);
+        }
+        exchange(&mut has, &mut lacks);
+        lacks.store().get("k").is_some()
+    };
+    assert!(after_round_started_by(GossipMode::Push, true));
+    assert!(!after_round_started_by(GossipMode::Push, false));
+    assert!(!after_round_started_by(GossipMode::Pull, true));
+    assert!(after_round_started_by(GossipMode::Pull, false));
+    assert!(after_round_started_by(GossipMode::PushPull, true));
+    assert!(after_round_started_by(GossipMode::PushPull, false));
 }

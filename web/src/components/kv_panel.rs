@@ -103,12 +103,15 @@ fn spread_title(sim: &gossip_sim::Simulation, key: &str) -> String {
     let Some(write) = sim.writes().iter().rev().find(|w| w.version.key == key) else {
         return "written before the run's record began".to_owned();
     };
-    let verb = if write.version.is_tombstone() { "deleted" } else { "written" };
+    let verb = if write.version.is_tombstone() {
+        "deleted"
+    } else {
+        "written"
+    };
     match write.spread_time() {
         Some(took) => format!(
             "{verb} on {} at {}; on every running node {took} later",
-            write.version.writer.node,
-            write.written_at
+            write.version.writer.node, write.written_at
         ),
         None => format!(
             "{verb} on {} at {}; still spreading ({} so far)",
