@@ -8,28 +8,40 @@
 use gossip_core::{Config, Cooling, GossipMode, RumorAccounting};
 use gossip_sim::experiment::{self, RumorRun, RunParams};
 
-/// Mean residue and traffic of runs seeded 1..=`runs` of Demers' model at n = 1000.
+/// Mean residue and traffic of runs seeded 1..=`runs` of Demers' model at n = 1000,
+/// feedback and counter.
 fn demers(mode: GossipMode, accounting: RumorAccounting, k: u32, runs: u64) -> (f64, f64) {
-    let outcomes: Vec<RumorRun> = (1..=runs)
+    let outcomes = runs_of(mode, Cooling::FeedbackCounter, accounting, k, 1000, runs);
+    let mean = |f: fn(&RumorRun) -> f64| outcomes.iter().map(f).sum::<f64>() / runs as f64;
+    (mean(|r| r.residue), mean(|r| r.traffic))
+}
+
+fn runs_of(
+    mode: GossipMode,
+    cooling: Cooling,
+    accounting: RumorAccounting,
+    k: u32,
+    nodes: usize,
+    runs: u64,
+) -> Vec<RumorRun> {
+    (1..=runs)
         .map(|seed| {
             let config = Config {
                 rumor_mode: mode,
-                rumor_cooling: Cooling::FeedbackCounter,
+                rumor_cooling: cooling,
                 max_excitement: k,
                 rumor_accounting: accounting,
                 ..Config::lan(1000)
             };
             let params = RunParams {
-                nodes: 1000,
+                nodes,
                 loss: 0.0,
                 config,
                 seed,
             };
             experiment::rumor(&params).unwrap()
         })
-        .collect();
-    let mean = |f: fn(&RumorRun) -> f64| outcomes.iter().map(f).sum::<f64>() / runs as f64;
-    (mean(|r| r.residue), mean(|r| r.traffic))
+        .collect()
 }
 
 /// Tables 1 and 3 (n = 1000, feedback, counter, k = 2): push leaves s = 0.037 with
@@ -68,4 +80,68 @@ fn per_message_accounting_spends_less_and_misses_more() {
             "{s} vs e^-{m} = {predicted}"
         );
     }
+}
+
+/// Table 2 (n = 1000, push, blind, coin, k = 2): s = 0.205, m = 1.59. Seeds 1..=20.
+#[test]
+fn blind_coin_reproduces_demers_table_2() {
+    let outcomes = runs_of(
+        GossipMode::Push,
+        Cooling::BlindCoin,
+        RumorAccounting::PerRound,
+        2,
+        1000,
+        20,
+    );
+    let n = outcomes.len() as f64;
+    let s = outcomes.iter().map(|r| r.residue).sum::<f64>() / n;
+    let m = outcomes.iter().map(|r| r.traffic).sum::<f64>() / n;
+    println!("blind coin k=2: residue {s}, traffic {m}");
+    assert!((0.17..=0.24).contains(&s), "residue {s} (paper 0.205)");
+    assert!((1.50..=1.68).contains(&m), "traffic {m} (paper 1.59)");
+}
+
+/// Blind counter: every holder sends the rumor exactly k times (one contact a cycle,
+/// one loss a send), so traffic is exactly k times the share of nodes reached, in
+/// either accounting. Feedback coin has no such law; it must at least spend more with
+/// a larger k and reach more.
+#[test]
+fn blind_counter_sends_exactly_k_times_per_holder_and_feedback_coin_grows_with_k() {
+    for accounting in [RumorAccounting::PerRound, RumorAccounting::PerMessage] {
+        for k in [1, 3] {
+            for run in runs_of(
+                GossipMode::Push,
+                Cooling::BlindCounter,
+                accounting,
+                k,
+                200,
+                3,
+            ) {
+                let reached = 200 - run.missed;
+                assert_eq!(
+                    run.messages,
+                    u64::from(k) * reached,
+                    "{accounting} k={k}: {run:?}"
+                );
+            }
+        }
+    }
+    let spend = |k| {
+        let runs = runs_of(
+            GossipMode::Push,
+            Cooling::FeedbackCoin,
+            RumorAccounting::PerRound,
+            k,
+            200,
+            10,
+        );
+        let missed: u64 = runs.iter().map(|r| r.missed).sum();
+        let messages: u64 = runs.iter().map(|r| r.messages).sum();
+        (missed, messages)
+    };
+    let ((missed_1, sent_1), (missed_4, sent_4)) = (spend(1), spend(4));
+    assert!(
+        sent_4 > sent_1 && missed_4 < missed_1,
+        "k=1 {missed_1}/{sent_1}, k=4 {missed_4}/{sent_4}"
+    );
 }
