@@ -365,3 +365,27 @@ impl Bench {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The experiments derive their configurations from a preset; each derived one must
+    /// validate for every preset and size, or `gossip sim rumor` and `anti-entropy`
+    /// refuse to start.
+    #[test]
+    fn configs_derived_for_demers_model_validate_from_every_preset() {
+        for nodes in [2, 10, 1000, 10_000] {
+            for base in [Config::demo(), Config::lan(nodes), Config::wan(nodes)] {
+                let rumor = demers_config(&base);
+                rumor.validate().unwrap();
+                let anti_entropy = Config {
+                    rumor_mongering: false,
+                    anti_entropy: true,
+                    ..rumor
+                };
+                anti_entropy.validate().unwrap();
+            }
+        }
+    }
+}
