@@ -2,24 +2,28 @@
 //!
 //! ```text
 //!   datagrams ──► ┌──────────────┐ ──► datagrams
-//!   timeouts ───► │  core::Node  │ ──► events (tracing)
+//!   timeouts ───► │  core::Node  │ ──► events (tracing, and a broadcast channel)
 //!   commands ───► └──────────────┘ ──► answers (AgentHandle)
 //! ```
 //!
 //! [`Agent::run`] owns the node and the socket; [`AgentHandle`] talks to it from other
-//! tasks. Shutdown is a future passed to `run`, so tests and the binary stop an agent the
-//! same way: the node leaves gracefully, keeps gossiping for a short grace period so the
-//! news gets out, and the loop ends.
+//! tasks (the HTTP API among them): commands over a channel, each answered on its own
+//! oneshot, and every event the node reports on a broadcast channel. Shutdown is a
+//! future passed to `run`, so tests and the binary stop an agent the same way: the node
+//! leaves gracefully, keeps gossiping for a short grace period so the news gets out, and
+//! the loop ends. A leave asked for through the handle does the same.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId};
+use gossip_core::{Config, Event, Instant, Node, NodeId, Version};
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
 use tracing::{debug, info, warn};
+
+pub use crate::view::{KeyInfo, MemberInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
 #[derive(Clone, Debug)]
@@ -32,15 +36,6 @@ pub struct AgentOptions {
     pub config: Config,
     /// Seed of the node's RNG.
     pub rng_seed: u64,
-}
-
-/// One member as an agent sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemberInfo {
-    pub id: NodeId,
-    pub addr: SocketAddr,
-    pub incarnation: u32,
-    pub state: MemberState,
 }
 
 /// Why a command to an agent failed.
@@ -57,15 +52,35 @@ pub enum AgentError {
     Core(#[from] gossip_core::Error),
 }
 
+/// A question or an order for the agent's loop, with where to send the answer.
 enum Command {
     Members(oneshot::Sender<Vec<MemberInfo>>),
+    Keys(oneshot::Sender<Vec<KeyInfo>>),
+    Key(String, oneshot::Sender<Option<KeyInfo>>),
+    Put(
+        String,
+        String,
+        oneshot::Sender<Result<Version, gossip_core::Error>>,
+    ),
+    Delete(
+        String,
+        oneshot::Sender<Result<Option<Version>, gossip_core::Error>>,
+    ),
+    Stats(oneshot::Sender<StatsInfo>),
+    Config(oneshot::Sender<Config>),
+    Leave(oneshot::Sender<()>),
 }
+
+/// How many events a slow listener may fall behind before it misses some.
+const EVENT_BACKLOG: usize = 1024;
 
 /// Talks to a running agent from any task.
 #[derive(Clone, Debug)]
 pub struct AgentHandle {
     commands: mpsc::Sender<Command>,
+    events: broadcast::Sender<Event>,
     local_addr: SocketAddr,
+    name: NodeId,
 }
 
 impl AgentHandle {
@@ -74,14 +89,72 @@ impl AgentHandle {
         self.local_addr
     }
 
-    /// The agent's member table, itself included.
-    pub async fn members(&self) -> Result<Vec<MemberInfo>, AgentError> {
+    /// The agent's node name.
+    pub fn name(&self) -> &NodeId {
+        &self.name
+    }
+
+    /// Every event the node reports from now on (joins, suspicions, deaths, key
+    /// changes, ...). A listener that falls more than 1,024 events behind is told how
+    /// many it missed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, AgentError> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Members(reply))
+            .send(command(reply))
             .await
             .map_err(|_| AgentError::Stopped)?;
         answer.await.map_err(|_| AgentError::Stopped)
+    }
+
+    /// The agent's member table, itself first, then by name.
+    pub async fn members(&self) -> Result<Vec<MemberInfo>, AgentError> {
+        self.ask(Command::Members).await
+    }
+
+    /// Every key the node holds, with its versions.
+    pub async fn keys(&self) -> Result<Vec<KeyInfo>, AgentError> {
+        self.ask(Command::Keys).await
+    }
+
+    /// One key with its versions, `None` if the node never held it.
+    pub async fn key(&self, key: &str) -> Result<Option<KeyInfo>, AgentError> {
+        self.ask(|reply| Command::Key(key.to_owned(), reply)).await
+    }
+
+    /// Writes `key = value` on this node; it spreads from here.
+    pub async fn put(&self, key: &str, value: &str) -> Result<Version, AgentError> {
+        Ok(self
+            .ask(|reply| Command::Put(key.to_owned(), value.to_owned(), reply))
+            .await??)
+    }
+
+    /// Deletes `key`; `None` if it held no value here.
+    pub async fn delete(&self, key: &str) -> Result<Option<Version>, AgentError> {
+        Ok(self
+            .ask(|reply| Command::Delete(key.to_owned(), reply))
+            .await??)
+    }
+
+    /// The node's counters.
+    pub async fn stats(&self) -> Result<StatsInfo, AgentError> {
+        self.ask(Command::Stats).await
+    }
+
+    /// The protocol settings in force.
+    pub async fn config(&self) -> Result<Config, AgentError> {
+        self.ask(Command::Config).await
+    }
+
+    /// Leaves the cluster gracefully and stops the agent, as its shutdown future would.
+    pub async fn leave(&self) -> Result<(), AgentError> {
+        self.ask(Command::Leave).await
     }
 }
 
@@ -93,13 +166,24 @@ pub struct Agent {
     join: Vec<SocketAddr>,
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
+    events: broadcast::Sender<Event>,
+    /// A leave asked for through the handle.
+    leave_requested: bool,
 }
 
 impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Command::Members(_) => f.write_str("Members"),
-        }
+        let name = match self {
+            Command::Members(_) => "Members",
+            Command::Keys(_) => "Keys",
+            Command::Key(..) => "Key",
+            Command::Put(..) => "Put",
+            Command::Delete(..) => "Delete",
+            Command::Stats(_) => "Stats",
+            Command::Config(_) => "Config",
+            Command::Leave(_) => "Leave",
+        };
+        f.write_str(name)
     }
 }
 
@@ -110,20 +194,26 @@ impl Agent {
         options: AgentOptions,
     ) -> Result<(Agent, AgentHandle), AgentError> {
         let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
+        let name = options.name.clone();
         let node = Node::new(options.name, local_addr, options.config, options.rng_seed)?;
         let (sender, commands) = mpsc::channel(64);
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let agent = Agent {
             node,
             socket,
             join: options.join,
             epoch: time::Instant::now(),
             commands,
+            events: events.clone(),
+            leave_requested: false,
         };
         Ok((
             agent,
             AgentHandle {
                 commands: sender,
+                events,
                 local_addr,
+                name,
             },
         ))
     }
@@ -155,7 +245,12 @@ impl Agent {
                     self.node.handle_timeout(now);
                 }
                 Some(command) = self.commands.recv() => self.answer(command),
-                () = &mut shutdown, if leave_deadline.is_none() => {
+                // A completed future must not be polled again: once it fires, its
+                // branch is off.
+                () = &mut shutdown, if !self.leave_requested => {
+                    self.leave_requested = true;
+                }
+                () = std::future::ready(()), if self.leave_requested && leave_deadline.is_none() => {
                     info!("leaving the cluster");
                     let now = self.now();
                     self.node.leave(now);
@@ -171,24 +266,35 @@ impl Agent {
     }
 
     fn answer(&mut self, command: Command) {
+        let now = self.now();
+        // A requester that went away no longer wants the answer: nothing to do.
         match command {
             Command::Members(reply) => {
-                let me = MemberInfo {
-                    id: self.node.id().clone(),
-                    addr: self.node.addr(),
-                    incarnation: self.node.incarnation(),
-                    state: self
-                        .node
-                        .member_state(self.node.id())
-                        .unwrap_or(MemberState::Alive),
-                };
-                let others = self.node.members().map(|m| MemberInfo {
-                    id: m.id.clone(),
-                    addr: m.addr,
-                    incarnation: m.incarnation,
-                    state: m.state,
-                });
-                let _ = reply.send(std::iter::once(me).chain(others).collect());
+                let _ = reply.send(MemberInfo::all_of(&self.node));
+            }
+            Command::Keys(reply) => {
+                let _ = reply.send(KeyInfo::all_of(&self.node));
+            }
+            Command::Key(key, reply) => {
+                let versions = self.node.store().versions(&key);
+                let _ = reply.send(versions.map(|v| KeyInfo::new(&key, v)));
+            }
+            Command::Put(key, value, reply) => {
+                let _ = reply.send(self.node.put(now, &key, &value));
+            }
+            Command::Delete(key, reply) => {
+                let _ = reply.send(self.node.delete(now, &key));
+            }
+            Command::Stats(reply) => {
+                let uptime = self.epoch.elapsed().as_secs_f64();
+                let _ = reply.send(StatsInfo::of(&self.node, uptime));
+            }
+            Command::Config(reply) => {
+                let _ = reply.send(self.node.config().clone());
+            }
+            Command::Leave(reply) => {
+                self.leave_requested = true;
+                let _ = reply.send(());
             }
         }
     }
@@ -202,6 +308,8 @@ impl Agent {
         }
         while let Some(event) = self.node.poll_event() {
             log_event(&event);
+            // No listener is fine: events are also logged.
+            let _ = self.events.send(event);
         }
     }
 

@@ -21,8 +21,106 @@ pub struct Cli {
 pub enum Command {
     /// Run a gossip node on a UDP socket until interrupted (Ctrl-C leaves gracefully).
     Agent(AgentArgs),
+    /// Start a local cluster of agents as child processes (UDP 7946.., HTTP 9001..);
+    /// Ctrl-C stops them all gracefully.
+    Cluster(ClusterArgs),
+    /// List an agent's members, like `serf members`.
+    Members(MembersArgs),
+    /// Read and write an agent's key/value store.
+    Kv(KvArgs),
+    /// An agent's counters.
+    Stats(ClientArgs),
+    /// Follow an agent's live event stream, one line per event.
+    Events(ClientArgs),
+    /// Make an agent leave the cluster gracefully (it then stops).
+    Leave(ClientArgs),
     /// Run headless experiments on the deterministic simulator.
     Sim(SimArgs),
+}
+
+/// Where to find a running agent's HTTP API.
+#[derive(Clone, Debug, Args)]
+pub struct ClientArgs {
+    /// The agent's HTTP API address.
+    #[arg(
+        long,
+        default_value = "127.0.0.1:9001",
+        value_name = "ADDR",
+        global = true
+    )]
+    pub http: SocketAddr,
+}
+
+/// Flags of `gossip members`.
+#[derive(Clone, Debug, Args)]
+pub struct MembersArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// Only members in this state.
+    #[arg(long, value_parser = ["alive", "suspect", "dead", "left"])]
+    pub status: Option<String>,
+
+    /// Table for people, JSON for programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Table or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Flags of `gossip kv`.
+#[derive(Clone, Debug, Args)]
+pub struct KvArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    #[command(subcommand)]
+    pub action: KvAction,
+}
+
+/// What `gossip kv` does.
+#[derive(Clone, Debug, Subcommand)]
+pub enum KvAction {
+    /// Write KEY = VALUE on the agent; it spreads from there.
+    Put { key: String, value: String },
+    /// Read KEY as the agent holds it (concurrent siblings listed).
+    Get { key: String },
+    /// Delete KEY (a tombstone that spreads).
+    Delete { key: String },
+    /// Every key the agent holds.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+/// Flags of `gossip cluster`.
+#[derive(Clone, Debug, Args)]
+pub struct ClusterArgs {
+    /// How many agents.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub nodes: u16,
+
+    /// UDP port of the first agent; the others take the next ones.
+    #[arg(long, default_value_t = 7946)]
+    pub base_port: u16,
+
+    /// HTTP port of the first agent's API; the others take the next ones.
+    #[arg(long, default_value_t = 9001)]
+    pub http_base: u16,
+
+    /// Protocol preset of every agent.
+    #[arg(long, value_enum, default_value_t = Preset::Demo)]
+    pub preset: Preset,
+
+    /// Change one configuration field of every agent (as `gossip agent --set`).
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
 }
 
 /// Flags of `gossip sim`.
@@ -288,6 +386,20 @@ pub struct AgentArgs {
     /// Seed for the node's random choices (default: from the OS).
     #[arg(long)]
     pub rng_seed: Option<u64>,
+
+    /// Serve the HTTP API (members, key/value store, stats, events) on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+
+    /// A TOML file of configuration fields (`probe_interval = "500ms"`, `fanout = 4`,
+    /// `[lifeguard]` ...), applied over the preset; `GOSSIP_<FIELD>` environment
+    /// variables go over the file, and `--set` over both.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Change one configuration field, e.g. `--set fanout=4`; repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
 }
 
 /// Named configuration presets.

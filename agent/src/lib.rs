@@ -12,7 +12,12 @@
 
 pub mod agent;
 pub mod cli;
+pub mod client;
+pub mod cluster;
 pub mod experiment_error;
 pub mod experiments;
+pub mod http;
 pub mod report;
+pub mod settings;
 pub mod traces;
+pub mod view;

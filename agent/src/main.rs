@@ -2,22 +2,38 @@ use std::io::Write;
 
 use clap::Parser;
 use gossip_agent::agent::{Agent, AgentOptions};
-use gossip_agent::cli::{Cli, Command};
+use gossip_agent::cli::{AgentArgs, Cli, Command};
+use gossip_agent::{client, cluster, http, settings};
 use tokio::net::UdpSocket;
 use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Errors are printed for a person (not as debug output) with exit status 1.
-fn main() {
-    if let Err(error) = run() {
-        eprintln!("error: {error}");
-        std::process::exit(1);
+/// How a command failed: a client that could not get its answer exits 2 (as a wrong
+/// flag does), anything else 1. Either way one line on stderr, for a person.
+enum Failure {
+    Client(BoxError),
+    Other(BoxError),
+}
+
+impl<E: Into<BoxError>> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure::Other(error.into())
     }
 }
 
+fn main() {
+    let (code, error) = match run() {
+        Ok(()) => return,
+        Err(Failure::Client(error)) => (2, error),
+        Err(Failure::Other(error)) => (1, error),
+    };
+    eprintln!("error: {error}");
+    std::process::exit(code);
+}
+
 #[tokio::main]
-async fn run() -> Result<(), BoxError> {
+async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
     // Logs go to stderr: stdout is for what a command prints (reports, tables).
     tracing_subscriber::fmt()
@@ -27,29 +43,82 @@ async fn run() -> Result<(), BoxError> {
         )
         .init();
     match cli.command {
-        Command::Agent(args) => {
-            let socket = UdpSocket::bind(args.bind)
-                .await
-                .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
-            let options = AgentOptions {
-                name: args.name,
-                join: args.join,
-                config: args.preset.config(args.cluster_size),
-                rng_seed: args.rng_seed.unwrap_or_else(rand::random),
-            };
-            let (agent, _handle) = Agent::new(socket, options)?;
-            agent.run(interrupted()).await?;
+        Command::Agent(args) => agent(args).await?,
+        Command::Cluster(args) => cluster::run(&args, interrupted()).await?,
+        Command::Members(args) => print(client_call(move || client::members(&args)).await?),
+        Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
+        Command::Stats(args) => print(client_call(move || client::stats(args.http)).await?),
+        Command::Leave(args) => print(client_call(move || client::leave(args.http)).await?),
+        Command::Events(args) => {
+            client_call(move || client::events(args.http, &mut std::io::stdout())).await?
         }
         Command::Sim(args) => {
             let experiment = args.experiment;
             let report =
                 tokio::task::spawn_blocking(move || gossip_agent::experiments::run(&experiment))
                     .await??;
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = writeln!(std::io::stdout(), "{report}");
+            print(report);
         }
     }
     Ok(())
+}
+
+/// Runs one agent: its settings in layers, its socket, its HTTP API if asked for, until
+/// interrupted or told to leave.
+async fn agent(args: AgentArgs) -> Result<(), BoxError> {
+    let config = settings::layered(
+        args.preset.config(args.cluster_size),
+        args.config.as_deref(),
+        std::env::vars(),
+        &args.settings,
+    )?;
+    let socket = UdpSocket::bind(args.bind)
+        .await
+        .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
+    let rng_seed = args.rng_seed.unwrap_or_else(rand::random);
+    tracing::info!(rng_seed, "the node's random choices come from this seed");
+    let options = AgentOptions {
+        name: args.name,
+        join: args.join,
+        config,
+        rng_seed,
+    };
+    let (agent, handle) = Agent::new(socket, options)?;
+    let (stopped, on_stop) = tokio::sync::oneshot::channel::<()>();
+    let api = match args.http {
+        Some(addr) => {
+            let listener = http::bind(addr).await?;
+            tracing::info!(%addr, "HTTP API listening");
+            let shutdown = async {
+                let _ = on_stop.await;
+            };
+            Some(tokio::spawn(http::serve(listener, handle, shutdown)))
+        }
+        None => None,
+    };
+    agent.run(interrupted()).await?;
+    let _ = stopped.send(());
+    if let Some(api) = api {
+        // Open event streams would hold a graceful shutdown forever: give it a moment.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), api).await;
+    }
+    Ok(())
+}
+
+/// Runs a blocking client call off the runtime; its failure exits 2.
+async fn client_call<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, client::ClientError> + Send + 'static,
+) -> Result<T, Failure> {
+    match tokio::task::spawn_blocking(call).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(error)) => Err(Failure::Client(error.into())),
+        Err(error) => Err(Failure::Other(error.into())),
+    }
+}
+
+/// Prints a command's answer; a closed pipe (`| head`) is not an error worth a panic.
+fn print(text: String) {
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM: either way the agent leaves gracefully.

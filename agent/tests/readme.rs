@@ -3,7 +3,9 @@
 //! is written. Experiment sizes are scaled down to keep the test quick; each command
 //! must exit 0 and print the result fields the README's experiment table documents.
 //! Agent commands are started together (on free ports), must find each other, and
-//! must leave gracefully on SIGTERM.
+//! must leave gracefully on SIGTERM. The `cluster` command is started (on free ports),
+//! and every client command (`members`, `kv`, `stats`, `events`, `leave`) is run against
+//! it in the README's order.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -247,4 +249,132 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
     let left = first.matches("member left").count();
     assert_eq!(left, agents.len() - 1, "and leave, not die:\n{first}");
     assert!(!first.contains("member dead"), "{first}");
+}
+
+/// `count` consecutive ports free for both UDP and TCP on 127.0.0.1, from `start` on.
+fn free_run(start: u16, count: u16) -> u16 {
+    let free = |port: u16| {
+        std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+    };
+    (start..60_000)
+        .step_by(usize::from(count))
+        .find(|&base| (base..base + count).all(free))
+        .expect("a run of free ports")
+}
+
+/// The client commands, each aimed at the launched cluster: the README's
+/// `--http 127.0.0.1:900N` becomes the cluster's N-th API, and a command without
+/// `--http` gets the first.
+fn aimed(args: &[String], http_base: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut aimed = false;
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        if arg == "--http" {
+            let readme_port: u16 = iter
+                .next()
+                .and_then(|a| a.rsplit(':').next()?.parse().ok())
+                .expect("--http takes an address");
+            out.push(arg.clone());
+            out.push(format!("127.0.0.1:{}", http_base + (readme_port - 9001)));
+            aimed = true;
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    if !aimed {
+        // `--http` belongs to the subcommand that talks to the agent (`kv`, not `put`).
+        out.insert(1, format!("127.0.0.1:{http_base}"));
+        out.insert(1, "--http".into());
+    }
+    out
+}
+
+/// The README's `cluster` command starts, and every client command it shows then runs
+/// against it and exits 0.
+#[test]
+fn the_readme_cluster_answers_every_client_command() {
+    let commands = readme_commands();
+    let cluster = commands
+        .iter()
+        .find(|c| c[0] == "cluster")
+        .expect("the README shows `gossip cluster`");
+    let nodes: u16 = cluster
+        .iter()
+        .position(|a| a == "--nodes")
+        .and_then(|i| cluster.get(i + 1)?.parse().ok())
+        .unwrap_or(5);
+    let pid = std::process::id() as u16;
+    let udp = free_run(30_000 + pid % 10_000, nodes);
+    let http = free_run(udp + nodes, nodes);
+    let mut launcher = gossip()
+        .args(cluster)
+        .args([
+            "--base-port",
+            &udp.to_string(),
+            "--http-base",
+            &http.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Everyone alive at the first agent before the story starts.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = gossip()
+            .args([
+                "members",
+                "--http",
+                &format!("127.0.0.1:{http}"),
+                "--status",
+                "alive",
+            ])
+            .output()
+            .unwrap();
+        let alive = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .count()
+            .saturating_sub(1);
+        if alive == usize::from(nodes) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cluster formed: {alive} alive"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let clients = ["members", "kv", "stats", "events", "leave"];
+    for args in commands.iter().filter(|c| clients.contains(&c[0].as_str())) {
+        let args = aimed(args, http);
+        // A key read right after it was written elsewhere may still be spreading.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut out = gossip().args(&args).output().unwrap();
+        while !out.status.success() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            out = gossip().args(&args).output().unwrap();
+        }
+        assert!(
+            out.status.success(),
+            "gossip {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (stopped_ok, _) = stop(&mut launcher);
+    assert!(
+        stopped_ok,
+        "the launcher stops its agents and exits 0 on SIGTERM"
+    );
+    let mut printed = String::new();
+    if let Some(mut stdout) = launcher.stdout.take() {
+        let _ = stdout.read_to_string(&mut printed);
+    }
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{http}/")),
+        "the launcher prints each agent's address: {printed}"
+    );
 }

@@ -13,6 +13,7 @@ pub type Incarnation = u32;
 
 /// What a node believes about another member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MemberState {
     /// Answering probes, as far as this node knows.
     Alive,

@@ -48,8 +48,8 @@ async fn alive_names(handle: &AgentHandle) -> BTreeSet<String> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|m| m.state == MemberState::Alive)
-        .map(|m| m.id.to_string())
+        .filter(|m| m.status == MemberState::Alive)
+        .map(|m| m.name.to_string())
         .collect()
 }
 
@@ -90,7 +90,7 @@ async fn three_agents_on_loopback_find_each_other() {
             let members = n1.handle.members().await.unwrap();
             if members
                 .iter()
-                .any(|m| m.id.as_str() == "n3" && m.state == MemberState::Left)
+                .any(|m| m.name.as_str() == "n3" && m.status == MemberState::Left)
             {
                 break;
             }
@@ -130,8 +130,8 @@ async fn a_killed_agent_is_declared_dead() {
     let state_of_n3 = |members: Vec<gossip_agent::agent::MemberInfo>| {
         members
             .into_iter()
-            .find(|m| m.id.as_str() == "n3")
-            .map(|m| m.state)
+            .find(|m| m.name.as_str() == "n3")
+            .map(|m| m.status)
     };
     // Suspicion is 500 ms here: dead within a few probe periods of it.
     let dead = tokio::time::timeout(StdDuration::from_secs(5), async {

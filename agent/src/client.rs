@@ -1,0 +1,230 @@
+//! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`): each
+//! talks to one agent's HTTP API and prints what it answered, for a person (tables) or a
+//! program (`--format json`). Failures are one line: the agent cannot be reached, or
+//! what the agent said was wrong.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+
+use serde::de::DeserializeOwned;
+
+use crate::cli::{KvAction, KvArgs, ListFormat, MembersArgs};
+use crate::view::{KeyInfo, MemberInfo, StatsInfo};
+
+/// A failed request, ready to print.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ClientError(String);
+
+/// The HTTP API of the agent at `addr`.
+#[derive(Debug)]
+pub struct Client {
+    base: String,
+    http: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(std::time::Duration::from_secs(3)))
+            .build();
+        Client {
+            base: format!("http://{addr}"),
+            http: config.into(),
+        }
+    }
+
+    fn unreachable(&self, error: ureq::Error) -> ClientError {
+        ClientError(format!("cannot reach the agent at {}: {error}", self.base))
+    }
+
+    /// Sends a request and reads a JSON answer, or the API's error message.
+    fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let sent = match (method, body) {
+            ("GET", _) => self.http.get(&url).call(),
+            ("DELETE", _) => self.http.delete(&url).call(),
+            ("POST", _) => self.http.post(&url).send_empty(),
+            (_, body) => self.http.put(&url).send(body.unwrap_or_default()),
+        };
+        let mut response = sent.map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| self.unreachable(e))?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or(text);
+            return Err(ClientError(message));
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| ClientError(format!("the agent answered something unexpected: {e}")))
+    }
+}
+
+/// `gossip members`.
+pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
+    let client = Client::new(args.client.http);
+    let mut members: Vec<MemberInfo> = client.call("GET", "/api/members", None)?;
+    if let Some(status) = &args.status {
+        members.retain(|m| m.status.to_string() == *status);
+    }
+    Ok(match args.format {
+        ListFormat::Json => serde_json::to_string(&members).unwrap_or_default(),
+        ListFormat::Table => {
+            let rows: Vec<[String; 4]> = members
+                .iter()
+                .map(|m| {
+                    [
+                        m.name.to_string(),
+                        m.addr.to_string(),
+                        m.status.to_string(),
+                        m.incarnation.to_string(),
+                    ]
+                })
+                .collect();
+            table(&["name", "address", "status", "incarnation"], &rows)
+        }
+    })
+}
+
+/// `gossip kv ...`.
+pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
+    let client = Client::new(args.client.http);
+    let path = |key: &str| format!("/api/kv/{}", encode_path(key));
+    Ok(match &args.action {
+        KvAction::Put { key, value } => {
+            let written: KeyInfo = client.call("PUT", &path(key), Some(value))?;
+            format!("{key} = {value} {}", clock_of(&written))
+        }
+        KvAction::Get { key } => {
+            let info: KeyInfo = client.call("GET", &path(key), None)?;
+            show_key(&info)
+        }
+        KvAction::Delete { key } => {
+            let tombstone: KeyInfo = client.call("DELETE", &path(key), None)?;
+            format!("{key} deleted {}", clock_of(&tombstone))
+        }
+        KvAction::List { format } => {
+            let keys: Vec<KeyInfo> = client.call("GET", "/api/kv", None)?;
+            match format {
+                ListFormat::Json => serde_json::to_string(&keys).unwrap_or_default(),
+                ListFormat::Table => keys.iter().map(show_key).collect::<Vec<_>>().join("\n"),
+            }
+        }
+    })
+}
+
+/// `gossip stats`: the counters as JSON.
+pub fn stats(addr: SocketAddr) -> Result<String, ClientError> {
+    let stats: StatsInfo = Client::new(addr).call("GET", "/api/stats", None)?;
+    Ok(serde_json::to_string_pretty(&stats).unwrap_or_default())
+}
+
+/// `gossip leave`.
+pub fn leave(addr: SocketAddr) -> Result<String, ClientError> {
+    let answer: serde_json::Value = Client::new(addr).call("POST", "/api/leave", None)?;
+    Ok(format!(
+        "{} is leaving the cluster",
+        answer["leaving"].as_str().unwrap_or("the agent")
+    ))
+}
+
+/// `gossip events`: prints each event of the stream as `<kind> <json>` until the agent
+/// stops or the output is closed.
+pub fn events(addr: SocketAddr, out: &mut impl Write) -> Result<(), ClientError> {
+    let client = Client::new(addr);
+    let url = format!("{}/api/events", client.base);
+    let response = client
+        .http
+        .get(&url)
+        .call()
+        .map_err(|e| client.unreachable(e))?;
+    let reader = BufReader::new(response.into_body().into_reader());
+    let mut kind = String::new();
+    for line in reader.lines() {
+        let Ok(line) = line else { break };
+        if let Some(name) = line.strip_prefix("event: ") {
+            kind = name.to_owned();
+        } else if let Some(data) = line.strip_prefix("data: ")
+            && writeln!(out, "{kind} {data}")
+                .and_then(|()| out.flush())
+                .is_err()
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn clock_of(info: &KeyInfo) -> String {
+    info.versions
+        .first()
+        .map(|v| format!("{:?}", v.clock))
+        .unwrap_or_default()
+}
+
+fn show_key(info: &KeyInfo) -> String {
+    let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(deleted)".into());
+    let mut text = format!("{} = {}", info.key, value(&info.value));
+    if info.versions.len() > 1 {
+        text.push_str(&format!("  ({} concurrent versions)", info.versions.len()));
+        for version in &info.versions {
+            text.push_str(&format!(
+                "\n    {} by {} {:?}",
+                value(&version.value),
+                version.writer,
+                version.clock
+            ));
+        }
+    }
+    text
+}
+
+/// Percent-encodes everything but unreserved characters, so any key is one path segment.
+fn encode_path(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Columns padded to their widest cell.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    std::iter::once(line(header.to_vec()))
+        .chain(
+            rows.iter()
+                .map(|row| line(row.iter().map(String::as_str).collect())),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,212 @@
+//! The agent's HTTP API (axum): the member table, the key/value store, counters, the
+//! live event stream, configuration and a graceful leave. Every answer is JSON; every
+//! error is JSON `{"error": "..."}` with the status that fits (400 bad input, 404 no such
+//! key or route, 413 too large, 503 the agent has stopped).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /healthz` | `ok` while the agent runs |
+//! | `GET /api/members` | every member: name, address, status, incarnation |
+//! | `GET /api/kv` | every key with its versions (siblings) and vector clocks |
+//! | `GET /api/kv/{key}` | one key; 404 if this node never held it |
+//! | `PUT /api/kv/{key}` | body: the value (UTF-8 text); answers the new version |
+//! | `DELETE /api/kv/{key}` | deletes it (a tombstone that spreads); 404 if it held no value |
+//! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
+//! | `GET /api/events` | server-sent events, one per node event, as JSON |
+//! | `GET /api/config` | the protocol settings in force |
+//! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use crate::agent::{AgentError, AgentHandle};
+
+/// The largest request body taken: a value is at most `max_value_len` (512 bytes by
+/// default); anything far beyond that is refused before it is read.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The API's routes over `agent`.
+pub fn router(agent: AgentHandle) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/members", get(members))
+        .route("/api/kv", get(keys))
+        .route("/api/kv/{key}", get(key).put(put).delete(delete))
+        .route("/api/stats", get(stats))
+        .route("/api/events", get(events))
+        .route("/api/config", get(config))
+        .route("/api/leave", post(leave))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(agent)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    agent: AgentHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(agent))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds `addr` for the API, with the address in the error.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot bind the HTTP API to {addr}: {e}"))
+}
+
+/// An error answer: a status and one line saying what was wrong.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<AgentError> for ApiError {
+    fn from(error: AgentError) -> ApiError {
+        let status = match &error {
+            AgentError::Stopped | AgentError::LocalAddr(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
+            AgentError::Core(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, error.to_string())
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+async fn members(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::MemberInfo>> {
+    Ok(Json(agent.members().await?))
+}
+
+async fn keys(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::KeyInfo>> {
+    Ok(Json(agent.keys().await?))
+}
+
+async fn key(
+    State(agent): State<AgentHandle>,
+    Path(key): Path<String>,
+) -> ApiResult<crate::view::KeyInfo> {
+    match agent.key(&key).await? {
+        Some(info) => Ok(Json(info)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no key {key:?} on this node"),
+        )),
+    }
+}
+
+async fn put(
+    State(agent): State<AgentHandle>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> ApiResult<crate::view::KeyInfo> {
+    let value = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the value must be UTF-8 text"))?;
+    let version = agent.put(&key, value).await?;
+    Ok(Json(crate::view::KeyInfo::new(&key, &[version])))
+}
+
+async fn delete(
+    State(agent): State<AgentHandle>,
+    Path(key): Path<String>,
+) -> ApiResult<crate::view::KeyInfo> {
+    match agent.delete(&key).await? {
+        Some(tombstone) => Ok(Json(crate::view::KeyInfo::new(&key, &[tombstone]))),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no value for {key:?} on this node"),
+        )),
+    }
+}
+
+async fn stats(State(agent): State<AgentHandle>) -> ApiResult<crate::view::StatsInfo> {
+    Ok(Json(agent.stats().await?))
+}
+
+async fn config(State(agent): State<AgentHandle>) -> ApiResult<gossip_core::Config> {
+    Ok(Json(agent.config().await?))
+}
+
+async fn leave(State(agent): State<AgentHandle>) -> Result<impl IntoResponse, ApiError> {
+    agent.leave().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "leaving": agent.name().to_string() })),
+    ))
+}
+
+/// Server-sent events: each node event as `event: <kind>` with the event as JSON, and
+/// `event: lagged` when this listener fell behind and missed some.
+async fn events(
+    State(agent): State<AgentHandle>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let stream = BroadcastStream::new(agent.subscribe()).map(|item| {
+        Ok(match item {
+            Ok(event) => {
+                let kind = event_kind(&event);
+                SseEvent::default()
+                    .event(kind)
+                    .json_data(&event)
+                    .unwrap_or_else(|_| SseEvent::default().event(kind))
+            }
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                SseEvent::default().event("lagged").data(missed.to_string())
+            }
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The event's name on the stream, as the Java module's listeners had them.
+pub fn event_kind(event: &gossip_core::Event) -> &'static str {
+    use gossip_core::Event;
+    match event {
+        Event::JoinedCluster => "joined_cluster",
+        Event::MemberJoined { .. } => "joined",
+        Event::MemberSuspected { .. } => "suspected",
+        Event::MemberAlive { .. } => "alive",
+        Event::MemberDead { .. } => "dead",
+        Event::MemberLeft { .. } => "left",
+        Event::MemberRemoved { .. } => "removed",
+        Event::Refuted { .. } => "refuted",
+        Event::LocalHealthChanged { .. } => "local_health",
+        Event::KeyChanged { .. } => "key_changed",
+        Event::Conflict { .. } => "conflict",
+    }
+}

@@ -1,0 +1,153 @@
+//! An agent's protocol settings, in layers: the preset, then a TOML file, then
+//! `GOSSIP_<FIELD>` environment variables, then `--set` flags. Every layer names fields
+//! as [`Config::FIELDS`] does and reads values through [`Config::set`], so the file, the
+//! environment and the flags take exactly what `gossip sim --set` takes.
+
+use std::path::Path;
+
+use gossip_core::{Config, Lifeguard};
+
+/// The settings an agent starts with, validated; the error names the layer and field.
+pub fn layered(
+    mut config: Config,
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+    flags: &[(String, String)],
+) -> Result<Config, String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (field, value) in file_fields(&text).map_err(|e| format!("{}: {e}", path.display()))? {
+            config
+                .set(&field, &value)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    for (var, value) in env {
+        let Some(field) = env_field(&var) else {
+            continue;
+        };
+        config
+            .set(&field, &value)
+            .map_err(|e| format!("environment variable {var}: {e}"))?;
+    }
+    for (field, value) in flags {
+        config
+            .set(field, value)
+            .map_err(|e| format!("--set {field}={value}: {e}"))?;
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+/// `GOSSIP_PROBE_INTERVAL` names `probe_interval`, `GOSSIP_LIFEGUARD_NACK` names
+/// `lifeguard.nack`; other variables name nothing.
+fn env_field(var: &str) -> Option<String> {
+    let name = var.strip_prefix("GOSSIP_")?.to_ascii_lowercase();
+    if Config::FIELDS.iter().any(|f| f.name == name) {
+        return Some(name);
+    }
+    let part = name.strip_prefix("lifeguard_")?;
+    Lifeguard::PARTS
+        .contains(&part)
+        .then(|| format!("lifeguard.{part}"))
+}
+
+/// The `(field, value)` pairs of a TOML settings file, values as the text
+/// [`Config::set`] reads; a `[lifeguard]` table sets its parts one by one.
+fn file_fields(text: &str) -> Result<Vec<(String, String)>, String> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| e.message().to_owned())?;
+    let mut fields = Vec::new();
+    for (name, value) in table {
+        match value {
+            toml::Value::Table(parts) if name == "lifeguard" => {
+                for (part, value) in parts {
+                    fields.push((format!("lifeguard.{part}"), scalar(&value)?));
+                }
+            }
+            value => fields.push((name, scalar(&value)?)),
+        }
+    }
+    Ok(fields)
+}
+
+fn scalar(value: &toml::Value) -> Result<String, String> {
+    match value {
+        toml::Value::String(text) => Ok(text.clone()),
+        toml::Value::Integer(n) => Ok(n.to_string()),
+        toml::Value::Float(x) => Ok(x.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        other => Err(format!("{other} is not a setting's value")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::Duration;
+
+    fn write(text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "gossip-settings-{}-{}.toml",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let file = write(
+            "probe_interval = \"2s\"\nfanout = 4\nrumor_mode = \"pull\"\n[lifeguard]\nnack = true\n",
+        );
+        let env = vec![
+            ("GOSSIP_FANOUT".to_owned(), "5".to_owned()),
+            (
+                "GOSSIP_LIFEGUARD_BUDDY_SYSTEM".to_owned(),
+                "true".to_owned(),
+            ),
+            ("HOME".to_owned(), "/root".to_owned()),
+        ];
+        let flags = vec![("probe_timeout".to_owned(), "700ms".to_owned())];
+        let config = layered(Config::demo(), Some(&file), env, &flags).unwrap();
+        assert_eq!(config.probe_interval, Duration::from_secs(2));
+        assert_eq!(config.fanout, 5, "the environment goes over the file");
+        assert_eq!(config.probe_timeout, Duration::from_millis(700));
+        assert!(config.lifeguard.nack && config.lifeguard.buddy_system);
+        assert!(!config.lifeguard.local_health);
+        assert_eq!(config.rumor_mode, gossip_core::GossipMode::Pull);
+        std::fs::remove_file(file).ok();
+    }
+
+    #[test]
+    fn bad_settings_name_their_layer_and_field() {
+        let file = write("fanuot = 3\n");
+        let err = layered(Config::demo(), Some(&file), vec![], &[]).unwrap_err();
+        assert!(err.contains("fanuot") && err.contains(".toml"), "{err}");
+        let file = write("probe_interval = [1, 2]\n");
+        assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
+        let file = write("this is not toml");
+        assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
+        let env = vec![("GOSSIP_FANOUT".to_owned(), "many".to_owned())];
+        let err = layered(Config::demo(), None, env, &[]).unwrap_err();
+        assert!(
+            err.contains("GOSSIP_FANOUT") && err.contains("whole number"),
+            "{err}"
+        );
+        let flags = vec![("probe_timeout".to_owned(), "5s".to_owned())];
+        let err = layered(Config::demo(), None, vec![], &flags).unwrap_err();
+        assert!(
+            err.contains("probe_timeout"),
+            "validation names the field: {err}"
+        );
+        let missing = std::path::Path::new("/nonexistent/gossip.toml");
+        assert!(
+            layered(Config::demo(), Some(missing), vec![], &[])
+                .unwrap_err()
+                .contains("cannot read")
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! What an agent reports about itself and its cluster, as plain serialisable values: the
+//! HTTP API's JSON, the `gossip members` / `gossip kv` / `gossip stats` output.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use gossip_core::wire::MessageKind;
+use gossip_core::{MemberState, Node, NodeId, Version};
+use serde::{Deserialize, Serialize};
+
+/// One member as an agent sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub name: NodeId,
+    pub addr: SocketAddr,
+    pub status: MemberState,
+    pub incarnation: u32,
+}
+
+/// One version of a key: its value (`None` for a delete), who wrote it, and its
+/// vector clock, writer by writer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub value: Option<String>,
+    pub writer: String,
+    pub clock: BTreeMap<String, u64>,
+}
+
+/// A key with every version the node holds: one, or several concurrent siblings (the
+/// first is the one reads return).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub key: String,
+    /// The value reads return, `None` when deleted.
+    pub value: Option<String>,
+    pub versions: Vec<VersionInfo>,
+}
+
+/// Counters of an agent's node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatsInfo {
+    pub name: NodeId,
+    pub incarnation: u32,
+    pub local_health: u32,
+    pub uptime_seconds: f64,
+    /// Members by status, this node included.
+    pub members: BTreeMap<String, usize>,
+    pub keys: usize,
+    pub probes: u64,
+    pub failed_probes: u64,
+    pub indirect_probes: u64,
+    pub refutations: u64,
+    pub decode_errors: u64,
+    pub messages_sent: BTreeMap<String, u64>,
+    pub messages_received: BTreeMap<String, u64>,
+    pub bytes_sent: BTreeMap<String, u64>,
+    pub bytes_received: BTreeMap<String, u64>,
+}
+
+impl MemberInfo {
+    /// The node itself, then every member it knows, in name order.
+    pub fn all_of(node: &Node) -> Vec<MemberInfo> {
+        let me = MemberInfo {
+            name: node.id().clone(),
+            addr: node.addr(),
+            status: node.member_state(node.id()).unwrap_or(MemberState::Alive),
+            incarnation: node.incarnation(),
+        };
+        let mut others: Vec<MemberInfo> = node
+            .members()
+            .map(|m| MemberInfo {
+                name: m.id.clone(),
+                addr: m.addr,
+                status: m.state,
+                incarnation: m.incarnation,
+            })
+            .collect();
+        others.sort_by(|a, b| a.name.cmp(&b.name));
+        std::iter::once(me).chain(others).collect()
+    }
+}
+
+impl KeyInfo {
+    pub fn new(key: &str, versions: &[Version]) -> KeyInfo {
+        KeyInfo {
+            key: key.to_owned(),
+            value: versions.first().and_then(|v| v.value.clone()),
+            versions: versions
+                .iter()
+                .map(|v| VersionInfo {
+                    value: v.value.clone(),
+                    writer: v.writer.to_string(),
+                    clock: v.clock.iter().map(|(w, n)| (w.to_string(), n)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Every key the node holds, in key order.
+    pub fn all_of(node: &Node) -> Vec<KeyInfo> {
+        let mut keys: Vec<KeyInfo> = node
+            .store()
+            .iter()
+            .map(|(key, versions)| KeyInfo::new(key, versions))
+            .collect();
+        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        keys
+    }
+}
+
+impl StatsInfo {
+    pub fn of(node: &Node, uptime_seconds: f64) -> StatsInfo {
+        let stats = node.stats();
+        let mut members: BTreeMap<String, usize> = MemberState::ALL
+            .iter()
+            .zip(node.member_counts())
+            .map(|(state, count)| (state.to_string(), count))
+            .collect();
+        let own = node.member_state(node.id()).unwrap_or(MemberState::Alive);
+        *members.entry(own.to_string()).or_default() += 1;
+        members.insert("total".into(), node.members().count() + 1);
+        let by_kind = |counts: &[u64]| -> BTreeMap<String, u64> {
+            MessageKind::ALL
+                .iter()
+                .zip(counts)
+                .filter(|(_, count)| **count > 0)
+                .map(|(kind, count)| (kind.as_str().to_owned(), *count))
+                .collect()
+        };
+        StatsInfo {
+            name: node.id().clone(),
+            incarnation: node.incarnation(),
+            local_health: node.local_health(),
+            uptime_seconds,
+            members,
+            keys: node.store().len(),
+            probes: stats.probes,
+            failed_probes: stats.failed_probes,
+            indirect_probes: stats.indirect_probes,
+            refutations: stats.refutations,
+            decode_errors: stats.decode_errors,
+            messages_sent: by_kind(&stats.sent.messages),
+            messages_received: by_kind(&stats.received.messages),
+            bytes_sent: by_kind(&stats.sent.bytes),
+            bytes_received: by_kind(&stats.received.bytes),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! A real local cluster, as a user starts it: `gossip cluster` launches the agents, and
+//! `gossip members`, `gossip kv`, `gossip leave` talk to their HTTP APIs. Bad requests
+//! and unreachable agents are one clear line and exit status 2.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn gossip(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `count` consecutive ports free for both UDP and TCP on 127.0.0.1, from `start` on.
+fn free_run(start: u16, count: u16) -> u16 {
+    let free = |port: u16| {
+        std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+    };
+    (start..60_000)
+        .step_by(usize::from(count))
+        .find(|&base| (base..base + count).all(free))
+        .expect("a run of free ports")
+}
+
+/// Polls `check` every 200 ms until it holds or `limit` passes.
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+fn stop(mut launcher: Child) -> bool {
+    let _ = Command::new("kill")
+        .args(["-TERM", &launcher.id().to_string()])
+        .status();
+    let stopped = eventually(Duration::from_secs(10), || {
+        matches!(launcher.try_wait(), Ok(Some(_)))
+    });
+    let status = launcher.try_wait().ok().flatten();
+    let _ = launcher.kill();
+    stopped && status.is_some_and(|s| s.success())
+}
+
+#[test]
+fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(20_000 + pid % 10_000, 3);
+    let http = free_run(udp + 3, 3);
+    let api = |i: u16| format!("127.0.0.1:{}", http + i);
+    let launcher = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(["cluster", "--nodes", "3"])
+        .args([
+            "--base-port",
+            &udp.to_string(),
+            "--http-base",
+            &http.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let three_alive = eventually(Duration::from_secs(15), || {
+        let out = gossip(&[
+            "members",
+            "--http",
+            &api(0),
+            "--status",
+            "alive",
+            "--format",
+            "json",
+        ]);
+        out.status.success()
+            && serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                .is_ok_and(|members| members.as_array().is_some_and(|m| m.len() == 3))
+    });
+    assert!(
+        three_alive,
+        "{}",
+        text(&gossip(&["members", "--http", &api(0)]))
+    );
+    let table = text(&gossip(&["members", "--http", &api(2)]));
+    assert!(
+        table.starts_with("name") && table.contains("n1") && table.contains("alive"),
+        "{table}"
+    );
+
+    let put = gossip(&["kv", "--http", &api(0), "put", "colour", "blue"]);
+    assert!(put.status.success(), "{}", text(&put));
+    let spread = eventually(Duration::from_secs(10), || {
+        text(&gossip(&["kv", "--http", &api(2), "get", "colour"])).starts_with("colour = blue")
+    });
+    assert!(spread, "the key reached n3");
+
+    // What a user gets wrong is one line and status 2, and changes nothing.
+    let missing = gossip(&["kv", "--http", &api(1), "get", "no-such-key"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("no key"), "{}", text(&missing));
+    let huge = "x".repeat(5_000);
+    let too_large = gossip(&["kv", "--http", &api(1), "put", "big", &huge]);
+    assert_eq!(too_large.status.code(), Some(2));
+    assert!(
+        text(&too_large).contains("over the limit"),
+        "{}",
+        text(&too_large)
+    );
+    let nobody = gossip(&["members", "--http", "127.0.0.1:1"]);
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(text(&nobody).contains("cannot reach"), "{}", text(&nobody));
+
+    let leave = gossip(&["leave", "--http", &api(2)]);
+    assert!(leave.status.success(), "{}", text(&leave));
+    let n3_left = eventually(Duration::from_secs(10), || {
+        text(&gossip(&["members", "--http", &api(0), "--status", "left"])).contains("n3")
+    });
+    assert!(n3_left, "n1 sees n3 as left");
+    assert!(
+        text(&gossip(&["kv", "--http", &api(1), "list"])).contains("colour = blue"),
+        "n2 still holds the key"
+    );
+    assert!(
+        stop(launcher),
+        "the launcher stops its agents and exits 0 on SIGTERM"
+    );
+    let gone = gossip(&["members", "--http", &api(0)]);
+    assert_eq!(gone.status.code(), Some(2), "the agents stopped with it");
+}

@@ -1,0 +1,155 @@
+//! The HTTP API of one agent on 127.0.0.1, request by request: answers, the event
+//! stream, and clear JSON errors for everything a client can get wrong.
+
+use std::time::Duration;
+
+use gossip_agent::agent::{Agent, AgentOptions};
+use gossip_agent::http;
+use gossip_core::{Config, NodeId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let options = AgentOptions {
+        name: NodeId::new("solo").unwrap(),
+        join: vec![],
+        config: Config::demo(),
+        rng_seed: 5,
+    };
+    let (agent, handle) = Agent::new(socket, options).unwrap();
+    let listener = http::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The server stops with the test's runtime.
+    tokio::spawn(http::serve(listener, handle, std::future::pending()));
+    tokio::spawn(agent.run(async {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+/// One request on a fresh connection; the status and the body.
+async fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_api_answers_and_refuses_clearly() {
+    let (addr, _stop) = start().await;
+    assert_eq!(
+        request(addr, "GET", "/healthz", b"").await,
+        (200, "ok".into())
+    );
+
+    let (status, body) = request(addr, "PUT", "/api/kv/colour", b"blue").await;
+    assert_eq!(status, 200, "{body}");
+    let written: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(written["value"], "blue");
+    assert_eq!(
+        written["versions"][0]["clock"].as_object().unwrap().len(),
+        1
+    );
+
+    let (status, body) = request(addr, "GET", "/api/kv/colour", b"").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"value\":\"blue\""), "{body}");
+    let (status, body) = request(addr, "GET", "/api/members", b"").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("\"name\":\"solo\"") && body.contains("\"status\":\"alive\""),
+        "{body}"
+    );
+    let (status, body) = request(addr, "GET", "/api/config", b"").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"probe_interval\":\"1.000s\""), "{body}");
+    let (status, body) = request(addr, "GET", "/api/stats", b"").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"keys\":1"), "{body}");
+
+    let error = |body: &str| {
+        serde_json::from_str::<serde_json::Value>(body).unwrap()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (status, body) = request(addr, "GET", "/api/kv/none", b"").await;
+    assert_eq!(
+        (status, error(&body).contains("no key")),
+        (404, true),
+        "{body}"
+    );
+    let (status, body) = request(addr, "DELETE", "/api/kv/none", b"").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = request(addr, "GET", "/api/nope", b"").await;
+    assert_eq!((status, error(&body)), (404, "no such route".into()));
+    let (status, body) = request(addr, "PUT", "/api/kv/bad", &[0xff, 0xfe]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(error(&body).contains("UTF-8"));
+    let (status, body) = request(addr, "PUT", "/api/kv/big", &vec![b'x'; 600]).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(error(&body).contains("over the limit"));
+    let (status, _) = request(addr, "PUT", "/api/kv/huge", &vec![b'x'; 200_000]).await;
+    assert_eq!(
+        status, 413,
+        "a body far too large is refused before it is read"
+    );
+    let (status, body) = request(addr, "GET", "/api/kv/colour", b"").await;
+    assert_eq!(status, 200, "nothing was lost: {body}");
+
+    let (status, body) = request(addr, "DELETE", "/api/kv/colour", b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"value\":null"), "{body}");
+}
+
+#[tokio::test]
+async fn events_stream_as_server_sent_events() {
+    let (addr, _stop) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, _) = request(addr, "PUT", "/api/kv/k", b"v").await;
+    assert_eq!(status, 200);
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        while !seen.contains("event: key_changed") {
+            let n = stream.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "{seen}");
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(seen.contains("\"key\":\"k\""), "{seen}");
+}
