@@ -299,7 +299,7 @@ pub struct FalsePositiveArgs {
     pub common: CommonSimArgs,
 
     /// Simulated seconds per run.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub duration: u64,
 
     /// Fraction in 0..=1 of members that are slow.

@@ -48,7 +48,15 @@ fn detection(args: &CommonSimArgs) -> Result<Report, ExperimentError> {
         .result("all_dead_p99", p99(&dead))
         .result("detected_runs", dead.len())
         .result("undetected_runs", outcomes.len() - dead.len())
-        .result("bytes_per_member_per_sec", mean(&bytes));
+        .result("bytes_per_member_per_sec", mean(&bytes))
+        .result(
+            "bytes_sent",
+            outcomes.iter().map(|r| r.bytes_sent).sum::<u64>(),
+        )
+        .result(
+            "member_seconds",
+            outcomes.iter().map(|r| r.member_seconds).sum::<f64>(),
+        );
     Ok(report)
 }
 
@@ -97,6 +105,15 @@ fn false_positives(args: &crate::cli::FalsePositiveArgs) -> Result<Report, Exper
 }
 
 fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
+    refuse_settings_owned_by_flags(
+        &args.common,
+        &[
+            ("rumor_mode", "--mode"),
+            ("rumor_cooling", "--cooling"),
+            ("max_excitement", "--k"),
+            ("rumor_accounting", "--accounting"),
+        ],
+    )?;
     let mut config = args.common.config()?;
     config.rumor_mode = args.mode;
     config.rumor_cooling = args.cooling;
@@ -110,7 +127,8 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
     let nodes = u64::from(args.common.nodes) * outcomes.len() as u64;
     let missed: u64 = outcomes.iter().map(|r| r.missed).sum();
     let sent: u64 = outcomes.iter().map(|r| r.messages).sum();
-    let mut report = report_for("rumor", &args.common, &config);
+    // The configuration that ran: Demers' model over the one asked for.
+    let mut report = report_for("rumor", &args.common, &experiment::rumor_config(&config));
     report
         .param("mode", args.mode.as_str())
         .param("cooling", args.cooling.as_str())
@@ -128,6 +146,7 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
 }
 
 fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, ExperimentError> {
+    refuse_settings_owned_by_flags(&args.common, &[("anti_entropy_mode", "--mode")])?;
     let mut config = args.common.config()?;
     config.anti_entropy_mode = args.mode;
     config.validate()?;
@@ -138,7 +157,11 @@ fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, Experiment
         experiment::anti_entropy,
     )?;
     let cycles: Vec<f64> = outcomes.iter().flatten().copied().collect();
-    let mut report = report_for("anti-entropy", &args.common, &config);
+    let mut report = report_for(
+        "anti-entropy",
+        &args.common,
+        &experiment::anti_entropy_config(&config),
+    );
     report.param("mode", args.mode.as_str());
     report
         .result("cycles_to_full_mean", mean(&cycles))
@@ -146,6 +169,22 @@ fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, Experiment
         .result("finished_runs", cycles.len())
         .result("unfinished_runs", outcomes.len() - cycles.len());
     Ok(report)
+}
+
+/// An experiment's own flags set these fields; a `--set` of one of them would be
+/// silently overridden, so it is refused with the flag to use instead.
+fn refuse_settings_owned_by_flags(
+    args: &CommonSimArgs,
+    owned: &[(&str, &str)],
+) -> Result<(), ExperimentError> {
+    for (field, _) in &args.settings {
+        if let Some((_, flag)) = owned.iter().find(|(name, _)| name == field) {
+            return Err(ExperimentError::Config(gossip_core::Error::InvalidConfig(
+                format!("this experiment sets {field} with {flag}; use {flag} instead of --set"),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Runs the chaos schedules and lists every violation with the command that replays
@@ -234,7 +273,7 @@ fn bench(args: &BenchArgs) -> Result<Report, ExperimentError> {
         .result("messages_delivered", counts.messages_delivered)
         .result(
             "deliveries_per_second",
-            (counts.messages_delivered as f64 / wall.max(1e-9)).round(),
+            counts.messages_delivered as f64 / wall.max(1e-9),
         )
         .result("member_table_entries", counts.member_table_entries)
         .result("delivered_by_kind", by_kind)

@@ -131,3 +131,63 @@ fn chaos_traces_replay_as_the_same_run_through_the_file() {
     assert!(err.contains("cannot read"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Values at the edge of their types are clear refusals or plain runs, never a panic.
+#[test]
+fn extreme_values_do_not_panic() {
+    let cases: [&[&str]; 4] = [
+        &[
+            "sim",
+            "detection",
+            "--nodes",
+            "4",
+            "--runs",
+            "1",
+            "--set",
+            "max_value_len=18446744073709551615",
+        ],
+        &[
+            "sim",
+            "detection",
+            "--nodes",
+            "4",
+            "--runs",
+            "1",
+            "--set",
+            "fanout=18446744073709551615",
+        ],
+        &[
+            "sim",
+            "detection",
+            "--nodes",
+            "4",
+            "--runs",
+            "1",
+            "--set",
+            "indirect_checks=18446744073709551615",
+        ],
+        &[
+            "sim",
+            "false-positives",
+            "--nodes",
+            "4",
+            "--runs",
+            "1",
+            "--duration",
+            "18446744073709551615",
+        ],
+    ];
+    for args in cases {
+        let (code, out, err) = gossip(args);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            code == 0 || code == 1 || code == 2,
+            "{args:?}: {code} {out}{err}"
+        );
+    }
+    let (code, _, err) = gossip(cases[0]);
+    assert_eq!(code, 1);
+    assert!(err.contains("max_key_len + max_value_len"), "{err}");
+    let (code, _, err) = gossip(cases[3]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -213,3 +213,68 @@ fn csv_is_csv_for_every_experiment() {
     );
     assert!(lines[0].starts_with("experiment,seed,runs,"), "{text}");
 }
+
+/// The configuration a report shows is the one that ran (Demers' model: one contact a
+/// cycle, anti-entropy off for rumors), and a `--set` that the experiment's own flags
+/// would override is refused, naming the flag.
+#[test]
+fn reports_show_the_config_that_ran_and_refuse_overridden_settings() {
+    let rumor = sim_json(&["rumor", "--nodes", "10", "--runs", "1"]);
+    assert_eq!(rumor["params"]["config"]["fanout"], 1);
+    assert_eq!(rumor["params"]["config"]["anti_entropy"], false);
+    let anti_entropy = sim_json(&["anti-entropy", "--nodes", "10", "--runs", "1"]);
+    assert_eq!(anti_entropy["params"]["config"]["rumor_mongering"], false);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "sim",
+            "rumor",
+            "--nodes",
+            "10",
+            "--runs",
+            "1",
+            "--set",
+            "rumor_mode=pull",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--mode"), "{err}");
+}
+
+/// Chaos reports in the one shape too, and its CSV is one row per violation under a
+/// fixed header (no violations: the header alone).
+#[test]
+fn chaos_reports_in_the_one_shape_and_as_csv() {
+    let chaos = sim_json(&["chaos", "--schedules", "2", "--nodes", "6", "--steps", "5"]);
+    assert_eq!(chaos["runs"], 2);
+    assert!(chaos["results"]["violations"].is_array(), "{chaos}");
+    assert_eq!(
+        chaos["results"]["violation_count"].as_u64(),
+        chaos["results"]["violations"]
+            .as_array()
+            .map(|v| v.len() as u64)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "sim",
+            "chaos",
+            "--schedules",
+            "2",
+            "--nodes",
+            "6",
+            "--steps",
+            "5",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        csv.lines().next(),
+        Some("seed,checker,detail,replay"),
+        "{csv}"
+    );
+}

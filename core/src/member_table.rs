@@ -163,7 +163,10 @@ impl MemberTable {
         rng: &mut impl Rng,
         eligible: impl Fn(&Member) -> bool,
     ) -> Vec<&Member> {
-        let mut chosen: Vec<&Member> = Vec::with_capacity(count);
+        // Asking for far more members than the table holds picks them all; the cap keeps
+        // the sampling budget below finite (it leaves every realistic count as it is).
+        let count = count.min(self.slots.len().saturating_add(16));
+        let mut chosen: Vec<&Member> = Vec::with_capacity(count.min(self.len()));
         if count == 0 || self.slots.is_empty() {
             return chosen;
         }

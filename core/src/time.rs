@@ -63,7 +63,7 @@ impl Duration {
 
     /// A duration of `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration(secs * 1000)
+        Duration(secs.saturating_mul(1000))
     }
 
     /// The duration in whole milliseconds.

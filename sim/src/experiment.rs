@@ -57,6 +57,10 @@ pub struct DetectionRun {
     pub all_dead: Option<f64>,
     /// Protocol bytes sent per member per second over the run.
     pub bytes_per_member_per_sec: f64,
+    /// Protocol bytes sent by all members from the crash on (behind the rate).
+    pub bytes_sent: u64,
+    /// Members times seconds simulated from the crash on (behind the rate).
+    pub member_seconds: f64,
 }
 
 /// Crashes one random member of a converged cluster and times its detection.
@@ -96,6 +100,8 @@ pub fn detection(params: &RunParams) -> Result<DetectionRun, Error> {
         first_detection,
         all_dead,
         bytes_per_member_per_sec: bytes / params.nodes as f64 / seconds.max(f64::EPSILON),
+        bytes_sent: bytes as u64,
+        member_seconds: params.nodes as f64 * seconds,
     })
 }
 
@@ -182,8 +188,9 @@ pub struct RumorRun {
 
 /// The configuration of Demers' model run through our rumor code: one contact per
 /// cycle (`fanout` 1, a cycle being `gossip_interval`), anti-entropy and piggybacking
-/// off, membership quiet (it is static here, so probing is slowed right down).
-fn demers_config(base: &Config) -> Config {
+/// off, membership quiet (it is static here, so probing is slowed right down). What
+/// [`rumor`] runs with, from `base`.
+pub fn rumor_config(base: &Config) -> Config {
     Config {
         fanout: 1,
         rumor_mongering: true,
@@ -211,7 +218,7 @@ fn demers_config(base: &Config) -> Config {
 /// With `PerMessage` a push node's rounds start when it first gets the rumor, a few
 /// milliseconds after its infector's.
 pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
-    let config = demers_config(&params.config);
+    let config = rumor_config(&params.config);
     let cycle = config.gossip_interval;
     let params = RunParams {
         config,
@@ -269,14 +276,20 @@ pub fn rumor(params: &RunParams) -> Result<RumorRun, Error> {
     })
 }
 
+/// What [`anti_entropy`] runs with, from `base`: Demers' model with rumors off and
+/// anti-entropy on.
+pub fn anti_entropy_config(base: &Config) -> Config {
+    Config {
+        rumor_mongering: false,
+        anti_entropy: true,
+        ..rumor_config(base)
+    }
+}
+
 /// Anti-entropy alone (rumor mongering off): one update at one node; `sync_interval`
 /// cycles until every node holds it, or `None` after 50 times log2(n) cycles.
 pub fn anti_entropy(params: &RunParams) -> Result<Option<f64>, Error> {
-    let config = Config {
-        rumor_mongering: false,
-        anti_entropy: true,
-        ..demers_config(&params.config)
-    };
+    let config = anti_entropy_config(&params.config);
     let cycle = config.sync_interval;
     let params = RunParams {
         config,
@@ -377,14 +390,8 @@ mod tests {
     fn configs_derived_for_demers_model_validate_from_every_preset() {
         for nodes in [2, 10, 1000, 10_000] {
             for base in [Config::demo(), Config::lan(nodes), Config::wan(nodes)] {
-                let rumor = demers_config(&base);
-                rumor.validate().unwrap();
-                let anti_entropy = Config {
-                    rumor_mongering: false,
-                    anti_entropy: true,
-                    ..rumor
-                };
-                anti_entropy.validate().unwrap();
+                rumor_config(&base).validate().unwrap();
+                anti_entropy_config(&base).validate().unwrap();
             }
         }
     }

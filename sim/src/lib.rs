@@ -349,7 +349,8 @@ impl Simulation {
         self.network.add_node();
     }
 
-    /// `n1..=nN`, each preloaded with all the others alive, all started now.
+    /// `n1..=nN`, each started from a member snapshot holding all the others alive
+    /// ([`Node::restore_members`]), all started now.
     fn add_converged_nodes(&mut self, count: usize) -> Result<(), Error> {
         if count == 0 {
             return Ok(());

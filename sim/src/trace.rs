@@ -114,7 +114,7 @@ pub struct Trace {
 
 impl Trace {
     /// The largest cluster [`Trace::replay`] builds.
-    pub const MAX_NODES: usize = 100_000;
+    pub const MAX_NODES: usize = 2_000;
     /// The furthest [`Trace::replay`] runs: a week of simulated time.
     pub const MAX_UNTIL: Instant = Instant::from_millis(7 * 24 * 3600 * 1000);
 

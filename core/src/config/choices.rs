@@ -291,12 +291,18 @@ impl Setting for Lifeguard {
 enum LifeguardForm {
     All(bool),
     Text(String),
-    Parts {
-        local_health: bool,
-        nack: bool,
-        dynamic_suspicion: bool,
-        buddy_system: bool,
-    },
+    Parts(LifeguardParts),
+}
+
+/// Lifeguard's parts as a table: all four, and no others (a misspelt part is an error,
+/// not a part left off).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LifeguardParts {
+    local_health: bool,
+    nack: bool,
+    dynamic_suspicion: bool,
+    buddy_system: bool,
 }
 
 impl TryFrom<LifeguardForm> for Lifeguard {
@@ -307,12 +313,12 @@ impl TryFrom<LifeguardForm> for Lifeguard {
             LifeguardForm::All(true) => Ok(Lifeguard::ON),
             LifeguardForm::All(false) => Ok(Lifeguard::OFF),
             LifeguardForm::Text(text) => Lifeguard::from_text(&text),
-            LifeguardForm::Parts {
+            LifeguardForm::Parts(LifeguardParts {
                 local_health,
                 nack,
                 dynamic_suspicion,
                 buddy_system,
-            } => Ok(Lifeguard {
+            }) => Ok(Lifeguard {
                 local_health,
                 nack,
                 dynamic_suspicion,

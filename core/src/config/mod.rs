@@ -280,13 +280,12 @@ impl Config {
             return fail("max_key_len must be at least 1".into());
         }
         let key_value_room = self.mtu.saturating_sub(MTU_OVERHEAD_FOR_ONE_UPDATE);
-        if self.max_key_len + self.max_value_len > key_value_room {
+        let key_and_value = self.max_key_len.saturating_add(self.max_value_len);
+        if key_and_value > key_value_room {
             return fail(format!(
                 "max_key_len + max_value_len ({}) must fit in one datagram: at most {} \
                  with an mtu of {}",
-                self.max_key_len + self.max_value_len,
-                key_value_room,
-                self.mtu
+                key_and_value, key_value_room, self.mtu
             ));
         }
         Ok(())
@@ -484,6 +483,15 @@ mod tests {
         let mut bad = json.clone();
         bad["lifeguard"] = serde_json::json!("sometimes");
         assert!(serde_json::from_value::<Config>(bad).is_err());
+        let mut misspelt = json.clone();
+        misspelt["lifeguard"]["buddy_sytem"] = true.into();
+        assert!(serde_json::from_value::<Config>(misspelt).is_err());
+        let mut overflowing = config.clone();
+        overflowing.max_value_len = usize::MAX;
+        assert!(
+            overflowing.validate().is_err(),
+            "no overflow, a clear refusal"
+        );
         let mut millis = json;
         millis["probe_interval"] = 1500.into();
         let read: Config = serde_json::from_value(millis).unwrap();

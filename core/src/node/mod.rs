@@ -279,7 +279,8 @@ impl Node {
     }
 
     /// Starts the protocol. With no seeds (other than itself) the node forms a cluster of
-    /// one; with preloaded members it is a member of theirs at once; otherwise it sends
+    /// one; with restored members ([`Node::restore_members`]) it is a member of theirs
+    /// at once; otherwise it sends
     /// each seed its full state and asks for theirs, and stays [`NodeStatus::Joining`]
     /// until somebody answers.
     pub fn join(&mut self, now: Instant, seeds: &[SocketAddr]) {
@@ -299,14 +300,14 @@ impl Node {
         self.timers
             .set(Timer::Reap, now + self.config.probe_interval);
         // Staggered over the whole (size-scaled) interval, as memberlist does, so a
-        // large preloaded cluster does not exchange every member table at once.
+        // large restored cluster does not exchange every member table at once.
         let first_push_pull = self.random_fraction_of(self.push_pull_period());
         self.timers.set(Timer::PushPull, now + first_push_pull);
         let first_sync = self.random_fraction_of(self.config.sync_interval);
         self.timers.set(Timer::Sync, now + first_sync);
         self.timers
             .set(Timer::Reconnect, now + self.config.reconnect_interval);
-        // With no one to ask, or a member table already filled (preloaded), this node is
+        // With no one to ask, or a member table already filled (restored), this node is
         // a member at once; the seeds are still remembered for reconnecting.
         if self.membership.seeds.is_empty() || !self.membership.members.is_empty() {
             self.become_member();
