@@ -100,12 +100,30 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "{table}"
     );
 
+    // `gossip events` follows n2's stream while the key is written on n1.
+    let mut events = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(["events", "--http", &api(1)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let put = gossip(&["kv", "--http", &api(0), "put", "colour", "blue"]);
     assert!(put.status.success(), "{}", text(&put));
     let spread = eventually(Duration::from_secs(10), || {
         text(&gossip(&["kv", "--http", &api(2), "get", "colour"])).starts_with("colour = blue")
     });
     assert!(spread, "the key reached n3");
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = events.kill();
+    let streamed = events.wait_with_output().unwrap();
+    let streamed = String::from_utf8_lossy(&streamed.stdout);
+    assert!(
+        streamed
+            .lines()
+            .any(|l| l.starts_with("key_changed ") && l.contains("\"key\":\"colour\"")),
+        "one line per event: {streamed}"
+    );
 
     // What a user gets wrong is one line and status 2, and changes nothing.
     let missing = gossip(&["kv", "--http", &api(1), "get", "no-such-key"]);
