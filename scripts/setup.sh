@@ -3,7 +3,7 @@
 # so a warm run takes about a second. Sourced by scripts/serve.sh and scripts/test.sh.
 #
 #   setup.sh            Rust targets, trunk, wasm-bindgen (enough to serve the lab)
-#   setup.sh --tests    also Chromium, chromedriver and the browser-test packages
+#   setup.sh --tests    also Chromium, chromedriver, the browser-test packages and promtool
 #
 # Versions are pinned here and in Trunk.toml; nothing is downloaded from outside the
 # package registries (crates.io, Debian, npm).
@@ -69,6 +69,16 @@ ensure_chromium() {
     || { as_root apt-get update && as_root apt-get install -y --no-install-recommends "${packages[@]}"; }
 }
 
+# promtool checks the agent's /metrics in the tests (Debian's prometheus package).
+ensure_promtool() {
+  if command -v promtool >/dev/null; then
+    return
+  fi
+  say "installing Debian's prometheus (for promtool)"
+  as_root apt-get install -y --no-install-recommends prometheus \
+    || { as_root apt-get update && as_root apt-get install -y --no-install-recommends prometheus; }
+}
+
 ensure_node_packages() {
   command -v node >/dev/null || as_root apt-get install -y --no-install-recommends nodejs npm
   local dir="$ROOT/tests/e2e" wanted have
@@ -89,5 +99,6 @@ ensure_wasm_bindgen
 ensure_crates
 if [ "${1:-}" = "--tests" ]; then
   ensure_chromium
+  ensure_promtool
   ensure_node_packages
 fi

@@ -15,6 +15,7 @@
 //! | `GET /api/events` | server-sent events, one per node event, as JSON |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+//! | `GET /metrics` | the counters in Prometheus text format |
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -51,6 +52,7 @@ pub fn router(agent: AgentHandle) -> Router {
         .route("/api/events", get(events))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
+        .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(agent)
@@ -157,6 +159,17 @@ async fn delete(
 
 async fn stats(State(agent): State<AgentHandle>) -> ApiResult<crate::view::StatsInfo> {
     Ok(Json(agent.stats().await?))
+}
+
+async fn metrics(State(agent): State<AgentHandle>) -> Result<impl IntoResponse, ApiError> {
+    let stats = agent.stats().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        crate::metrics::render(&stats),
+    ))
 }
 
 async fn config(State(agent): State<AgentHandle>) -> ApiResult<gossip_core::Config> {

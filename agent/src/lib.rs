@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod experiment_error;
 pub mod experiments;
 pub mod http;
+pub mod metrics;
 pub mod report;
 pub mod settings;
 pub mod traces;

@@ -153,3 +153,46 @@ async fn events_stream_as_server_sent_events() {
     assert!(seen.contains("text/event-stream"), "{seen}");
     assert!(seen.contains("\"key\":\"k\""), "{seen}");
 }
+
+/// `/metrics` is Prometheus text that `promtool check metrics` accepts (Debian's
+/// `prometheus` package; the test set-up installs it), with the members by state and
+/// the traffic by kind.
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let (addr, _stop) = start().await;
+    let (status, _) = request(addr, "PUT", "/api/kv/k", b"v").await;
+    assert_eq!(status, 200);
+    let (status, body) = request(addr, "GET", "/metrics", b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("gossip_members{state=\"alive\"} 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE gossip_probes_total counter\n"),
+        "{body}"
+    );
+    assert!(body.contains("gossip_keys 1\n"), "{body}");
+    let promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut promtool = promtool
+        .expect("promtool (Debian package prometheus) is installed by scripts/setup.sh --tests");
+    use std::io::Write;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}

@@ -1,0 +1,145 @@
+//! `GET /metrics`: the agent's counters in the Prometheus text exposition format
+//! (version 0.0.4), for scraping. The node already keeps every counter (`Stats`); this
+//! renders one snapshot of them per scrape, so the format is all there is to it: a
+//! `# HELP` and `# TYPE` line per metric, then one line per label set.
+
+use std::fmt::Write;
+
+use crate::view::StatsInfo;
+
+/// The exposition's content type.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One metric family being written.
+struct Family<'a> {
+    out: &'a mut String,
+    name: &'static str,
+}
+
+impl<'a> Family<'a> {
+    fn new(out: &'a mut String, name: &'static str, kind: &str, help: &str) -> Family<'a> {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        Family { out, name }
+    }
+
+    fn value(&mut self, value: impl std::fmt::Display) {
+        let _ = writeln!(self.out, "{} {value}", self.name);
+    }
+
+    fn labelled(&mut self, label: &str, label_value: &str, value: impl std::fmt::Display) {
+        // Label values here are protocol names (states, message kinds): no quoting needed,
+        // but escape what the format reserves all the same.
+        let escaped = label_value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        let _ = writeln!(self.out, "{}{{{label}=\"{escaped}\"}} {value}", self.name);
+    }
+}
+
+/// The exposition of one snapshot of an agent's counters.
+pub fn render(stats: &StatsInfo) -> String {
+    let mut out = String::new();
+    let mut members = Family::new(
+        &mut out,
+        "gossip_members",
+        "gauge",
+        "Members this node holds in each state, itself included.",
+    );
+    for state in ["alive", "suspect", "dead", "left"] {
+        members.labelled(
+            "state",
+            state,
+            stats.members.get(state).copied().unwrap_or(0),
+        );
+    }
+    let by_kind = [
+        (
+            "gossip_messages_sent_total",
+            "Datagrams sent, by message kind.",
+            &stats.messages_sent,
+        ),
+        (
+            "gossip_messages_received_total",
+            "Datagrams received, by message kind.",
+            &stats.messages_received,
+        ),
+        (
+            "gossip_bytes_sent_total",
+            "Bytes sent, by message kind.",
+            &stats.bytes_sent,
+        ),
+        (
+            "gossip_bytes_received_total",
+            "Bytes received, by message kind.",
+            &stats.bytes_received,
+        ),
+    ];
+    for (name, help, counts) in by_kind {
+        let mut family = Family::new(&mut out, name, "counter", help);
+        for (kind, count) in counts {
+            family.labelled("kind", kind, count);
+        }
+    }
+    let plain = [
+        (
+            "gossip_probes_total",
+            "counter",
+            "Probes started.",
+            stats.probes as f64,
+        ),
+        (
+            "gossip_failed_probes_total",
+            "counter",
+            "Probes that got no ack in their period.",
+            stats.failed_probes as f64,
+        ),
+        (
+            "gossip_indirect_probes_total",
+            "counter",
+            "Probes that went on through witnesses (ping-req).",
+            stats.indirect_probes as f64,
+        ),
+        (
+            "gossip_refutations_total",
+            "counter",
+            "Suspicions of this node it refuted.",
+            stats.refutations as f64,
+        ),
+        (
+            "gossip_decode_errors_total",
+            "counter",
+            "Datagrams dropped because they did not decode.",
+            stats.decode_errors as f64,
+        ),
+        (
+            "gossip_local_health",
+            "gauge",
+            "Lifeguard's Local Health score (0: healthy).",
+            f64::from(stats.local_health),
+        ),
+        (
+            "gossip_incarnation",
+            "gauge",
+            "This node's incarnation.",
+            f64::from(stats.incarnation),
+        ),
+        (
+            "gossip_keys",
+            "gauge",
+            "Keys in this node's store.",
+            stats.keys as f64,
+        ),
+        (
+            "gossip_uptime_seconds",
+            "gauge",
+            "Seconds since the agent started.",
+            stats.uptime_seconds,
+        ),
+    ];
+    for (name, kind, help, value) in plain {
+        Family::new(&mut out, name, kind, help).value(value);
+    }
+    out
+}
