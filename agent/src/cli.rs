@@ -12,8 +12,20 @@ use gossip_core::{Config, Cooling, GossipMode, NodeId, RumorAccounting};
 #[derive(Debug, Parser)]
 #[command(name = "gossip", version)]
 pub struct Cli {
+    /// How logs (on stderr) are written: lines for people, or one JSON object per line
+    /// for log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Log line formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 /// The subcommands.

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use clap::Parser;
 use gossip_agent::agent::{Agent, AgentOptions};
-use gossip_agent::cli::{AgentArgs, Cli, Command};
+use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
 use gossip_agent::{client, cluster, http, settings};
 use tokio::net::UdpSocket;
 use tracing_subscriber::EnvFilter;
@@ -36,12 +36,15 @@ fn main() {
 async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
     // Logs go to stderr: stdout is for what a command prints (reports, tables).
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+        );
+    match cli.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match cli.command {
         Command::Agent(args) => agent(args).await?,
         Command::Cluster(args) => cluster::run(&args, interrupted()).await?,

@@ -191,3 +191,44 @@ fn extreme_values_do_not_panic() {
     let (code, _, err) = gossip(cases[3]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--log-format json` writes each log line as one JSON object (on stderr).
+#[test]
+fn logs_can_be_json_lines() {
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let free = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "--log-format",
+            "json",
+            "agent",
+            "--name",
+            "n1",
+            "--bind",
+            &addr,
+        ])
+        .args(["--join", &taken.local_addr().unwrap().to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &agent.id().to_string()])
+        .status();
+    let out = agent.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(!lines.is_empty(), "{log}");
+    for line in &lines {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            entry["level"].is_string() && entry["fields"].is_object(),
+            "{line}"
+        );
+    }
+    assert!(log.contains("starting"), "{log}");
+    assert!(out.status.success());
+}
