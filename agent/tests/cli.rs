@@ -199,7 +199,7 @@ fn logs_can_be_json_lines() {
     let free = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = free.local_addr().unwrap().to_string();
     drop(free);
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
+    let agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args([
             "--log-format",
             "json",
