@@ -17,12 +17,14 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use gossip_core::{Config, Event, Instant, Node, NodeId, Version};
+use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, Version};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
 use tracing::{debug, info, warn};
 
+pub use crate::persist::DataDir;
+use crate::persist::Saved;
 pub use crate::view::{KeyInfo, MemberInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
@@ -50,6 +52,9 @@ pub enum AgentError {
     /// The protocol core rejected the request.
     #[error(transparent)]
     Core(#[from] gossip_core::Error),
+    /// The data dir could not be read or written.
+    #[error("{0}")]
+    Disk(String),
 }
 
 /// A question or an order for the agent's loop, with where to send the answer.
@@ -57,15 +62,8 @@ enum Command {
     Members(oneshot::Sender<Vec<MemberInfo>>),
     Keys(oneshot::Sender<Vec<KeyInfo>>),
     Key(String, oneshot::Sender<Option<KeyInfo>>),
-    Put(
-        String,
-        String,
-        oneshot::Sender<Result<Version, gossip_core::Error>>,
-    ),
-    Delete(
-        String,
-        oneshot::Sender<Result<Option<Version>, gossip_core::Error>>,
-    ),
+    Put(String, String, oneshot::Sender<Result<Version, AgentError>>),
+    Delete(String, oneshot::Sender<Result<Option<Version>, AgentError>>),
     Stats(oneshot::Sender<StatsInfo>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
@@ -130,16 +128,14 @@ impl AgentHandle {
 
     /// Writes `key = value` on this node; it spreads from here.
     pub async fn put(&self, key: &str, value: &str) -> Result<Version, AgentError> {
-        Ok(self
-            .ask(|reply| Command::Put(key.to_owned(), value.to_owned(), reply))
-            .await??)
+        self.ask(|reply| Command::Put(key.to_owned(), value.to_owned(), reply))
+            .await?
     }
 
     /// Deletes `key`; `None` if it held no value here.
     pub async fn delete(&self, key: &str) -> Result<Option<Version>, AgentError> {
-        Ok(self
-            .ask(|reply| Command::Delete(key.to_owned(), reply))
-            .await??)
+        self.ask(|reply| Command::Delete(key.to_owned(), reply))
+            .await?
     }
 
     /// The node's counters.
@@ -169,6 +165,34 @@ pub struct Agent {
     events: broadcast::Sender<Event>,
     /// A leave asked for through the handle.
     leave_requested: bool,
+    /// Where the node's state survives a restart, and what was saved last.
+    data_dir: Option<(DataDir, SavedMark)>,
+}
+
+/// What tells whether the persisted state changed: the incarnation, the store's
+/// summary (every version ever applied), its key count (tombstones collected) and the
+/// members by state.
+type SavedMark = (u32, u64, usize, [usize; MemberState::ALL.len()]);
+
+fn mark_of(node: &Node) -> SavedMark {
+    (
+        node.incarnation(),
+        node.store().summary().total(),
+        node.store().len(),
+        node.member_counts(),
+    )
+}
+
+/// What the data dir keeps of `node`.
+fn saved(node: &Node) -> Saved {
+    Saved {
+        node: node.persisted(),
+        peers: node
+            .members()
+            .filter(|m| m.state.is_active())
+            .map(|m| m.addr)
+            .collect(),
+    }
 }
 
 impl std::fmt::Debug for Command {
@@ -206,6 +230,7 @@ impl Agent {
             commands,
             events: events.clone(),
             leave_requested: false,
+            data_dir: None,
         };
         Ok((
             agent,
@@ -216,6 +241,48 @@ impl Agent {
                 name,
             },
         ))
+    }
+
+    /// Keeps the node's state in `dir`: a state saved there before is taken back (the
+    /// same writer, its store, and an incarnation one higher than it had, since this is
+    /// a new life of the node), and every change is saved from now on.
+    pub fn with_data_dir(mut self, dir: DataDir) -> Result<Agent, AgentError> {
+        if let Some(Saved {
+            node: mut state,
+            peers,
+        }) = dir.load().map_err(AgentError::Disk)?
+        {
+            state.incarnation = state.incarnation.saturating_add(1);
+            info!(
+                incarnation = state.incarnation,
+                keys = state.store.len(),
+                peers = peers.len(),
+                "restored from the data dir"
+            );
+            self.node.restore(state);
+            for peer in peers {
+                if !self.join.contains(&peer) {
+                    self.join.push(peer);
+                }
+            }
+        }
+        dir.save(&saved(&self.node)).map_err(AgentError::Disk)?;
+        let mark = mark_of(&self.node);
+        self.data_dir = Some((dir, mark));
+        Ok(self)
+    }
+
+    /// Saves the node's state if it changed since it was saved last.
+    fn persist(&mut self) -> Result<(), AgentError> {
+        let Some((dir, last)) = &mut self.data_dir else {
+            return Ok(());
+        };
+        let mark = mark_of(&self.node);
+        if mark != *last {
+            dir.save(&saved(&self.node)).map_err(AgentError::Disk)?;
+            *last = mark;
+        }
+        Ok(())
     }
 
     /// Runs the node until `shutdown` completes, then leaves the cluster gracefully.
@@ -279,11 +346,14 @@ impl Agent {
                 let versions = self.node.store().versions(&key);
                 let _ = reply.send(versions.map(|v| KeyInfo::new(&key, v)));
             }
+            // A write is on disk before it is acknowledged.
             Command::Put(key, value, reply) => {
-                let _ = reply.send(self.node.put(now, &key, &value));
+                let written = self.node.put(now, &key, &value).map_err(AgentError::from);
+                let _ = reply.send(written.and_then(|v| self.persist().map(|()| v)));
             }
             Command::Delete(key, reply) => {
-                let _ = reply.send(self.node.delete(now, &key));
+                let deleted = self.node.delete(now, &key).map_err(AgentError::from);
+                let _ = reply.send(deleted.and_then(|v| self.persist().map(|()| v)));
             }
             Command::Stats(reply) => {
                 let uptime = self.epoch.elapsed().as_secs_f64();
@@ -310,6 +380,9 @@ impl Agent {
             log_event(&event);
             // No listener is fine: events are also logged.
             let _ = self.events.send(event);
+        }
+        if let Err(error) = self.persist() {
+            warn!(%error, "could not save the node's state");
         }
     }
 

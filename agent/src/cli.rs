@@ -399,6 +399,11 @@ pub struct AgentArgs {
     #[arg(long)]
     pub rng_seed: Option<u64>,
 
+    /// Keep the node's store, writer identity and incarnation in this directory, so a
+    /// restart (even after `kill -9`) comes back with every acknowledged key.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
     /// Serve the HTTP API (members, key/value store, stats, events) on this address.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,

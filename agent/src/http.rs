@@ -102,6 +102,7 @@ impl From<AgentError> for ApiError {
     fn from(error: AgentError) -> ApiError {
         let status = match &error {
             AgentError::Stopped | AgentError::LocalAddr(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AgentError::Disk(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
             AgentError::Core(_) => StatusCode::BAD_REQUEST,

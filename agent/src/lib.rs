@@ -18,6 +18,7 @@ pub mod experiment_error;
 pub mod experiments;
 pub mod http;
 pub mod metrics;
+pub mod persist;
 pub mod report;
 pub mod settings;
 pub mod traces;

@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use gossip_agent::agent::{Agent, AgentOptions};
+use gossip_agent::agent::{Agent, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
 use gossip_agent::{client, cluster, http, settings};
 use tokio::net::UdpSocket;
@@ -86,7 +86,10 @@ async fn agent(args: AgentArgs) -> Result<(), BoxError> {
         config,
         rng_seed,
     };
-    let (agent, handle) = Agent::new(socket, options)?;
+    let (mut agent, handle) = Agent::new(socket, options)?;
+    if let Some(dir) = &args.data_dir {
+        agent = agent.with_data_dir(DataDir::open(dir)?)?;
+    }
     let (stopped, on_stop) = tokio::sync::oneshot::channel::<()>();
     let api = match args.http {
         Some(addr) => {

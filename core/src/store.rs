@@ -77,7 +77,7 @@ pub struct CoveredRange {
 }
 
 /// A node's copy of the store.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Store {
     keys: BTreeMap<String, Vec<Version>>,
     summary: VectorClock,

@@ -70,8 +70,9 @@ pub struct Transmit {
 }
 
 /// What a node keeps across a restart when it has a disk: its identity as a writer,
-/// its store and its incarnation. Membership is relearned on joining.
-#[derive(Clone, Debug)]
+/// its store and its incarnation. Membership is relearned on joining. It serialises
+/// with serde, for the driver to write wherever it keeps things.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PersistedState {
     pub replica: ReplicaId,
     pub incarnation: Incarnation,

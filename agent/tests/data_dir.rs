@@ -1,0 +1,137 @@
+//! `--data-dir`: an agent killed with SIGKILL and started again keeps every key it had
+//! acknowledged, writes on as the same writer (the next sequence number, never one
+//! reused), and comes back one incarnation higher, which the rest of the cluster sees.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn gossip(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(args: &[&str]) -> Option<serde_json::Value> {
+    let out = gossip(args);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+fn free_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn agent(name: &str, udp: u16, http: u16, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "agent",
+            "--name",
+            name,
+            "--bind",
+            &format!("127.0.0.1:{udp}"),
+        ])
+        .args(["--http", &format!("127.0.0.1:{http}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// n1's entry in the member list the agent at `http` answers.
+fn n1_as_seen_from(http: &str) -> Option<(String, u64)> {
+    let members = json(&["members", "--http", http, "--format", "json"])?;
+    let n1 = members.as_array()?.iter().find(|m| m["name"] == "n1")?;
+    Some((
+        n1["status"].as_str()?.to_owned(),
+        n1["incarnation"].as_u64()?,
+    ))
+}
+
+#[test]
+fn a_killed_agent_restarts_from_its_data_dir() {
+    let dir = std::env::temp_dir().join(format!("gossip-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = ["--data-dir", dir.to_str().unwrap()];
+    let (udp1, http1, udp2, http2) = (free_port(), free_port(), free_port(), free_port());
+    let (api1, api2) = (format!("127.0.0.1:{http1}"), format!("127.0.0.1:{http2}"));
+    let mut n1 = agent("n1", udp1, http1, &data);
+    let join = format!("127.0.0.1:{udp1}");
+    let mut n2 = agent("n2", udp2, http2, &["--join", &join]);
+    assert!(
+        eventually(Duration::from_secs(10), || n1_as_seen_from(&api2)
+            .is_some_and(|(status, _)| status == "alive")),
+        "n2 sees n1"
+    );
+    let put = gossip(&["kv", "--http", &api1, "put", "colour", "blue"]);
+    assert!(put.status.success());
+    assert!(eventually(Duration::from_secs(10), || {
+        gossip(&["kv", "--http", &api2, "get", "colour"])
+            .status
+            .success()
+    }));
+
+    n1.kill().unwrap(); // SIGKILL: no leave, no last write
+    n1.wait().unwrap();
+    let mut n1 = agent("n1", udp1, http1, &data);
+    assert!(eventually(Duration::from_secs(5), || {
+        gossip(&["kv", "--http", &api1, "get", "colour"])
+            .status
+            .success()
+    }));
+    let colour = String::from_utf8_lossy(&gossip(&["kv", "--http", &api1, "get", "colour"]).stdout)
+        .into_owned();
+    assert!(
+        colour.starts_with("colour = blue"),
+        "the acknowledged key survived: {colour}"
+    );
+    let (_, incarnation) = n1_as_seen_from(&api1).unwrap();
+    assert!(incarnation >= 1, "one incarnation higher: {incarnation}");
+    assert!(
+        eventually(Duration::from_secs(15), || n1_as_seen_from(&api2)
+            .is_some_and(|(status, inc)| status == "alive" && inc >= 1)),
+        "n2 sees n1 alive again at its new incarnation: {:?}",
+        n1_as_seen_from(&api2)
+    );
+    let put = gossip(&["kv", "--http", &api1, "put", "shape", "round"]);
+    assert!(put.status.success());
+    let shape = json(&["kv", "--http", &api1, "list", "--format", "json"]).unwrap();
+    let shape = shape
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "shape")
+        .unwrap()
+        .clone();
+    let clock = shape["versions"][0]["clock"].as_object().unwrap();
+    assert_eq!(
+        clock.values().filter_map(serde_json::Value::as_u64).max(),
+        Some(2),
+        "the same writer goes on at sequence 2: {shape}"
+    );
+    let _ = n1.kill();
+    let _ = n2.kill();
+    let _ = n1.wait();
+    let _ = n2.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
