@@ -2,8 +2,12 @@
 //! `gossip members`, `gossip kv`, `gossip leave` talk to their HTTP APIs. Bad requests
 //! and unreachable agents are one clear line and exit status 2.
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use support::{eventually, free_run, terminate};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -20,49 +24,13 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// `count` consecutive ports free for both UDP and TCP on 127.0.0.1, from `start` on.
-fn free_run(start: u16, count: u16) -> u16 {
-    let free = |port: u16| {
-        std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
-            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-    };
-    (start..60_000)
-        .step_by(usize::from(count))
-        .find(|&base| (base..base + count).all(free))
-        .expect("a run of free ports")
-}
-
-/// Polls `check` every 200 ms until it holds or `limit` passes.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    false
-}
-
-fn stop(mut launcher: Child) -> bool {
-    let _ = Command::new("kill")
-        .args(["-TERM", &launcher.id().to_string()])
-        .status();
-    let stopped = eventually(Duration::from_secs(10), || {
-        matches!(launcher.try_wait(), Ok(Some(_)))
-    });
-    let status = launcher.try_wait().ok().flatten();
-    let _ = launcher.kill();
-    stopped && status.is_some_and(|s| s.success())
-}
-
 #[test]
 fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let pid = std::process::id() as u16;
     let udp = free_run(20_000 + pid % 10_000, 3);
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
-    let launcher = Command::new(env!("CARGO_BIN_EXE_gossip"))
+    let mut launcher = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args(["cluster", "--nodes", "3"])
         .args([
             "--base-port",
@@ -152,7 +120,7 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "n2 still holds the key"
     );
     assert!(
-        stop(launcher),
+        terminate(&mut launcher, Duration::from_secs(10)).is_some_and(|s| s.success()),
         "the launcher stops its agents and exits 0 on SIGTERM"
     );
     let gone = gossip(&["members", "--http", &api(0)]);

@@ -2,8 +2,12 @@
 //! acknowledged, writes on as the same writer (the next sequence number, never one
 //! reused), and comes back one incarnation higher, which the rest of the cluster sees.
 
+mod support;
+
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::{eventually, free_port};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -18,27 +22,6 @@ fn json(args: &[&str]) -> Option<serde_json::Value> {
         .success()
         .then(|| serde_json::from_slice(&out.stdout).ok())
         .flatten()
-}
-
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    false
-}
-
-fn free_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 fn agent(name: &str, udp: u16, http: u16, extra: &[&str]) -> Child {

@@ -7,10 +7,14 @@
 //! and every client command (`members`, `kv`, `stats`, `events`, `leave`) is run against
 //! it in the README's order.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use support::{free_port, free_run, terminate};
 
 const README: &str = include_str!("../../README.md");
 
@@ -164,29 +168,8 @@ fn every_readme_experiment_runs_and_prints_its_documented_fields() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A free UDP port on 127.0.0.1 (bound, read, released).
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn stop(child: &mut Child) -> (bool, String) {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut exited_ok = false;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            exited_ok = status.success();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let exited_ok = terminate(child, Duration::from_secs(10)).is_some_and(|s| s.success());
     let mut log = String::new();
     if let Some(mut stderr) = child.stderr.take() {
         let _ = stderr.read_to_string(&mut log);
@@ -249,18 +232,6 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
     let left = first.matches("member left").count();
     assert_eq!(left, agents.len() - 1, "and leave, not die:\n{first}");
     assert!(!first.contains("member dead"), "{first}");
-}
-
-/// `count` consecutive ports free for both UDP and TCP on 127.0.0.1, from `start` on.
-fn free_run(start: u16, count: u16) -> u16 {
-    let free = |port: u16| {
-        std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
-            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-    };
-    (start..60_000)
-        .step_by(usize::from(count))
-        .find(|&base| (base..base + count).all(free))
-        .expect("a run of free ports")
 }
 
 /// The client commands, each aimed at the launched cluster: the README's

@@ -1,0 +1,60 @@
+//! What the agent's integration tests share: free ports on 127.0.0.1, waiting for a
+//! condition, and stopping a process the way a user does (SIGTERM).
+// Each test file uses its own part of this module.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// `count` consecutive ports free for both UDP and TCP on 127.0.0.1, from `start` on.
+pub fn free_run(start: u16, count: u16) -> u16 {
+    let free = |port: u16| {
+        std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+    };
+    (start..60_000)
+        .step_by(usize::from(count))
+        .find(|&base| (base..base + count).all(free))
+        .expect("a run of free ports")
+}
+
+/// One port free for both UDP and TCP on 127.0.0.1.
+pub fn free_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Polls `check` every 200 ms until it holds (true) or `limit` passes (false).
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// Sends SIGTERM and waits up to `within` for the process to exit; its status, or
+/// `None` if it had to be killed.
+pub fn terminate(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut status = None;
+    eventually(within, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    status
+}
