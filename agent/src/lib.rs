@@ -4,11 +4,20 @@
 //! behind a UDP socket. One task owns the node and reacts to datagrams, timeouts and
 //! commands; everything the protocol decides happens in the core.
 //!
-//! * [`agent`]: the driver loop, its handle and its graceful shutdown.
-//! * [`cli`]: the command line, parsed with clap.
-//! * [`experiments`]: `gossip sim ...`, the headless experiments on the simulator.
-//! * [`report`]: the one shape their results are printed in.
-//! * [`traces`]: trace files, written by `gossip sim chaos` and replayed.
+//! The agent:
+//! * [`agent`]: the driver loop, its handle and its graceful shutdown;
+//! * [`view`]: what it reports (members, keys, counters) as serialisable values;
+//! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text;
+//! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
+//! * [`persist`]: `--data-dir`, its state across restarts (redb).
+//!
+//! Around it:
+//! * [`cli`]: the command line, parsed with clap;
+//! * [`cluster`]: `gossip cluster`, a local cluster of agents as child processes;
+//! * [`client`]: `gossip members`, `kv`, `stats`, `events`, `leave` over the HTTP API;
+//! * [`experiments`]: `gossip sim ...`, the headless experiments on the simulator, with
+//!   [`experiment_error`], [`report`] (the one shape their results are printed in) and
+//!   [`traces`] (trace files, written by `gossip sim chaos` and replayed).
 
 pub mod agent;
 pub mod cli;
