@@ -175,9 +175,15 @@ pub struct Agent {
 type SavedMark = (u32, u64, usize, [usize; MemberState::ALL.len()]);
 
 fn mark_of(node: &Node) -> SavedMark {
+    // Wrapping: a peer's clock entry can be any number; a sum is only a change detector.
+    let versions = node
+        .store()
+        .summary()
+        .iter()
+        .fold(0u64, |sum, (_, seq)| sum.wrapping_add(seq));
     (
         node.incarnation(),
-        node.store().summary().total(),
+        versions,
         node.store().len(),
         node.member_counts(),
     )
@@ -252,6 +258,13 @@ impl Agent {
             peers,
         }) = dir.load().map_err(AgentError::Disk)?
         {
+            if state.replica.node != *self.node.id() {
+                return Err(AgentError::Disk(format!(
+                    "the data dir holds the state of {}, not {}",
+                    state.replica.node,
+                    self.node.id()
+                )));
+            }
             state.incarnation = state.incarnation.saturating_add(1);
             info!(
                 incarnation = state.incarnation,
@@ -321,7 +334,10 @@ impl Agent {
                     info!("leaving the cluster");
                     let now = self.now();
                     self.node.leave(now);
-                    let grace = self.node.config().gossip_interval * 2;
+                    // Two gossip rounds spread the news; never more than 2 s, so a
+                    // stopped agent exits promptly whatever its settings.
+                    let grace = (self.node.config().gossip_interval * 2)
+                        .min(gossip_core::Duration::from_secs(2));
                     leave_deadline = Some(time::Instant::now() + std::time::Duration::from_millis(grace.as_millis()));
                 }
                 () = sleep_until(leave_deadline) => break,
@@ -369,8 +385,13 @@ impl Agent {
         }
     }
 
-    /// Sends what the node wants sent and logs what it reports, in the core's drain order.
+    /// Saves what changed, then sends what the node wants sent and logs what it
+    /// reports, in the core's drain order. Saving first means nothing leaves this node
+    /// (a version, a refutation's incarnation) that a crash could make it forget.
     async fn flush(&mut self) {
+        if let Err(error) = self.persist() {
+            warn!(%error, "could not save the node's state");
+        }
         while let Some(transmit) = self.node.poll_transmit() {
             if let Err(error) = self.socket.send_to(&transmit.payload, transmit.to).await {
                 warn!(to = %transmit.to, %error, "send failed");
@@ -380,9 +401,6 @@ impl Agent {
             log_event(&event);
             // No listener is fine: events are also logged.
             let _ = self.events.send(event);
-        }
-        if let Err(error) = self.persist() {
-            warn!(%error, "could not save the node's state");
         }
     }
 

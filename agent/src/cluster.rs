@@ -62,35 +62,58 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
         let child = command
             .spawn()
             .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
-        println!(
-            "{}: udp 127.0.0.1:{}, page and API http://127.0.0.1:{}/",
+        say(&format!(
+            "{}: udp 127.0.0.1:{}, HTTP API http://127.0.0.1:{}/api/",
             member.name, member.udp_port, member.http_port
-        );
+        ));
         children.push((member.clone(), child));
     }
-    println!("{} agents running; Ctrl-C stops them all", children.len());
+    say(&format!(
+        "{} agents running; Ctrl-C stops them all",
+        children.len()
+    ));
 
-    let ended_early = {
-        let early = async {
+    // An agent that leaves (`gossip leave`) ends with status 0 and the others go on; one
+    // that fails ends the whole cluster.
+    let failed = {
+        let watch = async {
+            let mut running = children.len();
             loop {
                 for (member, child) in children.iter_mut() {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        return format!("agent {} ended on its own ({status})", member.name);
+                    match child.try_wait() {
+                        Ok(Some(status)) if status.success() => {
+                            running -= 1;
+                            say(&format!("{} left the cluster", member.name));
+                        }
+                        Ok(Some(status)) => {
+                            return Some(format!("agent {} failed ({status})", member.name));
+                        }
+                        _ => {}
                     }
+                }
+                children.retain_mut(|(_, child)| !matches!(child.try_wait(), Ok(Some(_))));
+                if running == 0 {
+                    return None;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         };
         tokio::select! {
             () = shutdown => None,
-            why = early => Some(why),
+            failed = watch => failed,
         }
     };
     stop_all(&mut children).await;
-    match ended_early {
+    match failed {
         Some(why) => Err(why),
         None => Ok(()),
     }
+}
+
+/// A line on stdout; a closed stdout (`| head`) is no reason to stop the agents.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// SIGTERM to every agent (each leaves gracefully), then waits up to 5 s for them all;

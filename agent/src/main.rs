@@ -72,7 +72,9 @@ async fn agent(args: AgentArgs) -> Result<(), BoxError> {
     let config = settings::layered(
         args.preset.config(args.cluster_size),
         args.config.as_deref(),
-        std::env::vars(),
+        // A variable that is not Unicode names no setting.
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
         &args.settings,
     )?;
     let socket = UdpSocket::bind(args.bind)

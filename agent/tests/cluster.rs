@@ -115,6 +115,11 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         text(&gossip(&["members", "--http", &api(0), "--status", "left"])).contains("n3")
     });
     assert!(n3_left, "n1 sees n3 as left");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        matches!(launcher.try_wait(), Ok(None)),
+        "one agent leaving does not stop the launcher"
+    );
     assert!(
         text(&gossip(&["kv", "--http", &api(1), "list"])).contains("colour = blue"),
         "n2 still holds the key"

@@ -116,5 +116,20 @@ fn a_killed_agent_restarts_from_its_data_dir() {
     let _ = n2.kill();
     let _ = n1.wait();
     let _ = n2.wait();
+    // The data dir is n1's: another name is refused rather than writing as n1.
+    let other = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "agent",
+            "--name",
+            "n9",
+            "--bind",
+            &format!("127.0.0.1:{udp1}"),
+        ])
+        .args(data)
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(err.contains("holds the state of n1"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
