@@ -22,6 +22,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -121,10 +122,17 @@ async fn keys(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::Ke
     Ok(Json(agent.keys().await?))
 }
 
+/// A path's key, or a JSON error for one that does not decode.
+fn key_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(key)| key)
+        .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))
+}
+
 async fn key(
     State(agent): State<AgentHandle>,
-    Path(key): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<crate::view::KeyInfo> {
+    let key = key_of(path)?;
     match agent.key(&key).await? {
         Some(info) => Ok(Json(info)),
         None => Err(ApiError::new(
@@ -136,9 +144,12 @@ async fn key(
 
 async fn put(
     State(agent): State<AgentHandle>,
-    Path(key): Path<String>,
-    body: Bytes,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<crate::view::KeyInfo> {
+    let key = key_of(path)?;
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
     let value = std::str::from_utf8(&body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the value must be UTF-8 text"))?;
     let version = agent.put(&key, value).await?;
@@ -147,8 +158,9 @@ async fn put(
 
 async fn delete(
     State(agent): State<AgentHandle>,
-    Path(key): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<crate::view::KeyInfo> {
+    let key = key_of(path)?;
     match agent.delete(&key).await? {
         Some(tombstone) => Ok(Json(crate::view::KeyInfo::new(&key, &[tombstone]))),
         None => Err(ApiError::new(

@@ -133,3 +133,35 @@ fn a_killed_agent_restarts_from_its_data_dir() {
     assert!(err.contains("holds the state of n1"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A write acknowledged by a lone agent (no peer holds a copy) survives a SIGKILL that
+/// comes right after the acknowledgement: it was on disk before the answer.
+#[test]
+fn an_acknowledged_write_survives_an_immediate_kill() {
+    let dir = std::env::temp_dir().join(format!("gossip-data-ack-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = ["--data-dir", dir.to_str().unwrap()];
+    let (udp, http) = (free_port(), free_port());
+    let api = format!("127.0.0.1:{http}");
+    let mut alone = agent("n1", udp, http, &data);
+    assert!(eventually(Duration::from_secs(5), || {
+        gossip(&["members", "--http", &api]).status.success()
+    }));
+    for i in 0..20 {
+        let put = gossip(&["kv", "--http", &api, "put", &format!("k{i}"), "v"]);
+        assert!(put.status.success());
+    }
+    alone.kill().unwrap();
+    alone.wait().unwrap();
+    let mut again = agent("n1", udp, http, &data);
+    assert!(eventually(Duration::from_secs(5), || {
+        gossip(&["kv", "--http", &api, "get", "k19"])
+            .status
+            .success()
+    }));
+    let keys = json(&["kv", "--http", &api, "list", "--format", "json"]).unwrap();
+    assert_eq!(keys.as_array().map(Vec::len), Some(20), "{keys}");
+    let _ = again.kill();
+    let _ = again.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
