@@ -53,17 +53,14 @@ async fn alive_names(handle: &AgentHandle) -> BTreeSet<String> {
         .collect()
 }
 
-/// Three agents, two joining through the first, each learn of the other two; when one
-/// leaves, the others see it as left.
-#[tokio::test]
-async fn three_agents_on_loopback_find_each_other() {
-    let seed = 42;
+/// Three agents, n2 and n3 joining through n1, once every one of them sees all three
+/// alive (within 10 s).
+async fn three_converged(seed: u64) -> [Running; 3] {
     println!("seed {seed}");
     let n1 = start("n1", vec![], seed).await;
     let seed_addr = n1.handle.local_addr();
     let n2 = start("n2", vec![seed_addr], seed + 1).await;
     let n3 = start("n3", vec![seed_addr], seed + 2).await;
-
     let everyone: BTreeSet<String> = ["n1", "n2", "n3"].map(String::from).into();
     let converged = tokio::time::timeout(StdDuration::from_secs(10), async {
         loop {
@@ -82,6 +79,14 @@ async fn three_agents_on_loopback_find_each_other() {
         converged.is_ok(),
         "every agent sees all three alive within 10 s"
     );
+    [n1, n2, n3]
+}
+
+/// Three agents, two joining through the first, each learn of the other two; when one
+/// leaves, the others see it as left.
+#[tokio::test]
+async fn three_agents_on_loopback_find_each_other() {
+    let [n1, n2, n3] = three_converged(42).await;
 
     n3.stop.send(()).unwrap();
     n3.task.await.unwrap().unwrap();
@@ -110,21 +115,7 @@ async fn three_agents_on_loopback_find_each_other() {
 /// declared dead by the others, who keep each other alive.
 #[tokio::test]
 async fn a_killed_agent_is_declared_dead() {
-    let seed = 77;
-    println!("seed {seed}");
-    let n1 = start("n1", vec![], seed).await;
-    let seed_addr = n1.handle.local_addr();
-    let n2 = start("n2", vec![seed_addr], seed + 1).await;
-    let n3 = start("n3", vec![seed_addr], seed + 2).await;
-    let everyone: BTreeSet<String> = ["n1", "n2", "n3"].map(String::from).into();
-    let converged = tokio::time::timeout(StdDuration::from_secs(10), async {
-        while alive_names(&n1.handle).await != everyone || alive_names(&n2.handle).await != everyone
-        {
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-    })
-    .await;
-    assert!(converged.is_ok(), "the three find each other");
+    let [n1, n2, n3] = three_converged(77).await;
 
     n3.task.abort();
     let state_of_n3 = |members: Vec<gossip_agent::agent::MemberInfo>| {
