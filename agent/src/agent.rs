@@ -17,7 +17,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, Version};
+use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Version};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
@@ -25,6 +25,8 @@ use tracing::{debug, info, warn};
 
 pub use crate::persist::DataDir;
 use crate::persist::Saved;
+pub use crate::seeds::Seed;
+use crate::seeds::resolve_all;
 pub use crate::view::{KeyInfo, MemberInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
@@ -32,8 +34,12 @@ pub use crate::view::{KeyInfo, MemberInfo, StatsInfo};
 pub struct AgentOptions {
     /// The node's name.
     pub name: NodeId,
-    /// Seeds to join through; empty to start a new cluster.
-    pub join: Vec<SocketAddr>,
+    /// Seeds to join through; empty to start a new cluster. Host names are resolved
+    /// again before each join retry and reconnect.
+    pub join: Vec<Seed>,
+    /// The address other members should use for this node, when it is not the socket's
+    /// own (a socket bound to 0.0.0.0, or behind NAT).
+    pub advertise: Option<SocketAddr>,
     /// Protocol settings.
     pub config: Config,
     /// Seed of the node's RNG.
@@ -159,7 +165,15 @@ impl AgentHandle {
 pub struct Agent {
     node: Node,
     socket: UdpSocket,
-    join: Vec<SocketAddr>,
+    /// The seeds as given, and the members a data dir remembered.
+    seeds: Vec<Seed>,
+    saved_peers: Vec<SocketAddr>,
+    /// Seed addresses resolved in the background, and when to resolve them next.
+    resolved: (
+        mpsc::Sender<Vec<SocketAddr>>,
+        mpsc::Receiver<Vec<SocketAddr>>,
+    ),
+    resolve_at: Option<time::Instant>,
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
@@ -225,13 +239,17 @@ impl Agent {
     ) -> Result<(Agent, AgentHandle), AgentError> {
         let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
         let name = options.name.clone();
-        let node = Node::new(options.name, local_addr, options.config, options.rng_seed)?;
+        let advertised = options.advertise.unwrap_or(local_addr);
+        let node = Node::new(options.name, advertised, options.config, options.rng_seed)?;
         let (sender, commands) = mpsc::channel(64);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let agent = Agent {
             node,
             socket,
-            join: options.join,
+            seeds: options.join,
+            saved_peers: Vec::new(),
+            resolved: mpsc::channel(1),
+            resolve_at: None,
             epoch: time::Instant::now(),
             commands,
             events: events.clone(),
@@ -273,11 +291,7 @@ impl Agent {
                 "restored from the data dir"
             );
             self.node.restore(state);
-            for peer in peers {
-                if !self.join.contains(&peer) {
-                    self.join.push(peer);
-                }
-            }
+            self.saved_peers = peers;
         }
         dir.save(&saved(&self.node)).map_err(AgentError::Disk)?;
         let mark = mark_of(&self.node);
@@ -300,9 +314,12 @@ impl Agent {
 
     /// Runs the node until `shutdown` completes, then leaves the cluster gracefully.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let seeds = self.seed_addrs(resolve_all(&self.seeds).await);
+        let seed_names: Vec<String> = self.seeds.iter().map(Seed::to_string).collect();
+        info!(node = %self.node.id(), addr = %self.node.addr(), seeds = ?seed_names, resolved = ?seeds, "starting");
         let now = self.now();
-        info!(node = %self.node.id(), addr = %self.node.addr(), seeds = ?self.join, "starting");
-        self.node.join(now, &self.join);
+        self.node.join(now, &seeds);
+        self.schedule_resolve();
         self.flush().await;
 
         tokio::pin!(shutdown);
@@ -325,6 +342,12 @@ impl Agent {
                     self.node.handle_timeout(now);
                 }
                 Some(command) = self.commands.recv() => self.answer(command),
+                () = sleep_until(self.resolve_at) => self.resolve_in_background(),
+                Some(addrs) = self.resolved.1.recv() => {
+                    let seeds = self.seed_addrs(addrs);
+                    self.node.set_seeds(&seeds);
+                    self.schedule_resolve();
+                }
                 // A completed future must not be polled again: once it fires, its
                 // branch is off.
                 () = &mut shutdown, if !self.leave_requested => {
@@ -346,6 +369,44 @@ impl Agent {
         }
         info!("stopped");
         Ok(())
+    }
+
+    /// The resolved seeds and the remembered members, without repeats.
+    fn seed_addrs(&self, resolved: Vec<SocketAddr>) -> Vec<SocketAddr> {
+        let mut addrs = resolved;
+        for peer in &self.saved_peers {
+            if !addrs.contains(peer) {
+                addrs.push(*peer);
+            }
+        }
+        addrs
+    }
+
+    /// When host-name seeds should be looked up again: before the next join retry
+    /// while joining, before the next reconnect attempt once in the cluster.
+    fn schedule_resolve(&mut self) {
+        if !self.seeds.iter().any(Seed::is_name) || self.node.status() == NodeStatus::Left {
+            self.resolve_at = None;
+            return;
+        }
+        let config = self.node.config();
+        let every = if self.node.status() == NodeStatus::Joining {
+            config.probe_interval * 2
+        } else {
+            config.reconnect_interval
+        };
+        self.resolve_at =
+            Some(time::Instant::now() + std::time::Duration::from_millis(every.as_millis()));
+    }
+
+    /// Looks the seeds up off the loop (a slow DNS server must not stall the node);
+    /// the answer comes back on `resolved`.
+    fn resolve_in_background(&mut self) {
+        self.resolve_at = None;
+        let (seeds, done) = (self.seeds.clone(), self.resolved.0.clone());
+        tokio::spawn(async move {
+            let _ = done.send(resolve_all(&seeds).await).await;
+        });
     }
 
     fn answer(&mut self, command: Command) {

@@ -1,12 +1,13 @@
 //! The `gossip` command line.
 
 use std::net::SocketAddr;
-
 use std::str::FromStr;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gossip_core::{Config, Cooling, GossipMode, NodeId, RumorAccounting};
+
+use crate::seeds::Seed;
 
 /// gossip: a SWIM membership and replicated key/value node, from the gossip-protocol lab.
 #[derive(Debug, Parser)]
@@ -382,10 +383,16 @@ pub struct AgentArgs {
     #[arg(long, default_value = "127.0.0.1:7946")]
     pub bind: SocketAddr,
 
-    /// Address of a member to join through; repeat for several seeds. Without it the
-    /// node starts a new cluster.
-    #[arg(long = "join", value_name = "ADDR")]
-    pub join: Vec<SocketAddr>,
+    /// Address of a member to join through, `IP:PORT` or `HOST:PORT`; repeat for
+    /// several seeds. A host name is resolved again before each join retry and
+    /// reconnect. Without it the node starts a new cluster.
+    #[arg(long = "join", value_name = "HOST:PORT")]
+    pub join: Vec<Seed>,
+
+    /// The address the other members should use for this node, when it is not the
+    /// bind address: needed with `--bind 0.0.0.0:PORT`, or behind NAT.
+    #[arg(long, value_name = "ADDR")]
+    pub advertise: Option<SocketAddr>,
 
     /// Protocol timing preset.
     #[arg(long, value_enum, default_value_t = Preset::Demo)]

@@ -29,6 +29,7 @@ pub mod http;
 pub mod metrics;
 pub mod persist;
 pub mod report;
+pub mod seeds;
 pub mod settings;
 pub mod traces;
 pub mod view;

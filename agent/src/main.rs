@@ -9,10 +9,12 @@ use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// How a command failed: a client that could not get its answer exits 2 (as a wrong
-/// flag does), anything else 1. Either way one line on stderr, for a person.
+/// How a command failed: a client that could not get its answer and flags that do not
+/// fit together exit 2 (as a wrong flag does), anything else 1. Either way one line on
+/// stderr, for a person.
 enum Failure {
     Client(BoxError),
+    Usage(String),
     Other(BoxError),
 }
 
@@ -26,6 +28,7 @@ fn main() {
     let (code, error) = match run() {
         Ok(()) => return,
         Err(Failure::Client(error)) => (2, error),
+        Err(Failure::Usage(message)) => (2, message.into()),
         Err(Failure::Other(error)) => (1, error),
     };
     eprintln!("error: {error}");
@@ -68,7 +71,7 @@ async fn run() -> Result<(), Failure> {
 
 /// Runs one agent: its settings in layers, its socket, its HTTP API if asked for, until
 /// interrupted or told to leave.
-async fn agent(args: AgentArgs) -> Result<(), BoxError> {
+async fn agent(args: AgentArgs) -> Result<(), Failure> {
     let config = settings::layered(
         args.preset.config(args.cluster_size),
         args.config.as_deref(),
@@ -77,6 +80,21 @@ async fn agent(args: AgentArgs) -> Result<(), BoxError> {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
         &args.settings,
     )?;
+    if args.bind.ip().is_unspecified() && args.advertise.is_none() {
+        return Err(Failure::Usage(format!(
+            "--bind {} listens on every interface, so the other members need to be told \
+             which address reaches this node: add --advertise IP:PORT",
+            args.bind
+        )));
+    }
+    if args
+        .advertise
+        .is_some_and(|a| a.ip().is_unspecified() || a.port() == 0)
+    {
+        return Err(Failure::Usage(
+            "--advertise must be an address others can reach: a real IP and a port, not 0.0.0.0 or port 0".into(),
+        ));
+    }
     let socket = UdpSocket::bind(args.bind)
         .await
         .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
@@ -85,6 +103,7 @@ async fn agent(args: AgentArgs) -> Result<(), BoxError> {
     let options = AgentOptions {
         name: args.name,
         join: args.join,
+        advertise: args.advertise,
         config,
         rng_seed,
     };

@@ -51,6 +51,30 @@ fn bad_flags_are_rejected_clearly() {
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--preset", "galaxy"]);
     assert_eq!(code, 2);
     assert!(err.contains("galaxy"), "{err}");
+
+    let (code, _, err) = gossip(&["agent", "--name", "n1", "--join", "seed-without-port"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HOST:PORT"), "{err}");
+}
+
+/// A node listening on every interface must say which address reaches it: without
+/// `--advertise` the others would be told 0.0.0.0.
+#[test]
+fn an_unspecified_bind_needs_an_advertised_address() {
+    let (code, _, err) = gossip(&["agent", "--name", "n1", "--bind", "0.0.0.0:0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--advertise"), "{err}");
+    let (code, _, err) = gossip(&[
+        "agent",
+        "--name",
+        "n1",
+        "--bind",
+        "127.0.0.1:0",
+        "--advertise",
+        "0.0.0.0:7946",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--advertise"), "{err}");
 }
 
 /// Binding an address that is already taken is an error, not a panic.

@@ -14,6 +14,7 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let options = AgentOptions {
         name: NodeId::new("solo").unwrap(),
         join: vec![],
+        advertise: None,
         config: Config::demo(),
         rng_seed: 5,
     };

@@ -30,7 +30,8 @@ async fn start(name: &str, join: Vec<std::net::SocketAddr>, seed: u64) -> Runnin
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let options = AgentOptions {
         name: NodeId::new(name).unwrap(),
-        join,
+        join: join.into_iter().map(Into::into).collect(),
+        advertise: None,
         config: fast_config(),
         rng_seed: seed,
     };

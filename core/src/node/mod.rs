@@ -318,6 +318,26 @@ impl Node {
         }
     }
 
+    /// Replaces the seeds' addresses, for a driver whose seeds are host names that may
+    /// now resolve elsewhere. The next join retry or reconnect uses the new addresses;
+    /// nothing else changes.
+    pub fn set_seeds(&mut self, seeds: &[SocketAddr]) {
+        let mut addrs: Vec<SocketAddr> =
+            seeds.iter().copied().filter(|s| *s != self.addr).collect();
+        addrs.sort_unstable();
+        addrs.dedup();
+        let mut current: Vec<SocketAddr> = self.seeds().collect();
+        current.sort_unstable();
+        if current != addrs {
+            self.membership.seeds = addrs.into_iter().map(membership::Seed::new).collect();
+        }
+    }
+
+    /// The addresses of the seeds this node joins and reconnects through.
+    pub fn seeds(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.membership.seeds.iter().map(|seed| seed.addr)
+    }
+
     /// Leaves the cluster gracefully: the departure is spread, and nobody will suspect
     /// this node for going quiet. The driver should keep the node running for a few
     /// gossip intervals so the news gets out.
