@@ -415,6 +415,12 @@ pub struct AgentArgs {
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
 
+    /// Where the web page's build is (`trunk build` output), served at `/` of the HTTP
+    /// address in live mode. Default: the `dist` directory of the source tree this
+    /// binary was built from.
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<std::path::PathBuf>,
+
     /// A TOML file of configuration fields (`probe_interval = "500ms"`, `fanout = 4`,
     /// `[lifeguard]` ...), applied over the preset; `GOSSIP_<FIELD>` environment
     /// variables go over the file, and `--set` over both.

@@ -16,10 +16,12 @@
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
 //! | `GET /metrics` | the counters in Prometheus text format |
+//! | `GET /` | the web page in live mode ([`crate::ui`]), and the files of its build |
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -42,9 +44,11 @@ use crate::agent::{AgentError, AgentHandle};
 /// default); anything far beyond that is refused before it is read.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// The API's routes over `agent`.
-pub fn router(agent: AgentHandle) -> Router {
-    Router::new()
+/// The API's routes over `agent`, and with `ui_dir` the web page ([`crate::ui`]) at
+/// `/`.
+pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
+    let node = agent.name().to_string();
+    let api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/members", get(members))
         .route("/api/kv", get(keys))
@@ -54,18 +58,24 @@ pub fn router(agent: AgentHandle) -> Router {
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
         .route("/metrics", get(metrics))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(agent)
+        .with_state(agent);
+    let not_found =
+        Router::new().fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") });
+    let app = match ui_dir {
+        Some(dir) => api.merge(crate::ui::routes(dir, node, not_found)),
+        None => api.merge(not_found),
+    };
+    app.layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API (and the page from `ui_dir`) on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     agent: AgentHandle,
+    ui_dir: Option<PathBuf>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(agent))
+    axum::serve(listener, router(agent, ui_dir))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -6,8 +6,10 @@
 //!
 //! The agent:
 //! * [`agent`]: the driver loop, its handle and its graceful shutdown;
-//! * [`view`]: what it reports (members, keys, counters) as serialisable values;
-//! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text;
+//! * [`view`] (the `gossip-api` crate): what it reports (members, keys, counters) as
+//!   serialisable values;
+//! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
+//!   web page in live mode;
 //! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
 //! * [`persist`]: `--data-dir`, its state across restarts (redb).
 //!
@@ -32,4 +34,5 @@ pub mod report;
 pub mod seeds;
 pub mod settings;
 pub mod traces;
-pub mod view;
+pub mod ui;
+pub use gossip_api as view;

@@ -119,7 +119,17 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
             let shutdown = async {
                 let _ = on_stop.await;
             };
-            Some(tokio::spawn(http::serve(listener, handle, shutdown)))
+            let ui_dir = args
+                .ui_dir
+                .clone()
+                .unwrap_or_else(gossip_agent::ui::default_dir);
+            tracing::info!(page = %format!("http://{addr}/"), ui_dir = %ui_dir.display(), "web page");
+            Some(tokio::spawn(http::serve(
+                listener,
+                handle,
+                Some(ui_dir),
+                shutdown,
+            )))
         }
         None => None,
     };

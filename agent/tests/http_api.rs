@@ -10,6 +10,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_with_page(None).await
+}
+
+/// An agent whose HTTP address also serves the web page from `ui_dir`.
+async fn start_with_page(
+    ui_dir: Option<std::path::PathBuf>,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let options = AgentOptions {
         name: NodeId::new("solo").unwrap(),
@@ -23,7 +30,12 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // The server stops with the test's runtime.
-    tokio::spawn(http::serve(listener, handle, std::future::pending()));
+    tokio::spawn(http::serve(
+        listener,
+        handle,
+        ui_dir,
+        std::future::pending(),
+    ));
     tokio::spawn(agent.run(async {
         let _ = stopped.await;
     }));
@@ -202,4 +214,65 @@ async fn metrics_are_prometheus_text() {
         String::from_utf8_lossy(&checked.stdout),
         String::from_utf8_lossy(&checked.stderr)
     );
+}
+
+/// A directory of its own under the system's temporary directory.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gossip-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `/` serves the page's build marked for live mode, its other files as they are, and
+/// the API keeps its JSON errors for every path that is no file of the build.
+#[tokio::test]
+async fn the_page_is_served_in_live_mode_beside_the_api() {
+    let dir = scratch_dir("ui");
+    std::fs::write(
+        dir.join("index.html"),
+        "<html><head><title>lab</title></head><body></body></html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app.js"), "console.log(1)").unwrap();
+    let (addr, _stop) = start_with_page(Some(dir.clone())).await;
+
+    let (status, body) = request(addr, "GET", "/", b"").await;
+    assert_eq!(status, 200);
+    let tag = r#"<meta name="gossip-agent" content="solo" />"#;
+    assert!(
+        body.find(tag).unwrap() < body.find("</head>").unwrap(),
+        "{body}"
+    );
+    assert_eq!(request(addr, "GET", "/index.html", b"").await.1, body);
+    assert_eq!(
+        request(addr, "GET", "/app.js", b"").await,
+        (200, "console.log(1)".to_owned())
+    );
+    for (method, path) in [
+        ("GET", "/api/nope"),
+        ("POST", "/nope"),
+        ("GET", "/../Cargo.toml"),
+    ] {
+        let (status, body) = request(addr, method, path, b"").await;
+        assert!(status == 404 || status == 400, "{method} {path}: {status}");
+        assert!(body.contains("\"error\""), "{method} {path}: {body}");
+    }
+    let (status, body) = request(addr, "GET", "/api/members", b"").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"solo\""), "{body}");
+
+    // Without a build, `/` says how to make one, and the API still answers.
+    let empty = scratch_dir("ui-empty");
+    let (addr, _stop) = start_with_page(Some(empty.clone())).await;
+    let (status, body) = request(addr, "GET", "/", b"").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("has not been built") && body.contains("trunk build"),
+        "{body}"
+    );
+    assert!(body.contains(&empty.display().to_string()), "{body}");
+    assert_eq!(request(addr, "GET", "/api/members", b"").await.0, 200);
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(empty);
 }

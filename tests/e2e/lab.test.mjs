@@ -86,7 +86,7 @@ test('a key put on one node spreads to all five, and so does its delete', async 
     null,
     { timeout: 30_000 },
   );
-  assert.equal(await row.locator('td').nth(1).textContent(), 'blue');
+  assert.equal(await row.locator('td .value').textContent(), 'blue');
   assert.match(
     await row.locator('td').nth(2).getAttribute('title'),
     /^written on n2 at [\d.]+s; on every running node [\d.]+m?s later$/,
@@ -98,7 +98,7 @@ test('a key put on one node spreads to all five, and so does its delete', async 
   await page.waitForFunction(
     () => {
       const cells = document.querySelectorAll('tr[data-key="colour"] td');
-      return cells[1].textContent === '(deleted)' && cells[2].textContent === '5/5';
+      return cells[1].querySelector('.value').textContent === '(deleted)' && cells[2].textContent === '5/5';
     },
     null,
     { timeout: 30_000 },

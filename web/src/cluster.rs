@@ -124,8 +124,9 @@ pub struct KeySpread {
     pub key: String,
     /// The winning value; `None` when the key is deleted.
     pub value: Option<String>,
-    /// How many concurrent versions stand side by side (more than one: a conflict).
-    pub siblings: usize,
+    /// The concurrent versions standing side by side (more than one: a conflict), the
+    /// one reads return first.
+    pub versions: Vec<Version>,
     pub holders: usize,
     pub running: usize,
 }
@@ -158,7 +159,7 @@ pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
             KeySpread {
                 key: key.to_owned(),
                 value: newest.first().and_then(|v| v.value.clone()),
-                siblings: newest.len(),
+                versions: newest,
                 holders,
                 running: running.len(),
             }

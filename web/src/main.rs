@@ -1,10 +1,21 @@
-//! The browser lab: a simulated gossip cluster, drawn as an interactive topology graph.
+//! The browser lab: a simulated gossip cluster, drawn as an interactive topology graph;
+//! and, served by an agent, that agent's real cluster drawn the same way ([`live`]).
 
 mod cluster;
 mod components;
 mod layout;
+mod live;
 mod state;
 
+/// The lab, or on a page an agent served, that agent's live cluster.
 fn main() {
-    yew::Renderer::<components::app::App>::new().render();
+    match live::agent_name() {
+        Some(agent) => {
+            yew::Renderer::<live::app::LiveApp>::with_props(live::app::LiveAppProps { agent })
+                .render();
+        }
+        None => {
+            yew::Renderer::<components::app::App>::new().render();
+        }
+    }
 }

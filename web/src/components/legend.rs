@@ -1,19 +1,34 @@
 use gossip_core::wire::MessageKind;
 use yew::prelude::*;
 
+#[derive(Properties, PartialEq)]
+pub struct LegendProps {
+    /// The lab knows the ground truth and draws messages; a live agent's page knows
+    /// only what its agent believes.
+    #[prop_or(true)]
+    pub simulated: bool,
+}
+
 /// What the colours mean.
 #[function_component(Legend)]
-pub fn legend() -> Html {
+pub fn legend(props: &LegendProps) -> Html {
     let states = ["alive", "suspect", "dead", "left", "joining"];
+    let down = if props.simulated {
+        "really down"
+    } else {
+        "dead or gone, as this agent believes"
+    };
     html! {
         <div class="legend" aria-label="Legend">
             <ul class="states">
                 { for states.iter().map(|s| html! { <li><span class={classes!("swatch", *s)}></span>{ *s }</li> }) }
-                <li><span class="swatch down"></span>{ "really down" }</li>
+                <li><span class="swatch down"></span>{ down }</li>
             </ul>
-            <ul class="kinds">
-                { for MessageKind::ALL.iter().map(|k| html! { <li><span class={classes!("dot", k.as_str())}></span>{ k.as_str() }</li> }) }
-            </ul>
+            if props.simulated {
+                <ul class="kinds">
+                    { for MessageKind::ALL.iter().map(|k| html! { <li><span class={classes!("dot", k.as_str())}></span>{ k.as_str() }</li> }) }
+                </ul>
+            }
         </div>
     }
 }

@@ -4,13 +4,14 @@ use gossip_sim::{MessageRecord, Simulation};
 use yew::prelude::*;
 
 use super::LabContext;
+use super::graph::{Graph, GraphNode};
 use super::message_dot::MessageDot;
-use super::node_disc::NodeDisc;
 use crate::cluster::shown_state;
-use crate::layout::{VIEW_SIZE, message_position, node_position, progress};
+use crate::layout::{message_position, node_position, progress};
 use crate::state::Action;
 
-/// The cluster drawn as a graph: nodes on a circle, messages moving between them.
+/// The simulated cluster drawn as a graph: nodes on a circle, messages moving between
+/// them; clicking a node crashes or restarts it.
 #[function_component(Topology)]
 pub fn topology() -> Html {
     let lab = use_context::<LabContext>().expect("Topology sits inside the lab context");
@@ -23,11 +24,6 @@ pub fn topology() -> Html {
         .collect();
     let now = sim.now().as_millis();
     let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
-
-    let links = (0..count).flat_map(|a| (a + 1..count).map(move |b| (a, b))).map(|(a, b)| {
-        let (p, q) = (node_position(a, count), node_position(b, count));
-        html! { <line class="link" x1={p.x.to_string()} y1={p.y.to_string()} x2={q.x.to_string()} y2={q.y.to_string()} /> }
-    });
 
     let messages = sim.in_flight().filter_map(|message| {
         let from = node_position(*index.get(&message.from)?, count);
@@ -53,37 +49,34 @@ pub fn topology() -> Html {
             />
         })
     });
-
-    let on_toggle = {
+    let nodes: Vec<GraphNode> = sim
+        .nodes()
+        .map(|node| GraphNode {
+            name: AttrValue::from(node.id().to_string()),
+            state: shown_state(&sim, node.id().as_str()).as_str(),
+            up: node.is_up(),
+            paused: node.is_paused(),
+            incarnation: node.node().incarnation(),
+            keys: Some(node.node().store().len()),
+            local_health: node.node().local_health(),
+            action: Some(AttrValue::from(if node.is_up() {
+                "crash it"
+            } else {
+                "restart it"
+            })),
+        })
+        .collect();
+    let on_activate = {
         let lab = lab.clone();
         Callback::from(move |name: AttrValue| lab.dispatch(Action::ToggleNode(name.to_string())))
     };
-    let nodes = sim.nodes().enumerate().map(|(i, node)| {
-        let at = node_position(i, count);
-        html! {
-            <NodeDisc
-                key={node.id().to_string()}
-                name={AttrValue::from(node.id().to_string())}
-                x={at.x}
-                y={at.y}
-                state={shown_state(&sim, node.id().as_str()).as_str()}
-                up={node.is_up()}
-                paused={node.is_paused()}
-                incarnation={node.node().incarnation()}
-                keys={node.node().store().len()}
-                local_health={node.node().local_health()}
-                on_toggle={on_toggle.clone()}
-            />
-        }
-    });
-
-    let size = VIEW_SIZE.to_string();
     html! {
-        <svg class="topology" viewBox={format!("0 0 {size} {size}")} role="group" aria-label="Cluster topology: click a node to crash or restart it">
-            <g class="links">{ for links }</g>
-            <g class="messages">{ for messages }</g>
-            <g class="nodes">{ for nodes }</g>
-        </svg>
+        <Graph
+            {nodes}
+            messages={messages.collect::<Html>()}
+            label="Cluster topology: click a node to crash or restart it"
+            {on_activate}
+        />
     }
 }
 

@@ -1,5 +1,9 @@
+//! # gossip-api
+//!
 //! What an agent reports about itself and its cluster, as plain serialisable values: the
-//! HTTP API's JSON, the `gossip members` / `gossip kv` / `gossip stats` output.
+//! HTTP API's JSON, the `gossip members` / `gossip kv` / `gossip stats` output, and what
+//! the web page reads when it shows a live agent. One crate, so the agent that writes
+//! these and the page that reads them cannot drift apart.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

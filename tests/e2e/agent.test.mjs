@@ -1,0 +1,130 @@
+// The web page of a real agent: five `gossip agent` processes on loopback, each serving
+// the lab's release build in live mode; a person uses two of their pages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { launchBrowser, screenshot, distDir, repoRoot } from './support.mjs';
+
+const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
+const NODES = 5;
+let agents = [];
+let browser;
+
+/** A port nothing listens on now (TCP; the same number is then taken for UDP). */
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Starts `gossip agent` NAME on UDP `port`, its API and page on `http`. */
+function startAgent(name, port, http, seed) {
+  const args = ['agent', '--name', name, '--bind', `127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`, '--ui-dir', distDir];
+  if (seed) args.push('--join', `127.0.0.1:${seed}`);
+  const child = spawn(GOSSIP, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  return { name, child, url: `http://127.0.0.1:${http}/`, log: () => log };
+}
+
+before(async () => {
+  const ports = [];
+  for (let i = 0; i < NODES * 2; i += 1) ports.push(await freePort());
+  for (let i = 0; i < NODES; i += 1) {
+    agents.push(startAgent(`n${i + 1}`, ports[2 * i], ports[2 * i + 1], i === 0 ? null : ports[0]));
+  }
+  browser = await launchBrowser();
+  console.log(`agents ${agents.map((a) => `${a.name} ${a.url}`).join(', ')}; page from ${distDir}`);
+});
+
+after(async () => {
+  await browser?.close();
+  for (const agent of agents) agent.child.kill('SIGKILL');
+});
+
+/** Opens an agent's page once it answers. */
+async function openAgentPage(agent) {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await page.goto(agent.url);
+      break;
+    } catch (error) {
+      if (attempt > 50) throw new Error(`${agent.name} never served its page: ${error}\n${agent.log()}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  await page.waitForSelector('[data-node-id]');
+  return { page, errors };
+}
+
+const stateOf = (page, id) => page.locator(`[data-node-id="${id}"]`).getAttribute('data-state');
+
+test('an agent page shows the real cluster, writes keys that reach other agents, and sees a killed agent die', async () => {
+  const { page, errors } = await openAgentPage(agents[0]);
+  assert.equal(await page.locator('h1').textContent(), 'Gossip agent n1');
+  await page.waitForFunction(
+    (n) => {
+      const nodes = [...document.querySelectorAll('[data-node-id]')];
+      return nodes.length === n && nodes.every((node) => node.dataset.state === 'alive');
+    },
+    NODES,
+    { timeout: 20_000 },
+  );
+  assert.equal(await page.locator('output[aria-label="Connection"]').textContent(), 'live');
+
+  // A key put from n1's page ...
+  await page.getByLabel('Key', { exact: true }).fill('colour');
+  await page.getByLabel('Value', { exact: true }).fill('blue');
+  await page.getByRole('button', { name: 'Put' }).click();
+  await page.waitForSelector('tr[data-key="colour"]');
+  assert.equal(await page.locator('tr[data-key="colour"] .value').textContent(), 'blue');
+  assert.match(
+    await page.locator('ul[aria-label="Versions of colour"] li').first().textContent(),
+    /^"blue" by n1\.\S+ \{n1\.\S+:1\}$/,
+    'the version shows its writer and vector clock',
+  );
+
+  // ... is on n2's page soon after.
+  const other = await openAgentPage(agents[1]);
+  await other.page.waitForFunction(
+    () => document.querySelector('tr[data-key="colour"] .value')?.textContent === 'blue',
+    null,
+    { timeout: 15_000 },
+  );
+  assert.equal(await other.page.locator('h1').textContent(), 'Gossip agent n2');
+
+  // kill -9 one agent: n1's page shows it suspect, then dead.
+  const victim = agents[4];
+  victim.child.kill('SIGKILL');
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n5"]').dataset.state === 'suspect',
+    null,
+    { timeout: 15_000 },
+  );
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n5"]').dataset.state === 'dead',
+    null,
+    { timeout: 20_000 },
+  );
+  assert.equal(await stateOf(page, 'n4'), 'alive');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('ol.events li')].some((li) => li.textContent.includes('declares n5 dead')),
+    null,
+    { timeout: 5_000 },
+  );
+  await screenshot(page, 'agent-page');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(other.errors, []);
+  await other.page.close();
+  await page.close();
+});

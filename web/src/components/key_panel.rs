@@ -1,0 +1,165 @@
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// One key as the store panel shows it, from a simulation or from a live agent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRow {
+    pub key: String,
+    /// The value reads return; `None` when deleted.
+    pub value: Option<String>,
+    /// Every concurrent version (siblings), the one reads return first: its value,
+    /// writer and vector clock, as text.
+    pub versions: Vec<String>,
+    /// How many nodes hold the newest versions, of how many running, when known, with
+    /// what a hover over it says.
+    pub spread: Option<(usize, usize, String)>,
+}
+
+/// A write asked for from the panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PutRequest {
+    /// The node to write on, when the panel offers a choice.
+    pub node: Option<String>,
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct KeyPanelProps {
+    pub rows: Vec<KeyRow>,
+    /// Nodes a write can go to; with none, writes go to the one node the page is of.
+    #[prop_or_default]
+    pub writers: Vec<String>,
+    pub on_put: Callback<PutRequest>,
+    /// Called with (chosen node, key).
+    pub on_delete: Callback<(Option<String>, String)>,
+    /// What to say while there are no keys.
+    pub empty_hint: AttrValue,
+}
+
+/// The key/value store: write a key, see each key's value, its siblings with their
+/// vector clocks, and (in the lab) how far it has spread. The lab and the live agent
+/// page both use this panel.
+#[function_component(KeyPanel)]
+pub fn key_panel(props: &KeyPanelProps) -> Html {
+    let (node_ref, key_ref, value_ref) = (use_node_ref(), use_node_ref(), use_node_ref());
+    let chosen_node = {
+        let node_ref = node_ref.clone();
+        move || {
+            node_ref
+                .cast::<HtmlSelectElement>()
+                .map(|select| select.value())
+        }
+    };
+    let onsubmit = {
+        let on_put = props.on_put.clone();
+        let (key_ref, value_ref) = (key_ref.clone(), value_ref.clone());
+        let chosen_node = chosen_node.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let (Some(key), Some(value)) = (
+                key_ref.cast::<HtmlInputElement>(),
+                value_ref.cast::<HtmlInputElement>(),
+            ) else {
+                return;
+            };
+            if key.value().is_empty() {
+                return;
+            }
+            on_put.emit(PutRequest {
+                node: chosen_node(),
+                key: key.value(),
+                value: value.value(),
+            });
+            key.set_value("");
+            value.set_value("");
+        })
+    };
+    let delete = {
+        let on_delete = props.on_delete.clone();
+        Callback::from(move |key: String| on_delete.emit((chosen_node(), key)))
+    };
+    let with_spread = props.rows.iter().any(|r| r.spread.is_some());
+
+    html! {
+        <section class="panel kv" aria-label="Key/value store">
+            <h2>{ "Key/value store" }</h2>
+            <form class="kv-form" {onsubmit}>
+                if !props.writers.is_empty() {
+                    <label>{ "on " }
+                        <select ref={node_ref} aria-label="Node to write on">
+                            { for props.writers.iter().map(|n| html! { <option value={n.clone()}>{ n }</option> }) }
+                        </select>
+                    </label>
+                }
+                <input ref={key_ref} type="text" placeholder="key" aria-label="Key" required=true />
+                <input ref={value_ref} type="text" placeholder="value" aria-label="Value" />
+                <button type="submit">{ "Put" }</button>
+            </form>
+            if props.rows.is_empty() {
+                <p class="hint">{ props.empty_hint.clone() }</p>
+            } else {
+                <table class="keys">
+                    <thead><tr>
+                        <th>{ "key" }</th><th>{ "value" }</th>
+                        if with_spread { <th>{ "on" }</th> }
+                        <th></th>
+                    </tr></thead>
+                    <tbody>
+                        { for props.rows.iter().map(|row| key_row(row, with_spread, &delete)) }
+                    </tbody>
+                </table>
+            }
+        </section>
+    }
+}
+
+fn key_row(row: &KeyRow, with_spread: bool, delete: &Callback<String>) -> Html {
+    let complete = row
+        .spread
+        .as_ref()
+        .is_some_and(|(holders, running, _)| holders == running);
+    let siblings = row.versions.len();
+    html! {
+        <tr data-key={row.key.clone()} data-versions={siblings.to_string()} class={classes!(complete.then_some("complete"))}>
+            <td>{ &row.key }</td>
+            <td title={row.versions.join("\n")}>
+                <span class="value">{ row.value.clone().unwrap_or_else(|| "(deleted)".into()) }</span>
+                if siblings > 1 {
+                    <span class="conflict" title="concurrent writes: every node shows the same winner">{ format!(" +{} conflicting", siblings - 1) }</span>
+                }
+                <ul class="versions" aria-label={format!("Versions of {}", row.key)}>
+                    { for row.versions.iter().map(|v| html! { <li>{ v }</li> }) }
+                </ul>
+            </td>
+            if with_spread {
+                <td title={row.spread.as_ref().map(|(_, _, title)| title.clone())}>
+                    { row.spread.as_ref().map(|(holders, running, _)| format!("{holders}/{running}")).unwrap_or_default() }
+                </td>
+            }
+            <td>
+                if row.value.is_some() {
+                    <button type="button" class="small" aria-label={format!("Delete {} on the chosen node", row.key)}
+                        onclick={ let (delete, key) = (delete.clone(), row.key.clone()); Callback::from(move |_: MouseEvent| delete.emit(key.clone())) }>
+                        { "delete" }
+                    </button>
+                }
+            </td>
+        </tr>
+    }
+}
+
+/// A version as one line: its value (or that it deletes), its writer and its vector
+/// clock.
+pub fn describe_version(
+    value: Option<&str>,
+    writer: &str,
+    clock: impl IntoIterator<Item = (impl std::fmt::Display, u64)>,
+) -> String {
+    let clock: Vec<String> = clock.into_iter().map(|(w, n)| format!("{w}:{n}")).collect();
+    let what = match value {
+        Some(value) => format!("{value:?}"),
+        None => "deleted".to_owned(),
+    };
+    format!("{what} by {writer} {{{}}}", clock.join(", "))
+}

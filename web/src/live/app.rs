@@ -1,0 +1,255 @@
+use gloo_timers::callback::Interval;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{EventSource, MessageEvent};
+use yew::prelude::*;
+
+use super::api;
+use super::state::{LiveAction, LiveState, graph_nodes, key_rows};
+use crate::components::event_log::EventList;
+use crate::components::graph::Graph;
+use crate::components::key_panel::{KeyPanel, PutRequest};
+use crate::components::legend::Legend;
+
+/// How often the page reads the agent's members, keys and counters.
+const POLL_MS: u32 = 500;
+/// The event names the agent's stream uses (`gossip_agent::http::event_kind`).
+const EVENT_KINDS: [&str; 12] = [
+    "joined_cluster",
+    "joined",
+    "suspected",
+    "alive",
+    "dead",
+    "left",
+    "removed",
+    "refuted",
+    "local_health",
+    "key_changed",
+    "conflict",
+    "lagged",
+];
+
+type Live = UseReducerHandle<LiveState>;
+
+/// Reads members, keys and counters once.
+async fn poll(live: UseReducerDispatcher<LiveState>) {
+    let (members, keys, stats) = futures::join!(api::members(), api::keys(), api::stats());
+    match (members, keys, stats) {
+        (Ok(members), Ok(keys), Ok(stats)) => live.dispatch(LiveAction::Polled {
+            members,
+            keys,
+            stats,
+        }),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            live.dispatch(LiveAction::Unreachable(e))
+        }
+    }
+}
+
+/// The wall-clock time now, as hh:mm:ss.
+fn clock_now() -> String {
+    let now = js_sys::Date::new_0();
+    format!(
+        "{:02}:{:02}:{:02}",
+        now.get_hours(),
+        now.get_minutes(),
+        now.get_seconds()
+    )
+}
+
+/// Listens to the agent's event stream until the returned guard is dropped.
+fn follow_events(live: UseReducerDispatcher<LiveState>) -> Option<impl FnOnce()> {
+    let source = EventSource::new("/api/events").ok()?;
+    let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data().as_string().unwrap_or_default();
+        live.dispatch(LiveAction::Event {
+            at: clock_now(),
+            data,
+        });
+    });
+    for kind in EVENT_KINDS {
+        let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+    }
+    Some(move || {
+        source.close();
+        drop(listener);
+    })
+}
+
+/// The page of a running agent: its cluster as it sees it, its store, its counters and
+/// its events, live.
+#[function_component(LiveApp)]
+pub fn live_app(props: &LiveAppProps) -> Html {
+    let live: Live = use_reducer(|| LiveState::new(props.agent.clone()));
+    {
+        let dispatcher = live.dispatcher();
+        use_effect_with((), move |_| {
+            spawn_local(poll(dispatcher.clone()));
+            let interval = Interval::new(POLL_MS, move || spawn_local(poll(dispatcher.clone())));
+            move || drop(interval)
+        });
+    }
+    {
+        let dispatcher = live.dispatcher();
+        use_effect_with((), move |_| {
+            let stop = follow_events(dispatcher);
+            move || {
+                if let Some(stop) = stop {
+                    stop()
+                }
+            }
+        });
+    }
+
+    let on_put = {
+        let dispatcher = live.dispatcher();
+        Callback::from(move |put: PutRequest| {
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                match api::put(&put.key, &put.value).await {
+                    Ok(_) => dispatcher.dispatch(LiveAction::Done),
+                    Err(e) => {
+                        dispatcher.dispatch(LiveAction::Failed(format!("put {}: {e}", put.key)))
+                    }
+                }
+                poll(dispatcher).await;
+            });
+        })
+    };
+    let on_delete = {
+        let dispatcher = live.dispatcher();
+        Callback::from(move |(_, key): (Option<String>, String)| {
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                match api::delete(&key).await {
+                    Ok(_) => dispatcher.dispatch(LiveAction::Done),
+                    Err(e) => dispatcher.dispatch(LiveAction::Failed(format!("delete {key}: {e}"))),
+                }
+                poll(dispatcher).await;
+            });
+        })
+    };
+    let on_leave = {
+        let (dispatcher, agent) = (live.dispatcher(), live.agent.clone());
+        Callback::from(move |_: MouseEvent| {
+            let sure = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message(&format!(
+                        "Make {agent} leave the cluster? The agent stops."
+                    ))
+                    .ok()
+                })
+                .unwrap_or(false);
+            if !sure {
+                return;
+            }
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                match api::leave().await {
+                    Ok(_) => dispatcher.dispatch(LiveAction::Left),
+                    Err(e) => dispatcher.dispatch(LiveAction::Failed(format!("leave: {e}"))),
+                }
+            });
+        })
+    };
+
+    let status = if live.left {
+        "left the cluster: the agent has stopped"
+    } else if live.connected {
+        "live"
+    } else {
+        "not connected"
+    };
+    html! {
+        <div class="lab live">
+            <header>
+                <h1>{ format!("Gossip agent {}", live.agent) }</h1>
+                <p class="subtitle">
+                    { format!("The real cluster as {} sees it, read from its HTTP API and its event stream. \
+                               Put and delete keys here and watch them reach the other agents' pages.", live.agent) }
+                    { " " }<output class={classes!("connection", live.connected.then_some("connected"))} aria-label="Connection">{ status }</output>
+                </p>
+            </header>
+            <main>
+                <section class="stage" aria-label="Cluster">
+                    <Graph nodes={graph_nodes(&live)} label={format!("Cluster as {} sees it", live.agent)} />
+                    <Legend simulated={false} />
+                </section>
+                <aside class="panels">
+                    if let Some(error) = &live.error {
+                        <p class="error" role="alert">{ error }</p>
+                    }
+                    <KeyPanel rows={key_rows(&live.keys)} {on_put} {on_delete}
+                        empty_hint="No keys yet: put one here, or on any agent." />
+                    <AgentStats live={live.clone()} />
+                    <section class="panel" aria-label="Leave">
+                        <button type="button" onclick={on_leave} disabled={live.left}>{ format!("Make {} leave", live.agent) }</button>
+                    </section>
+                    <EventList lines={live.events.iter().cloned().collect::<Vec<_>>()} />
+                </aside>
+            </main>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LiveAppProps {
+    /// The name of the agent that served the page.
+    pub agent: String,
+}
+
+#[derive(Properties, PartialEq)]
+struct AgentStatsProps {
+    live: Live,
+}
+
+/// The agent's counters: members by state, probes, local health, messages and bytes
+/// by kind.
+#[function_component(AgentStats)]
+fn agent_stats(props: &AgentStatsProps) -> Html {
+    let Some(stats) = &props.live.stats else {
+        return html! {};
+    };
+    let members = ["alive", "suspect", "dead", "left"]
+        .iter()
+        .map(|s| format!("{} {s}", stats.members.get(*s).copied().unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let kinds: std::collections::BTreeSet<&String> = stats
+        .messages_sent
+        .keys()
+        .chain(stats.messages_received.keys())
+        .collect();
+    let count = |map: &std::collections::BTreeMap<String, u64>, kind: &str| {
+        map.get(kind).copied().unwrap_or(0).to_string()
+    };
+    html! {
+        <section class="panel stats" aria-label="Agent statistics">
+            <h2>{ "Statistics" }</h2>
+            <dl class="facts">
+                <dt>{ "members" }</dt><dd>{ members }</dd>
+                <dt>{ "incarnation" }</dt><dd>{ stats.incarnation }</dd>
+                <dt>{ "local health" }</dt><dd>{ stats.local_health }</dd>
+                <dt>{ "probes" }</dt><dd>{ format!("{} ({} failed, {} indirect)", stats.probes, stats.failed_probes, stats.indirect_probes) }</dd>
+                <dt>{ "refutations" }</dt><dd>{ stats.refutations }</dd>
+                <dt>{ "bad datagrams" }</dt><dd>{ stats.decode_errors }</dd>
+                <dt>{ "uptime" }</dt><dd>{ format!("{:.0} s", stats.uptime_seconds) }</dd>
+            </dl>
+            <table class="by-kind" aria-label="Messages by kind">
+                <thead><tr><th>{ "kind" }</th><th>{ "sent" }</th><th>{ "received" }</th><th>{ "bytes out" }</th><th>{ "bytes in" }</th></tr></thead>
+                <tbody>
+                    { for kinds.iter().map(|kind| html! {
+                        <tr>
+                            <td>{ kind.as_str() }</td>
+                            <td>{ count(&stats.messages_sent, kind) }</td>
+                            <td>{ count(&stats.messages_received, kind) }</td>
+                            <td>{ count(&stats.bytes_sent, kind) }</td>
+                            <td>{ count(&stats.bytes_received, kind) }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}

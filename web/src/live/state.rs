@@ -1,0 +1,257 @@
+//! What the live page knows about its agent, as a reducer, and how that becomes the
+//! lab components' inputs: plain functions, tested natively.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use gossip_api::{KeyInfo, MemberInfo, StatsInfo};
+use gossip_core::MemberState;
+use yew::{AttrValue, Reducible};
+
+use crate::components::event_log::EventLine;
+use crate::components::graph::GraphNode;
+use crate::components::key_panel::{KeyRow, describe_version};
+
+/// Events kept for the log.
+const EVENTS_KEPT: usize = 200;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveState {
+    /// The agent that served the page.
+    pub agent: String,
+    pub members: Vec<MemberInfo>,
+    pub keys: Vec<KeyInfo>,
+    pub stats: Option<StatsInfo>,
+    /// Newest first.
+    pub events: VecDeque<EventLine>,
+    /// Whether the last poll got an answer.
+    pub connected: bool,
+    /// The agent was told to leave from this page.
+    pub left: bool,
+    /// The last thing that went wrong, for the person.
+    pub error: Option<String>,
+}
+
+pub enum LiveAction {
+    /// A fresh reading of the agent's API.
+    Polled {
+        members: Vec<MemberInfo>,
+        keys: Vec<KeyInfo>,
+        stats: StatsInfo,
+    },
+    /// The agent did not answer a poll.
+    Unreachable(String),
+    /// One event from the agent's stream, at wall-clock time `at`.
+    Event {
+        at: String,
+        data: String,
+    },
+    /// A write, delete or leave failed.
+    Failed(String),
+    /// A write, delete or leave was done.
+    Done,
+    Left,
+}
+
+impl LiveState {
+    pub fn new(agent: String) -> LiveState {
+        LiveState {
+            agent,
+            members: Vec::new(),
+            keys: Vec::new(),
+            stats: None,
+            events: VecDeque::new(),
+            connected: false,
+            left: false,
+            error: None,
+        }
+    }
+}
+
+impl Reducible for LiveState {
+    type Action = LiveAction;
+
+    fn reduce(self: Rc<Self>, action: LiveAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            LiveAction::Polled {
+                members,
+                keys,
+                stats,
+            } => {
+                next.members = members;
+                next.keys = keys;
+                next.stats = Some(stats);
+                next.connected = true;
+            }
+            LiveAction::Unreachable(error) => {
+                next.connected = false;
+                if !next.left {
+                    next.error = Some(error);
+                }
+            }
+            LiveAction::Event { at, data } => {
+                let line = event_line(&next.agent, at, &data);
+                next.events.push_front(line);
+                next.events.truncate(EVENTS_KEPT);
+            }
+            LiveAction::Failed(error) => next.error = Some(error),
+            LiveAction::Done => next.error = None,
+            LiveAction::Left => next.left = true,
+        }
+        Rc::new(next)
+    }
+}
+
+/// A member's state as the graph names it.
+fn state_name(state: MemberState) -> &'static str {
+    match state {
+        MemberState::Alive => "alive",
+        MemberState::Suspect => "suspect",
+        MemberState::Dead => "dead",
+        MemberState::Left => "left",
+    }
+}
+
+/// The members as graph nodes, the agent itself first. A live page has no ground truth:
+/// a member counts as up unless this agent holds it dead or gone.
+pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
+    state
+        .members
+        .iter()
+        .map(|member| {
+            let own = member.name.as_str() == state.agent;
+            GraphNode {
+                name: AttrValue::from(member.name.to_string()),
+                state: state_name(member.status),
+                up: member.status.is_active(),
+                paused: false,
+                incarnation: member.incarnation,
+                keys: own.then_some(state.keys.len()),
+                local_health: if own {
+                    state.stats.as_ref().map_or(0, |s| s.local_health)
+                } else {
+                    0
+                },
+                action: None,
+            }
+        })
+        .collect()
+}
+
+/// The agent's keys as the store panel shows them, every sibling with its clock.
+pub fn key_rows(keys: &[KeyInfo]) -> Vec<KeyRow> {
+    keys.iter()
+        .map(|key| KeyRow {
+            key: key.key.clone(),
+            value: key.value.clone(),
+            versions: key
+                .versions
+                .iter()
+                .map(|v| {
+                    describe_version(
+                        v.value.as_deref(),
+                        &v.writer,
+                        v.clock.iter().map(|(w, n)| (w, *n)),
+                    )
+                })
+                .collect(),
+            spread: None,
+        })
+        .collect()
+}
+
+/// An event from the stream as a log line; data that is not an event is shown as it
+/// came.
+pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
+    let text = match serde_json::from_str::<gossip_core::Event>(data) {
+        Ok(event) => event.to_string(),
+        Err(_) => data.to_owned(),
+    };
+    EventLine {
+        at,
+        node: agent.to_owned(),
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::NodeId;
+
+    fn member(name: &str, status: MemberState, incarnation: u32) -> MemberInfo {
+        MemberInfo {
+            name: NodeId::new(name).unwrap(),
+            addr: "127.0.0.1:7946".parse().unwrap(),
+            status,
+            incarnation,
+        }
+    }
+
+    #[test]
+    fn members_become_graph_nodes_with_the_agent_s_own_details() {
+        let mut state = LiveState::new("n1".into());
+        state.members = vec![
+            member("n1", MemberState::Alive, 2),
+            member("n2", MemberState::Suspect, 0),
+            member("n3", MemberState::Dead, 1),
+        ];
+        state.keys = vec![KeyInfo {
+            key: "k".into(),
+            value: Some("v".into()),
+            versions: vec![],
+        }];
+        let nodes = graph_nodes(&state);
+        let shown: Vec<_> = nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.state, n.up, n.incarnation, n.keys))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("n1", "alive", true, 2, Some(1)),
+                ("n2", "suspect", true, 0, None),
+                ("n3", "dead", false, 1, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn siblings_show_their_writers_and_clocks() {
+        let info = |value: &str, writer: &str| gossip_api::VersionInfo {
+            value: Some(value.into()),
+            writer: writer.into(),
+            clock: [(writer.to_owned(), 1)].into_iter().collect(),
+        };
+        let rows = key_rows(&[KeyInfo {
+            key: "colour".into(),
+            value: Some("red".into()),
+            versions: vec![info("red", "n1.0"), info("blue", "n3.0")],
+        }]);
+        assert_eq!(
+            rows[0].versions,
+            vec![
+                r#""red" by n1.0 {n1.0:1}"#.to_owned(),
+                r#""blue" by n3.0 {n3.0:1}"#.to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn stream_events_read_as_the_lab_writes_them() {
+        let data = serde_json::to_string(&gossip_core::Event::MemberDead {
+            id: NodeId::new("n4").unwrap(),
+            incarnation: 3,
+        })
+        .unwrap();
+        let state = Rc::new(LiveState::new("n1".into())).reduce(LiveAction::Event {
+            at: "10:00:00".into(),
+            data,
+        });
+        assert_eq!(state.events[0].text, "declares n4 dead (inc 3)");
+        assert_eq!(state.events[0].node, "n1");
+        let odd = event_line("n1", "t".into(), "7");
+        assert_eq!(odd.text, "7");
+    }
+}
