@@ -23,11 +23,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
 use tracing::{debug, info, warn};
 
+use crate::envelope::Envelope;
+use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
 use crate::persist::Saved;
 pub use crate::seeds::Seed;
 use crate::seeds::resolve_all;
-pub use crate::view::{KeyInfo, MemberInfo, StatsInfo};
+pub use crate::view::{KeyInfo, KeysInfo, MemberInfo, RefusedInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
 #[derive(Clone, Debug)]
@@ -44,6 +46,12 @@ pub struct AgentOptions {
     pub config: Config,
     /// Seed of the node's RNG.
     pub rng_seed: u64,
+    /// The cluster's name, bound into every datagram: clusters with different names
+    /// ignore each other even on the same addresses.
+    pub cluster_name: Option<String>,
+    /// Seal every datagram with this keyring ([`crate::envelope`]); key changes are
+    /// saved back to its file.
+    pub keyring: Option<KeyringFile>,
 }
 
 /// Why a command to an agent failed.
@@ -61,6 +69,25 @@ pub enum AgentError {
     /// The data dir could not be read or written.
     #[error("{0}")]
     Disk(String),
+    /// A key change was refused, or the keyring file could not be written.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// Key commands need an agent started with `--keyring`.
+    #[error(
+        "this agent runs without a keyring: start it with --keyring FILE to seal its datagrams"
+    )]
+    NoKeyring,
+}
+
+/// A change to the keyring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyChange {
+    /// Add a key: datagrams sealed with it are opened from now on.
+    Install,
+    /// Seal with this (installed) key from now on.
+    Use,
+    /// Forget a key that is not the primary.
+    Remove,
 }
 
 /// A question or an order for the agent's loop, with where to send the answer.
@@ -73,6 +100,12 @@ enum Command {
     Stats(oneshot::Sender<StatsInfo>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
+    Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
+    ChangeKey(
+        KeyChange,
+        Key,
+        oneshot::Sender<Result<KeysInfo, AgentError>>,
+    ),
 }
 
 /// How many events a slow listener may fall behind before it misses some.
@@ -154,6 +187,17 @@ impl AgentHandle {
         self.ask(Command::Config).await
     }
 
+    /// The keyring: every key, the primary first.
+    pub async fn keyring(&self) -> Result<KeysInfo, AgentError> {
+        self.ask(Command::Keyring).await?
+    }
+
+    /// Installs, uses or removes a key, saves the keyring file, and answers the ring.
+    pub async fn change_key(&self, change: KeyChange, key: Key) -> Result<KeysInfo, AgentError> {
+        self.ask(|reply| Command::ChangeKey(change, key, reply))
+            .await?
+    }
+
     /// Leaves the cluster gracefully and stops the agent, as its shutdown future would.
     pub async fn leave(&self) -> Result<(), AgentError> {
         self.ask(Command::Leave).await
@@ -181,6 +225,9 @@ pub struct Agent {
     leave_requested: bool,
     /// Where the node's state survives a restart, and what was saved last.
     data_dir: Option<(DataDir, SavedMark)>,
+    /// Seals and opens datagrams; the keyring's file, to save key changes to.
+    envelope: Envelope,
+    keyring_file: Option<KeyringFile>,
 }
 
 /// What tells whether the persisted state changed: the incarnation, the store's
@@ -226,6 +273,8 @@ impl std::fmt::Debug for Command {
             Command::Stats(_) => "Stats",
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
+            Command::Keyring(_) => "Keyring",
+            Command::ChangeKey(..) => "ChangeKey",
         };
         f.write_str(name)
     }
@@ -255,6 +304,11 @@ impl Agent {
             events: events.clone(),
             leave_requested: false,
             data_dir: None,
+            envelope: Envelope::new(
+                options.cluster_name,
+                options.keyring.as_ref().map(|file| file.ring.clone()),
+            ),
+            keyring_file: options.keyring,
         };
         Ok((
             agent,
@@ -316,7 +370,14 @@ impl Agent {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let seeds = self.seed_addrs(resolve_all(&self.seeds).await);
         let seed_names: Vec<String> = self.seeds.iter().map(Seed::to_string).collect();
-        info!(node = %self.node.id(), addr = %self.node.addr(), seeds = ?seed_names, resolved = ?seeds, "starting");
+        info!(
+            node = %self.node.id(),
+            addr = %self.node.addr(),
+            seeds = ?seed_names,
+            resolved = ?seeds,
+            sealed = self.envelope.keyring().is_some(),
+            "starting"
+        );
         let now = self.now();
         self.node.join(now, &seeds);
         self.schedule_resolve();
@@ -329,12 +390,15 @@ impl Agent {
             let wake = self.node.poll_timeout().map(|at| self.to_tokio(at));
             tokio::select! {
                 received = self.socket.recv_from(&mut buf) => match received {
-                    Ok((len, from)) => {
-                        let now = self.now();
-                        if let Err(error) = self.node.handle_packet(now, from, &buf[..len]) {
-                            debug!(%from, %error, "dropped a datagram");
+                    Ok((len, from)) => match self.envelope.open(&buf[..len], wall_clock_ms()) {
+                        Ok(datagram) => {
+                            let now = self.now();
+                            if let Err(error) = self.node.handle_packet(now, from, &datagram) {
+                                debug!(%from, %error, "dropped a datagram");
+                            }
                         }
-                    }
+                        Err(reason) => debug!(%from, ?reason, "refused a datagram"),
+                    },
                     Err(error) => warn!(%error, "receive failed"),
                 },
                 () = sleep_until(wake) => {
@@ -434,7 +498,22 @@ impl Agent {
             }
             Command::Stats(reply) => {
                 let uptime = self.epoch.elapsed().as_secs_f64();
-                let _ = reply.send(StatsInfo::of(&self.node, uptime));
+                let mut stats = StatsInfo::of(&self.node, uptime);
+                let refused = self.envelope.refused;
+                stats.refused = RefusedInfo {
+                    unauthenticated: refused.unauthenticated,
+                    stale: refused.stale,
+                    replayed: refused.replayed,
+                    wrong_cluster: refused.wrong_cluster,
+                };
+                stats.encrypted = self.envelope.keyring().is_some();
+                let _ = reply.send(stats);
+            }
+            Command::Keyring(reply) => {
+                let _ = reply.send(self.keys_info());
+            }
+            Command::ChangeKey(change, key, reply) => {
+                let _ = reply.send(self.change_key(change, key));
             }
             Command::Config(reply) => {
                 let _ = reply.send(self.node.config().clone());
@@ -446,6 +525,36 @@ impl Agent {
         }
     }
 
+    fn keys_info(&self) -> Result<KeysInfo, AgentError> {
+        let ring = self.envelope.keyring().ok_or(AgentError::NoKeyring)?;
+        Ok(KeysInfo {
+            primary: ring.primary().to_base64(),
+            keys: ring.keys().iter().map(Key::to_base64).collect(),
+        })
+    }
+
+    /// Changes the ring in use and saves it to its file; a change the file cannot take
+    /// is undone, so the file and the running ring never differ.
+    fn change_key(&mut self, change: KeyChange, key: Key) -> Result<KeysInfo, AgentError> {
+        let (Some(ring), Some(file)) = (self.envelope.keyring_mut(), &mut self.keyring_file) else {
+            return Err(AgentError::NoKeyring);
+        };
+        let mut changed = ring.clone();
+        match change {
+            KeyChange::Install => changed.install(key),
+            KeyChange::Use => changed.use_key(&key)?,
+            KeyChange::Remove => changed.remove(&key)?,
+        }
+        let before = std::mem::replace(&mut file.ring, changed.clone());
+        if let Err(error) = file.save() {
+            file.ring = before;
+            return Err(error.into());
+        }
+        *ring = changed;
+        info!(?change, keys = ring.keys().len(), "keyring changed");
+        self.keys_info()
+    }
+
     /// Saves what changed, then sends what the node wants sent and logs what it
     /// reports, in the core's drain order. Saving first means nothing leaves this node
     /// (a version, a refutation's incarnation) that a crash could make it forget.
@@ -454,7 +563,8 @@ impl Agent {
             warn!(%error, "could not save the node's state");
         }
         while let Some(transmit) = self.node.poll_transmit() {
-            if let Err(error) = self.socket.send_to(&transmit.payload, transmit.to).await {
+            let datagram = self.envelope.seal(&transmit.payload, wall_clock_ms());
+            if let Err(error) = self.socket.send_to(&datagram, transmit.to).await {
                 warn!(to = %transmit.to, %error, "send failed");
             }
         }
@@ -472,6 +582,13 @@ impl Agent {
     fn to_tokio(&self, at: Instant) -> time::Instant {
         self.epoch + std::time::Duration::from_millis(at.as_millis())
     }
+}
+
+/// Milliseconds since the Unix epoch: sealed datagrams carry it against replays.
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Sleeps until `deadline`, or forever when there is none.

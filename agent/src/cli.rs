@@ -33,7 +33,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a gossip node on a UDP socket until interrupted (Ctrl-C leaves gracefully).
-    Agent(AgentArgs),
+    Agent(Box<AgentArgs>),
     /// Start a local cluster of agents as child processes (UDP 7946.., HTTP 9001..);
     /// Ctrl-C stops them all gracefully.
     Cluster(ClusterArgs),
@@ -47,6 +47,12 @@ pub enum Command {
     Events(ClientArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
+    /// Make a new secret key for sealing datagrams (`--keyring`), printed in base64, or
+    /// written as a new keyring file.
+    Keygen(KeygenArgs),
+    /// List or change an agent's keyring, like `serf keys`: install a new key on every
+    /// agent, `use` it on every agent, then `remove` the old one.
+    Keys(KeysArgs),
     /// Run headless experiments on the deterministic simulator.
     Sim(SimArgs),
 }
@@ -96,13 +102,49 @@ pub struct KvArgs {
     pub action: KvAction,
 }
 
+/// Flags of `gossip keygen`.
+#[derive(Clone, Debug, Args)]
+pub struct KeygenArgs {
+    /// Write a new keyring file holding the new key (never overwrites a file), instead
+    /// of printing the key.
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<std::path::PathBuf>,
+}
+
+/// Flags of `gossip keys`.
+#[derive(Clone, Debug, Args)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    #[command(subcommand)]
+    pub action: KeysAction,
+}
+
+/// What `gossip keys` does.
+#[derive(Clone, Debug, Subcommand)]
+pub enum KeysAction {
+    /// The agent's keys, the primary (the one it seals with) first.
+    List,
+    /// Add KEY: datagrams sealed with it are opened from now on.
+    Install { key: String },
+    /// Seal with KEY (already installed) from now on.
+    Use { key: String },
+    /// Forget KEY (not the primary).
+    Remove { key: String },
+}
+
 /// What `gossip kv` does.
 #[derive(Clone, Debug, Subcommand)]
 pub enum KvAction {
     /// Write KEY = VALUE on the agent; it spreads from there.
     Put { key: String, value: String },
     /// Read KEY as the agent holds it (concurrent siblings listed).
-    Get { key: String },
+    Get {
+        key: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Delete KEY (a tombstone that spreads).
     Delete { key: String },
     /// Every key the agent holds.
@@ -427,6 +469,18 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
+    /// A file of secret keys (a JSON array of base64 keys, the primary first; make one
+    /// with `gossip keygen --keyring FILE`): every datagram is sealed with the primary
+    /// key (XChaCha20-Poly1305) and opened with any key of the ring; key changes made
+    /// with `gossip keys` are saved back to it.
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<std::path::PathBuf>,
+
+    /// The cluster's name (1-64 bytes), bound into every datagram, so that clusters with
+    /// different names never merge, even on the same addresses.
+    #[arg(long, value_name = "NAME", value_parser = parse_cluster_name)]
+    pub cluster_name: Option<String>,
+
     /// Change one configuration field, e.g. `--set fanout=4`; repeatable.
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
     pub settings: Vec<(String, String)>,
@@ -461,6 +515,16 @@ impl Preset {
             Preset::Wan => Config::wan(cluster_size),
         }
     }
+}
+
+fn parse_cluster_name(name: &str) -> Result<String, String> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(format!(
+            "a cluster name is 1 to 64 bytes, {name:?} is {}",
+            name.len()
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 fn parse_node_id(name: &str) -> Result<NodeId, String> {

@@ -1,4 +1,4 @@
-//! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`): each
+//! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`, `keys`): each
 //! talks to one agent's HTTP API and prints what it answered, for a person (tables) or a
 //! program (`--format json`). Failures are one line: the agent cannot be reached, or
 //! what the agent said was wrong.
@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 
 use serde::de::DeserializeOwned;
 
-use crate::cli::{KvAction, KvArgs, ListFormat, MembersArgs};
-use crate::view::{KeyInfo, MemberInfo, StatsInfo};
+use crate::cli::{KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs};
+use crate::view::{KeyInfo, KeysInfo, MemberInfo, StatsInfo};
 
 /// A failed request, ready to print.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,8 @@ impl Client {
         let sent = match (method, body) {
             ("GET", _) => self.http.get(&url).call(),
             ("DELETE", _) => self.http.delete(&url).call(),
-            ("POST", _) => self.http.post(&url).send_empty(),
+            ("POST", None) => self.http.post(&url).send_empty(),
+            ("POST", Some(body)) => self.http.post(&url).send(body),
             (_, body) => self.http.put(&url).send(body.unwrap_or_default()),
         };
         let mut response = sent.map_err(|e| self.unreachable(e))?;
@@ -81,7 +82,7 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
     Ok(match args.format {
         ListFormat::Json => serde_json::to_string(&members).unwrap_or_default(),
         ListFormat::Table => {
-            let rows: Vec<[String; 4]> = members
+            let rows: Vec<[String; 5]> = members
                 .iter()
                 .map(|m| {
                     [
@@ -89,10 +90,14 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
                         m.addr.to_string(),
                         m.status.to_string(),
                         m.incarnation.to_string(),
+                        m.local_health.map_or("-".into(), |h| h.to_string()),
                     ]
                 })
                 .collect();
-            table(&["name", "address", "status", "incarnation"], &rows)
+            table(
+                &["name", "address", "status", "incarnation", "local health"],
+                &rows,
+            )
         }
     })
 }
@@ -106,9 +111,12 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
             let written: KeyInfo = client.call("PUT", &path(key), Some(value))?;
             format!("{key} = {value} {}", clock_of(&written))
         }
-        KvAction::Get { key } => {
+        KvAction::Get { key, format } => {
             let info: KeyInfo = client.call("GET", &path(key), None)?;
-            show_key(&info)
+            match format {
+                ListFormat::Json => serde_json::to_string(&info).unwrap_or_default(),
+                ListFormat::Table => show_key(&info),
+            }
         }
         KvAction::Delete { key } => {
             let tombstone: KeyInfo = client.call("DELETE", &path(key), None)?;
@@ -128,6 +136,30 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
 pub fn stats(addr: SocketAddr) -> Result<String, ClientError> {
     let stats: StatsInfo = Client::new(addr).call("GET", "/api/stats", None)?;
     Ok(serde_json::to_string_pretty(&stats).unwrap_or_default())
+}
+
+/// `gossip keys ...`: the keyring after the change, the primary marked.
+pub fn keys(args: &KeysArgs) -> Result<String, ClientError> {
+    let client = Client::new(args.client.http);
+    let ring: KeysInfo = match &args.action {
+        KeysAction::List => client.call("GET", "/api/keys", None)?,
+        KeysAction::Install { key } => client.call("POST", "/api/keys/install", Some(key))?,
+        KeysAction::Use { key } => client.call("POST", "/api/keys/use", Some(key))?,
+        KeysAction::Remove { key } => client.call("POST", "/api/keys/remove", Some(key))?,
+    };
+    Ok(ring
+        .keys
+        .iter()
+        .map(|key| {
+            let mark = if *key == ring.primary {
+                "  (primary)"
+            } else {
+                ""
+            };
+            format!("{key}{mark}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// `gossip leave`.

@@ -15,6 +15,8 @@
 //! | `GET /api/events` | server-sent events, one per node event, as JSON |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+//! | `GET /api/keys` | the keyring: every key, the primary first (422 without `--keyring`) |
+//! | `POST /api/keys/install`, `use`, `remove` | body: a base64 key; add it, seal with it, forget it |
 //! | `GET /metrics` | the counters in Prometheus text format |
 //! | `GET /` | the web page in live mode ([`crate::ui`]), and the files of its build |
 
@@ -38,7 +40,8 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::agent::{AgentError, AgentHandle};
+use crate::agent::{AgentError, AgentHandle, KeyChange};
+use crate::keyring::{Key, KeyringError};
 
 /// The largest request body taken: a value is at most `max_value_len` (512 bytes by
 /// default); anything far beyond that is refused before it is read.
@@ -57,6 +60,8 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/events", get(events))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
+        .route("/api/keys", get(keyring))
+        .route("/api/keys/{change}", post(change_key))
         .route("/metrics", get(metrics))
         .with_state(agent);
     let not_found =
@@ -117,6 +122,13 @@ impl From<AgentError> for ApiError {
             AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
             AgentError::Core(_) => StatusCode::BAD_REQUEST,
+            AgentError::Keyring(KeyringError::NotBase64 | KeyringError::WrongLength(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            AgentError::Keyring(KeyringError::Unknown) => StatusCode::NOT_FOUND,
+            AgentError::Keyring(KeyringError::RemovingPrimary | KeyringError::Empty)
+            | AgentError::NoKeyring => StatusCode::UNPROCESSABLE_ENTITY,
+            AgentError::Keyring(KeyringError::File(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, error.to_string())
     }
@@ -205,6 +217,34 @@ async fn leave(State(agent): State<AgentHandle>) -> Result<impl IntoResponse, Ap
         StatusCode::ACCEPTED,
         Json(json!({ "leaving": agent.name().to_string() })),
     ))
+}
+
+async fn keyring(State(agent): State<AgentHandle>) -> ApiResult<crate::view::KeysInfo> {
+    Ok(Json(agent.keyring().await?))
+}
+
+async fn change_key(
+    State(agent): State<AgentHandle>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<crate::view::KeysInfo> {
+    let change = match key_of(path)?.as_str() {
+        "install" => KeyChange::Install,
+        "use" => KeyChange::Use,
+        "remove" => KeyChange::Remove,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no key change {other:?}: install, use or remove"),
+            ));
+        }
+    };
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "a key is base64 text"))?;
+    let key = Key::from_base64(text).map_err(AgentError::from)?;
+    Ok(Json(agent.change_key(change, key).await?))
 }
 
 /// Server-sent events: each node event as `event: <kind>` with the event as JSON, and

@@ -11,7 +11,8 @@
 //! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
 //!   web page in live mode;
 //! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
-//! * [`persist`]: `--data-dir`, its state across restarts (redb).
+//! * [`persist`]: `--data-dir`, its state across restarts (redb);
+//! * [`envelope`] and [`keyring`]: `--cluster-name` and `--keyring`, sealed datagrams.
 //!
 //! Around it:
 //! * [`cli`]: the command line, parsed with clap;
@@ -25,9 +26,11 @@ pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod cluster;
+pub mod envelope;
 pub mod experiment_error;
 pub mod experiments;
 pub mod http;
+pub mod keyring;
 pub mod metrics;
 pub mod persist;
 pub mod report;

@@ -3,7 +3,7 @@ use std::io::Write;
 use clap::Parser;
 use gossip_agent::agent::{Agent, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
-use gossip_agent::{client, cluster, http, settings};
+use gossip_agent::{client, cluster, http, keyring, settings};
 use tokio::net::UdpSocket;
 use tracing_subscriber::EnvFilter;
 
@@ -49,12 +49,23 @@ async fn run() -> Result<(), Failure> {
         LogFormat::Json => logs.json().init(),
     }
     match cli.command {
-        Command::Agent(args) => agent(args).await?,
+        Command::Agent(args) => agent(*args).await?,
         Command::Cluster(args) => cluster::run(&args, interrupted()).await?,
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
         Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
         Command::Stats(args) => print(client_call(move || client::stats(args.http)).await?),
         Command::Leave(args) => print(client_call(move || client::leave(args.http)).await?),
+        Command::Keys(args) => print(client_call(move || client::keys(&args)).await?),
+        Command::Keygen(args) => match args.keyring {
+            Some(path) => {
+                keyring::create(&path)?;
+                print(format!(
+                    "wrote a new keyring with one key to {}",
+                    path.display()
+                ));
+            }
+            None => print(keyring::Key::generate().to_base64()),
+        },
         Command::Events(args) => {
             client_call(move || client::events(args.http, &mut std::io::stdout())).await?
         }
@@ -100,10 +111,18 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
     let rng_seed = args.rng_seed.unwrap_or_else(rand::random);
     tracing::info!(rng_seed, "the node's random choices come from this seed");
+    let keyring = match &args.keyring {
+        Some(path) => {
+            Some(keyring::KeyringFile::load(path).map_err(|e| Failure::Usage(e.to_string()))?)
+        }
+        None => None,
+    };
     let options = AgentOptions {
         name: args.name,
         join: args.join,
         advertise: args.advertise,
+        cluster_name: args.cluster_name,
+        keyring,
         config,
         rng_seed,
     };

@@ -114,6 +114,18 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.decode_errors as f64,
         ),
         (
+            "gossip_conflicts_total",
+            "counter",
+            "Writes that arrived concurrent with the version held, leaving siblings.",
+            stats.conflicts as f64,
+        ),
+        (
+            "gossip_encrypted",
+            "gauge",
+            "1 when datagrams are sealed with a keyring, else 0.",
+            if stats.encrypted { 1.0 } else { 0.0 },
+        ),
+        (
             "gossip_local_health",
             "gauge",
             "Lifeguard's Local Health score (0: healthy).",
@@ -141,5 +153,41 @@ pub fn render(stats: &StatsInfo) -> String {
     for (name, kind, help, value) in plain {
         Family::new(&mut out, name, kind, help).value(value);
     }
+    let refused = [
+        ("unauthenticated", stats.refused.unauthenticated),
+        ("stale", stats.refused.stale),
+        ("replayed", stats.refused.replayed),
+        ("wrong_cluster", stats.refused.wrong_cluster),
+    ];
+    let mut family = Family::new(
+        &mut out,
+        "gossip_datagrams_refused_total",
+        "counter",
+        "Datagrams refused before the protocol saw them: not sealed with a key of the ring \
+         or altered (unauthenticated), too old (stale), seen before (replayed), or another \
+         cluster's (wrong_cluster).",
+    );
+    for (reason, count) in refused {
+        family.labelled("reason", reason, count);
+    }
+    histogram(
+        &mut out,
+        "gossip_probe_rtt_seconds",
+        "Time from each probe's ping to its first ack, direct or relayed.",
+        &stats.probe_rtt,
+    );
     out
+}
+
+/// A histogram family: cumulative `_bucket`s by upper bound, then `_sum` and `_count`.
+fn histogram(out: &mut String, name: &str, help: &str, rtt: &crate::view::RttInfo) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, count) in rtt.bounds_ms.iter().zip(&rtt.cumulative) {
+        let seconds = *bound as f64 / 1000.0;
+        let _ = writeln!(out, "{name}_bucket{{le=\"{seconds}\"}} {count}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", rtt.count);
+    let _ = writeln!(out, "{name}_sum {}", rtt.sum_seconds);
+    let _ = writeln!(out, "{name}_count {}", rtt.count);
 }

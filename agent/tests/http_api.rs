@@ -22,6 +22,8 @@ async fn start_with_page(
         name: NodeId::new("solo").unwrap(),
         join: vec![],
         advertise: None,
+        cluster_name: None,
+        keyring: None,
         config: Config::demo(),
         rng_seed: 5,
     };
@@ -192,6 +194,17 @@ async fn metrics_are_prometheus_text() {
         "{body}"
     );
     assert!(body.contains("gossip_keys 1\n"), "{body}");
+    for line in [
+        "# TYPE gossip_probe_rtt_seconds histogram\n",
+        "gossip_probe_rtt_seconds_bucket{le=\"0.001\"} 0\n",
+        "gossip_probe_rtt_seconds_bucket{le=\"+Inf\"} 0\n",
+        "gossip_probe_rtt_seconds_count 0\n",
+        "gossip_datagrams_refused_total{reason=\"replayed\"} 0\n",
+        "gossip_conflicts_total 0\n",
+        "gossip_encrypted 0\n",
+    ] {
+        assert!(body.contains(line), "{line} in {body}");
+    }
     let promtool = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())

@@ -19,6 +19,9 @@ pub struct MemberInfo {
     pub addr: SocketAddr,
     pub status: MemberState,
     pub incarnation: u32,
+    /// Lifeguard's Local Health score (0: healthy), known only for the agent itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_health: Option<u32>,
 }
 
 /// One version of a key: its value (`None` for a delete), who wrote it, and its
@@ -59,6 +62,50 @@ pub struct StatsInfo {
     pub messages_received: BTreeMap<String, u64>,
     pub bytes_sent: BTreeMap<String, u64>,
     pub bytes_received: BTreeMap<String, u64>,
+    /// Writes that arrived concurrent with the version held, leaving siblings.
+    #[serde(default)]
+    pub conflicts: u64,
+    /// Time from each probe's ping to its first ack, direct or relayed.
+    #[serde(default)]
+    pub probe_rtt: RttInfo,
+    /// Whether datagrams are sealed with a keyring.
+    #[serde(default)]
+    pub encrypted: bool,
+    /// Datagrams refused before the protocol saw them.
+    #[serde(default)]
+    pub refused: RefusedInfo,
+}
+
+/// A histogram of round-trip times.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RttInfo {
+    /// Upper bounds of the buckets, in milliseconds.
+    pub bounds_ms: Vec<u64>,
+    /// How many fell at or below each bound, then how many in all.
+    pub cumulative: Vec<u64>,
+    pub sum_seconds: f64,
+    pub count: u64,
+}
+
+/// Datagrams an agent refused before the protocol saw them, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedInfo {
+    /// Not sealed, sealed under a key the agent lacks (or for another cluster name), or
+    /// altered on the way.
+    pub unauthenticated: u64,
+    /// Sealed too long ago, or too far ahead, by the agent's clock.
+    pub stale: u64,
+    /// Seen before.
+    pub replayed: u64,
+    /// Another cluster's name (clusters named without a keyring).
+    pub wrong_cluster: u64,
+}
+
+/// An agent's keyring: every key in base64, the primary (the one it seals with) first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysInfo {
+    pub primary: String,
+    pub keys: Vec<String>,
 }
 
 impl MemberInfo {
@@ -69,6 +116,7 @@ impl MemberInfo {
             addr: node.addr(),
             status: node.member_state(node.id()).unwrap_or(MemberState::Alive),
             incarnation: node.incarnation(),
+            local_health: Some(node.local_health()),
         };
         let mut others: Vec<MemberInfo> = node
             .members()
@@ -77,6 +125,7 @@ impl MemberInfo {
                 addr: m.addr,
                 status: m.state,
                 incarnation: m.incarnation,
+                local_health: None,
             })
             .collect();
         others.sort_by(|a, b| a.name.cmp(&b.name));
@@ -147,6 +196,15 @@ impl StatsInfo {
             messages_received: by_kind(&stats.received.messages),
             bytes_sent: by_kind(&stats.sent.bytes),
             bytes_received: by_kind(&stats.received.bytes),
+            conflicts: stats.conflicts,
+            probe_rtt: RttInfo {
+                bounds_ms: gossip_core::RttHistogram::BOUNDS_MS.to_vec(),
+                cumulative: stats.probe_rtt.cumulative().collect(),
+                sum_seconds: stats.probe_rtt.sum.as_millis() as f64 / 1000.0,
+                count: stats.probe_rtt.count,
+            },
+            encrypted: false,
+            refused: RefusedInfo::default(),
         }
     }
 }

@@ -43,7 +43,7 @@ pub use event::Event;
 pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId};
 pub use member::{Incarnation, Member, MemberState, MemberUpdate};
 pub use node::{MemberSnapshot, Node, NodeStatus, PersistedState, Transmit};
-pub use stats::{Stats, TrafficCounts};
+pub use stats::{RttHistogram, Stats, TrafficCounts};
 pub use store::{Applied, CoveredRange, Store, Version};
 pub use time::{Duration, Instant};
 pub use vclock::{Causality, VectorClock};

@@ -1,5 +1,6 @@
 //! Counters a node keeps about its own traffic and protocol work.
 
+use crate::Duration;
 use crate::wire::MessageKind;
 
 /// Messages and bytes, per message kind.
@@ -60,4 +61,59 @@ pub struct Stats {
     pub anti_entropy_versions: u64,
     /// Tombstones collected once every member held them.
     pub tombstones_collected: u64,
+    /// Writes that arrived concurrent with the version held, leaving siblings.
+    pub conflicts: u64,
+    /// Time from each probe's ping to its first ack, direct or relayed.
+    pub probe_rtt: RttHistogram,
+}
+
+/// Round-trip times in fixed buckets, as a Prometheus histogram keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RttHistogram {
+    /// How many fell at or below each of [`RttHistogram::BOUNDS_MS`] and not below
+    /// the one before; the last slot counts those above every bound.
+    pub buckets: [u64; RttHistogram::BOUNDS_MS.len() + 1],
+    pub sum: Duration,
+    pub count: u64,
+}
+
+impl RttHistogram {
+    /// Upper bounds of the buckets, in milliseconds: loopback to a slow WAN.
+    pub const BOUNDS_MS: [u64; 10] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+    pub(crate) fn record(&mut self, rtt: Duration) {
+        let ms = rtt.as_millis();
+        let bucket = Self::BOUNDS_MS
+            .iter()
+            .position(|&bound| ms <= bound)
+            .unwrap_or(Self::BOUNDS_MS.len());
+        self.buckets[bucket] += 1;
+        self.sum = self.sum + rtt;
+        self.count += 1;
+    }
+
+    /// How many fell at or below each bound (Prometheus' `le` buckets), then the total.
+    pub fn cumulative(&self) -> impl Iterator<Item = u64> + '_ {
+        self.buckets.iter().scan(0, |total, count| {
+            *total += count;
+            Some(*total)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_fall_into_cumulative_buckets() {
+        let mut rtt = RttHistogram::default();
+        for ms in [0, 1, 3, 3, 700, 5000] {
+            rtt.record(Duration::from_millis(ms));
+        }
+        assert_eq!(rtt.count, 6);
+        assert_eq!(rtt.sum, Duration::from_millis(5707));
+        let cumulative: Vec<u64> = rtt.cumulative().collect();
+        assert_eq!(cumulative, vec![2, 2, 4, 4, 4, 4, 4, 4, 4, 5, 6]);
+    }
 }

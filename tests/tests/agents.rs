@@ -32,6 +32,8 @@ async fn start(name: &str, join: Vec<std::net::SocketAddr>, seed: u64) -> Runnin
         name: NodeId::new(name).unwrap(),
         join: join.into_iter().map(Into::into).collect(),
         advertise: None,
+        cluster_name: None,
+        keyring: None,
         config: fast_config(),
         rng_seed: seed,
     };

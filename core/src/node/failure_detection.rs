@@ -35,6 +35,8 @@ pub(super) struct FailureDetection {
 pub(super) struct Probe {
     target: NodeId,
     seq: u32,
+    /// When the ping went out, for the round-trip time.
+    sent_at: Instant,
     acked: bool,
     /// Witnesses asked to nack: each should answer, ack or nack, if our links work.
     expected_nacks: u32,
@@ -98,6 +100,7 @@ impl Node {
         self.detection.probe = Some(Probe {
             target: target.clone(),
             seq,
+            sent_at: now,
             acked: false,
             expected_nacks: 0,
             nacks: 0,
@@ -182,8 +185,13 @@ impl Node {
         }
     }
 
-    pub(super) fn handle_ack(&mut self, seq: u32) {
+    pub(super) fn handle_ack(&mut self, now: Instant, seq: u32) {
         if let Some(probe) = self.detection.probe.as_mut().filter(|p| p.seq == seq) {
+            if !probe.acked {
+                self.stats
+                    .probe_rtt
+                    .record(now.saturating_since(probe.sent_at));
+            }
             probe.acked = true;
             // Answered: no ping-req will be needed this period.
             self.timers.stop(Timer::ProbeTimeout);

@@ -439,7 +439,7 @@ impl Node {
         }
         match packet.message {
             Message::Ping { seq, target } => self.handle_ping(from, seq, &target),
-            Message::Ack { seq } => self.handle_ack(seq),
+            Message::Ack { seq } => self.handle_ack(now, seq),
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {
                 seq,

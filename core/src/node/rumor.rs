@@ -319,6 +319,7 @@ impl Node {
                 writer: version.writer.clone(),
             });
             if siblings > 1 {
+                self.stats.conflicts += 1;
                 self.events.push_back(Event::Conflict {
                     key: version.key.clone(),
                     siblings,

@@ -57,7 +57,16 @@ fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
     b.handle_packet(t1, a.addr(), &ping.payload).unwrap();
     let ack = b.poll_transmit().expect("b acks");
     assert_eq!(ack.kind, MessageKind::Ack);
-    a.handle_packet(t1, b.addr(), &ack.payload).unwrap();
+    let rtt = Duration::from_millis(7);
+    a.handle_packet(t1 + rtt, b.addr(), &ack.payload).unwrap();
+    a.handle_packet(t1 + rtt * 2, b.addr(), &ack.payload)
+        .unwrap();
+    assert_eq!(
+        (a.stats().probe_rtt.count, a.stats().probe_rtt.sum),
+        (1, rtt),
+        "the first ack times the probe; a repeated one does not"
+    );
+    assert_eq!(a.stats().probe_rtt.buckets[3], 1, "7 ms falls in (5, 10]");
     a.handle_timeout(t1 + period);
     assert_eq!(a.stats().failed_probes, 0);
     assert_eq!(a.member_state(b.id()), Some(MemberState::Alive));

@@ -39,7 +39,7 @@ async fn poll(live: UseReducerDispatcher<LiveState>) {
         (Ok(members), Ok(keys), Ok(stats)) => live.dispatch(LiveAction::Polled {
             members,
             keys,
-            stats,
+            stats: Box::new(stats),
         }),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             live.dispatch(LiveAction::Unreachable(e))

@@ -37,7 +37,7 @@ pub enum LiveAction {
     Polled {
         members: Vec<MemberInfo>,
         keys: Vec<KeyInfo>,
-        stats: StatsInfo,
+        stats: Box<StatsInfo>,
     },
     /// The agent did not answer a poll.
     Unreachable(String),
@@ -81,7 +81,7 @@ impl Reducible for LiveState {
             } => {
                 next.members = members;
                 next.keys = keys;
-                next.stats = Some(stats);
+                next.stats = Some(*stats);
                 next.connected = true;
             }
             LiveAction::Unreachable(error) => {
@@ -186,6 +186,7 @@ mod tests {
             addr: "127.0.0.1:7946".parse().unwrap(),
             status,
             incarnation,
+            local_health: None,
         }
     }
 
