@@ -17,7 +17,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Version};
+use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Tags, Version};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
@@ -49,6 +49,8 @@ pub struct AgentOptions {
     /// The cluster's name, bound into every datagram: clusters with different names
     /// ignore each other even on the same addresses.
     pub cluster_name: Option<String>,
+    /// This node's tags, announced with its alive news (changeable while it runs).
+    pub tags: Tags,
     /// Seal every datagram with this keyring ([`crate::envelope`]); key changes are
     /// saved back to its file.
     pub keyring: Option<KeyringFile>,
@@ -101,6 +103,7 @@ enum Command {
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
+    SetTags(Tags, oneshot::Sender<()>),
     ChangeKey(
         KeyChange,
         Key,
@@ -198,6 +201,11 @@ impl AgentHandle {
             .await?
     }
 
+    /// Replaces this node's tags; the cluster hears them with its next alive news.
+    pub async fn set_tags(&self, tags: Tags) -> Result<(), AgentError> {
+        self.ask(|reply| Command::SetTags(tags, reply)).await
+    }
+
     /// Leaves the cluster gracefully and stops the agent, as its shutdown future would.
     pub async fn leave(&self) -> Result<(), AgentError> {
         self.ask(Command::Leave).await
@@ -274,6 +282,7 @@ impl std::fmt::Debug for Command {
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
             Command::Keyring(_) => "Keyring",
+            Command::SetTags(..) => "SetTags",
             Command::ChangeKey(..) => "ChangeKey",
         };
         f.write_str(name)
@@ -289,7 +298,8 @@ impl Agent {
         let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
         let name = options.name.clone();
         let advertised = options.advertise.unwrap_or(local_addr);
-        let node = Node::new(options.name, advertised, options.config, options.rng_seed)?;
+        let mut node = Node::new(options.name, advertised, options.config, options.rng_seed)?;
+        node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let agent = Agent {
@@ -508,6 +518,11 @@ impl Agent {
                 };
                 stats.encrypted = self.envelope.keyring().is_some();
                 let _ = reply.send(stats);
+            }
+            Command::SetTags(tags, reply) => {
+                info!(%tags, "tags changed");
+                self.node.set_tags(tags);
+                let _ = reply.send(());
             }
             Command::Keyring(reply) => {
                 let _ = reply.send(self.keys_info());

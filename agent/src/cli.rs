@@ -50,6 +50,8 @@ pub enum Command {
     /// Make a new secret key for sealing datagrams (`--keyring`), printed in base64, or
     /// written as a new keyring file.
     Keygen(KeygenArgs),
+    /// Show or change an agent's tags, like `serf tags`.
+    Tags(TagsArgs),
     /// List or change an agent's keyring, like `serf keys`: install a new key on every
     /// agent, `use` it on every agent, then `remove` the old one.
     Keys(KeysArgs),
@@ -100,6 +102,21 @@ pub struct KvArgs {
 
     #[command(subcommand)]
     pub action: KvAction,
+}
+
+/// Flags of `gossip tags`.
+#[derive(Clone, Debug, Args)]
+pub struct TagsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// Add or change a tag, `KEY=VALUE`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub set: Vec<(String, String)>,
+
+    /// Remove a tag; repeatable.
+    #[arg(long = "delete", value_name = "KEY")]
+    pub delete: Vec<String>,
 }
 
 /// Flags of `gossip keygen`.
@@ -469,6 +486,11 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
+    /// A tag for this node, `KEY=VALUE` (e.g. `role=web`), carried to every member
+    /// with its alive news; repeatable. 512 bytes of tags at most.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
     /// A file of secret keys (a JSON array of base64 keys, the primary first; make one
     /// with `gossip keygen --keyring FILE`): every datagram is sealed with the primary
     /// key (XChaCha20-Poly1305) and opened with any key of the ring; key changes made
@@ -515,6 +537,14 @@ impl Preset {
             Preset::Wan => Config::wan(cluster_size),
         }
     }
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("a tag is KEY=VALUE, {text:?} has no '='"))?;
+    gossip_core::Tags::new([(key, value)]).map_err(|e| e.to_string())?;
+    Ok((key.to_owned(), value.to_owned()))
 }
 
 fn parse_cluster_name(name: &str) -> Result<String, String> {

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use serde::de::DeserializeOwned;
 
-use crate::cli::{KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs};
+use std::collections::BTreeMap;
+
+use crate::cli::{KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs, TagsArgs};
 use crate::view::{KeyInfo, KeysInfo, MemberInfo, StatsInfo};
 
 /// A failed request, ready to print.
@@ -82,7 +84,7 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
     Ok(match args.format {
         ListFormat::Json => serde_json::to_string(&members).unwrap_or_default(),
         ListFormat::Table => {
-            let rows: Vec<[String; 5]> = members
+            let rows: Vec<[String; 6]> = members
                 .iter()
                 .map(|m| {
                     [
@@ -91,11 +93,23 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
                         m.status.to_string(),
                         m.incarnation.to_string(),
                         m.local_health.map_or("-".into(), |h| h.to_string()),
+                        m.tags
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
                     ]
                 })
                 .collect();
             table(
-                &["name", "address", "status", "incarnation", "local health"],
+                &[
+                    "name",
+                    "address",
+                    "status",
+                    "incarnation",
+                    "local health",
+                    "tags",
+                ],
                 &rows,
             )
         }
@@ -136,6 +150,25 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
 pub fn stats(addr: SocketAddr) -> Result<String, ClientError> {
     let stats: StatsInfo = Client::new(addr).call("GET", "/api/stats", None)?;
     Ok(serde_json::to_string_pretty(&stats).unwrap_or_default())
+}
+
+/// `gossip tags [--set K=V]... [--delete K]...`: the agent's tags after the change.
+pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
+    let client = Client::new(args.client.http);
+    let mut tags: BTreeMap<String, String> = client.call("GET", "/api/tags", None)?;
+    if !args.set.is_empty() || !args.delete.is_empty() {
+        for key in &args.delete {
+            tags.remove(key);
+        }
+        tags.extend(args.set.iter().cloned());
+        let body = serde_json::to_string(&tags).unwrap_or_default();
+        tags = client.call("PUT", "/api/tags", Some(&body))?;
+    }
+    Ok(tags
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// `gossip keys ...`: the keyring after the change, the primary marked.

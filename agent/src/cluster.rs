@@ -50,6 +50,8 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
             .args(["--name", &member.name])
             .args(["--bind", &format!("127.0.0.1:{}", member.udp_port)])
             .args(["--http", &format!("127.0.0.1:{}", member.http_port)])
+            // Every page links to the others' through this tag.
+            .args(["--tag", &format!("http=127.0.0.1:{}", member.http_port)])
             .args(["--preset", args.preset.name()])
             .args(["--cluster-size", &args.nodes.to_string()])
             .kill_on_drop(true);
@@ -63,8 +65,8 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
             .spawn()
             .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
         say(&format!(
-            "{}: udp 127.0.0.1:{}, HTTP API http://127.0.0.1:{}/api/",
-            member.name, member.udp_port, member.http_port
+            "{}: page http://127.0.0.1:{}/ (API under /api/), udp 127.0.0.1:{}",
+            member.name, member.http_port, member.udp_port
         ));
         children.push((member.clone(), child));
     }

@@ -15,6 +15,7 @@
 //! | `GET /api/events` | server-sent events, one per node event, as JSON |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+//! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
 //! | `GET /api/keys` | the keyring: every key, the primary first (422 without `--keyring`) |
 //! | `POST /api/keys/install`, `use`, `remove` | body: a base64 key; add it, seal with it, forget it |
 //! | `GET /metrics` | the counters in Prometheus text format |
@@ -60,6 +61,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/events", get(events))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
+        .route("/api/tags", get(tags).put(set_tags))
         .route("/api/keys", get(keyring))
         .route("/api/keys/{change}", post(change_key))
         .route("/metrics", get(metrics))
@@ -217,6 +219,40 @@ async fn leave(State(agent): State<AgentHandle>) -> Result<impl IntoResponse, Ap
         StatusCode::ACCEPTED,
         Json(json!({ "leaving": agent.name().to_string() })),
     ))
+}
+
+/// This agent's own tags.
+async fn tags(
+    State(agent): State<AgentHandle>,
+) -> ApiResult<std::collections::BTreeMap<String, String>> {
+    let members = agent.members().await?;
+    Ok(Json(
+        members
+            .into_iter()
+            .next()
+            .map(|me| me.tags)
+            .unwrap_or_default(),
+    ))
+}
+
+/// Replaces this agent's tags with the JSON object in the body.
+async fn set_tags(
+    State(agent): State<AgentHandle>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<std::collections::BTreeMap<String, String>> {
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+    let pairs: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("tags are a JSON object of strings, e.g. {{\"role\": \"web\"}}: {e}"),
+            )
+        })?;
+    let tags = gossip_core::Tags::new(pairs.clone())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    agent.set_tags(tags).await?;
+    Ok(Json(pairs))
 }
 
 async fn keyring(State(agent): State<AgentHandle>) -> ApiResult<crate::view::KeysInfo> {

@@ -56,6 +56,7 @@ async fn run() -> Result<(), Failure> {
         Command::Stats(args) => print(client_call(move || client::stats(args.http)).await?),
         Command::Leave(args) => print(client_call(move || client::leave(args.http)).await?),
         Command::Keys(args) => print(client_call(move || client::keys(&args)).await?),
+        Command::Tags(args) => print(client_call(move || client::tags(&args)).await?),
         Command::Keygen(args) => match args.keyring {
             Some(path) => {
                 keyring::create(&path)?;
@@ -122,6 +123,8 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         join: args.join,
         advertise: args.advertise,
         cluster_name: args.cluster_name,
+        tags: gossip_core::Tags::new(args.tags)
+            .map_err(|e| Failure::Usage(format!("--tag: {e}")))?,
         keyring,
         config,
         rng_seed,

@@ -68,6 +68,53 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "{table}"
     );
 
+    // Tags: the launcher tags each agent with its page; a change made on n2 reaches n1
+    // with a higher incarnation.
+    let tags_of = |http: &str, name: &str| -> Option<(serde_json::Value, u64)> {
+        let out = gossip(&["members", "--http", http, "--format", "json"]);
+        let members: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        let member = members.as_array()?.iter().find(|m| m["name"] == name)?;
+        Some((member["tags"].clone(), member["incarnation"].as_u64()?))
+    };
+    assert_eq!(
+        tags_of(&api(0), "n3").map(|(tags, _)| tags),
+        Some(serde_json::json!({ "http": api(2) })),
+        "n1 knows n3's page"
+    );
+    let tagged = gossip(&[
+        "tags",
+        "--http",
+        &api(1),
+        "--set",
+        "role=db",
+        "--set",
+        "dc=east",
+    ]);
+    assert!(tagged.status.success(), "{}", text(&tagged));
+    assert_eq!(
+        text(&tagged),
+        format!("dc=east\nhttp={}\nrole=db\n", api(1))
+    );
+    let heard = eventually(Duration::from_secs(10), || {
+        tags_of(&api(0), "n2").is_some_and(|(tags, incarnation)| {
+            tags["role"] == "db" && tags["dc"] == "east" && incarnation >= 1
+        })
+    });
+    assert!(
+        heard,
+        "n1 hears n2's new tags: {:?}",
+        tags_of(&api(0), "n2")
+    );
+    let untagged = gossip(&["tags", "--http", &api(1), "--delete", "dc"]);
+    assert!(untagged.status.success(), "{}", text(&untagged));
+    assert!(eventually(Duration::from_secs(10), || {
+        tags_of(&api(0), "n2").is_some_and(|(tags, _)| tags.get("dc").is_none())
+    }));
+    let oversized = format!("big={}", "x".repeat(600));
+    let refused = gossip(&["tags", "--http", &api(1), "--set", &oversized]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("512"), "{}", text(&refused));
+
     // `gossip events` follows n2's stream while the key is written on n1.
     let mut events = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args(["events", "--http", &api(1)])

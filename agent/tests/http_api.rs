@@ -24,6 +24,7 @@ async fn start_with_page(
         advertise: None,
         cluster_name: None,
         keyring: None,
+        tags: gossip_core::Tags::none(),
         config: Config::demo(),
         rng_seed: 5,
     };
@@ -288,4 +289,29 @@ async fn the_page_is_served_in_live_mode_beside_the_api() {
     assert_eq!(request(addr, "GET", "/api/members", b"").await.0, 200);
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(empty);
+}
+
+/// Tags are read and replaced as a JSON object; a body that is not one, or tags out of
+/// bounds, are refused and change nothing.
+#[tokio::test]
+async fn tags_are_replaced_as_a_json_object() {
+    let (addr, _stop) = start().await;
+    assert_eq!(
+        request(addr, "GET", "/api/tags", b"").await,
+        (200, "{}".to_owned())
+    );
+    let (status, body) = request(addr, "PUT", "/api/tags", br#"{"role":"web"}"#).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"role":"web"}"#));
+    let (status, body) = request(addr, "PUT", "/api/tags", b"role=web").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("JSON object"), "{body}");
+    let (status, body) = request(addr, "PUT", "/api/tags", br#"{"":"x"}"#).await;
+    assert_eq!(status, 422, "{body}");
+    let (_, members) = request(addr, "GET", "/api/members", b"").await;
+    assert!(members.contains(r#""tags":{"role":"web"}"#), "{members}");
+    let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
+    assert!(
+        stats.contains(r#""incarnation":1"#),
+        "a change raises the incarnation: {stats}"
+    );
 }

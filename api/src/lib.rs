@@ -22,6 +22,16 @@ pub struct MemberInfo {
     /// Lifeguard's Local Health score (0: healthy), known only for the agent itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_health: Option<u32>,
+    /// The member's tags, as far as this agent has heard.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn tag_map(tags: Option<&gossip_core::Tags>) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .flat_map(|t| t.iter())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// One version of a key: its value (`None` for a delete), who wrote it, and its
@@ -117,6 +127,7 @@ impl MemberInfo {
             status: node.member_state(node.id()).unwrap_or(MemberState::Alive),
             incarnation: node.incarnation(),
             local_health: Some(node.local_health()),
+            tags: tag_map(Some(node.tags())),
         };
         let mut others: Vec<MemberInfo> = node
             .members()
@@ -126,6 +137,7 @@ impl MemberInfo {
                 status: m.state,
                 incarnation: m.incarnation,
                 local_health: None,
+                tags: tag_map(node.member_tags(&m.id)),
             })
             .collect();
         others.sort_by(|a, b| a.name.cmp(&b.name));

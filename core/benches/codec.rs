@@ -45,6 +45,7 @@ mod samples {
             incarnation: (i % 5) as u32,
             state: MemberState::Alive,
             accuser: None,
+            tags: gossip_core::Tags::none(),
         }
     }
 

@@ -83,6 +83,7 @@ mod tests {
             incarnation,
             state: MemberState::Alive,
             accuser: None,
+            tags: crate::Tags::none(),
         }
     }
 
@@ -124,6 +125,7 @@ mod tests {
             incarnation: 1,
             state: MemberState::Alive,
             accuser: None,
+            tags: crate::Tags::none(),
         };
         big.accuser = Some(big.id.clone());
         queue.push(big);

@@ -56,6 +56,9 @@ pub enum Error {
         len: usize,
         max: usize,
     },
+    /// Tags out of bounds. Nothing changed.
+    #[error("invalid tags: {0}")]
+    BadTag(String),
     /// A key must have at least one byte. Nothing was stored.
     #[error("a key must not be empty")]
     EmptyKey,

@@ -5,7 +5,7 @@ use core::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Instant, NodeId};
+use crate::{Instant, NodeId, Tags};
 
 /// A member's incarnation number: only the member itself raises it, to refute a
 /// suspicion (SWIM section 4.2) or to come back after a restart.
@@ -85,6 +85,9 @@ pub struct MemberUpdate {
     /// Who raised this suspicion, so that Lifeguard can count independent
     /// confirmations; `None` for other news and in full-state exchanges.
     pub accuser: Option<NodeId>,
+    /// The member's tags at this incarnation, carried with alive news; empty in other
+    /// news (and for members without tags).
+    pub tags: Tags,
 }
 
 impl MemberUpdate {
@@ -132,6 +135,7 @@ impl From<&Member> for MemberUpdate {
             incarnation: member.incarnation,
             state: member.state,
             accuser: None,
+            tags: Tags::none(),
         }
     }
 }

@@ -284,8 +284,20 @@ pub fn member_update_len(update: &MemberUpdate) -> usize {
         SocketAddr::V6(_) => 1 + 16,
     } + varint_len(u64::from(update.addr.port()));
     let accuser_len = 1 + update.accuser.as_ref().map_or(0, name_len);
+    let text_len = |text: &str| varint_len(text.len() as u64) + text.len();
+    let tags_len = varint_len(update.tags.iter().count() as u64)
+        + update
+            .tags
+            .iter()
+            .map(|(key, value)| text_len(key) + text_len(value))
+            .sum::<usize>();
     // The state is one variant byte.
-    name_len(&update.id) + addr_len + varint_len(u64::from(update.incarnation)) + 1 + accuser_len
+    name_len(&update.id)
+        + addr_len
+        + varint_len(u64::from(update.incarnation))
+        + 1
+        + accuser_len
+        + tags_len
 }
 
 /// The length of postcard's variable-length (LEB128) encoding of `value`.
@@ -345,6 +357,7 @@ mod tests {
             incarnation: 7,
             state: MemberState::Suspect,
             accuser: Some(id("n3")),
+            tags: crate::Tags::new([("role", "db")]).unwrap(),
         });
         let messages = vec![
             Message::Ping {

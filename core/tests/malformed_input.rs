@@ -25,6 +25,7 @@ fn valid_packets() -> Vec<Vec<u8>> {
         incarnation: 3,
         state: MemberState::Suspect,
         accuser: Some(id("n3")),
+        tags: gossip_core::Tags::new([("role", "web"), ("port", "8080")]).unwrap(),
     };
     let writer = ReplicaId::new(id("n4"), 9);
     let mut clock = VectorClock::default();

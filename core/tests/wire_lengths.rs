@@ -6,7 +6,7 @@
 use core::net::{IpAddr, SocketAddr};
 
 use gossip_core::wire::{encoded_len, member_update_len};
-use gossip_core::{MAX_NODE_ID_LEN, MemberState, MemberUpdate, NodeId};
+use gossip_core::{MAX_NODE_ID_LEN, MemberState, MemberUpdate, NodeId, Tags};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -28,14 +28,24 @@ fn update() -> impl Strategy<Value = MemberUpdate> {
         any::<u32>(),
         proptest::sample::select(MemberState::ALL.to_vec()),
         proptest::option::of(name()),
+        tags(),
     )
-        .prop_map(|(id, ip, port, incarnation, state, accuser)| MemberUpdate {
-            id,
-            addr: SocketAddr::new(ip, port),
-            incarnation,
-            state,
-            accuser,
-        })
+        .prop_map(
+            |(id, ip, port, incarnation, state, accuser, tags)| MemberUpdate {
+                id,
+                addr: SocketAddr::new(ip, port),
+                incarnation,
+                state,
+                accuser,
+                tags,
+            },
+        )
+}
+
+/// Up to four tags, some with multi-byte text, some long enough for two-byte lengths.
+fn tags() -> impl Strategy<Value = Tags> {
+    proptest::collection::vec(("[a-z_]{1,8}", "[a-z0-9ä€]{0,150}"), 0..4)
+        .prop_map(|pairs| Tags::new(pairs).unwrap_or_else(|_| Tags::none()))
 }
 
 proptest! {

@@ -363,6 +363,7 @@ impl Simulation {
                     incarnation: 0,
                     state: MemberState::Alive,
                     accuser: None,
+                    tags: gossip_core::Tags::none(),
                 })
             })
             .collect::<Result<_, Error>>()?;

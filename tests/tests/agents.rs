@@ -34,6 +34,7 @@ async fn start(name: &str, join: Vec<std::net::SocketAddr>, seed: u64) -> Runnin
         advertise: None,
         cluster_name: None,
         keyring: None,
+        tags: gossip_core::Tags::none(),
         config: fast_config(),
         rng_seed: seed,
     };

@@ -4,6 +4,7 @@
 use core::net::SocketAddr;
 
 use super::Node;
+use crate::Tags;
 use crate::dissemination::retransmit_limit;
 use crate::member::{MemberState, MemberUpdate};
 use crate::wire::{self, Message, PacketRef, Update};
@@ -58,7 +59,17 @@ impl Node {
     /// datagrams as the MTU requires; only the first asks for a reply.
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
         let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
-        all.extend(self.membership.members.iter().map(MemberUpdate::from));
+        let tagged = !self.membership.tags.is_empty();
+        all.extend(self.membership.members.iter().map(|member| {
+            let mut update = MemberUpdate::from(member);
+            if tagged
+                && member.state == MemberState::Alive
+                && let Some(tags) = self.tags_at(&member.id, member.incarnation)
+            {
+                update.tags = tags.clone();
+            }
+            update
+        }));
         // Forgotten members go out as dead, so that one that restarted hears it and
         // refutes with a higher incarnation.
         all.extend(
@@ -71,6 +82,7 @@ impl Node {
                     incarnation: last.incarnation,
                     state: MemberState::Dead,
                     accuser: None,
+                    tags: Tags::none(),
                 }),
         );
         let budget = self.config.mtu

@@ -13,7 +13,7 @@ use crate::member_table::{MemberTable, Slot};
 use crate::suspicion::Suspicion;
 use crate::timer::Timer;
 use crate::wire::{Message, Update};
-use crate::{Event, Incarnation, Instant, NodeId};
+use crate::{Event, Incarnation, Instant, NodeId, Tags};
 
 /// What membership keeps: every other member this node knows, the suspicions running,
 /// members forgotten lately, and the seeds it joined through.
@@ -27,6 +27,9 @@ pub(super) struct Membership {
     pub(super) suspicions: BTreeMap<NodeId, Suspicion>,
     /// Where to join, and to reconnect to after a partition.
     pub(super) seeds: Vec<Seed>,
+    /// The tags of members that have any, with the incarnation they came with. Kept
+    /// beside the table so that members without tags cost nothing.
+    pub(super) tags: BTreeMap<NodeId, (Incarnation, Tags)>,
 }
 
 /// A member removed from the table, remembered for another `reap_after` so that late
@@ -112,6 +115,7 @@ impl Node {
                         incarnation: last.incarnation,
                         state: MemberState::Dead,
                         accuser: None,
+                        tags: Tags::none(),
                     });
                 }
                 return;
@@ -121,7 +125,14 @@ impl Node {
         let previous = match self.membership.members.get(&update.id) {
             None if !update.state.is_active() => return,
             None => None,
-            Some(current) if !update.overrides(current) => return,
+            Some(current) if !update.overrides(current) => {
+                // Tags are the same at the same incarnation: a member first heard of
+                // through news without them (a suspicion) takes them from later news.
+                if update.incarnation == current.incarnation {
+                    self.note_tags(&update);
+                }
+                return;
+            }
             Some(current) => Some(current.state),
         };
         let state_since = match (previous, self.membership.members.get(&update.id)) {
@@ -139,6 +150,7 @@ impl Node {
                 addr: update.addr,
             });
         }
+        self.note_tags(&update);
         let (id, incarnation) = (update.id.clone(), update.incarnation);
         let changed = previous != Some(update.state);
         match update.state {
@@ -214,6 +226,35 @@ impl Node {
     /// alive at an incarnation it never had, as after a restart) raises its incarnation
     /// above the rumour's and spreads that it is alive. Lifeguard 4.1: being suspected
     /// also hints that this node is the slow one.
+    /// Keeps the tags alive news brings, if they are newer than those held.
+    fn note_tags(&mut self, update: &MemberUpdate) {
+        if update.state != MemberState::Alive {
+            return;
+        }
+        let held = self.membership.tags.get(&update.id).map(|(inc, _)| *inc);
+        if held.is_some_and(|inc| inc >= update.incarnation) {
+            return;
+        }
+        if update.tags.is_empty() {
+            // Alive news without tags at a newer incarnation: they were removed, or
+            // this is a relay that never had them; either way the old ones are stale.
+            self.membership.tags.remove(&update.id);
+        } else {
+            self.membership
+                .tags
+                .insert(update.id.clone(), (update.incarnation, update.tags.clone()));
+        }
+    }
+
+    /// The tags held for `member` at `incarnation`, if any.
+    pub(super) fn tags_at(&self, member: &NodeId, incarnation: Incarnation) -> Option<&Tags> {
+        self.membership
+            .tags
+            .get(member)
+            .filter(|(inc, _)| *inc == incarnation)
+            .map(|(_, tags)| tags)
+    }
+
     fn refute(&mut self, rumour: &MemberUpdate) {
         if self.status == NodeStatus::Left {
             // Whoever still thinks this node is here missed its departure: repeat it.
@@ -286,6 +327,7 @@ impl Node {
             .map(|m| m.id.clone())
             .collect();
         for id in gone {
+            self.membership.tags.remove(&id);
             if let Some(member) = self.membership.members.remove(&id) {
                 let until = now + reap_after;
                 self.membership.forgotten.insert(

@@ -51,7 +51,9 @@ use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
 use crate::wire::{self, Message, MessageKind};
-use crate::{Config, Duration, Error, Event, Instant, NodeId, ReplicaId, RumorAccounting, Stats};
+use crate::{
+    Config, Duration, Error, Event, Instant, NodeId, ReplicaId, RumorAccounting, Stats, Tags,
+};
 
 use anti_entropy::AntiEntropy;
 use failure_detection::FailureDetection;
@@ -152,6 +154,8 @@ pub struct Node {
     id: NodeId,
     addr: SocketAddr,
     incarnation: Incarnation,
+    /// This node's own tags, announced with its alive news.
+    tags: Tags,
     config: Config,
     rng: Xoshiro256PlusPlus,
     status: NodeStatus,
@@ -185,6 +189,7 @@ impl Node {
             id,
             addr,
             incarnation: 0,
+            tags: Tags::none(),
             config,
             rng,
             status: NodeStatus::Idle,
@@ -316,6 +321,32 @@ impl Node {
             self.status = NodeStatus::Joining;
             self.contact_seeds(now);
         }
+    }
+
+    /// This node's own tags.
+    pub fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    /// Changes this node's tags. Once it has started, it raises its incarnation and
+    /// announces itself alive with the new tags, which then win everywhere as any newer
+    /// alive news does (the same way a refutation spreads).
+    pub fn set_tags(&mut self, tags: Tags) {
+        if tags == self.tags {
+            return;
+        }
+        self.tags = tags;
+        if matches!(self.status, NodeStatus::Joining | NodeStatus::Joined) {
+            self.incarnation = self.incarnation.saturating_add(1);
+            self.broadcasts.push(self.own_update(MemberState::Alive));
+        }
+    }
+
+    /// The tags `member` announced with its current incarnation, as far as this node
+    /// has heard.
+    pub fn member_tags(&self, member: &NodeId) -> Option<&Tags> {
+        let incarnation = self.membership.members.get(member)?.incarnation;
+        self.tags_at(member, incarnation)
     }
 
     /// Replaces the seeds' addresses, for a driver whose seeds are host names that may
@@ -668,6 +699,11 @@ impl Node {
             incarnation: self.incarnation,
             state,
             accuser: None,
+            tags: if state == MemberState::Alive {
+                self.tags.clone()
+            } else {
+                Tags::none()
+            },
         }
     }
 

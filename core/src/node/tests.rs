@@ -132,6 +132,7 @@ fn hearing_itself_suspected_raises_the_incarnation() {
             incarnation: 0,
             state: MemberState::Suspect,
             accuser: Some(NodeId::new("b").unwrap()),
+            tags: Tags::none(),
         })],
     };
     a.handle_packet(
@@ -175,6 +176,7 @@ fn push_pull_stretches_beyond_32_members() {
             incarnation: 0,
             state: MemberState::Alive,
             accuser: None,
+            tags: Tags::none(),
         });
         a.restore_members(Instant::ZERO, MemberSnapshot::from_updates(others));
         assert_eq!(a.active_members(), members - 1);
@@ -219,6 +221,7 @@ fn a_node_restored_from_a_snapshot_joins_at_once_with_that_view() {
         incarnation: 0,
         state: MemberState::Alive,
         accuser: None,
+        tags: Tags::none(),
     };
     b.restore_members(now, MemberSnapshot::from_updates([stranger]));
     assert!(
@@ -277,4 +280,50 @@ fn anti_entropy_push_gives_and_pull_fetches() {
     assert!(after_round_started_by(GossipMode::Pull, false));
     assert!(after_round_started_by(GossipMode::PushPull, true));
     assert!(after_round_started_by(GossipMode::PushPull, false));
+}
+
+#[test]
+fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    let web = Tags::new([("role", "web"), ("http", "127.0.0.1:9001")]).unwrap();
+    a.set_tags(web.clone());
+    assert_eq!(a.incarnation(), 0, "tags set before starting cost nothing");
+    a.join(now, &[]);
+    b.join(now, &[a.addr()]);
+    deliver(now, &mut b, &mut a);
+    deliver(now, &mut a, &mut b);
+    assert_eq!(
+        b.member_tags(a.id()),
+        Some(&web),
+        "the full state carries them"
+    );
+    assert_eq!(a.member_tags(b.id()), None, "b has none");
+
+    let db = Tags::new([("role", "db")]).unwrap();
+    a.set_tags(db.clone());
+    assert_eq!(a.incarnation(), 1);
+    a.set_tags(db.clone());
+    assert_eq!(a.incarnation(), 1, "the same tags again change nothing");
+    let t = now + a.config().gossip_interval;
+    a.handle_timeout(t);
+    deliver(t, &mut a, &mut b);
+    assert_eq!(
+        b.member_tags(a.id()),
+        Some(&db),
+        "gossip carries the change"
+    );
+
+    // News without tags at the same incarnation does not erase them.
+    let suspicion = MemberUpdate {
+        id: a.id().clone(),
+        addr: a.addr(),
+        incarnation: 1,
+        state: MemberState::Suspect,
+        accuser: None,
+        tags: Tags::none(),
+    };
+    b.apply_member_update(t, suspicion);
+    assert_eq!(b.member_tags(a.id()), Some(&db));
 }

@@ -18,6 +18,8 @@ pub struct GraphNode {
     pub local_health: u32,
     /// What activating it does ("crash it", "open its page"), if anything.
     pub action: Option<AttrValue>,
+    /// More about it, shown on hover (a live member's tags).
+    pub tooltip: Option<AttrValue>,
 }
 
 #[derive(Properties, PartialEq)]

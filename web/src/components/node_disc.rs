@@ -67,6 +67,9 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             onclick={interactive.then_some(onclick)}
             onkeydown={interactive.then_some(onkeydown)}
         >
+            if let Some(tooltip) = &node.tooltip {
+                <title>{ tooltip.clone() }</title>
+            }
             <circle cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()} />
             <text class="name" x={x.to_string()} y={(y + 6.0).to_string()}>{ node.name.clone() }</text>
             <text class="detail" x={x.to_string()} y={(y + NODE_RADIUS + 16.0).to_string()}>{ detail }</text>

@@ -64,6 +64,7 @@ pub fn topology() -> Html {
             } else {
                 "restart it"
             })),
+            tooltip: None,
         })
         .collect();
     let on_activate = {

@@ -6,7 +6,7 @@ use web_sys::{EventSource, MessageEvent};
 use yew::prelude::*;
 
 use super::api;
-use super::state::{LiveAction, LiveState, graph_nodes, key_rows};
+use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
 use crate::components::event_log::EventList;
 use crate::components::graph::Graph;
 use crate::components::key_panel::{KeyPanel, PutRequest};
@@ -154,6 +154,18 @@ pub fn live_app(props: &LiveAppProps) -> Html {
         })
     };
 
+    let open_page = {
+        let members = live.members.clone();
+        Callback::from(move |name: AttrValue| {
+            let page = members
+                .iter()
+                .find(|m| m.name.as_str() == name.as_str())
+                .and_then(page_of);
+            if let (Some(page), Some(window)) = (page, web_sys::window()) {
+                let _ = window.location().set_href(&page);
+            }
+        })
+    };
     let status = if live.left {
         "left the cluster: the agent has stopped"
     } else if live.connected {
@@ -173,7 +185,7 @@ pub fn live_app(props: &LiveAppProps) -> Html {
             </header>
             <main>
                 <section class="stage" aria-label="Cluster">
-                    <Graph nodes={graph_nodes(&live)} label={format!("Cluster as {} sees it", live.agent)} />
+                    <Graph nodes={graph_nodes(&live)} label={format!("Cluster as {} sees it: activate a member to open its page", live.agent)} on_activate={open_page} />
                     <Legend simulated={false} />
                 </section>
                 <aside class="panels">

@@ -133,10 +133,27 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                 } else {
                     0
                 },
-                action: None,
+                action: page_of(member)
+                    .filter(|_| !own)
+                    .map(|_| AttrValue::from("open its page")),
+                tooltip: (!member.tags.is_empty()).then(|| {
+                    let tags: Vec<String> = member
+                        .tags
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    AttrValue::from(format!("{} tags: {}", member.name, tags.join(", ")))
+                }),
             }
         })
         .collect()
+}
+
+/// The address of a member's own page: its `http` tag (which `gossip cluster` sets).
+pub fn page_of(member: &MemberInfo) -> Option<String> {
+    let addr = member.tags.get("http")?;
+    let addr: std::net::SocketAddr = addr.parse().ok()?;
+    Some(format!("http://{addr}/"))
 }
 
 /// The agent's keys as the store panel shows them, every sibling with its clock.
@@ -187,6 +204,7 @@ mod tests {
             status,
             incarnation,
             local_health: None,
+            tags: Default::default(),
         }
     }
 
@@ -215,6 +233,39 @@ mod tests {
                 ("n2", "suspect", true, 0, None),
                 ("n3", "dead", false, 1, None),
             ]
+        );
+    }
+
+    #[test]
+    fn members_with_an_http_tag_link_to_their_pages() {
+        let mut state = LiveState::new("n1".into());
+        let tagged = |name: &str, http: &str| {
+            let mut m = member(name, MemberState::Alive, 0);
+            m.tags.insert("http".into(), http.into());
+            m
+        };
+        state.members = vec![
+            tagged("n1", "127.0.0.1:9001"),
+            tagged("n2", "127.0.0.1:9002"),
+            tagged("n3", "not an address"),
+            member("n4", MemberState::Alive, 0),
+        ];
+        let actions: Vec<_> = graph_nodes(&state)
+            .into_iter()
+            .map(|n| n.action.map(|a| a.to_string()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![None, Some("open its page".into()), None, None],
+            "not its own, not a bad address, not without the tag"
+        );
+        assert_eq!(
+            page_of(&state.members[1]).as_deref(),
+            Some("http://127.0.0.1:9002/")
+        );
+        assert_eq!(
+            graph_nodes(&state)[1].tooltip.as_deref(),
+            Some("n2 tags: http=127.0.0.1:9002")
         );
     }
 

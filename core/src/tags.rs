@@ -1,0 +1,147 @@
+//! Tags: a member's small metadata (a role, a datacenter, the port of its service),
+//! carried with its alive news so every member learns them (Serf's tags; the
+//! application port of the Java gossip module).
+//!
+//! Tags belong to an incarnation. A member that changes its tags raises its
+//! incarnation and announces itself alive again, so the new tags win everywhere by the
+//! same rule as any alive news (SWIM section 4.2), and two different sets of tags never
+//! share an incarnation.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// Bytes a key may take.
+pub const MAX_TAG_KEY_LEN: usize = 64;
+/// Bytes all keys and values of a member's tags may take together: they travel in
+/// every full-state exchange, and a member table holds everyone's.
+pub const MAX_TAGS_LEN: usize = 512;
+
+/// A member's tags: keys in order, each once, within [`MAX_TAGS_LEN`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<(String, String)>")]
+pub struct Tags(Vec<(String, String)>);
+
+impl Tags {
+    /// No tags.
+    pub const fn none() -> Tags {
+        Tags(Vec::new())
+    }
+
+    /// Tags from key/value pairs; a later pair replaces an earlier one with its key.
+    pub fn new<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Tags, Error> {
+        let mut tags: Vec<(String, String)> = Vec::new();
+        for (key, value) in pairs {
+            let (key, value) = (key.into(), value.into());
+            match tags.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+                Ok(at) => tags[at].1 = value,
+                Err(at) => tags.insert(at, (key, value)),
+            }
+        }
+        Tags::try_from(tags)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value of `key`, if tagged.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|at| self.0[at].1.as_str())
+    }
+
+    /// Every key and value, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Bytes of keys and values together.
+    pub fn len_bytes(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}
+
+/// Checks the bounds, and that keys come in order, each once (so that equal tags are
+/// equal bytes on the wire).
+impl TryFrom<Vec<(String, String)>> for Tags {
+    type Error = Error;
+
+    fn try_from(pairs: Vec<(String, String)>) -> Result<Tags, Error> {
+        for (key, _) in &pairs {
+            if key.is_empty() || key.len() > MAX_TAG_KEY_LEN {
+                return Err(Error::BadTag(format!(
+                    "a tag key is 1 to {MAX_TAG_KEY_LEN} bytes, {key:?} is {}",
+                    key.len()
+                )));
+            }
+        }
+        if pairs.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(Error::BadTag("tag keys must be in order, each once".into()));
+        }
+        let tags = Tags(pairs);
+        if tags.len_bytes() > MAX_TAGS_LEN {
+            return Err(Error::BadTag(format!(
+                "tags take {} bytes, at most {MAX_TAGS_LEN}",
+                tags.len_bytes()
+            )));
+        }
+        Ok(tags)
+    }
+}
+
+impl fmt::Display for Tags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (key, value)) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{key}={value}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_keep_keys_in_order_and_later_values_win() {
+        let tags = Tags::new([("role", "web"), ("dc", "east"), ("role", "db")]).unwrap();
+        assert_eq!(tags.to_string(), "dc=east,role=db");
+        assert_eq!(tags.get("role"), Some("db"));
+        assert_eq!(tags.get("zone"), None);
+        assert_eq!(tags.len_bytes(), "dceastroledb".len());
+    }
+
+    #[test]
+    fn tags_are_bounded() {
+        assert!(Tags::new([("", "x")]).is_err());
+        assert!(Tags::new([("k".repeat(MAX_TAG_KEY_LEN + 1), "x".to_owned())]).is_err());
+        let big = "v".repeat(MAX_TAGS_LEN);
+        assert!(Tags::new([("k", big.as_str())]).is_err());
+        assert!(Tags::new([("k", &big[1..])]).is_ok());
+    }
+
+    #[test]
+    fn decoding_refuses_what_new_refuses() {
+        let decode = |pairs: Vec<(&str, &str)>| {
+            let bytes = postcard::to_allocvec(&pairs).unwrap();
+            postcard::from_bytes::<Tags>(&bytes)
+        };
+        assert!(decode(vec![("a", "1"), ("b", "2")]).is_ok());
+        assert!(
+            decode(vec![("b", "1"), ("a", "2")]).is_err(),
+            "out of order"
+        );
+        assert!(decode(vec![("a", "1"), ("a", "2")]).is_err(), "repeated");
+        assert!(decode(vec![("", "1")]).is_err());
+    }
+}
