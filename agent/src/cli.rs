@@ -190,6 +190,11 @@ pub struct ClusterArgs {
     #[arg(long, value_enum, default_value_t = Preset::Demo)]
     pub preset: Preset,
 
+    /// Record every agent's events into FILE (JSON lines: a header, then each event
+    /// with its time and node), a trace of the real cluster to look at afterwards.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+
     /// Change one configuration field of every agent (as `gossip agent --set`).
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
     pub settings: Vec<(String, String)>,

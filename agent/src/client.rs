@@ -207,6 +207,19 @@ pub fn leave(addr: SocketAddr) -> Result<String, ClientError> {
 /// `gossip events`: prints each event of the stream as `<kind> <json>` until the agent
 /// stops or the output is closed.
 pub fn events(addr: SocketAddr, out: &mut impl Write) -> Result<(), ClientError> {
+    follow_events(addr, |kind, data| {
+        writeln!(out, "{kind} {data}")
+            .and_then(|()| out.flush())
+            .is_ok()
+    })
+}
+
+/// Follows the agent's event stream, calling `on_event(kind, json)` for each event
+/// until the agent stops or `on_event` answers false.
+pub fn follow_events(
+    addr: SocketAddr,
+    mut on_event: impl FnMut(&str, &str) -> bool,
+) -> Result<(), ClientError> {
     let client = Client::new(addr);
     let url = format!("{}/api/events", client.base);
     let response = client
@@ -221,14 +234,18 @@ pub fn events(addr: SocketAddr, out: &mut impl Write) -> Result<(), ClientError>
         if let Some(name) = line.strip_prefix("event: ") {
             kind = name.to_owned();
         } else if let Some(data) = line.strip_prefix("data: ")
-            && writeln!(out, "{kind} {data}")
-                .and_then(|()| out.flush())
-                .is_err()
+            && !on_event(&kind, data)
         {
             break;
         }
     }
     Ok(())
+}
+
+/// The agent's member table, for a caller that is not a person (`gossip cluster
+/// --record`).
+pub fn member_list(addr: SocketAddr) -> Result<Vec<MemberInfo>, ClientError> {
+    Client::new(addr).call("GET", "/api/members", None)
 }
 
 fn clock_of(info: &KeyInfo) -> String {

@@ -4,6 +4,7 @@
 //! every agent gracefully, so each leaves the cluster rather than dying in it.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
@@ -11,6 +12,7 @@ use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
 use crate::cli::ClusterArgs;
+use crate::record::Recorder;
 
 /// One agent of the cluster: its name and where it answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +76,24 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
         "{} agents running; Ctrl-C stops them all",
         children.len()
     ));
+    let recorder = match &args.record {
+        Some(path) => {
+            let nodes: Vec<_> = children
+                .iter()
+                .map(|(m, _)| {
+                    let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+                    (m.name.clone(), local(m.udp_port), local(m.http_port))
+                })
+                .collect();
+            let recorder = Recorder::start(path, &nodes, args.preset.name())?;
+            say(&format!(
+                "recording every agent's events to {}",
+                path.display()
+            ));
+            Some((recorder, path.clone()))
+        }
+        None => None,
+    };
 
     // An agent that leaves (`gossip leave`) ends with status 0 and the others go on; one
     // that fails ends the whole cluster.
@@ -106,6 +126,13 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
         }
     };
     stop_all(&mut children).await;
+    if let Some((recorder, path)) = recorder {
+        match tokio::task::spawn_blocking(move || recorder.finish()).await {
+            Ok(Ok(lines)) => say(&format!("recorded {lines} lines to {}", path.display())),
+            Ok(Err(error)) => eprintln!("the recording {} is incomplete: {error}", path.display()),
+            Err(error) => eprintln!("the recording {} is incomplete: {error}", path.display()),
+        }
+    }
     match failed {
         Some(why) => Err(why),
         None => Ok(()),

@@ -16,7 +16,8 @@
 //!
 //! Around it:
 //! * [`cli`]: the command line, parsed with clap;
-//! * [`cluster`]: `gossip cluster`, a local cluster of agents as child processes;
+//! * [`cluster`]: `gossip cluster`, a local cluster of agents as child processes, with
+//!   [`record`] for `--record`;
 //! * [`client`]: `gossip members`, `kv`, `stats`, `events`, `leave` over the HTTP API;
 //! * [`experiments`]: `gossip sim ...`, the headless experiments on the simulator, with
 //!   [`experiment_error`], [`report`] (the one shape their results are printed in) and
@@ -33,6 +34,7 @@ pub mod http;
 pub mod keyring;
 pub mod metrics;
 pub mod persist;
+pub mod record;
 pub mod report;
 pub mod seeds;
 pub mod settings;

@@ -30,8 +30,10 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let udp = free_run(20_000 + pid % 10_000, 3);
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
+    let recording = std::env::temp_dir().join(format!("gossip-recording-{pid}.jsonl"));
     let mut launcher = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args(["cluster", "--nodes", "3"])
+        .args(["--record", recording.to_str().unwrap()])
         .args([
             "--base-port",
             &udp.to_string(),
@@ -177,4 +179,42 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     );
     let gone = gossip(&["members", "--http", &api(0)]);
     assert_eq!(gone.status.code(), Some(2), "the agents stopped with it");
+
+    // The recording: a header naming the three, each agent's member table, then events
+    // in the order they came, the key's spread and n3's departure among them.
+    let recorded = std::fs::read_to_string(&recording).unwrap();
+    let _ = std::fs::remove_file(&recording);
+    let mut lines = recorded.lines();
+    let header: gossip_agent::view::recording::RecordingHeader =
+        serde_json::from_str(lines.next().unwrap()).unwrap();
+    let names: Vec<&str> = header.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["n1", "n2", "n3"]);
+    use gossip_agent::view::recording::Recorded;
+    let entries: Vec<Recorded> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tables = entries
+        .iter()
+        .filter(|e| matches!(e, Recorded::Members { .. }))
+        .count();
+    assert_eq!(tables, 3, "{recorded}");
+    let times: Vec<u64> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Recorded::Event { at_ms, .. } => Some(*at_ms),
+            _ => None,
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
+    let happened = |node: &str, wanted: &dyn Fn(&gossip_core::Event) -> bool| {
+        entries.iter().any(
+            |e| matches!(e, Recorded::Event { node: n, event, .. } if n == node && wanted(event)),
+        )
+    };
+    assert!(happened("n3", &|e| matches!(
+        e,
+        gossip_core::Event::KeyChanged { key, .. } if key == "colour"
+    )));
+    assert!(happened("n1", &|e| matches!(
+        e,
+        gossip_core::Event::MemberLeft { id } if id.as_str() == "n3"
+    )));
 }

@@ -220,3 +220,61 @@ impl StatsInfo {
         }
     }
 }
+
+/// A recording of a real cluster (`gossip cluster --record FILE`): JSON lines, a
+/// [`RecordingHeader`] first, then one [`Recorded`] per line as it happened. Lines are
+/// written as they come, so a recording cut short is still readable up to its end.
+pub mod recording {
+    use serde::{Deserialize, Serialize};
+
+    use super::MemberInfo;
+
+    /// This format's version, the header's `recording` field.
+    pub const FORMAT: u32 = 1;
+
+    /// The first line: what was recorded.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RecordingHeader {
+        pub recording: u32,
+        /// When the recording began, in milliseconds since the Unix epoch; every
+        /// line's `at_ms` counts from here.
+        pub started_unix_ms: u64,
+        /// The agents, as launched.
+        pub nodes: Vec<RecordedNode>,
+        /// The launcher's protocol preset.
+        pub preset: String,
+    }
+
+    /// One agent of the recorded cluster.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RecordedNode {
+        pub name: String,
+        pub udp: String,
+        pub http: String,
+    }
+
+    /// One line after the header.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    pub enum Recorded {
+        /// What `node` reported, `at_ms` after the start.
+        Event {
+            at_ms: u64,
+            node: String,
+            event: gossip_core::Event,
+        },
+        /// `node`'s member table when the recorder connected to it (events before
+        /// that were not seen): the state the events start from.
+        Members {
+            at_ms: u64,
+            node: String,
+            members: Vec<MemberInfo>,
+        },
+        /// `node`'s stream fell behind and `missed` events were lost.
+        Gap {
+            at_ms: u64,
+            node: String,
+            missed: u64,
+        },
+    }
+}

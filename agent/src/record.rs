@@ -1,0 +1,156 @@
+//! `gossip cluster --record FILE`: every agent's event stream, merged into one file of
+//! JSON lines as the events arrive ([`crate::view::recording`]). One thread per agent
+//! follows its stream (first taking its member table, the state the events start
+//! from); one thread writes, so lines never interleave, and stamps each line with
+//! the time it is written, so times never go backwards.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::client::{follow_events, member_list};
+use crate::view::recording::{FORMAT, Recorded, RecordedNode, RecordingHeader};
+
+/// How long a follower keeps trying to reach an agent that has not answered yet.
+const CONNECT_FOR: Duration = Duration::from_secs(10);
+
+/// A recording in progress.
+#[derive(Debug)]
+pub struct Recorder {
+    stop: Arc<AtomicBool>,
+    followers: Vec<JoinHandle<()>>,
+    writer: JoinHandle<std::io::Result<u64>>,
+}
+
+impl Recorder {
+    /// Creates `path` (replacing a file there), writes the header, and starts following
+    /// every agent in `nodes` (name, HTTP address).
+    pub fn start(
+        path: &Path,
+        nodes: &[(String, SocketAddr, SocketAddr)],
+        preset: &str,
+    ) -> Result<Recorder, String> {
+        let file = File::create(path)
+            .map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
+        let started = Instant::now();
+        let header = RecordingHeader {
+            recording: FORMAT,
+            started_unix_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            nodes: nodes
+                .iter()
+                .map(|(name, udp, http)| RecordedNode {
+                    name: name.clone(),
+                    udp: udp.to_string(),
+                    http: http.to_string(),
+                })
+                .collect(),
+            preset: preset.to_owned(),
+        };
+        let (lines, received) = mpsc::channel::<Recorded>();
+        let writer = std::thread::spawn(move || write_lines(file, &header, started, received));
+        let stop = Arc::new(AtomicBool::new(false));
+        let followers = nodes
+            .iter()
+            .map(|(name, _, http)| {
+                let (name, http, lines, stop) = (name.clone(), *http, lines.clone(), stop.clone());
+                std::thread::spawn(move || follow(&name, http, &lines, &stop))
+            })
+            .collect();
+        Ok(Recorder {
+            stop,
+            followers,
+            writer,
+        })
+    }
+
+    /// Ends the recording once the agents have stopped (their streams end with them);
+    /// answers how many lines were recorded after the header.
+    pub fn finish(self) -> std::io::Result<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        for follower in self.followers {
+            let _ = follower.join();
+        }
+        self.writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the recording's writer failed")))
+    }
+}
+
+fn write_lines(
+    file: File,
+    header: &RecordingHeader,
+    started: Instant,
+    lines: mpsc::Receiver<Recorded>,
+) -> std::io::Result<u64> {
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer(&mut out, header)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    let mut written = 0;
+    for mut line in lines {
+        let now = started.elapsed().as_millis() as u64;
+        match &mut line {
+            Recorded::Event { at_ms, .. }
+            | Recorded::Members { at_ms, .. }
+            | Recorded::Gap { at_ms, .. } => *at_ms = now,
+        }
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+        // A recording cut short (the launcher killed) still holds what came before.
+        out.flush()?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Follows one agent: its member table once it answers, then each event as it comes.
+/// Lines go out with `at_ms` 0; the writer stamps them.
+fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Recorded>, stop: &AtomicBool) {
+    let give_up = Instant::now() + CONNECT_FOR;
+    let members = loop {
+        match member_list(http) {
+            Ok(members) => break members,
+            Err(_) if Instant::now() < give_up && !stop.load(Ordering::Relaxed) => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(error) => {
+                tracing::warn!(node = name, %error, "not recording this agent");
+                return;
+            }
+        }
+    };
+    let _ = lines.send(Recorded::Members {
+        at_ms: 0,
+        node: name.to_owned(),
+        members,
+    });
+    let followed = follow_events(http, |kind, data| {
+        let line = if kind == "lagged" {
+            Recorded::Gap {
+                at_ms: 0,
+                node: name.to_owned(),
+                missed: data.parse().unwrap_or(0),
+            }
+        } else {
+            match serde_json::from_str(data) {
+                Ok(event) => Recorded::Event {
+                    at_ms: 0,
+                    node: name.to_owned(),
+                    event,
+                },
+                Err(_) => return true,
+            }
+        };
+        lines.send(line).is_ok()
+    });
+    if let Err(error) = followed {
+        tracing::warn!(node = name, %error, "stopped recording this agent");
+    }
+}
