@@ -53,7 +53,20 @@ impl Node {
         members: Vec<MemberUpdate>,
         reply: bool,
     ) {
-        for member in members {
+        for mut member in members {
+            // A full state's "dead" is the sender's conclusion, perhaps reached on the
+            // far side of a partition that has just healed; for a member this node
+            // still holds active it only raises a suspicion, which the member refutes
+            // if it is there (memberlist's mergeState does the same).
+            let held_active = || {
+                self.membership
+                    .members
+                    .get(&member.id)
+                    .is_some_and(|m| m.state.is_active())
+            };
+            if member.state == MemberState::Dead && held_active() {
+                member.state = MemberState::Suspect;
+            }
             self.apply_member_update(now, member);
         }
         if reply && self.status == NodeStatus::Left {

@@ -327,3 +327,42 @@ fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
     b.apply_member_update(t, suspicion);
     assert_eq!(b.member_tags(a.id()), Some(&db));
 }
+
+#[test]
+fn a_full_state_that_holds_a_live_member_dead_only_makes_it_suspect() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(now, &[]);
+    b.join(now, &[a.addr()]);
+    deliver(now, &mut b, &mut a);
+    deliver(now, &mut a, &mut b);
+    let dead = |name: &str, port: u16| MemberUpdate {
+        id: NodeId::new(name).unwrap(),
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        incarnation: 0,
+        state: MemberState::Dead,
+        accuser: None,
+        tags: Tags::none(),
+    };
+    let sync = Packet {
+        from: NodeId::new("c").unwrap(),
+        message: Message::Sync {
+            members: vec![dead("b", 2), dead("ghost", 9)],
+            reply: false,
+        },
+        updates: Vec::new(),
+    };
+    let c_addr = SocketAddr::from(([127, 0, 0, 1], 3));
+    a.handle_packet(now, c_addr, &wire::encode(&sync)).unwrap();
+    assert_eq!(
+        a.member_state(b.id()),
+        Some(MemberState::Suspect),
+        "b gets its suspicion timeout to refute"
+    );
+    assert_eq!(
+        a.member_state(&NodeId::new("ghost").unwrap()),
+        None,
+        "a member this node never held is not brought in"
+    );
+}
