@@ -177,32 +177,63 @@ fn stop(child: &mut Child) -> (bool, String) {
     (exited_ok, log)
 }
 
-/// The README's agents, started together, find each other; SIGTERM makes each leave
-/// gracefully (exit 0), and the first hears the others leave rather than die.
+/// The README's agents, started together in one directory after its `keygen`
+/// commands ran there, form their clusters (an agent belongs to the cluster of the
+/// agent it joins through) and answer its `keys` commands; SIGTERM makes each leave
+/// gracefully (exit 0), and each cluster's first agent hears the others leave rather
+/// than die, and never hears of another cluster's agents.
 #[test]
 fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
-    let agents: Vec<Vec<String>> = readme_commands()
-        .into_iter()
+    let commands = readme_commands();
+    let agents: Vec<Vec<String>> = commands
+        .iter()
         .filter(|c| c[0] == "agent")
+        .cloned()
         .collect();
     assert!(agents.len() >= 2, "{agents:?}");
+    let dir = std::env::temp_dir().join(format!("gossip-readme-agents-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for keygen in commands.iter().filter(|c| c[0] == "keygen") {
+        let out = gossip().args(keygen).current_dir(&dir).output().unwrap();
+        assert!(out.status.success(), "gossip {}: {out:?}", keygen.join(" "));
+    }
     // Each address the README uses gets a free port of its own.
     let mut ports: BTreeMap<String, String> = BTreeMap::new();
+    let mut localised = |args: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|arg| match arg.strip_prefix("127.0.0.1:") {
+                Some(_) => ports
+                    .entry(arg.clone())
+                    .or_insert_with(|| format!("127.0.0.1:{}", free_port()))
+                    .clone(),
+                None => arg.clone(),
+            })
+            .collect()
+    };
+    // Which cluster each agent is in: the one of the agent it joins through.
+    let flag = |args: &[String], name: &str| {
+        let at = args.iter().position(|a| a == name)?;
+        args.get(at + 1).cloned()
+    };
+    let mut cluster_of: BTreeMap<String, usize> = BTreeMap::new();
+    let clusters: Vec<usize> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, args)| {
+            let cluster = flag(args, "--join")
+                .and_then(|seed| cluster_of.get(&seed).copied())
+                .unwrap_or(i);
+            cluster_of.insert(flag(args, "--bind").unwrap_or_default(), cluster);
+            cluster
+        })
+        .collect();
     let mut children: Vec<Child> = agents
         .iter()
         .map(|args| {
-            let args: Vec<String> = args
-                .iter()
-                .map(|arg| match arg.strip_prefix("127.0.0.1:") {
-                    Some(_) => ports
-                        .entry(arg.clone())
-                        .or_insert_with(|| format!("127.0.0.1:{}", free_port()))
-                        .clone(),
-                    None => arg.clone(),
-                })
-                .collect();
             let child = gossip()
-                .args(&args)
+                .args(localised(args))
+                .current_dir(&dir)
                 .env("RUST_LOG", "info")
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -214,24 +245,49 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
         .collect();
     // Demo timings: a join takes a gossip round or two.
     std::thread::sleep(Duration::from_secs(4));
-    let mut logs = Vec::new();
-    for child in children.iter_mut().skip(1).rev() {
+    for keys in commands.iter().filter(|c| c[0] == "keys") {
+        let out = gossip().args(localised(keys)).output().unwrap();
+        assert!(
+            out.status.success(),
+            "gossip {}: {}",
+            keys.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut logs: Vec<String> = vec![String::new(); children.len()];
+    for (i, child) in children.iter_mut().enumerate().rev() {
         let (exited_ok, log) = stop(child);
         assert!(exited_ok, "an agent exits 0 on SIGTERM:\n{log}");
-        logs.push(log);
+        logs[i] = log;
     }
-    std::thread::sleep(Duration::from_secs(1));
-    let (exited_ok, first) = stop(&mut children[0]);
-    assert!(exited_ok, "{first}");
-    let joined = first.matches("member joined").count();
-    assert_eq!(
-        joined,
-        agents.len() - 1,
-        "the first agent saw the others join:\n{first}"
-    );
-    let left = first.matches("member left").count();
-    assert_eq!(left, agents.len() - 1, "and leave, not die:\n{first}");
-    assert!(!first.contains("member dead"), "{first}");
+    for (first, log) in logs.iter().enumerate() {
+        if clusters[first] != first {
+            continue;
+        }
+        let others = clusters.iter().filter(|c| **c == first).count() - 1;
+        assert!(others > 0, "{:?} starts a cluster of one", agents[first]);
+        let joined = log.matches("member joined").count();
+        assert_eq!(
+            joined, others,
+            "the first agent saw the others join:\n{log}"
+        );
+        let left = log.matches("member left").count();
+        assert_eq!(left, others, "and leave, not die:\n{log}");
+        assert!(!log.contains("member dead"), "{log}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `GET /` of the agent whose HTTP API is on `port`: the whole answer.
+fn get_page(port: u16) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
 }
 
 /// The client commands, each aimed at the launched cluster: the README's
@@ -317,7 +373,15 @@ fn the_readme_cluster_answers_every_client_command() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let clients = ["members", "kv", "stats", "events", "leave"];
+    // Every agent's page answers (the build, or the page saying how to make it).
+    for port in http..http + nodes {
+        let page = get_page(port);
+        assert!(
+            page.starts_with("HTTP/1.1 200") && page.contains("<html"),
+            "the page on {port}: {page}"
+        );
+    }
+    let clients = ["members", "kv", "stats", "events", "tags", "leave"];
     for args in commands.iter().filter(|c| clients.contains(&c[0].as_str())) {
         let args = aimed(args, http);
         // A key read right after it was written elsewhere may still be spreading.

@@ -26,7 +26,10 @@ function freePort() {
 
 /** Starts `gossip agent` NAME on UDP `port`, its API and page on `http`. */
 function startAgent(name, port, http, seed) {
-  const args = ['agent', '--name', name, '--bind', `127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`, '--ui-dir', distDir];
+  const args = [
+    'agent', '--name', name, '--bind', `127.0.0.1:${port}`, '--http', `127.0.0.1:${http}`,
+    '--ui-dir', distDir, '--tag', `http=127.0.0.1:${http}`,
+  ];
   if (seed) args.push('--join', `127.0.0.1:${seed}`);
   const child = spawn(GOSSIP, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -123,6 +126,11 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
     { timeout: 5_000 },
   );
   await screenshot(page, 'agent-page');
+
+  // A member's http tag makes it a link: from n2's page to n1's.
+  await other.page.getByRole('button', { name: /^n1: seen as alive/ }).click();
+  await other.page.waitForURL(agents[0].url);
+  await other.page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Gossip agent n1');
   assert.deepEqual(errors, []);
   assert.deepEqual(other.errors, []);
   await other.page.close();

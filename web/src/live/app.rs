@@ -228,6 +228,40 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
         .map(|s| format!("{} {s}", stats.members.get(*s).copied().unwrap_or(0)))
         .collect::<Vec<_>>()
         .join(" · ");
+    let round_trip = match stats.probe_rtt.count {
+        0 => "no probes answered yet".to_owned(),
+        n => format!(
+            "{:.1} ms mean over {n} probes",
+            stats.probe_rtt.sum_seconds * 1000.0 / n as f64
+        ),
+    };
+    let refused = &stats.refused;
+    let datagrams = format!(
+        "{}; {} undecodable; refused: {} unauthenticated, {} replayed, {} stale, {} other cluster",
+        if stats.encrypted {
+            "sealed"
+        } else {
+            "not sealed"
+        },
+        stats.decode_errors,
+        refused.unauthenticated,
+        refused.replayed,
+        refused.stale,
+        refused.wrong_cluster
+    );
+    let tags = props
+        .live
+        .members
+        .first()
+        .filter(|me| !me.tags.is_empty())
+        .map(|me| {
+            me.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_else(|| "none".to_owned());
     let kinds: std::collections::BTreeSet<&String> = stats
         .messages_sent
         .keys()
@@ -245,7 +279,10 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 <dt>{ "local health" }</dt><dd>{ stats.local_health }</dd>
                 <dt>{ "probes" }</dt><dd>{ format!("{} ({} failed, {} indirect)", stats.probes, stats.failed_probes, stats.indirect_probes) }</dd>
                 <dt>{ "refutations" }</dt><dd>{ stats.refutations }</dd>
-                <dt>{ "bad datagrams" }</dt><dd>{ stats.decode_errors }</dd>
+                <dt>{ "probe round trip" }</dt><dd>{ round_trip }</dd>
+                <dt>{ "conflicts" }</dt><dd>{ stats.conflicts }</dd>
+                <dt>{ "datagrams" }</dt><dd>{ datagrams }</dd>
+                <dt>{ "tags" }</dt><dd>{ tags }</dd>
                 <dt>{ "uptime" }</dt><dd>{ format!("{:.0} s", stats.uptime_seconds) }</dd>
             </dl>
             <table class="by-kind" aria-label="Messages by kind">
