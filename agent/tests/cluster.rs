@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{eventually, free_run, terminate};
+use support::{Stopped, eventually, free_run, terminate};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -31,19 +31,21 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
     let recording = std::env::temp_dir().join(format!("gossip-recording-{pid}.jsonl"));
-    let mut launcher = Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args(["cluster", "--nodes", "3"])
-        .args(["--record", recording.to_str().unwrap()])
-        .args([
-            "--base-port",
-            &udp.to_string(),
-            "--http-base",
-            &http.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut launcher = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["cluster", "--nodes", "3"])
+            .args(["--record", recording.to_str().unwrap()])
+            .args([
+                "--base-port",
+                &udp.to_string(),
+                "--http-base",
+                &http.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
 
     let three_alive = eventually(Duration::from_secs(15), || {
         let out = gossip(&[
@@ -166,7 +168,7 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     assert!(n3_left, "n1 sees n3 as left");
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
-        matches!(launcher.try_wait(), Ok(None)),
+        matches!(launcher.0.try_wait(), Ok(None)),
         "one agent leaving does not stop the launcher"
     );
     assert!(
@@ -174,7 +176,7 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "n2 still holds the key"
     );
     assert!(
-        terminate(&mut launcher, Duration::from_secs(10)).is_some_and(|s| s.success()),
+        terminate(&mut launcher.0, Duration::from_secs(10)).is_some_and(|s| s.success()),
         "the launcher stops its agents and exits 0 on SIGTERM"
     );
     let gone = gossip(&["members", "--http", &api(0)]);

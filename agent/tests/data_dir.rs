@@ -4,10 +4,10 @@
 
 mod support;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{eventually, free_port};
+use support::{Stopped, eventually, free_port};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -24,21 +24,23 @@ fn json(args: &[&str]) -> Option<serde_json::Value> {
         .flatten()
 }
 
-fn agent(name: &str, udp: u16, http: u16, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args([
-            "agent",
-            "--name",
-            name,
-            "--bind",
-            &format!("127.0.0.1:{udp}"),
-        ])
-        .args(["--http", &format!("127.0.0.1:{http}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+fn agent(name: &str, udp: u16, http: u16, extra: &[&str]) -> Stopped {
+    Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args([
+                "agent",
+                "--name",
+                name,
+                "--bind",
+                &format!("127.0.0.1:{udp}"),
+            ])
+            .args(["--http", &format!("127.0.0.1:{http}")])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// n1's entry in the member list the agent at `http` answers.
@@ -74,8 +76,8 @@ fn a_killed_agent_restarts_from_its_data_dir() {
             .success()
     }));
 
-    n1.kill().unwrap(); // SIGKILL: no leave, no last write
-    n1.wait().unwrap();
+    n1.0.kill().unwrap(); // SIGKILL: no leave, no last write
+    n1.0.wait().unwrap();
     let mut n1 = agent("n1", udp1, http1, &data);
     assert!(eventually(Duration::from_secs(5), || {
         gossip(&["kv", "--http", &api1, "get", "colour"])
@@ -112,10 +114,10 @@ fn a_killed_agent_restarts_from_its_data_dir() {
         Some(2),
         "the same writer goes on at sequence 2: {shape}"
     );
-    let _ = n1.kill();
-    let _ = n2.kill();
-    let _ = n1.wait();
-    let _ = n2.wait();
+    let _ = n1.0.kill();
+    let _ = n2.0.kill();
+    let _ = n1.0.wait();
+    let _ = n2.0.wait();
     // The data dir is n1's: another name is refused rather than writing as n1.
     let other = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args([
@@ -151,8 +153,8 @@ fn an_acknowledged_write_survives_an_immediate_kill() {
         let put = gossip(&["kv", "--http", &api, "put", &format!("k{i}"), "v"]);
         assert!(put.status.success());
     }
-    alone.kill().unwrap();
-    alone.wait().unwrap();
+    alone.0.kill().unwrap();
+    alone.0.wait().unwrap();
     let mut again = agent("n1", udp, http, &data);
     assert!(eventually(Duration::from_secs(5), || {
         gossip(&["kv", "--http", &api, "get", "k19"])
@@ -161,7 +163,7 @@ fn an_acknowledged_write_survives_an_immediate_kill() {
     }));
     let keys = json(&["kv", "--http", &api, "list", "--format", "json"]).unwrap();
     assert_eq!(keys.as_array().map(Vec::len), Some(20), "{keys}");
-    let _ = again.kill();
-    let _ = again.wait();
+    let _ = again.0.kill();
+    let _ = again.0.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

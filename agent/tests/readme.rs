@@ -14,7 +14,7 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{free_port, free_run, terminate};
+use support::{Stopped, free_port, free_run, terminate};
 
 const README: &str = include_str!("../../README.md");
 
@@ -228,7 +228,7 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
             cluster
         })
         .collect();
-    let mut children: Vec<Child> = agents
+    let mut children: Vec<Stopped> = agents
         .iter()
         .map(|args| {
             let child = gossip()
@@ -240,7 +240,7 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
                 .spawn()
                 .unwrap();
             std::thread::sleep(Duration::from_millis(300));
-            child
+            Stopped(child)
         })
         .collect();
     // Demo timings: a join takes a gossip round or two.
@@ -256,7 +256,7 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
     }
     let mut logs: Vec<String> = vec![String::new(); children.len()];
     for (i, child) in children.iter_mut().enumerate().rev() {
-        let (exited_ok, log) = stop(child);
+        let (exited_ok, log) = stop(&mut child.0);
         assert!(exited_ok, "an agent exits 0 on SIGTERM:\n{log}");
         logs[i] = log;
     }
@@ -335,18 +335,20 @@ fn the_readme_cluster_answers_every_client_command() {
     let pid = std::process::id() as u16;
     let udp = free_run(30_000 + pid % 10_000, nodes);
     let http = free_run(udp + nodes, nodes);
-    let mut launcher = gossip()
-        .args(cluster)
-        .args([
-            "--base-port",
-            &udp.to_string(),
-            "--http-base",
-            &http.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut launcher = Stopped(
+        gossip()
+            .args(cluster)
+            .args([
+                "--base-port",
+                &udp.to_string(),
+                "--http-base",
+                &http.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // Everyone alive at the first agent before the story starts.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -399,13 +401,13 @@ fn the_readme_cluster_answers_every_client_command() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let (stopped_ok, _) = stop(&mut launcher);
+    let (stopped_ok, _) = stop(&mut launcher.0);
     assert!(
         stopped_ok,
         "the launcher stops its agents and exits 0 on SIGTERM"
     );
     let mut printed = String::new();
-    if let Some(mut stdout) = launcher.stdout.take() {
+    if let Some(mut stdout) = launcher.0.stdout.take() {
         let _ = stdout.read_to_string(&mut printed);
     }
     assert!(

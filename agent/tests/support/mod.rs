@@ -58,3 +58,16 @@ pub fn terminate(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     }
     status
 }
+
+/// A child process that is stopped (SIGTERM, then SIGKILL) when the guard goes out of
+/// scope, so a failing test leaves no agent or launcher running behind it.
+#[derive(Debug)]
+pub struct Stopped(pub Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            terminate(&mut self.0, Duration::from_secs(5));
+        }
+    }
+}
