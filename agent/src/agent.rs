@@ -28,7 +28,13 @@ use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
 use crate::persist::Saved;
 pub use crate::seeds::Seed;
-use crate::seeds::resolve_all;
+use crate::seeds::{SeedAddrs, resolve_each};
+
+/// The channel seed lookups come back on.
+type Lookups = (
+    mpsc::Sender<Vec<Vec<SocketAddr>>>,
+    mpsc::Receiver<Vec<Vec<SocketAddr>>>,
+);
 pub use crate::view::{KeyInfo, KeysInfo, MemberInfo, RefusedInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
@@ -217,14 +223,13 @@ impl AgentHandle {
 pub struct Agent {
     node: Node,
     socket: UdpSocket,
-    /// The seeds as given, and the members a data dir remembered.
+    /// The seeds as given, where they were last found, and the members a data dir
+    /// remembered.
     seeds: Vec<Seed>,
+    seed_addrs: SeedAddrs,
     saved_peers: Vec<SocketAddr>,
-    /// Seed addresses resolved in the background, and when to resolve them next.
-    resolved: (
-        mpsc::Sender<Vec<SocketAddr>>,
-        mpsc::Receiver<Vec<SocketAddr>>,
-    ),
+    /// Seed lookups done in the background, and when to look them up next.
+    resolved: Lookups,
     resolve_at: Option<time::Instant>,
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
@@ -298,7 +303,15 @@ impl Agent {
         let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
         let name = options.name.clone();
         let advertised = options.advertise.unwrap_or(local_addr);
-        let mut node = Node::new(options.name, advertised, options.config, options.rng_seed)?;
+        let envelope = Envelope::new(
+            options.cluster_name,
+            options.keyring.as_ref().map(|file| file.ring.clone()),
+        );
+        // The configured mtu is what goes on the wire: the protocol gets what the
+        // envelope leaves of it.
+        let mut config = options.config;
+        config.mtu = config.mtu.saturating_sub(envelope.overhead());
+        let mut node = Node::new(options.name, advertised, config, options.rng_seed)?;
         node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
@@ -306,6 +319,7 @@ impl Agent {
             node,
             socket,
             seeds: options.join,
+            seed_addrs: SeedAddrs::default(),
             saved_peers: Vec::new(),
             resolved: mpsc::channel(1),
             resolve_at: None,
@@ -314,10 +328,7 @@ impl Agent {
             events: events.clone(),
             leave_requested: false,
             data_dir: None,
-            envelope: Envelope::new(
-                options.cluster_name,
-                options.keyring.as_ref().map(|file| file.ring.clone()),
-            ),
+            envelope,
             keyring_file: options.keyring,
         };
         Ok((
@@ -378,7 +389,8 @@ impl Agent {
 
     /// Runs the node until `shutdown` completes, then leaves the cluster gracefully.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let seeds = self.seed_addrs(resolve_all(&self.seeds).await);
+        self.seed_addrs.update(resolve_each(&self.seeds).await);
+        let seeds = self.known_seeds();
         let seed_names: Vec<String> = self.seeds.iter().map(Seed::to_string).collect();
         info!(
             node = %self.node.id(),
@@ -388,8 +400,14 @@ impl Agent {
             sealed = self.envelope.keyring().is_some(),
             "starting"
         );
-        let now = self.now();
-        self.node.join(now, &seeds);
+        if seeds.is_empty() && !self.seeds.is_empty() {
+            // Told to join, but no seed can be found yet: starting a cluster of its own
+            // would split the cluster until a reconnect; wait for a seed instead.
+            warn!("no seed resolves yet; looking again before joining");
+        } else {
+            let now = self.now();
+            self.node.join(now, &seeds);
+        }
         self.schedule_resolve();
         self.flush().await;
 
@@ -417,9 +435,18 @@ impl Agent {
                 }
                 Some(command) = self.commands.recv() => self.answer(command),
                 () = sleep_until(self.resolve_at) => self.resolve_in_background(),
-                Some(addrs) = self.resolved.1.recv() => {
-                    let seeds = self.seed_addrs(addrs);
-                    self.node.set_seeds(&seeds);
+                Some(looked_up) = self.resolved.1.recv() => {
+                    self.seed_addrs.update(looked_up);
+                    let seeds = self.known_seeds();
+                    if self.node.status() == NodeStatus::Idle {
+                        if !seeds.is_empty() {
+                            info!(resolved = ?seeds, "a seed resolves now; joining");
+                            let now = self.now();
+                            self.node.join(now, &seeds);
+                        }
+                    } else {
+                        self.node.set_seeds(&seeds);
+                    }
                     self.schedule_resolve();
                 }
                 // A completed future must not be polled again: once it fires, its
@@ -445,9 +472,9 @@ impl Agent {
         Ok(())
     }
 
-    /// The resolved seeds and the remembered members, without repeats.
-    fn seed_addrs(&self, resolved: Vec<SocketAddr>) -> Vec<SocketAddr> {
-        let mut addrs = resolved;
+    /// The seeds where they were last found and the remembered members, without repeats.
+    fn known_seeds(&self) -> Vec<SocketAddr> {
+        let mut addrs = self.seed_addrs.all();
         for peer in &self.saved_peers {
             if !addrs.contains(peer) {
                 addrs.push(*peer);
@@ -464,10 +491,9 @@ impl Agent {
             return;
         }
         let config = self.node.config();
-        let every = if self.node.status() == NodeStatus::Joining {
-            config.probe_interval * 2
-        } else {
-            config.reconnect_interval
+        let every = match self.node.status() {
+            NodeStatus::Idle | NodeStatus::Joining => config.probe_interval * 2,
+            _ => config.reconnect_interval,
         };
         self.resolve_at =
             Some(time::Instant::now() + std::time::Duration::from_millis(every.as_millis()));
@@ -479,7 +505,7 @@ impl Agent {
         self.resolve_at = None;
         let (seeds, done) = (self.seeds.clone(), self.resolved.0.clone());
         tokio::spawn(async move {
-            let _ = done.send(resolve_all(&seeds).await).await;
+            let _ = done.send(resolve_each(&seeds).await).await;
         });
     }
 

@@ -492,7 +492,7 @@ pub struct AgentArgs {
     pub config: Option<std::path::PathBuf>,
 
     /// A tag for this node, `KEY=VALUE` (e.g. `role=web`), carried to every member
-    /// with its alive news; repeatable. 512 bytes of tags at most.
+    /// with its alive news; repeatable. 256 bytes of tags on the wire at most.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
 

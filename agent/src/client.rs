@@ -218,8 +218,14 @@ pub fn events(addr: SocketAddr, out: &mut impl Write) -> Result<(), ClientError>
 /// until the agent stops or `on_event` answers false.
 pub fn follow_events(
     addr: SocketAddr,
-    mut on_event: impl FnMut(&str, &str) -> bool,
+    on_event: impl FnMut(&str, &str) -> bool,
 ) -> Result<(), ClientError> {
+    read_events(open_events(addr)?, on_event);
+    Ok(())
+}
+
+/// The agent's event stream, subscribed: every event from now on is in it.
+pub fn open_events(addr: SocketAddr) -> Result<impl BufRead, ClientError> {
     let client = Client::new(addr);
     let url = format!("{}/api/events", client.base);
     let response = client
@@ -227,7 +233,12 @@ pub fn follow_events(
         .get(&url)
         .call()
         .map_err(|e| client.unreachable(e))?;
-    let reader = BufReader::new(response.into_body().into_reader());
+    Ok(BufReader::new(response.into_body().into_reader()))
+}
+
+/// Calls `on_event(kind, json)` for each event of `reader` (server-sent events) until
+/// it ends or `on_event` answers false.
+pub fn read_events(reader: impl BufRead, mut on_event: impl FnMut(&str, &str) -> bool) {
     let mut kind = String::new();
     for line in reader.lines() {
         let Ok(line) = line else { break };
@@ -239,7 +250,6 @@ pub fn follow_events(
             break;
         }
     }
-    Ok(())
 }
 
 /// The agent's member table, for a caller that is not a person (`gossip cluster

@@ -44,6 +44,25 @@ pub fn members(args: &ClusterArgs) -> Result<Vec<Member>, String> {
 pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Result<(), String> {
     let members = members(args)?;
     let program = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    // The recording's file is made first: if it cannot be, no agent has started.
+    let recorder = match &args.record {
+        Some(path) => {
+            let nodes: Vec<_> = members
+                .iter()
+                .map(|m| {
+                    let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+                    (m.name.clone(), local(m.udp_port), local(m.http_port))
+                })
+                .collect();
+            let recorder = Recorder::start(path, &nodes, args.preset.name())?;
+            say(&format!(
+                "recording every agent's events to {}",
+                path.display()
+            ));
+            Some((recorder, path.clone()))
+        }
+        None => None,
+    };
     let mut children: Vec<(Member, Child)> = Vec::new();
     for member in &members {
         let mut command = Command::new(&program);
@@ -76,25 +95,6 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
         "{} agents running; Ctrl-C stops them all",
         children.len()
     ));
-    let recorder = match &args.record {
-        Some(path) => {
-            let nodes: Vec<_> = children
-                .iter()
-                .map(|(m, _)| {
-                    let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
-                    (m.name.clone(), local(m.udp_port), local(m.http_port))
-                })
-                .collect();
-            let recorder = Recorder::start(path, &nodes, args.preset.name())?;
-            say(&format!(
-                "recording every agent's events to {}",
-                path.display()
-            ));
-            Some((recorder, path.clone()))
-        }
-        None => None,
-    };
-
     // An agent that leaves (`gossip leave`) ends with status 0 and the others go on; one
     // that fails ends the whole cluster.
     let failed = {

@@ -2,7 +2,7 @@
 //! seal (authenticated encryption with the keyring).
 //!
 //! ```text
-//! plain    | core datagram (first byte: the wire version, 1)                      |
+//! plain    | core datagram (first byte: the wire version)                         |
 //! named    | 0xC0 | name length (1) | cluster name | core datagram                  |
 //! sealed   | 0xC1 | nonce (24) | XChaCha20-Poly1305( time (8) | core datagram ) | tag (16) |
 //!                   associated data: 0xC1 and the cluster name

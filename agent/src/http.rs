@@ -73,6 +73,53 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         None => api.merge(not_found),
     };
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(same_origin_only))
+}
+
+/// The API has no accounts, so it guards against the one way a visitor's browser could
+/// be made to use it: a page from elsewhere. Browsers name the page's origin on every
+/// request that changes something, and only the agent's own page (the same host and
+/// port) may do so; programs (the CLI, curl) send no origin and are not affected. The
+/// keyring's secrets are answered only to a host that is an address or `localhost`, so
+/// a name rebound to 127.0.0.1 (DNS rebinding) cannot read or change them.
+async fn same_origin_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::{Method, header};
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    let foreign = headers
+        .get(header::ORIGIN)
+        .is_some_and(|origin| origin.to_str().ok() != Some(format!("http://{host}").as_str()));
+    if changes && foreign {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a page from another origin may not change this agent",
+        )
+        .into_response();
+    }
+    if request.uri().path().starts_with("/api/keys") && !host_is_address(host) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the keyring answers only requests addressed to an IP address or localhost",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a `Host` header names an IP address or `localhost` (with or without a port).
+fn host_is_address(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Serves the API (and the page from `ui_dir`) on `listener` until `shutdown` completes.

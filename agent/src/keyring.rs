@@ -188,33 +188,59 @@ impl KeyringFile {
 
 /// Writes a new keyring file holding one fresh key; refuses to overwrite a file.
 pub fn create(path: &Path) -> Result<Key, KeyringError> {
-    if path.exists() {
-        return Err(KeyringError::File(format!(
+    let key = Key::generate();
+    let text = Keyring::new(vec![key.clone()])?.to_json();
+    let exists = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyringError::File(format!(
             "{} exists already: a keyring is changed with `gossip keys`, not replaced",
             path.display()
-        )));
-    }
-    let key = Key::generate();
-    write_atomically(path, &Keyring::new(vec![key.clone()])?.to_json())?;
+        )),
+        _ => KeyringError::File(format!("cannot write the keyring {}: {e}", path.display())),
+    };
+    write_new(path, &text).map_err(exists)?;
+    sync_dir(path);
     Ok(key)
 }
 
+/// Creates `path` (never an existing file or a link's target), readable by its owner
+/// only, and writes `text` to disk.
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// Makes a rename or a new file in `path`'s directory durable.
+fn sync_dir(path: &Path) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Ok(dir) = std::fs::File::open(dir.unwrap_or(Path::new("."))) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// Replaces `path` whole or not at all: a new file beside it, renamed over it.
 fn write_atomically(path: &Path, text: &str) -> Result<(), KeyringError> {
     let fail = |e: std::io::Error| {
         KeyringError::File(format!("cannot write the keyring {}: {e}", path.display()))
     };
-    let temp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temp).map_err(fail)?;
-        file.write_all(text.as_bytes()).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-    }
-    std::fs::rename(&temp, path).map_err(fail)
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "keyring".into());
+    let temp = path.with_file_name(format!(".{name}.{}.new", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    write_new(&temp, text).map_err(fail)?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(e)
+    })?;
+    sync_dir(path);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -265,11 +291,28 @@ mod tests {
         let path = dir.join("keyring.json");
         let key = create(&path).unwrap();
         assert!(create(&path).is_err(), "never overwritten");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+        }
         let mut file = KeyringFile::load(&path).unwrap();
         assert_eq!(file.ring.primary(), &key);
         file.ring.install(Key::generate());
         file.save().unwrap();
         assert_eq!(KeyringFile::load(&path).unwrap().ring.keys().len(), 2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "still after a save");
+        }
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left beside it"
+        );
         std::fs::write(&path, "[\"short\"]").unwrap();
         let error = KeyringFile::load(&path).unwrap_err().to_string();
         assert!(error.contains("keyring.json"), "{error}");

@@ -137,6 +137,9 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     let api = match args.http {
         Some(addr) => {
             let listener = http::bind(addr).await?;
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "the HTTP API has no accounts: whoever reaches this address can read and change this agent");
+            }
             tracing::info!(%addr, "HTTP API listening");
             let shutdown = async {
                 let _ = on_stop.await;

@@ -13,7 +13,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::client::{follow_events, member_list};
+use crate::client::{member_list, open_events, read_events};
 use crate::view::recording::{FORMAT, Recorded, RecordedNode, RecordingHeader};
 
 /// How long a follower keeps trying to reach an agent that has not answered yet.
@@ -110,13 +110,14 @@ fn write_lines(
     Ok(written)
 }
 
-/// Follows one agent: its member table once it answers, then each event as it comes.
-/// Lines go out with `at_ms` 0; the writer stamps them.
+/// Follows one agent: subscribed to its events first, then its member table (so no
+/// event falls between the two), then each event as it comes. Lines go out with
+/// `at_ms` 0; the writer stamps them.
 fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Recorded>, stop: &AtomicBool) {
     let give_up = Instant::now() + CONNECT_FOR;
-    let members = loop {
-        match member_list(http) {
-            Ok(members) => break members,
+    let subscribed = loop {
+        match open_events(http).and_then(|events| Ok((events, member_list(http)?))) {
+            Ok(subscribed) => break subscribed,
             Err(_) if Instant::now() < give_up && !stop.load(Ordering::Relaxed) => {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -126,12 +127,13 @@ fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Recorded>, stop: &A
             }
         }
     };
+    let (events, members) = subscribed;
     let _ = lines.send(Recorded::Members {
         at_ms: 0,
         node: name.to_owned(),
         members,
     });
-    let followed = follow_events(http, |kind, data| {
+    read_events(events, |kind, data| {
         let line = if kind == "lagged" {
             Recorded::Gap {
                 at_ms: 0,
@@ -150,7 +152,4 @@ fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Recorded>, stop: &A
         };
         lines.send(line).is_ok()
     });
-    if let Err(error) = followed {
-        tracing::warn!(node = name, %error, "stopped recording this agent");
-    }
 }

@@ -53,17 +53,40 @@ impl Seed {
     }
 }
 
-/// Every address `seeds` stand for now, in order, without repeats.
-pub async fn resolve_all(seeds: &[Seed]) -> Vec<SocketAddr> {
-    let lookups = seeds.iter().map(Seed::resolve);
-    let mut addrs: Vec<SocketAddr> = futures_util::future::join_all(lookups)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    addrs.retain(|addr| seen.insert(*addr));
-    addrs
+/// Each seed's addresses now, in the seeds' order (empty for a name that did not
+/// resolve).
+pub async fn resolve_each(seeds: &[Seed]) -> Vec<Vec<SocketAddr>> {
+    futures_util::future::join_all(seeds.iter().map(Seed::resolve)).await
+}
+
+/// Where each seed was last found: a lookup that fails keeps the addresses of the last
+/// one that worked, so a DNS hiccup does not leave a node with nobody to reconnect to.
+#[derive(Clone, Debug, Default)]
+pub struct SeedAddrs {
+    found: Vec<Vec<SocketAddr>>,
+}
+
+impl SeedAddrs {
+    /// Takes a round of lookups (as [`resolve_each`] answers).
+    pub fn update(&mut self, looked_up: Vec<Vec<SocketAddr>>) {
+        self.found.resize(looked_up.len(), Vec::new());
+        for (known, now) in self.found.iter_mut().zip(looked_up) {
+            if !now.is_empty() {
+                *known = now;
+            }
+        }
+    }
+
+    /// Every address known for any seed, in order, without repeats.
+    pub fn all(&self) -> Vec<SocketAddr> {
+        let mut seen = std::collections::HashSet::new();
+        self.found
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|addr| seen.insert(*addr))
+            .collect()
+    }
 }
 
 impl From<SocketAddr> for Seed {
@@ -167,7 +190,9 @@ mod tests {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect();
-        let addrs = resolve_all(&seeds).await;
+        let mut found = SeedAddrs::default();
+        found.update(resolve_each(&seeds).await);
+        let addrs = found.all();
         let loopback: SocketAddr = "127.0.0.1:7946".parse().unwrap();
         assert_eq!(
             addrs.iter().filter(|a| **a == loopback).count(),
@@ -175,7 +200,18 @@ mod tests {
             "{addrs:?}"
         );
         assert!(addrs.contains(&"127.0.0.1:7947".parse().unwrap()));
-        let unknown = resolve_all(&["no-such-host.invalid:1".parse().unwrap()]).await;
-        assert!(unknown.is_empty());
+        let unknown = resolve_each(&["no-such-host.invalid:1".parse().unwrap()]).await;
+        assert_eq!(unknown, vec![Vec::<SocketAddr>::new()]);
+    }
+
+    #[test]
+    fn a_failed_lookup_keeps_the_last_addresses_found() {
+        let a: SocketAddr = "10.0.0.1:7946".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:7946".parse().unwrap();
+        let c: SocketAddr = "10.0.0.3:7946".parse().unwrap();
+        let mut found = SeedAddrs::default();
+        found.update(vec![vec![a], vec![b]]);
+        found.update(vec![vec![], vec![c]]);
+        assert_eq!(found.all(), vec![a, c], "the first kept, the second moved");
     }
 }

@@ -114,10 +114,10 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     assert!(eventually(Duration::from_secs(10), || {
         tags_of(&api(0), "n2").is_some_and(|(tags, _)| tags.get("dc").is_none())
     }));
-    let oversized = format!("big={}", "x".repeat(600));
+    let oversized = format!("big={}", "x".repeat(300));
     let refused = gossip(&["tags", "--http", &api(1), "--set", &oversized]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(text(&refused).contains("512"), "{}", text(&refused));
+    assert!(text(&refused).contains("256"), "{}", text(&refused));
 
     // `gossip events` follows n2's stream while the key is written on n1.
     let mut events = Command::new(env!("CARGO_BIN_EXE_gossip"))

@@ -52,9 +52,24 @@ async fn request(
     path: &str,
     body: &[u8],
 ) -> (u16, String) {
+    request_with(addr, method, path, &[("Host", "127.0.0.1")], body).await
+}
+
+/// [`request`] with the given headers.
+async fn request_with(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -263,13 +278,25 @@ async fn the_page_is_served_in_live_mode_beside_the_api() {
         request(addr, "GET", "/app.js", b"").await,
         (200, "console.log(1)".to_owned())
     );
-    for (method, path) in [
-        ("GET", "/api/nope"),
-        ("POST", "/nope"),
-        ("GET", "/../Cargo.toml"),
-    ] {
+    // A file beside the build is out of reach, however the path is spelt.
+    let secret = dir.with_file_name(format!("gossip-ui-secret-{}", std::process::id()));
+    std::fs::write(&secret, "secret").unwrap();
+    let beside = secret.file_name().unwrap().to_str().unwrap();
+    let traversals = [
+        format!("/../{beside}"),
+        format!("/%2e%2e/{beside}"),
+        format!("/%2E%2E%2F{beside}"),
+        format!("/..%2f{beside}"),
+    ];
+    for path in &traversals {
+        let (status, body) = request(addr, "GET", path, b"").await;
+        assert!(!body.contains("secret"), "{path}: {status} {body}");
+        assert!(status == 404 || status == 400, "{path}: {status}");
+    }
+    let _ = std::fs::remove_file(&secret);
+    for (method, path) in [("GET", "/api/nope"), ("POST", "/nope")] {
         let (status, body) = request(addr, method, path, b"").await;
-        assert!(status == 404 || status == 400, "{method} {path}: {status}");
+        assert_eq!(status, 404, "{method} {path}");
         assert!(body.contains("\"error\""), "{method} {path}: {body}");
     }
     let (status, body) = request(addr, "GET", "/api/members", b"").await;
@@ -314,4 +341,60 @@ async fn tags_are_replaced_as_a_json_object() {
         stats.contains(r#""incarnation":1"#),
         "a change raises the incarnation: {stats}"
     );
+}
+
+/// A page from elsewhere cannot make a visitor's browser change the agent; the agent's
+/// own page can, and so can programs (no origin). The keyring answers only requests
+/// addressed to an IP address or localhost.
+#[tokio::test]
+async fn pages_from_other_origins_may_not_change_the_agent() {
+    let (addr, _stop) = start().await;
+    let host = addr.to_string();
+    let own_origin = format!("http://{host}");
+    let from = |origin: &'static str| [("Host", "127.0.0.1"), ("Origin", origin)];
+    let (status, body) =
+        request_with(addr, "PUT", "/api/kv/k", &from("http://evil.example"), b"v").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        request(addr, "GET", "/api/kv/k", b"").await.0,
+        404,
+        "nothing written"
+    );
+    let (status, _) = request_with(addr, "POST", "/api/leave", &from("null"), b"").await;
+    assert_eq!(status, 403);
+    let own = [("Host", host.as_str()), ("Origin", own_origin.as_str())];
+    let (status, body) = request_with(addr, "PUT", "/api/kv/k", &own, b"v").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) =
+        request_with(addr, "GET", "/api/kv/k", &from("http://evil.example"), b"").await;
+    assert_eq!(status, 200, "reading is not changing");
+    let rebound = [("Host", "evil.example:9001")];
+    let (status, body) = request_with(addr, "GET", "/api/keys", &rebound, b"").await;
+    assert_eq!(status, 403, "{body}");
+    for host in ["127.0.0.1:9001", "localhost:9001", "[::1]:9001"] {
+        let (status, _) = request_with(addr, "GET", "/api/keys", &[("Host", host)], b"").await;
+        assert_eq!(status, 422, "{host}: no keyring here, but allowed to ask");
+    }
+}
+
+/// Told to join through a seed whose name does not resolve, an agent waits for it
+/// instead of starting a cluster of its own.
+#[tokio::test]
+async fn a_seed_that_does_not_resolve_yet_is_waited_for() {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let options = AgentOptions {
+        name: NodeId::new("waiting").unwrap(),
+        join: vec!["no-such-host.invalid:7946".parse().unwrap()],
+        advertise: None,
+        config: Config::demo(),
+        rng_seed: 6,
+        cluster_name: None,
+        keyring: None,
+        tags: gossip_core::Tags::none(),
+    };
+    let (agent, handle) = Agent::new(socket, options).unwrap();
+    tokio::spawn(agent.run(std::future::pending()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = handle.stats().await.unwrap();
+    assert_eq!(stats.status, "idle", "not a cluster of one");
 }

@@ -57,6 +57,10 @@ pub struct KeyInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatsInfo {
     pub name: NodeId,
+    /// Where the node stands: `idle` (waiting for a seed to resolve), `joining`,
+    /// `joined` or `left`.
+    #[serde(default)]
+    pub status: String,
     pub incarnation: u32,
     pub local_health: u32,
     pub uptime_seconds: f64,
@@ -194,6 +198,7 @@ impl StatsInfo {
         };
         StatsInfo {
             name: node.id().clone(),
+            status: node.status().as_str().to_owned(),
             incarnation: node.incarnation(),
             local_health: node.local_health(),
             uptime_seconds,

@@ -15,9 +15,10 @@ use crate::Error;
 
 /// Bytes a key may take.
 pub const MAX_TAG_KEY_LEN: usize = 64;
-/// Bytes all keys and values of a member's tags may take together: they travel in
-/// every full-state exchange, and a member table holds everyone's.
-pub const MAX_TAGS_LEN: usize = 512;
+/// Bytes a member's tags may take on the wire, lengths included: they travel with its
+/// alive news and in every full-state exchange, and a member table holds everyone's.
+/// At this size a member's own alive news still fits a packet of the smallest `mtu`.
+pub const MAX_TAGS_LEN: usize = 256;
 
 /// A member's tags: keys in order, each once, within [`MAX_TAGS_LEN`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,23 +63,43 @@ impl Tags {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Bytes of keys and values together.
-    pub fn len_bytes(&self) -> usize {
-        self.0.iter().map(|(k, v)| k.len() + v.len()).sum()
+    /// Bytes the tags take on the wire: their count, then each key and value with its
+    /// length (postcard's layout).
+    pub fn encoded_len(&self) -> usize {
+        let text = |t: &str| varint_len(t.len()) + t.len();
+        varint_len(self.0.len()) + self.0.iter().map(|(k, v)| text(k) + text(v)).sum::<usize>()
     }
 }
 
-/// Checks the bounds, and that keys come in order, each once (so that equal tags are
-/// equal bytes on the wire).
+/// The length of postcard's varint encoding of `n`.
+fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - (n | 1).leading_zeros();
+    bits.div_ceil(7) as usize
+}
+
+/// Checks the bounds, the characters (keys are names; values are printable, so that a
+/// member cannot forge lines in another's output), and that keys come in order, each
+/// once (so that equal tags are equal bytes on the wire).
 impl TryFrom<Vec<(String, String)>> for Tags {
     type Error = Error;
 
     fn try_from(pairs: Vec<(String, String)>) -> Result<Tags, Error> {
-        for (key, _) in &pairs {
+        for (key, value) in &pairs {
             if key.is_empty() || key.len() > MAX_TAG_KEY_LEN {
                 return Err(Error::BadTag(format!(
                     "a tag key is 1 to {MAX_TAG_KEY_LEN} bytes, {key:?} is {}",
                     key.len()
+                )));
+            }
+            let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+            if !key.chars().all(name_char) {
+                return Err(Error::BadTag(format!(
+                    "a tag key is letters, digits, '_', '-' and '.'; {key:?} is not"
+                )));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(Error::BadTag(format!(
+                    "a tag value is printable text; the one of {key:?} is not"
                 )));
             }
         }
@@ -86,10 +107,10 @@ impl TryFrom<Vec<(String, String)>> for Tags {
             return Err(Error::BadTag("tag keys must be in order, each once".into()));
         }
         let tags = Tags(pairs);
-        if tags.len_bytes() > MAX_TAGS_LEN {
+        if tags.encoded_len() > MAX_TAGS_LEN {
             return Err(Error::BadTag(format!(
-                "tags take {} bytes, at most {MAX_TAGS_LEN}",
-                tags.len_bytes()
+                "tags take {} bytes on the wire, at most {MAX_TAGS_LEN}",
+                tags.encoded_len()
             )));
         }
         Ok(tags)
@@ -118,16 +139,37 @@ mod tests {
         assert_eq!(tags.to_string(), "dc=east,role=db");
         assert_eq!(tags.get("role"), Some("db"));
         assert_eq!(tags.get("zone"), None);
-        assert_eq!(tags.len_bytes(), "dceastroledb".len());
+        assert_eq!(
+            tags.encoded_len(),
+            postcard::to_allocvec(&tags).unwrap().len()
+        );
     }
 
     #[test]
-    fn tags_are_bounded() {
+    fn tags_are_bounded_on_the_wire() {
         assert!(Tags::new([("", "x")]).is_err());
         assert!(Tags::new([("k".repeat(MAX_TAG_KEY_LEN + 1), "x".to_owned())]).is_err());
-        let big = "v".repeat(MAX_TAGS_LEN);
-        assert!(Tags::new([("k", big.as_str())]).is_err());
-        assert!(Tags::new([("k", &big[1..])]).is_ok());
+        // One tag: a count byte, a key of one byte with its length, a value's length
+        // (two bytes beyond 127) and the value.
+        let fits = "v".repeat(MAX_TAGS_LEN - 5);
+        let tags = Tags::new([("k", fits.as_str())]).unwrap();
+        assert_eq!(tags.encoded_len(), MAX_TAGS_LEN);
+        assert_eq!(postcard::to_allocvec(&tags).unwrap().len(), MAX_TAGS_LEN);
+        let over = format!("{fits}v");
+        assert!(Tags::new([("k", over.as_str())]).is_err());
+        // Many empty values cost their lengths too.
+        let many: Vec<(String, String)> = (0..100)
+            .map(|i| (format!("k{i:02}"), String::new()))
+            .collect();
+        assert!(Tags::new(many).is_err());
+    }
+
+    #[test]
+    fn tag_text_cannot_forge_output() {
+        assert!(Tags::new([("role=x", "web")]).is_err());
+        assert!(Tags::new([("role", "web\nn9  10.0.0.9  alive")]).is_err());
+        assert!(Tags::new([("role", "\u{1b}[31mred")]).is_err());
+        assert!(Tags::new([("dc.zone-1_a", "east, rack 4 (ü)")]).is_ok());
     }
 
     #[test]

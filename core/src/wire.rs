@@ -44,7 +44,8 @@ use crate::vclock::VectorClock;
 use crate::{DecodeError, NodeId};
 
 /// The wire version this build speaks; the first byte of every datagram.
-pub const WIRE_VERSION: u8 = 1;
+/// Version 2: member news carries tags.
+pub const WIRE_VERSION: u8 = 2;
 
 /// No peer ever sends a datagram larger than this (the largest UDP payload).
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -284,13 +285,7 @@ pub fn member_update_len(update: &MemberUpdate) -> usize {
         SocketAddr::V6(_) => 1 + 16,
     } + varint_len(u64::from(update.addr.port()));
     let accuser_len = 1 + update.accuser.as_ref().map_or(0, name_len);
-    let text_len = |text: &str| varint_len(text.len() as u64) + text.len();
-    let tags_len = varint_len(update.tags.iter().count() as u64)
-        + update
-            .tags
-            .iter()
-            .map(|(key, value)| text_len(key) + text_len(value))
-            .sum::<usize>();
+    let tags_len = update.tags.encoded_len();
     // The state is one variant byte.
     name_len(&update.id)
         + addr_len

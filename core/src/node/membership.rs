@@ -235,10 +235,6 @@ impl Node {
         )
     }
 
-    /// SWIM section 4.2: a member that hears itself suspected (or declared dead, or
-    /// alive at an incarnation it never had, as after a restart) raises its incarnation
-    /// above the rumour's and spreads that it is alive. Lifeguard 4.1: being suspected
-    /// also hints that this node is the slow one.
     /// Keeps the tags alive news brings, if they are newer than those held.
     fn note_tags(&mut self, update: &MemberUpdate) {
         if update.state != MemberState::Alive {
@@ -268,6 +264,10 @@ impl Node {
             .map(|(_, tags)| tags)
     }
 
+    /// SWIM section 4.2: a member that hears itself suspected (or declared dead, or
+    /// alive at an incarnation it never had, as after a restart) raises its incarnation
+    /// above the rumour's and spreads that it is alive. Lifeguard 4.1: being suspected
+    /// also hints that this node is the slow one.
     fn refute(&mut self, rumour: &MemberUpdate) {
         if self.status == NodeStatus::Left {
             // Whoever still thinks this node is here missed its departure: repeat it.

@@ -366,3 +366,42 @@ fn a_full_state_that_holds_a_live_member_dead_only_makes_it_suspect() {
         "a member this node never held is not brought in"
     );
 }
+
+#[test]
+fn tags_are_adopted_at_the_same_incarnation_cleared_by_newer_news_and_reaped() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    a.join(now, &[]);
+    let web = Tags::new([("role", "web")]).unwrap();
+    let news = |state, incarnation, tags: &Tags| MemberUpdate {
+        id: NodeId::new("b").unwrap(),
+        addr: SocketAddr::from(([127, 0, 0, 1], 2)),
+        incarnation,
+        state,
+        accuser: None,
+        tags: tags.clone(),
+    };
+    let b = NodeId::new("b").unwrap();
+    // First heard of through a suspicion, which carries no tags ...
+    a.apply_member_update(now, news(MemberState::Suspect, 3, &Tags::none()));
+    assert_eq!(a.member_tags(&b), None);
+    // ... then alive news at the same incarnation (a full state) brings them.
+    a.apply_member_update(now, news(MemberState::Alive, 3, &web));
+    assert_eq!(a.member_tags(&b), Some(&web));
+    // Alive news at a newer incarnation without tags: they were removed.
+    a.apply_member_update(now, news(MemberState::Alive, 4, &Tags::none()));
+    assert_eq!(a.member_tags(&b), None);
+    a.apply_member_update(now, news(MemberState::Alive, 5, &web));
+    assert_eq!(a.member_tags(&b), Some(&web));
+    // Older alive news with other tags changes nothing.
+    let old = Tags::new([("role", "old")]).unwrap();
+    a.apply_member_update(now, news(MemberState::Alive, 4, &old));
+    assert_eq!(a.member_tags(&b), Some(&web));
+    // Dead, then reaped: the tags go with the member.
+    a.apply_member_update(now, news(MemberState::Dead, 5, &Tags::none()));
+    let later = now + a.config().reap_after + Duration::from_secs(1);
+    a.handle_timeout(later);
+    a.handle_timeout(later + a.config().probe_interval);
+    assert_eq!(a.member_state(&b), None, "reaped");
+    assert!(a.membership.tags.is_empty(), "its tags are gone too");
+}
