@@ -153,6 +153,10 @@ impl Network {
         self.cuts.contains(&(from, to))
     }
 
+    pub(super) fn cut_links(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.cuts.iter().copied()
+    }
+
     pub(super) fn hold(&mut self, from: usize, to: usize) {
         self.held.insert((from, to));
     }

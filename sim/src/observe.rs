@@ -263,6 +263,14 @@ impl Simulation {
         self.network.is_cut(from, to)
     }
 
+    /// Every cut link (datagrams from the first node to the second are lost), in no
+    /// particular order.
+    pub fn cut_links(&self) -> impl Iterator<Item = (&NodeId, &NodeId)> {
+        self.network
+            .cut_links()
+            .filter_map(|(from, to)| Some((self.nodes.get(from)?.id(), self.nodes.get(to)?.id())))
+    }
+
     /// How late the node named `name` handles datagrams on average (zero: not slow).
     pub fn lag(&self, name: &str) -> Option<Duration> {
         self.index_of(name)

@@ -4,28 +4,45 @@
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
 use gossip_sim::{NetworkModel, Simulation};
 
-/// Nodes in the lab's cluster, as in the original five-process demo.
+/// Nodes in the lab's cluster at first, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
+/// The largest cluster the size control builds.
+pub const MAX_NODES: usize = 1_000;
 
-/// A fresh five-node cluster with the demo's protocol numbers, Lifeguard on or off, on
-/// a network slow enough to watch.
-pub fn new_simulation(seed: u64, lifeguard: bool) -> Simulation {
+/// A fresh cluster of `nodes` with the demo's protocol numbers, Lifeguard on or off, on
+/// a network slow enough to watch. Beyond the first five, nodes start as members already
+/// (each knowing the others alive), so a large cluster is there at once instead of
+/// spending minutes joining.
+pub fn new_simulation(seed: u64, lifeguard: bool, nodes: usize) -> Simulation {
     let lifeguard = if lifeguard {
         Lifeguard::ON
     } else {
         Lifeguard::OFF
     };
-    Simulation::builder()
+    let nodes = nodes.clamp(1, MAX_NODES);
+    let mut builder = Simulation::builder()
         .seed(seed)
-        .nodes(LAB_NODES)
+        .nodes(nodes)
         .config(Config {
             lifeguard,
             ..Config::demo()
         })
         .network(NetworkModel::visible())
-        .history_limit(200)
-        .build()
-        .expect("the demo configuration is valid")
+        .history_limit(200);
+    if nodes > LAB_NODES {
+        builder = builder.converged();
+    }
+    builder.build().expect("the demo configuration is valid")
+}
+
+/// The name the next added node gets: `n` and one more than the highest number in use.
+pub fn next_node_name(sim: &Simulation) -> String {
+    let highest = sim
+        .nodes()
+        .filter_map(|n| n.id().as_str().strip_prefix('n')?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    format!("n{}", highest + 1)
 }
 
 /// The state a node has in the cluster's eyes, as the lab draws it.
@@ -174,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_crashed_node_is_shown_alive_until_the_others_notice() {
-        let mut sim = new_simulation(11, false);
+        let mut sim = new_simulation(11, false, LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
         sim.crash("n2").unwrap();
@@ -193,7 +210,7 @@ mod tests {
 
     #[test]
     fn key_spread_counts_running_holders() {
-        let mut sim = new_simulation(12, false);
+        let mut sim = new_simulation(12, false, LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         sim.put("n1", "k", "v").unwrap();
         let early = key_spread(&sim);
@@ -205,7 +222,7 @@ mod tests {
 
     #[test]
     fn beliefs_cover_every_node() {
-        let mut sim = new_simulation(13, false);
+        let mut sim = new_simulation(13, false, LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         let row = beliefs_of(&sim, &NodeId::new("n1").unwrap());
         assert_eq!(row, vec![Some(MemberState::Alive); LAB_NODES]);

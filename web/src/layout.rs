@@ -9,9 +9,18 @@ pub struct Point {
 
 /// The drawing is a square `VIEW_SIZE` wide; nodes sit on a circle in it.
 pub const VIEW_SIZE: f64 = 600.0;
-/// Radius of a node's disc.
+/// Radius of a node's disc in a small cluster.
 pub const NODE_RADIUS: f64 = 34.0;
+/// The smallest disc drawn, in a cluster of hundreds.
+const MIN_NODE_RADIUS: f64 = 3.0;
 const RING_RADIUS: f64 = 220.0;
+
+/// Radius of each disc when `count` share the circle: full size while they fit, then
+/// smaller so neighbours do not overlap.
+pub fn node_radius(count: usize) -> f64 {
+    let spacing = std::f64::consts::TAU * RING_RADIUS / count.max(1) as f64;
+    (spacing * 0.4).clamp(MIN_NODE_RADIUS, NODE_RADIUS)
+}
 
 /// Position of node `index` of `count`, clockwise from the top.
 pub fn node_position(index: usize, count: usize) -> Point {
@@ -30,19 +39,19 @@ pub fn node_position(index: usize, count: usize) -> Point {
 }
 
 /// Where a message is after covering `progress` (0..=1) of its way, travelling between
-/// the rims of the two discs rather than their centres.
-pub fn message_position(from: Point, to: Point, progress: f64) -> Point {
+/// the rims of the two discs (of `radius`) rather than their centres.
+pub fn message_position(from: Point, to: Point, progress: f64, radius: f64) -> Point {
     let (dx, dy) = (to.x - from.x, to.y - from.y);
     let length = (dx * dx + dy * dy).sqrt();
-    if length <= 2.0 * NODE_RADIUS {
+    if length <= 2.0 * radius {
         return from;
     }
     let (ux, uy) = (dx / length, dy / length);
     let start = Point {
-        x: from.x + ux * NODE_RADIUS,
-        y: from.y + uy * NODE_RADIUS,
+        x: from.x + ux * radius,
+        y: from.y + uy * radius,
     };
-    let travel = (length - 2.0 * NODE_RADIUS) * progress.clamp(0.0, 1.0);
+    let travel = (length - 2.0 * radius) * progress.clamp(0.0, 1.0);
     Point {
         x: start.x + ux * travel,
         y: start.y + uy * travel,
@@ -79,23 +88,39 @@ mod tests {
         let a = Point { x: 0.0, y: 0.0 };
         let b = Point { x: 200.0, y: 0.0 };
         assert!(close(
-            message_position(a, b, 0.0),
+            message_position(a, b, 0.0, NODE_RADIUS),
             Point {
                 x: NODE_RADIUS,
                 y: 0.0
             }
         ));
         assert!(close(
-            message_position(a, b, 1.0),
+            message_position(a, b, 1.0, NODE_RADIUS),
             Point {
                 x: 200.0 - NODE_RADIUS,
                 y: 0.0
             }
         ));
         assert!(close(
-            message_position(a, b, 7.0),
-            message_position(a, b, 1.0)
+            message_position(a, b, 7.0, NODE_RADIUS),
+            message_position(a, b, 1.0, NODE_RADIUS)
         ));
+    }
+
+    #[test]
+    fn discs_shrink_so_neighbours_never_overlap() {
+        assert_eq!(node_radius(5), NODE_RADIUS);
+        for count in [20, 50, 200, 1000] {
+            let r = node_radius(count);
+            let gap = {
+                let (p, q) = (node_position(0, count), node_position(1, count));
+                ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt()
+            };
+            assert!(
+                r < NODE_RADIUS && (2.0 * r < gap || r == 3.0),
+                "{count}: {r} {gap}"
+            );
+        }
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The lab's state and everything a person can do to it, as a reducer.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use gossip_core::{Duration, Instant};
 use gossip_sim::{MetricsSeries, Simulation, Timeline};
 use yew::Reducible;
 
-use crate::cluster::new_simulation;
+use crate::cluster::{LAB_NODES, MAX_NODES, new_simulation, next_node_name};
 
 /// Speeds a person can choose: simulated time per wall-clock time.
 pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
@@ -35,6 +36,10 @@ pub struct LabState {
     pub paused: bool,
     /// Whether the cluster runs with Lifeguard (the demo preset is plain SWIM).
     pub lifeguard: bool,
+    /// How many nodes the cluster starts with.
+    pub size: usize,
+    /// Nodes picked (shift-click) for a network cut.
+    pub selected: BTreeSet<String>,
     /// Increments whenever the simulation changed, so views re-render and the
     /// animation effect schedules the next frame.
     pub revision: u64,
@@ -75,6 +80,29 @@ pub enum Action {
         node: String,
         fault: NodeFault,
     },
+    /// Start over from the same seed with this many nodes.
+    SetSize(usize),
+    /// A new node joins through the first running one.
+    AddNode,
+    /// A node goes away for good (not a crash: it is never restarted).
+    RemoveNode(String),
+    /// Pick a node for a cut, or unpick it.
+    Select(String),
+    ClearSelection,
+    /// Cut the picked nodes off from the rest, both ways.
+    CutOff,
+    /// Cut the link from the first picked node to the second, one way.
+    CutOneWay,
+    /// Restore every link.
+    HealAll,
+    /// Something a person asked for that cannot be done, said on the page.
+    Report(String),
+    /// The whole network's loss (0..=1), latency and jitter.
+    SetNetwork {
+        loss: f64,
+        latency: Duration,
+        jitter: Duration,
+    },
 }
 
 /// What the inspector can do to a node besides crashing it.
@@ -91,7 +119,7 @@ pub enum NodeFault {
 
 impl LabState {
     pub fn new(seed: u64) -> Self {
-        let sim = new_simulation(seed, false);
+        let sim = new_simulation(seed, false, LAB_NODES);
         LabState {
             timeline: Rc::new(RefCell::new(timeline_of(&sim))),
             series: Rc::new(RefCell::new(series_of(&sim))),
@@ -99,6 +127,8 @@ impl LabState {
             speed: DEFAULT_SPEED,
             paused: false,
             lifeguard: false,
+            size: LAB_NODES,
+            selected: BTreeSet::new(),
             revision: 0,
             last_frame: None,
             error: None,
@@ -108,7 +138,8 @@ impl LabState {
 
 impl LabState {
     fn restart(&mut self, seed: u64) {
-        let sim = new_simulation(seed, self.lifeguard);
+        let sim = new_simulation(seed, self.lifeguard, self.size);
+        self.selected.clear();
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
@@ -135,6 +166,8 @@ impl PartialEq for LabState {
             && self.speed == other.speed
             && self.paused == other.paused
             && self.lifeguard == other.lifeguard
+            && self.size == other.size
+            && self.selected == other.selected
             && self.error == other.error
     }
 }
@@ -150,6 +183,8 @@ impl Reducible for LabState {
             speed: self.speed,
             paused: self.paused,
             lifeguard: self.lifeguard,
+            size: self.size,
+            selected: self.selected.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
             error: self.error.clone(),
@@ -217,6 +252,82 @@ impl Reducible for LabState {
                 next.lifeguard = on;
                 let seed = next.sim.borrow().seed();
                 next.restart(seed);
+            }
+            Action::SetSize(size) => {
+                next.size = size.clamp(1, MAX_NODES);
+                let seed = next.sim.borrow().seed();
+                next.restart(seed);
+            }
+            Action::AddNode => {
+                let mut sim = next.sim.borrow_mut();
+                let name = next_node_name(&sim);
+                let seed = sim.nodes().find(|n| n.is_up()).map(|n| n.id().to_string());
+                let result = if sim.nodes().count() >= MAX_NODES {
+                    Err(format!("the lab runs at most {MAX_NODES} nodes"))
+                } else {
+                    let seeds: Vec<&str> = seed.as_deref().into_iter().collect();
+                    sim.add_node(&name, &seeds).map_err(|e| e.to_string())
+                };
+                drop(sim);
+                next.error = result.err();
+            }
+            Action::RemoveNode(name) => {
+                let result = next.sim.borrow_mut().remove_node(&name);
+                next.selected.remove(&name);
+                next.error = result.err().map(|e| e.to_string());
+            }
+            Action::Select(name) => {
+                if !next.selected.remove(&name) {
+                    next.selected.insert(name);
+                }
+            }
+            Action::ClearSelection => next.selected.clear(),
+            Action::Report(message) => next.error = Some(message),
+            Action::CutOff => {
+                let mut sim = next.sim.borrow_mut();
+                let picked: Vec<&str> = next.selected.iter().map(String::as_str).collect();
+                let rest: Vec<String> = sim
+                    .nodes()
+                    .map(|n| n.id().to_string())
+                    .filter(|n| !next.selected.contains(n))
+                    .collect();
+                let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+                let result = if picked.is_empty() || rest.is_empty() {
+                    Err("pick some nodes, not all, to cut off (shift-click them)".to_owned())
+                } else {
+                    sim.partition(&picked, &rest).map_err(|e| e.to_string())
+                };
+                drop(sim);
+                next.error = result.err();
+            }
+            Action::CutOneWay => {
+                let picked: Vec<&str> = next.selected.iter().map(String::as_str).collect();
+                let result = match picked.as_slice() {
+                    [from, to] => next
+                        .sim
+                        .borrow_mut()
+                        .partition_oneway(&[from], &[to])
+                        .map_err(|e| e.to_string()),
+                    _ => Err("pick exactly two nodes for a one-way cut".to_owned()),
+                };
+                next.error = result.err();
+            }
+            Action::HealAll => {
+                next.sim.borrow_mut().repair_all();
+                next.error = None;
+            }
+            Action::SetNetwork {
+                loss,
+                latency,
+                jitter,
+            } => {
+                let mut sim = next.sim.borrow_mut();
+                let model = sim
+                    .network()
+                    .clone()
+                    .with_loss(loss)
+                    .with_latency(latency, jitter);
+                sim.set_network(model);
             }
         }
         Rc::new(next)
@@ -369,5 +480,92 @@ mod tests {
                 .get("k"),
             None
         );
+    }
+
+    #[test]
+    fn the_cluster_grows_shrinks_and_takes_new_nodes() {
+        let mut state = Rc::new(LabState::new(5));
+        state = reduce(state, Action::SetSize(50));
+        assert_eq!(state.sim.borrow().nodes().count(), 50);
+        assert_eq!(state.sim.borrow().seed(), 5, "the same seed");
+        state = reduce(state, Action::AddNode);
+        assert_eq!(state.error, None);
+        assert!(
+            state.sim.borrow().node("n51").is_some(),
+            "named after the highest"
+        );
+        state = reduce(state, Action::RemoveNode("n7".into()));
+        assert!(state.sim.borrow().node("n7").unwrap().is_removed());
+        state = reduce(state, Action::SetSize(5_000));
+        assert_eq!(state.sim.borrow().nodes().count(), MAX_NODES, "clamped");
+    }
+
+    #[test]
+    fn picked_nodes_are_cut_off_both_ways_or_one_link_one_way_and_healed() {
+        let cuts = |state: &LabState| -> Vec<(String, String)> {
+            let sim = state.sim.borrow();
+            let mut cuts: Vec<_> = sim
+                .cut_links()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            cuts.sort();
+            cuts
+        };
+        let mut state = Rc::new(LabState::new(9));
+        state = reduce(state, Action::CutOff);
+        assert!(state.error.is_some(), "nothing picked");
+        state = reduce(state, Action::Select("n1".into()));
+        state = reduce(state, Action::Select("n2".into()));
+        state = reduce(state, Action::Select("n3".into()));
+        state = reduce(state, Action::Select("n3".into()));
+        assert_eq!(
+            state.selected.iter().collect::<Vec<_>>(),
+            ["n1", "n2"],
+            "a second pick unpicks"
+        );
+        state = reduce(state, Action::CutOff);
+        assert_eq!(state.error, None);
+        let all = cuts(&state);
+        assert_eq!(all.len(), 2 * 2 * 3, "n1 and n2 from n3..n5, both ways");
+        assert!(all.contains(&("n1".into(), "n4".into())));
+        assert!(all.contains(&("n5".into(), "n2".into())));
+        assert!(
+            !all.contains(&("n1".into(), "n2".into())),
+            "the picked keep their link"
+        );
+        state = reduce(state, Action::HealAll);
+        assert!(cuts(&state).is_empty());
+        state = reduce(state, Action::CutOneWay);
+        assert_eq!(cuts(&state), [("n1".to_owned(), "n2".to_owned())]);
+        state = reduce(state, Action::Select("n5".into()));
+        state = reduce(state, Action::CutOneWay);
+        assert!(state.error.is_some(), "three picked");
+        let replayed = state.sim.borrow().trace().replay(None).unwrap();
+        assert_eq!(
+            replayed.trace_digest(),
+            state.sim.borrow().trace_digest(),
+            "cuts are commands that replay"
+        );
+    }
+
+    #[test]
+    fn the_network_model_changes_as_a_command() {
+        let mut state = Rc::new(LabState::new(4));
+        state = reduce(
+            state,
+            Action::SetNetwork {
+                loss: 0.2,
+                latency: Duration::from_millis(300),
+                jitter: Duration::from_millis(50),
+            },
+        );
+        let sim = state.sim.borrow();
+        assert_eq!(sim.network().loss, 0.2);
+        assert_eq!(sim.network().latency, Duration::from_millis(300));
+        assert_eq!(sim.network().jitter, Duration::from_millis(50));
+        assert!(matches!(
+            sim.commands().last(),
+            Some((_, gossip_sim::Command::SetNetwork(_)))
+        ));
     }
 }

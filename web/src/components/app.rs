@@ -9,6 +9,7 @@ use super::invariants::Invariants;
 use super::kv_panel::KvPanel;
 use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
+use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
 use super::topology::Topology;
 use crate::state::{Action, LabState};
@@ -52,8 +53,9 @@ pub fn app() -> Html {
                 <header>
                     <h1>{ "Gossip lab" }</h1>
                     <p class="subtitle">
-                        { "Five nodes run SWIM failure detection and gossip a key/value store. \
-                           Click a node to crash it, click again to restart it, and watch the others notice." }
+                        { "Nodes run SWIM failure detection and gossip a key/value store. \
+                           Click a node to crash it, click again to restart it, and watch the others notice; \
+                           shift-click nodes to pick them and cut them off." }
                     </p>
                 </header>
                 <main>
@@ -64,6 +66,7 @@ pub fn app() -> Html {
                     </section>
                     <aside class="panels">
                         <Controls />
+                        <NetworkPanel />
                         <KvPanel />
                         <MembershipMatrix />
                         <Invariants />

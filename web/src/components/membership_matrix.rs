@@ -3,11 +3,23 @@ use yew::prelude::*;
 use super::LabContext;
 use crate::cluster::beliefs_of;
 
+/// Beyond this many nodes the matrix (a row and a column per node) stops being
+/// readable.
+const MATRIX_UP_TO: usize = 12;
+
 /// What each node believes about every node: one row per observer.
 #[function_component(MembershipMatrix)]
 pub fn membership_matrix() -> Html {
     let lab = use_context::<LabContext>().expect("MembershipMatrix sits inside the lab context");
     let sim = lab.sim.borrow();
+    if sim.nodes().count() > MATRIX_UP_TO {
+        return html! {
+            <section class="panel matrix" aria-label="Membership views">
+                <h2>{ "Who believes what" }</h2>
+                <p class="hint">{ format!("Shown for clusters of up to {MATRIX_UP_TO} nodes; inspect one node below.") }</p>
+            </section>
+        };
+    }
     let names: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
 
     let rows = sim.nodes().map(|observer| {

@@ -17,8 +17,10 @@ mod kv_panel;
 pub mod legend;
 mod membership_matrix;
 mod message_dot;
+mod network_panel;
 mod node_disc;
 mod node_inspector;
+mod number_field;
 mod topology;
 
 /// The lab state and its dispatcher, shared through a context provider.

@@ -1,13 +1,19 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use gossip_core::NodeId;
 
 use gossip_sim::{MessageRecord, Simulation};
 use yew::prelude::*;
 
 use super::LabContext;
-use super::graph::{Graph, GraphNode};
+use super::graph::{Activation, CutLink, Graph, GraphNode};
 use super::message_dot::MessageDot;
 use crate::cluster::shown_state;
-use crate::layout::{message_position, node_position, progress};
+use crate::layout::{message_position, node_position, node_radius, progress};
+
+/// At most this many messages are drawn at once; a large cluster has thousands in
+/// flight.
+const MESSAGES_DRAWN: usize = 400;
 use crate::state::Action;
 
 /// The simulated cluster drawn as a graph: nodes on a circle, messages moving between
@@ -17,6 +23,7 @@ pub fn topology() -> Html {
     let lab = use_context::<LabContext>().expect("Topology sits inside the lab context");
     let sim = lab.sim.borrow();
     let count = sim.nodes().count();
+    let radius = node_radius(count);
     let index: BTreeMap<_, _> = sim
         .nodes()
         .enumerate()
@@ -25,7 +32,7 @@ pub fn topology() -> Html {
     let now = sim.now().as_millis();
     let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
 
-    let messages = sim.in_flight().filter_map(|message| {
+    let messages = sim.in_flight().take(MESSAGES_DRAWN).filter_map(|message| {
         let from = node_position(*index.get(&message.from)?, count);
         let to_index = *index.get(&message.to)?;
         let to = node_position(to_index, count);
@@ -37,6 +44,7 @@ pub fn topology() -> Html {
                 message.arrives_at.as_millis(),
                 now,
             ),
+            radius,
         );
         Some(html! {
             <MessageDot
@@ -60,25 +68,62 @@ pub fn topology() -> Html {
             keys: Some(node.node().store().len()),
             local_health: node.node().local_health(),
             action: Some(AttrValue::from(if node.is_up() {
-                "crash it"
+                "crash it (shift: pick it for a cut)"
             } else {
-                "restart it"
+                "restart it (shift: pick it for a cut)"
             })),
             tooltip: None,
+            selected: lab.selected.contains(node.id().as_str()),
         })
         .collect();
     let on_activate = {
         let lab = lab.clone();
-        Callback::from(move |name: AttrValue| lab.dispatch(Action::ToggleNode(name.to_string())))
+        Callback::from(move |activation: Activation| {
+            let name = activation.name.to_string();
+            lab.dispatch(if activation.pick {
+                Action::Select(name)
+            } else {
+                Action::ToggleNode(name)
+            })
+        })
     };
     html! {
         <Graph
             {nodes}
             messages={messages.collect::<Html>()}
-            label="Cluster topology: click a node to crash or restart it"
+            cuts={cut_links(&sim)}
+            label="Cluster topology: click a node to crash or restart it, shift-click to pick it"
             {on_activate}
         />
     }
+}
+
+/// Every cut link, once per pair: both ways, or one way (from → to).
+fn cut_links(sim: &Simulation) -> Vec<CutLink> {
+    let index: BTreeMap<&NodeId, usize> =
+        sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
+    let cut: BTreeSet<(usize, usize)> = sim
+        .cut_links()
+        .filter_map(|(from, to)| Some((*index.get(from)?, *index.get(to)?)))
+        .collect();
+    cut.iter()
+        .filter_map(|&(from, to)| {
+            let back = cut.contains(&(to, from));
+            match (back, from < to) {
+                (true, false) => None, // drawn once, from the lower index
+                (true, true) => Some(CutLink {
+                    from,
+                    to,
+                    one_way: false,
+                }),
+                (false, _) => Some(CutLink {
+                    from,
+                    to,
+                    one_way: true,
+                }),
+            }
+        })
+        .collect()
 }
 
 /// A datagram's tooltip: who sends what to whom, then its decoded contents.

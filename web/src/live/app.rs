@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::api;
 use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
 use crate::components::event_log::EventList;
-use crate::components::graph::Graph;
+use crate::components::graph::{Activation, Graph};
 use crate::components::key_panel::{KeyPanel, PutRequest};
 use crate::components::legend::Legend;
 
@@ -156,10 +156,10 @@ pub fn live_app(props: &LiveAppProps) -> Html {
 
     let open_page = {
         let members = live.members.clone();
-        Callback::from(move |name: AttrValue| {
+        Callback::from(move |activation: Activation| {
             let page = members
                 .iter()
-                .find(|m| m.name.as_str() == name.as_str())
+                .find(|m| m.name.as_str() == activation.name.as_str())
                 .and_then(page_of);
             if let (Some(page), Some(window)) = (page, web_sys::window()) {
                 let _ = window.location().set_href(&page);

@@ -136,6 +136,7 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                 action: page_of(member)
                     .filter(|_| !own)
                     .map(|_| AttrValue::from("open its page")),
+                selected: false,
                 tooltip: (!member.tags.is_empty()).then(|| {
                     let tags: Vec<String> = member
                         .tags

@@ -1,0 +1,103 @@
+// The cluster's size and the network in a person's hands, against the release build.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+
+const SEED = 21;
+let server;
+let browser;
+
+before(async () => {
+  server = await serveStatic(distDir);
+  browser = await launchBrowser();
+  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const states = (page) => page.evaluate(() => Object.fromEntries(
+  [...document.querySelectorAll('[data-node-id]')].map((n) => [n.dataset.nodeId, n.dataset.state]),
+));
+
+const pick = (page, id) => page.locator(`[data-node-id="${id}"]`).click({ modifiers: ['Shift'] });
+
+test('the cluster grows to 50 nodes; five crashed ones are declared dead by the rest', async () => {
+  const { page, errors } = await openLab(browser, server.url, SEED);
+  await page.getByLabel('Cluster size').fill('50');
+  await page.getByLabel('Cluster size').press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 50);
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  const victims = ['n3', 'n11', 'n20', 'n34', 'n47'];
+  for (const id of victims) await page.locator(`[data-node-id="${id}"]`).click();
+  await page.waitForFunction(
+    (ids) => ids.every((id) => document.querySelector(`[data-node-id="${id}"]`).dataset.up === 'false'),
+    victims,
+  );
+  await page.waitForFunction(
+    (ids) => ids.every((id) => document.querySelector(`[data-node-id="${id}"]`).dataset.state === 'dead'),
+    victims,
+    { timeout: 60_000 },
+  );
+  const seen = await states(page);
+  const others = Object.entries(seen).filter(([id]) => !victims.includes(id));
+  assert.equal(others.length, 45);
+  assert.ok(others.every(([, state]) => state === 'alive'), JSON.stringify(seen));
+  await page.getByRole('button', { name: 'Add node' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n51"]')?.dataset.state === 'alive', null, { timeout: 30_000 });
+  await screenshot(page, 'lab-50-nodes');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('two groups cut apart declare each other dead, and merge again once healed', async () => {
+  const { page, errors } = await openLab(browser, server.url, SEED);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  await pick(page, 'n1');
+  await pick(page, 'n2');
+  assert.equal(await page.getByLabel('Picked nodes').textContent(), 'n1, n2');
+  await page.getByRole('button', { name: 'Cut off picked' }).click();
+  assert.equal(await page.locator('line.cut').count(), 6, 'n1 and n2 cut from n3, n4 and n5');
+  // Each side sees the other dead (the view shown is the majority's: n1 and n2 dead).
+  await page.waitForFunction(
+    () => ['n1', 'n2'].every((id) => document.querySelector(`[data-node-id="${id}"]`).dataset.state === 'dead'),
+    null,
+    { timeout: 60_000 },
+  );
+  await screenshot(page, 'lab-partition');
+  await page.getByRole('button', { name: /^Heal all cuts/ }).click();
+  assert.equal(await page.locator('line.cut').count(), 0);
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'),
+    null,
+    { timeout: 60_000 },
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a link cut one way is drawn with its direction and makes its target suspect', async () => {
+  const { page, errors } = await openLab(browser, server.url, SEED);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
+  await pick(page, 'n4');
+  await pick(page, 'n5');
+  await page.getByRole('button', { name: 'Cut one way' }).click();
+  assert.equal(await page.locator('line.cut.one-way').count(), 1);
+  assert.equal(await page.locator('line.cut:not(.one-way)').count(), 0);
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  // n4 cannot reach n5: n4's probes of n5 fail, so n4 suspects n5 (and, by its own
+  // timeout, may declare it dead), while the others still hear n5.
+  await page.locator('select[aria-label="Inspected node"]').selectOption('n4');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('table[aria-label="Its member table"] tbody tr')]
+      .some((row) => row.textContent.includes('n5') && /suspect|dead/.test(row.textContent)),
+    null,
+    { timeout: 60_000 },
+  );
+  await screenshot(page, 'lab-one-way-cut');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
