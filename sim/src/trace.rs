@@ -228,6 +228,11 @@ impl Simulation {
         }
     }
 
+    /// How the simulation was built.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
     /// Every command given since the simulation was built, with its time.
     pub fn commands(&self) -> &[(Instant, Command)] {
         &self.commands

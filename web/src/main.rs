@@ -5,6 +5,7 @@ mod cluster;
 mod components;
 mod layout;
 mod live;
+mod share;
 mod state;
 
 /// The lab, or on a page an agent served, that agent's live cluster.

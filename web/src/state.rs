@@ -137,6 +137,24 @@ impl LabState {
 }
 
 impl LabState {
+    /// The lab over a run that already exists (a shared link's, replayed), paused at
+    /// its present so the person sees the moment that was shared.
+    pub fn from_simulation(sim: Simulation, error: Option<String>) -> Self {
+        LabState {
+            timeline: Rc::new(RefCell::new(timeline_of(&sim))),
+            series: Rc::new(RefCell::new(series_of(&sim))),
+            speed: DEFAULT_SPEED,
+            paused: true,
+            lifeguard: sim.config().lifeguard != gossip_core::Lifeguard::OFF,
+            size: sim.setup().nodes,
+            selected: BTreeSet::new(),
+            revision: 0,
+            last_frame: None,
+            error,
+            sim: Rc::new(RefCell::new(sim)),
+        }
+    }
+
     fn restart(&mut self, seed: u64) {
         let sim = new_simulation(seed, self.lifeguard, self.size);
         self.selected.clear();

@@ -12,6 +12,7 @@ use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
 use super::topology::Topology;
+use crate::share;
 use crate::state::{Action, LabState};
 
 /// The seed in the page's `?seed=N`, or a random one (shown on the page, so any run can
@@ -28,9 +29,25 @@ fn initial_seed() -> u64 {
     from_query.unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64)
 }
 
+/// The run in the page's link (`#run=...`), replayed; else a fresh cluster.
+fn initial_state() -> LabState {
+    let fragment = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    match share::replay(&fragment) {
+        Some(Ok(sim)) => LabState::from_simulation(sim, None),
+        Some(Err(error)) => {
+            let mut state = LabState::new(initial_seed());
+            state.error = Some(format!("the link's run could not be opened: {error}"));
+            state
+        }
+        None => LabState::new(initial_seed()),
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let lab = use_reducer(|| LabState::new(initial_seed()));
+    let lab = use_reducer(initial_state);
 
     // The animation loop: each frame advances the simulation, which bumps the revision,
     // which re-runs this effect to ask for the next frame. Dropping the handle in the

@@ -2,7 +2,9 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::LabContext;
+use crate::share;
 use crate::state::{Action, SPEEDS};
+use wasm_bindgen::JsValue;
 
 /// Simulated time, pause, speed, the timeline to rewind through and the seed to start
 /// over from.
@@ -67,6 +69,21 @@ pub fn controls() -> Html {
             lab.dispatch(Action::SetLifeguard(checkbox.checked()));
         })
     };
+    let share_link = use_state(String::new);
+    let share = {
+        let (lab, share_link) = (lab.clone(), share_link.clone());
+        Callback::from(move |_: MouseEvent| {
+            let fragment = share::fragment(&lab.sim.borrow());
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            // The address bar holds the link too, ready to copy or bookmark.
+            if let Ok(history) = window.history() {
+                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
+            }
+            share_link.set(window.location().href().unwrap_or(fragment));
+        })
+    };
     let clear_validity = Callback::from(|event: InputEvent| {
         event
             .target_unchecked_into::<HtmlInputElement>()
@@ -110,6 +127,13 @@ pub fn controls() -> Html {
                 </label>
                 <button type="submit">{ "Restart cluster" }</button>
             </form>
+            <div class="row share">
+                <button type="button" onclick={share} title="A link that replays this run to this moment, exactly (the same run digest)">{ "Link to this run" }</button>
+                if !share_link.is_empty() {
+                    <input type="text" readonly=true aria-label="Link to this run" value={(*share_link).clone()}
+                        onfocus={Callback::from(|event: FocusEvent| event.target_unchecked_into::<HtmlInputElement>().select())} />
+                }
+            </div>
             if let Some(error) = &lab.error {
                 <p class="error" role="alert">{ error }</p>
             }

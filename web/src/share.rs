@@ -1,0 +1,99 @@
+//! A run as a link: how the simulation was built (seed, size, every setting), every
+//! command given with its time, and the moment it was shared, in the page's URL
+//! (`#run=...`, JSON in URL-safe base64). Opening the link replays it: the same run,
+//! with the same digest, paused at that moment.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64;
+use gossip_core::Instant;
+use gossip_sim::{Command, Setup, Simulation, Trace};
+use serde::{Deserialize, Serialize};
+
+/// The part of the URL's fragment before the run.
+pub const PREFIX: &str = "#run=";
+/// The longest fragment read (a run with very many commands is better saved as a
+/// trace file).
+const MAX_LEN: usize = 200_000;
+
+/// What a link holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct SharedRun {
+    setup: Setup,
+    until: Instant,
+    commands: Vec<(Instant, Command)>,
+}
+
+/// The fragment (`#run=...`) that reproduces `sim` as it is now.
+pub fn fragment(sim: &Simulation) -> String {
+    let run = SharedRun {
+        setup: sim.setup().clone(),
+        until: sim.now(),
+        commands: sim.commands().to_vec(),
+    };
+    let json = serde_json::to_vec(&run).unwrap_or_default();
+    format!("{PREFIX}{}", BASE64.encode(json))
+}
+
+/// The run a fragment holds, replayed to the moment it was shared; `None` when the
+/// fragment holds no run.
+pub fn replay(fragment: &str) -> Option<Result<Simulation, String>> {
+    let encoded = fragment.strip_prefix(PREFIX)?;
+    Some(decode(encoded))
+}
+
+fn decode(encoded: &str) -> Result<Simulation, String> {
+    if encoded.len() > MAX_LEN {
+        return Err(format!("the link holds over {MAX_LEN} characters of run"));
+    }
+    let json = BASE64
+        .decode(encoded.trim())
+        .map_err(|_| "the link's run is not readable (cut short when copied?)".to_owned())?;
+    let run: SharedRun =
+        serde_json::from_slice(&json).map_err(|e| format!("the link's run does not parse: {e}"))?;
+    // The same limits as a trace file: a link is input from anywhere.
+    let trace = Trace {
+        setup: run.setup,
+        until: run.until,
+        commands: run.commands,
+        events: Vec::new(),
+        messages: Vec::new(),
+        digest: 0,
+    };
+    trace.replay(None).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::new_simulation;
+    use gossip_core::Duration;
+
+    #[test]
+    fn a_shared_run_replays_to_the_same_digest() {
+        let mut sim = new_simulation(77, true, 7);
+        sim.run_for(Duration::from_secs(3));
+        sim.crash("n3").unwrap();
+        sim.partition(&["n1"], &["n2", "n4"]).unwrap();
+        sim.set_network(sim.network().clone().with_loss(0.137));
+        sim.run_for(Duration::from_secs(4));
+        sim.put("n2", "colour", "blue").unwrap();
+        sim.run_for(Duration::from_millis(1_234));
+        let link = fragment(&sim);
+        assert!(link.starts_with(PREFIX));
+        let again = replay(&link).unwrap().unwrap();
+        assert_eq!(again.now(), sim.now());
+        assert_eq!(again.trace_digest(), sim.trace_digest());
+        assert_eq!(again.nodes().count(), 7);
+    }
+
+    #[test]
+    fn a_damaged_link_is_a_clear_error() {
+        assert!(replay("#seed=4").is_none(), "not a run");
+        let damaged = replay("#run=not*base64").unwrap().unwrap_err();
+        assert!(damaged.contains("not readable"), "{damaged}");
+        let cut = &fragment(&new_simulation(1, false, 5))[..40];
+        assert!(replay(cut).unwrap().is_err());
+        let huge = format!("{PREFIX}{}", "A".repeat(MAX_LEN + 1));
+        assert!(replay(&huge).unwrap().unwrap_err().contains("over"));
+    }
+}
