@@ -9,30 +9,32 @@ pub const LAB_NODES: usize = 5;
 /// The largest cluster the size control builds.
 pub const MAX_NODES: usize = 1_000;
 
-/// A fresh cluster of `nodes` with the demo's protocol numbers, Lifeguard on or off, on
-/// a network slow enough to watch. Beyond the first five, nodes start as members already
-/// (each knowing the others alive), so a large cluster is there at once instead of
-/// spending minutes joining.
-pub fn new_simulation(seed: u64, lifeguard: bool, nodes: usize) -> Simulation {
-    let lifeguard = if lifeguard {
-        Lifeguard::ON
-    } else {
-        Lifeguard::OFF
-    };
+/// The lab's first configuration: the demo's numbers, plain SWIM (Lifeguard off).
+pub fn lab_config() -> Config {
+    Config {
+        lifeguard: Lifeguard::OFF,
+        ..Config::demo()
+    }
+}
+
+/// A fresh cluster of `nodes` with `config`, on a network slow enough to watch. Beyond
+/// the first five, nodes start as members already (each knowing the others alive), so
+/// a large cluster is there at once instead of spending minutes joining. `config` must
+/// validate (the settings panel checks it first).
+pub fn new_simulation(seed: u64, config: Config, nodes: usize) -> Simulation {
     let nodes = nodes.clamp(1, MAX_NODES);
     let mut builder = Simulation::builder()
         .seed(seed)
         .nodes(nodes)
-        .config(Config {
-            lifeguard,
-            ..Config::demo()
-        })
+        .config(config)
         .network(NetworkModel::visible())
         .history_limit(200);
     if nodes > LAB_NODES {
         builder = builder.converged();
     }
-    builder.build().expect("the demo configuration is valid")
+    builder
+        .build()
+        .expect("the lab's configurations are validated before they are used")
 }
 
 /// The name the next added node gets: `n` and one more than the highest number in use.
@@ -191,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_crashed_node_is_shown_alive_until_the_others_notice() {
-        let mut sim = new_simulation(11, false, LAB_NODES);
+        let mut sim = new_simulation(11, lab_config(), LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         assert_eq!(shown_state(&sim, "n2"), Shown::Alive);
         sim.crash("n2").unwrap();
@@ -210,7 +212,7 @@ mod tests {
 
     #[test]
     fn key_spread_counts_running_holders() {
-        let mut sim = new_simulation(12, false, LAB_NODES);
+        let mut sim = new_simulation(12, lab_config(), LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         sim.put("n1", "k", "v").unwrap();
         let early = key_spread(&sim);
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn beliefs_cover_every_node() {
-        let mut sim = new_simulation(13, false, LAB_NODES);
+        let mut sim = new_simulation(13, lab_config(), LAB_NODES);
         sim.run_for(Duration::from_secs(5));
         let row = beliefs_of(&sim, &NodeId::new("n1").unwrap());
         assert_eq!(row, vec![Some(MemberState::Alive); LAB_NODES]);

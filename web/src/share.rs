@@ -70,7 +70,11 @@ mod tests {
 
     #[test]
     fn a_shared_run_replays_to_the_same_digest() {
-        let mut sim = new_simulation(77, true, 7);
+        let config = gossip_core::Config {
+            lifeguard: gossip_core::Lifeguard::ON,
+            ..crate::cluster::lab_config()
+        };
+        let mut sim = new_simulation(77, config, 7);
         sim.run_for(Duration::from_secs(3));
         sim.crash("n3").unwrap();
         sim.partition(&["n1"], &["n2", "n4"]).unwrap();
@@ -91,7 +95,7 @@ mod tests {
         assert!(replay("#seed=4").is_none(), "not a run");
         let damaged = replay("#run=not*base64").unwrap().unwrap_err();
         assert!(damaged.contains("not readable"), "{damaged}");
-        let cut = &fragment(&new_simulation(1, false, 5))[..40];
+        let cut = &fragment(&new_simulation(1, crate::cluster::lab_config(), 5))[..40];
         assert!(replay(cut).unwrap().is_err());
         let huge = format!("{PREFIX}{}", "A".repeat(MAX_LEN + 1));
         assert!(replay(&huge).unwrap().unwrap_err().contains("over"));

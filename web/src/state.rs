@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use gossip_core::{Duration, Instant};
+use gossip_core::{Config, Duration, Instant, Lifeguard};
 use gossip_sim::{MetricsSeries, Simulation, Timeline};
 use yew::Reducible;
 
-use crate::cluster::{LAB_NODES, MAX_NODES, new_simulation, next_node_name};
+use crate::cluster::{LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
 
 /// Speeds a person can choose: simulated time per wall-clock time.
 pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
@@ -34,8 +34,9 @@ pub struct LabState {
     pub series: Rc<RefCell<MetricsSeries>>,
     pub speed: f64,
     pub paused: bool,
-    /// Whether the cluster runs with Lifeguard (the demo preset is plain SWIM).
-    pub lifeguard: bool,
+    /// The protocol settings the cluster is built with (the demo's, plain SWIM, at
+    /// first).
+    pub config: Config,
     /// How many nodes the cluster starts with.
     pub size: usize,
     /// Nodes picked (shift-click) for a network cut.
@@ -82,6 +83,8 @@ pub enum Action {
     },
     /// Start over from the same seed with this many nodes.
     SetSize(usize),
+    /// Start over from the same seed with these settings (already validated).
+    SetConfig(Box<Config>),
     /// A new node joins through the first running one.
     AddNode,
     /// A node goes away for good (not a crash: it is never restarted).
@@ -119,14 +122,14 @@ pub enum NodeFault {
 
 impl LabState {
     pub fn new(seed: u64) -> Self {
-        let sim = new_simulation(seed, false, LAB_NODES);
+        let sim = new_simulation(seed, lab_config(), LAB_NODES);
         LabState {
             timeline: Rc::new(RefCell::new(timeline_of(&sim))),
             series: Rc::new(RefCell::new(series_of(&sim))),
             sim: Rc::new(RefCell::new(sim)),
             speed: DEFAULT_SPEED,
             paused: false,
-            lifeguard: false,
+            config: lab_config(),
             size: LAB_NODES,
             selected: BTreeSet::new(),
             revision: 0,
@@ -145,7 +148,7 @@ impl LabState {
             series: Rc::new(RefCell::new(series_of(&sim))),
             speed: DEFAULT_SPEED,
             paused: true,
-            lifeguard: sim.config().lifeguard != gossip_core::Lifeguard::OFF,
+            config: sim.config().clone(),
             size: sim.setup().nodes,
             selected: BTreeSet::new(),
             revision: 0,
@@ -156,7 +159,7 @@ impl LabState {
     }
 
     fn restart(&mut self, seed: u64) {
-        let sim = new_simulation(seed, self.lifeguard, self.size);
+        let sim = new_simulation(seed, self.config.clone(), self.size);
         self.selected.clear();
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
@@ -183,7 +186,7 @@ impl PartialEq for LabState {
             && self.revision == other.revision
             && self.speed == other.speed
             && self.paused == other.paused
-            && self.lifeguard == other.lifeguard
+            && self.config == other.config
             && self.size == other.size
             && self.selected == other.selected
             && self.error == other.error
@@ -200,7 +203,7 @@ impl Reducible for LabState {
             series: Rc::clone(&self.series),
             speed: self.speed,
             paused: self.paused,
-            lifeguard: self.lifeguard,
+            config: self.config.clone(),
             size: self.size,
             selected: self.selected.clone(),
             revision: self.revision + 1,
@@ -267,7 +270,12 @@ impl Reducible for LabState {
                 }
             }
             Action::SetLifeguard(on) => {
-                next.lifeguard = on;
+                next.config.lifeguard = if on { Lifeguard::ON } else { Lifeguard::OFF };
+                let seed = next.sim.borrow().seed();
+                next.restart(seed);
+            }
+            Action::SetConfig(config) => {
+                next.config = *config;
                 let seed = next.sim.borrow().seed();
                 next.restart(seed);
             }
@@ -585,5 +593,22 @@ mod tests {
             sim.commands().last(),
             Some((_, gossip_sim::Command::SetNetwork(_)))
         ));
+    }
+
+    #[test]
+    fn new_settings_rebuild_the_cluster_from_the_same_seed() {
+        let mut state = Rc::new(LabState::new(8));
+        state = reduce(state, Action::Frame(0.0));
+        state = reduce(state, Action::Frame(100.0));
+        let config = Config {
+            suspicion_timeout: Duration::from_secs(30),
+            ..lab_config()
+        };
+        state = reduce(state, Action::SetConfig(Box::new(config.clone())));
+        assert_eq!(state.config, config);
+        let sim = state.sim.borrow();
+        assert_eq!(sim.now().as_millis(), 0, "a fresh run");
+        assert_eq!(sim.seed(), 8);
+        assert_eq!(sim.config().suspicion_timeout, Duration::from_secs(30));
     }
 }

@@ -11,6 +11,7 @@ use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
+use super::settings_panel::SettingsPanel;
 use super::topology::Topology;
 use crate::share;
 use crate::state::{Action, LabState};
@@ -84,6 +85,7 @@ pub fn app() -> Html {
                     <aside class="panels">
                         <Controls />
                         <NetworkPanel />
+                        <SettingsPanel />
                         <KvPanel />
                         <MembershipMatrix />
                         <Invariants />

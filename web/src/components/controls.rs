@@ -117,7 +117,7 @@ pub fn controls() -> Html {
                     title="Rewind 10 simulated seconds">{ "Back 10 s" }</button>
             </div>
             <label class="row" title="Local health, nacks, suspicion that shrinks with confirmations, and the buddy system (Dadgar et al. 2018). Restarts the cluster.">
-                <input type="checkbox" checked={lab.lifeguard} onchange={set_lifeguard} aria-label="Lifeguard" />
+                <input type="checkbox" checked={lab.config.lifeguard != gossip_core::Lifeguard::OFF} onchange={set_lifeguard} aria-label="Lifeguard" />
                 { "Lifeguard (restarts the cluster)" }
             </label>
             <form class="row" onsubmit={reset}>

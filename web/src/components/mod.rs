@@ -21,6 +21,7 @@ mod network_panel;
 mod node_disc;
 mod node_inspector;
 mod number_field;
+mod settings_panel;
 mod topology;
 
 /// The lab state and its dispatcher, shared through a context provider.

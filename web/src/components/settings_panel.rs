@@ -1,0 +1,131 @@
+use gossip_core::Config;
+use gossip_core::SettingKind;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::LabContext;
+use crate::settings::{FieldError, PRESETS, apply, draft_of, preset};
+use crate::state::Action;
+
+/// Every protocol setting, read from the core's one description of them: start from a
+/// preset, change any field (its doc line beside it), and apply, which rebuilds the
+/// cluster from the same seed. What does not read or validate is said next to its field.
+#[function_component(SettingsPanel)]
+pub fn settings_panel() -> Html {
+    let lab = use_context::<LabContext>().expect("SettingsPanel sits inside the lab context");
+    let draft = use_state(|| draft_of(&lab.config));
+    let errors = use_state(Vec::<FieldError>::new);
+    {
+        // A cluster rebuilt with other settings (the Lifeguard switch, a shared link)
+        // shows them.
+        let (draft, errors) = (draft.clone(), errors.clone());
+        use_effect_with(lab.config.clone(), move |config: &Config| {
+            draft.set(draft_of(config));
+            errors.set(Vec::new());
+        });
+    }
+    let edit = |field: &'static str| {
+        let draft = draft.clone();
+        Callback::from(move |text: String| {
+            let mut next = (*draft).clone();
+            if let Some(entry) = next.iter_mut().find(|(f, _)| *f == field) {
+                entry.1 = text;
+            }
+            draft.set(next);
+        })
+    };
+    let choose_preset = {
+        let (draft, size) = (draft.clone(), lab.size);
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            draft.set(draft_of(&preset(&select.value(), size)));
+        })
+    };
+    let apply_draft = {
+        let (lab, draft, errors) = (lab.clone(), draft.clone(), errors.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            match apply(&draft) {
+                Ok(config) => {
+                    errors.set(Vec::new());
+                    lab.dispatch(Action::SetConfig(Box::new(config)));
+                }
+                Err(found) => errors.set(found),
+            }
+        })
+    };
+    let error_for = |field: Option<&str>| -> Vec<String> {
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.clone())
+            .collect()
+    };
+    let rows = Config::FIELDS.iter().map(|info| {
+        let value = draft
+            .iter()
+            .find(|(f, _)| *f == info.name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let on_text = edit(info.name);
+        let control = match info.kind {
+            SettingKind::Choice(names) => select(info.name, &value, names, on_text),
+            SettingKind::Switch => select(info.name, &value, &["true", "false"], on_text),
+            _ => {
+                let oninput = Callback::from(move |event: InputEvent| {
+                    on_text.emit(event.target_unchecked_into::<HtmlInputElement>().value())
+                });
+                html! { <input type="text" aria-label={info.name} value={value.clone()} {oninput} /> }
+            }
+        };
+        let summary = info.doc.split(". ").next().unwrap_or_default().trim_end_matches('.');
+        let problems = error_for(Some(info.name));
+        html! {
+            <div class={classes!("setting", (!problems.is_empty()).then_some("invalid"))} data-field={info.name}>
+                <label title={info.doc}>
+                    <code>{ info.name }</code>
+                    { control }
+                </label>
+                <small class="doc">{ summary }</small>
+                { for problems.iter().map(|p| html! { <small class="error" role="alert">{ p }</small> }) }
+            </div>
+        }
+    });
+    let general = error_for(None);
+
+    html! {
+        <details class="panel settings">
+            <summary><h2>{ "Settings" }</h2></summary>
+            <form onsubmit={apply_draft} aria-label="Settings">
+                <div class="row">
+                    <label>{ "start from " }
+                        <select aria-label="Preset" onchange={choose_preset}>
+                            <option value="" selected=true disabled=true>{ "a preset…" }</option>
+                            { for PRESETS.iter().map(|p| html! { <option value={*p}>{ *p }</option> }) }
+                        </select>
+                    </label>
+                    <button type="submit">{ "Apply (rebuilds the cluster)" }</button>
+                </div>
+                <p class="hint">{ "Every setting applies by rebuilding the cluster from the same seed; durations read as 500ms, 1.5s or 2m." }</p>
+                { for general.iter().map(|p| html! { <p class="error" role="alert">{ p }</p> }) }
+                { for rows }
+            </form>
+        </details>
+    }
+}
+
+fn select(
+    field: &'static str,
+    value: &str,
+    names: &[&'static str],
+    on_text: Callback<String>,
+) -> Html {
+    let onchange = Callback::from(move |event: Event| {
+        on_text.emit(event.target_unchecked_into::<HtmlSelectElement>().value())
+    });
+    html! {
+        <select aria-label={field} {onchange}>
+            { for names.iter().map(|n| html! { <option value={*n} selected={*n == value}>{ *n }</option> }) }
+        </select>
+    }
+}
