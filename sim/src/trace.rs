@@ -3,39 +3,67 @@
 
 use core::hash::{Hash, Hasher};
 
-use rustc_hash::FxHasher;
-
 use super::{LogEntry, MessageRecord, NetworkModel, SimBuilder, Simulation};
 use gossip_core::{Config, Duration, Instant};
 
 use crate::Error;
 
 /// The running hash behind [`Simulation::trace_digest`]: fast rather than
-/// collision-resistant, since it only tells runs of one build apart.
+/// collision-resistant, since it only tells runs apart. It is the 64-bit Fx hash on
+/// every platform (a `usize`-wide hasher would give wasm32 other digests than native
+/// builds), so a trace recorded by `gossip sim` is recognised in the browser lab.
 #[derive(Clone, Default)]
-pub(super) struct TraceHasher(FxHasher);
+pub(super) struct TraceHasher(u64);
+
+impl TraceHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
 
 impl core::fmt::Debug for TraceHasher {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "TraceHasher({:016x})", self.0.finish())
+        write!(f, "TraceHasher({:016x})", self.0)
     }
 }
 
 impl Hasher for TraceHasher {
     fn finish(&self) -> u64 {
-        self.0.finish()
+        self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
     }
 
     fn write_u64(&mut self, value: u64) {
-        self.0.write_u64(value);
+        self.add(value);
     }
 
+    /// Lengths and indexes hash as 64-bit values whatever the platform's width.
     fn write_usize(&mut self, value: usize) {
-        self.0.write_usize(value);
+        self.add(value as u64);
     }
 }
 

@@ -1,7 +1,7 @@
-//! A run as a link: how the simulation was built (seed, size, every setting), every
-//! command given with its time, and the moment it was shared, in the page's URL
-//! (`#run=...`, JSON in URL-safe base64). Opening the link replays it: the same run,
-//! with the same digest, paused at that moment.
+//! A run from elsewhere: a link (how the simulation was built, every command given with
+//! its time, and the moment it was shared, in the page's URL as `#run=...`, JSON in
+//! URL-safe base64), or a trace file (`gossip sim chaos --trace`). Either replays to
+//! the same run, with the same digest (see `LabState::replayed`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64;
@@ -34,14 +34,13 @@ pub fn fragment(sim: &Simulation) -> String {
     format!("{PREFIX}{}", BASE64.encode(json))
 }
 
-/// The run a fragment holds, replayed to the moment it was shared; `None` when the
-/// fragment holds no run.
-pub fn replay(fragment: &str) -> Option<Result<Simulation, String>> {
+/// The run a fragment holds; `None` when the fragment holds no run.
+pub fn decode(fragment: &str) -> Option<Result<Trace, String>> {
     let encoded = fragment.strip_prefix(PREFIX)?;
-    Some(decode(encoded))
+    Some(decode_run(encoded))
 }
 
-fn decode(encoded: &str) -> Result<Simulation, String> {
+fn decode_run(encoded: &str) -> Result<Trace, String> {
     if encoded.len() > MAX_LEN {
         return Err(format!("the link holds over {MAX_LEN} characters of run"));
     }
@@ -50,16 +49,40 @@ fn decode(encoded: &str) -> Result<Simulation, String> {
         .map_err(|_| "the link's run is not readable (cut short when copied?)".to_owned())?;
     let run: SharedRun =
         serde_json::from_slice(&json).map_err(|e| format!("the link's run does not parse: {e}"))?;
-    // The same limits as a trace file: a link is input from anywhere.
-    let trace = Trace {
+    Ok(Trace {
         setup: run.setup,
         until: run.until,
         commands: run.commands,
         events: Vec::new(),
         messages: Vec::new(),
         digest: 0,
-    };
-    trace.replay(None).map_err(|e| e.to_string())
+    })
+}
+
+/// A trace file's text (`gossip sim chaos --trace`), read.
+pub fn read_trace(text: &str) -> Result<Trace, String> {
+    serde_json::from_str(text)
+        .map_err(|e| format!("not a trace file (`gossip sim chaos --trace FILE` writes one): {e}"))
+}
+
+/// Checks a run from outside (a link, a file) before it is replayed: the same limits
+/// as [`Trace::replay`], since it comes from anywhere.
+pub fn check_limits(trace: &Trace) -> Result<(), String> {
+    if trace.setup.nodes > Trace::MAX_NODES {
+        return Err(format!(
+            "{} nodes, over the {} a replay builds",
+            trace.setup.nodes,
+            Trace::MAX_NODES
+        ));
+    }
+    if trace.until > Trace::MAX_UNTIL {
+        return Err(format!(
+            "it runs until {}, past the {} a replay simulates",
+            trace.until,
+            Trace::MAX_UNTIL
+        ));
+    }
+    trace.setup.config.validate().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -84,7 +107,9 @@ mod tests {
         sim.run_for(Duration::from_millis(1_234));
         let link = fragment(&sim);
         assert!(link.starts_with(PREFIX));
-        let again = replay(&link).unwrap().unwrap();
+        let trace = decode(&link).unwrap().unwrap();
+        check_limits(&trace).unwrap();
+        let again = trace.replay(None).unwrap();
         assert_eq!(again.now(), sim.now());
         assert_eq!(again.trace_digest(), sim.trace_digest());
         assert_eq!(again.nodes().count(), 7);
@@ -92,12 +117,13 @@ mod tests {
 
     #[test]
     fn a_damaged_link_is_a_clear_error() {
-        assert!(replay("#seed=4").is_none(), "not a run");
-        let damaged = replay("#run=not*base64").unwrap().unwrap_err();
+        assert!(decode("#seed=4").is_none(), "not a run");
+        let damaged = decode("#run=not*base64").unwrap().unwrap_err();
         assert!(damaged.contains("not readable"), "{damaged}");
         let cut = &fragment(&new_simulation(1, crate::cluster::lab_config(), 5))[..40];
-        assert!(replay(cut).unwrap().is_err());
+        assert!(decode(cut).unwrap().is_err());
         let huge = format!("{PREFIX}{}", "A".repeat(MAX_LEN + 1));
-        assert!(replay(&huge).unwrap().unwrap_err().contains("over"));
+        assert!(decode(&huge).unwrap().unwrap_err().contains("over"));
+        assert!(read_trace("{}").unwrap_err().contains("not a trace"));
     }
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use gossip_core::{Config, Duration, Instant, Lifeguard};
-use gossip_sim::{MetricsSeries, Simulation, Timeline};
+use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
 use crate::cluster::{LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
+use crate::share::{check_limits, read_trace};
 
 /// Speeds a person can choose: simulated time per wall-clock time.
 pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
@@ -85,6 +86,8 @@ pub enum Action {
     SetSize(usize),
     /// Start over from the same seed with these settings (already validated).
     SetConfig(Box<Config>),
+    /// Open a trace file's text: its run replayed, paused at its end.
+    OpenTrace(String),
     /// A new node joins through the first running one.
     AddNode,
     /// A node goes away for good (not a crash: it is never restarted).
@@ -140,22 +143,54 @@ impl LabState {
 }
 
 impl LabState {
-    /// The lab over a run that already exists (a shared link's, replayed), paused at
-    /// its present so the person sees the moment that was shared.
-    pub fn from_simulation(sim: Simulation, error: Option<String>) -> Self {
-        LabState {
-            timeline: Rc::new(RefCell::new(timeline_of(&sim))),
-            series: Rc::new(RefCell::new(series_of(&sim))),
+    /// The lab over a run from elsewhere (a shared link, a trace file), replayed to its
+    /// end with snapshots and samples taken on the way, so it can be scrubbed back
+    /// through; paused there, so the person sees the moment it was shared or recorded.
+    /// A trace whose digest differs (recorded by another build) still opens, with a
+    /// warning.
+    pub fn replayed(trace: &Trace) -> Result<Self, String> {
+        check_limits(trace)?;
+        let mut sim = trace
+            .setup
+            .builder()
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+        let mut timeline = timeline_of(&sim);
+        let mut series = series_of(&sim);
+        let mut advance = |sim: &mut Simulation, to: Instant| {
+            while sim.now() < to {
+                let step = (sim.now() + SAMPLE_EVERY).min(to);
+                sim.run_until(step);
+                timeline.observe(sim);
+                series.observe(sim);
+            }
+        };
+        for (at, command) in &trace.commands {
+            advance(&mut sim, *at);
+            // A command that failed when it was given fails again, harmlessly.
+            let _ = sim.apply(command);
+        }
+        advance(&mut sim, trace.until);
+        let digest = sim.trace_digest();
+        let error = (trace.digest != 0 && trace.digest != digest).then(|| {
+            format!(
+                "this trace was recorded by another build: its replay differs (run {digest:016x}, the file says {:016x})",
+                trace.digest
+            )
+        });
+        Ok(LabState {
+            timeline: Rc::new(RefCell::new(timeline)),
+            series: Rc::new(RefCell::new(series)),
             speed: DEFAULT_SPEED,
             paused: true,
             config: sim.config().clone(),
-            size: sim.setup().nodes,
+            size: trace.setup.nodes,
             selected: BTreeSet::new(),
             revision: 0,
             last_frame: None,
             error,
             sim: Rc::new(RefCell::new(sim)),
-        }
+        })
     }
 
     fn restart(&mut self, seed: u64) {
@@ -273,6 +308,15 @@ impl Reducible for LabState {
                 next.config.lifeguard = if on { Lifeguard::ON } else { Lifeguard::OFF };
                 let seed = next.sim.borrow().seed();
                 next.restart(seed);
+            }
+            Action::OpenTrace(text) => {
+                match read_trace(&text).and_then(|trace| LabState::replayed(&trace)) {
+                    Ok(mut opened) => {
+                        opened.revision = next.revision;
+                        return Rc::new(opened);
+                    }
+                    Err(error) => next.error = Some(error),
+                }
             }
             Action::SetConfig(config) => {
                 next.config = *config;
@@ -610,5 +654,39 @@ mod tests {
         assert_eq!(sim.now().as_millis(), 0, "a fresh run");
         assert_eq!(sim.seed(), 8);
         assert_eq!(sim.config().suspicion_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_trace_file_opens_as_the_same_run_and_can_be_scrubbed_back() {
+        let mut sim = new_simulation(6, lab_config(), 6);
+        sim.run_for(Duration::from_secs(5));
+        sim.crash("n2").unwrap();
+        sim.run_for(Duration::from_secs(20));
+        let trace = sim.trace();
+        let text = serde_json::to_string(&trace).unwrap();
+        let mut state = Rc::new(LabState::new(1));
+        state = reduce(state, Action::OpenTrace(text));
+        assert_eq!(state.error, None);
+        assert!(state.paused);
+        assert_eq!(state.size, 6);
+        assert_eq!(state.sim.borrow().trace_digest(), trace.digest);
+        assert_eq!(
+            state.timeline.borrow().earliest(),
+            Some(Instant::ZERO),
+            "back to the start"
+        );
+        state = reduce(state, Action::Rewind(3_000));
+        assert!(
+            state.sim.borrow().node("n2").unwrap().is_up(),
+            "before the crash"
+        );
+
+        let mut other_build = trace.clone();
+        other_build.digest ^= 1;
+        let text = serde_json::to_string(&other_build).unwrap();
+        state = reduce(state, Action::OpenTrace(text));
+        assert!(state.error.as_deref().unwrap().contains("another build"));
+        state = reduce(state, Action::OpenTrace("not json".into()));
+        assert!(state.error.as_deref().unwrap().contains("not a trace"));
     }
 }

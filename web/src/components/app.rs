@@ -35,8 +35,8 @@ fn initial_state() -> LabState {
     let fragment = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    match share::replay(&fragment) {
-        Some(Ok(sim)) => LabState::from_simulation(sim, None),
+    match share::decode(&fragment).map(|run| run.and_then(|trace| LabState::replayed(&trace))) {
+        Some(Ok(state)) => state,
         Some(Err(error)) => {
             let mut state = LabState::new(initial_seed());
             state.error = Some(format!("the link's run could not be opened: {error}"));

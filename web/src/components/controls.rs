@@ -84,6 +84,26 @@ pub fn controls() -> Html {
             share_link.set(window.location().href().unwrap_or(fragment));
         })
     };
+    let open_trace = {
+        let lab = lab.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let Some(file) = input.files().and_then(|files| files.get(0)) else {
+                return;
+            };
+            let lab = lab.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let file = gloo_file::File::from(file);
+                match gloo_file::futures::read_as_text(&file).await {
+                    Ok(text) => lab.dispatch(Action::OpenTrace(text)),
+                    Err(error) => lab.dispatch(Action::Report(format!(
+                        "cannot read {}: {error}",
+                        file.name()
+                    ))),
+                }
+            });
+        })
+    };
     let clear_validity = Callback::from(|event: InputEvent| {
         event
             .target_unchecked_into::<HtmlInputElement>()
@@ -127,6 +147,10 @@ pub fn controls() -> Html {
                 </label>
                 <button type="submit">{ "Restart cluster" }</button>
             </form>
+            <label class="row open-trace" title="A trace from `gossip sim chaos --trace FILE`: its run replayed, to scrub through with the timeline">
+                { "open a trace " }
+                <input type="file" accept=".json,application/json" aria-label="Open a trace file" onchange={open_trace} />
+            </label>
             <div class="row share">
                 <button type="button" onclick={share} title="A link that replays this run to this moment, exactly (the same run digest)">{ "Link to this run" }</button>
                 if !share_link.is_empty() {
