@@ -21,26 +21,38 @@ struct SharedRun {
     setup: Setup,
     until: Instant,
     commands: Vec<(Instant, Command)>,
+    /// The guided scenario under way, if any.
+    #[serde(default)]
+    scenario: Option<String>,
 }
 
-/// The fragment (`#run=...`) that reproduces `sim` as it is now.
-pub fn fragment(sim: &Simulation) -> String {
+/// A run a link holds: the run as a trace, and the scenario under way.
+#[derive(Debug)]
+pub struct Link {
+    pub trace: Trace,
+    pub scenario: Option<String>,
+}
+
+/// The fragment (`#run=...`) that reproduces `sim` as it is now, with the scenario
+/// under way.
+pub fn fragment(sim: &Simulation, scenario: Option<&str>) -> String {
     let run = SharedRun {
         setup: sim.setup().clone(),
         until: sim.now(),
         commands: sim.commands().to_vec(),
+        scenario: scenario.map(str::to_owned),
     };
     let json = serde_json::to_vec(&run).unwrap_or_default();
     format!("{PREFIX}{}", BASE64.encode(json))
 }
 
 /// The run a fragment holds; `None` when the fragment holds no run.
-pub fn decode(fragment: &str) -> Option<Result<Trace, String>> {
+pub fn decode(fragment: &str) -> Option<Result<Link, String>> {
     let encoded = fragment.strip_prefix(PREFIX)?;
     Some(decode_run(encoded))
 }
 
-fn decode_run(encoded: &str) -> Result<Trace, String> {
+fn decode_run(encoded: &str) -> Result<Link, String> {
     if encoded.len() > MAX_LEN {
         return Err(format!("the link holds over {MAX_LEN} characters of run"));
     }
@@ -49,13 +61,16 @@ fn decode_run(encoded: &str) -> Result<Trace, String> {
         .map_err(|_| "the link's run is not readable (cut short when copied?)".to_owned())?;
     let run: SharedRun =
         serde_json::from_slice(&json).map_err(|e| format!("the link's run does not parse: {e}"))?;
-    Ok(Trace {
-        setup: run.setup,
-        until: run.until,
-        commands: run.commands,
-        events: Vec::new(),
-        messages: Vec::new(),
-        digest: 0,
+    Ok(Link {
+        trace: Trace {
+            setup: run.setup,
+            until: run.until,
+            commands: run.commands,
+            events: Vec::new(),
+            messages: Vec::new(),
+            digest: 0,
+        },
+        scenario: run.scenario,
     })
 }
 
@@ -105,9 +120,10 @@ mod tests {
         sim.run_for(Duration::from_secs(4));
         sim.put("n2", "colour", "blue").unwrap();
         sim.run_for(Duration::from_millis(1_234));
-        let link = fragment(&sim);
+        let link = fragment(&sim, Some("partition"));
         assert!(link.starts_with(PREFIX));
-        let trace = decode(&link).unwrap().unwrap();
+        let Link { trace, scenario } = decode(&link).unwrap().unwrap();
+        assert_eq!(scenario.as_deref(), Some("partition"));
         check_limits(&trace).unwrap();
         let again = trace.replay(None).unwrap();
         assert_eq!(again.now(), sim.now());
@@ -120,7 +136,7 @@ mod tests {
         assert!(decode("#seed=4").is_none(), "not a run");
         let damaged = decode("#run=not*base64").unwrap().unwrap_err();
         assert!(damaged.contains("not readable"), "{damaged}");
-        let cut = &fragment(&new_simulation(1, crate::cluster::lab_config(), 5))[..40];
+        let cut = &fragment(&new_simulation(1, crate::cluster::lab_config(), 5), None)[..40];
         assert!(decode(cut).unwrap().is_err());
         let huge = format!("{PREFIX}{}", "A".repeat(MAX_LEN + 1));
         assert!(decode(&huge).unwrap().unwrap_err().contains("over"));

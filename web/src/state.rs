@@ -9,6 +9,7 @@ use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
 use crate::cluster::{LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
+use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::share::{check_limits, read_trace};
 
 /// Speeds a person can choose: simulated time per wall-clock time.
@@ -42,6 +43,8 @@ pub struct LabState {
     pub size: usize,
     /// Nodes picked (shift-click) for a network cut.
     pub selected: BTreeSet<String>,
+    /// The guided scenario under way, if any.
+    pub scenario: Option<ScenarioRun>,
     /// Increments whenever the simulation changed, so views re-render and the
     /// animation effect schedules the next frame.
     pub revision: u64,
@@ -88,6 +91,9 @@ pub enum Action {
     SetConfig(Box<Config>),
     /// Open a trace file's text: its run replayed, paused at its end.
     OpenTrace(String),
+    /// Start a guided scenario on a fresh cluster from the same seed.
+    StartScenario(&'static str),
+    StopScenario,
     /// A new node joins through the first running one.
     AddNode,
     /// A node goes away for good (not a crash: it is never restarted).
@@ -135,6 +141,7 @@ impl LabState {
             config: lab_config(),
             size: LAB_NODES,
             selected: BTreeSet::new(),
+            scenario: None,
             revision: 0,
             last_frame: None,
             error: None,
@@ -186,6 +193,7 @@ impl LabState {
             config: sim.config().clone(),
             size: trace.setup.nodes,
             selected: BTreeSet::new(),
+            scenario: None,
             revision: 0,
             last_frame: None,
             error,
@@ -196,6 +204,7 @@ impl LabState {
     fn restart(&mut self, seed: u64) {
         let sim = new_simulation(seed, self.config.clone(), self.size);
         self.selected.clear();
+        self.scenario = None;
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
@@ -224,6 +233,7 @@ impl PartialEq for LabState {
             && self.config == other.config
             && self.size == other.size
             && self.selected == other.selected
+            && self.scenario == other.scenario
             && self.error == other.error
     }
 }
@@ -241,6 +251,7 @@ impl Reducible for LabState {
             config: self.config.clone(),
             size: self.size,
             selected: self.selected.clone(),
+            scenario: self.scenario.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
             error: self.error.clone(),
@@ -253,6 +264,9 @@ impl Reducible for LabState {
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     next.sim.borrow_mut().advance(elapsed, next.speed);
+                    if let Some(run) = &mut next.scenario {
+                        run.advance(&mut next.sim.borrow_mut());
+                    }
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
@@ -298,6 +312,9 @@ impl Reducible for LabState {
                 match past {
                     Some(past) => {
                         next.series.borrow_mut().rewind(at);
+                        if let Some(run) = &mut next.scenario {
+                            run.rewind(at);
+                        }
                         next.sim = Rc::new(RefCell::new(past));
                         next.error = None;
                     }
@@ -309,6 +326,20 @@ impl Reducible for LabState {
                 let seed = next.sim.borrow().seed();
                 next.restart(seed);
             }
+            Action::StartScenario(id) => match SCENARIOS.iter().find(|s| s.id == id) {
+                Some(scenario) => {
+                    next.config = scenario.config();
+                    next.size = scenario.nodes;
+                    let seed = next.sim.borrow().seed();
+                    next.restart(seed);
+                    let mut run = ScenarioRun::new(scenario);
+                    run.advance(&mut next.sim.borrow_mut());
+                    next.scenario = Some(run);
+                    next.paused = false;
+                }
+                None => next.error = Some(format!("no scenario {id:?}")),
+            },
+            Action::StopScenario => next.scenario = None,
             Action::OpenTrace(text) => {
                 match read_trace(&text).and_then(|trace| LabState::replayed(&trace)) {
                     Ok(mut opened) => {
@@ -688,5 +719,33 @@ mod tests {
         assert!(state.error.as_deref().unwrap().contains("another build"));
         state = reduce(state, Action::OpenTrace("not json".into()));
         assert!(state.error.as_deref().unwrap().contains("not a trace"));
+    }
+
+    #[test]
+    fn a_scenario_runs_its_script_ticks_its_checkpoints_and_rewinds() {
+        let mut state = Rc::new(LabState::new(2));
+        state = reduce(state, Action::StartScenario("java-kill-restart"));
+        assert_eq!(state.sim.borrow().nodes().count(), 3);
+        state = reduce(state, Action::SetSpeed(8.0));
+        let mut t = 0.0;
+        while !state.scenario.as_ref().unwrap().finished() && t < 60_000.0 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        let run = state.scenario.clone().unwrap();
+        assert!(run.finished(), "reached {:?}", run.reached);
+        let crashed = state
+            .sim
+            .borrow()
+            .commands()
+            .iter()
+            .any(|(_, c)| *c == gossip_sim::Command::Crash("n3".into()));
+        assert!(crashed, "the script's steps are commands");
+        state = reduce(state, Action::Rewind(5_000));
+        let run = state.scenario.clone().unwrap();
+        assert!(run.reached.iter().all(|at| at.as_millis() <= 5_000));
+        assert!(!run.finished());
+        state = reduce(state, Action::StopScenario);
+        assert_eq!(state.scenario, None);
     }
 }

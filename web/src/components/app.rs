@@ -11,8 +11,10 @@ use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
+use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::topology::Topology;
+use crate::scenarios::ScenarioRun;
 use crate::share;
 use crate::state::{Action, LabState};
 
@@ -35,7 +37,15 @@ fn initial_state() -> LabState {
     let fragment = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    match share::decode(&fragment).map(|run| run.and_then(|trace| LabState::replayed(&trace))) {
+    let opened = share::decode(&fragment).map(|link| {
+        link.and_then(|link| {
+            let mut state = LabState::replayed(&link.trace)?;
+            let now = state.sim.borrow().now();
+            state.scenario = link.scenario.and_then(|id| ScenarioRun::resumed(&id, now));
+            Ok(state)
+        })
+    });
+    match opened {
         Some(Ok(state)) => state,
         Some(Err(error)) => {
             let mut state = LabState::new(initial_seed());
@@ -84,6 +94,7 @@ pub fn app() -> Html {
                     </section>
                     <aside class="panels">
                         <Controls />
+                        <ScenarioPanel />
                         <NetworkPanel />
                         <SettingsPanel />
                         <KvPanel />

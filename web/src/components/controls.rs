@@ -73,7 +73,8 @@ pub fn controls() -> Html {
     let share = {
         let (lab, share_link) = (lab.clone(), share_link.clone());
         Callback::from(move |_: MouseEvent| {
-            let fragment = share::fragment(&lab.sim.borrow());
+            let scenario = lab.scenario.as_ref().map(|run| run.id);
+            let fragment = share::fragment(&lab.sim.borrow(), scenario);
             let Some(window) = web_sys::window() else {
                 return;
             };

@@ -21,6 +21,7 @@ mod network_panel;
 mod node_disc;
 mod node_inspector;
 mod number_field;
+mod scenario_panel;
 mod settings_panel;
 mod topology;
 

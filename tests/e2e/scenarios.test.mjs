@@ -1,0 +1,44 @@
+// Every guided scenario, run in the page to its last checkpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+
+const SEED = 55;
+let server;
+let browser;
+
+before(async () => {
+  server = await serveStatic(distDir);
+  browser = await launchBrowser();
+  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('each scenario ticks off every checkpoint, in order', async () => {
+  const { page, errors } = await openLab(browser, server.url, SEED);
+  const select = page.locator('select[aria-label="Scenario"]');
+  const ids = await select.locator('option:not([disabled])').evaluateAll((options) => options.map((o) => o.value));
+  assert.ok(ids.length >= 12, `the scenarios: ${ids}`);
+  for (const id of ids) {
+    await select.selectOption(id);
+    await page.locator('select[aria-label="Speed"]').selectOption('8');
+    const list = page.getByRole('list', { name: 'What to watch' });
+    assert.ok(await list.locator('li').count() >= 1, id);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('ol[aria-label="What to watch"] li')].every((li) => li.dataset.reached === 'true'),
+      null,
+      { timeout: 60_000 },
+    ).catch(async (error) => {
+      const items = await list.locator('li').allTextContents();
+      throw new Error(`${id} stopped at: ${items.join(' | ')} (${error.message})`);
+    });
+    assert.equal(await page.locator('section[aria-label="Guided scenarios"] .done').textContent(), 'Every checkpoint reached.');
+    if (id === 'conflict') await screenshot(page, 'lab-scenario-conflict');
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
