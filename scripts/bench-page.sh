@@ -3,7 +3,7 @@
 # builds the release page, runs the simulation at a chosen speed, and prints frames per
 # second and the main thread's work per frame as JSON.
 #
-#   scripts/bench-page.sh [--seconds 10] [--speed 8] [--seed 7]
+#   scripts/bench-page.sh [--seconds 10] [--speed 8] [--seed 7] [--nodes 5]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh" --tests

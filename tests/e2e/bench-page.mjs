@@ -2,7 +2,7 @@
 // simulation run at a chosen speed, and reports frames per second and the main thread's
 // work per frame (script, style and layout, from the DevTools performance counters).
 //
-//   node tests/e2e/bench-page.mjs [--seconds 10] [--speed 8] [--seed 7]
+//   node tests/e2e/bench-page.mjs [--seconds 10] [--speed 8] [--seed 7] [--nodes 5]
 //
 // Prints one JSON object: {"experiment": "bench-page", "seed", "params", "results"}.
 import { existsSync } from 'node:fs';
@@ -15,13 +15,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     speed: { type: 'string', default: '8' },
     seed: { type: 'string', default: '7' },
+    nodes: { type: 'string', default: '5' },
   },
 });
+const nodes = Number(values.nodes);
 const seconds = Number(values.seconds);
 const speed = values.speed;
 const seed = Number(values.seed);
-if (!(seconds > 0) || !Number.isInteger(seed) || seed < 0) {
-  console.error('error: --seconds must be a positive number and --seed a whole number');
+if (!(seconds > 0) || !Number.isInteger(seed) || seed < 0 || !Number.isInteger(nodes) || nodes < 1 || nodes > 1000) {
+  console.error('error: --seconds must be a positive number, --seed a whole number and --nodes 1 to 1000');
   process.exit(2);
 }
 
@@ -43,7 +45,7 @@ try {
 }
 
 async function run() {
-  const { page, errors } = await openLab(browser, server.url, seed);
+  const { page, errors } = await openLab(browser, `${server.url}?nodes=${nodes}`, seed);
   const speeds = await page.locator('select[aria-label="Speed"] option').evaluateAll(
     (options) => options.map((o) => o.value),
   );
@@ -91,7 +93,7 @@ async function run() {
     JSON.stringify({
       experiment: 'bench-page',
       seed,
-      params: { seconds, speed: Number(speed) },
+      params: { seconds, speed: Number(speed), nodes },
       results: {
         frames,
         frames_per_second: round(frames / seconds, 1),

@@ -79,7 +79,7 @@ export async function openLab(browser, url, seed) {
   const page = await browser.context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${url}?seed=${seed}`);
+  await page.goto(`${url}${url.includes('?') ? '&' : '?'}seed=${seed}`);
   await page.waitForSelector('[data-node-id]');
   return { page, errors };
 }

@@ -201,6 +201,14 @@ impl LabState {
         })
     }
 
+    /// A fresh cluster of `size` nodes (clamped to what the lab runs) from `seed`.
+    pub fn with_size(seed: u64, size: usize) -> Self {
+        let mut state = LabState::new(seed);
+        state.size = size.clamp(1, MAX_NODES);
+        state.restart(seed);
+        state
+    }
+
     fn restart(&mut self, seed: u64) {
         let sim = new_simulation(seed, self.config.clone(), self.size);
         self.selected.clear();

@@ -18,18 +18,29 @@ use crate::scenarios::ScenarioRun;
 use crate::share;
 use crate::state::{Action, LabState};
 
+/// A number in the page's query (`?seed=7&nodes=200`).
+fn query_number(name: &str) -> Option<u64> {
+    let query = web_sys::window()?.location().search().ok()?;
+    let prefix = format!("{name}=");
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(prefix.as_str())?.parse().ok())
+}
+
 /// The seed in the page's `?seed=N`, or a random one (shown on the page, so any run can
 /// be replayed).
 fn initial_seed() -> u64 {
-    let from_query = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|query| {
-            query
-                .trim_start_matches('?')
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("seed=").and_then(|s| s.parse().ok()))
-        });
-    from_query.unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64)
+    query_number("seed").unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64)
+}
+
+/// A fresh cluster from the query's seed, of the query's size (`?nodes=N`) if given.
+fn fresh_state() -> LabState {
+    let seed = initial_seed();
+    match query_number("nodes") {
+        Some(nodes) => LabState::with_size(seed, nodes.min(u64::from(u32::MAX)) as usize),
+        None => LabState::new(seed),
+    }
 }
 
 /// The run in the page's link (`#run=...`), replayed; else a fresh cluster.
@@ -48,11 +59,11 @@ fn initial_state() -> LabState {
     match opened {
         Some(Ok(state)) => state,
         Some(Err(error)) => {
-            let mut state = LabState::new(initial_seed());
+            let mut state = fresh_state();
             state.error = Some(format!("the link's run could not be opened: {error}"));
             state
         }
-        None => LabState::new(initial_seed()),
+        None => fresh_state(),
     }
 }
 
