@@ -13,7 +13,7 @@ use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::share::{check_limits, read_trace};
 
 /// Speeds a person can choose: simulated time per wall-clock time.
-pub const SPEEDS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
+pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 100.0];
 const DEFAULT_SPEED: f64 = 0.5;
 /// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
 /// simulation by the whole gap.
@@ -45,6 +45,8 @@ pub struct LabState {
     pub selected: BTreeSet<String>,
     /// The guided scenario under way, if any.
     pub scenario: Option<ScenarioRun>,
+    /// The keyboard help is showing.
+    pub help: bool,
     /// Increments whenever the simulation changed, so views re-render and the
     /// animation effect schedules the next frame.
     pub revision: u64,
@@ -61,6 +63,15 @@ pub enum Action {
     Frame(f64),
     TogglePause,
     SetSpeed(f64),
+    /// Paused: handle the next scheduled event (a delivery, a timer) and stop again.
+    StepEvent,
+    /// Paused: run one protocol period (`probe_interval`) and stop again.
+    StepPeriod,
+    /// Show or hide the keyboard help.
+    ToggleHelp,
+    HideHelp,
+    /// Go back this far in simulated time (as far as the timeline reaches).
+    Back(Duration),
     /// Crash the node if it runs, restart it if it is down.
     ToggleNode(String),
     /// Delete `key` on `node`.
@@ -142,6 +153,7 @@ impl LabState {
             size: LAB_NODES,
             selected: BTreeSet::new(),
             scenario: None,
+            help: false,
             revision: 0,
             last_frame: None,
             error: None,
@@ -194,6 +206,7 @@ impl LabState {
             size: trace.setup.nodes,
             selected: BTreeSet::new(),
             scenario: None,
+            help: false,
             revision: 0,
             last_frame: None,
             error,
@@ -242,6 +255,7 @@ impl PartialEq for LabState {
             && self.size == other.size
             && self.selected == other.selected
             && self.scenario == other.scenario
+            && self.help == other.help
             && self.error == other.error
     }
 }
@@ -260,6 +274,7 @@ impl Reducible for LabState {
             size: self.size,
             selected: self.selected.clone(),
             scenario: self.scenario.clone(),
+            help: self.help,
             revision: self.revision + 1,
             last_frame: self.last_frame,
             error: self.error.clone(),
@@ -280,6 +295,32 @@ impl Reducible for LabState {
                 }
             }
             Action::TogglePause => next.paused = !next.paused,
+            Action::StepEvent | Action::StepPeriod => {
+                next.paused = true;
+                let mut sim = next.sim.borrow_mut();
+                if action == Action::StepEvent {
+                    sim.step();
+                } else {
+                    let period = sim.config().probe_interval;
+                    sim.run_for(period);
+                }
+                next.timeline.borrow_mut().observe(&sim);
+                next.series.borrow_mut().observe(&sim);
+                if let Some(run) = &mut next.scenario {
+                    run.advance(&mut sim);
+                }
+            }
+            Action::ToggleHelp => next.help = !next.help,
+            Action::HideHelp => next.help = false,
+            Action::Back(by) => {
+                let now = next.sim.borrow().now();
+                let earliest = next.timeline.borrow().earliest().unwrap_or(now);
+                let to = now
+                    .as_millis()
+                    .saturating_sub(by.as_millis())
+                    .max(earliest.as_millis());
+                return Rc::new(next).reduce(Action::Rewind(to));
+            }
             Action::SetSpeed(speed) => next.speed = speed,
             Action::ToggleNode(name) => {
                 let mut sim = next.sim.borrow_mut();
@@ -755,5 +796,31 @@ mod tests {
         assert!(!run.finished());
         state = reduce(state, Action::StopScenario);
         assert_eq!(state.scenario, None);
+    }
+
+    #[test]
+    fn stepping_pauses_and_moves_by_one_event_or_one_period() {
+        let mut state = Rc::new(LabState::new(3));
+        state = reduce(state, Action::StepPeriod);
+        assert!(state.paused);
+        assert_eq!(
+            state.sim.borrow().now().as_millis(),
+            1_000,
+            "one demo period"
+        );
+        let before = state.sim.borrow().trace_digest();
+        state = reduce(state, Action::StepEvent);
+        assert_ne!(state.sim.borrow().trace_digest(), before, "one more event");
+        assert!(state.sim.borrow().now().as_millis() >= 1_000);
+        for _ in 0..20 {
+            state = reduce(state, Action::StepPeriod);
+        }
+        state = reduce(state, Action::Back(Duration::from_secs(10)));
+        let now = state.sim.borrow().now().as_millis();
+        assert!((10_000..=12_000).contains(&now), "back 10 s: {now}");
+        state = reduce(state, Action::ToggleHelp);
+        assert!(state.help);
+        state = reduce(state, Action::HideHelp);
+        assert!(!state.help);
     }
 }

@@ -5,6 +5,7 @@ use super::LabContext;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::event_log::EventLog;
+use super::help::Help;
 use super::invariants::Invariants;
 use super::kv_panel::KvPanel;
 use super::legend::Legend;
@@ -17,6 +18,7 @@ use super::topology::Topology;
 use crate::scenarios::ScenarioRun;
 use crate::share;
 use crate::state::{Action, LabState};
+use wasm_bindgen::JsCast;
 
 /// A number in the page's query (`?seed=7&nodes=200`).
 fn query_number(name: &str) -> Option<u64> {
@@ -86,9 +88,41 @@ pub fn app() -> Html {
         });
     }
 
+    // Keyboard shortcuts, anywhere but in a field being typed into.
+    {
+        let dispatcher = lab.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                gloo_events::EventListener::new(&window, "keydown", move |event| {
+                    let event: &KeyboardEvent = event.unchecked_ref();
+                    if typing_into_a_field(event)
+                        || event.ctrl_key()
+                        || event.meta_key()
+                        || event.alt_key()
+                    {
+                        return;
+                    }
+                    let action = match (event.key().as_str(), event.shift_key()) {
+                        (" ", _) => Action::TogglePause,
+                        ("ArrowRight", false) => Action::StepEvent,
+                        ("ArrowRight", true) => Action::StepPeriod,
+                        ("ArrowLeft", _) => Action::Back(gossip_core::Duration::from_secs(10)),
+                        ("?", _) => Action::ToggleHelp,
+                        ("Escape", _) => Action::HideHelp,
+                        _ => return,
+                    };
+                    event.prevent_default();
+                    dispatcher.dispatch(action);
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
     html! {
         <ContextProvider<LabContext> context={lab}>
             <div class="lab">
+                <Help />
                 <header>
                     <h1>{ "Gossip lab" }</h1>
                     <p class="subtitle">
@@ -118,4 +152,14 @@ pub fn app() -> Html {
             </div>
         </ContextProvider<LabContext>>
     }
+}
+
+/// Whether a key press is typing into a text field or a list (which keeps its keys).
+fn typing_into_a_field(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+        })
 }

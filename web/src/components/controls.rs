@@ -36,6 +36,10 @@ pub fn controls() -> Html {
         Callback::from(move |_: MouseEvent| lab.dispatch(Action::Rewind(to)))
     };
 
+    let step = |action: Action| {
+        let lab = lab.clone();
+        Callback::from(move |_: MouseEvent| lab.dispatch(action.clone()))
+    };
     let toggle_pause = {
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| lab.dispatch(Action::TogglePause))
@@ -120,7 +124,9 @@ pub fn controls() -> Html {
                 </span>
             </p>
             <div class="row">
-                <button type="button" onclick={toggle_pause}>{ if lab.paused { "Resume" } else { "Pause" } }</button>
+                <button type="button" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
+                <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)">{ "▸ event" }</button>
+                <button type="button" class="small" onclick={step(Action::StepPeriod)} aria-label="Step one protocol period" title="Pause and run one protocol period (Shift →)">{ "▸▸ period" }</button>
                 <label>
                     { "speed " }
                     <select aria-label="Speed" onchange={set_speed}>

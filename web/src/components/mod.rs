@@ -11,6 +11,7 @@ mod charts;
 mod controls;
 pub mod event_log;
 pub mod graph;
+mod help;
 mod invariants;
 pub mod key_panel;
 mod kv_panel;

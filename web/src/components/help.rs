@@ -1,0 +1,38 @@
+use yew::prelude::*;
+
+use super::LabContext;
+use crate::state::Action;
+
+/// The keyboard shortcuts, shown over the page on `?`.
+#[function_component(Help)]
+pub fn help() -> Html {
+    let lab = use_context::<LabContext>().expect("Help sits inside the lab context");
+    if !lab.help {
+        return html! {};
+    }
+    let close = {
+        let lab = lab.clone();
+        Callback::from(move |_: MouseEvent| lab.dispatch(Action::HideHelp))
+    };
+    let keys = [
+        ("Space", "pause or resume"),
+        ("→", "paused: the next event (a delivery, a timer)"),
+        ("Shift →", "paused: one protocol period"),
+        ("←", "back 10 simulated seconds"),
+        ("Click a node", "crash it, or restart it"),
+        ("Shift-click a node", "pick it for a network cut"),
+        ("?", "this help"),
+        ("Esc", "close it"),
+    ];
+    html! {
+        <div class="help-overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
+            <div class="help panel">
+                <h2>{ "Keyboard shortcuts" }</h2>
+                <dl class="facts">
+                    { for keys.iter().map(|(key, what)| html! { <><dt><kbd>{ *key }</kbd></dt><dd>{ *what }</dd></> }) }
+                </dl>
+                <button type="button" onclick={close}>{ "Close" }</button>
+            </div>
+        </div>
+    }
+}
