@@ -55,6 +55,8 @@ pub enum Shown {
     Suspect,
     Dead,
     Left,
+    /// Not in the chosen node's member table at all.
+    Unknown,
 }
 
 impl Shown {
@@ -66,6 +68,7 @@ impl Shown {
             Shown::Suspect => "suspect",
             Shown::Dead => "dead",
             Shown::Left => "left",
+            Shown::Unknown => "unknown",
         }
     }
 
@@ -86,6 +89,7 @@ impl Shown {
             Shown::Suspect => 2,
             Shown::Left => 3,
             Shown::Dead => 4,
+            Shown::Unknown => 5,
         }
     }
 }
@@ -123,6 +127,57 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
                 .unwrap_or(MemberState::Alive);
             Shown::from_member_state(own)
         })
+}
+
+/// How `observer` sees `subject`: its member table's entry, its own status for itself,
+/// unknown when it has no entry (or is down and sees nothing).
+pub fn seen_by(sim: &Simulation, observer: &str, subject: &str) -> Shown {
+    let Some(node) = sim.node(observer).filter(|n| n.is_up()) else {
+        return Shown::Unknown;
+    };
+    if observer == subject {
+        return match node.node().status() {
+            NodeStatus::Idle | NodeStatus::Joining => Shown::Joining,
+            NodeStatus::Left => Shown::Left,
+            NodeStatus::Joined => Shown::Alive,
+        };
+    }
+    let Ok(id) = NodeId::new(subject) else {
+        return Shown::Unknown;
+    };
+    node.node()
+        .member_state(&id)
+        .map_or(Shown::Unknown, Shown::from_member_state)
+}
+
+/// How much of `subject`'s suspicion is left (1 just suspected, 0 about to be declared
+/// dead), by `observer`'s deadline, or by the earliest of all running observers'.
+pub fn suspicion_left(sim: &Simulation, observer: Option<&str>, subject: &str) -> Option<f64> {
+    let id = NodeId::new(subject).ok()?;
+    let config = sim.config();
+    let longest = if config.lifeguard.dynamic_suspicion {
+        config.suspicion_timeout * config.suspicion_max_timeout_mult
+    } else {
+        config.suspicion_timeout
+    };
+    let deadline = sim
+        .nodes()
+        .filter(|n| n.is_up() && observer.is_none_or(|o| n.id().as_str() == o))
+        .filter_map(|n| n.node().suspicion_deadline(&id))
+        .min()?;
+    let left = deadline.saturating_since(sim.now()).as_millis() as f64;
+    Some((left / longest.as_millis().max(1) as f64).clamp(0.0, 1.0))
+}
+
+/// The running nodes that hold exactly the newest versions of `key`.
+pub fn holders_of(sim: &Simulation, key: &str) -> Vec<String> {
+    let Some(spread) = key_spread(sim).into_iter().find(|k| k.key == key) else {
+        return Vec::new();
+    };
+    sim.nodes()
+        .filter(|n| n.is_up() && n.node().store().versions(key) == Some(spread.versions.as_slice()))
+        .map(|n| n.id().to_string())
+        .collect()
 }
 
 /// One row of the membership matrix: what `observer` believes about each node, in the
@@ -228,5 +283,38 @@ mod tests {
         sim.run_for(Duration::from_secs(5));
         let row = beliefs_of(&sim, &NodeId::new("n1").unwrap());
         assert_eq!(row, vec![Some(MemberState::Alive); LAB_NODES]);
+    }
+
+    #[test]
+    fn one_node_s_view_its_suspicion_arc_and_a_key_s_holders() {
+        let mut sim = new_simulation(21, lab_config(), LAB_NODES);
+        sim.run_for(Duration::from_secs(5));
+        assert_eq!(seen_by(&sim, "n1", "n2"), Shown::Alive);
+        assert_eq!(seen_by(&sim, "n1", "n1"), Shown::Alive, "itself");
+        assert_eq!(seen_by(&sim, "n1", "n9"), Shown::Unknown);
+        sim.crash("n2").unwrap();
+        assert_eq!(
+            seen_by(&sim, "n2", "n1"),
+            Shown::Unknown,
+            "a down node sees nothing"
+        );
+        assert_eq!(suspicion_left(&sim, None, "n2"), None, "not suspected yet");
+        let mut left = None;
+        for _ in 0..40 {
+            sim.run_for(Duration::from_millis(100));
+            left = suspicion_left(&sim, None, "n2");
+            if left.is_some() {
+                break;
+            }
+        }
+        let fresh = left.expect("someone suspects n2");
+        sim.run_for(Duration::from_secs(2));
+        let later = suspicion_left(&sim, None, "n2").unwrap();
+        assert!(later < fresh, "the arc shrinks: {fresh} then {later}");
+        sim.put("n3", "k", "v").unwrap();
+        assert_eq!(holders_of(&sim, "k"), vec!["n3".to_owned()]);
+        sim.run_for(Duration::from_secs(5));
+        assert_eq!(holders_of(&sim, "k").len(), 4, "every running node");
+        assert!(holders_of(&sim, "nope").is_empty());
     }
 }

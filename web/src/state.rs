@@ -47,6 +47,12 @@ pub struct LabState {
     pub scenario: Option<ScenarioRun>,
     /// The keyboard help is showing.
     pub help: bool,
+    /// Whose eyes the graph shows states through: one node's, or the consensus.
+    pub view: Option<String>,
+    /// A datagram's decoded contents, pinned by clicking it.
+    pub pinned: Option<String>,
+    /// A key whose holders the graph marks.
+    pub picked_key: Option<String>,
     /// Increments whenever the simulation changed, so views re-render and the
     /// animation effect schedules the next frame.
     pub revision: u64,
@@ -70,6 +76,14 @@ pub enum Action {
     /// Show or hide the keyboard help.
     ToggleHelp,
     HideHelp,
+    /// Show states as this node sees them (`None`: as most see them).
+    SetView(Option<String>),
+    /// Pin a datagram's decoded contents (`None` unpins).
+    Pin(Option<String>),
+    /// Mark the nodes holding this key's newest versions (`None`: none).
+    PickKey(Option<String>),
+    /// Go back to this simulated time (ms) and pause there, to look at it.
+    JumpTo(u64),
     /// Go back this far in simulated time (as far as the timeline reaches).
     Back(Duration),
     /// Crash the node if it runs, restart it if it is down.
@@ -154,6 +168,9 @@ impl LabState {
             selected: BTreeSet::new(),
             scenario: None,
             help: false,
+            view: None,
+            pinned: None,
+            picked_key: None,
             revision: 0,
             last_frame: None,
             error: None,
@@ -207,6 +224,9 @@ impl LabState {
             selected: BTreeSet::new(),
             scenario: None,
             help: false,
+            view: None,
+            pinned: None,
+            picked_key: None,
             revision: 0,
             last_frame: None,
             error,
@@ -256,6 +276,9 @@ impl PartialEq for LabState {
             && self.selected == other.selected
             && self.scenario == other.scenario
             && self.help == other.help
+            && self.view == other.view
+            && self.pinned == other.pinned
+            && self.picked_key == other.picked_key
             && self.error == other.error
     }
 }
@@ -275,6 +298,9 @@ impl Reducible for LabState {
             selected: self.selected.clone(),
             scenario: self.scenario.clone(),
             help: self.help,
+            view: self.view.clone(),
+            pinned: self.pinned.clone(),
+            picked_key: self.picked_key.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
             error: self.error.clone(),
@@ -312,6 +338,15 @@ impl Reducible for LabState {
             }
             Action::ToggleHelp => next.help = !next.help,
             Action::HideHelp => next.help = false,
+            Action::JumpTo(at) => {
+                next.paused = true;
+                return Rc::new(next).reduce(Action::Rewind(at));
+            }
+            Action::SetView(view) => next.view = view,
+            Action::Pin(text) => next.pinned = text,
+            Action::PickKey(key) => {
+                next.picked_key = if next.picked_key == key { None } else { key }
+            }
             Action::Back(by) => {
                 let now = next.sim.borrow().now();
                 let earliest = next.timeline.borrow().earliest().unwrap_or(now);

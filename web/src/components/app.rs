@@ -14,6 +14,7 @@ use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
 use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
+use super::stage_bar::{PinnedMessage, ViewChoice};
 use super::topology::Topology;
 use crate::scenarios::ScenarioRun;
 use crate::share;
@@ -133,7 +134,9 @@ pub fn app() -> Html {
                 </header>
                 <main>
                     <section class="stage" aria-label="Cluster">
+                        <ViewChoice />
                         <Topology />
+                        <PinnedMessage />
                         <Legend />
                         <Charts />
                     </section>

@@ -1,6 +1,8 @@
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::LabContext;
+use crate::state::Action;
 
 const SHOWN: usize = 40;
 
@@ -9,6 +11,8 @@ const SHOWN: usize = 40;
 pub struct EventLine {
     /// When (simulated time in the lab, wall-clock time on an agent's page).
     pub at: String,
+    /// The simulated time in milliseconds, where the log can jump back to it.
+    pub at_ms: Option<u64>,
     /// The node that reported it.
     pub node: String,
     pub text: String,
@@ -18,28 +22,65 @@ pub struct EventLine {
 pub struct EventListProps {
     /// Newest first.
     pub lines: Vec<EventLine>,
+    /// Called with a line's time when a person clicks it, where the page can go back.
+    #[prop_or_default]
+    pub on_jump: Option<Callback<u64>>,
 }
 
-/// The events nodes reported, newest first: the lab's and the live agent page's log.
+/// The events nodes reported, newest first, filtered by what a person types: the lab's
+/// and the live agent page's log.
 #[function_component(EventList)]
 pub fn event_list(props: &EventListProps) -> Html {
+    let filter = use_state(String::new);
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |event: InputEvent| {
+            filter.set(event.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let needle = filter.to_lowercase();
+    let shown = props
+        .lines
+        .iter()
+        .filter(|line| {
+            needle.is_empty()
+                || line.node.to_lowercase().contains(&needle)
+                || line.text.to_lowercase().contains(&needle)
+        })
+        .take(SHOWN);
     html! {
         <section class="panel log" aria-label="Event log">
             <h2>{ "Events" }</h2>
+            <input type="search" placeholder="filter: a node, dead, colour…" aria-label="Filter events"
+                value={(*filter).clone()} oninput={on_filter} />
             <ol class="events" aria-live="polite">
-                { for props.lines.iter().take(SHOWN).map(|line| html! {
-                    <li>
-                        <time>{ &line.at }</time>
-                        <strong>{ &line.node }</strong>
-                        { " " }{ &line.text }
-                    </li>
+                { for shown.map(|line| {
+                    let jump = match (&props.on_jump, line.at_ms) {
+                        (Some(on_jump), Some(at)) => {
+                            let on_jump = on_jump.clone();
+                            Some(Callback::from(move |_: MouseEvent| on_jump.emit(at)))
+                        }
+                        _ => None,
+                    };
+                    html! {
+                        <li>
+                            if let Some(jump) = jump {
+                                <button type="button" class="link" onclick={jump} title="Go back to this moment"
+                                    aria-label={format!("Go back to {}", line.at)}><time>{ &line.at }</time></button>
+                            } else {
+                                <time>{ &line.at }</time>
+                            }
+                            <strong>{ &line.node }</strong>
+                            { " " }{ &line.text }
+                        </li>
+                    }
                 }) }
             </ol>
         </section>
     }
 }
 
-/// The newest events the simulated nodes reported.
+/// The newest events the simulated nodes reported; a click goes back to one.
 #[function_component(EventLog)]
 pub fn event_log() -> Html {
     let lab = use_context::<LabContext>().expect("EventLog sits inside the lab context");
@@ -47,12 +88,17 @@ pub fn event_log() -> Html {
     let lines: Vec<EventLine> = sim
         .log()
         .rev()
-        .take(SHOWN)
+        .take(200)
         .map(|entry| EventLine {
             at: entry.at.to_string(),
+            at_ms: Some(entry.at.as_millis()),
             node: entry.node.to_string(),
             text: entry.event.to_string(),
         })
         .collect();
-    html! { <EventList {lines} /> }
+    let on_jump = {
+        let lab = lab.clone();
+        Callback::from(move |at: u64| lab.dispatch(Action::JumpTo(at)))
+    };
+    html! { <EventList {lines} on_jump={Some(on_jump)} /> }
 }

@@ -28,6 +28,11 @@ pub struct GraphNode {
     pub tooltip: Option<AttrValue>,
     /// Picked for a network cut.
     pub selected: bool,
+    /// How much of its suspicion is left (1 fresh, 0 about to be declared dead), drawn
+    /// as a shrinking arc.
+    pub suspicion_left: Option<f64>,
+    /// Holds the picked key's newest versions.
+    pub holds_key: bool,
 }
 
 /// A link drawn cut: the indexes of its two nodes, and whether only `from` → `to` is.

@@ -35,6 +35,13 @@ pub struct KeyPanelProps {
     pub on_delete: Callback<(Option<String>, String)>,
     /// What to say while there are no keys.
     pub empty_hint: AttrValue,
+    /// Called with a key when a person picks it (to see who holds it), if the page
+    /// can show that.
+    #[prop_or_default]
+    pub on_pick: Option<Callback<String>>,
+    /// The key picked now.
+    #[prop_or_default]
+    pub picked: Option<String>,
 }
 
 /// The key/value store: write a key, see each key's value, its siblings with their
@@ -106,7 +113,7 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                         <th></th>
                     </tr></thead>
                     <tbody>
-                        { for props.rows.iter().map(|row| key_row(row, with_spread, &delete)) }
+                        { for props.rows.iter().map(|row| key_row(row, with_spread, &delete, props.on_pick.as_ref(), props.picked.as_deref() == Some(row.key.as_str()))) }
                     </tbody>
                 </table>
             }
@@ -114,15 +121,30 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
     }
 }
 
-fn key_row(row: &KeyRow, with_spread: bool, delete: &Callback<String>) -> Html {
+fn key_row(
+    row: &KeyRow,
+    with_spread: bool,
+    delete: &Callback<String>,
+    on_pick: Option<&Callback<String>>,
+    picked: bool,
+) -> Html {
     let complete = row
         .spread
         .as_ref()
         .is_some_and(|(holders, running, _)| holders == running);
     let siblings = row.versions.len();
     html! {
-        <tr data-key={row.key.clone()} data-versions={siblings.to_string()} class={classes!(complete.then_some("complete"))}>
-            <td>{ &row.key }</td>
+        <tr data-key={row.key.clone()} data-versions={siblings.to_string()} class={classes!(complete.then_some("complete"), picked.then_some("picked"))}>
+            <td>
+                if let Some(on_pick) = on_pick {
+                    <button type="button" class="link" aria-pressed={picked.to_string()} aria-label={format!("Show who holds {}", row.key)}
+                        onclick={ let (on_pick, key) = (on_pick.clone(), row.key.clone()); Callback::from(move |_: MouseEvent| on_pick.emit(key.clone())) }>
+                        { &row.key }
+                    </button>
+                } else {
+                    { &row.key }
+                }
+            </td>
             <td title={row.versions.join("\n")}>
                 <span class="value">{ row.value.clone().unwrap_or_else(|| "(deleted)".into()) }</span>
                 if siblings > 1 {

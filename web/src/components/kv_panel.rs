@@ -45,8 +45,13 @@ pub fn kv_panel() -> Html {
             })
         })
     };
+    let on_pick = {
+        let lab = lab.clone();
+        Callback::from(move |key: String| lab.dispatch(Action::PickKey(Some(key))))
+    };
     html! {
-        <KeyPanel {rows} {writers} {on_put} {on_delete} empty_hint="No keys yet: put one on any node." />
+        <KeyPanel {rows} {writers} {on_put} {on_delete} on_pick={Some(on_pick)} picked={lab.picked_key.clone()}
+            empty_hint="No keys yet: put one on any node." />
     }
 }
 

@@ -24,6 +24,7 @@ mod node_inspector;
 mod number_field;
 mod scenario_panel;
 mod settings_panel;
+mod stage_bar;
 mod topology;
 
 /// The lab state and its dispatcher, shared through a context provider.

@@ -3,6 +3,19 @@ use yew::prelude::*;
 use super::graph::{Activation, GraphNode};
 use crate::layout::NODE_RADIUS;
 
+/// An arc around (`x`, `y`) of `radius`, clockwise from the top, covering `fraction` of
+/// the circle (a full circle is drawn just short of closing).
+fn arc(x: f64, y: f64, radius: f64, fraction: f64) -> String {
+    let fraction = fraction.clamp(0.0, 0.9999);
+    let angle = std::f64::consts::TAU * fraction - std::f64::consts::FRAC_PI_2;
+    let (ex, ey) = (x + radius * angle.cos(), y + radius * angle.sin());
+    let large = if fraction > 0.5 { 1 } else { 0 };
+    format!(
+        "M {x:.1} {:.1} A {radius:.1} {radius:.1} 0 {large} 1 {ex:.1} {ey:.1}",
+        y - radius
+    )
+}
+
 /// Below this radius a disc is too small for its name and details: they move to its
 /// tooltip.
 const LABELLED_FROM: f64 = 12.0;
@@ -92,7 +105,18 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             if node.selected {
                 <circle class="pick" cx={x.to_string()} cy={y.to_string()} r={(r + 5.0).to_string()} />
             }
-            <circle cx={x.to_string()} cy={y.to_string()} r={r.to_string()} />
+            if node.holds_key {
+                <circle class="holds-key" cx={x.to_string()} cy={y.to_string()} r={(r + 9.0).to_string()} />
+            }
+            <circle class="disc" cx={x.to_string()} cy={y.to_string()} r={r.to_string()} />
+            if node.local_health > 0 {
+                // Lifeguard's local health: a ring that thickens as the node doubts itself.
+                <circle class="health" data-health={node.local_health.to_string()} cx={x.to_string()} cy={y.to_string()}
+                    r={(r - 2.0).max(1.0).to_string()} style={format!("stroke-width: {}", (1.5 * node.local_health as f64).min(r / 2.0))} />
+            }
+            if let Some(left) = node.suspicion_left {
+                <path class="suspicion-arc" data-left={format!("{left:.2}")} d={arc(x, y, r + 4.0, left)} />
+            }
             if labelled {
                 <text class="name" x={x.to_string()} y={(y + 6.0).to_string()}>{ node.name.clone() }</text>
                 <text class="detail" x={x.to_string()} y={(y + r + 16.0).to_string()}>{ detail }</text>

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::LabContext;
 use super::graph::{Activation, CutLink, Graph, GraphNode};
 use super::message_dot::MessageDot;
-use crate::cluster::shown_state;
+use crate::cluster::{holders_of, seen_by, shown_state, suspicion_left};
 use crate::layout::{message_position, node_position, node_radius, progress};
 
 /// At most this many messages are drawn at once; a large cluster has thousands in
@@ -32,6 +32,16 @@ pub fn topology() -> Html {
     let now = sim.now().as_millis();
     let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
 
+    let on_pin = {
+        let lab = lab.clone();
+        Callback::from(move |text: String| lab.dispatch(Action::Pin(Some(text))))
+    };
+    let view = lab.view.as_deref();
+    let holders: BTreeSet<String> = lab
+        .picked_key
+        .as_deref()
+        .map(|key| holders_of(&sim, key).into_iter().collect())
+        .unwrap_or_default();
     let messages = sim.in_flight().take(MESSAGES_DRAWN).filter_map(|message| {
         let from = node_position(*index.get(&message.from)?, count);
         let to_index = *index.get(&message.to)?;
@@ -54,6 +64,7 @@ pub fn topology() -> Html {
                 y={at.y}
                 lost={message.dropped.is_some() || !up[to_index]}
                 label={describe(&sim, &message)}
+                on_pin={on_pin.clone()}
             />
         })
     });
@@ -61,7 +72,11 @@ pub fn topology() -> Html {
         .nodes()
         .map(|node| GraphNode {
             name: AttrValue::from(node.id().to_string()),
-            state: shown_state(&sim, node.id().as_str()).as_str(),
+            state: match view {
+                Some(observer) => seen_by(&sim, observer, node.id().as_str()),
+                None => shown_state(&sim, node.id().as_str()),
+            }
+            .as_str(),
             up: node.is_up(),
             paused: node.is_paused(),
             incarnation: node.node().incarnation(),
@@ -74,6 +89,8 @@ pub fn topology() -> Html {
             })),
             tooltip: None,
             selected: lab.selected.contains(node.id().as_str()),
+            suspicion_left: suspicion_left(&sim, view, node.id().as_str()),
+            holds_key: holders.contains(node.id().as_str()),
         })
         .collect();
     let on_activate = {

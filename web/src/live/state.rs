@@ -137,6 +137,8 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                     .filter(|_| !own)
                     .map(|_| AttrValue::from("open its page")),
                 selected: false,
+                suspicion_left: None,
+                holds_key: false,
                 tooltip: (!member.tags.is_empty()).then(|| {
                     let tags: Vec<String> = member
                         .tags
@@ -188,6 +190,7 @@ pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
     };
     EventLine {
         at,
+        at_ms: None,
         node: agent.to_owned(),
         text,
     }
