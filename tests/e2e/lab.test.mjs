@@ -111,7 +111,7 @@ test('switching Lifeguard on restarts the cluster from the same seed', async () 
   const { page, errors } = await openLab();
   const clock = page.getByLabel('Simulated time');
   await page.waitForFunction(() => parseFloat(document.querySelector('output').textContent) > 1);
-  const lifeguard = page.getByLabel('Lifeguard');
+  const lifeguard = page.getByRole('checkbox', { name: 'Lifeguard' });
   assert.equal(await lifeguard.isChecked(), false, 'the demo preset is plain SWIM');
   await lifeguard.check();
   assert.ok(parseFloat(await clock.textContent()) < 1, 'time starts over');
