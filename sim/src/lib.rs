@@ -394,12 +394,24 @@ impl Simulation {
     /// for an animation loop: fractions of a millisecond carry over to the next call,
     /// so many short frames add up exactly. Returns the simulated time run.
     pub fn advance(&mut self, wall_ms: f64, speed: f64) -> Duration {
+        let span = self.owed(wall_ms, speed);
+        self.run_for(span);
+        span
+    }
+
+    /// The simulated time `wall_ms` at `speed` is worth, in whole milliseconds (the
+    /// fraction is kept for the next call), without running it: for a driver that runs
+    /// it in pieces, as [`Simulation::advance`] would in one.
+    pub fn owed(&mut self, wall_ms: f64, speed: f64) -> Duration {
         let owed = (wall_ms * speed).max(0.0) + self.carry;
         let whole = owed.floor();
         self.carry = owed - whole;
-        let span = Duration::from_millis(whole as u64);
-        self.run_for(span);
-        span
+        Duration::from_millis(whole as u64)
+    }
+
+    /// When the next scheduled event (a delivery, a timer) happens, if any.
+    pub fn next_event_at(&self) -> Option<Instant> {
+        self.queue.peek_time()
     }
 
     /// Runs every event up to and including `now + duration`.

@@ -82,8 +82,7 @@ impl<T: Copy + Ord> EventQueue<T> {
     }
 
     /// The time of the next event, without taking it.
-    #[cfg(test)]
-    fn peek_time(&self) -> Option<Instant> {
+    pub(crate) fn peek_time(&self) -> Option<Instant> {
         self.next_on_wheel()
             .or_else(|| self.far.peek().map(|Reverse((at, _, _))| *at))
             .map(Instant::from_millis)

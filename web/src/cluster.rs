@@ -8,6 +8,8 @@ use gossip_sim::{NetworkModel, Simulation};
 pub const LAB_NODES: usize = 5;
 /// The largest cluster the size control builds.
 pub const MAX_NODES: usize = 1_000;
+/// Recent events and datagrams each run keeps, for the log and for hovering.
+pub const HISTORY: usize = 200;
 
 /// The lab's first configuration: the demo's numbers, plain SWIM (Lifeguard off).
 pub fn lab_config() -> Config {
@@ -28,7 +30,7 @@ pub fn new_simulation(seed: u64, config: Config, nodes: usize) -> Simulation {
         .nodes(nodes)
         .config(config)
         .network(NetworkModel::visible())
-        .history_limit(200);
+        .history_limit(HISTORY);
     if nodes > LAB_NODES {
         builder = builder.converged();
     }

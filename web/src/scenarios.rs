@@ -88,16 +88,25 @@ impl ScenarioRun {
             .unwrap_or(&SCENARIOS[0])
     }
 
-    /// Does the steps that are due and ticks the checkpoints reached, in order.
-    pub fn advance(&mut self, sim: &mut Simulation) {
+    /// Runs `sim` to `target`, doing each step at its exact time on the way (so a run
+    /// of a scenario from a seed is the same run however the frames fall), and ticks
+    /// the checkpoints reached, in order.
+    pub fn advance_to(&mut self, sim: &mut Simulation, target: Instant) {
         let scenario = self.scenario();
         while let Some((at, step)) = scenario.script.get(self.next_step) {
-            if sim.now() < Instant::from_millis(*at) {
+            let at = Instant::from_millis(*at);
+            if at > target {
                 break;
+            }
+            if at > sim.now() {
+                sim.run_until(at);
             }
             // A step that cannot apply (the node already down) is skipped.
             let _ = perform(sim, *step);
             self.next_step += 1;
+        }
+        if target > sim.now() {
+            sim.run_until(target);
         }
         while let Some(checkpoint) = scenario.checkpoints.get(self.reached.len()) {
             if !(checkpoint.reached)(sim) {
@@ -514,8 +523,8 @@ mod tests {
                 let mut sim = new_simulation(seed, scenario.config(), scenario.nodes);
                 let mut run = ScenarioRun::new(scenario);
                 while !run.finished() && sim.now() < Instant::from_millis(120_000) {
-                    sim.run_for(Duration::from_millis(100));
-                    run.advance(&mut sim);
+                    let target = sim.now() + Duration::from_millis(100);
+                    run.advance_to(&mut sim, target);
                 }
                 assert!(
                     run.finished(),

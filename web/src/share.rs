@@ -7,6 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64;
 use gossip_core::Instant;
 use gossip_sim::{Command, Setup, Simulation, Trace};
+
+use crate::cluster::MAX_NODES;
 use serde::{Deserialize, Serialize};
 
 /// The part of the URL's fragment before the run.
@@ -24,6 +26,9 @@ struct SharedRun {
     /// The guided scenario under way, if any.
     #[serde(default)]
     scenario: Option<String>,
+    /// The run's digest when it was shared, to tell a link from another build.
+    #[serde(default)]
+    digest: u64,
 }
 
 /// A run a link holds: the run as a trace, and the scenario under way.
@@ -41,6 +46,7 @@ pub fn fragment(sim: &Simulation, scenario: Option<&str>) -> String {
         until: sim.now(),
         commands: sim.commands().to_vec(),
         scenario: scenario.map(str::to_owned),
+        digest: sim.trace_digest(),
     };
     let json = serde_json::to_vec(&run).unwrap_or_default();
     format!("{PREFIX}{}", BASE64.encode(json))
@@ -68,7 +74,7 @@ fn decode_run(encoded: &str) -> Result<Link, String> {
             commands: run.commands,
             events: Vec::new(),
             messages: Vec::new(),
-            digest: 0,
+            digest: run.digest,
         },
         scenario: run.scenario,
     })
@@ -80,21 +86,33 @@ pub fn read_trace(text: &str) -> Result<Trace, String> {
         .map_err(|e| format!("not a trace file (`gossip sim chaos --trace FILE` writes one): {e}"))
 }
 
-/// Checks a run from outside (a link, a file) before it is replayed: the same limits
-/// as [`Trace::replay`], since it comes from anywhere.
+/// The longest run the page replays (it replays before it draws).
+pub const MAX_UNTIL: Instant = Instant::from_millis(30 * 60 * 1_000);
+/// The most commands the page replays.
+pub const MAX_COMMANDS: usize = 10_000;
+
+/// Checks a run from outside (a link, a file) before it is replayed: the page's
+/// limits, since it comes from anywhere and the page replays it before it draws.
 pub fn check_limits(trace: &Trace) -> Result<(), String> {
-    if trace.setup.nodes > Trace::MAX_NODES {
+    let added = trace
+        .commands
+        .iter()
+        .filter(|(_, c)| matches!(c, Command::AddNode { .. }))
+        .count();
+    let nodes = trace.setup.nodes.saturating_add(added);
+    if nodes > MAX_NODES {
+        return Err(format!("{nodes} nodes, over the {MAX_NODES} the lab runs"));
+    }
+    if trace.until > MAX_UNTIL {
         return Err(format!(
-            "{} nodes, over the {} a replay builds",
-            trace.setup.nodes,
-            Trace::MAX_NODES
+            "it runs until {}, past the {MAX_UNTIL} the lab replays",
+            trace.until
         ));
     }
-    if trace.until > Trace::MAX_UNTIL {
+    if trace.commands.len() > MAX_COMMANDS {
         return Err(format!(
-            "it runs until {}, past the {} a replay simulates",
-            trace.until,
-            Trace::MAX_UNTIL
+            "{} commands, over the {MAX_COMMANDS} the lab replays",
+            trace.commands.len()
         ));
     }
     trace.setup.config.validate().map_err(|e| e.to_string())
@@ -141,5 +159,27 @@ mod tests {
         let huge = format!("{PREFIX}{}", "A".repeat(MAX_LEN + 1));
         assert!(decode(&huge).unwrap().unwrap_err().contains("over"));
         assert!(read_trace("{}").unwrap_err().contains("not a trace"));
+    }
+
+    #[test]
+    fn runs_beyond_the_lab_s_limits_are_refused_before_replaying() {
+        let mut trace = new_simulation(1, crate::cluster::lab_config(), 5).trace();
+        trace.until = MAX_UNTIL + Duration::from_millis(1);
+        assert!(check_limits(&trace).unwrap_err().contains("past"));
+        let mut trace = new_simulation(1, crate::cluster::lab_config(), 5).trace();
+        let add = |i: usize| Command::AddNode {
+            name: format!("x{i}"),
+            seeds: vec![],
+        };
+        trace.commands = (0..MAX_NODES).map(|i| (Instant::ZERO, add(i))).collect();
+        assert!(
+            check_limits(&trace).unwrap_err().contains("nodes"),
+            "added nodes count"
+        );
+        trace.setup.nodes = 1;
+        trace.commands = (0..=MAX_COMMANDS)
+            .map(|_| (Instant::ZERO, Command::RepairAll))
+            .collect();
+        assert!(check_limits(&trace).unwrap_err().contains("commands"));
     }
 }

@@ -8,7 +8,7 @@ use gossip_core::{Config, Duration, Instant, Lifeguard};
 use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
-use crate::cluster::{LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
+use crate::cluster::{HISTORY, LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
 use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::share::{check_limits, read_trace};
 
@@ -186,10 +186,12 @@ impl LabState {
     /// warning.
     pub fn replayed(trace: &Trace) -> Result<Self, String> {
         check_limits(trace)?;
+        // The lab's own history length, whatever the file says: it changes nothing
+        // about the run, and a chaos trace (recorded without history) shows its events.
         let mut sim = trace
             .setup
             .builder()
-            .and_then(|b| b.build())
+            .and_then(|b| b.history_limit(HISTORY).build())
             .map_err(|e| e.to_string())?;
         let mut timeline = timeline_of(&sim);
         let mut series = series_of(&sim);
@@ -246,6 +248,9 @@ impl LabState {
         let sim = new_simulation(seed, self.config.clone(), self.size);
         self.selected.clear();
         self.scenario = None;
+        self.view = None;
+        self.pinned = None;
+        self.picked_key = None;
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
@@ -259,8 +264,18 @@ fn series_of(sim: &Simulation) -> MetricsSeries {
     series
 }
 
+/// Bytes the rewind snapshots may take together: each is a whole copy of the cluster,
+/// whose member tables grow with the square of its size (about 80 bytes an entry).
+const SNAPSHOT_BUDGET: usize = 512 << 20;
+
+/// Snapshots spaced to reach back the same five minutes, fewer and further apart for a
+/// large cluster so that they fit in [`SNAPSHOT_BUDGET`] (wasm32 has 4 GiB in all).
 fn timeline_of(sim: &Simulation) -> Timeline {
-    let mut timeline = Timeline::new(SNAPSHOT_EVERY, SNAPSHOTS);
+    let nodes = sim.nodes().count().max(1);
+    let per_snapshot = 80 * nodes * nodes + (1 << 20);
+    let count = (SNAPSHOT_BUDGET / per_snapshot).clamp(4, SNAPSHOTS);
+    let every = Duration::from_millis(SNAPSHOT_EVERY.as_millis() * SNAPSHOTS as u64 / count as u64);
+    let mut timeline = Timeline::new(every, count);
     timeline.observe(sim);
     timeline
 }
@@ -312,10 +327,17 @@ impl Reducible for LabState {
                     .map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
                 next.last_frame = Some(timestamp);
                 if !next.paused {
-                    next.sim.borrow_mut().advance(elapsed, next.speed);
-                    if let Some(run) = &mut next.scenario {
-                        run.advance(&mut next.sim.borrow_mut());
+                    let mut sim = next.sim.borrow_mut();
+                    match &mut next.scenario {
+                        Some(run) => {
+                            let target = sim.now() + sim.owed(elapsed, next.speed);
+                            run.advance_to(&mut sim, target);
+                        }
+                        None => {
+                            sim.advance(elapsed, next.speed);
+                        }
                     }
+                    drop(sim);
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
@@ -324,17 +346,19 @@ impl Reducible for LabState {
             Action::StepEvent | Action::StepPeriod => {
                 next.paused = true;
                 let mut sim = next.sim.borrow_mut();
-                if action == Action::StepEvent {
-                    sim.step();
+                // A step takes a whole instant: every event at the next event's time,
+                // as a replay does, so what is done next replays exactly.
+                let target = if action == Action::StepEvent {
+                    sim.next_event_at().unwrap_or(sim.now())
                 } else {
-                    let period = sim.config().probe_interval;
-                    sim.run_for(period);
+                    sim.now() + sim.config().probe_interval
+                };
+                match &mut next.scenario {
+                    Some(run) => run.advance_to(&mut sim, target),
+                    None => sim.run_until(target),
                 }
                 next.timeline.borrow_mut().observe(&sim);
                 next.series.borrow_mut().observe(&sim);
-                if let Some(run) = &mut next.scenario {
-                    run.advance(&mut sim);
-                }
             }
             Action::ToggleHelp => next.help = !next.help,
             Action::HideHelp => next.help = false,
@@ -399,6 +423,7 @@ impl Reducible for LabState {
                         if let Some(run) = &mut next.scenario {
                             run.rewind(at);
                         }
+                        next.pinned = None;
                         next.sim = Rc::new(RefCell::new(past));
                         next.error = None;
                     }
@@ -417,7 +442,8 @@ impl Reducible for LabState {
                     let seed = next.sim.borrow().seed();
                     next.restart(seed);
                     let mut run = ScenarioRun::new(scenario);
-                    run.advance(&mut next.sim.borrow_mut());
+                    let now = next.sim.borrow().now();
+                    run.advance_to(&mut next.sim.borrow_mut(), now);
                     next.scenario = Some(run);
                     next.paused = false;
                 }
@@ -857,5 +883,25 @@ mod tests {
         assert!(state.help);
         state = reduce(state, Action::HideHelp);
         assert!(!state.help);
+    }
+
+    #[test]
+    fn a_link_made_after_stepping_replays_to_the_same_digest() {
+        let mut state = Rc::new(LabState::new(12));
+        state = reduce(state, Action::StartScenario("failure-detection"));
+        for _ in 0..7 {
+            state = reduce(state, Action::StepPeriod);
+        }
+        for _ in 0..5 {
+            state = reduce(state, Action::StepEvent);
+        }
+        let fragment = crate::share::fragment(&state.sim.borrow(), Some("failure-detection"));
+        let link = crate::share::decode(&fragment).unwrap().unwrap();
+        let opened = LabState::replayed(&link.trace).unwrap();
+        assert_eq!(opened.error, None, "the digests agree");
+        assert_eq!(
+            opened.sim.borrow().trace_digest(),
+            state.sim.borrow().trace_digest()
+        );
     }
 }

@@ -104,6 +104,8 @@ pub fn app() -> Html {
                         return;
                     }
                     let action = match (event.key().as_str(), event.shift_key()) {
+                        // Space presses a focused button or node; held down, it repeats.
+                        (" ", _) if event.repeat() || activatable(event) => return,
                         (" ", _) => Action::TogglePause,
                         ("ArrowRight", false) => Action::StepEvent,
                         ("ArrowRight", true) => Action::StepPeriod,
@@ -155,6 +157,20 @@ pub fn app() -> Html {
             </div>
         </ContextProvider<LabContext>>
     }
+}
+
+/// Whether a key press lands on something Space activates (a button, a node, a
+/// disclosure, a link).
+fn activatable(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(
+                element.tag_name().to_ascii_uppercase().as_str(),
+                "BUTTON" | "SUMMARY" | "A"
+            ) || element.get_attribute("role").as_deref() == Some("button")
+        })
 }
 
 /// Whether a key press is typing into a text field or a list (which keeps its keys).
