@@ -7,6 +7,16 @@ use crate::state::Action;
 #[function_component(Help)]
 pub fn help() -> Html {
     let lab = use_context::<LabContext>().expect("Help sits inside the lab context");
+    let close_button = use_node_ref();
+    {
+        // Opened: focus goes to the dialog's button, so Enter or Esc closes it.
+        let close_button = close_button.clone();
+        use_effect_with(lab.help, move |open| {
+            if *open && let Some(button) = close_button.cast::<web_sys::HtmlElement>() {
+                let _ = button.focus();
+            }
+        });
+    }
     if !lab.help {
         return html! {};
     }
@@ -31,7 +41,7 @@ pub fn help() -> Html {
                 <dl class="facts">
                     { for keys.iter().map(|(key, what)| html! { <><dt><kbd>{ *key }</kbd></dt><dd>{ *what }</dd></> }) }
                 </dl>
-                <button type="button" onclick={close}>{ "Close" }</button>
+                <button type="button" ref={close_button} onclick={close}>{ "Close" }</button>
             </div>
         </div>
     }

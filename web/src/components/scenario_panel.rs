@@ -35,7 +35,8 @@ pub fn scenario_panel() -> Html {
                         <option value={s.id} selected={s.id == chosen}>{ s.title }</option>
                     }) }
                 </select>
-                if current.is_some() {
+                if let Some(run) = current {
+                    <button type="button" onclick={ let (lab, id) = (lab.clone(), run.id); Callback::from(move |_: MouseEvent| lab.dispatch(Action::StartScenario(id))) }>{ "Start over" }</button>
                     <button type="button" onclick={stop}>{ "Stop" }</button>
                 }
             </div>

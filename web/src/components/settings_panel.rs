@@ -68,26 +68,29 @@ pub fn settings_panel() -> Html {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let on_text = edit(info.name);
+        let problems = error_for(Some(info.name));
+        let invalid = (!problems.is_empty()).then_some("true");
+        let described = format!("setting-{}", info.name);
         let control = match info.kind {
-            SettingKind::Choice(names) => select(info.name, &value, names, on_text),
-            SettingKind::Switch => select(info.name, &value, &["true", "false"], on_text),
+            SettingKind::Choice(names) => select(info.name, &value, names, on_text, invalid, &described),
+            SettingKind::Switch => select(info.name, &value, &["true", "false"], on_text, invalid, &described),
             _ => {
                 let oninput = Callback::from(move |event: InputEvent| {
                     on_text.emit(event.target_unchecked_into::<HtmlInputElement>().value())
                 });
-                html! { <input type="text" aria-label={info.name} value={value.clone()} {oninput} /> }
+                html! { <input type="text" aria-label={info.name} value={value.clone()} {oninput}
+                    aria-invalid={invalid} aria-describedby={described.clone()} /> }
             }
         };
         let summary = info.doc.split(". ").next().unwrap_or_default().trim_end_matches('.');
-        let problems = error_for(Some(info.name));
         html! {
             <div class={classes!("setting", (!problems.is_empty()).then_some("invalid"))} data-field={info.name}>
                 <label title={info.doc}>
                     <code>{ info.name }</code>
                     { control }
                 </label>
-                <small class="doc">{ summary }</small>
-                { for problems.iter().map(|p| html! { <small class="error" role="alert">{ p }</small> }) }
+                <small class="doc" id={described}>{ summary }</small>
+                { for problems.iter().map(|p| html! { <small class="error">{ p }</small> }) }
             </div>
         }
     });
@@ -97,6 +100,9 @@ pub fn settings_panel() -> Html {
         <details class="panel settings">
             <summary><h2>{ "Settings" }</h2></summary>
             <form onsubmit={apply_draft} aria-label="Settings">
+                if !errors.is_empty() {
+                    <p class="error" role="alert">{ format!("{} setting{} to fix before applying, marked below", errors.len(), if errors.len() == 1 { "" } else { "s" }) }</p>
+                }
                 <div class="row">
                     <label>{ "start from " }
                         <select aria-label="Preset" onchange={choose_preset}>
@@ -119,12 +125,14 @@ fn select(
     value: &str,
     names: &[&'static str],
     on_text: Callback<String>,
+    invalid: Option<&'static str>,
+    described: &str,
 ) -> Html {
     let onchange = Callback::from(move |event: Event| {
         on_text.emit(event.target_unchecked_into::<HtmlSelectElement>().value())
     });
     html! {
-        <select aria-label={field} {onchange}>
+        <select aria-label={field} {onchange} aria-invalid={invalid} aria-describedby={described.to_owned()}>
             { for names.iter().map(|n| html! { <option value={*n} selected={*n == value}>{ *n }</option> }) }
         </select>
     }
