@@ -61,6 +61,9 @@ test('a copied link reproduces the same run at the same moment', async () => {
   await broken.goto(`${server.url}#run=cut-short`);
   await broken.waitForSelector('[data-node-id]');
   assert.match(await broken.getByRole('alert').textContent(), /could not be opened/);
+  // The good link pasted into that open tab opens it.
+  await broken.evaluate((hash) => { window.location.hash = hash; }, new URL(link).hash);
+  await broken.waitForFunction((d) => document.querySelector('output[aria-label="Run digest"]')?.textContent === d, digest, { timeout: 30_000 });
   assert.deepEqual(errors, []);
   assert.deepEqual(copyErrors, []);
   await Promise.all([page.close(), copy.close(), broken.close()]);

@@ -89,6 +89,19 @@ pub fn app() -> Html {
         });
     }
 
+    // A link pasted into the address bar of an open lab changes only the fragment: open
+    // it as if it were loaded afresh.
+    use_effect_with((), |_| {
+        let listener = web_sys::window().map(|window| {
+            gloo_events::EventListener::new(&window, "hashchange", |_| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            })
+        });
+        move || drop(listener)
+    });
+
     // Keyboard shortcuts, anywhere but in a field being typed into.
     {
         let dispatcher = lab.dispatcher();
