@@ -178,7 +178,29 @@ impl LabState {
     }
 }
 
+/// What the slower panels (checkers, charts) are redrawn for: another run (a rewind, a
+/// rebuild), another command, or another slice of simulated time (half a second, or
+/// more at high speed, so they are recomputed a few times a second of wall time, not
+/// every frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PanelKey {
+    run: usize,
+    commands: usize,
+    slice: u64,
+}
+
 impl LabState {
+    /// The key the slower panels memoise their drawing on.
+    pub fn panel_key(&self) -> PanelKey {
+        let sim = self.sim.borrow();
+        let slice_ms = (250.0 * self.speed).max(500.0) as u64;
+        PanelKey {
+            run: Rc::as_ptr(&self.sim) as usize,
+            commands: sim.commands().len(),
+            slice: sim.now().as_millis() / slice_ms,
+        }
+    }
+
     /// The lab over a run from elsewhere (a shared link, a trace file), replayed to its
     /// end with snapshots and samples taken on the way, so it can be scrubbed back
     /// through; paused there, so the person sees the moment it was shared or recorded.

@@ -13,6 +13,15 @@ const HEIGHT: f64 = 80.0;
 #[function_component(Charts)]
 pub fn charts() -> Html {
     let lab = use_context::<LabContext>().expect("Charts sits inside the lab context");
+    // Samples come once a simulated second: redraw a few times a second, not per frame.
+    let drawn = {
+        let lab = lab.clone();
+        use_memo(lab.panel_key(), move |_| draw(&lab))
+    };
+    (*drawn).clone()
+}
+
+fn draw(lab: &LabContext) -> Html {
     let series = lab.series.borrow();
     let samples: Vec<&Sample> = series.samples().collect();
     if samples.len() < 2 {

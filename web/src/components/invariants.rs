@@ -8,6 +8,15 @@ use super::LabContext;
 #[function_component(Invariants)]
 pub fn invariants() -> Html {
     let lab = use_context::<LabContext>().expect("Invariants sits inside the lab context");
+    // The checkers look at every pair of nodes: a few times a second is plenty.
+    let drawn = {
+        let lab = lab.clone();
+        use_memo(lab.panel_key(), move |_| draw(&lab))
+    };
+    (*drawn).clone()
+}
+
+fn draw(lab: &LabContext) -> Html {
     let sim = lab.sim.borrow();
     let bound = sim.completeness_bound();
     // Convergence and durability need a quiet cluster: until the last command is a
