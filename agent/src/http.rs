@@ -199,6 +199,17 @@ fn key_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError>
         .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))
 }
 
+/// A request's body, or a JSON error for one that could not be read (too large, say).
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))
+}
+
+/// A request's body as text; `not_text` says what it should have been.
+fn text_of(body: Result<Bytes, BytesRejection>, not_text: &str) -> Result<String, ApiError> {
+    String::from_utf8(body_of(body)?.to_vec())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, not_text))
+}
+
 async fn key(
     State(agent): State<AgentHandle>,
     path: Result<Path<String>, PathRejection>,
@@ -219,11 +230,8 @@ async fn put(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<crate::view::KeyInfo> {
     let key = key_of(path)?;
-    let body =
-        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-    let value = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the value must be UTF-8 text"))?;
-    let version = agent.put(&key, value).await?;
+    let value = text_of(body, "the value must be UTF-8 text")?;
+    let version = agent.put(&key, &value).await?;
     Ok(Json(crate::view::KeyInfo::new(&key, &[version])))
 }
 
@@ -287,8 +295,7 @@ async fn set_tags(
     State(agent): State<AgentHandle>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<std::collections::BTreeMap<String, String>> {
-    let body =
-        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
+    let body = body_of(body)?;
     let pairs: std::collections::BTreeMap<String, String> =
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
@@ -322,11 +329,8 @@ async fn change_key(
             ));
         }
     };
-    let body =
-        body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "a key is base64 text"))?;
-    let key = Key::from_base64(text).map_err(AgentError::from)?;
+    let text = text_of(body, "a key is base64 text")?;
+    let key = Key::from_base64(&text).map_err(AgentError::from)?;
     Ok(Json(agent.change_key(change, key).await?))
 }
 

@@ -1,27 +1,15 @@
 // The lab from the keyboard: pause, step, rewind, and the help overlay.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+import { screenshot, labSuite } from './support.mjs';
 
 const SEED = 66;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 const seconds = (page) => page.locator('output[aria-label="Simulated time"]').textContent().then(parseFloat);
 
 test('space pauses, arrows step and rewind, ? shows the shortcuts', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 15);
   await page.locator('h1').click();

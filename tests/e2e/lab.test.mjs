@@ -1,24 +1,12 @@
 // What a person does on the lab page, against the release build.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab as openLabAt } from './support.mjs';
+import { screenshot, openLab as openLabAt, labSuite } from './support.mjs';
 
 const SEED = 7;
-let server;
-let browser;
+const suite = labSuite(SEED);
 
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openLab = () => openLabAt(browser, server.url, SEED);
+const openLab = () => suite.open();
 
 test('the lab shows five nodes that all become alive, with messages flying', async () => {
   const { page, errors } = await openLab();
@@ -383,7 +371,7 @@ test('through a crash, a restart and a write with no loss, no checker cries wolf
 /** Runs the page at 8x until simulated time passes `seconds`, pauses, and rewinds to
  * `at` seconds through the timeline; returns the run digest shown there. */
 async function digestAt(seed, seconds, at) {
-  const { page, errors } = await openLabAt(browser, server.url, seed);
+  const { page, errors } = await openLabAt(suite.browser, suite.server.url, seed);
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await page.waitForFunction(
     (s) => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > s,

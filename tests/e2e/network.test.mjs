@@ -1,22 +1,10 @@
 // The cluster's size and the network in a person's hands, against the release build.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+import { screenshot, labSuite } from './support.mjs';
 
 const SEED = 21;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 const states = (page) => page.evaluate(() => Object.fromEntries(
   [...document.querySelectorAll('[data-node-id]')].map((n) => [n.dataset.nodeId, n.dataset.state]),
@@ -25,7 +13,7 @@ const states = (page) => page.evaluate(() => Object.fromEntries(
 const pick = (page, id) => page.locator(`[data-node-id="${id}"]`).click({ modifiers: ['Shift'] });
 
 test('the cluster grows to 50 nodes; five crashed ones are declared dead by the rest', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.getByLabel('Cluster size').fill('50');
   await page.getByLabel('Cluster size').press('Enter');
   await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 50);
@@ -53,7 +41,7 @@ test('the cluster grows to 50 nodes; five crashed ones are declared dead by the 
 });
 
 test('two groups cut apart declare each other dead, and merge again once healed', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await pick(page, 'n1');
@@ -80,7 +68,7 @@ test('two groups cut apart declare each other dead, and merge again once healed'
 });
 
 test('a link cut one way is drawn with its direction and makes its target suspect', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
   await pick(page, 'n4');
   await pick(page, 'n5');

@@ -1,25 +1,13 @@
 // Every guided scenario, run in the page to its last checkpoint.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+import { screenshot, labSuite } from './support.mjs';
 
 const SEED = 55;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 test('each scenario ticks off every checkpoint, in order', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   const select = page.locator('select[aria-label="Scenario"]');
   const ids = await select.locator('option:not([disabled])').evaluateAll((options) => options.map((o) => o.value));
   assert.ok(ids.length >= 12, `the scenarios: ${ids}`);

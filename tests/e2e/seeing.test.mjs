@@ -1,26 +1,14 @@
 // Seeing more: one node's view, the suspicion arc, a pinned datagram, a key's holders,
 // and the event log's filter and jump.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+import { screenshot, labSuite } from './support.mjs';
 
 const SEED = 77;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 test('states through one node’s eyes, a shrinking suspicion arc, a pinned datagram, a key’s holders, a filtered log', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
 
   // Pin a datagram: its decoded contents stay on the page.

@@ -1,29 +1,17 @@
 // Every setting in the page: change one and see its effect; a bad one is said beside it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab } from './support.mjs';
+import { screenshot, labSuite } from './support.mjs';
 
 const SEED = 44;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 const simulatedSeconds = (page) => page.evaluate(
   () => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent),
 );
 
 test('a longer suspicion timeout keeps a crashed node suspect for longer', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.locator('details.settings summary').click();
   const settings = page.getByRole('form', { name: 'Settings' });
   assert.ok(await settings.locator('.setting').count() >= 25, 'every field of the configuration');

@@ -1,34 +1,22 @@
 // A run shared by its link: opening the link replays it to the same moment, exactly.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveStatic, launchBrowser, screenshot, distDir, openLab, repoRoot } from './support.mjs';
+import { screenshot, repoRoot, labSuite } from './support.mjs';
 
 const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
 
 const SEED = 33;
-let server;
-let browser;
-
-before(async () => {
-  server = await serveStatic(distDir);
-  browser = await launchBrowser();
-  console.log(`seed ${SEED}, serving ${distDir} at ${server.url}`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = labSuite(SEED);
 
 const digestOf = (page) => page.locator('output[aria-label="Run digest"]').textContent();
 const timeOf = (page) => page.locator('output[aria-label="Simulated time"]').textContent();
 
 test('a copied link reproduces the same run at the same moment', async () => {
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 4);
   await page.locator('[data-node-id="n3"]').click();
@@ -45,7 +33,7 @@ test('a copied link reproduces the same run at the same moment', async () => {
   assert.equal(await page.evaluate(() => window.location.href), link, 'the address bar holds it too');
   const [digest, time] = [await digestOf(page), await timeOf(page)];
 
-  const copy = await browser.context.newPage();
+  const copy = await suite.browser.context.newPage();
   const copyErrors = [];
   copy.on('pageerror', (error) => copyErrors.push(error.message));
   await copy.goto(link);
@@ -57,8 +45,8 @@ test('a copied link reproduces the same run at the same moment', async () => {
   assert.ok(await copy.getByRole('button', { name: 'Resume', exact: true }).isVisible(), 'paused at that moment');
   await screenshot(copy, 'lab-shared-link');
 
-  const broken = await browser.context.newPage();
-  await broken.goto(`${server.url}#run=cut-short`);
+  const broken = await suite.browser.context.newPage();
+  await broken.goto(`${suite.server.url}#run=cut-short`);
   await broken.waitForSelector('[data-node-id]');
   assert.match(await broken.getByRole('alert').textContent(), /could not be opened/);
   // The good link pasted into that open tab opens it.
@@ -75,7 +63,7 @@ test('a chaos trace opens as the same run and can be scrubbed back through', asy
   execFileSync(GOSSIP, ['sim', 'chaos', '--schedules', '1', '--nodes', '8', '--seed', '5', '--trace', file], { stdio: 'ignore' });
   // The digest is a u64: read it from the text, not through a JS number.
   const digest = BigInt(readFileSync(file, 'utf8').match(/"digest":\s*(\d+)/)[1]).toString(16).padStart(16, '0');
-  const { page, errors } = await openLab(browser, server.url, SEED);
+  const { page, errors } = await suite.open();
   await page.getByLabel('Open a trace file').setInputFiles(file);
   // The same run as the command line's, datagram for datagram: the same digest.
   await page.waitForFunction((d) => document.querySelector('output[aria-label="Run digest"]').textContent === d, digest, { timeout: 30_000 });

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -82,4 +83,25 @@ export async function openLab(browser, url, seed) {
   await page.goto(`${url}${url.includes('?') ? '&' : '?'}seed=${seed}`);
   await page.waitForSelector('[data-node-id]');
   return { page, errors };
+}
+
+/** The set-up every file of lab tests shares: before its tests, the release build
+ * served and Chromium launched (the seed printed); after them, both closed. Returns
+ * `{ server, browser, open }`, where `open()` opens the lab at `seed`. */
+export function labSuite(seed) {
+  const suite = {
+    server: null,
+    browser: null,
+    open: () => openLab(suite.browser, suite.server.url, seed),
+  };
+  before(async () => {
+    suite.server = await serveStatic(distDir);
+    suite.browser = await launchBrowser();
+    console.log(`seed ${seed}, serving ${distDir} at ${suite.server.url}`);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }

@@ -157,14 +157,26 @@ pub enum NodeFault {
 impl LabState {
     pub fn new(seed: u64) -> Self {
         let sim = new_simulation(seed, lab_config(), LAB_NODES);
+        let (timeline, series) = (timeline_of(&sim), series_of(&sim));
+        LabState::assemble(sim, timeline, series, lab_config(), LAB_NODES)
+    }
+
+    /// The lab over `sim`, running, with nothing picked, pinned or chosen.
+    fn assemble(
+        sim: Simulation,
+        timeline: Timeline,
+        series: MetricsSeries,
+        config: Config,
+        size: usize,
+    ) -> Self {
         LabState {
-            timeline: Rc::new(RefCell::new(timeline_of(&sim))),
-            series: Rc::new(RefCell::new(series_of(&sim))),
+            timeline: Rc::new(RefCell::new(timeline)),
+            series: Rc::new(RefCell::new(series)),
             sim: Rc::new(RefCell::new(sim)),
             speed: DEFAULT_SPEED,
             paused: false,
-            config: lab_config(),
-            size: LAB_NODES,
+            config,
+            size,
             selected: BTreeSet::new(),
             scenario: None,
             help: false,
@@ -238,23 +250,11 @@ impl LabState {
                 trace.digest
             )
         });
+        let config = sim.config().clone();
         Ok(LabState {
-            timeline: Rc::new(RefCell::new(timeline)),
-            series: Rc::new(RefCell::new(series)),
-            speed: DEFAULT_SPEED,
             paused: true,
-            config: sim.config().clone(),
-            size: trace.setup.nodes,
-            selected: BTreeSet::new(),
-            scenario: None,
-            help: false,
-            view: None,
-            pinned: None,
-            picked_key: None,
-            revision: 0,
-            last_frame: None,
             error,
-            sim: Rc::new(RefCell::new(sim)),
+            ..LabState::assemble(sim, timeline, series, config, trace.setup.nodes)
         })
     }
 

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::LabContext;
 use super::graph::{Activation, CutLink, Graph, GraphNode};
 use super::message_dot::MessageDot;
-use crate::cluster::{holders_of, seen_by, shown_state, suspicion_left};
+use crate::cluster::{Shown, holders_of, seen_by, shown_state, suspicion_left};
 use crate::layout::{message_position, node_position, node_radius, progress};
 
 /// At most this many messages are drawn at once; a large cluster has thousands in
@@ -70,27 +70,32 @@ pub fn topology() -> Html {
     });
     let nodes: Vec<GraphNode> = sim
         .nodes()
-        .map(|node| GraphNode {
-            name: AttrValue::from(node.id().to_string()),
-            state: match view {
+        .map(|node| {
+            let state = match view {
                 Some(observer) => seen_by(&sim, observer, node.id().as_str()),
                 None => shown_state(&sim, node.id().as_str()),
+            };
+            GraphNode {
+                name: AttrValue::from(node.id().to_string()),
+                state: state.as_str(),
+                up: node.is_up(),
+                paused: node.is_paused(),
+                incarnation: node.node().incarnation(),
+                keys: Some(node.node().store().len()),
+                local_health: node.node().local_health(),
+                action: Some(AttrValue::from(if node.is_up() {
+                    "crash it (shift: pick it for a cut)"
+                } else {
+                    "restart it (shift: pick it for a cut)"
+                })),
+                tooltip: None,
+                selected: lab.selected.contains(node.id().as_str()),
+                // Only a node shown suspect has an arc (and asking every observer costs).
+                suspicion_left: (state == Shown::Suspect)
+                    .then(|| suspicion_left(&sim, view, node.id().as_str()))
+                    .flatten(),
+                holds_key: holders.contains(node.id().as_str()),
             }
-            .as_str(),
-            up: node.is_up(),
-            paused: node.is_paused(),
-            incarnation: node.node().incarnation(),
-            keys: Some(node.node().store().len()),
-            local_health: node.node().local_health(),
-            action: Some(AttrValue::from(if node.is_up() {
-                "crash it (shift: pick it for a cut)"
-            } else {
-                "restart it (shift: pick it for a cut)"
-            })),
-            tooltip: None,
-            selected: lab.selected.contains(node.id().as_str()),
-            suspicion_left: suspicion_left(&sim, view, node.id().as_str()),
-            holds_key: holders.contains(node.id().as_str()),
         })
         .collect();
     let on_activate = {
@@ -117,6 +122,9 @@ pub fn topology() -> Html {
 
 /// Every cut link, once per pair: both ways, or one way (from → to).
 fn cut_links(sim: &Simulation) -> Vec<CutLink> {
+    if sim.cut_links().next().is_none() {
+        return Vec::new(); // the usual case, without indexing every node each frame
+    }
     let index: BTreeMap<&NodeId, usize> =
         sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
     let cut: BTreeSet<(usize, usize)> = sim

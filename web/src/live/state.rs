@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gossip_api::{KeyInfo, MemberInfo, StatsInfo};
-use gossip_core::MemberState;
 use yew::{AttrValue, Reducible};
 
 use crate::components::event_log::EventLine;
@@ -103,16 +102,6 @@ impl Reducible for LiveState {
     }
 }
 
-/// A member's state as the graph names it.
-fn state_name(state: MemberState) -> &'static str {
-    match state {
-        MemberState::Alive => "alive",
-        MemberState::Suspect => "suspect",
-        MemberState::Dead => "dead",
-        MemberState::Left => "left",
-    }
-}
-
 /// The members as graph nodes, the agent itself first. A live page has no ground truth:
 /// a member counts as up unless this agent holds it dead or gone.
 pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
@@ -123,7 +112,7 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
             let own = member.name.as_str() == state.agent;
             GraphNode {
                 name: AttrValue::from(member.name.to_string()),
-                state: state_name(member.status),
+                state: member.status.as_str(),
                 up: member.status.is_active(),
                 paused: false,
                 incarnation: member.incarnation,
@@ -199,6 +188,7 @@ pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gossip_core::MemberState;
     use gossip_core::NodeId;
 
     fn member(name: &str, status: MemberState, incarnation: u32) -> MemberInfo {
