@@ -2,7 +2,7 @@
 # Installs what the lab needs, skipping whatever is already there at the right version,
 # so a warm run takes about a second. Sourced by scripts/serve.sh and scripts/test.sh.
 #
-#   setup.sh            Rust targets, trunk, wasm-bindgen (enough to serve the lab)
+#   setup.sh            Rust targets, trunk, wasm-bindgen, wasm-opt (enough to serve the lab)
 #   setup.sh --tests    also Chromium, chromedriver, the browser-test packages and promtool
 #
 # Versions are pinned here and in Trunk.toml; nothing is downloaded from outside the
@@ -79,26 +79,41 @@ ensure_promtool() {
     || { as_root apt-get update && as_root apt-get install -y --no-install-recommends prometheus; }
 }
 
-ensure_node_packages() {
-  command -v node >/dev/null || as_root apt-get install -y --no-install-recommends nodejs npm
-  local dir="$ROOT/tests/e2e" wanted have
-  wanted=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$dir/package.json")
-  have=""
-  if [ -f "$dir/node_modules/playwright-core/package.json" ]; then
-    have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$dir/node_modules/playwright-core/package.json" | head -n 1)
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return
+  say "installing Debian's nodejs and npm"
+  as_root apt-get install -y --no-install-recommends nodejs npm \
+    || { as_root apt-get update && as_root apt-get install -y --no-install-recommends nodejs npm; }
+}
+
+# Installs the npm package `name` in `dir` (from its package-lock) unless the version
+# its package.json pins is there already.
+ensure_npm_package() {
+  local dir=$1 name=$2 why=$3 wanted have=""
+  wanted=$(sed -n "s/.*\"$name\": \"\(.*\)\".*/\1/p" "$dir/package.json")
+  if [ -f "$dir/node_modules/$name/package.json" ]; then
+    have=$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$dir/node_modules/$name/package.json" | head -n 1)
   fi
   if [ "$wanted" != "$have" ]; then
-    say "installing playwright-core $wanted (the library only: it uses Debian's chromium)"
+    say "installing $name $wanted ($why)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# wasm-opt for the release build, pinned in Trunk.toml; trunk finds it on PATH.
+ensure_wasm_opt() {
+  ensure_node
+  ensure_npm_package "$ROOT/scripts/tools" binaryen "wasm-opt for the release build"
+  export PATH="$ROOT/scripts/tools/node_modules/.bin:$PATH"
 }
 
 ensure_rust
 ensure_trunk
 ensure_wasm_bindgen
 ensure_crates
+ensure_wasm_opt
 if [ "${1:-}" = "--tests" ]; then
   ensure_chromium
   ensure_promtool
-  ensure_node_packages
+  ensure_npm_package "$ROOT/tests/e2e" playwright-core "the library only: it uses Debian's chromium"
 fi
