@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The lab page's frame rate in headless Chromium (Debian's, through playwright-core):
-# builds the release page, runs the simulation at a chosen speed, and prints frames per
-# second and the main thread's work per frame as JSON.
+# builds the release page, runs the simulation at a chosen speed at each cluster size,
+# and prints frame times (mean, p50, p95, p99), the main thread's work per frame and
+# whether simulated time kept pace, as JSON.
 #
-#   scripts/bench-page.sh [--seconds 10] [--speed 8] [--seed 7] [--nodes 5]
+#   scripts/bench-page.sh [--seconds 10] [--speed 1] [--seed 7] [--nodes 5,200,1000]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh" --tests

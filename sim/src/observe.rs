@@ -5,6 +5,7 @@
 use super::{SimNode, Simulation};
 use gossip_core::wire::MessageKind;
 use gossip_core::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
+use std::ops::ControlFlow;
 
 /// Why a datagram did not reach its node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -48,6 +49,9 @@ pub struct SimMetrics {
     pub deaths: u64,
     /// Of those, deaths declared of a member that was in fact running.
     pub false_deaths: u64,
+    /// Events the nodes reported, of every kind: a view of the cluster that changes
+    /// only with events (and commands) can be kept until this moves.
+    pub events: u64,
 }
 
 /// One datagram, in flight or delivered.
@@ -196,39 +200,62 @@ impl Simulation {
     /// Whether every running, joined node holds exactly the other running, joined nodes
     /// as alive, and every other node it still knows as dead or left.
     pub fn membership_is_accurate(&self) -> bool {
-        self.membership_disagreements().is_empty()
+        let mut accurate = true;
+        self.each_disagreement(|_, _, _, _| {
+            accurate = false;
+            ControlFlow::Break(())
+        });
+        accurate
     }
 
     /// Where running, joined members are wrong about the truth: `(observer, subject,
     /// belief, subject running and not left)`.
     pub fn membership_disagreements(&self) -> Vec<(NodeId, NodeId, Option<MemberState>, bool)> {
+        let mut wrong = Vec::new();
+        self.each_disagreement(|observer, subject, belief, running| {
+            let (observer, subject) = (&self.nodes[observer], &self.nodes[subject]);
+            wrong.push((observer.id().clone(), subject.id().clone(), belief, running));
+            ControlFlow::Continue(())
+        });
+        wrong
+    }
+
+    /// Calls `found` with (observer, subject, belief, whether the subject is a member)
+    /// for each wrong belief, by node position, until it breaks. Each observer's table
+    /// is read in one pass, entries placed by the address they carry (computed, not
+    /// looked up), rather than asked about every subject by name: this runs every
+    /// simulated second in the lab and the charts, over a million pairs at 1,000 nodes.
+    fn each_disagreement(
+        &self,
+        mut found: impl FnMut(usize, usize, Option<MemberState>, bool) -> ControlFlow<()>,
+    ) {
         // A member is a running node that has joined and not left; one still joining
         // (say, through a seed that died) is rightly unknown to the others.
         let truth = |n: &SimNode| n.up && n.node.status() == NodeStatus::Joined;
-        let mut wrong = Vec::new();
-        let observers = self
-            .nodes
-            .iter()
-            .filter(|o| truth(o) && o.node.status() == NodeStatus::Joined);
-        for observer in observers {
-            for subject in self.nodes.iter().filter(|s| s.id() != observer.id()) {
-                let belief = observer.node.member_state(subject.id());
-                let right = if truth(subject) {
+        let mut beliefs: Vec<Option<MemberState>> = vec![None; self.nodes.len()];
+        for (o, observer) in self.nodes.iter().enumerate().filter(|(_, o)| truth(o)) {
+            beliefs.fill(None);
+            for member in observer.node.members() {
+                match self.index_at(member.addr) {
+                    Some(s) if member.id == *self.nodes[s].id() => {
+                        beliefs[s] = Some(member.state);
+                    }
+                    _ => {}
+                }
+            }
+            for (s, subject) in self.nodes.iter().enumerate().filter(|&(s, _)| s != o) {
+                let belief = beliefs[s];
+                let member = truth(subject);
+                let right = if member {
                     belief == Some(MemberState::Alive)
                 } else {
                     !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
                 };
-                if !right {
-                    wrong.push((
-                        observer.id().clone(),
-                        subject.id().clone(),
-                        belief,
-                        truth(subject),
-                    ));
+                if !right && found(o, s, belief, member).is_break() {
+                    return;
                 }
             }
         }
-        wrong
     }
 
     /// How many datagrams of `kind` sent by `name` were delivered so far.
@@ -290,6 +317,7 @@ impl Simulation {
     /// Counts each (member, incarnation) suspected or declared dead once, cluster-wide,
     /// and whether the member was running at that moment.
     pub(super) fn count_event(&mut self, event: &Event) {
+        self.metrics.events += 1;
         if let Event::KeyChanged { key, .. } = event {
             if self.writes.iter().any(|w| w.everywhere_at.is_none()) {
                 self.update_spread(key);

@@ -77,8 +77,10 @@ fn index_of_addr(addr: SocketAddr) -> Option<usize> {
 }
 
 impl Simulation {
-    /// The node at `addr`, if there is one (addresses are computed, not looked up).
-    fn index_at(&self, addr: SocketAddr) -> Option<usize> {
+    /// The position in [`Simulation::nodes`] of the node at `addr`, if there is one.
+    /// Addresses are computed from positions, so this costs no lookup: a view can tally
+    /// every member table in one pass by the addresses the entries carry.
+    pub fn index_at(&self, addr: SocketAddr) -> Option<usize> {
         index_of_addr(addr).filter(|&index| index < self.nodes.len())
     }
 

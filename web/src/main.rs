@@ -1,6 +1,7 @@
 //! The browser lab: a simulated gossip cluster, drawn as an interactive topology graph;
 //! and, served by an agent, that agent's real cluster drawn the same way ([`live`]).
 
+mod clock;
 mod cluster;
 mod components;
 mod layout;

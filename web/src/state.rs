@@ -18,6 +18,14 @@ const DEFAULT_SPEED: f64 = 0.5;
 /// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
+/// Wall-clock time the simulation may take in one frame, leaving the rest of a 60 Hz
+/// frame for drawing: past it, the frame's remaining simulated time is given up (and
+/// the page says it cannot keep up) rather than the page freezing.
+const SIMULATION_BUDGET_MS: f64 = 8.0;
+/// Simulated time is run in slices this long, the budget checked between them.
+const SLICE: Duration = Duration::from_millis(10);
+/// Below this share of the chosen speed the page says it cannot keep up.
+const KEEPING_PACE: f64 = 0.9;
 /// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 const SNAPSHOTS: usize = 150;
@@ -58,6 +66,12 @@ pub struct LabState {
     pub revision: u64,
     /// Timestamp of the last animation frame, in milliseconds.
     last_frame: Option<f64>,
+    /// The share of the chosen speed the simulation achieved lately (a moving
+    /// average over frames): 1 while it keeps pace.
+    pub pace: f64,
+    /// Wall-clock milliseconds, for the frame's work budget (a parameter so that tests
+    /// can run on a clock of their own).
+    pub wall_clock: fn() -> f64,
     /// The last thing that went wrong, shown to the person.
     pub error: Option<String>,
 }
@@ -125,6 +139,8 @@ pub enum Action {
     RemoveNode(String),
     /// Pick a node for a cut, or unpick it.
     Select(String),
+    /// Pick all these nodes (those inside a box dragged across the graph).
+    PickAll(Vec<String>),
     ClearSelection,
     /// Cut the picked nodes off from the rest, both ways.
     CutOff,
@@ -185,6 +201,8 @@ impl LabState {
             picked_key: None,
             revision: 0,
             last_frame: None,
+            pace: 1.0,
+            wall_clock: crate::clock::wall_ms,
             error: None,
         }
     }
@@ -302,6 +320,39 @@ fn timeline_of(sim: &Simulation) -> Timeline {
     timeline
 }
 
+/// Runs up to `owed` of simulated time (through the scenario, if one is under way, so
+/// its steps run at their times) in slices, stopping once the frame's budget of wall
+/// time is spent; returns how much it ran. Slices end on whole milliseconds, and
+/// commands are only given between frames, so a run cut short replays the same.
+fn run_within_budget(
+    sim: &mut Simulation,
+    mut scenario: Option<&mut ScenarioRun>,
+    owed: Duration,
+    wall_clock: fn() -> f64,
+) -> Duration {
+    let (start, from) = (wall_clock(), sim.now());
+    let target = from + owed;
+    while sim.now() < target {
+        let step = (sim.now() + SLICE).min(target);
+        match scenario.as_deref_mut() {
+            Some(run) => run.advance_to(sim, step),
+            None => sim.run_until(step),
+        }
+        if wall_clock() - start >= SIMULATION_BUDGET_MS {
+            break;
+        }
+    }
+    sim.now().saturating_since(from)
+}
+
+impl LabState {
+    /// Whether the simulation lately runs slower than the chosen speed (this machine
+    /// cannot simulate this cluster that fast).
+    pub fn falling_behind(&self) -> bool {
+        !self.paused && self.pace < KEEPING_PACE
+    }
+}
+
 impl PartialEq for LabState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.sim, &other.sim)
@@ -317,6 +368,7 @@ impl PartialEq for LabState {
             && self.pinned == other.pinned
             && self.picked_key == other.picked_key
             && self.error == other.error
+            && self.pace == other.pace
     }
 }
 
@@ -340,6 +392,8 @@ impl Reducible for LabState {
             picked_key: self.picked_key.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
+            pace: self.pace,
+            wall_clock: self.wall_clock,
             error: self.error.clone(),
         };
         match action {
@@ -350,21 +404,22 @@ impl Reducible for LabState {
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     let mut sim = next.sim.borrow_mut();
-                    match &mut next.scenario {
-                        Some(run) => {
-                            let target = sim.now() + sim.owed(elapsed, next.speed);
-                            run.advance_to(&mut sim, target);
-                        }
-                        None => {
-                            sim.advance(elapsed, next.speed);
-                        }
-                    }
+                    let owed = sim.owed(elapsed, next.speed);
+                    let done =
+                        run_within_budget(&mut sim, next.scenario.as_mut(), owed, next.wall_clock);
                     drop(sim);
+                    if owed > Duration::ZERO {
+                        let achieved = done.as_millis() as f64 / owed.as_millis() as f64;
+                        next.pace = 0.9 * next.pace + 0.1 * achieved;
+                    }
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
             }
-            Action::TogglePause => next.paused = !next.paused,
+            Action::TogglePause => {
+                next.paused = !next.paused;
+                next.pace = 1.0;
+            }
             Action::StepEvent | Action::StepPeriod => {
                 next.paused = true;
                 let mut sim = next.sim.borrow_mut();
@@ -514,6 +569,16 @@ impl Reducible for LabState {
                     next.selected.insert(name);
                 }
             }
+            Action::PickAll(names) => {
+                let known: Vec<String> = {
+                    let sim = next.sim.borrow();
+                    names
+                        .into_iter()
+                        .filter(|n| sim.node(n).is_some())
+                        .collect()
+                };
+                next.selected.extend(known);
+            }
             Action::ClearSelection => next.selected.clear(),
             Action::Report(message) => next.error = Some(message),
             Action::CutOff => {
@@ -573,6 +638,68 @@ mod tests {
 
     fn reduce(state: Rc<LabState>, action: Action) -> Rc<LabState> {
         state.reduce(action)
+    }
+
+    thread_local! {
+        static SLOW_CLOCK: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    }
+
+    /// A machine where each look at the clock finds 5 ms gone.
+    fn slow_clock() -> f64 {
+        SLOW_CLOCK.with(|now| {
+            now.set(now.get() + 5.0);
+            now.get()
+        })
+    }
+
+    #[test]
+    fn a_frame_runs_no_longer_than_its_budget_and_the_page_says_it_falls_behind() {
+        let mut state = LabState::with_size(4, 50);
+        state.wall_clock = slow_clock;
+        let mut state = Rc::new(state);
+        state = reduce(state, Action::SetSpeed(100.0));
+        let mut t = 0.0;
+        state = reduce(state, Action::Frame(t));
+        assert!(!state.falling_behind());
+        let mut ran = Vec::new();
+        for _ in 0..10 {
+            let before = state.sim.borrow().now();
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+            ran.push(
+                state
+                    .sim
+                    .borrow()
+                    .now()
+                    .saturating_since(before)
+                    .as_millis(),
+            );
+        }
+        // 5 s of simulated time owed per frame; the budget (8 ms, two looks at this
+        // clock) lets two 10 ms slices run.
+        assert!(ran.iter().all(|&ms| ms == 20), "{ran:?}");
+        assert!(state.falling_behind(), "pace {}", state.pace);
+        state = reduce(state, Action::TogglePause);
+        assert!(!state.falling_behind(), "a paused page is not behind");
+        let replayed = state.sim.borrow().trace().replay(None).unwrap();
+        assert_eq!(
+            replayed.trace_digest(),
+            state.sim.borrow().trace_digest(),
+            "a run cut short by the budget replays the same"
+        );
+    }
+
+    #[test]
+    fn a_machine_that_keeps_up_keeps_pace() {
+        let mut state = Rc::new(LabState::new(2));
+        state = reduce(state, Action::SetSpeed(1.0));
+        let mut t = 0.0;
+        for _ in 0..50 {
+            state = reduce(state, Action::Frame(t));
+            t += 16.0;
+        }
+        assert!(!state.falling_behind(), "pace {}", state.pace);
+        assert_eq!(state.sim.borrow().now().as_millis(), 49 * 16);
     }
 
     #[test]
@@ -756,6 +883,16 @@ mod tests {
             ["n1", "n2"],
             "a second pick unpicks"
         );
+        state = reduce(
+            state,
+            Action::PickAll(vec!["n3".into(), "n2".into(), "n99".into()]),
+        );
+        assert_eq!(
+            state.selected.iter().collect::<Vec<_>>(),
+            ["n1", "n2", "n3"],
+            "a box adds the nodes in it, and only nodes there are"
+        );
+        state = reduce(state, Action::Select("n3".into()));
         state = reduce(state, Action::CutOff);
         assert_eq!(state.error, None);
         let all = cuts(&state);

@@ -110,6 +110,7 @@ pub fn app() -> Html {
                 gloo_events::EventListener::new(&window, "keydown", move |event| {
                     let event: &KeyboardEvent = event.unchecked_ref();
                     if typing_into_a_field(event)
+                        || (on_a_node(event) && event.key().starts_with("Arrow"))
                         || event.ctrl_key()
                         || event.meta_key()
                         || event.alt_key()
@@ -184,6 +185,15 @@ fn activatable(event: &KeyboardEvent) -> bool {
                 "BUTTON" | "SUMMARY" | "A"
             ) || element.get_attribute("role").as_deref() == Some("button")
         })
+}
+
+/// Whether a key press lands on a node of the graph (whose arrow keys move between
+/// nodes).
+fn on_a_node(event: &KeyboardEvent) -> bool {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| element.has_attribute("data-node-id"))
 }
 
 /// Whether a key press is typing into a text field or a list (which keeps its keys).

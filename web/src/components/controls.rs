@@ -123,6 +123,15 @@ pub fn controls() -> Html {
                     { " · run " }<output aria-label="Run digest">{ format!("{digest:016x}") }</output>
                 </span>
             </p>
+            // Always there, so that a screen reader announces it when it fills.
+            <p class="behind" role="status">
+                if lab.falling_behind() {
+                    { format!(
+                        "Cannot keep up: simulated time runs at about {:.0}% of the chosen speed here. A slower speed or a smaller cluster keeps pace.",
+                        (lab.pace * 10.0).round() * 10.0
+                    ) }
+                }
+            </p>
             <div class="row">
                 <button type="button" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
                 <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)">{ "▸ event" }</button>

@@ -1,5 +1,9 @@
+use std::rc::Rc;
+
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+use super::node_options::NodeOptions;
 
 /// One key as the store panel shows it, from a simulation or from a live agent.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +33,7 @@ pub struct KeyPanelProps {
     pub rows: Vec<KeyRow>,
     /// Nodes a write can go to; with none, writes go to the one node the page is of.
     #[prop_or_default]
-    pub writers: Vec<String>,
+    pub writers: Rc<Vec<AttrValue>>,
     pub on_put: Callback<PutRequest>,
     /// Called with (chosen node, key).
     pub on_delete: Callback<(Option<String>, String)>,
@@ -95,7 +99,7 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                 if !props.writers.is_empty() {
                     <label>{ "on " }
                         <select ref={node_ref} aria-label="Node to write on">
-                            { for props.writers.iter().map(|n| html! { <option value={n.clone()}>{ n }</option> }) }
+                            <NodeOptions names={props.writers.clone()} />
                         </select>
                     </label>
                 }

@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
-use super::LabContext;
 use super::key_panel::{KeyPanel, KeyRow, PutRequest, describe_version};
+use super::{LabContext, use_node_names};
 use crate::cluster::key_spread;
 use crate::state::Action;
 
@@ -10,7 +10,7 @@ use crate::state::Action;
 pub fn kv_panel() -> Html {
     let lab = use_context::<LabContext>().expect("KvPanel sits inside the lab context");
     let sim = lab.sim.borrow();
-    let writers: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
+    let writers = use_node_names(&lab);
     let rows: Vec<KeyRow> = key_spread(&sim)
         .into_iter()
         .map(|k| KeyRow {

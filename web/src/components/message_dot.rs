@@ -2,23 +2,25 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct MessageDotProps {
+    pub id: u64,
     pub kind: &'static str,
     pub x: f64,
     pub y: f64,
     /// The network dropped it, or the receiver is down: drawn faded.
     pub lost: bool,
-    pub label: String,
-    /// Called with the label when the dot is clicked, to pin it.
+    /// Its hover text.
+    pub label: Option<AttrValue>,
+    /// Called with its id when the dot is clicked, to pin it.
     #[prop_or_default]
-    pub on_pin: Callback<String>,
+    pub on_pin: Callback<u64>,
 }
 
 /// A datagram on its way.
 #[function_component(MessageDot)]
 pub fn message_dot(props: &MessageDotProps) -> Html {
     let onclick = {
-        let (on_pin, label) = (props.on_pin.clone(), props.label.clone());
-        Callback::from(move |_: MouseEvent| on_pin.emit(label.clone()))
+        let (on_pin, id) = (props.on_pin.clone(), props.id);
+        Callback::from(move |_: MouseEvent| on_pin.emit(id))
     };
     html! {
         <circle
@@ -29,7 +31,9 @@ pub fn message_dot(props: &MessageDotProps) -> Html {
             cy={props.y.to_string()}
             r="6"
         >
-            <title>{ props.label.clone() }</title>
+            if let Some(label) = &props.label {
+                <title>{ label.clone() }</title>
+            }
         </circle>
     }
 }

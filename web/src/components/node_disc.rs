@@ -27,6 +27,9 @@ pub struct NodeDiscProps {
     pub y: f64,
     #[prop_or(NODE_RADIUS)]
     pub radius: f64,
+    /// Takes the graph's one tab stop (the others are reached with the arrow keys).
+    #[prop_or(true)]
+    pub focusable: bool,
     pub on_activate: Callback<Activation>,
 }
 
@@ -55,29 +58,8 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             activate(event.shift_key());
         }
     });
-    let truth = match (node.up, node.paused) {
-        (false, _) => "down",
-        (true, true) => "paused",
-        (true, false) => "running",
-    };
-    let picked = if node.selected { ", picked" } else { "" };
-    let label = match &node.action {
-        Some(action) => format!(
-            "{}: seen as {}, {truth}{picked}. Activate to {action}.",
-            node.name, node.state
-        ),
-        None => format!("{}: seen as {}, {truth}{picked}.", node.name, node.state),
-    };
-    let mut detail = format!("inc {}", node.incarnation);
-    if let Some(keys) = node.keys {
-        detail.push_str(&format!(
-            " · {keys} key{}",
-            if keys == 1 { "" } else { "s" }
-        ));
-    }
-    if node.local_health > 0 {
-        detail.push_str(&format!(" · health −{}", node.local_health));
-    }
+    let label = node.label();
+    let detail = node.detail();
     let (x, y, r) = (props.x, props.y, props.radius);
     let labelled = r >= LABELLED_FROM;
     let tooltip = match (&node.tooltip, labelled) {
@@ -94,7 +76,7 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             data-paused={node.paused.to_string()}
             data-selected={node.selected.to_string()}
             role={interactive.then_some("button")}
-            tabindex={interactive.then_some("0")}
+            tabindex={interactive.then_some(if props.focusable { "0" } else { "-1" })}
             aria-label={label}
             onclick={interactive.then_some(onclick)}
             onkeydown={interactive.then_some(onkeydown)}

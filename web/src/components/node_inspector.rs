@@ -3,7 +3,8 @@ use gossip_sim::SimNode;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::LabContext;
+use super::node_options::NodeOptions;
+use super::{LabContext, use_node_names};
 use crate::state::{Action, NodeFault};
 
 /// How late a node slowed from the inspector handles datagrams.
@@ -16,8 +17,8 @@ const SLOW_LAG: Duration = Duration::from_millis(800);
 pub fn node_inspector() -> Html {
     let lab = use_context::<LabContext>().expect("NodeInspector sits inside the lab context");
     let chosen = use_state(|| "n1".to_owned());
+    let names = use_node_names(&lab);
     let sim = lab.sim.borrow();
-    let names: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
     let Some(sim_node) = sim.node(&chosen) else {
         return html! {};
     };
@@ -56,7 +57,7 @@ pub fn node_inspector() -> Html {
             <h2>
                 { "Inside " }
                 <select aria-label="Inspected node" onchange={choose}>
-                    { for names.iter().map(|n| html! { <option value={n.clone()} selected={*n == *chosen}>{ n }</option> }) }
+                    <NodeOptions {names} selected={Some((*chosen).clone())} />
                 </select>
             </h2>
             <p class="truth" aria-label="Ground truth">{ ground_truth(sim_node, lag) }</p>
@@ -88,15 +89,26 @@ fn ground_truth(sim_node: &SimNode, lag: Duration) -> String {
     )
 }
 
+/// Rows of the member table shown: in a large cluster, the members not held alive come
+/// first and the alive ones are counted rather than listed past this many.
+const MEMBER_ROWS: usize = 40;
+
 fn member_table(sim_node: &SimNode) -> Html {
     let node = sim_node.node();
     let mut members: Vec<_> = node.members().collect();
-    members.sort_by(|a, b| a.id.cmp(&b.id));
+    members.sort_by(|a, b| {
+        (a.state == MemberState::Alive)
+            .cmp(&(b.state == MemberState::Alive))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let hidden = members.len().saturating_sub(MEMBER_ROWS);
+    members.truncate(MEMBER_ROWS);
     let deadline = |id: &NodeId| {
         node.suspicion_deadline(id)
             .map_or(String::new(), |at| format!("dead at {at}"))
     };
     html! {
+        <>
         <table class="members" aria-label="Its member table">
             <thead><tr><th>{ "member" }</th><th>{ "state" }</th><th>{ "inc" }</th><th>{ "suspicion" }</th></tr></thead>
             <tbody>
@@ -110,6 +122,10 @@ fn member_table(sim_node: &SimNode) -> Html {
                 }) }
             </tbody>
         </table>
+        if hidden > 0 {
+            <p class="hint">{ format!("and {hidden} more, held alive") }</p>
+        }
+        </>
     }
 }
 

@@ -1,7 +1,8 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::LabContext;
+use super::node_options::NodeOptions;
+use super::{LabContext, use_node_names};
 use crate::state::Action;
 
 /// Above the graph: whose eyes the states are shown through; below it, the datagram
@@ -9,12 +10,7 @@ use crate::state::Action;
 #[function_component(ViewChoice)]
 pub fn view_choice() -> Html {
     let lab = use_context::<LabContext>().expect("ViewChoice sits inside the lab context");
-    let names: Vec<String> = lab
-        .sim
-        .borrow()
-        .nodes()
-        .map(|n| n.id().to_string())
-        .collect();
+    let names = use_node_names(&lab);
     let choose = {
         let lab = lab.clone();
         Callback::from(move |event: Event| {
@@ -29,7 +25,7 @@ pub fn view_choice() -> Html {
                 { "states as seen by " }
                 <select aria-label="View" onchange={choose}>
                     <option value="" selected={current.is_empty()}>{ "most nodes (consensus)" }</option>
-                    { for names.iter().map(|n| html! { <option value={n.clone()} selected={*n == current}>{ n }</option> }) }
+                    <NodeOptions {names} selected={lab.view.clone()} />
                 </select>
             </label>
             if lab.picked_key.is_some() {

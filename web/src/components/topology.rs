@@ -1,89 +1,102 @@
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use gossip_core::NodeId;
-
+use gossip_core::wire::MessageKind;
 use gossip_sim::{MessageRecord, Simulation};
 use yew::prelude::*;
 
-use super::LabContext;
-use super::graph::{Activation, CutLink, Graph, GraphNode};
-use super::message_dot::MessageDot;
-use crate::cluster::{Shown, holders_of, seen_by, shown_state, suspicion_left};
+use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, SVG_UP_TO};
+use super::{LabContext, use_node_names};
+use crate::cluster::{Shown, holders_of, seen_by, shown_states, suspicion_left};
 use crate::layout::{message_position, node_position, node_radius, progress};
-
-/// At most this many messages are drawn at once; a large cluster has thousands in
-/// flight.
-const MESSAGES_DRAWN: usize = 400;
 use crate::state::Action;
 
+/// At most this many datagrams are drawn as SVG elements (a small cluster has tens in
+/// flight; a crowd of elements costs the browser more than a frame).
+const SVG_MESSAGES: usize = 400;
+/// At most this many are painted on the canvas (1,000 nodes keep a few thousand in
+/// flight).
+const CANVAS_MESSAGES: usize = 20_000;
+
+/// What the cluster's view of its nodes is recomputed for: another run, another
+/// command, more events, or another simulated second (a safety net for changes no
+/// event reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ViewKey {
+    run: usize,
+    commands: usize,
+    events: u64,
+    second: u64,
+}
+
 /// The simulated cluster drawn as a graph: nodes on a circle, messages moving between
-/// them; clicking a node crashes or restarts it.
+/// them; clicking a node crashes or restarts it, shift-click or a dragged box picks.
 #[function_component(Topology)]
 pub fn topology() -> Html {
     let lab = use_context::<LabContext>().expect("Topology sits inside the lab context");
-    let sim = lab.sim.borrow();
-    let count = sim.nodes().count();
-    let radius = node_radius(count);
-    let index: BTreeMap<_, _> = sim
-        .nodes()
-        .enumerate()
-        .map(|(i, n)| (n.id().clone(), i))
-        .collect();
-    let now = sim.now().as_millis();
-    let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
+    let dispatcher = lab.dispatcher();
+    // Callbacks that stay the same from frame to frame, so the node layer is only
+    // re-rendered when a node changes.
+    let on_activate = use_callback(dispatcher.clone(), |activation: Activation, lab| {
+        let name = activation.name.to_string();
+        lab.dispatch(if activation.pick {
+            Action::Select(name)
+        } else {
+            Action::ToggleNode(name)
+        })
+    });
+    let on_pick = use_callback(dispatcher.clone(), |names: Vec<AttrValue>, lab| {
+        lab.dispatch(Action::PickAll(
+            names.iter().map(ToString::to_string).collect(),
+        ))
+    });
+    let run = Rc::as_ptr(&lab.sim) as usize;
+    let sim_handle = Rc::clone(&lab.sim);
+    let on_pin = use_callback((dispatcher, run), move |id: u64, (lab, _)| {
+        // A datagram that arrived while the click was on its way is not pinned.
+        if let Some(text) = describe(&sim_handle.borrow(), id) {
+            lab.dispatch(Action::Pin(Some(text)))
+        }
+    });
 
-    let on_pin = {
-        let lab = lab.clone();
-        Callback::from(move |text: String| lab.dispatch(Action::Pin(Some(text))))
+    let names = use_node_names(&lab);
+    let sim = lab.sim.borrow();
+    let key = ViewKey {
+        run,
+        commands: sim.commands().len(),
+        events: sim.metrics().events,
+        second: sim.now().as_millis() / 1_000,
     };
+    let consensus = {
+        let sim = Rc::clone(&lab.sim);
+        use_memo(key, move |_| shown_states(&sim.borrow()))
+    };
+    let count = sim.nodes().count();
     let view = lab.view.as_deref();
     let holders: BTreeSet<String> = lab
         .picked_key
         .as_deref()
         .map(|key| holders_of(&sim, key).into_iter().collect())
         .unwrap_or_default();
-    let messages = sim.in_flight().take(MESSAGES_DRAWN).filter_map(|message| {
-        let from = node_position(*index.get(&message.from)?, count);
-        let to_index = *index.get(&message.to)?;
-        let to = node_position(to_index, count);
-        let at = message_position(
-            from,
-            to,
-            progress(
-                message.sent_at.as_millis(),
-                message.arrives_at.as_millis(),
-                now,
-            ),
-            radius,
-        );
-        Some(html! {
-            <MessageDot
-                key={message.id.to_string()}
-                kind={message.kind.as_str()}
-                x={at.x}
-                y={at.y}
-                lost={message.dropped.is_some() || !up[to_index]}
-                label={describe(&sim, &message)}
-                on_pin={on_pin.clone()}
-            />
-        })
-    });
     let nodes: Vec<GraphNode> = sim
         .nodes()
-        .map(|node| {
+        .enumerate()
+        .zip(names.iter())
+        .map(|((i, node), name)| {
             let state = match view {
                 Some(observer) => seen_by(&sim, observer, node.id().as_str()),
-                None => shown_state(&sim, node.id().as_str()),
+                None => consensus.get(i).copied().unwrap_or(Shown::Unknown),
             };
             GraphNode {
-                name: AttrValue::from(node.id().to_string()),
+                name: name.clone(),
                 state: state.as_str(),
                 up: node.is_up(),
                 paused: node.is_paused(),
                 incarnation: node.node().incarnation(),
                 keys: Some(node.node().store().len()),
                 local_health: node.node().local_health(),
-                action: Some(AttrValue::from(if node.is_up() {
+                action: Some(AttrValue::Static(if node.is_up() {
                     "crash it (shift: pick it for a cut)"
                 } else {
                     "restart it (shift: pick it for a cut)"
@@ -98,26 +111,87 @@ pub fn topology() -> Html {
             }
         })
         .collect();
-    let on_activate = {
-        let lab = lab.clone();
-        Callback::from(move |activation: Activation| {
-            let name = activation.name.to_string();
-            lab.dispatch(if activation.pick {
-                Action::Select(name)
-            } else {
-                Action::ToggleNode(name)
+    let drawn_as_svg = count <= SVG_UP_TO;
+    let messages = Rc::new(placed_messages(&sim, drawn_as_svg));
+    let in_flight = (!drawn_as_svg).then(|| in_flight_summary(&sim, messages.len()));
+    html! {
+        <>
+            <Graph
+                {nodes}
+                {messages}
+                cuts={cut_links(&sim)}
+                label="Cluster topology: click a node to crash or restart it, shift-click or drag a box to pick nodes"
+                {on_activate}
+                {on_pin}
+                on_pick={Some(on_pick)}
+            />
+            if let Some(summary) = in_flight {
+                <p class="in-flight">{ summary }</p>
+            }
+        </>
+    }
+}
+
+/// The datagrams in flight, placed on their way; with their decoded contents as hover
+/// text when each is an SVG element.
+fn placed_messages(sim: &Simulation, labelled: bool) -> Vec<MessageMark> {
+    let count = sim.nodes().count();
+    let radius = node_radius(count);
+    let index: BTreeMap<&NodeId, usize> =
+        sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
+    let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
+    let now = sim.now().as_millis();
+    let limit = if labelled {
+        SVG_MESSAGES
+    } else {
+        CANVAS_MESSAGES
+    };
+    sim.in_flight()
+        .take(limit)
+        .filter_map(|message| {
+            let from = node_position(*index.get(&message.from)?, count);
+            let to_index = *index.get(&message.to)?;
+            let to = node_position(to_index, count);
+            let travelled = progress(
+                message.sent_at.as_millis(),
+                message.arrives_at.as_millis(),
+                now,
+            );
+            Some(MessageMark {
+                id: message.id,
+                kind: message.kind.as_str(),
+                at: message_position(from, to, travelled, radius),
+                lost: message.dropped.is_some() || !up[to_index],
+                label: labelled.then(|| AttrValue::from(describe_record(sim, &message))),
             })
         })
-    };
-    html! {
-        <Graph
-            {nodes}
-            messages={messages.collect::<Html>()}
-            cuts={cut_links(&sim)}
-            label="Cluster topology: click a node to crash or restart it, shift-click to pick it"
-            {on_activate}
-        />
+        .collect()
+}
+
+/// How many datagrams are in flight, by kind, and how many of them are drawn: a large
+/// cluster's thousands of dots read as a density, these figures as numbers.
+fn in_flight_summary(sim: &Simulation, drawn: usize) -> String {
+    let mut by_kind = [0usize; MessageKind::ALL.len()];
+    let mut total = 0;
+    for message in sim.in_flight() {
+        by_kind[message.kind.index()] += 1;
+        total += 1;
     }
+    let kinds: Vec<String> = MessageKind::ALL
+        .iter()
+        .zip(by_kind)
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| format!("{} {n}", kind.as_str()))
+        .collect();
+    let mut summary = format!("{total} datagrams in flight");
+    if !kinds.is_empty() {
+        summary.push_str(&format!(": {}", kinds.join(" · ")));
+    }
+    if drawn < total {
+        summary.push_str(&format!(" ({drawn} drawn)"));
+    }
+    summary.push_str(". Click one to pin its contents.");
+    summary
 }
 
 /// Every cut link, once per pair: both ways, or one way (from → to).
@@ -151,8 +225,14 @@ fn cut_links(sim: &Simulation) -> Vec<CutLink> {
         .collect()
 }
 
+/// The datagram `id`'s description, if it is still in flight.
+fn describe(sim: &Simulation, id: u64) -> Option<String> {
+    let message = sim.in_flight().find(|m| m.id == id)?;
+    Some(describe_record(sim, &message))
+}
+
 /// A datagram's tooltip: who sends what to whom, then its decoded contents.
-fn describe(sim: &Simulation, message: &MessageRecord) -> String {
+fn describe_record(sim: &Simulation, message: &MessageRecord) -> String {
     let mut text = format!(
         "{} {} → {}",
         message.kind.as_str(),

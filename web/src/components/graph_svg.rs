@@ -1,0 +1,90 @@
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::graph::{Activation, CutLink, Focus, GraphNode, MessageMark};
+use super::message_dot::MessageDot;
+use super::node_disc::NodeDisc;
+use crate::layout::{VIEW_SIZE, node_position, node_radius};
+
+/// At most this many cut links are drawn.
+pub const CUTS_DRAWN: usize = 2_000;
+
+#[derive(Properties, PartialEq)]
+pub struct DrawingProps {
+    pub nodes: Vec<GraphNode>,
+    pub messages: Rc<Vec<MessageMark>>,
+    pub cuts: Vec<CutLink>,
+    pub label: AttrValue,
+    pub on_activate: Callback<Activation>,
+    #[prop_or_default]
+    pub on_pin: Callback<u64>,
+    pub focus: Focus,
+}
+
+/// A small cluster in SVG: every pair linked, each node a disc with its name, details
+/// and marks, each datagram a dot with its contents on hover.
+#[function_component(SvgDrawing)]
+pub fn svg_drawing(props: &DrawingProps) -> Html {
+    let count = props.nodes.len();
+    let radius = node_radius(count);
+    let line = |a: usize, b: usize, class: Classes| {
+        let (p, q) = (node_position(a, count), node_position(b, count));
+        html! { <line {class} x1={p.x.to_string()} y1={p.y.to_string()} x2={q.x.to_string()} y2={q.y.to_string()} /> }
+    };
+    let links = (0..count)
+        .flat_map(|a| (a + 1..count).map(move |b| (a, b)))
+        .map(|(a, b)| line(a, b, classes!("link")))
+        .collect::<Html>();
+    let cuts = props
+        .cuts
+        .iter()
+        .take(CUTS_DRAWN)
+        .map(|cut| {
+            let class = classes!("cut", cut.one_way.then_some("one-way"));
+            line(cut.from, cut.to, class)
+        })
+        .collect::<Html>();
+    let messages = props.messages.iter().map(|message| {
+        html! {
+            <MessageDot
+                key={message.id.to_string()}
+                id={message.id}
+                kind={message.kind}
+                x={message.at.x}
+                y={message.at.y}
+                lost={message.lost}
+                label={message.label.clone()}
+                on_pin={props.on_pin.clone()}
+            />
+        }
+    });
+    let nodes = props.nodes.iter().enumerate().map(|(i, node)| {
+        let at = node_position(i, count);
+        html! {
+            <NodeDisc
+                key={node.name.to_string()}
+                node={node.clone()}
+                x={at.x}
+                y={at.y}
+                {radius}
+                focusable={props.focus.is_stop(&props.nodes, &node.name)}
+                on_activate={props.on_activate.clone()}
+            />
+        }
+    });
+    let size = VIEW_SIZE.to_string();
+    html! {
+        <svg class="topology" viewBox={format!("0 0 {size} {size}")} role="group" aria-label={props.label.clone()}>
+            <defs>
+                <marker id="cut-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="cut-arrow" />
+                </marker>
+            </defs>
+            <g class="links">{ links }</g>
+            <g class="cuts">{ cuts }</g>
+            <g class="messages">{ for messages }</g>
+            <g class="nodes">{ for nodes }</g>
+        </svg>
+    }
+}
