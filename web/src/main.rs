@@ -6,6 +6,7 @@ mod cluster;
 mod components;
 mod layout;
 mod live;
+mod raster;
 mod scenarios;
 mod settings;
 mod share;

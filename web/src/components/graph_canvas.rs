@@ -1,21 +1,20 @@
 //! A large cluster painted on a canvas, under a layer of light, transparent elements,
 //! one per node, that carry what the SVG drawing's nodes carry: the node's name,
 //! `data-state` and `data-up`, its accessible name, a tooltip, clicks and keys. The
-//! canvas is repainted every frame in a handful of draw calls (one path per colour);
-//! the layer is rendered only when a node's state, truth or pick changes.
+//! canvas is repainted every frame from a pixel buffer ([`crate::raster`]); the layer
+//! is rendered only when a node's state, truth or pick changes.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::f64::consts::{FRAC_PI_2, TAU};
 use std::rc::Rc;
 
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-use super::graph::{Activation, Focus, GraphNode};
+use super::graph::{Activation, CutLink, Focus, GraphNode, MessageMark};
 use super::graph_svg::{CUTS_DRAWN, DrawingProps};
 use crate::layout::{Point, VIEW_SIZE, node_position, node_radius};
+use crate::raster::{Dash, Raster, Rgb, Stroke};
 
 /// Below this radius a disc is too small for its name.
 const NAMED_FROM: f64 = 12.0;
@@ -24,7 +23,7 @@ const NAMED_FROM: f64 = 12.0;
 /// the canvas and the SVG drawing agree.
 #[derive(Debug, Default)]
 struct Palette {
-    colours: BTreeMap<&'static str, String>,
+    colours: BTreeMap<&'static str, Rgb>,
 }
 
 /// The custom properties the canvas paints with.
@@ -61,24 +60,33 @@ impl Palette {
                     .as_ref()?
                     .get_property_value(&format!("--{name}"))
                     .ok()?;
-                let value = value.trim();
-                (!value.is_empty()).then(|| (name, value.to_owned()))
+                Some((name, Rgb::parse(&value)?))
             })
             .collect();
         Palette { colours }
     }
 
     /// The colour named `name`, grey when the stylesheet lacks it.
-    fn get(&self, name: &str) -> &str {
-        self.colours.get(name).map_or("#8a8f98", String::as_str)
+    fn get(&self, name: &str) -> Rgb {
+        self.colours
+            .get(name)
+            .copied()
+            .unwrap_or(Rgb(0x8a, 0x8f, 0x98))
     }
+}
+
+/// What the canvas keeps between frames: the colours and the pixel buffer.
+#[derive(Debug, Default)]
+struct Painter {
+    palette: Option<Palette>,
+    raster: Raster,
 }
 
 /// A large cluster: a canvas, and the node layer above it.
 #[function_component(CanvasDrawing)]
 pub fn canvas_drawing(props: &DrawingProps) -> Html {
     let canvas = use_node_ref();
-    let palette = use_mut_ref(|| None::<Palette>);
+    let painter = use_mut_ref(Painter::default);
     {
         let canvas = canvas.clone();
         let (nodes, messages, cuts) = (
@@ -89,7 +97,7 @@ pub fn canvas_drawing(props: &DrawingProps) -> Html {
         // After every render (each animation frame): repaint.
         use_effect(move || {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                paint(&canvas, &palette, &nodes, &messages, &cuts);
+                paint(&canvas, &mut painter.borrow_mut(), &nodes, &messages, &cuts);
             }
         });
     }
@@ -111,13 +119,14 @@ pub fn canvas_drawing(props: &DrawingProps) -> Html {
     }
 }
 
-/// Paints the graph onto `canvas`, sized to its box at the screen's pixel density.
+/// Paints the graph onto `canvas`, sized to its box at the screen's pixel density:
+/// shapes into the pixel buffer, the buffer onto the canvas, names on top.
 fn paint(
     canvas: &HtmlCanvasElement,
-    palette: &RefCell<Option<Palette>>,
+    painter: &mut Painter,
     nodes: &[GraphNode],
-    messages: &[super::graph::MessageMark],
-    cuts: &[super::graph::CutLink],
+    messages: &[MessageMark],
+    cuts: &[CutLink],
 ) {
     let Some(ctx) = canvas
         .get_context("2d")
@@ -135,186 +144,154 @@ fn paint(
         canvas.set_width(pixels);
         canvas.set_height(pixels);
     }
-    let mut palette = palette.borrow_mut();
-    let palette = palette.get_or_insert_with(|| Palette::read(canvas));
+    let palette = painter.palette.get_or_insert_with(|| Palette::read(canvas));
+    let raster = &mut painter.raster;
+    raster.reset(pixels as usize, pixels as usize, palette.get("card"));
     let scale = f64::from(pixels) / VIEW_SIZE;
-    let _ = ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0);
-    ctx.clear_rect(0.0, 0.0, VIEW_SIZE, VIEW_SIZE);
-
     let count = nodes.len();
-    let radius = node_radius(count);
-    let at = |i: usize| node_position(i, count);
-    paint_cuts(&ctx, palette, cuts, &at, radius);
-    paint_messages(&ctx, palette, messages, radius);
-    paint_nodes(&ctx, palette, nodes, &at, radius);
-}
-
-fn set_dash(ctx: &CanvasRenderingContext2d, dash: &[f64]) {
-    let pattern = js_sys::Array::new();
-    for &d in dash {
-        pattern.push(&JsValue::from_f64(d));
+    let at = |i: usize| {
+        let p = node_position(i, count);
+        (p.x * scale, p.y * scale)
+    };
+    let radius = node_radius(count) * scale;
+    paint_cuts(raster, palette, cuts, &at, radius, scale);
+    paint_messages(raster, palette, messages, radius, scale);
+    paint_nodes(raster, palette, nodes, &at, radius, scale);
+    if let Ok(image) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(raster.bytes()), pixels, pixels)
+    {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
     }
-    let _ = ctx.set_line_dash(&pattern);
+    if radius >= NAMED_FROM * scale {
+        ctx.set_fill_style_str("#fff");
+        ctx.set_font(&format!("700 {:.0}px system-ui, sans-serif", radius * 0.75));
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        for (i, node) in nodes.iter().enumerate() {
+            let (x, y) = at(i);
+            let _ = ctx.fill_text(&node.name, x, y);
+        }
+    }
 }
 
 /// Cut links dashed red; a one-way cut ends in an arrowhead at the side that no
 /// longer hears.
 fn paint_cuts(
-    ctx: &CanvasRenderingContext2d,
+    raster: &mut Raster,
     palette: &Palette,
-    cuts: &[super::graph::CutLink],
-    at: &dyn Fn(usize) -> Point,
+    cuts: &[CutLink],
+    at: &dyn Fn(usize) -> (f64, f64),
     radius: f64,
+    scale: f64,
 ) {
-    if cuts.is_empty() {
-        return;
-    }
-    ctx.set_stroke_style_str(palette.get("dead"));
-    ctx.set_fill_style_str(palette.get("dead"));
-    ctx.set_line_width(1.5);
-    set_dash(ctx, &[6.0, 4.0]);
-    ctx.begin_path();
+    let red = palette.get("dead");
+    let dash = Dash {
+        on: 6.0 * scale,
+        off: 4.0 * scale,
+    };
     for cut in cuts.iter().take(CUTS_DRAWN) {
         let (p, q) = (at(cut.from), at(cut.to));
-        ctx.move_to(p.x, p.y);
-        ctx.line_to(q.x, q.y);
-    }
-    ctx.stroke();
-    set_dash(ctx, &[]);
-    ctx.begin_path();
-    for cut in cuts.iter().take(CUTS_DRAWN).filter(|c| c.one_way) {
-        let (p, q) = (at(cut.from), at(cut.to));
-        let angle = (q.y - p.y).atan2(q.x - p.x);
-        let tip = Point {
-            x: q.x - radius * angle.cos(),
-            y: q.y - radius * angle.sin(),
-        };
-        ctx.move_to(tip.x, tip.y);
-        for side in [-0.4_f64, 0.4] {
-            ctx.line_to(
-                tip.x - 9.0 * (angle + side).cos(),
-                tip.y - 9.0 * (angle + side).sin(),
-            );
+        raster.line(p, q, 1.5 * scale, red, Some(dash));
+        if cut.one_way {
+            let angle = (q.1 - p.1).atan2(q.0 - p.0);
+            let tip = (q.0 - radius * angle.cos(), q.1 - radius * angle.sin());
+            let wing = |side: f64| {
+                (
+                    tip.0 - 9.0 * scale * (angle + side).cos(),
+                    tip.1 - 9.0 * scale * (angle + side).sin(),
+                )
+            };
+            raster.triangle(tip, wing(-0.4), wing(0.4), red);
         }
-        ctx.close_path();
     }
-    ctx.fill();
 }
 
-/// Datagrams as small squares, one path per kind (and a faded one for the lost).
+/// Datagrams as small squares, faded when lost.
 fn paint_messages(
-    ctx: &CanvasRenderingContext2d,
+    raster: &mut Raster,
     palette: &Palette,
-    messages: &[super::graph::MessageMark],
+    messages: &[MessageMark],
     radius: f64,
+    scale: f64,
 ) {
-    let half = (radius * 0.6).clamp(1.5, 4.0);
-    let mut by_kind: BTreeMap<(bool, &'static str), Vec<Point>> = BTreeMap::new();
+    let half = (radius * 0.6).clamp(1.5 * scale, 4.0 * scale);
     for message in messages {
-        by_kind
-            .entry((message.lost, message.kind))
-            .or_default()
-            .push(message.at);
+        let opacity = if message.lost { 0.25 } else { 1.0 };
+        let colour = palette.get(message.kind);
+        raster.square(
+            message.at.x * scale,
+            message.at.y * scale,
+            half,
+            colour,
+            opacity,
+        );
     }
-    for ((lost, kind), points) in by_kind {
-        ctx.set_global_alpha(if lost { 0.25 } else { 1.0 });
-        ctx.set_fill_style_str(palette.get(kind));
-        ctx.begin_path();
-        for p in points {
-            ctx.rect(p.x - half, p.y - half, 2.0 * half, 2.0 * half);
-        }
-        ctx.fill();
-    }
-    ctx.set_global_alpha(1.0);
 }
 
-/// A circle added to the current path.
-fn circle(ctx: &CanvasRenderingContext2d, p: Point, r: f64) {
-    ctx.move_to(p.x + r, p.y);
-    let _ = ctx.arc(p.x, p.y, r, 0.0, TAU);
-}
-
-/// Discs one path per state; then the rings (down, paused, picked, holding the key,
-/// local health), suspicion arcs and names.
+/// Discs coloured by state; then the rings (down, paused, picked, holding the key,
+/// local health) and suspicion arcs.
 fn paint_nodes(
-    ctx: &CanvasRenderingContext2d,
+    raster: &mut Raster,
     palette: &Palette,
     nodes: &[GraphNode],
-    at: &dyn Fn(usize) -> Point,
+    at: &dyn Fn(usize) -> (f64, f64),
     r: f64,
+    scale: f64,
 ) {
-    let mut by_state: BTreeMap<&'static str, Vec<Point>> = BTreeMap::new();
+    let ring_width = 1.5 * scale;
     for (i, node) in nodes.iter().enumerate() {
-        by_state.entry(node.state).or_default().push(at(i));
-    }
-    for (state, points) in by_state {
-        let colour = if state == "unknown" {
+        let (x, y) = at(i);
+        let fill = if node.state == "unknown" {
             palette.get("line")
         } else {
-            palette.get(state)
+            palette.get(node.state)
         };
-        ctx.set_fill_style_str(colour);
-        ctx.begin_path();
-        for p in points {
-            circle(ctx, p, r);
+        raster.disc(x, y, r, fill);
+        if node.local_health > 0 {
+            // Lifeguard's local health: a ring inside the disc that thickens with doubt.
+            let width = (1.5 * scale * f64::from(node.local_health)).min(r / 2.0);
+            let colour = palette.get("suspect");
+            let stroke = Stroke {
+                width,
+                colour,
+                dash: None,
+            };
+            raster.ring(x, y, (r - width / 2.0).max(1.0), stroke, 1.0);
         }
-        ctx.fill();
-    }
-    let ring =
-        |colour: &str, width: f64, dash: &[f64], grow: f64, which: &dyn Fn(&GraphNode) -> bool| {
-            let mut any = false;
-            ctx.begin_path();
-            for (i, _) in nodes.iter().enumerate().filter(|(_, n)| which(n)) {
-                circle(ctx, at(i), (r + grow).max(1.0));
-                any = true;
-            }
-            if any {
-                ctx.set_stroke_style_str(colour);
-                ctx.set_line_width(width);
-                set_dash(ctx, dash);
-                ctx.stroke();
-            }
+        let mut ring = |grow: f64, colour: &str, width: f64, dash: Option<Dash>| {
+            let colour = palette.get(colour);
+            let stroke = Stroke {
+                width,
+                colour,
+                dash,
+            };
+            raster.ring(x, y, r + grow * scale, stroke, 1.0);
         };
-    ring(palette.get("dead"), 1.5, &[3.0, 2.0], 1.0, &|n| !n.up);
-    ring(palette.get("suspect"), 1.5, &[1.0, 2.0], 1.0, &|n| {
-        n.up && n.paused
-    });
-    ring(palette.get("ink"), 1.5, &[3.0, 3.0], 3.5, &|n| n.selected);
-    ring(palette.get("joining"), 2.0, &[], 6.0, &|n| n.holds_key);
-    set_dash(ctx, &[]);
-
-    // Lifeguard's local health: a ring inside the disc that thickens with doubt.
-    ctx.set_stroke_style_str(palette.get("suspect"));
-    for (i, node) in nodes.iter().enumerate().filter(|(_, n)| n.local_health > 0) {
-        ctx.set_line_width((1.5 * f64::from(node.local_health)).min(r / 2.0));
-        ctx.begin_path();
-        circle(ctx, at(i), (r - 1.0).max(1.0));
-        ctx.stroke();
-    }
-    // Suspicion: an arc that shrinks as the deadline nears.
-    ctx.set_line_width(2.0);
-    for (i, node) in nodes.iter().enumerate() {
+        let dotted = |on: f64, off: f64| {
+            Some(Dash {
+                on: on * scale,
+                off: off * scale,
+            })
+        };
+        if !node.up {
+            ring(1.0, "dead", ring_width, dotted(3.0, 2.0));
+        } else if node.paused {
+            ring(1.0, "suspect", ring_width, dotted(1.0, 2.0));
+        }
+        if node.selected {
+            ring(3.5, "ink", ring_width, dotted(3.0, 3.0));
+        }
+        if node.holds_key {
+            ring(6.0, "joining", 2.0 * scale, None);
+        }
         if let Some(left) = node.suspicion_left {
-            let p = at(i);
-            ctx.begin_path();
-            let _ = ctx.arc(
-                p.x,
-                p.y,
-                r + 2.5,
-                -FRAC_PI_2,
-                TAU * left.clamp(0.0, 1.0) - FRAC_PI_2,
-            );
-            ctx.stroke();
-        }
-    }
-    if r >= NAMED_FROM {
-        ctx.set_fill_style_str("#fff");
-        ctx.set_font(&format!("700 {:.0}px system-ui, sans-serif", r * 0.75));
-        ctx.set_text_align("center");
-        ctx.set_text_baseline("middle");
-        for (i, node) in nodes.iter().enumerate() {
-            let p = at(i);
-            let _ = ctx.fill_text(&node.name, p.x, p.y);
+            // Suspicion: an arc that shrinks as the deadline nears.
+            let stroke = Stroke {
+                width: 2.0 * scale,
+                colour: palette.get("suspect"),
+                dash: None,
+            };
+            raster.ring(x, y, r + 2.5 * scale, stroke, left.clamp(0.0, 1.0));
         }
     }
 }
