@@ -5,6 +5,7 @@ mod cluster;
 mod components;
 mod layout;
 mod live;
+mod recording;
 mod scenarios;
 mod settings;
 mod share;

@@ -22,6 +22,7 @@ mod network_panel;
 mod node_disc;
 mod node_inspector;
 mod number_field;
+mod recording_panel;
 mod scenario_panel;
 mod settings_panel;
 mod stage_bar;
