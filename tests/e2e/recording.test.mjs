@@ -99,7 +99,9 @@ async function recordCluster() {
     for (const node of ['n1', 'n2', 'n3']) {
       await waitForLine(file, (l) => l.type === 'members' && l.node === node, `${node}'s member table`);
     }
-    // Joining on loopback takes a round trip or two.
+    // Joining on loopback takes a round trip or two; a write spreads as fast.
+    await sleep(1_000);
+    execFileSync(GOSSIP, ['kv', 'put', '--http', `127.0.0.1:${http}`, 'colour', 'blue']);
     await sleep(2_000);
     const n3 = agentPid(launcher.pid, 'n3');
     process.kill(n3, 'SIGSTOP');
@@ -137,7 +139,7 @@ test('a recorded cluster opens in the lab and scrubs to before and after an agen
   const { page, errors } = await suite.open();
   const consoleErrors = [];
   page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
-  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
   const digest = await page.getByLabel('Run digest').textContent();
 
   // A damaged copy is refused with its line named, and the run stays.
@@ -165,10 +167,12 @@ test('a recorded cluster opens in the lab and scrubs to before and after an agen
     (await page.locator('ol.events').textContent()).includes('declares n3 dead'),
     'the event list holds the death',
   );
+  assert.equal(await page.locator('tr[data-key="colour"] .value').textContent(), 'blue', 'the write, as n1 held it');
+  assert.equal(await page.getByRole('button', { name: 'Put' }).count(), 0, 'a recording is read-only');
 
   // A step goes back to the line recorded before; clicking an event's time jumps to it.
   await page.getByRole('button', { name: 'Previous recorded event' }).click();
-  assert.notEqual(await page.getByLabel('Recording time').textContent(), `${(deadAt / 1000).toFixed(3)}s`);
+  assert.notEqual(await page.getByLabel('Recording time', { exact: true }).textContent(), `${(deadAt / 1000).toFixed(3)}s`);
   await page.getByRole('button', { name: /^Go back to/ }).last().click();
   assert.notEqual(await stateOf(page, 'n3'), 'dead', 'at the first recorded line');
   await scrubTo(page, deadAt);

@@ -144,9 +144,14 @@ pub fn app() -> Html {
                 <header>
                     <h1>{ "Gossip lab" }</h1>
                     <p class="subtitle">
-                        { "Nodes run SWIM failure detection and gossip a key/value store. \
-                           Click a node to crash it, click again to restart it, and watch the others notice; \
-                           shift-click nodes to pick them and cut them off." }
+                        if recording {
+                            { "A recording of a real cluster: what its agents reported, moment by moment. \
+                               Scrub through it, and click an agent to see the cluster through its eyes." }
+                        } else {
+                            { "Nodes run SWIM failure detection and gossip a key/value store. \
+                               Click a node to crash it, click again to restart it, and watch the others notice; \
+                               shift-click nodes to pick them and cut them off." }
+                        }
                     </p>
                 </header>
                 // A recording of a real cluster takes the simulation's place until closed.
