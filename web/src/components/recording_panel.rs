@@ -48,9 +48,11 @@ pub fn recording_stage() -> Html {
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| lab.dispatch(Action::Recording(action.clone())))
     };
+    // Scrubbing follows the slider as it moves: a fold of the lines is cheap next to a
+    // simulator rewind.
     let seek = {
         let lab = lab.clone();
-        Callback::from(move |event: Event| {
+        Callback::from(move |event: InputEvent| {
             let slider: HtmlInputElement = event.target_unchecked_into();
             if let Ok(millis) = slider.value().parse::<u64>() {
                 lab.dispatch(Action::Recording(RecordingAction::Seek(millis)));
@@ -155,7 +157,7 @@ pub fn recording_stage() -> Html {
                     </div>
                     <div class="row timeline">
                         <input type="range" aria-label="Recording timeline" title="Drag to any moment of the recording"
-                            min="0" max={end.to_string()} step="1" value={at.to_string()} onchange={seek} />
+                            min="0" max={end.to_string()} step="1" value={at.to_string()} oninput={seek} />
                         <label>{ "at s " }
                             <NumberField key={seconds.clone()} label="Seconds into the recording" value={seconds.clone()}
                                 min="0" max={format!("{:.3}", end as f64 / 1000.0)} step="0.001" on_commit={seek_seconds} />
