@@ -133,6 +133,13 @@ impl Network {
         self.links.get(&(from, to)).unwrap_or(&self.model)
     }
 
+    /// The links with a model of their own, by `(from, to)`.
+    pub(super) fn own_links(&self) -> impl Iterator<Item = (usize, usize, &NetworkModel)> + '_ {
+        self.links
+            .iter()
+            .map(|(&(from, to), model)| (from, to, model))
+    }
+
     pub(super) fn add_node(&mut self) {
         self.lag.push(Duration::ZERO);
     }

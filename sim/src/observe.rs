@@ -2,7 +2,7 @@
 //! its view, datagrams in flight and delivered, counters, node events, and how long
 //! writes took to spread and failures to be noticed.
 
-use super::{SimNode, Simulation};
+use super::{NetworkModel, SimNode, Simulation};
 use gossip_core::wire::MessageKind;
 use gossip_core::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
 use std::ops::ControlFlow;
@@ -296,6 +296,14 @@ impl Simulation {
         self.network
             .cut_links()
             .filter_map(|(from, to)| Some((self.nodes.get(from)?.id(), self.nodes.get(to)?.id())))
+    }
+
+    /// Every link with a model of its own ([`Simulation::set_link`]), by `(from, to)`
+    /// node order, so a driver can show which links differ from the whole network.
+    pub fn link_models(&self) -> impl Iterator<Item = (&NodeId, &NodeId, &NetworkModel)> {
+        self.network.own_links().filter_map(|(from, to, model)| {
+            Some((self.nodes.get(from)?.id(), self.nodes.get(to)?.id(), model))
+        })
     }
 
     /// How late the node named `name` handles datagrams on average (zero: not slow).

@@ -89,3 +89,63 @@ test('a link cut one way is drawn with its direction and makes its target suspec
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('two cuts are listed, and healing one leaves only the other', async () => {
+  const { page, errors } = await suite.open();
+  await pick(page, 'n1');
+  await pick(page, 'n2');
+  await page.getByRole('button', { name: 'Cut one way' }).click();
+  await page.getByRole('button', { name: 'Clear picks' }).click();
+  await pick(page, 'n3');
+  await pick(page, 'n5');
+  await page.getByRole('button', { name: 'Cut one way' }).click();
+  const listed = () => page.locator('ul[aria-label="Cuts"] li').evaluateAll((items) => items.map((li) => li.dataset.cut));
+  assert.deepEqual(await listed(), ['n1 → n2', 'n3 → n5']);
+  assert.equal(await page.locator('line.cut').count(), 2);
+  await page.getByRole('button', { name: 'Heal cut n1 → n2' }).click();
+  assert.deepEqual(await listed(), ['n3 → n5'], 'only that cut healed');
+  assert.equal(await page.locator('line.cut').count(), 1);
+  assert.equal(await page.getByRole('button', { name: /^Heal all cuts/ }).textContent(), 'Heal all cuts (1)');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a link with all its datagrams lost makes its two nodes suspect each other, until it is cleared', async () => {
+  const { page, errors } = await suite.open();
+  // Two nodes, so no witness can relay a probe around the lossy link.
+  await page.getByLabel('Cluster size').fill('2');
+  await page.getByLabel('Cluster size').press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 2);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
+  await pick(page, 'n1');
+  await pick(page, 'n2');
+  await page.getByLabel('Link loss percent').fill('100');
+  await page.getByLabel('Link loss percent').press('Enter');
+  await page.waitForSelector('ul[aria-label="Links with their own model"] li');
+  assert.match(await page.locator('ul[aria-label="Links with their own model"] li span').textContent(), /^n1 ↔ n2: 100% loss/);
+  assert.equal(await page.getByLabel('Loss percent', { exact: true }).inputValue(), '0', 'the rest of the network keeps its model');
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  for (const [viewer, other] of [['n1', 'n2'], ['n2', 'n1']]) {
+    await page.locator('select[aria-label="View"]').selectOption(viewer);
+    await page.waitForFunction(
+      (id) => /suspect|dead/.test(document.querySelector(`[data-node-id="${id}"]`).dataset.state),
+      other,
+      { timeout: 30_000 },
+    );
+  }
+  await screenshot(page, 'lab-lossy-link');
+
+  // The link's model is a command: a shared link carries it.
+  await page.getByRole('button', { name: 'Link to this run' }).click();
+  const shared = await page.getByRole('textbox', { name: 'Link to this run' }).inputValue();
+  const again = await suite.browser.context.newPage();
+  await again.goto(shared);
+  await again.waitForSelector('ul[aria-label="Links with their own model"] li');
+  assert.match(await again.locator('ul[aria-label="Links with their own model"] li span').textContent(), /^n1 ↔ n2: 100% loss/);
+  await again.close();
+
+  await page.getByRole('button', { name: 'Clear link n1 ↔ n2' }).click();
+  assert.equal(await page.locator('ul[aria-label="Links with their own model"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

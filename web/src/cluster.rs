@@ -74,7 +74,7 @@ impl Shown {
         }
     }
 
-    fn from_member_state(state: MemberState) -> Shown {
+    pub(crate) fn from_member_state(state: MemberState) -> Shown {
         match state {
             MemberState::Alive => Shown::Alive,
             MemberState::Suspect => Shown::Suspect,
@@ -84,7 +84,7 @@ impl Shown {
     }
 
     /// Order used to break ties between views: the more alarming state wins.
-    fn severity(self) -> u8 {
+    pub(crate) fn severity(self) -> u8 {
         match self {
             Shown::Alive => 0,
             Shown::Joining => 1,
@@ -297,11 +297,75 @@ pub fn key_spread(sim: &Simulation) -> Vec<KeySpread> {
         .collect()
 }
 
+/// A cut link as the network panel lists it: both directions as one entry when both
+/// are cut, else the one direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutEntry {
+    pub from: String,
+    pub to: String,
+    pub both_ways: bool,
+}
+
+impl CutEntry {
+    /// How the panel names it: `n1 ↔ n2`, or `n1 → n2` for one way.
+    pub fn label(&self) -> String {
+        let arrow = if self.both_ways { "↔" } else { "→" };
+        format!("{} {arrow} {}", self.from, self.to)
+    }
+}
+
+/// Every cut, a pair cut both ways listed once (in node order).
+pub fn cut_list(sim: &Simulation) -> Vec<CutEntry> {
+    let cuts: Vec<(&NodeId, &NodeId)> = sim.cut_links().collect();
+    let cut = |from: &NodeId, to: &NodeId| cuts.iter().any(|&(f, t)| f == from && t == to);
+    let position = |id: &NodeId| sim.nodes().position(|n| n.id() == id);
+    cuts.iter()
+        .filter_map(|&(from, to)| {
+            let both_ways = cut(to, from);
+            // Listed once: from the first of the two in node order.
+            if both_ways && position(from) > position(to) {
+                return None;
+            }
+            Some(CutEntry {
+                from: from.to_string(),
+                to: to.to_string(),
+                both_ways,
+            })
+        })
+        .collect()
+}
+
+/// Every pair of nodes whose link has a model of its own, listed once (a link's model
+/// is set both ways), with that model.
+pub fn own_links(sim: &Simulation) -> Vec<(String, String, NetworkModel)> {
+    let mut seen = std::collections::BTreeSet::new();
+    sim.link_models()
+        .filter(|(from, to, _)| seen.insert((*from.min(to), *from.max(to))))
+        .map(|(from, to, model)| (from.to_string(), to.to_string(), model.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use gossip_core::Duration;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn cuts_are_listed_once_per_pair_with_their_direction() {
+        let mut sim = new_simulation(3, lab_config(), LAB_NODES);
+        sim.partition(&["n4"], &["n2"]).unwrap();
+        sim.partition_oneway(&["n1"], &["n3"]).unwrap();
+        sim.partition_oneway(&["n5"], &["n1"]).unwrap();
+        let labels: Vec<String> = cut_list(&sim).iter().map(CutEntry::label).collect();
+        assert_eq!(labels, ["n1 → n3", "n2 ↔ n4", "n5 → n1"]);
+        let lossy = sim.network().clone().with_loss(1.0);
+        sim.set_link(&["n3"], &["n2"], Some(lossy)).unwrap();
+        let links = own_links(&sim);
+        assert_eq!(links.len(), 1, "set both ways, listed once");
+        assert_eq!((links[0].0.as_str(), links[0].1.as_str()), ("n2", "n3"));
+        assert_eq!(links[0].2.loss, 1.0);
+    }
 
     #[test]
     fn a_crashed_node_is_shown_alive_until_the_others_notice() {

@@ -7,6 +7,7 @@ mod components;
 mod layout;
 mod live;
 mod raster;
+mod recording;
 mod scenarios;
 mod settings;
 mod share;

@@ -9,6 +9,7 @@ use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
 use crate::cluster::{HISTORY, LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
+use crate::recording::{Recording, RecordingAction, RecordingState, is_recording};
 use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::share::{check_limits, read_trace};
 
@@ -74,6 +75,9 @@ pub struct LabState {
     pub wall_clock: fn() -> f64,
     /// The last thing that went wrong, shown to the person.
     pub error: Option<String>,
+    /// A recording of a real cluster, shown instead of the simulation (which waits,
+    /// paused, behind it) until it is closed.
+    pub recording: Option<RecordingState>,
 }
 
 /// What a person (or the animation loop) does.
@@ -128,8 +132,13 @@ pub enum Action {
     SetSize(usize),
     /// Start over from the same seed with these settings (already validated).
     SetConfig(Box<Config>),
-    /// Open a trace file's text: its run replayed, paused at its end.
+    /// Open a trace file's text (its run replayed, paused at its end), or a recording
+    /// of a real cluster (told apart by its header), shown in place of the run.
     OpenTrace(String),
+    /// Something done to the recording shown.
+    Recording(RecordingAction),
+    /// Back to the simulation from the recording.
+    CloseRecording,
     /// Start a guided scenario on a fresh cluster from the same seed.
     StartScenario(&'static str),
     StopScenario,
@@ -148,6 +157,24 @@ pub enum Action {
     CutOneWay,
     /// Restore every link.
     HealAll,
+    /// Restore the link between two nodes (both ways: a one-way cut's other direction
+    /// is not cut, so only that cut heals).
+    HealCut {
+        from: String,
+        to: String,
+    },
+    /// The link between the two picked nodes gets its own loss (0..=1), latency and
+    /// jitter, both ways.
+    SetLink {
+        loss: f64,
+        latency: Duration,
+        jitter: Duration,
+    },
+    /// The link between two nodes follows the whole network's model again.
+    ClearLink {
+        a: String,
+        b: String,
+    },
     /// Something a person asked for that cannot be done, said on the page.
     Report(String),
     /// The whole network's loss (0..=1), latency and jitter.
@@ -204,6 +231,7 @@ impl LabState {
             pace: 1.0,
             wall_clock: crate::clock::wall_ms,
             error: None,
+            recording: None,
         }
     }
 }
@@ -369,6 +397,7 @@ impl PartialEq for LabState {
             && self.picked_key == other.picked_key
             && self.error == other.error
             && self.pace == other.pace
+            && self.recording == other.recording
     }
 }
 
@@ -395,6 +424,17 @@ impl Reducible for LabState {
             pace: self.pace,
             wall_clock: self.wall_clock,
             error: self.error.clone(),
+            recording: self.recording.clone(),
+        };
+        // While a recording is shown, the keys that drive the run drive the recording.
+        let action = match (&next.recording, action) {
+            (Some(_), Action::TogglePause) => Action::Recording(RecordingAction::TogglePlay),
+            (Some(_), Action::StepEvent | Action::StepPeriod) => {
+                Action::Recording(RecordingAction::NextEvent)
+            }
+            (Some(_), Action::Back(_)) => Action::Recording(RecordingAction::PreviousEvent),
+            (Some(_), Action::Frame(_)) => return self,
+            (_, action) => action,
         };
         match action {
             Action::Frame(timestamp) => {
@@ -527,6 +567,18 @@ impl Reducible for LabState {
                 None => next.error = Some(format!("no scenario {id:?}")),
             },
             Action::StopScenario => next.scenario = None,
+            Action::OpenTrace(text) if is_recording(&text) => match Recording::parse(&text) {
+                Ok(recording) => {
+                    next.recording = Some(RecordingState::new(recording));
+                    next.paused = true;
+                    next.error = None;
+                }
+                Err(error) => next.error = Some(format!("cannot open the recording: {error}")),
+            },
+            Action::Recording(action) => {
+                next.recording = next.recording.map(|shown| shown.apply(action));
+            }
+            Action::CloseRecording => next.recording = None,
             Action::OpenTrace(text) => {
                 match read_trace(&text).and_then(|trace| LabState::replayed(&trace)) {
                     Ok(mut opened) => {
@@ -613,6 +665,36 @@ impl Reducible for LabState {
             Action::HealAll => {
                 next.sim.borrow_mut().repair_all();
                 next.error = None;
+            }
+            Action::HealCut { from, to } => {
+                let result = next.sim.borrow_mut().repair(&[&from], &[&to]);
+                next.error = result.err().map(|e| e.to_string());
+            }
+            Action::SetLink {
+                loss,
+                latency,
+                jitter,
+            } => {
+                let picked: Vec<&str> = next.selected.iter().map(String::as_str).collect();
+                let mut sim = next.sim.borrow_mut();
+                let result = match picked.as_slice() {
+                    [a, b] => {
+                        let model = sim
+                            .network()
+                            .clone()
+                            .with_loss(loss)
+                            .with_latency(latency, jitter);
+                        sim.set_link(&[a], &[b], Some(model))
+                            .map_err(|e| e.to_string())
+                    }
+                    _ => Err("pick exactly two nodes to set the link between them".to_owned()),
+                };
+                drop(sim);
+                next.error = result.err();
+            }
+            Action::ClearLink { a, b } => {
+                let result = next.sim.borrow_mut().set_link(&[&a], &[&b], None);
+                next.error = result.err().map(|e| e.to_string());
             }
             Action::SetNetwork {
                 loss,
@@ -919,6 +1001,122 @@ mod tests {
     }
 
     #[test]
+    fn cuts_heal_one_at_a_time_and_a_link_gets_its_own_model_all_replayed_and_shared() {
+        let cuts = |state: &LabState| -> Vec<String> {
+            crate::cluster::cut_list(&state.sim.borrow())
+                .iter()
+                .map(crate::cluster::CutEntry::label)
+                .collect()
+        };
+        let pick_two = |mut state: Rc<LabState>, a: &str, b: &str| {
+            state = reduce(state, Action::ClearSelection);
+            state = reduce(state, Action::Select(a.into()));
+            reduce(state, Action::Select(b.into()))
+        };
+        let mut state = Rc::new(LabState::new(13));
+        state = reduce(state, Action::StepPeriod);
+        state = pick_two(state, "n1", "n2");
+        state = reduce(state, Action::CutOneWay);
+        state = reduce(state, Action::StepPeriod);
+        state = pick_two(state, "n3", "n4");
+        state = reduce(state, Action::CutOneWay);
+        state = pick_two(state, "n3", "n5");
+        state = reduce(state, Action::CutOneWay);
+        state
+            .sim
+            .borrow_mut()
+            .partition_oneway(&["n5"], &["n3"])
+            .unwrap();
+        assert_eq!(cuts(&state), ["n1 → n2", "n3 → n4", "n3 ↔ n5"]);
+
+        state = reduce(
+            state,
+            Action::HealCut {
+                from: "n3".into(),
+                to: "n4".into(),
+            },
+        );
+        assert_eq!(cuts(&state), ["n1 → n2", "n3 ↔ n5"], "only that one healed");
+        state = reduce(
+            state,
+            Action::HealCut {
+                from: "n3".into(),
+                to: "n5".into(),
+            },
+        );
+        assert_eq!(cuts(&state), ["n1 → n2"], "both ways");
+        state = reduce(state, Action::StepPeriod);
+
+        state = pick_two(state, "n2", "n4");
+        let lossy = Action::SetLink {
+            loss: 1.0,
+            latency: Duration::from_millis(40),
+            jitter: Duration::from_millis(5),
+        };
+        state = reduce(state, lossy.clone());
+        assert_eq!(state.error, None);
+        {
+            let sim = state.sim.borrow();
+            let links = crate::cluster::own_links(&sim);
+            assert_eq!(links.len(), 1);
+            assert_eq!((links[0].0.as_str(), links[0].1.as_str()), ("n2", "n4"));
+            assert_eq!(links[0].2.loss, 1.0);
+            assert_eq!(links[0].2.latency, Duration::from_millis(40));
+            assert_eq!(
+                sim.network().loss,
+                0.0,
+                "the rest of the network is as it was"
+            );
+        }
+        let indirect = |state: &LabState, name: &str| {
+            state
+                .sim
+                .borrow()
+                .node(name)
+                .unwrap()
+                .node()
+                .stats()
+                .indirect_probes
+        };
+        let before = (indirect(&state, "n2"), indirect(&state, "n4"));
+        for _ in 0..10 {
+            state = reduce(state, Action::StepPeriod);
+        }
+        assert!(
+            indirect(&state, "n2") > before.0 && indirect(&state, "n4") > before.1,
+            "each probes the other through witnesses: {before:?}"
+        );
+        state = reduce(
+            state,
+            Action::ClearLink {
+                a: "n4".into(),
+                b: "n2".into(),
+            },
+        );
+        assert!(crate::cluster::own_links(&state.sim.borrow()).is_empty());
+        state = reduce(state, Action::StepPeriod);
+        state = pick_two(state, "n1", "n2");
+        state = reduce(state, Action::Select("n3".into()));
+        state = reduce(state, lossy);
+        assert!(state.error.is_some(), "three picked");
+
+        let sim = state.sim.borrow();
+        let replayed = sim.trace().replay(None).unwrap();
+        assert_eq!(replayed.trace_digest(), sim.trace_digest(), "they replay");
+        let link = crate::share::decode(&crate::share::fragment(&sim, None))
+            .unwrap()
+            .unwrap();
+        let opened = LabState::replayed(&link.trace).unwrap();
+        assert_eq!(opened.error, None);
+        assert_eq!(
+            opened.sim.borrow().trace_digest(),
+            sim.trace_digest(),
+            "and share"
+        );
+        assert_eq!(crate::cluster::cut_list(&opened.sim.borrow()).len(), 1);
+    }
+
+    #[test]
     fn the_network_model_changes_as_a_command() {
         let mut state = Rc::new(LabState::new(4));
         state = reduce(
@@ -988,6 +1186,55 @@ mod tests {
         assert!(state.error.as_deref().unwrap().contains("another build"));
         state = reduce(state, Action::OpenTrace("not json".into()));
         assert!(state.error.as_deref().unwrap().contains("not a trace"));
+    }
+
+    #[test]
+    fn a_recording_opens_in_front_of_the_run_and_a_broken_one_loses_nothing() {
+        let header = r#"{"recording":1,"started_unix_ms":0,"nodes":[{"name":"n1","udp":"127.0.0.1:7946","http":"127.0.0.1:9001"}],"preset":"demo"}"#;
+        let line = r#"{"type":"gap","at_ms":500,"node":"n1","missed":2}"#;
+        let mut state = Rc::new(LabState::new(5));
+        state = reduce(state, Action::Frame(0.0));
+        state = reduce(state, Action::Frame(80.0));
+        let (run, now) = (Rc::clone(&state.sim), state.sim.borrow().now());
+
+        state = reduce(
+            state,
+            Action::OpenTrace(format!("{header}\n{line}\n{{\"type\"\n")),
+        );
+        assert_eq!(
+            state.error.as_deref(),
+            Some(
+                "cannot open the recording: line 3 is not a recorded line: EOF while parsing an object (column 7)"
+            )
+        );
+        assert!(state.recording.is_none());
+        assert!(Rc::ptr_eq(&state.sim, &run), "the run stays");
+
+        state = reduce(state, Action::OpenTrace(format!("{header}\n{line}\n")));
+        assert_eq!(state.error, None);
+        assert!(state.paused, "the run waits behind the recording");
+        assert_eq!(state.recording.as_ref().unwrap().recording.end_ms(), 500);
+        state = reduce(state, Action::StepEvent);
+        assert_eq!(
+            state.recording.as_ref().unwrap().at_ms,
+            500,
+            "→ steps the recording"
+        );
+        state = reduce(state, Action::Back(Duration::from_secs(10)));
+        assert_eq!(state.recording.as_ref().unwrap().at_ms, 0);
+        state = reduce(state, Action::TogglePause);
+        assert!(state.recording.as_ref().unwrap().playing, "Space plays it");
+        assert!(state.paused);
+        state = reduce(state, Action::Frame(200.0));
+        assert_eq!(
+            state.sim.borrow().now(),
+            now,
+            "the run does not move meanwhile"
+        );
+
+        state = reduce(state, Action::CloseRecording);
+        assert!(state.recording.is_none());
+        assert!(Rc::ptr_eq(&state.sim, &run), "back to the same run");
     }
 
     #[test]

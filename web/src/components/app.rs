@@ -12,6 +12,7 @@ use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
+use super::recording_panel::RecordingStage;
 use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::stage_bar::{PinnedMessage, ViewChoice};
@@ -136,6 +137,7 @@ pub fn app() -> Html {
         });
     }
 
+    let recording = lab.recording.is_some();
     html! {
         <ContextProvider<LabContext> context={lab}>
             <div class="lab">
@@ -143,31 +145,41 @@ pub fn app() -> Html {
                 <header>
                     <h1>{ "Gossip lab" }</h1>
                     <p class="subtitle">
-                        { "Nodes run SWIM failure detection and gossip a key/value store. \
-                           Click a node to crash it, click again to restart it, and watch the others notice; \
-                           shift-click nodes to pick them and cut them off." }
+                        if recording {
+                            { "A recording of a real cluster: what its agents reported, moment by moment. \
+                               Scrub through it, and click an agent to see the cluster through its eyes." }
+                        } else {
+                            { "Nodes run SWIM failure detection and gossip a key/value store. \
+                               Click a node to crash it, click again to restart it, and watch the others notice; \
+                               shift-click nodes to pick them and cut them off." }
+                        }
                     </p>
                 </header>
-                <main>
-                    <section class="stage" aria-label="Cluster">
-                        <ViewChoice />
-                        <Topology />
-                        <PinnedMessage />
-                        <Legend />
-                        <Charts />
-                    </section>
-                    <aside class="panels">
-                        <Controls />
-                        <ScenarioPanel />
-                        <NetworkPanel />
-                        <SettingsPanel />
-                        <KvPanel />
-                        <MembershipMatrix />
-                        <Invariants />
-                        <NodeInspector />
-                        <EventLog />
-                    </aside>
-                </main>
+                // A recording of a real cluster takes the simulation's place until closed.
+                if recording {
+                    <RecordingStage />
+                } else {
+                    <main>
+                        <section class="stage" aria-label="Cluster">
+                            <ViewChoice />
+                            <Topology />
+                            <PinnedMessage />
+                            <Legend />
+                            <Charts />
+                        </section>
+                        <aside class="panels">
+                            <Controls />
+                            <ScenarioPanel />
+                            <NetworkPanel />
+                            <SettingsPanel />
+                            <KvPanel />
+                            <MembershipMatrix />
+                            <Invariants />
+                            <NodeInspector />
+                            <EventLog />
+                        </aside>
+                    </main>
+                }
             </div>
         </ContextProvider<LabContext>>
     }

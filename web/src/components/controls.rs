@@ -2,6 +2,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::LabContext;
+use crate::recording::MAX_BYTES;
 use crate::share;
 use crate::state::{Action, SPEEDS};
 use wasm_bindgen::JsValue;
@@ -96,9 +97,19 @@ pub fn controls() -> Html {
             let Some(file) = input.files().and_then(|files| files.get(0)) else {
                 return;
             };
+            let file = gloo_file::File::from(file);
+            // Refused before it is read: a file from anywhere could be any size.
+            if file.size() > MAX_BYTES as u64 {
+                lab.dispatch(Action::Report(format!(
+                    "{} is {} MB, over the {} MB the lab opens",
+                    file.name(),
+                    file.size() >> 20,
+                    MAX_BYTES >> 20
+                )));
+                return;
+            }
             let lab = lab.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let file = gloo_file::File::from(file);
                 match gloo_file::futures::read_as_text(&file).await {
                     Ok(text) => lab.dispatch(Action::OpenTrace(text)),
                     Err(error) => lab.dispatch(Action::Report(format!(
@@ -163,9 +174,9 @@ pub fn controls() -> Html {
                 </label>
                 <button type="submit">{ "Restart cluster" }</button>
             </form>
-            <label class="row open-trace" title="A trace from `gossip sim chaos --trace FILE`: its run replayed, to scrub through with the timeline">
-                { "open a trace " }
-                <input type="file" accept=".json,application/json" aria-label="Open a trace file" onchange={open_trace} />
+            <label class="row open-trace" title="A trace from `gossip sim chaos --trace FILE` (its run replayed, to scrub through with the timeline), or a recording of a real cluster from `gossip cluster --record FILE` (to scrub through what its agents reported)">
+                { "open a trace or recording " }
+                <input type="file" accept=".json,.jsonl,application/json" aria-label="Open a trace file" onchange={open_trace} />
             </label>
             <div class="row share">
                 <button type="button" onclick={share} title="A link that replays this run to this moment, exactly (the same run digest)">{ "Link to this run" }</button>

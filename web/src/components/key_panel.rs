@@ -46,6 +46,9 @@ pub struct KeyPanelProps {
     /// The key picked now.
     #[prop_or_default]
     pub picked: Option<String>,
+    /// Only shows the keys, with no way to write (a recording's store).
+    #[prop_or_default]
+    pub read_only: bool,
 }
 
 /// The key/value store: write a key, see each key's value, its siblings with their
@@ -95,18 +98,20 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
     html! {
         <section class="panel kv" aria-label="Key/value store">
             <h2>{ "Key/value store" }</h2>
-            <form class="kv-form" {onsubmit}>
-                if !props.writers.is_empty() {
-                    <label>{ "on " }
-                        <select ref={node_ref} aria-label="Node to write on">
-                            <NodeOptions names={props.writers.clone()} />
-                        </select>
-                    </label>
-                }
-                <input ref={key_ref} type="text" placeholder="key" aria-label="Key" required=true />
-                <input ref={value_ref} type="text" placeholder="value" aria-label="Value" />
-                <button type="submit">{ "Put" }</button>
-            </form>
+            if !props.read_only {
+                <form class="kv-form" {onsubmit}>
+                    if !props.writers.is_empty() {
+                        <label>{ "on " }
+                            <select ref={node_ref} aria-label="Node to write on">
+                                <NodeOptions names={props.writers.clone()} />
+                            </select>
+                        </label>
+                    }
+                    <input ref={key_ref} type="text" placeholder="key" aria-label="Key" required=true />
+                    <input ref={value_ref} type="text" placeholder="value" aria-label="Value" />
+                    <button type="submit">{ "Put" }</button>
+                </form>
+            }
             if props.rows.is_empty() {
                 <p class="hint">{ props.empty_hint.clone() }</p>
             } else {
@@ -117,7 +122,7 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                         <th></th>
                     </tr></thead>
                     <tbody>
-                        { for props.rows.iter().map(|row| key_row(row, with_spread, &delete, props.on_pick.as_ref(), props.picked.as_deref() == Some(row.key.as_str()))) }
+                        { for props.rows.iter().map(|row| key_row(row, with_spread, (!props.read_only).then_some(&delete), props.on_pick.as_ref(), props.picked.as_deref() == Some(row.key.as_str()))) }
                     </tbody>
                 </table>
             }
@@ -128,7 +133,7 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
 fn key_row(
     row: &KeyRow,
     with_spread: bool,
-    delete: &Callback<String>,
+    delete: Option<&Callback<String>>,
     on_pick: Option<&Callback<String>>,
     picked: bool,
 ) -> Html {
@@ -164,7 +169,7 @@ fn key_row(
                 </td>
             }
             <td>
-                if row.value.is_some() {
+                if let (Some(delete), true) = (delete, row.value.is_some()) {
                     <button type="button" class="small" aria-label={format!("Delete {} on the chosen node", row.key)}
                         onclick={ let (delete, key) = (delete.clone(), row.key.clone()); Callback::from(move |_: MouseEvent| delete.emit(key.clone())) }>
                         { "delete" }

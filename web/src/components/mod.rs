@@ -27,6 +27,7 @@ mod node_disc;
 mod node_inspector;
 pub mod node_options;
 mod number_field;
+mod recording_panel;
 mod scenario_panel;
 mod settings_panel;
 mod stage_bar;

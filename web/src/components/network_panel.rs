@@ -3,24 +3,30 @@ use yew::prelude::*;
 
 use super::LabContext;
 use super::number_field::NumberField;
-use crate::cluster::MAX_NODES;
+use crate::cluster::{CutEntry, MAX_NODES, cut_list, own_links};
 use crate::state::Action;
 
+/// At most this many cuts are listed one by one ("Heal all cuts" reaches the rest).
+const CUTS_LISTED: usize = 40;
+
 /// The cluster's size and the network in a person's hands: grow or shrink the cluster,
-/// add and remove nodes, cut picked nodes off (both ways, or one link one way), heal,
-/// and set loss, latency and jitter. Every change is a simulator command, so it
-/// replays, rewinds and goes into a shared link like any other.
+/// add and remove nodes, cut picked nodes off (both ways, or one link one way), heal
+/// all cuts or one, set loss, latency and jitter for the whole network or for the link
+/// between two picked nodes. Every change is a simulator command, so it replays,
+/// rewinds and goes into a shared link like any other.
 #[function_component(NetworkPanel)]
 pub fn network_panel() -> Html {
     let lab = use_context::<LabContext>().expect("NetworkPanel sits inside the lab context");
-    let (count, network, cuts) = {
+    let (count, network, cut_entries, links) = {
         let sim = lab.sim.borrow();
         (
             sim.nodes().count(),
             sim.network().clone(),
-            sim.cut_links().count(),
+            cut_list(&sim),
+            own_links(&sim),
         )
     };
+    let cuts = cut_entries.len();
     let dispatch = |action: Action| {
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| lab.dispatch(action.clone()))
@@ -63,6 +69,61 @@ pub fn network_panel() -> Html {
         })
     };
     let picked: Vec<&str> = lab.selected.iter().map(String::as_str).collect();
+    // The link between the two picked nodes: its own model if it has one.
+    let pair = match picked.as_slice() {
+        [a, b] => Some(((*a).to_owned(), (*b).to_owned())),
+        _ => None,
+    };
+    let pair_model = pair.as_ref().map(|(a, b)| {
+        links
+            .iter()
+            .find(|(x, y, _)| (x == a && y == b) || (x == b && y == a))
+            .map(|(_, _, model)| model.clone())
+    });
+    let link_model = pair_model
+        .clone()
+        .flatten()
+        .unwrap_or_else(|| network.clone());
+    let set_link = |field: &'static str| {
+        let (lab, model) = (lab.clone(), link_model.clone());
+        Callback::from(move |text: String| {
+            let Ok(value) = text.trim().parse::<f64>() else {
+                return;
+            };
+            let (mut loss, mut latency, mut jitter) = (model.loss, model.latency, model.jitter);
+            match field {
+                "loss" => loss = (value / 100.0).clamp(0.0, 1.0),
+                "latency" => latency = Duration::from_millis(value.clamp(0.0, 10_000.0) as u64),
+                _ => jitter = Duration::from_millis(value.clamp(0.0, 10_000.0) as u64),
+            }
+            lab.dispatch(Action::SetLink {
+                loss,
+                latency,
+                jitter,
+            });
+        })
+    };
+    let heal = |cut: &CutEntry| {
+        let action = Action::HealCut {
+            from: cut.from.clone(),
+            to: cut.to.clone(),
+        };
+        dispatch(action)
+    };
+    let clear = |a: &str, b: &str| {
+        dispatch(Action::ClearLink {
+            a: a.to_owned(),
+            b: b.to_owned(),
+        })
+    };
+    let describe = |model: &gossip_sim::NetworkModel| {
+        format!(
+            "{:.0}% loss, {} ms + up to {} ms",
+            model.loss * 100.0,
+            model.latency.as_millis(),
+            model.jitter.as_millis()
+        )
+    };
 
     html! {
         <section class="panel network" aria-label="Cluster and network">
@@ -103,6 +164,49 @@ pub fn network_panel() -> Html {
                         value={network.jitter.as_millis().to_string()} on_commit={set_network("jitter")} />
                 </label>
             </div>
+            if let Some((a, b)) = &pair {
+                <div class="row link" title="The link between the two picked nodes, both ways, instead of the whole network's model">
+                    <span>{ format!("link {a} ↔ {b}: ") }</span>
+                    <label>{ "loss % " }
+                        <NumberField key={format!("link-loss{a}{b}{}", link_model.loss)} label="Link loss percent" min="0" max="100"
+                            value={format!("{:.0}", link_model.loss * 100.0)} on_commit={set_link("loss")} />
+                    </label>
+                    <label>{ "latency ms " }
+                        <NumberField key={format!("link-latency{a}{b}{}", link_model.latency)} label="Link latency in milliseconds" min="0" max="10000" step="10"
+                            value={link_model.latency.as_millis().to_string()} on_commit={set_link("latency")} />
+                    </label>
+                    <label>{ "jitter ms " }
+                        <NumberField key={format!("link-jitter{a}{b}{}", link_model.jitter)} label="Link jitter in milliseconds" min="0" max="10000" step="10"
+                            value={link_model.jitter.as_millis().to_string()} on_commit={set_link("jitter")} />
+                    </label>
+                    if pair_model.clone().flatten().is_some() {
+                        <button type="button" class="small" onclick={clear(a, b)}>{ "Clear link" }</button>
+                    }
+                </div>
+            }
+            if !cut_entries.is_empty() {
+                <ul class="cut-list" aria-label="Cuts">
+                    { for cut_entries.iter().take(CUTS_LISTED).map(|cut| html! {
+                        <li data-cut={cut.label()}>
+                            <span>{ cut.label() }{ if cut.both_ways { "" } else { " (one way)" } }</span>
+                            <button type="button" class="small" aria-label={format!("Heal cut {}", cut.label())} onclick={heal(cut)}>{ "Heal" }</button>
+                        </li>
+                    }) }
+                    if cuts > CUTS_LISTED {
+                        <li class="hint">{ format!("and {} more", cuts - CUTS_LISTED) }</li>
+                    }
+                </ul>
+            }
+            if !links.is_empty() {
+                <ul class="link-list" aria-label="Links with their own model">
+                    { for links.iter().map(|(a, b, model)| html! {
+                        <li data-link={format!("{a} ↔ {b}")}>
+                            <span>{ format!("{a} ↔ {b}: {}", describe(model)) }</span>
+                            <button type="button" class="small" aria-label={format!("Clear link {a} ↔ {b}")} onclick={clear(a, b)}>{ "Clear" }</button>
+                        </li>
+                    }) }
+                </ul>
+            }
         </section>
     }
 }
