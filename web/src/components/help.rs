@@ -24,6 +24,12 @@ pub fn help() -> Html {
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| lab.dispatch(Action::HideHelp))
     };
+    // A modal dialog keeps the focus: its one control is all Tab reaches.
+    let keep_focus = Callback::from(|event: KeyboardEvent| {
+        if event.key() == "Tab" {
+            event.prevent_default();
+        }
+    });
     let keys = [
         ("Space", "pause or resume"),
         ("→", "paused: the next event (a delivery, a timer)"),
@@ -31,11 +37,17 @@ pub fn help() -> Html {
         ("←", "back 10 simulated seconds"),
         ("Click a node", "crash it, or restart it"),
         ("Shift-click a node", "pick it for a network cut"),
+        ("Drag a box", "pick the nodes inside it"),
+        (
+            "Tab, then ← → Home End",
+            "move between nodes; Enter crashes or restarts",
+        ),
+        ("M", "pin the next datagram in flight"),
         ("?", "this help"),
         ("Esc", "close it"),
     ];
     html! {
-        <div class="help-overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
+        <div class="help-overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" onkeydown={keep_focus}>
             <div class="help panel">
                 <h2>{ "Keyboard shortcuts" }</h2>
                 <dl class="facts">

@@ -2,7 +2,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::LabContext;
-use crate::scenarios::SCENARIOS;
+use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::state::Action;
 
 /// The guided scenarios: pick one to start it on a fresh cluster; its explanation and
@@ -57,9 +57,36 @@ pub fn scenario_panel() -> Html {
                     }) }
                 </ol>
                 if run.finished() {
-                    <p class="done" role="status">{ "Every checkpoint reached." }</p>
+                    <p class="done">{ "Every checkpoint reached." }</p>
                 }
             }
+            // Always there, so that a screen reader announces each checkpoint as the run
+            // reaches it.
+            <p class="visually-hidden" role="status">{ current.map(announcement).unwrap_or_default() }</p>
         </section>
+    }
+}
+
+/// What the status line says: the last checkpoint reached, and whether that was all.
+fn announcement(run: &ScenarioRun) -> String {
+    let checkpoints = run.scenario().checkpoints;
+    let reached = run.reached.len();
+    match reached
+        .checked_sub(1)
+        .and_then(|last| checkpoints.get(last))
+    {
+        None => String::new(),
+        Some(last) if run.finished() => {
+            format!(
+                "Checkpoint {reached} of {}: {}. Every checkpoint reached.",
+                checkpoints.len(),
+                last.text
+            )
+        }
+        Some(last) => format!(
+            "Checkpoint {reached} of {}: {}.",
+            checkpoints.len(),
+            last.text
+        ),
     }
 }
