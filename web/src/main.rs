@@ -3,6 +3,7 @@
 
 mod cluster;
 mod components;
+mod experiments;
 mod layout;
 mod live;
 mod scenarios;

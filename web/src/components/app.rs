@@ -12,6 +12,7 @@ use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
+use super::panel_tabs::PanelTabs;
 use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::stage_bar::{PinnedMessage, ViewChoice};
@@ -157,14 +158,16 @@ pub fn app() -> Html {
                     </section>
                     <aside class="panels">
                         <Controls />
-                        <ScenarioPanel />
-                        <NetworkPanel />
-                        <SettingsPanel />
-                        <KvPanel />
-                        <MembershipMatrix />
-                        <Invariants />
-                        <NodeInspector />
-                        <EventLog />
+                        <PanelTabs>
+                            <ScenarioPanel />
+                            <NetworkPanel />
+                            <SettingsPanel />
+                            <KvPanel />
+                            <MembershipMatrix />
+                            <Invariants />
+                            <NodeInspector />
+                            <EventLog />
+                        </PanelTabs>
                     </aside>
                 </main>
             </div>
