@@ -93,7 +93,7 @@ test('a rumor experiment runs in a worker while the cluster keeps moving, and pl
 
 test('cancel stops a run for good, and a fresh worker runs the next', async () => {
   const { page, panel, errors, workers } = await openExperiments();
-  await panel.getByLabel('Cluster sizes').fill('200, 500, 1000');
+  await panel.getByLabel('Sizes (members)').fill('200, 500, 1000');
   await panel.getByLabel('Runs per point').fill('30');
   await page.getByRole('button', { name: 'Run experiment' }).click();
   await page.waitForFunction(() => Number(document.querySelector('#xp-progress').getAttribute('value')) >= 1, null, {
@@ -107,7 +107,7 @@ test('cancel stops a run for good, and a fresh worker runs the next', async () =
   assert.ok(stopped.value < stopped.max);
   assert.equal(workers.length, 2, 'the first worker was replaced by a fresh one');
 
-  await panel.getByLabel('Cluster sizes').fill('5, 10');
+  await panel.getByLabel('Sizes (members)').fill('5, 10');
   await panel.getByLabel('Runs per point').fill('2');
   await page.getByRole('button', { name: 'Run experiment' }).click();
   await page.getByRole('status').filter({ hasText: 'Finished: 4 runs' }).waitFor({ timeout: 60_000 });
@@ -121,7 +121,7 @@ test('cancel stops a run for good, and a fresh worker runs the next', async () =
 
 test('parameters out of bounds are marked on their fields, and nothing runs', async () => {
   const { page, panel, errors, workers } = await openExperiments();
-  const sizes = panel.getByLabel('Cluster sizes');
+  const sizes = panel.getByLabel('Sizes (members)');
   await sizes.fill('10, 5000');
   await panel.getByLabel('Runs per point').fill('many');
   await page.getByRole('button', { name: 'Run experiment' }).click();

@@ -110,7 +110,7 @@ impl Reducible for Run {
 fn field_label(field: Field) -> (&'static str, &'static str) {
     match field {
         Field::Sizes => (
-            "Cluster sizes",
+            "Sizes (members)",
             "2 to 1000 members each, up to 8, comma-separated",
         ),
         Field::Nodes => ("Members", "the cluster size, up to 1000"),
