@@ -1,7 +1,8 @@
 //! `gossip sim ...`: runs an experiment over many seeds in parallel (with a progress
 //! bar on stderr) and reports aggregate figures, with the counts behind every rate, in
 //! the one [`Report`] shape. The experiments themselves live in
-//! `gossip_sim::experiment`.
+//! `gossip_sim::experiment`, and what their runs add up to in `gossip_sim::summary`
+//! (which the lab's Experiments tab uses too).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gossip_core::{Config, Duration};
 use gossip_sim::Error as SimError;
 use gossip_sim::experiment::{self, RunParams};
+use gossip_sim::summary::{
+    CompletionSummary, DetectionSummary, FalsePositiveSummary, RumorSummary, seed_of_run,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 
@@ -34,42 +38,31 @@ pub fn run(experiment: &Experiment) -> Result<String, ExperimentError> {
 fn detection(args: &CommonSimArgs) -> Result<Report, ExperimentError> {
     let config = args.config()?;
     let outcomes = run_seeds(args, &config, "detection", experiment::detection)?;
-    let first: Vec<f64> = outcomes.iter().filter_map(|r| r.first_detection).collect();
-    let dead: Vec<f64> = outcomes.iter().filter_map(|r| r.all_dead).collect();
-    let bytes: Vec<f64> = outcomes
-        .iter()
-        .map(|r| r.bytes_per_member_per_sec)
-        .collect();
+    let summary = DetectionSummary::of(&outcomes);
     let mut report = report_for("detection", args, &config);
     report
-        .result("first_detection_mean", mean(&first))
-        .result("first_detection_p99", p99(&first))
-        .result("all_dead_mean", mean(&dead))
-        .result("all_dead_p99", p99(&dead))
-        .result("detected_runs", dead.len())
-        .result("undetected_runs", outcomes.len() - dead.len())
-        .result("bytes_per_member_per_sec", mean(&bytes))
-        .result(
-            "bytes_sent",
-            outcomes.iter().map(|r| r.bytes_sent).sum::<u64>(),
-        )
-        .result(
-            "member_seconds",
-            outcomes.iter().map(|r| r.member_seconds).sum::<f64>(),
-        );
+        .result("first_detection_mean", summary.first_detection_mean)
+        .result("first_detection_p99", summary.first_detection_p99)
+        .result("all_dead_mean", summary.all_dead_mean)
+        .result("all_dead_p99", summary.all_dead_p99)
+        .result("detected_runs", summary.detected_runs)
+        .result("undetected_runs", summary.undetected_runs)
+        .result("bytes_per_member_per_sec", summary.bytes_per_member_per_sec)
+        .result("bytes_sent", summary.bytes_sent)
+        .result("member_seconds", summary.member_seconds);
     Ok(report)
 }
 
 fn dissemination(args: &CommonSimArgs) -> Result<Report, ExperimentError> {
     let config = args.config()?;
     let outcomes = run_seeds(args, &config, "dissemination", experiment::dissemination)?;
-    let periods: Vec<f64> = outcomes.iter().flatten().copied().collect();
+    let summary = CompletionSummary::of(&outcomes);
     let mut report = report_for("dissemination", args, &config);
     report
-        .result("periods_to_all_mean", mean(&periods))
-        .result("periods_to_all_p99", p99(&periods))
-        .result("finished_runs", periods.len())
-        .result("unfinished_runs", outcomes.len() - periods.len());
+        .result("periods_to_all_mean", summary.mean)
+        .result("periods_to_all_p99", summary.p99)
+        .result("finished_runs", summary.finished_runs)
+        .result("unfinished_runs", summary.unfinished_runs);
     Ok(report)
 }
 
@@ -81,25 +74,22 @@ fn false_positives(args: &crate::cli::FalsePositiveArgs) -> Result<Report, Exper
     let outcomes = run_seeds(common, &config, "false-positives", |params| {
         experiment::false_positives(params, duration, args.slow, lag)
     })?;
-    let sum = |f: fn(&experiment::FalsePositiveRun) -> u64| outcomes.iter().map(f).sum::<u64>();
-    let (probes, failed) = (sum(|r| r.probes), sum(|r| r.failed_probes));
-    let false_dead = sum(|r| r.false_dead);
-    let member_hours: f64 = outcomes.iter().map(|r| r.member_hours).sum();
+    let summary = FalsePositiveSummary::of(&outcomes);
     let mut report = report_for("false-positives", common, &config);
     report
         .param("duration_secs", args.duration)
         .param("slow", args.slow)
         .param("slow_lag_ms", args.slow_lag_ms);
     report
-        .result("probes", probes)
-        .result("failed_probes", failed)
-        .result("probe_failure_rate", ratio(failed as f64, probes as f64))
-        .result("false_suspicions", sum(|r| r.false_suspicions))
-        .result("false_dead", false_dead)
-        .result("member_hours", member_hours)
+        .result("probes", summary.probes)
+        .result("failed_probes", summary.failed_probes)
+        .result("probe_failure_rate", summary.probe_failure_rate)
+        .result("false_suspicions", summary.false_suspicions)
+        .result("false_dead", summary.false_dead)
+        .result("member_hours", summary.member_hours)
         .result(
             "false_dead_per_member_hour",
-            ratio(false_dead as f64, member_hours),
+            summary.false_dead_per_member_hour,
         );
     Ok(report)
 }
@@ -121,12 +111,7 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
     config.rumor_accounting = args.accounting;
     config.validate()?;
     let outcomes = run_seeds(&args.common, &config, "rumor", experiment::rumor)?;
-    let column = |f: fn(&experiment::RumorRun) -> Option<f64>| {
-        outcomes.iter().filter_map(f).collect::<Vec<f64>>()
-    };
-    let nodes = u64::from(args.common.nodes) * outcomes.len() as u64;
-    let missed: u64 = outcomes.iter().map(|r| r.missed).sum();
-    let sent: u64 = outcomes.iter().map(|r| r.messages).sum();
+    let summary = RumorSummary::of(u64::from(args.common.nodes), &outcomes);
     // The configuration that ran: Demers' model over the one asked for.
     let mut report = report_for("rumor", &args.common, &experiment::rumor_config(&config));
     report
@@ -135,13 +120,13 @@ fn rumor(args: &crate::cli::RumorArgs) -> Result<Report, ExperimentError> {
         .param("k", args.k)
         .param("accounting", args.accounting.as_str());
     report
-        .result("residue", ratio(missed as f64, nodes as f64))
-        .result("traffic", ratio(sent as f64, nodes as f64))
-        .result("t_ave", mean(&column(|r| r.t_ave)))
-        .result("t_last", mean(&column(|r| r.t_last)))
-        .result("missed", missed)
-        .result("messages", sent)
-        .result("node_runs", nodes);
+        .result("residue", summary.residue)
+        .result("traffic", summary.traffic)
+        .result("t_ave", summary.t_ave)
+        .result("t_last", summary.t_last)
+        .result("missed", summary.missed)
+        .result("messages", summary.messages)
+        .result("node_runs", summary.node_runs);
     Ok(report)
 }
 
@@ -156,7 +141,7 @@ fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, Experiment
         "anti-entropy",
         experiment::anti_entropy,
     )?;
-    let cycles: Vec<f64> = outcomes.iter().flatten().copied().collect();
+    let summary = CompletionSummary::of(&outcomes);
     let mut report = report_for(
         "anti-entropy",
         &args.common,
@@ -164,10 +149,10 @@ fn anti_entropy(args: &crate::cli::AntiEntropyArgs) -> Result<Report, Experiment
     );
     report.param("mode", args.mode.as_str());
     report
-        .result("cycles_to_full_mean", mean(&cycles))
-        .result("cycles_to_full_p99", p99(&cycles))
-        .result("finished_runs", cycles.len())
-        .result("unfinished_runs", outcomes.len() - cycles.len());
+        .result("cycles_to_full_mean", summary.mean)
+        .result("cycles_to_full_p99", summary.p99)
+        .result("finished_runs", summary.finished_runs)
+        .result("unfinished_runs", summary.unfinished_runs);
     Ok(report)
 }
 
@@ -197,7 +182,7 @@ fn chaos(args: &ChaosArgs) -> Result<Report, ExperimentError> {
     };
     let start = std::time::Instant::now();
     let outcomes = parallel_runs(args.schedules as usize, "chaos", |run| {
-        let seed = args.seed.wrapping_add(run as u64);
+        let seed = seed_of_run(args.seed, run as u32);
         run_schedule(&params, seed).map(|outcome| (seed, outcome.violations))
     })?;
     // A long run is a benchmark of the simulator under faults: say how long it took.
@@ -312,7 +297,7 @@ fn run_seeds<T: Send>(
             nodes: args.nodes as usize,
             loss: args.loss,
             config: config.clone(),
-            seed: args.seed.wrapping_add(run as u64),
+            seed: seed_of_run(args.seed, run as u32),
         })
     })
 }
@@ -373,39 +358,4 @@ fn parallel_runs<T: Send>(
             })
         })
         .collect()
-}
-
-/// `part / whole`, or `None` (JSON `null`) when there is no whole.
-fn ratio(part: f64, whole: f64) -> Option<f64> {
-    (whole > 0.0).then(|| part / whole)
-}
-
-/// The mean, or `None` for no values.
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// The nearest-rank 99th percentile, or `None` for no values.
-fn p99(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((0.99 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
-    sorted.get(rank - 1).copied()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_and_means() {
-        let values: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(p99(&values), Some(99.0));
-        assert_eq!(p99(&[3.0]), Some(3.0));
-        assert_eq!(p99(&[]), None);
-        assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
-        assert_eq!(mean(&[]), None);
-        assert_eq!(ratio(118.0, 180_000.0), Some(118.0 / 180_000.0));
-        assert_eq!(ratio(1.0, 0.0), None);
-    }
 }

@@ -16,7 +16,8 @@
 //! `observe` (what a driver sees: views beside the truth, datagrams, counters, timings),
 //! `trace` (the command log, replay, exported traces and the run's digest), plus the
 //! event queue, the network model, the invariant checkers, the chaos runner,
-//! experiments, metrics over time and the rewindable timeline.
+//! experiments and what their runs add up to (`summary`), metrics over time and the
+//! rewindable timeline.
 //!
 //! ```
 //! use gossip_sim::Simulation;
@@ -38,6 +39,7 @@ mod network;
 mod observe;
 mod queue;
 mod series;
+pub mod summary;
 mod timeline;
 mod trace;
 mod transport;

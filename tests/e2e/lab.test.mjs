@@ -103,7 +103,7 @@ test('switching Lifeguard on restarts the cluster from the same seed', async () 
   assert.equal(await lifeguard.isChecked(), false, 'the demo preset is plain SWIM');
   await lifeguard.check();
   assert.ok(parseFloat(await clock.textContent()) < 1, 'time starts over');
-  assert.equal(await page.getByLabel('Seed').inputValue(), String(SEED));
+  assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), String(SEED));
   assert.equal(await lifeguard.isChecked(), true);
   await page.waitForFunction(
     () => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'),

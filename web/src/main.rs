@@ -4,6 +4,7 @@
 mod clock;
 mod cluster;
 mod components;
+mod experiments;
 mod layout;
 mod live;
 mod raster;

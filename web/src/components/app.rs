@@ -12,6 +12,7 @@ use super::legend::Legend;
 use super::membership_matrix::MembershipMatrix;
 use super::network_panel::NetworkPanel;
 use super::node_inspector::NodeInspector;
+use super::panel_tabs::PanelTabs;
 use super::recording_panel::RecordingStage;
 use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
@@ -169,6 +170,7 @@ pub fn app() -> Html {
                         </section>
                         <aside class="panels">
                             <Controls />
+                            <PanelTabs>
                             <ScenarioPanel />
                             <NetworkPanel />
                             <SettingsPanel />
@@ -177,6 +179,7 @@ pub fn app() -> Html {
                             <Invariants />
                             <NodeInspector />
                             <EventLog />
+                            </PanelTabs>
                         </aside>
                     </main>
                 }
