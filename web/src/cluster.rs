@@ -2,7 +2,7 @@
 //! tested natively.
 
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
-use gossip_sim::{NetworkModel, Simulation};
+use gossip_sim::{MessageRecord, NetworkModel, Simulation};
 
 /// Nodes in the lab's cluster at first, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
@@ -343,6 +343,29 @@ pub fn own_links(sim: &Simulation) -> Vec<(String, String, NetworkModel)> {
         .filter(|(from, to, _)| seen.insert((*from.min(to), *from.max(to))))
         .map(|(from, to, model)| (from.to_string(), to.to_string(), model.clone()))
         .collect()
+}
+
+/// The datagram `id`'s description, if it is still in flight.
+pub fn describe_datagram(sim: &Simulation, id: u64) -> Option<String> {
+    let message = sim.in_flight().find(|m| m.id == id)?;
+    Some(describe_record(sim, &message))
+}
+
+/// A datagram's tooltip: who sends what to whom, then its decoded contents.
+pub fn describe_record(sim: &Simulation, message: &MessageRecord) -> String {
+    let mut text = format!(
+        "{} {} → {}",
+        message.kind.as_str(),
+        message.from,
+        message.to
+    );
+    if let Some(packet) = sim.decode_in_flight(message.id) {
+        text.push_str(&format!("\n{:?}", packet.message));
+        for update in &packet.updates {
+            text.push_str(&format!("\n+ {update:?}"));
+        }
+    }
+    text
 }
 
 #[cfg(test)]

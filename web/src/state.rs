@@ -8,7 +8,9 @@ use gossip_core::{Config, Duration, Instant, Lifeguard};
 use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
-use crate::cluster::{HISTORY, LAB_NODES, MAX_NODES, lab_config, new_simulation, next_node_name};
+use crate::cluster::{
+    HISTORY, LAB_NODES, MAX_NODES, describe_datagram, lab_config, new_simulation, next_node_name,
+};
 use crate::recording::{Recording, RecordingAction, RecordingState, is_recording};
 use crate::scenarios::{SCENARIOS, ScenarioRun};
 use crate::share::{check_limits, read_trace};
@@ -60,6 +62,8 @@ pub struct LabState {
     pub view: Option<String>,
     /// A datagram's decoded contents, pinned by clicking it.
     pub pinned: Option<String>,
+    /// Which datagram is pinned, when it was one in flight here.
+    pinned_datagram: Option<u64>,
     /// A key whose holders the graph marks.
     pub picked_key: Option<String>,
     /// Increments whenever the simulation changed, so views re-render and the
@@ -98,6 +102,11 @@ pub enum Action {
     SetView(Option<String>),
     /// Pin a datagram's decoded contents (`None` unpins).
     Pin(Option<String>),
+    /// Pin the datagram in flight with this id.
+    PinDatagram(u64),
+    /// Pin the next datagram in flight after the one pinned (the first after the
+    /// last, round again): the keyboard's way to read them.
+    PinNext,
     /// Mark the nodes holding this key's newest versions (`None`: none).
     PickKey(Option<String>),
     /// Go back to this simulated time (ms) and pause there, to look at it.
@@ -225,6 +234,7 @@ impl LabState {
             help: false,
             view: None,
             pinned: None,
+            pinned_datagram: None,
             picked_key: None,
             revision: 0,
             last_frame: None,
@@ -318,6 +328,7 @@ impl LabState {
         self.scenario = None;
         self.view = None;
         self.pinned = None;
+        self.pinned_datagram = None;
         self.picked_key = None;
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
@@ -418,6 +429,7 @@ impl Reducible for LabState {
             help: self.help,
             view: self.view.clone(),
             pinned: self.pinned.clone(),
+            pinned_datagram: self.pinned_datagram,
             picked_key: self.picked_key.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
@@ -484,7 +496,30 @@ impl Reducible for LabState {
                 return Rc::new(next).reduce(Action::Rewind(at));
             }
             Action::SetView(view) => next.view = view,
-            Action::Pin(text) => next.pinned = text,
+            Action::Pin(text) => {
+                next.pinned = text;
+                next.pinned_datagram = None;
+            }
+            Action::PinDatagram(id) => {
+                if let Some(text) = describe_datagram(&next.sim.borrow(), id) {
+                    next.pinned = Some(text);
+                    next.pinned_datagram = Some(id);
+                }
+            }
+            Action::PinNext => {
+                let sim = next.sim.borrow();
+                let after = next.pinned_datagram;
+                let ids = || sim.in_flight().map(|m| m.id);
+                let id = ids()
+                    .filter(|&id| after.is_none_or(|after| id > after))
+                    .min()
+                    .or_else(|| ids().min());
+                drop(sim);
+                match id {
+                    Some(id) => return Rc::new(next).reduce(Action::PinDatagram(id)),
+                    None => next.error = Some("no datagram is in flight just now".into()),
+                }
+            }
             Action::PickKey(key) => {
                 next.picked_key = if next.picked_key == key { None } else { key }
             }
@@ -782,6 +817,59 @@ mod tests {
         }
         assert!(!state.falling_behind(), "pace {}", state.pace);
         assert_eq!(state.sim.borrow().now().as_millis(), 49 * 16);
+    }
+
+    #[test]
+    fn the_keyboard_pins_one_datagram_in_flight_after_another() {
+        let mut state = Rc::new(LabState::new(3));
+        state = reduce(state, Action::SetSpeed(1.0));
+        state = reduce(state, Action::Frame(0.0));
+        state = reduce(state, Action::Frame(90.0));
+        state = reduce(state, Action::TogglePause);
+        let mut ids: Vec<u64> = state.sim.borrow().in_flight().map(|m| m.id).collect();
+        ids.sort();
+        assert!(ids.len() >= 2, "datagrams in flight: {ids:?}");
+        let pinned = |state: &LabState| state.pinned.clone().unwrap_or_default();
+        state = reduce(state, Action::PinNext);
+        let first = state
+            .sim
+            .borrow()
+            .in_flight()
+            .find(|m| m.id == ids[0])
+            .unwrap();
+        assert!(
+            pinned(&state).starts_with(&format!(
+                "{} {} → {}",
+                first.kind.as_str(),
+                first.from,
+                first.to
+            )),
+            "{}",
+            pinned(&state)
+        );
+        state = reduce(state, Action::PinNext);
+        let second = state
+            .sim
+            .borrow()
+            .in_flight()
+            .find(|m| m.id == ids[1])
+            .unwrap();
+        assert!(pinned(&state).starts_with(&format!(
+            "{} {} → {}",
+            second.kind.as_str(),
+            second.from,
+            second.to
+        )));
+        for _ in 2..ids.len() {
+            state = reduce(state, Action::PinNext);
+        }
+        state = reduce(state, Action::PinNext);
+        assert!(
+            pinned(&state).starts_with(&format!("{} {}", first.kind.as_str(), first.from)),
+            "round again"
+        );
+        state = reduce(state, Action::Pin(None));
+        assert_eq!(state.pinned, None);
     }
 
     #[test]

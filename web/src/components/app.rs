@@ -127,6 +127,7 @@ pub fn app() -> Html {
                         ("ArrowRight", true) => Action::StepPeriod,
                         ("ArrowLeft", _) => Action::Back(gossip_core::Duration::from_secs(10)),
                         ("?", _) => Action::ToggleHelp,
+                        ("m" | "M", _) => Action::PinNext,
                         ("Escape", _) => Action::HideHelp,
                         _ => return,
                     };

@@ -3,12 +3,14 @@ use std::rc::Rc;
 
 use gossip_core::NodeId;
 use gossip_core::wire::MessageKind;
-use gossip_sim::{MessageRecord, Simulation};
+use gossip_sim::Simulation;
 use yew::prelude::*;
 
 use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, SVG_UP_TO};
 use super::{LabContext, use_node_names};
-use crate::cluster::{Shown, holders_of, seen_by, shown_states, suspicion_left};
+use crate::cluster::{
+    Shown, describe_datagram, describe_record, holders_of, seen_by, shown_states, suspicion_left,
+};
 use crate::layout::{message_position, node_position, node_radius, progress};
 use crate::state::Action;
 
@@ -55,8 +57,8 @@ pub fn topology() -> Html {
     let sim_handle = Rc::clone(&lab.sim);
     let on_pin = use_callback((dispatcher, run), move |id: u64, (lab, _)| {
         // A datagram that arrived while the click was on its way is not pinned.
-        if let Some(text) = describe(&sim_handle.borrow(), id) {
-            lab.dispatch(Action::Pin(Some(text)))
+        if describe_datagram(&sim_handle.borrow(), id).is_some() {
+            lab.dispatch(Action::PinDatagram(id))
         }
     });
 
@@ -223,27 +225,4 @@ fn cut_links(sim: &Simulation) -> Vec<CutLink> {
             }
         })
         .collect()
-}
-
-/// The datagram `id`'s description, if it is still in flight.
-fn describe(sim: &Simulation, id: u64) -> Option<String> {
-    let message = sim.in_flight().find(|m| m.id == id)?;
-    Some(describe_record(sim, &message))
-}
-
-/// A datagram's tooltip: who sends what to whom, then its decoded contents.
-fn describe_record(sim: &Simulation, message: &MessageRecord) -> String {
-    let mut text = format!(
-        "{} {} → {}",
-        message.kind.as_str(),
-        message.from,
-        message.to
-    );
-    if let Some(packet) = sim.decode_in_flight(message.id) {
-        text.push_str(&format!("\n{:?}", packet.message));
-        for update in &packet.updates {
-            text.push_str(&format!("\n+ {update:?}"));
-        }
-    }
-    text
 }
