@@ -1,0 +1,97 @@
+// A large cluster, against the release build: painted on a canvas, with one element per
+// node above it that keeps the nodes' names, states, clicks and keys; a box dragged to
+// pick nodes; a datagram pinned from the keyboard; and the page saying when the
+// simulation cannot keep up.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { screenshot, labSuite } from './support.mjs';
+
+const SEED = 31;
+const suite = labSuite(SEED);
+
+test('200 nodes are painted on a canvas and keep their names, states, keys and clicks', async () => {
+  const { page, errors } = await suite.open();
+  await page.getByLabel('Cluster size').fill('200');
+  await page.getByLabel('Cluster size').press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 200);
+  assert.equal(await page.locator('canvas.topology').count(), 1, 'a canvas, not SVG');
+  assert.equal(await page.locator('svg.topology').count(), 0);
+  const nodes = page.locator('[data-node-id]');
+  assert.ok((await nodes.evaluateAll((all) => all.every((n) => n.dataset.state === 'alive' && n.dataset.up === 'true'))));
+
+  // The canvas shows something where a node is: not the card's background.
+  const painted = await page.evaluate(() => {
+    const canvas = document.querySelector('canvas.topology');
+    const spot = document.querySelector('[data-node-id="n1"]').getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
+    const scale = canvas.width / box.width;
+    const x = Math.round((spot.left + spot.width / 2 - box.left) * scale);
+    const y = Math.round((spot.top + spot.height / 2 - box.top) * scale);
+    const [r, g, b] = canvas.getContext('2d').getImageData(x, y, 1, 1).data;
+    return { r, g, b };
+  });
+  assert.notDeepEqual(painted, { r: 255, g: 255, b: 255 }, 'n1 is painted under its element');
+
+  // One tab stop for all nodes; the arrows move along the circle; Enter crashes.
+  assert.equal(await page.locator('[data-node-id][tabindex="0"]').count(), 1);
+  await page.locator('[data-node-id="n1"]').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.nodeId), 'n2');
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.nodeId), 'n200');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.nodeId), 'n200', 'round the circle');
+  assert.equal(await page.locator('[data-node-id][tabindex="0"]').count(), 1, 'still one tab stop');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n200"]').dataset.up === 'false');
+  // A click crashes too, and the others come to see it dead.
+  await page.locator('[data-node-id="n100"]').click();
+  await page.locator('select[aria-label="Speed"]').selectOption('8');
+  await page.waitForFunction(
+    () => ['n100', 'n200'].every((id) => document.querySelector(`[data-node-id="${id}"]`).dataset.state === 'dead'),
+    null,
+    { timeout: 60_000 },
+  );
+
+  // A box dragged over the top of the circle picks the nodes there, and only those.
+  const box = await page.locator('canvas.topology').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.35, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.2, { steps: 5 });
+  await page.mouse.up();
+  const picked = await page.evaluate(() => [...document.querySelectorAll('[data-node-id][data-selected="true"]')].map((n) => n.dataset.nodeId));
+  assert.ok(picked.includes('n1'), `the top node is picked: ${picked}`);
+  assert.ok(picked.length > 3 && picked.length < 40, `only the top of the circle: ${picked.length}`);
+  assert.ok(!picked.includes('n100'), 'not the bottom');
+
+  // M pins a datagram in flight, from the keyboard.
+  await page.locator('select[aria-label="Speed"]').selectOption('1');
+  await page.locator('h1').click();
+  await page.keyboard.press('m');
+  const pinned = page.getByRole('region', { name: 'Pinned datagram' });
+  await pinned.waitFor();
+  assert.match(await pinned.textContent(), /(ping|ack|gossip|digest|sync|ping-req|nack|deltas|rumor)\S* n\d+ → n\d+/);
+  assert.match(await page.locator('.in-flight').textContent(), /^\d+ datagrams in flight: /);
+  await screenshot(page, 'lab-200-nodes');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a cluster simulated faster than this machine can says it cannot keep up', async () => {
+  const { page, errors } = await suite.open();
+  await page.getByLabel('Cluster size').fill('1000');
+  await page.getByLabel('Cluster size').press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 1000, null, { timeout: 60_000 });
+  const behind = page.locator('.behind');
+  assert.equal((await behind.textContent()).trim(), '', 'silent while it keeps pace');
+  await page.locator('select[aria-label="Speed"]').selectOption('100');
+  await page.waitForFunction(() => /Cannot keep up/.test(document.querySelector('.behind').textContent), null, { timeout: 30_000 });
+  assert.equal(await behind.getAttribute('role'), 'status');
+  // The page still answers: pausing works at once and the notice goes.
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('.behind').textContent.trim() === '');
+  await screenshot(page, 'lab-1000-nodes');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
