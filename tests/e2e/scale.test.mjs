@@ -95,3 +95,23 @@ test('a cluster simulated faster than this machine can says it cannot keep up', 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the page benchmark the README shows runs and reports every figure', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [new URL('./bench-page.mjs', import.meta.url).pathname, '--seconds', '1', '--nodes', '5,40', '--seed', String(SEED)],
+    { env: process.env, timeout: 120_000 },
+  );
+  const report = JSON.parse(stdout);
+  assert.equal(report.experiment, 'bench-page');
+  assert.deepEqual(report.results.map((r) => r.nodes), [5, 40]);
+  for (const row of report.results) {
+    for (const field of ['frames_per_second', 'frame_ms_mean', 'frame_ms_p95', 'main_thread_ms_per_frame', 'pace']) {
+      assert.ok(Number.isFinite(row[field]) && row[field] > 0, `${field} in ${JSON.stringify(row)}`);
+    }
+    assert.equal(typeof row.kept_pace, 'boolean');
+    assert.equal(row.page_errors, 0);
+  }
+});
