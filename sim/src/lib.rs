@@ -329,6 +329,26 @@ impl Simulation {
         &self.config
     }
 
+    /// Changes settings that running nodes take on at once
+    /// ([`Config::LIVE_FIELDS`]), as `(field, value)` text the way `--set` reads them:
+    /// every node takes them on now, and nodes started later start with them. A value
+    /// that does not read, a configuration that does not validate or a field that only
+    /// applies when a node starts is refused, and nothing changes.
+    pub fn reconfigure(&mut self, changes: &[(String, String)]) -> Result<(), Error> {
+        let mut config = self.config.clone();
+        for (field, value) in changes {
+            config.set(field, value)?;
+        }
+        // Checked once, before any node: every node takes it on, or none does.
+        self.config.check_live_change(&config)?;
+        for sim_node in &mut self.nodes {
+            sim_node.node.reconfigure(config.clone())?;
+        }
+        self.config = config;
+        self.record(Command::Reconfigure(changes.to_vec()));
+        Ok(())
+    }
+
     /// Counters over the whole run.
     pub fn metrics(&self) -> &SimMetrics {
         &self.metrics

@@ -105,6 +105,8 @@ pub enum Command {
     },
     RepairAll,
     SetNetwork(NetworkModel),
+    /// Settings running nodes take on at once, as `(field, value)` text.
+    Reconfigure(Vec<(String, String)>),
     SetLink {
         side_a: Vec<String>,
         side_b: Vec<String>,
@@ -231,6 +233,7 @@ impl Simulation {
                 self.set_network(network.clone());
                 Ok(())
             }
+            Command::Reconfigure(changes) => self.reconfigure(changes),
             Command::SetLink {
                 side_a,
                 side_b,

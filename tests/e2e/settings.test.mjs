@@ -27,9 +27,16 @@ test('a longer suspicion timeout keeps a crashed node suspect for longer', async
   assert.match(await settings.locator('[data-field="probe_timeout"] .error').textContent(), /probe_interval/);
   await settings.getByLabel('probe_timeout', { exact: true }).fill('500ms');
 
+  // suspicion_timeout is one running nodes take on: the run goes on; mtu would rebuild.
+  assert.equal(await settings.locator('[data-field="suspicion_timeout"]').getAttribute('data-live'), 'true');
+  assert.equal(await settings.locator('[data-field="mtu"]').getAttribute('data-live'), 'false');
+  assert.match(await settings.locator('[data-field="mtu"] label').textContent(), /rebuilds the cluster/);
+  await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 2);
+  const beforeApply = await simulatedSeconds(page);
   await settings.getByLabel('suspicion_timeout', { exact: true }).fill('40s');
   await settings.getByRole('button', { name: /^Apply/ }).click();
   assert.equal(await settings.locator('.error').count(), 0);
+  assert.ok(await simulatedSeconds(page) >= beforeApply, 'applied to the running cluster, not rebuilt');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-node-id]')].every((n) => n.dataset.state === 'alive'), null, { timeout: 20_000 });
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   await page.locator('[data-node-id="n3"]').click();

@@ -183,3 +183,56 @@ fn an_empty_converged_cluster_builds() {
     let sim = Simulation::builder().nodes(0).converged().build().unwrap();
     assert_eq!(sim.nodes().count(), 0);
 }
+
+#[test]
+fn live_settings_change_every_node_now_and_replay() {
+    let seed = scenario_seed(41);
+    let mut sim = builder(seed).build().unwrap();
+    sim.run_for(Duration::from_secs(10));
+    let pings_in = |sim: &mut Simulation, secs| {
+        let before = sim.metrics().sent_by_kind[gossip_core::wire::MessageKind::Ping.index()];
+        sim.run_for(Duration::from_secs(secs));
+        sim.metrics().sent_by_kind[gossip_core::wire::MessageKind::Ping.index()] - before
+    };
+    let fast = pings_in(&mut sim, 20);
+    let period = sim.config().probe_interval;
+    let slower = (period * 4).to_string();
+    sim.reconfigure(&[("probe_interval".into(), slower.clone())])
+        .unwrap();
+    assert_eq!(sim.config().probe_interval, period * 4);
+    assert!(
+        sim.nodes()
+            .all(|n| n.node().config().probe_interval == period * 4)
+    );
+    let slow = pings_in(&mut sim, 20);
+    assert!(
+        slow * 3 < fast,
+        "a quarter of the probes: {fast} then {slow}"
+    );
+
+    let commands = sim.commands().len();
+    let refused = sim.reconfigure(&[("fanout".into(), "5".into()), ("mtu".into(), "900".into())]);
+    assert!(refused.unwrap_err().to_string().contains("mtu"));
+    assert!(
+        sim.reconfigure(&[("fanout".into(), "many".into())])
+            .is_err()
+    );
+    assert_eq!(
+        sim.commands().len(),
+        commands,
+        "a refused change is not a command"
+    );
+    assert!(
+        sim.nodes()
+            .all(|n| n.node().config().fanout == sim.config().fanout)
+    );
+
+    sim.add_node("late", &["n1"]).unwrap();
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(
+        sim.node("late").unwrap().node().config().probe_interval,
+        period * 4
+    );
+    let replayed = sim.trace().replay(None).unwrap();
+    assert_eq!(replayed.trace_digest(), sim.trace_digest(), "seed {seed}");
+}

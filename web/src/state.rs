@@ -359,6 +359,21 @@ fn timeline_of(sim: &Simulation) -> Timeline {
     timeline
 }
 
+/// The changes from `in_force` to `next` as `(field, value)` text, if running nodes
+/// take them all on at once (`Config::LIVE_FIELDS`); `None` if any needs the cluster
+/// rebuilt.
+fn live_changes(in_force: &Config, next: &Config) -> Option<Vec<(String, String)>> {
+    in_force.check_live_change(next).ok()?;
+    let changed = in_force.changed_fields(next);
+    Some(
+        next.fields()
+            .into_iter()
+            .filter(|(field, _)| changed.contains(field))
+            .map(|(field, value)| (field.to_owned(), value))
+            .collect(),
+    )
+}
+
 /// Runs up to `owed` of simulated time (through the scenario, if one is under way, so
 /// its steps run at their times) in slices, stopping once the frame's budget of wall
 /// time is spent; returns how much it ran. Slices end on whole milliseconds, and
@@ -624,9 +639,23 @@ impl Reducible for LabState {
                 }
             }
             Action::SetConfig(config) => {
-                next.config = *config;
-                let seed = next.sim.borrow().seed();
-                next.restart(seed);
+                let in_force = next.sim.borrow().config().clone();
+                let changes = live_changes(&in_force, &config);
+                match changes {
+                    // Only settings running nodes take on: the run goes on with them.
+                    Some(changes) if !changes.is_empty() => {
+                        match next.sim.borrow_mut().reconfigure(&changes) {
+                            Ok(()) => next.config = *config,
+                            Err(error) => next.error = Some(error.to_string()),
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        next.config = *config;
+                        let seed = next.sim.borrow().seed();
+                        next.restart(seed);
+                    }
+                }
             }
             Action::SetSize(size) => {
                 next.size = size.clamp(1, MAX_NODES);
@@ -1226,20 +1255,37 @@ mod tests {
     }
 
     #[test]
-    fn new_settings_rebuild_the_cluster_from_the_same_seed() {
+    fn settings_running_nodes_take_on_apply_at_once_and_the_others_rebuild() {
         let mut state = Rc::new(LabState::new(8));
         state = reduce(state, Action::Frame(0.0));
         state = reduce(state, Action::Frame(100.0));
-        let config = Config {
+        let live = Config {
             suspicion_timeout: Duration::from_secs(30),
             ..lab_config()
         };
-        state = reduce(state, Action::SetConfig(Box::new(config.clone())));
-        assert_eq!(state.config, config);
+        state = reduce(state, Action::SetConfig(Box::new(live.clone())));
+        assert_eq!(state.config, live);
+        assert_eq!(state.error, None);
+        {
+            let sim = state.sim.borrow();
+            assert_eq!(sim.now().as_millis(), 50, "the same run goes on");
+            assert!(
+                sim.nodes()
+                    .all(|n| n.node().config().suspicion_timeout == Duration::from_secs(30))
+            );
+            let replayed = sim.trace().replay(None).unwrap();
+            assert_eq!(replayed.trace_digest(), sim.trace_digest(), "and replays");
+        }
+        let rebuilt = Config {
+            mtu: live.mtu + 100,
+            ..live.clone()
+        };
+        state = reduce(state, Action::SetConfig(Box::new(rebuilt.clone())));
+        assert_eq!(state.config, rebuilt);
         let sim = state.sim.borrow();
         assert_eq!(sim.now().as_millis(), 0, "a fresh run");
         assert_eq!(sim.seed(), 8);
-        assert_eq!(sim.config().suspicion_timeout, Duration::from_secs(30));
+        assert_eq!(sim.config(), &rebuilt);
     }
 
     #[test]

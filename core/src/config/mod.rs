@@ -335,6 +335,71 @@ impl Config {
             .map(|field| (field.name, self.get_field(field.name).unwrap_or_default()))
             .collect()
     }
+
+    /// The fields a running node takes on at once ([`Node::reconfigure`]). Each is read
+    /// where it is used: an interval when its timer is next set, a count or a timeout
+    /// when the next probe, broadcast, suspicion, rumor or exchange starts. Changing one
+    /// changes what happens next and nothing already under way. The other fields shape
+    /// what a node builds as it starts (its probe order, its Lifeguard and rumor
+    /// machinery, its datagram budget, its tombstone rules) and apply from its next
+    /// start.
+    ///
+    /// [`Node::reconfigure`]: crate::Node::reconfigure
+    pub const LIVE_FIELDS: &'static [&'static str] = &[
+        "probe_interval",
+        "probe_timeout",
+        "indirect_checks",
+        "suspicion_timeout",
+        "suspicion_max_timeout_mult",
+        "suspicion_confirmations",
+        "push_pull_interval",
+        "reconnect_interval",
+        "retransmit_mult",
+        "gossip_interval",
+        "fanout",
+        "reap_after",
+        "max_excitement",
+        "rumor_piggyback",
+        "anti_entropy",
+        "sync_interval",
+    ];
+
+    /// Whether a running node takes on a change of `field` at once (see
+    /// [`Config::LIVE_FIELDS`]).
+    pub fn applies_live(field: &str) -> bool {
+        Config::LIVE_FIELDS.contains(&field)
+    }
+
+    /// Whether a running node may go from this configuration to `next`: it validates,
+    /// and only [`Config::LIVE_FIELDS`] differ (the error names the others).
+    pub fn check_live_change(&self, next: &Config) -> Result<(), Error> {
+        next.validate()?;
+        let fixed: Vec<&str> = self
+            .changed_fields(next)
+            .into_iter()
+            .filter(|field| !Config::applies_live(field))
+            .collect();
+        match fixed.as_slice() {
+            [] => Ok(()),
+            [one] => Err(Error::InvalidConfig(format!(
+                "{one} only changes when a node starts"
+            ))),
+            many => Err(Error::InvalidConfig(format!(
+                "{} only change when a node starts",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// The fields whose values differ from `other`'s, in [`Config::FIELDS`] order.
+    pub fn changed_fields(&self, other: &Config) -> Vec<&'static str> {
+        self.fields()
+            .into_iter()
+            .zip(other.fields())
+            .filter(|((_, mine), (_, theirs))| mine != theirs)
+            .map(|((name, _), _)| name)
+            .collect()
+    }
 }
 
 fn unknown_field(field: &str) -> Error {
@@ -363,6 +428,20 @@ fn scaled_suspicion_timeout(period: Duration, mult: u32, cluster_size: usize) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_live_fields_are_fields_and_changes_are_named() {
+        for field in Config::LIVE_FIELDS {
+            assert!(Config::FIELDS.iter().any(|f| f.name == *field), "{field}");
+        }
+        let demo = Config::demo();
+        let mut other = demo.clone();
+        other.fanout += 1;
+        other.mtu += 1;
+        assert_eq!(demo.changed_fields(&other), ["fanout", "mtu"]);
+        assert!(demo.changed_fields(&demo).is_empty());
+        assert!(Config::applies_live("fanout") && !Config::applies_live("mtu"));
+    }
+
     use super::*;
 
     #[test]

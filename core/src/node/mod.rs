@@ -629,6 +629,16 @@ impl Node {
         &self.config
     }
 
+    /// Takes on `config` while running, if it validates and differs from the one in
+    /// force only in [`Config::LIVE_FIELDS`]: what happens next follows it, what is
+    /// under way (a probe, a suspicion, a rumor) finishes as it began. A change to any
+    /// other field is refused, naming it; it applies when the node starts again.
+    pub fn reconfigure(&mut self, config: Config) -> Result<(), Error> {
+        self.config.check_live_change(&config)?;
+        self.config = config;
+        Ok(())
+    }
+
     /// Lifeguard's Local Health score: 0 when healthy.
     pub fn local_health(&self) -> u32 {
         self.detection.health.score()

@@ -405,3 +405,80 @@ fn tags_are_adopted_at_the_same_incarnation_cleared_by_newer_news_and_reaped() {
     assert_eq!(a.member_state(&b), None, "reaped");
     assert!(a.membership.tags.is_empty(), "its tags are gone too");
 }
+
+/// Runs `a` and `b`, wired to each other, until `until`; returns how many pings `a`
+/// sent.
+fn run_pair(a: &mut Node, b: &mut Node, until: Instant) -> usize {
+    let mut pings = 0;
+    while let Some(now) = [a.poll_timeout(), b.poll_timeout()]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        if now > until {
+            break;
+        }
+        for node in [&mut *a, &mut *b] {
+            if node.poll_timeout() == Some(now) {
+                node.handle_timeout(now);
+            }
+        }
+        let mut sent = Vec::new();
+        while let Some(t) = a.poll_transmit() {
+            pings += usize::from(t.kind == MessageKind::Ping);
+            sent.push((true, t));
+        }
+        while let Some(t) = b.poll_transmit() {
+            sent.push((false, t));
+        }
+        for (from_a, t) in sent {
+            let (from, to) = if from_a {
+                (&*a, &mut *b)
+            } else {
+                (&*b, &mut *a)
+            };
+            let from = from.addr();
+            to.handle_packet(now, from, &t.payload).unwrap();
+            // Replies go out on the next turn of the loop, at the same instant.
+        }
+    }
+    pings
+}
+
+#[test]
+fn a_running_node_takes_on_live_settings_and_refuses_the_others() {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+    let period = a.config().probe_interval;
+    let span = period * 20;
+    let before = run_pair(&mut a, &mut b, Instant::ZERO + span);
+    assert!((19..=21).contains(&before), "one ping a period: {before}");
+
+    let mut slower = a.config().clone();
+    slower.probe_interval = period * 4;
+    a.reconfigure(slower.clone()).unwrap();
+    assert_eq!(a.config(), &slower);
+    let after = run_pair(&mut a, &mut b, Instant::ZERO + span * 2);
+    assert!(
+        (4..=7).contains(&after),
+        "one ping every four periods: {after}"
+    );
+
+    let mut fixed = slower.clone();
+    fixed.mtu += 100;
+    fixed.fanout += 1;
+    let refused = a.reconfigure(fixed).unwrap_err().to_string();
+    assert!(
+        refused.contains("mtu") && !refused.contains("fanout"),
+        "{refused}"
+    );
+    assert_eq!(a.config(), &slower, "nothing taken on");
+    let mut invalid = slower.clone();
+    invalid.probe_timeout = invalid.probe_interval * 2;
+    assert!(a.reconfigure(invalid).is_err());
+    assert_eq!(a.config(), &slower);
+}

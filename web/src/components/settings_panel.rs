@@ -8,18 +8,22 @@ use crate::settings::{FieldError, PRESETS, apply, draft_of, preset};
 use crate::state::Action;
 
 /// Every protocol setting, read from the core's one description of them: start from a
-/// preset, change any field (its doc line beside it), and apply, which rebuilds the
-/// cluster from the same seed. What does not read or validate is said next to its field.
+/// preset, change any field (its doc line beside it), and apply. Settings running nodes
+/// take on ([`Config::LIVE_FIELDS`]) apply to the run as it goes; the others, marked,
+/// rebuild the cluster from the same seed. What does not read or validate is said next
+/// to its field.
 #[function_component(SettingsPanel)]
 pub fn settings_panel() -> Html {
     let lab = use_context::<LabContext>().expect("SettingsPanel sits inside the lab context");
-    let draft = use_state(|| draft_of(&lab.config));
+    // The settings in force (those the cluster was built with, and any applied since).
+    let in_force = lab.sim.borrow().config().clone();
+    let draft = use_state(|| draft_of(&in_force));
     let errors = use_state(Vec::<FieldError>::new);
     {
-        // A cluster rebuilt with other settings (the Lifeguard switch, a shared link)
-        // shows them.
+        // A cluster rebuilt or changed with other settings (the Lifeguard switch, a
+        // shared link, a rewind) shows them.
         let (draft, errors) = (draft.clone(), errors.clone());
-        use_effect_with(lab.config.clone(), move |config: &Config| {
+        use_effect_with(in_force, move |config: &Config| {
             draft.set(draft_of(config));
             errors.set(Vec::new());
         });
@@ -83,10 +87,14 @@ pub fn settings_panel() -> Html {
             }
         };
         let summary = info.doc.split(". ").next().unwrap_or_default().trim_end_matches('.');
+        let live = Config::applies_live(info.name);
         html! {
-            <div class={classes!("setting", (!problems.is_empty()).then_some("invalid"))} data-field={info.name}>
+            <div class={classes!("setting", (!problems.is_empty()).then_some("invalid"))} data-field={info.name} data-live={live.to_string()}>
                 <label title={info.doc}>
                     <code>{ info.name }</code>
+                    if !live {
+                        <abbr class="restarts" title="applies by rebuilding the cluster from the same seed">{ "↻" }<span class="visually-hidden">{ " (rebuilds the cluster)" }</span></abbr>
+                    }
                     { control }
                 </label>
                 <small class="doc" id={described}>{ summary }</small>
@@ -110,9 +118,9 @@ pub fn settings_panel() -> Html {
                             { for PRESETS.iter().map(|p| html! { <option value={*p}>{ *p }</option> }) }
                         </select>
                     </label>
-                    <button type="submit">{ "Apply (rebuilds the cluster)" }</button>
+                    <button type="submit">{ "Apply" }</button>
                 </div>
-                <p class="hint">{ "Every setting applies by rebuilding the cluster from the same seed; durations read as 500ms, 1.5s or 2m." }</p>
+                <p class="hint">{ "Running nodes take on the unmarked settings at once, and the run goes on; a change to one marked ↻ rebuilds the cluster from the same seed. Durations read as 500ms, 1.5s or 2m." }</p>
                 { for general.iter().map(|p| html! { <p class="error" role="alert">{ p }</p> }) }
                 { for rows }
             </form>
