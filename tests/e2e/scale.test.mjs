@@ -115,3 +115,18 @@ test('the page benchmark the README shows runs and reports every figure', async 
     assert.equal(row.page_errors, 0);
   }
 });
+
+test('the lab is usable 1,024 pixels wide: nothing scrolls sideways, both tabs', async () => {
+  const { page, errors } = await suite.open();
+  await page.setViewportSize({ width: 1024, height: 768 });
+  const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.equal(await sideways(), 0);
+  await page.getByRole('tab', { name: 'Experiments' }).click();
+  assert.equal(await sideways(), 0);
+  await page.getByRole('tab', { name: 'Cluster' }).click();
+  await page.locator('details.settings summary').click();
+  assert.equal(await sideways(), 0);
+  await screenshot(page, 'lab-1024');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
