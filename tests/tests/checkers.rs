@@ -103,3 +103,62 @@ fn accuracy_catches_a_period_shorter_than_a_round_trip() {
         violations[0]
     );
 }
+
+/// The membership checker's one-pass reading of the member tables gives exactly what
+/// asking each running member about every node by name gives, through crashes,
+/// restarts, leaves, joins, removals and partitions.
+#[test]
+fn membership_disagreements_are_what_each_member_believes_by_name() {
+    use gossip_core::{MemberState, NodeStatus};
+    let by_name = |sim: &Simulation| {
+        let member = |n: &gossip_sim::SimNode| n.is_up() && n.node().status() == NodeStatus::Joined;
+        let mut wrong = Vec::new();
+        for observer in sim.nodes().filter(|o| member(o)) {
+            for subject in sim.nodes().filter(|s| s.id() != observer.id()) {
+                let belief = observer.node().member_state(subject.id());
+                let right = if member(subject) {
+                    belief == Some(MemberState::Alive)
+                } else {
+                    !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
+                };
+                if !right {
+                    wrong.push((
+                        observer.id().clone(),
+                        subject.id().clone(),
+                        belief,
+                        member(subject),
+                    ));
+                }
+            }
+        }
+        wrong
+    };
+    let seed = scenario_seed(17);
+    let mut sim = converged_lan(seed, 10);
+    let mut disagreeing = 0;
+    let mut check = |sim: &mut Simulation, seconds: u64| {
+        for _ in 0..seconds * 2 {
+            sim.run_for(Duration::from_millis(500));
+            let fast = sim.membership_disagreements();
+            assert_eq!(fast, by_name(sim), "seed {seed} at {:?}", sim.now());
+            assert_eq!(sim.membership_is_accurate(), fast.is_empty());
+            disagreeing += usize::from(!fast.is_empty());
+        }
+    };
+    check(&mut sim, 2);
+    sim.crash("n2").unwrap();
+    sim.leave("n3").unwrap();
+    check(&mut sim, 10);
+    sim.restart("n2").unwrap();
+    sim.add_node("n11", &["n1"]).unwrap();
+    sim.partition(&refs(&names(1..=4)), &refs(&names(5..=10)))
+        .unwrap();
+    check(&mut sim, 15);
+    sim.remove_node("n7").unwrap();
+    sim.repair_all();
+    check(&mut sim, 20);
+    assert!(
+        disagreeing > 10,
+        "the run disagrees often enough to compare: {disagreeing}"
+    );
+}

@@ -1,6 +1,8 @@
 //! What the lab shows, read off the simulation: plain functions, no Yew, so they are
 //! tested natively.
 
+use std::collections::{BTreeSet, HashMap};
+
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
 use gossip_sim::{MessageRecord, NetworkModel, Simulation};
 
@@ -314,23 +316,36 @@ impl CutEntry {
     }
 }
 
-/// Every cut, a pair cut both ways listed once (in node order).
-pub fn cut_list(sim: &Simulation) -> Vec<CutEntry> {
-    let cuts: Vec<(&NodeId, &NodeId)> = sim.cut_links().collect();
-    let cut = |from: &NodeId, to: &NodeId| cuts.iter().any(|&(f, t)| f == from && t == to);
-    let position = |id: &NodeId| sim.nodes().position(|n| n.id() == id);
-    cuts.iter()
+/// Every cut link once, by node position: a pair cut both ways from the lower
+/// position, a one-way cut as (from, to). One pass over the cuts with a set of them,
+/// so that cutting 100 of 1,000 nodes off (180,000 cut links) costs milliseconds.
+pub fn cut_pairs(sim: &Simulation) -> Vec<(usize, usize, bool)> {
+    if sim.cut_links().next().is_none() {
+        return Vec::new(); // the usual case, without indexing every node
+    }
+    let index: HashMap<&NodeId, usize> =
+        sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
+    let cut: BTreeSet<(usize, usize)> = sim
+        .cut_links()
+        .filter_map(|(from, to)| Some((*index.get(from)?, *index.get(to)?)))
+        .collect();
+    cut.iter()
         .filter_map(|&(from, to)| {
-            let both_ways = cut(to, from);
-            // Listed once: from the first of the two in node order.
-            if both_ways && position(from) > position(to) {
-                return None;
-            }
-            Some(CutEntry {
-                from: from.to_string(),
-                to: to.to_string(),
-                both_ways,
-            })
+            let both_ways = cut.contains(&(to, from));
+            (!both_ways || from < to).then_some((from, to, both_ways))
+        })
+        .collect()
+}
+
+/// Every cut, a pair cut both ways listed once (in node order), by name.
+pub fn cut_list(sim: &Simulation) -> Vec<CutEntry> {
+    let names: Vec<&NodeId> = sim.nodes().map(|n| n.id()).collect();
+    cut_pairs(sim)
+        .into_iter()
+        .map(|(from, to, both_ways)| CutEntry {
+            from: names[from].to_string(),
+            to: names[to].to_string(),
+            both_ways,
         })
         .collect()
 }
@@ -372,7 +387,6 @@ pub fn describe_record(sim: &Simulation, message: &MessageRecord) -> String {
 mod tests {
     use super::*;
     use gossip_core::Duration;
-    use std::collections::BTreeSet;
 
     #[test]
     fn cuts_are_listed_once_per_pair_with_their_direction() {

@@ -71,9 +71,8 @@ pub struct LabState {
     pub revision: u64,
     /// Timestamp of the last animation frame, in milliseconds.
     last_frame: Option<f64>,
-    /// The share of the chosen speed the simulation achieved lately (a moving
-    /// average over frames): 1 while it keeps pace.
-    pub pace: f64,
+    /// How much of the chosen speed the simulation achieved lately.
+    pub pace: Pace,
     /// Wall-clock milliseconds, for the frame's work budget (a parameter so that tests
     /// can run on a clock of their own).
     pub wall_clock: fn() -> f64,
@@ -238,7 +237,7 @@ impl LabState {
             picked_key: None,
             revision: 0,
             last_frame: None,
-            pace: 1.0,
+            pace: Pace::default(),
             wall_clock: crate::clock::wall_ms,
             error: None,
             recording: None,
@@ -399,11 +398,45 @@ fn run_within_budget(
     sim.now().saturating_since(from)
 }
 
+/// Simulated time run against simulated time wanted (wall time times speed), each a
+/// moving average over frames: their ratio does not swing with the odd millisecond a
+/// slow speed runs one frame and not the next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace {
+    run: f64,
+    wanted: f64,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            run: 1.0,
+            wanted: 1.0,
+        }
+    }
+}
+
+impl Pace {
+    fn observe(&mut self, run_ms: f64, wanted_ms: f64) {
+        self.run = 0.9 * self.run + 0.1 * run_ms;
+        self.wanted = 0.9 * self.wanted + 0.1 * wanted_ms;
+    }
+
+    /// The share of the chosen speed achieved: 1 while keeping pace.
+    pub fn share(&self) -> f64 {
+        if self.wanted <= 0.0 {
+            1.0
+        } else {
+            (self.run / self.wanted).min(1.0)
+        }
+    }
+}
+
 impl LabState {
     /// Whether the simulation lately runs slower than the chosen speed (this machine
     /// cannot simulate this cluster that fast).
     pub fn falling_behind(&self) -> bool {
-        !self.paused && self.pace < KEEPING_PACE
+        !self.paused && self.pace.share() < KEEPING_PACE
     }
 }
 
@@ -465,9 +498,10 @@ impl Reducible for LabState {
         };
         match action {
             Action::Frame(timestamp) => {
-                let elapsed = next
+                let gap = next
                     .last_frame
-                    .map_or(0.0, |last| (timestamp - last).clamp(0.0, MAX_FRAME_MS));
+                    .map_or(0.0, |last| (timestamp - last).max(0.0));
+                let elapsed = gap.min(MAX_FRAME_MS);
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     let mut sim = next.sim.borrow_mut();
@@ -475,17 +509,18 @@ impl Reducible for LabState {
                     let done =
                         run_within_budget(&mut sim, next.scenario.as_mut(), owed, next.wall_clock);
                     drop(sim);
-                    if owed > Duration::ZERO {
-                        let achieved = done.as_millis() as f64 / owed.as_millis() as f64;
-                        next.pace = 0.9 * next.pace + 0.1 * achieved;
-                    }
+                    // Measured against the wall clock, so that frames drawn too slowly
+                    // (whose gaps are capped above) count as falling behind too; gaps
+                    // past a second (a hidden tab) are not the machine's fault.
+                    let wanted = gap.min(1_000.0) * next.speed;
+                    next.pace.observe(done.as_millis() as f64, wanted);
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
             }
             Action::TogglePause => {
                 next.paused = !next.paused;
-                next.pace = 1.0;
+                next.pace = Pace::default();
             }
             Action::StepEvent | Action::StepPeriod => {
                 next.paused = true;
@@ -824,7 +859,7 @@ mod tests {
         // 5 s of simulated time owed per frame; the budget (8 ms, two looks at this
         // clock) lets two 10 ms slices run.
         assert!(ran.iter().all(|&ms| ms == 20), "{ran:?}");
-        assert!(state.falling_behind(), "pace {}", state.pace);
+        assert!(state.falling_behind(), "pace {:?}", state.pace);
         state = reduce(state, Action::TogglePause);
         assert!(!state.falling_behind(), "a paused page is not behind");
         let replayed = state.sim.borrow().trace().replay(None).unwrap();
@@ -844,8 +879,32 @@ mod tests {
             state = reduce(state, Action::Frame(t));
             t += 16.0;
         }
-        assert!(!state.falling_behind(), "pace {}", state.pace);
+        assert!(!state.falling_behind(), "pace {:?}", state.pace);
         assert_eq!(state.sim.borrow().now().as_millis(), 49 * 16);
+        let mut slow = Rc::new(LabState::new(2));
+        slow = reduce(slow, Action::SetSpeed(0.1));
+        let mut t = 0.0;
+        for _ in 0..200 {
+            slow = reduce(slow, Action::Frame(t));
+            t += 16.0;
+        }
+        assert!(
+            !slow.falling_behind(),
+            "0.1x runs a millisecond some frames and none others: {:?}",
+            slow.pace
+        );
+    }
+
+    #[test]
+    fn frames_drawn_too_slowly_fall_behind_too() {
+        let mut state = Rc::new(LabState::new(2));
+        state = reduce(state, Action::SetSpeed(1.0));
+        let mut t = 0.0;
+        for _ in 0..30 {
+            state = reduce(state, Action::Frame(t));
+            t += 250.0; // four frames a second: each runs at most 100 ms
+        }
+        assert!(state.falling_behind(), "pace {:?}", state.pace);
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub fn controls() -> Html {
                 if lab.falling_behind() {
                     { format!(
                         "Cannot keep up: simulated time runs at about {:.0}% of the chosen speed here. A slower speed or a smaller cluster keeps pace.",
-                        (lab.pace * 10.0).round() * 10.0
+                        (lab.pace.share() * 10.0).round() * 10.0
                     ) }
                 }
             </p>

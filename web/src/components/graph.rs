@@ -299,12 +299,17 @@ pub fn graph(props: &GraphProps) -> Html {
             };
             event.prevent_default();
             let next = names[next].clone();
-            let selector = format!("[data-node-id=\"{next}\"]");
-            if let Some(element) = container
+            // Found by comparing the attribute, not by a selector: a name may hold
+            // quotes or backslashes.
+            let element = container
                 .cast::<web_sys::Element>()
-                .and_then(|c| c.query_selector(&selector).ok().flatten())
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            {
+                .and_then(|c| c.query_selector_all("[data-node-id]").ok())
+                .and_then(|all| {
+                    (0..all.length())
+                        .filter_map(|i| all.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+                        .find(|e| e.get_attribute("data-node-id").as_deref() == Some(next.as_str()))
+                });
+            if let Some(element) = element {
                 let _ = element.focus();
             }
             focus.set(Focus { name: Some(next) });
@@ -331,7 +336,6 @@ pub fn graph(props: &GraphProps) -> Html {
                 cuts={props.cuts.clone()}
                 label={props.label.clone()}
                 on_activate={props.on_activate.clone()}
-                on_pin={props.on_pin.clone()}
                 focus={(*focus).clone()}
             />
         }

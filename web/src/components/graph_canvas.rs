@@ -2,7 +2,8 @@
 //! one per node, that carry what the SVG drawing's nodes carry: the node's name,
 //! `data-state` and `data-up`, its accessible name, a tooltip, clicks and keys. The
 //! canvas is repainted every frame from a pixel buffer ([`crate::raster`]); the layer
-//! is rendered only when a node's state, truth or pick changes.
+//! is rendered only when something it shows of a node changes (its state, truth, pick,
+//! or the incarnation, keys and health its hover text gives), not every frame.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -388,7 +389,9 @@ fn node_layer(props: &NodeLayerProps) -> Html {
                 data-up={node.up.to_string()}
                 data-paused={node.paused.to_string()}
                 data-selected={node.selected.to_string()}
-                role={node.action.is_some().then_some("button")}
+                // Something to activate is a button; otherwise a picture with a name,
+                // which screen readers read (a bare element's label they skip).
+                role={if node.action.is_some() { "button" } else { "img" }}
                 tabindex={node.action.is_some().then_some(if stop { "0" } else { "-1" })}
                 aria-label={node.label()}
                 {title}

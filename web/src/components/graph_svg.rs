@@ -17,8 +17,6 @@ pub struct DrawingProps {
     pub cuts: Vec<CutLink>,
     pub label: AttrValue,
     pub on_activate: Callback<Activation>,
-    #[prop_or_default]
-    pub on_pin: Callback<u64>,
     pub focus: Focus,
 }
 
@@ -55,7 +53,6 @@ pub fn svg_drawing(props: &DrawingProps) -> Html {
                 y={message.at.y}
                 lost={message.lost}
                 label={message.label.clone()}
-                on_pin={props.on_pin.clone()}
             />
         }
     });

@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use gossip_core::Duration;
 use yew::prelude::*;
 
@@ -17,14 +19,18 @@ const CUTS_LISTED: usize = 40;
 #[function_component(NetworkPanel)]
 pub fn network_panel() -> Html {
     let lab = use_context::<LabContext>().expect("NetworkPanel sits inside the lab context");
-    let (count, network, cut_entries, links) = {
+    // The cuts change only by command: listed again only then.
+    let cut_entries = {
+        let sim = Rc::clone(&lab.sim);
+        let key = (
+            Rc::as_ptr(&lab.sim) as usize,
+            lab.sim.borrow().commands().len(),
+        );
+        use_memo(key, move |_| cut_list(&sim.borrow()))
+    };
+    let (count, network, links) = {
         let sim = lab.sim.borrow();
-        (
-            sim.nodes().count(),
-            sim.network().clone(),
-            cut_list(&sim),
-            own_links(&sim),
-        )
+        (sim.nodes().count(), sim.network().clone(), own_links(&sim))
     };
     let cuts = cut_entries.len();
     let dispatch = |action: Action| {

@@ -9,7 +9,8 @@ use yew::prelude::*;
 use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, SVG_UP_TO};
 use super::{LabContext, use_node_names};
 use crate::cluster::{
-    Shown, describe_datagram, describe_record, holders_of, seen_by, shown_states, suspicion_left,
+    Shown, cut_pairs, describe_datagram, describe_record, holders_of, seen_by, shown_states,
+    suspicion_left,
 };
 use crate::layout::{message_position, node_position, node_radius, progress};
 use crate::state::Action;
@@ -74,6 +75,20 @@ pub fn topology() -> Html {
         let sim = Rc::clone(&lab.sim);
         use_memo(key, move |_| shown_states(&sim.borrow()))
     };
+    // Cuts change only by command.
+    let cuts = {
+        let sim = Rc::clone(&lab.sim);
+        use_memo((run, key.commands), move |_| {
+            cut_pairs(&sim.borrow())
+                .into_iter()
+                .map(|(from, to, both_ways)| CutLink {
+                    from,
+                    to,
+                    one_way: !both_ways,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     let count = sim.nodes().count();
     let view = lab.view.as_deref();
     let holders: BTreeSet<String> = lab
@@ -121,7 +136,7 @@ pub fn topology() -> Html {
             <Graph
                 {nodes}
                 {messages}
-                cuts={cut_links(&sim)}
+                cuts={(*cuts).clone()}
                 label="Cluster topology: click a node to crash or restart it, shift-click or drag a box to pick nodes"
                 {on_activate}
                 {on_pin}
@@ -194,35 +209,4 @@ fn in_flight_summary(sim: &Simulation, drawn: usize) -> String {
     }
     summary.push_str(". Click one to pin its contents.");
     summary
-}
-
-/// Every cut link, once per pair: both ways, or one way (from → to).
-fn cut_links(sim: &Simulation) -> Vec<CutLink> {
-    if sim.cut_links().next().is_none() {
-        return Vec::new(); // the usual case, without indexing every node each frame
-    }
-    let index: BTreeMap<&NodeId, usize> =
-        sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
-    let cut: BTreeSet<(usize, usize)> = sim
-        .cut_links()
-        .filter_map(|(from, to)| Some((*index.get(from)?, *index.get(to)?)))
-        .collect();
-    cut.iter()
-        .filter_map(|&(from, to)| {
-            let back = cut.contains(&(to, from));
-            match (back, from < to) {
-                (true, false) => None, // drawn once, from the lower index
-                (true, true) => Some(CutLink {
-                    from,
-                    to,
-                    one_way: false,
-                }),
-                (false, _) => Some(CutLink {
-                    from,
-                    to,
-                    one_way: true,
-                }),
-            }
-        })
-        .collect()
 }
