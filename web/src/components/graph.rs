@@ -111,7 +111,7 @@ pub struct GraphProps {
     pub messages: Rc<Vec<MessageMark>>,
     /// Links the network has cut.
     #[prop_or_default]
-    pub cuts: Vec<CutLink>,
+    pub cuts: Rc<Vec<CutLink>>,
     /// The graph's accessible name.
     pub label: AttrValue,
     /// Called when a person activates a node.

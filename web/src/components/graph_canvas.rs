@@ -13,9 +13,13 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use super::graph::{Activation, CutLink, Focus, GraphNode, MessageMark};
-use super::graph_svg::{CUTS_DRAWN, DrawingProps};
+use super::graph_svg::DrawingProps;
 use crate::layout::{Point, VIEW_SIZE, node_position, node_radius};
 use crate::raster::{Dash, Raster, Rgb, Stroke};
+
+/// At most this many cut links are painted: past a few hundred, the lines across a
+/// large cluster are one red area (the panel counts them all).
+const CUTS_PAINTED: usize = 400;
 
 /// Below this radius a disc is too small for its name.
 const NAMED_FROM: f64 = 12.0;
@@ -190,7 +194,7 @@ fn paint_cuts(
         on: 6.0 * scale,
         off: 4.0 * scale,
     };
-    for cut in cuts.iter().take(CUTS_DRAWN) {
+    for cut in cuts.iter().take(CUTS_PAINTED) {
         let (p, q) = (at(cut.from), at(cut.to));
         raster.line(p, q, 1.5 * scale, red, Some(dash));
         if cut.one_way {

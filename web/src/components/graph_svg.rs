@@ -14,7 +14,7 @@ pub const CUTS_DRAWN: usize = 2_000;
 pub struct DrawingProps {
     pub nodes: Vec<GraphNode>,
     pub messages: Rc<Vec<MessageMark>>,
-    pub cuts: Vec<CutLink>,
+    pub cuts: Rc<Vec<CutLink>>,
     pub label: AttrValue,
     pub on_activate: Callback<Activation>,
     pub focus: Focus,

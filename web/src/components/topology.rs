@@ -79,14 +79,16 @@ pub fn topology() -> Html {
     let cuts = {
         let sim = Rc::clone(&lab.sim);
         use_memo((run, key.commands), move |_| {
-            cut_pairs(&sim.borrow())
-                .into_iter()
-                .map(|(from, to, both_ways)| CutLink {
-                    from,
-                    to,
-                    one_way: !both_ways,
-                })
-                .collect::<Vec<_>>()
+            Rc::new(
+                cut_pairs(&sim.borrow())
+                    .into_iter()
+                    .map(|(from, to, both_ways)| CutLink {
+                        from,
+                        to,
+                        one_way: !both_ways,
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
     };
     let count = sim.nodes().count();
@@ -136,7 +138,7 @@ pub fn topology() -> Html {
             <Graph
                 {nodes}
                 {messages}
-                cuts={(*cuts).clone()}
+                cuts={Rc::clone(&*cuts)}
                 label="Cluster topology: click a node to crash or restart it, shift-click or drag a box to pick nodes"
                 {on_activate}
                 {on_pin}
