@@ -1,7 +1,7 @@
 //! The lab's state and everything a person can do to it, as a reducer.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use gossip_core::{Config, Duration, Instant, Lifeguard};
@@ -28,7 +28,7 @@ const SIMULATION_BUDGET_MS: f64 = 8.0;
 /// Simulated time is run in slices this long, the budget checked between them.
 const SLICE: Duration = Duration::from_millis(10);
 /// Below this share of the chosen speed the page says it cannot keep up.
-const KEEPING_PACE: f64 = 0.9;
+const KEEPING_PACE: f64 = 0.8;
 /// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 const SNAPSHOTS: usize = 150;
@@ -329,6 +329,10 @@ impl LabState {
         self.pinned = None;
         self.pinned_datagram = None;
         self.picked_key = None;
+        // A new cluster's first frames (the page building its elements) are no sign of
+        // the machine's pace.
+        self.last_frame = None;
+        self.pace = Pace::default();
         self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
         self.series = Rc::new(RefCell::new(series_of(&sim)));
         self.sim = Rc::new(RefCell::new(sim));
@@ -398,36 +402,47 @@ fn run_within_budget(
     sim.now().saturating_since(from)
 }
 
-/// Simulated time run against simulated time wanted (wall time times speed), each a
-/// moving average over frames: their ratio does not swing with the odd millisecond a
-/// slow speed runs one frame and not the next.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Simulated time run against simulated time wanted (wall time times speed) over the
+/// last two seconds of frames. A window of wall time, rather than an average over
+/// frames, lets one slow frame (a rebuild, a snapshot) pass unremarked, and the odd
+/// millisecond a slow speed runs one frame and not the next even out.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pace {
-    run: f64,
-    wanted: f64,
-}
-
-impl Default for Pace {
-    fn default() -> Self {
-        Pace {
-            run: 1.0,
-            wanted: 1.0,
-        }
-    }
+    /// (wall, run, wanted) milliseconds of each recent frame.
+    frames: VecDeque<(f64, f64, f64)>,
+    wall: f64,
 }
 
 impl Pace {
-    fn observe(&mut self, run_ms: f64, wanted_ms: f64) {
-        self.run = 0.9 * self.run + 0.1 * run_ms;
-        self.wanted = 0.9 * self.wanted + 0.1 * wanted_ms;
+    /// The window's length.
+    const WINDOW_MS: f64 = 2_000.0;
+    /// Less than this much wall time in the window says nothing yet.
+    const LEAST_MS: f64 = 1_500.0;
+
+    fn observe(&mut self, wall_ms: f64, run_ms: f64, wanted_ms: f64) {
+        self.frames.push_back((wall_ms, run_ms, wanted_ms));
+        self.wall += wall_ms;
+        while self.wall > Self::WINDOW_MS {
+            match self.frames.pop_front() {
+                Some((wall, _, _)) => self.wall -= wall,
+                None => break,
+            }
+        }
     }
 
-    /// The share of the chosen speed achieved: 1 while keeping pace.
+    /// The share of the chosen speed achieved: 1 while keeping pace (or too early to
+    /// tell).
     pub fn share(&self) -> f64 {
-        if self.wanted <= 0.0 {
+        let (run, wanted) = self
+            .frames
+            .iter()
+            .fold((0.0, 0.0), |(r, w), &(_, run, wanted)| {
+                (r + run, w + wanted)
+            });
+        if self.wall < Self::LEAST_MS || wanted <= 0.0 {
             1.0
         } else {
-            (self.run / self.wanted).min(1.0)
+            (run / wanted).min(1.0)
         }
     }
 }
@@ -481,7 +496,7 @@ impl Reducible for LabState {
             picked_key: self.picked_key.clone(),
             revision: self.revision + 1,
             last_frame: self.last_frame,
-            pace: self.pace,
+            pace: self.pace.clone(),
             wall_clock: self.wall_clock,
             error: self.error.clone(),
             recording: self.recording.clone(),
@@ -512,8 +527,9 @@ impl Reducible for LabState {
                     // Measured against the wall clock, so that frames drawn too slowly
                     // (whose gaps are capped above) count as falling behind too; gaps
                     // past a second (a hidden tab) are not the machine's fault.
-                    let wanted = gap.min(1_000.0) * next.speed;
-                    next.pace.observe(done.as_millis() as f64, wanted);
+                    let wall = gap.min(1_000.0);
+                    next.pace
+                        .observe(wall, done.as_millis() as f64, wall * next.speed);
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
@@ -843,7 +859,7 @@ mod tests {
         state = reduce(state, Action::Frame(t));
         assert!(!state.falling_behind());
         let mut ran = Vec::new();
-        for _ in 0..10 {
+        for _ in 0..40 {
             let before = state.sim.borrow().now();
             t += 50.0;
             state = reduce(state, Action::Frame(t));

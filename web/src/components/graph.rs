@@ -201,6 +201,14 @@ fn message_near(messages: &[MessageMark], at: Point) -> Option<u64> {
         .map(|(id, _)| id)
 }
 
+/// Whether an event happened on a datagram drawn as an element.
+fn on_a_message(event: &Event) -> bool {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| e.closest(".message").ok().flatten().is_some())
+}
+
 /// Whether an event happened on a node (or inside one).
 fn on_a_node(event: &Event) -> Option<String> {
     let element = event.target()?.dyn_into::<web_sys::Element>().ok()?;
@@ -276,6 +284,8 @@ pub fn graph(props: &GraphProps) -> Html {
             let area = DragBox { to: at, ..area };
             match (&on_pick, area.is_box()) {
                 (Some(on_pick), true) => on_pick.emit(nodes_inside(&nodes, &area)),
+                // A dot drawn as an element of its own pins itself when clicked.
+                _ if on_a_message(&event) => {}
                 _ => {
                     if let Some(id) = message_near(&messages, at) {
                         on_pin.emit(id);
@@ -336,6 +346,7 @@ pub fn graph(props: &GraphProps) -> Html {
                 cuts={props.cuts.clone()}
                 label={props.label.clone()}
                 on_activate={props.on_activate.clone()}
+                on_pin={props.on_pin.clone()}
                 focus={(*focus).clone()}
             />
         }

@@ -17,6 +17,8 @@ pub struct DrawingProps {
     pub cuts: Rc<Vec<CutLink>>,
     pub label: AttrValue,
     pub on_activate: Callback<Activation>,
+    #[prop_or_default]
+    pub on_pin: Callback<u64>,
     pub focus: Focus,
 }
 
@@ -53,6 +55,7 @@ pub fn svg_drawing(props: &DrawingProps) -> Html {
                 y={message.at.y}
                 lost={message.lost}
                 label={message.label.clone()}
+                on_pin={props.on_pin.clone()}
             />
         }
     });

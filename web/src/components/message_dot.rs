@@ -10,17 +10,23 @@ pub struct MessageDotProps {
     pub lost: bool,
     /// Its hover text.
     pub label: Option<AttrValue>,
+    /// Called with its id when the dot is clicked, to pin it.
+    #[prop_or_default]
+    pub on_pin: Callback<u64>,
 }
 
-/// A datagram on its way. A click on it is handled by the graph, which pins the
-/// datagram nearest the pointer (so a moving dot is easy to catch).
+/// A datagram on its way.
 #[function_component(MessageDot)]
 pub fn message_dot(props: &MessageDotProps) -> Html {
+    let onclick = {
+        let (on_pin, id) = (props.on_pin.clone(), props.id);
+        Callback::from(move |_: MouseEvent| on_pin.emit(id))
+    };
     html! {
         <circle
             class={classes!("message", props.kind, props.lost.then_some("lost"))}
             data-kind={props.kind}
-            data-id={props.id.to_string()}
+            {onclick}
             cx={props.x.to_string()}
             cy={props.y.to_string()}
             r="6"
