@@ -11,31 +11,102 @@ pub struct Point {
 pub const VIEW_SIZE: f64 = 600.0;
 /// Radius of a node's disc in a small cluster.
 pub const NODE_RADIUS: f64 = 34.0;
-/// The smallest disc drawn, in a cluster of hundreds.
-const MIN_NODE_RADIUS: f64 = 3.0;
+/// The smallest disc drawn, in a cluster of a thousand.
+const MIN_NODE_RADIUS: f64 = 2.0;
+/// The outer ring's radius.
 const RING_RADIUS: f64 = 220.0;
+/// Up to this many nodes share one ring; more fill rings inside it, this far apart, up
+/// to `MAX_RINGS`.
+const PER_RING: usize = 200;
+const RING_GAP: f64 = 30.0;
+const MAX_RINGS: usize = 5;
 
-/// Radius of each disc when `count` share the circle: full size while they fit, then
+/// The rings `count` nodes sit on: each ring's radius and how many nodes it holds,
+/// outermost first. Each ring holds a share in proportion to its length, so that
+/// neighbours are as far apart on every ring.
+fn rings(count: usize) -> Vec<(f64, usize)> {
+    let rings = count.div_ceil(PER_RING).clamp(1, MAX_RINGS);
+    let radii: Vec<f64> = (0..rings)
+        .map(|i| RING_RADIUS - RING_GAP * i as f64)
+        .collect();
+    let total: f64 = radii.iter().sum();
+    let mut placed = 0;
+    radii
+        .iter()
+        .enumerate()
+        .map(|(i, &radius)| {
+            let held = if i + 1 == rings {
+                count - placed
+            } else {
+                ((count as f64 * radius / total).round() as usize).min(count - placed)
+            };
+            placed += held;
+            (radius, held)
+        })
+        .collect()
+}
+
+/// Radius of each disc when `count` share the rings: full size while they fit, then
 /// smaller so neighbours do not overlap.
 pub fn node_radius(count: usize) -> f64 {
-    let spacing = std::f64::consts::TAU * RING_RADIUS / count.max(1) as f64;
+    let spacing = rings(count)
+        .iter()
+        .filter(|(_, held)| *held > 0)
+        .map(|&(radius, held)| std::f64::consts::TAU * radius / held as f64)
+        .fold(f64::INFINITY, f64::min);
     (spacing * 0.4).clamp(MIN_NODE_RADIUS, NODE_RADIUS)
 }
 
-/// Position of node `index` of `count`, clockwise from the top.
+/// Position of node `index` of `count`: on a circle clockwise from the top, and beyond
+/// `PER_RING` nodes on concentric rings, the first nodes on the outer one.
 pub fn node_position(index: usize, count: usize) -> Point {
+    positions(count).get(index).copied().unwrap_or(Point {
+        x: VIEW_SIZE / 2.0,
+        y: VIEW_SIZE / 2.0,
+    })
+}
+
+thread_local! {
+    /// The last layout computed: every caller in a frame asks about the same count.
+    static LAST_LAYOUT: std::cell::RefCell<(usize, std::rc::Rc<[Point]>)> =
+        std::cell::RefCell::new((0, std::rc::Rc::from(Vec::new())));
+}
+
+/// Every node's position in a cluster of `count`.
+fn positions(count: usize) -> std::rc::Rc<[Point]> {
+    LAST_LAYOUT.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != count || last.1.len() != count {
+            *last = (count, layout(count).into());
+        }
+        std::rc::Rc::clone(&last.1)
+    })
+}
+
+fn layout(count: usize) -> Vec<Point> {
     let centre = VIEW_SIZE / 2.0;
     if count <= 1 {
-        return Point {
-            x: centre,
-            y: centre,
-        };
+        return vec![
+            Point {
+                x: centre,
+                y: centre,
+            };
+            count
+        ];
     }
-    let angle = std::f64::consts::TAU * index as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
-    Point {
-        x: centre + RING_RADIUS * angle.cos(),
-        y: centre + RING_RADIUS * angle.sin(),
-    }
+    rings(count)
+        .into_iter()
+        .flat_map(|(radius, held)| {
+            (0..held).map(move |i| {
+                let angle =
+                    std::f64::consts::TAU * i as f64 / held as f64 - std::f64::consts::FRAC_PI_2;
+                Point {
+                    x: centre + radius * angle.cos(),
+                    y: centre + radius * angle.sin(),
+                }
+            })
+        })
+        .collect()
 }
 
 /// Where a message is after covering `progress` (0..=1) of its way, travelling between
@@ -108,19 +179,28 @@ mod tests {
     }
 
     #[test]
-    fn discs_shrink_so_neighbours_never_overlap() {
+    fn discs_shrink_and_large_clusters_take_rings_so_no_two_discs_overlap() {
         assert_eq!(node_radius(5), NODE_RADIUS);
-        for count in [20, 50, 200, 1000] {
+        for count in [20, 50, 200, 201, 450, 1000] {
             let r = node_radius(count);
-            let gap = {
-                let (p, q) = (node_position(0, count), node_position(1, count));
-                ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt()
-            };
+            let at: Vec<Point> = (0..count).map(|i| node_position(i, count)).collect();
+            let nearest = (0..count)
+                .flat_map(|i| (i + 1..count).map(move |j| (i, j)))
+                .map(|(i, j)| ((at[i].x - at[j].x).powi(2) + (at[i].y - at[j].y).powi(2)).sqrt())
+                .fold(f64::INFINITY, f64::min);
             assert!(
-                r < NODE_RADIUS && (2.0 * r < gap || r == 3.0),
-                "{count}: {r} {gap}"
+                r < NODE_RADIUS && 2.0 * r < nearest,
+                "{count}: radius {r}, nearest {nearest}"
             );
+            let held: usize = rings(count).iter().map(|(_, held)| held).sum();
+            assert_eq!(held, count, "every node has a place");
         }
+        assert_eq!(rings(200).len(), 1);
+        assert_eq!(rings(1000).len(), 5);
+        assert!(
+            close(node_position(0, 1000), Point { x: 300.0, y: 80.0 }),
+            "the first node at the top"
+        );
     }
 
     #[test]

@@ -144,6 +144,10 @@ struct Line {
     nudge: f64,
 }
 
+/// At most this many lines are named under a chart; a thousand names would be a page
+/// of their own.
+const KEYED: usize = 20;
+
 fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
     let top = max.unwrap_or_else(|| {
         lines
@@ -171,7 +175,10 @@ fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
                 })) }
             </svg>
             <ul class="chart-key">
-                { for lines.iter().map(|l| html! { <li><span class={classes!("dot", l.class.clone())}></span>{ l.label.clone() }</li> }) }
+                { for lines.iter().take(KEYED).map(|l| html! { <li><span class={classes!("dot", l.class.clone())}></span>{ l.label.clone() }</li> }) }
+                if lines.len() > KEYED {
+                    <li class="more">{ format!("and {} more (hover over a line for its name)", lines.len() - KEYED) }</li>
+                }
             </ul>
         </figure>
     }
