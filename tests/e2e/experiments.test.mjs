@@ -99,8 +99,11 @@ test('cancel stops a run for good, and a fresh worker runs the next', async () =
   await page.waitForFunction(() => Number(document.querySelector('#xp-progress').getAttribute('value')) >= 1, null, {
     timeout: 60_000,
   });
+  const focused = () => page.evaluate(() => document.activeElement.textContent);
+  assert.equal(await focused(), 'Cancel', 'the run button disabled itself and handed the focus on');
   await page.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('status').filter({ hasText: 'Cancelled after' }).waitFor();
+  assert.equal(await focused(), 'Run experiment', 'and back');
   const stopped = await progressOf(page);
   await page.waitForTimeout(1500);
   assert.deepEqual(await progressOf(page), stopped, 'no progress after cancelling');

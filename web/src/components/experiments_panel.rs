@@ -268,6 +268,33 @@ pub fn experiments_panel() -> Html {
     };
 
     let running = run.status == Status::Running;
+    let (run_button, cancel_button) = (use_node_ref(), use_node_ref());
+    {
+        // The button pressed disables itself: the focus moves to the other one (not
+        // lost to the page), unless the person has moved it elsewhere meanwhile.
+        let (run_button, cancel_button) = (run_button.clone(), cancel_button.clone());
+        let mounted = use_mut_ref(|| false);
+        use_effect_with(running, move |running| {
+            // Not when the panel first appears: only when a run starts or ends.
+            if !std::mem::replace(&mut *mounted.borrow_mut(), true) {
+                return;
+            }
+            let focused = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element());
+            let (from, to) = if *running {
+                (&run_button, &cancel_button)
+            } else {
+                (&cancel_button, &run_button)
+            };
+            let lost = focused.as_ref().is_none_or(|element| {
+                element.tag_name() == "BODY" || from.get().as_ref() == Some(element.as_ref())
+            });
+            if lost && let Some(button) = to.cast::<web_sys::HtmlElement>() {
+                let _ = button.focus();
+            }
+        });
+    }
     let error_of = |field: Field| {
         errors
             .iter()
@@ -356,8 +383,8 @@ pub fn experiments_panel() -> Html {
                     { rumor_choices }
                 </fieldset>
                 <div class="row">
-                    <button type="submit" disabled={running}>{ "Run experiment" }</button>
-                    <button type="button" onclick={cancel} disabled={!running}>{ "Cancel" }</button>
+                    <button type="submit" ref={run_button} disabled={running}>{ "Run experiment" }</button>
+                    <button type="button" ref={cancel_button} onclick={cancel} disabled={!running}>{ "Cancel" }</button>
                 </div>
                 if !errors.is_empty() {
                     <p class="error" role="alert">{ "Some parameters need changing: see the marked fields." }</p>
