@@ -340,3 +340,49 @@ fn rumor_piggyback_decides_whether_writes_ride_on_membership_traffic() {
     assert!(on > 0, "seed {seed}");
     assert_eq!(off, 0, "seed {seed}");
 }
+
+/// A write starts as a hot rumor at full excitement on its writer, cools as it meets
+/// nodes that already have it, and is spread by no one once it has cooled everywhere.
+#[test]
+fn a_rumor_s_excitement_is_visible_as_it_cools() {
+    let seed = scenario_seed(23);
+    let mut sim = converged_lan(seed, 8);
+    let most = sim.config().max_excitement;
+    sim.put("n1", "colour", "blue").unwrap();
+    let excitement = |sim: &Simulation| -> Vec<u32> {
+        sim.nodes()
+            .flat_map(|n| {
+                n.node()
+                    .rumor_excitement()
+                    .filter(|(key, _)| *key == "colour")
+                    .map(|(_, left)| left)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(
+        sim.node("n1")
+            .unwrap()
+            .node()
+            .rumor_excitement()
+            .collect::<Vec<_>>(),
+        [("colour", most)],
+        "seed {seed}"
+    );
+    let mut cooled = false;
+    for _ in 0..200 {
+        sim.run_for(Duration::from_millis(100));
+        cooled |= excitement(&sim).iter().any(|&left| left < most);
+        if excitement(&sim).is_empty() {
+            break;
+        }
+    }
+    assert!(
+        cooled,
+        "some holder's excitement fell below {most} (seed {seed})"
+    );
+    assert!(
+        excitement(&sim).is_empty(),
+        "cold everywhere after 20 s (seed {seed})"
+    );
+}

@@ -467,6 +467,7 @@ impl RecordingView {
                     selected: false,
                     suspicion_left: None,
                     holds_key: false,
+                    excitement: None,
                 }
             })
             .collect()

@@ -341,7 +341,7 @@ pub static SCENARIOS: &[Scenario] = &[
         explanation: "At 4 s n1 writes colour = blue. The write spreads as a hot rumor: \
             each holder pushes it to others, and each time it meets a node that already \
             had it, its excitement cools, until nobody spreads it any more (Demers et al. \
-            1987).",
+            1987). Under each disc, \"rumor 3/4\" is the excitement a node has left.",
         nodes: 5,
         lifeguard: false,
         script: &[(4_000, Step::Put("n1", "colour", "blue"))],

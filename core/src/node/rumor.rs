@@ -332,6 +332,16 @@ impl Node {
         applied
     }
 
+    /// The rumors this node is still spreading, each as its key and the excitement it
+    /// has left (Demers' counter, or the coin's k): what a viewer shows to watch a rumor
+    /// cool.
+    pub fn rumor_excitement(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.rumors
+            .hot
+            .values()
+            .map(|rumor| (rumor.version.key.as_str(), rumor.excitement))
+    }
+
     /// `count` distinct random members that are alive or suspect.
     pub(super) fn random_peers(&mut self, count: usize) -> Vec<SocketAddr> {
         self.membership

@@ -37,6 +37,9 @@ pub struct GraphNode {
     pub suspicion_left: Option<f64>,
     /// Holds the picked key's newest versions.
     pub holds_key: bool,
+    /// The hottest rumor it still spreads: the excitement left, of the most it starts
+    /// with.
+    pub excitement: Option<(u32, u32)>,
 }
 
 impl GraphNode {
@@ -71,6 +74,9 @@ impl GraphNode {
         }
         if self.local_health > 0 {
             detail.push_str(&format!(" · health −{}", self.local_health));
+        }
+        if let Some((left, most)) = self.excitement {
+            detail.push_str(&format!(" · rumor {left}/{most}"));
         }
         detail
     }
@@ -399,6 +405,7 @@ mod tests {
             selected: false,
             suspicion_left: None,
             holds_key: false,
+            excitement: None,
         }
     }
 

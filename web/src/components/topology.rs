@@ -127,6 +127,12 @@ pub fn topology() -> Html {
                     .then(|| suspicion_left(&sim, view, node.id().as_str()))
                     .flatten(),
                 holds_key: holders.contains(node.id().as_str()),
+                excitement: node
+                    .node()
+                    .rumor_excitement()
+                    .map(|(_, left)| left)
+                    .max()
+                    .map(|left| (left, node.node().config().max_excitement)),
             }
         })
         .collect();

@@ -128,6 +128,7 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                 selected: false,
                 suspicion_left: None,
                 holds_key: false,
+                excitement: None,
                 tooltip: (!member.tags.is_empty()).then(|| {
                     let tags: Vec<String> = member
                         .tags
