@@ -3,26 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { launchBrowser, screenshot, distDir, repoRoot } from './support.mjs';
+import { launchBrowser, screenshot, distDir, GOSSIP, freePort } from './support.mjs';
 
-const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
 const NODES = 5;
 let agents = [];
 let browser;
 
-/** A port nothing listens on now (TCP; the same number is then taken for UDP). */
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Starts `gossip agent` NAME on UDP `port`, its API and page on `http`. */
 function startAgent(name, port, http, seed) {

@@ -8,9 +8,8 @@ import { createServer } from 'node:net';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { screenshot, labSuite, repoRoot } from './support.mjs';
+import { screenshot, labSuite, GOSSIP, freePort } from './support.mjs';
 
-const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
 const SEED = 33;
 const suite = labSuite(SEED);
 let scratch;
@@ -19,17 +18,6 @@ after(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** A port nothing listens on now. */
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Four ports in a row, free now (the launcher takes consecutive ones). */
 async function freeRun(count) {

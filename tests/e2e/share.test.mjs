@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { screenshot, repoRoot, labSuite } from './support.mjs';
+import { screenshot, labSuite, GOSSIP } from './support.mjs';
 
-const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
 
 const SEED = 33;
 const suite = labSuite(SEED);

@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: a static server for the release build and
 // Debian's Chromium driven by playwright-core.
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -10,6 +11,20 @@ import { chromium } from 'playwright-core';
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const distDir = process.env.GOSSIP_DIST ?? join(repoRoot, 'dist');
 export const screenshotDir = join(repoRoot, 'target', 'e2e');
+/** The agent's binary the tests start (`cargo build -p gossip-agent` makes it). */
+export const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
+
+/** A port nothing listens on now (TCP; the same number is then taken for UDP). */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createTcpServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

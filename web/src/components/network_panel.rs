@@ -1,6 +1,7 @@
 use std::rc::Rc;
 
 use gossip_core::Duration;
+use gossip_sim::NetworkModel;
 use yew::prelude::*;
 
 use super::LabContext;
@@ -157,34 +158,12 @@ pub fn network_panel() -> Html {
                 <button type="button" onclick={dispatch(Action::ClearSelection)} disabled={picked.is_empty()}>{ "Clear picks" }</button>
             </div>
             <div class="row">
-                <label>{ "loss % " }
-                    <NumberField key={format!("loss{}", network.loss)} label="Loss percent" min="0" max="100"
-                        value={format!("{:.0}", network.loss * 100.0)} on_commit={set_network("loss")} />
-                </label>
-                <label>{ "latency ms " }
-                    <NumberField key={format!("latency{}", network.latency)} label="Latency in milliseconds" min="0" max="10000" step="10"
-                        value={network.latency.as_millis().to_string()} on_commit={set_network("latency")} />
-                </label>
-                <label>{ "jitter ms " }
-                    <NumberField key={format!("jitter{}", network.jitter)} label="Jitter in milliseconds" min="0" max="10000" step="10"
-                        value={network.jitter.as_millis().to_string()} on_commit={set_network("jitter")} />
-                </label>
+                { model_fields("", "", &network, set_network) }
             </div>
             if let Some((a, b)) = &pair {
                 <div class="row link" title="The link between the two picked nodes, both ways, instead of the whole network's model">
                     <span>{ format!("link {a} ↔ {b}: ") }</span>
-                    <label>{ "loss % " }
-                        <NumberField key={format!("link-loss{a}{b}{}", link_model.loss)} label="Link loss percent" min="0" max="100"
-                            value={format!("{:.0}", link_model.loss * 100.0)} on_commit={set_link("loss")} />
-                    </label>
-                    <label>{ "latency ms " }
-                        <NumberField key={format!("link-latency{a}{b}{}", link_model.latency)} label="Link latency in milliseconds" min="0" max="10000" step="10"
-                            value={link_model.latency.as_millis().to_string()} on_commit={set_link("latency")} />
-                    </label>
-                    <label>{ "jitter ms " }
-                        <NumberField key={format!("link-jitter{a}{b}{}", link_model.jitter)} label="Link jitter in milliseconds" min="0" max="10000" step="10"
-                            value={link_model.jitter.as_millis().to_string()} on_commit={set_link("jitter")} />
-                    </label>
+                    { model_fields(&format!("link-{a}{b}-"), "Link ", &link_model, set_link) }
                     if pair_model.clone().flatten().is_some() {
                         <button type="button" class="small" onclick={clear(a, b)}>{ "Clear link" }</button>
                     }
@@ -214,5 +193,40 @@ pub fn network_panel() -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+/// Loss, latency and jitter fields for one network model (the whole network's, or a
+/// link's): `key` tells a model's fields from another's, `label` begins their
+/// accessible names, and `on_commit(field)` applies a field's new text.
+fn model_fields(
+    key: &str,
+    label: &str,
+    model: &NetworkModel,
+    on_commit: impl Fn(&'static str) -> Callback<String>,
+) -> Html {
+    // Keyed on the value too, so that a change from elsewhere (a rewind) shows.
+    let field = |name: &'static str,
+                 caption: &str,
+                 accessible: &str,
+                 value: String,
+                 max: &str,
+                 step: &str| {
+        let accessible = format!("{label}{accessible}");
+        let accessible = accessible[..1].to_uppercase() + &accessible[1..];
+        let key = format!("{key}{name}{value}");
+        html! {
+            <label>{ caption }
+                <NumberField {key} label={accessible} min="0" max={max.to_owned()} step={step.to_owned()}
+                    {value} on_commit={on_commit(name)} />
+            </label>
+        }
+    };
+    html! {
+        <>
+            { field("loss", "loss % ", "loss percent", format!("{:.0}", model.loss * 100.0), "100", "1") }
+            { field("latency", "latency ms ", "latency in milliseconds", model.latency.as_millis().to_string(), "10000", "10") }
+            { field("jitter", "jitter ms ", "jitter in milliseconds", model.jitter.as_millis().to_string(), "10000", "10") }
+        </>
     }
 }
