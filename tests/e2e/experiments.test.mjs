@@ -42,6 +42,8 @@ test('a rumor experiment runs in a worker while the cluster keeps moving, and pl
   await panel.getByLabel('Experiment', { exact: true }).selectOption('rumor');
   assert.equal(await panel.getByLabel('Members').inputValue(), '1000', "the paper's n by default");
   await panel.getByLabel('Values of k').fill('1, 2, 3, 4');
+  // Twelve runs per k: long enough (seconds, even on a fast machine) to watch the page go on.
+  await panel.getByLabel('Runs per point').fill('12');
   await page.getByRole('button', { name: 'Run experiment' }).click();
 
   // Sample the progress and the simulated clock until the run ends.
@@ -64,10 +66,10 @@ test('a rumor experiment runs in a worker while the cluster keeps moving, and pl
     simulated >= 0.5 * speed * wall,
     `the simulated cluster kept running during the experiment: ${simulated} ms in ${wall} ms at ${speed}x`,
   );
-  assert.equal(samples.at(-1).max, 12, '4 values of k, 3 runs each');
+  assert.equal(samples.at(-1).max, 48, '4 values of k, 12 runs each');
   assert.equal(workers.length, 1, 'one Web Worker ran it');
 
-  await page.getByRole('status').filter({ hasText: 'Finished: 12 runs' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Finished: 48 runs' }).waitFor();
   const table = page.getByRole('table', { name: 'Rumor results' });
   assert.equal(await table.locator('tbody tr').count(), 4);
   const row = async (k) => (await table.locator('tbody tr').nth(k - 1).locator('th, td').allTextContents());
@@ -83,7 +85,7 @@ test('a rumor experiment runs in a worker while the cluster keeps moving, and pl
   assert.equal(await plots.first().locator('.xp-line.measured circle').count(), 4);
   assert.equal(await plots.first().locator('.xp-line.published circle').count(), 4);
   assert.match(await page.locator('.experiments .note').textContent(), /Table 1/);
-  assert.match(await page.locator('.xp-results .hint').textContent(), /seeds 1–3/);
+  assert.match(await page.locator('.xp-results .hint').textContent(), /seeds 1–12/);
 
   await page.locator('.experiments').scrollIntoViewIfNeeded();
   await screenshot(page, 'experiments');

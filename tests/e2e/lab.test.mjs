@@ -269,7 +269,7 @@ test('charts draw datagrams and bytes by kind and each view over time', async ()
   assert.ok((await lastX('node-3')) < (await lastX('node-0')), 'n4 drawn only while up');
   assert.match(
     await page.locator('ul[aria-label="Failure detection"] li').first().textContent(),
-    /^n4 down at [\d.]+s · suspected after [\d.]+s · dead everywhere after [\d.]+s$/,
+    /^n4 down at [\d.]+s · suspected after (\d+ms|[\d.]+s) · dead everywhere after (\d+ms|[\d.]+s)$/,
   );
   const spread = page.locator('figure[aria-label="Share of nodes holding each key (%)"]');
   assert.equal(await spread.locator('.chart-key li').textContent(), 'colour');
