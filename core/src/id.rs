@@ -49,11 +49,11 @@ impl NodeId {
     /// at once. Inlined into the decoder, with the rare cases out of line: every
     /// datagram carries a name or two.
     #[inline]
-    fn from_utf8(name: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn from_utf8(name: &[u8]) -> Result<Self, Error> {
         if name.is_empty() || name.len() > MAX_NODE_ID_LEN {
             return Err(bad_length(name));
         }
-        if !name.iter().all(|b| (b' '..=b'~').contains(b)) {
+        if !is_printable_ascii(name) {
             check_text(name)?;
         }
         if name.len() > INLINE_NAME_LEN {
@@ -65,6 +65,14 @@ impl NodeId {
             len: name.len() as u8,
             bytes,
         }))
+    }
+
+    /// Whether `name` would make a [`NodeId`]: the checks of [`NodeId::new`], without
+    /// building one (full-state shares check every name they carry before using any).
+    #[inline]
+    pub(crate) fn is_valid(name: &[u8]) -> bool {
+        (1..=MAX_NODE_ID_LEN).contains(&name.len())
+            && (is_printable_ascii(name) || check_text(name).is_ok())
     }
 
     /// A name too long to keep inline: out of line, since names are nearly all short.
@@ -87,6 +95,11 @@ impl NodeId {
             Repr::Shared(name) => name.as_bytes(),
         }
     }
+}
+
+#[inline]
+fn is_printable_ascii(name: &[u8]) -> bool {
+    name.iter().all(|b| (b' '..=b'~').contains(b))
 }
 
 #[cold]

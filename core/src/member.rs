@@ -100,17 +100,23 @@ impl MemberUpdate {
     /// * `Dead(i)` and `Left(i)` override `Alive(j)` and `Suspect(j)` when `i >= j`;
     ///   a departure is never overridden by a death at the same incarnation.
     pub fn overrides(&self, current: &Member) -> bool {
-        use MemberState::*;
-        let (i, j) = (self.incarnation, current.incarnation);
-        match (self.state, current.state) {
-            (Alive, _) => i > j,
-            (Suspect, Alive) => i >= j,
-            (Suspect, Suspect) => i > j,
-            (Suspect, Dead | Left) => false,
-            (Dead, Alive | Suspect) | (Left, Alive | Suspect) => i >= j,
-            (Left, Dead) => i >= j,
-            (Dead, Dead | Left) | (Left, Left) => false,
-        }
+        supersedes(self.state, self.incarnation, current)
+    }
+}
+
+/// Whether news that a member is in `state` at `incarnation` supersedes `current`: the
+/// rule of [`MemberUpdate::overrides`], for news not (yet) built into an update.
+pub(crate) fn supersedes(state: MemberState, incarnation: Incarnation, current: &Member) -> bool {
+    use MemberState::*;
+    let (i, j) = (incarnation, current.incarnation);
+    match (state, current.state) {
+        (Alive, _) => i > j,
+        (Suspect, Alive) => i >= j,
+        (Suspect, Suspect) => i > j,
+        (Suspect, Dead | Left) => false,
+        (Dead, Alive | Suspect) | (Left, Alive | Suspect) => i >= j,
+        (Left, Dead) => i >= j,
+        (Dead, Dead | Left) | (Left, Left) => false,
     }
 }
 

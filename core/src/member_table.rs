@@ -35,7 +35,11 @@ pub(crate) struct MemberTable {
 }
 
 fn hash_name(id: &NodeId) -> u64 {
-    FxBuildHasher.hash_one(id.as_bytes())
+    hash_bytes(id.as_bytes())
+}
+
+fn hash_bytes(name: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(name)
 }
 
 impl MemberTable {
@@ -68,6 +72,18 @@ impl MemberTable {
 
     pub(crate) fn get(&self, id: &NodeId) -> Option<&Member> {
         self.slot_of(id).and_then(|slot| self.at(slot))
+    }
+
+    /// The member named `name`, by the bytes of its name (as a full-state share holds
+    /// them).
+    pub(crate) fn get_by_name(&self, name: &[u8]) -> Option<&Member> {
+        let slots = &self.slots;
+        let slot = self.index.find(hash_bytes(name), |&slot| {
+            slots[slot as usize]
+                .as_ref()
+                .is_some_and(|m| m.id.as_bytes() == name)
+        })?;
+        self.at(*slot)
     }
 
     /// The slot holding `id`.
@@ -258,7 +274,9 @@ mod tests {
         }
         for m in table.iter() {
             assert_eq!(table.get(&m.id), Some(m));
+            assert_eq!(table.get_by_name(m.id.as_bytes()), Some(m));
         }
+        assert_eq!(table.get_by_name(b"m1"), None, "removed");
         assert_eq!(table.len(), table.iter().count());
         assert_eq!(table.active(), table.len());
     }

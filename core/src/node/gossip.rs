@@ -4,10 +4,10 @@
 use core::net::SocketAddr;
 
 use super::Node;
-use crate::Tags;
 use crate::dissemination::retransmit_limit;
-use crate::member::{MemberState, MemberUpdate};
-use crate::wire::{self, Message, PacketRef, Update};
+use crate::member::MemberState;
+use crate::wire::full_state::SyncWriter;
+use crate::wire::{self, Message, MessageKind, PacketRef, Update};
 
 /// Room reserved for the length prefix of the piggybacked update list.
 const UPDATE_COUNT_RESERVE: usize = 3;
@@ -56,68 +56,52 @@ impl Node {
     }
 
     /// Sends this node's whole member table (itself included), split over as many
-    /// datagrams as the MTU requires; only the first asks for a reply.
+    /// datagrams as the MTU requires; only the first asks for a reply. Entries are
+    /// written straight from the table ([`SyncWriter`]).
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
-        let mut all: Vec<MemberUpdate> = vec![self.own_update(MemberState::Alive)];
-        let tagged = !self.membership.tags.is_empty();
-        all.extend(self.membership.members.iter().map(|member| {
-            let mut update = MemberUpdate::from(member);
-            if tagged
-                && member.state == MemberState::Alive
-                && let Some(tags) = self.tags_at(&member.id, member.incarnation)
-            {
-                update.tags = tags.clone();
-            }
-            update
-        }));
-        // Forgotten members go out as dead, so that one that restarted hears it and
-        // refutes with a higher incarnation.
-        all.extend(
-            self.membership
-                .forgotten
-                .iter()
-                .map(|(id, last)| MemberUpdate {
-                    id: id.clone(),
-                    addr: last.addr,
-                    incarnation: last.incarnation,
-                    state: MemberState::Dead,
-                    accuser: None,
-                    tags: Tags::none(),
-                }),
-        );
         let budget = self.config.mtu
             - self.bare_datagram_len(&Message::Sync {
                 members: Vec::new(),
                 reply,
             })
             - UPDATE_COUNT_RESERVE;
-        let mut chunk = Vec::new();
-        let mut used = 0;
-        let mut ask = reply;
-        for update in all {
-            let len = wire::member_update_len(&update);
-            if used + len > budget && !chunk.is_empty() {
-                let members = std::mem::take(&mut chunk);
-                self.send_unpiggybacked(
-                    to,
-                    Message::Sync {
-                        members,
-                        reply: ask,
-                    },
-                );
-                ask = false;
-                used = 0;
-            }
-            used += len;
-            chunk.push(update);
-        }
-        self.send_unpiggybacked(
-            to,
-            Message::Sync {
-                members: chunk,
-                reply: ask,
-            },
+        let mut writer = SyncWriter::new(&self.id, budget, reply);
+        let own = self.own_update(MemberState::Alive);
+        writer.entry(
+            &own.id,
+            own.addr,
+            own.incarnation,
+            own.state,
+            Some(&own.tags),
         );
+        let tagged = !self.membership.tags.is_empty();
+        for member in self.membership.members.iter() {
+            let tags = if tagged && member.state == MemberState::Alive {
+                self.tags_at(&member.id, member.incarnation)
+            } else {
+                None
+            };
+            writer.entry(
+                &member.id,
+                member.addr,
+                member.incarnation,
+                member.state,
+                tags,
+            );
+        }
+        // Forgotten members go out as dead, so that one that restarted hears it and
+        // refutes with a higher incarnation.
+        for (id, last) in &self.membership.forgotten {
+            writer.entry(id, last.addr, last.incarnation, MemberState::Dead, None);
+        }
+        for payload in writer.finish() {
+            self.stats.sent.count(MessageKind::Sync, payload.len());
+            self.transmits.push_back(super::Transmit {
+                to,
+                kind: MessageKind::Sync,
+                payload,
+            });
+        }
     }
 
     /// The bytes of a datagram carrying `message` and nothing piggybacked, the version

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use rand::seq::IndexedRandom;
 
 use super::{Node, NodeStatus};
-use crate::member::{MemberState, MemberUpdate};
+use crate::member::{Member, MemberState, MemberUpdate, supersedes};
 use crate::member_table::{MemberTable, Slot};
 use crate::suspicion::Suspicion;
 use crate::timer::Timer;
+use crate::wire::full_state::EntryRef;
 use crate::wire::{Message, Update};
 use crate::{Event, Incarnation, Instant, NodeId, Tags};
 
@@ -46,29 +47,36 @@ impl Node {
     /// entry is applied as news, and a request is answered with this node's own full
     /// state. A member that left speaks only of its own departure: its member table is
     /// going stale and would bring forgotten members back.
-    pub(super) fn handle_sync(
+    pub(super) fn handle_sync<E: FullStateEntry>(
         &mut self,
         now: Instant,
         from: SocketAddr,
-        members: Vec<MemberUpdate>,
+        entries: impl IntoIterator<Item = E>,
         reply: bool,
     ) {
-        for mut member in members {
+        for entry in entries {
+            let current = self.membership.members.get_by_name(entry.name());
             // A full state's "dead" is the sender's conclusion, perhaps reached on the
             // far side of a partition that has just healed; for a member this node
             // still holds active it only raises a suspicion, which the member refutes
             // if it is there (memberlist's mergeState does the same).
-            let held_active = || {
-                self.membership
-                    .members
-                    .get(&member.id)
-                    .is_some_and(|m| m.state.is_active())
-            };
-            if member.state == MemberState::Dead && held_active() {
-                member.state = MemberState::Suspect;
+            let mut state = entry.state();
+            if state == MemberState::Dead && current.is_some_and(|m| m.state.is_active()) {
+                state = MemberState::Suspect;
             }
-            self.apply_member_update(now, member);
+            if self.is_old_news(&entry, state, current) {
+                continue;
+            }
+            if let Some(mut update) = entry.into_update() {
+                update.state = state;
+                self.apply_member_update(now, update);
+            }
         }
+        self.answer_full_state(from, reply);
+    }
+
+    /// Answers a full-state share that asked for a `reply` with this node's own.
+    pub(super) fn answer_full_state(&mut self, from: SocketAddr, reply: bool) {
         if reply && self.status == NodeStatus::Left {
             let members = vec![self.own_update(MemberState::Left)];
             self.send_unpiggybacked(
@@ -81,6 +89,45 @@ impl Node {
         } else if reply {
             self.send_full_state(from, false);
         }
+    }
+
+    /// Whether `apply_member_update` would do nothing with this entry, claiming
+    /// `state`: it is about another member, held in the table, and neither supersedes
+    /// what is held nor brings tags. Nearly every entry of a full state is such old
+    /// news, and this answers without building an update for it; any entry it is not
+    /// sure about takes the full path.
+    fn is_old_news(
+        &self,
+        entry: &impl FullStateEntry,
+        state: MemberState,
+        current: Option<&Member>,
+    ) -> bool {
+        let name = entry.name();
+        if name == self.id.as_bytes() || entry.has_accuser() || self.has_forgotten(name) {
+            return false;
+        }
+        let incarnation = entry.incarnation();
+        match current {
+            None => !state.is_active(),
+            Some(current) => {
+                !supersedes(state, incarnation, current)
+                    && (incarnation != current.incarnation
+                        || state != MemberState::Alive
+                        || (entry.has_no_tags() && !self.holds_tags_of(name)))
+            }
+        }
+    }
+
+    /// Whether the member named `name` was forgotten lately.
+    fn has_forgotten(&self, name: &[u8]) -> bool {
+        let forgotten = &self.membership.forgotten;
+        !forgotten.is_empty() && NodeId::from_utf8(name).is_ok_and(|id| forgotten.contains_key(&id))
+    }
+
+    /// Whether tags are held for the member named `name`.
+    fn holds_tags_of(&self, name: &[u8]) -> bool {
+        let tags = &self.membership.tags;
+        !tags.is_empty() && NodeId::from_utf8(name).is_ok_and(|id| tags.contains_key(&id))
     }
 
     /// Asks every seed for the cluster (a full-state exchange), again every two
@@ -422,5 +469,60 @@ pub(super) struct Seed {
 impl Seed {
     pub(super) fn new(addr: SocketAddr) -> Seed {
         Seed { addr, slot: None }
+    }
+}
+
+/// One entry of a full-state share: decoded into an update, or read in place from the
+/// datagram ([`EntryRef`]), which builds an update only for news.
+pub(super) trait FullStateEntry {
+    fn name(&self) -> &[u8];
+    fn incarnation(&self) -> Incarnation;
+    fn state(&self) -> MemberState;
+    fn has_accuser(&self) -> bool;
+    fn has_no_tags(&self) -> bool;
+    /// The entry as news (`None` only for an entry that could not be read, which a
+    /// checked share never holds).
+    fn into_update(self) -> Option<MemberUpdate>;
+}
+
+impl FullStateEntry for MemberUpdate {
+    fn name(&self) -> &[u8] {
+        self.id.as_bytes()
+    }
+    fn incarnation(&self) -> Incarnation {
+        self.incarnation
+    }
+    fn state(&self) -> MemberState {
+        self.state
+    }
+    fn has_accuser(&self) -> bool {
+        self.accuser.is_some()
+    }
+    fn has_no_tags(&self) -> bool {
+        self.tags.is_empty()
+    }
+    fn into_update(self) -> Option<MemberUpdate> {
+        Some(self)
+    }
+}
+
+impl FullStateEntry for EntryRef<'_> {
+    fn name(&self) -> &[u8] {
+        EntryRef::name(self)
+    }
+    fn incarnation(&self) -> Incarnation {
+        self.incarnation
+    }
+    fn state(&self) -> MemberState {
+        self.state
+    }
+    fn has_accuser(&self) -> bool {
+        EntryRef::has_accuser(self)
+    }
+    fn has_no_tags(&self) -> bool {
+        EntryRef::has_no_tags(self)
+    }
+    fn into_update(self) -> Option<MemberUpdate> {
+        self.to_update()
     }
 }

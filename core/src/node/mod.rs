@@ -50,7 +50,8 @@ use crate::member_table::MemberTable;
 use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
 use crate::timer::{Timer, TimerTable};
-use crate::wire::{self, Message, MessageKind};
+use crate::wire::full_state::SyncView;
+use crate::wire::{self, Message, MessageKind, Packet};
 use crate::{
     Config, Duration, Error, Event, Instant, NodeId, ReplicaId, RumorAccounting, Stats, Tags,
 };
@@ -452,18 +453,33 @@ impl Node {
         from: SocketAddr,
         datagram: &[u8],
     ) -> Result<(), Error> {
-        let packet = match wire::decode(datagram) {
-            Ok(packet) => packet,
+        // A share of a full state is merged straight from the datagram: most of its
+        // entries are old news, and reading them in place spares building each one.
+        if let Some(share) = SyncView::parse(datagram) {
+            self.stats.received.count(MessageKind::Sync, datagram.len());
+            if !share.is_from(&self.id) {
+                self.handle_sync(now, from, share.entries(), share.reply());
+                self.after_packet(now, from);
+            }
+            return Ok(());
+        }
+        match wire::decode(datagram) {
+            Ok(packet) => {
+                self.handle_decoded(now, from, packet, datagram.len());
+                Ok(())
+            }
             Err(error) => {
                 self.stats.decode_errors += 1;
-                return Err(error.into());
+                Err(error.into())
             }
-        };
-        self.stats
-            .received
-            .count(packet.message.kind(), datagram.len());
+        }
+    }
+
+    /// [`Node::handle_packet`] for a datagram of `len` bytes already decoded.
+    fn handle_decoded(&mut self, now: Instant, from: SocketAddr, packet: Packet, len: usize) {
+        self.stats.received.count(packet.message.kind(), len);
         if packet.from == self.id {
-            return Ok(());
+            return;
         }
         for update in packet.updates {
             self.apply_update(now, update);
@@ -494,6 +510,12 @@ impl Node {
             } => self.handle_digest(from, packet.from, summary, send_deltas, send_digest),
             Message::Deltas { versions, ranges } => self.handle_deltas(now, versions, &ranges),
         }
+        self.after_packet(now, from);
+    }
+
+    /// What follows any packet from another member: joining completes once someone
+    /// answered, and idle timers rearm.
+    fn after_packet(&mut self, now: Instant, from: SocketAddr) {
         // Joined once some live member answered: a seed that has left answers only with
         // its departure, and joining through it alone would leave this node a cluster of
         // one that believes itself a member.
@@ -508,7 +530,6 @@ impl Node {
             }
         }
         self.rearm_idle_timers(now);
-        Ok(())
     }
 
     /// Runs every timer due at `now`.

@@ -482,3 +482,107 @@ fn a_running_node_takes_on_live_settings_and_refuses_the_others() {
     assert!(a.reconfigure(invalid).is_err());
     assert_eq!(a.config(), &slower);
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod full_state_in_place {
+    use super::*;
+    use crate::wire::full_state::SyncView;
+    use proptest::prelude::*;
+
+    /// News about a handful of members, the receiver ("a") among them, so that shares
+    /// overlap what the receiver holds.
+    fn news() -> impl Strategy<Value = MemberUpdate> {
+        (
+            prop::sample::select(vec!["a", "b", "c", "d", "e", "f"]),
+            1u16..4,
+            0u32..4,
+            0usize..4,
+            proptest::option::weighted(0.2, prop::sample::select(vec!["b", "c", "z"])),
+            proptest::option::weighted(0.2, "[a-z]{1,3}"),
+        )
+            .prop_map(
+                |(name, port, incarnation, state, accuser, tag)| MemberUpdate {
+                    id: NodeId::new(name).unwrap(),
+                    addr: SocketAddr::from(([10, 0, 0, 1], port)),
+                    incarnation,
+                    state: MemberState::ALL[state],
+                    accuser: accuser.map(|a| NodeId::new(a).unwrap()),
+                    tags: tag.map_or(Tags::none(), |t| Tags::new([("role", t)]).unwrap()),
+                },
+            )
+    }
+
+    fn share(members: Vec<MemberUpdate>, reply: bool) -> Vec<u8> {
+        wire::encode(&Packet {
+            from: NodeId::new("z").unwrap(),
+            message: Message::Sync { members, reply },
+            updates: vec![],
+        })
+    }
+
+    /// The plain definition of receiving a full-state share: decode it, then apply every
+    /// entry as news (a "dead" about a member held active only raising a suspicion),
+    /// then answer.
+    fn merge_plainly(node: &mut Node, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        let packet = wire::decode(bytes).unwrap();
+        node.stats.received.count(MessageKind::Sync, bytes.len());
+        let Message::Sync { members, reply } = packet.message else {
+            panic!("a full-state share");
+        };
+        for mut member in members {
+            let held_active = node
+                .membership
+                .members
+                .get(&member.id)
+                .is_some_and(|m| m.state.is_active());
+            if member.state == MemberState::Dead && held_active {
+                member.state = MemberState::Suspect;
+            }
+            node.apply_member_update(now, member);
+        }
+        node.answer_full_state(from, reply);
+        node.after_packet(now, from);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// A full-state share merged in place, old news skipped, leaves the node exactly
+        /// as the same share decoded and applied entry by entry does: the same table,
+        /// suspicions, tags, news to spread, events, replies and statistics.
+        #[test]
+        fn changes_the_node_as_decoding_it_does(
+            before in proptest::collection::vec(news(), 0..12),
+            reaped in any::<bool>(),
+            members in proptest::collection::vec(news(), 0..12),
+            reply in any::<bool>(),
+            lifeguard in any::<bool>(),
+        ) {
+            let from = SocketAddr::from(([10, 0, 0, 9], 1));
+            let mut now = Instant::ZERO;
+            let config = Config {
+                // With Lifeguard, a suspicion repeated by another accuser is news.
+                lifeguard: if lifeguard { crate::Lifeguard::ON } else { crate::Lifeguard::OFF },
+                ..Config::demo()
+            };
+            let mut node = Node::new(NodeId::new("a").unwrap(), SocketAddr::from(([10, 0, 0, 1], 7)), config, 1).unwrap();
+            node.join(now, &[]);
+            let first = share(before, false);
+            node.handle_decoded(now, from, wire::decode(&first).unwrap(), first.len());
+            if reaped {
+                // Suspicions run out and the dead are reaped: forgotten members.
+                now += Duration::from_secs(120);
+                node.handle_timeout(now);
+                now += node.config().reap_after + Duration::from_secs(1);
+                node.handle_timeout(now);
+            }
+            let bytes = share(members, reply);
+            prop_assert!(SyncView::parse(&bytes).is_some());
+            let mut in_place = node.clone();
+            in_place.handle_packet(now, from, &bytes).unwrap();
+            let mut plain = node;
+            merge_plainly(&mut plain, now, from, &bytes);
+            prop_assert_eq!(format!("{in_place:?}"), format!("{plain:?}"));
+        }
+    }
+}

@@ -36,6 +36,8 @@
 
 use core::net::SocketAddr;
 
+pub(crate) mod full_state;
+
 use serde::{Deserialize, Serialize};
 
 use crate::member::MemberUpdate;

@@ -1,0 +1,590 @@
+//! Full-state exchanges read and written in place.
+//!
+//! A `Sync` datagram carries a share of its sender's member table, and in a converged
+//! cluster nearly every entry in it is already known to the receiver: at 1,000 members a
+//! push-pull exchange merges about a thousand entries of which none is news. Decoding
+//! such a datagram through serde built a [`MemberUpdate`] per entry (names, addresses,
+//! tags, a vector of them) only to compare and drop it, and sending one copied the whole
+//! table into updates before serialising them.
+//!
+//! Here the same bytes are read entry by entry straight from the datagram
+//! ([`SyncView`]): the receiver looks each member up by name and builds an update only
+//! for news. Sending writes each entry from the table into the datagram
+//! ([`EntryWriter`]). The bytes are postcard's, exactly: the tests below compare both
+//! directions with the serde codec.
+//!
+//! The reader is allowed to be stricter than postcard (it accepts only the canonical
+//! varints postcard writes) but never laxer: anything it does not accept goes through
+//! [`super::decode`], which either reads it or says precisely what is wrong with it.
+
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use super::{MAX_DATAGRAM, WIRE_VERSION};
+use crate::member::{Incarnation, MemberState, MemberUpdate};
+use crate::{NodeId, Tags};
+
+/// The index of `Message::Sync` among the message variants, as postcard writes it.
+const SYNC_VARIANT: u8 = 4;
+
+/// A datagram holding one `Sync` message and nothing piggybacked, checked entry by entry
+/// and read without copying.
+#[derive(Debug)]
+pub(crate) struct SyncView<'a> {
+    /// The sender's name, checked.
+    from: &'a [u8],
+    reply: bool,
+    count: usize,
+    /// The encoded entries, every one of them already checked.
+    entries: &'a [u8],
+}
+
+impl<'a> SyncView<'a> {
+    /// Reads `datagram` as a full-state share, or `None` if it is anything else (another
+    /// message, piggybacked updates, or bytes this reader does not accept). Every entry
+    /// is checked here, so that a share is merged whole or not at all.
+    pub(crate) fn parse(datagram: &'a [u8]) -> Option<SyncView<'a>> {
+        if datagram.len() > MAX_DATAGRAM {
+            return None;
+        }
+        let mut reader = Reader::new(datagram);
+        if reader.byte()? != WIRE_VERSION {
+            return None;
+        }
+        let from = reader.name()?;
+        if reader.byte()? != SYNC_VARIANT {
+            return None;
+        }
+        let count = reader.varint_u32()? as usize;
+        let start = reader.pos;
+        for _ in 0..count {
+            reader.entry()?;
+        }
+        let entries = &datagram[start..reader.pos];
+        let reply = match reader.byte()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        // No piggybacked updates, and nothing after them.
+        if reader.byte()? != 0 || reader.pos != datagram.len() {
+            return None;
+        }
+        Some(SyncView {
+            from,
+            reply,
+            count,
+            entries,
+        })
+    }
+
+    /// Whether `id` sent this share.
+    pub(crate) fn is_from(&self, id: &NodeId) -> bool {
+        self.from == id.as_bytes()
+    }
+
+    /// Whether the sender asks for the receiver's full state in return.
+    pub(crate) fn reply(&self) -> bool {
+        self.reply
+    }
+
+    /// The entries, in the order they were sent.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = EntryRef<'a>> + use<'a> {
+        let mut reader = Reader::new(self.entries);
+        // Every entry was checked by `parse`: reading one again skips the checks of
+        // names and tags, and cannot fail.
+        (0..self.count).map_while(move |_| reader.checked_entry())
+    }
+}
+
+/// One member entry of a full-state share, read in place: names, address and tags stay
+/// bytes (checked ones) until the entry turns out to be news.
+#[derive(Debug)]
+pub(crate) struct EntryRef<'a> {
+    name: &'a [u8],
+    /// The address's variant byte and octets.
+    ip: &'a [u8],
+    port: u16,
+    pub(crate) incarnation: Incarnation,
+    pub(crate) state: MemberState,
+    accuser: Option<&'a [u8]>,
+    /// A zero count, or tags that decode.
+    tags: &'a [u8],
+}
+
+impl<'a> EntryRef<'a> {
+    /// The member's name, as bytes.
+    pub(crate) fn name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// Whether the entry names an accuser (full states never do; a peer may).
+    pub(crate) fn has_accuser(&self) -> bool {
+        self.accuser.is_some()
+    }
+
+    /// Whether the entry carries no tags.
+    pub(crate) fn has_no_tags(&self) -> bool {
+        self.tags == [0]
+    }
+
+    /// The entry as owned news. `None` never happens: `parse` checked every part.
+    pub(crate) fn to_update(&self) -> Option<MemberUpdate> {
+        let tags = if self.has_no_tags() {
+            Tags::none()
+        } else {
+            postcard::from_bytes(self.tags).ok()?
+        };
+        let addr = match *self.ip {
+            [0, a, b, c, d] => {
+                SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), self.port))
+            }
+            [1, ref v6 @ ..] => {
+                let octets: [u8; 16] = v6.try_into().ok()?;
+                SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(octets), self.port, 0, 0))
+            }
+            _ => return None,
+        };
+        Some(MemberUpdate {
+            id: NodeId::from_utf8(self.name).ok()?,
+            addr,
+            incarnation: self.incarnation,
+            state: self.state,
+            accuser: match self.accuser {
+                Some(name) => Some(NodeId::from_utf8(name).ok()?),
+                None => None,
+            },
+            tags,
+        })
+    }
+}
+
+/// A cursor over the bytes of a datagram.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0 }
+    }
+
+    #[inline]
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    #[inline]
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let taken = self.bytes.get(self.pos..self.pos.checked_add(len)?)?;
+        self.pos += len;
+        Some(taken)
+    }
+
+    /// A canonical LEB128 varint of at most 32 bits (the shortest encoding, as postcard
+    /// writes it).
+    #[inline]
+    fn varint_u32(&mut self) -> Option<u32> {
+        let first = self.byte()?;
+        if first < 0x80 {
+            return Some(u32::from(first));
+        }
+        let mut value = u64::from(first & 0x7f);
+        for i in 1..5 {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                // A last byte of zero would be a longer encoding than needed.
+                return u32::try_from(value).ok().filter(|_| byte != 0);
+            }
+        }
+        None
+    }
+
+    /// A node name's bytes, checked as [`NodeId::new`] checks a name.
+    #[inline]
+    fn name(&mut self) -> Option<&'a [u8]> {
+        let len = self.varint_u32()? as usize;
+        let name = self.take(len)?;
+        NodeId::is_valid(name).then_some(name)
+    }
+
+    /// An entry that `entry` has already checked: its name's and tags' bytes are only
+    /// framed, not checked again.
+    #[inline]
+    fn checked_entry(&mut self) -> Option<EntryRef<'a>> {
+        let len = self.varint_u32()? as usize;
+        let name = self.take(len)?;
+        let ip = if self.bytes.get(self.pos)? == &0 {
+            self.take(5)?
+        } else {
+            self.take(17)?
+        };
+        let port = self.varint_u32()? as u16;
+        let incarnation = self.varint_u32()?;
+        let state = match self.byte()? {
+            0 => MemberState::Alive,
+            1 => MemberState::Suspect,
+            2 => MemberState::Dead,
+            _ => MemberState::Left,
+        };
+        let accuser = match self.byte()? {
+            0 => None,
+            _ => {
+                let len = self.varint_u32()? as usize;
+                Some(self.take(len)?)
+            }
+        };
+        let start = self.pos;
+        // The tags: a count, then a length and bytes for each key and each value.
+        for _ in 0..2 * self.varint_u32()? {
+            let len = self.varint_u32()? as usize;
+            self.take(len)?;
+        }
+        let tags = &self.bytes[start..self.pos];
+        Some(EntryRef {
+            name,
+            ip,
+            port,
+            incarnation,
+            state,
+            accuser,
+            tags,
+        })
+    }
+
+    #[inline]
+    fn entry(&mut self) -> Option<EntryRef<'a>> {
+        let name = self.name()?;
+        let ip = match self.bytes.get(self.pos)? {
+            0 => self.take(5)?,
+            1 => self.take(17)?,
+            _ => return None,
+        };
+        let port = u16::try_from(self.varint_u32()?).ok()?;
+        let incarnation = self.varint_u32()?;
+        let state = *MemberState::ALL.get(usize::from(self.byte()?))?;
+        let accuser = match self.byte()? {
+            0 => None,
+            1 => Some(self.name()?),
+            _ => return None,
+        };
+        let tags = if self.bytes.get(self.pos) == Some(&0) {
+            self.take(1)?
+        } else {
+            let rest = &self.bytes[self.pos..];
+            let (_, after): (Tags, _) = postcard::take_from_bytes(rest).ok()?;
+            self.take(rest.len() - after.len())?
+        };
+        Some(EntryRef {
+            name,
+            ip,
+            port,
+            incarnation,
+            state,
+            accuser,
+            tags,
+        })
+    }
+}
+
+/// Writes a full state into as many `Sync` datagrams as its size requires, each entry
+/// encoded as postcard would encode a [`MemberUpdate`] with no accuser, straight from
+/// the member table: no update is built per member.
+#[derive(Debug)]
+pub(crate) struct SyncWriter {
+    /// The bytes every datagram starts with: version, sender, message variant.
+    header: Vec<u8>,
+    /// Bytes of entries a datagram may hold.
+    budget: usize,
+    /// Whether the next datagram asks for a reply (only the first does).
+    ask: bool,
+    /// The entries of the datagram being filled.
+    entries: Vec<u8>,
+    count: usize,
+    datagrams: Vec<Vec<u8>>,
+}
+
+impl SyncWriter {
+    /// A writer for `from`'s full state, cut so that each datagram holds at most
+    /// `budget` bytes of entries (or one entry, if a single entry is larger); the
+    /// first asks for the receiver's full state in return if `reply`.
+    pub(crate) fn new(from: &NodeId, budget: usize, reply: bool) -> SyncWriter {
+        let mut header = vec![WIRE_VERSION];
+        write_name(&mut header, from);
+        header.push(SYNC_VARIANT);
+        SyncWriter {
+            header,
+            budget,
+            ask: reply,
+            entries: Vec::new(),
+            count: 0,
+            datagrams: Vec::new(),
+        }
+    }
+
+    /// Adds one member's entry.
+    pub(crate) fn entry(
+        &mut self,
+        id: &NodeId,
+        addr: SocketAddr,
+        incarnation: Incarnation,
+        state: MemberState,
+        tags: Option<&Tags>,
+    ) {
+        let start = self.entries.len();
+        write_entry(&mut self.entries, id, addr, incarnation, state, tags);
+        if self.entries.len() > self.budget && self.count > 0 {
+            self.seal(start);
+        }
+        self.count += 1;
+    }
+
+    /// Closes the datagram holding the entries before `end`, keeping the rest for the
+    /// next.
+    fn seal(&mut self, end: usize) {
+        let mut datagram = Vec::with_capacity(self.header.len() + 5 + end + 2);
+        datagram.extend_from_slice(&self.header);
+        write_varint(&mut datagram, self.count as u32);
+        datagram.extend_from_slice(&self.entries[..end]);
+        datagram.push(u8::from(self.ask));
+        datagram.push(0); // nothing piggybacked
+        self.datagrams.push(datagram);
+        self.entries.drain(..end);
+        self.count = 0;
+        self.ask = false;
+    }
+
+    /// The datagrams, in order; always at least one.
+    pub(crate) fn finish(mut self) -> Vec<Vec<u8>> {
+        self.seal(self.entries.len());
+        self.datagrams
+    }
+}
+
+fn write_entry(
+    out: &mut Vec<u8>,
+    id: &NodeId,
+    addr: SocketAddr,
+    incarnation: Incarnation,
+    state: MemberState,
+    tags: Option<&Tags>,
+) {
+    write_name(out, id);
+    match addr {
+        SocketAddr::V4(v4) => {
+            out.push(0);
+            out.extend_from_slice(&v4.ip().octets());
+        }
+        SocketAddr::V6(v6) => {
+            out.push(1);
+            out.extend_from_slice(&v6.ip().octets());
+        }
+    }
+    write_varint(out, u32::from(addr.port()));
+    write_varint(out, incarnation);
+    out.push(state as u8);
+    out.push(0); // no accuser in a full state
+    match tags {
+        Some(tags) if !tags.is_empty() => {
+            // Serialising plain data into a Vec cannot fail.
+            if let Ok(extended) = postcard::to_extend(tags, core::mem::take(out)) {
+                *out = extended;
+            }
+        }
+        _ => out.push(0),
+    }
+}
+
+fn write_name(out: &mut Vec<u8>, id: &NodeId) {
+    let bytes = id.as_bytes();
+    write_varint(out, bytes.len() as u32);
+    out.extend_from_slice(bytes);
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+// The property tests need proptest, which is not built for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::wire::{self, Message, Packet, Update};
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = NodeId> {
+        prop_oneof!["[a-z][a-z0-9-]{0,6}", "[a-z]{15,30}", "[a-zé]{1,4}",]
+            .prop_map(|n| NodeId::new(&n).unwrap())
+    }
+
+    fn addr() -> impl Strategy<Value = SocketAddr> {
+        prop_oneof![
+            (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::from((ip, port))),
+            (any::<[u8; 16]>(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::from((ip, port))),
+        ]
+    }
+
+    fn tags() -> impl Strategy<Value = Tags> {
+        prop_oneof![
+            3 => Just(Tags::none()),
+            1 => proptest::collection::vec(("[a-z]{1,5}", "[ -~]{0,8}"), 1..4)
+                .prop_map(|pairs| Tags::new(pairs).unwrap()),
+        ]
+    }
+
+    fn update(with_accuser: bool) -> impl Strategy<Value = MemberUpdate> {
+        (
+            name(),
+            addr(),
+            prop_oneof![0u32..4, any::<u32>()],
+            0usize..4,
+            if with_accuser {
+                proptest::option::weighted(0.3, name()).boxed()
+            } else {
+                Just(None).boxed()
+            },
+            tags(),
+        )
+            .prop_map(
+                |(id, addr, incarnation, state, accuser, tags)| MemberUpdate {
+                    id,
+                    addr,
+                    incarnation,
+                    state: MemberState::ALL[state],
+                    accuser,
+                    tags,
+                },
+            )
+    }
+
+    fn sync_packet() -> impl Strategy<Value = Packet> {
+        (
+            name(),
+            proptest::collection::vec(update(true), 0..200),
+            any::<bool>(),
+            proptest::collection::vec(update(true).prop_map(Update::Member), 0..2),
+        )
+            .prop_map(|(from, members, reply, updates)| Packet {
+                from,
+                message: Message::Sync { members, reply },
+                updates,
+            })
+    }
+
+    fn entries_of(view: &SyncView<'_>) -> Vec<MemberUpdate> {
+        view.entries().map(|e| e.to_update().unwrap()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Every full-state share without piggybacked news is read in place, to the
+        /// same entries as the serde decoder reads; anything else is left to it.
+        #[test]
+        fn reads_what_the_decoder_reads(packet in sync_packet()) {
+            let bytes = wire::encode(&packet);
+            let view = SyncView::parse(&bytes);
+            prop_assert_eq!(view.is_some(), packet.updates.is_empty());
+            if let (Some(view), Message::Sync { members, reply }) = (view, &packet.message) {
+                prop_assert!(view.is_from(&packet.from));
+                prop_assert_eq!(view.reply(), *reply);
+                prop_assert_eq!(&entries_of(&view), members);
+                for (entry, member) in view.entries().zip(members) {
+                    prop_assert_eq!(entry.has_no_tags(), member.tags.is_empty());
+                }
+            }
+        }
+
+        /// Damaged bytes are never read into anything the decoder would not read.
+        #[test]
+        fn never_accepts_what_the_decoder_refuses(
+            packet in sync_packet(),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = wire::encode(&packet);
+            for (at, mask) in flips {
+                let at = at.index(bytes.len());
+                bytes[at] ^= mask;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            if let Some(view) = SyncView::parse(&bytes) {
+                let decoded = wire::decode(&bytes);
+                prop_assert!(decoded.is_ok(), "read in place but refused: {:?}", decoded);
+                let decoded = decoded.unwrap();
+                prop_assert!(decoded.updates.is_empty());
+                prop_assert!(view.is_from(&decoded.from));
+                let Message::Sync { members, reply } = decoded.message else {
+                    return Err(TestCaseError::fail("read in place, decoded as another message"));
+                };
+                prop_assert_eq!(view.reply(), reply);
+                prop_assert_eq!(entries_of(&view), members);
+            }
+        }
+
+        /// The writer's datagrams are the serde encoder's, cut where the old sender cut
+        /// them: at the first entry that would take the datagram over its budget.
+        #[test]
+        fn writes_what_the_encoder_writes(
+            from in name(),
+            members in proptest::collection::vec(update(false), 1..200),
+            reply in any::<bool>(),
+            budget in prop_oneof![Just(usize::MAX), 0usize..2000],
+        ) {
+            let mut writer = SyncWriter::new(&from, budget, reply);
+            for m in &members {
+                writer.entry(&m.id, m.addr, m.incarnation, m.state, Some(&m.tags));
+            }
+            let written = writer.finish();
+            // The cut by measured lengths, then each share encoded by serde.
+            let mut shares: Vec<Vec<MemberUpdate>> = vec![vec![]];
+            let mut used = 0;
+            for m in members {
+                let len = wire::member_update_len(&m);
+                if used + len > budget && !shares.last().unwrap().is_empty() {
+                    shares.push(vec![]);
+                    used = 0;
+                }
+                used += len;
+                shares.last_mut().unwrap().push(m);
+            }
+            let expected: Vec<Vec<u8>> = shares
+                .into_iter()
+                .enumerate()
+                .map(|(i, members)| wire::encode(&Packet {
+                    from: from.clone(),
+                    message: Message::Sync { members, reply: reply && i == 0 },
+                    updates: vec![],
+                }))
+                .collect();
+            prop_assert_eq!(written, expected);
+        }
+    }
+
+    #[test]
+    fn only_canonical_varints_are_read() {
+        let read = |bytes: &[u8]| Reader::new(bytes).varint_u32();
+        assert_eq!(read(&[0]), Some(0));
+        assert_eq!(read(&[0x7f]), Some(127));
+        assert_eq!(read(&[0x80, 0x01]), Some(128));
+        assert_eq!(read(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some(u32::MAX));
+        assert_eq!(read(&[0x80, 0x00]), None, "zero in two bytes");
+        assert_eq!(
+            read(&[0xff, 0xff, 0xff, 0xff, 0x10]),
+            None,
+            "beyond 32 bits"
+        );
+        assert_eq!(read(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), None);
+        assert_eq!(read(&[0x80]), None, "cut short");
+    }
+}
