@@ -50,6 +50,8 @@ console.log(
       messages_delivered: bench.messagesDelivered,
       deliveries_per_second: Math.round(bench.messagesDelivered / Math.max(wallSeconds, 1e-9)),
       member_table_entries: bench.memberTableEntries,
+      member_table_bytes: bench.memberTableBytes,
+      bytes_per_entry: round(bench.memberTableBytes / Math.max(bench.memberTableEntries, 1)),
       peak_memory_bytes: peakMemoryBytes(),
     },
     runs: 1,

@@ -261,6 +261,11 @@ fn bench(args: &BenchArgs) -> Result<Report, ExperimentError> {
             counts.messages_delivered as f64 / wall.max(1e-9),
         )
         .result("member_table_entries", counts.member_table_entries)
+        .result("member_table_bytes", counts.member_table_bytes)
+        .result(
+            "bytes_per_entry",
+            counts.member_table_bytes as f64 / counts.member_table_entries.max(1) as f64,
+        )
         .result("delivered_by_kind", by_kind)
         .result("peak_memory_bytes", peak_memory_bytes());
     Ok(report)

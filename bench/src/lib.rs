@@ -42,4 +42,9 @@ impl WasmBench {
     pub fn member_table_entries(&self) -> f64 {
         self.bench.counts().member_table_entries as f64
     }
+
+    #[wasm_bindgen(getter, js_name = memberTableBytes)]
+    pub fn member_table_bytes(&self) -> f64 {
+        self.bench.counts().member_table_bytes as f64
+    }
 }

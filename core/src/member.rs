@@ -100,16 +100,22 @@ impl MemberUpdate {
     /// * `Dead(i)` and `Left(i)` override `Alive(j)` and `Suspect(j)` when `i >= j`;
     ///   a departure is never overridden by a death at the same incarnation.
     pub fn overrides(&self, current: &Member) -> bool {
-        supersedes(self.state, self.incarnation, current)
+        supersedes(
+            (self.state, self.incarnation),
+            (current.state, current.incarnation),
+        )
     }
 }
 
-/// Whether news that a member is in `state` at `incarnation` supersedes `current`: the
-/// rule of [`MemberUpdate::overrides`], for news not (yet) built into an update.
-pub(crate) fn supersedes(state: MemberState, incarnation: Incarnation, current: &Member) -> bool {
+/// Whether news that a member is in a state at an incarnation supersedes the state and
+/// incarnation held: the rule of [`MemberUpdate::overrides`], for news not (yet) built
+/// into an update.
+pub(crate) fn supersedes(
+    (state, i): (MemberState, Incarnation),
+    (held, j): (MemberState, Incarnation),
+) -> bool {
     use MemberState::*;
-    let (i, j) = (incarnation, current.incarnation);
-    match (state, current.state) {
+    match (state, held) {
         (Alive, _) => i > j,
         (Suspect, Alive) => i >= j,
         (Suspect, Suspect) => i > j,

@@ -2,53 +2,90 @@
 //!
 //! Every member of an n-member cluster holds an entry for every other, so a simulated
 //! cluster holds n² entries: 10,000 members are 10⁸ entries, and the bytes per entry
-//! decide whether that fits in memory. Each entry is one [`Member`] (64 bytes) in a slot
-//! vector, found by name through a hash table that stores only the 4-byte slot number
-//! (the name itself is read from the slot). Slots freed by reaping are reused.
+//! decide whether that fits in memory. An entry here is 32 bytes, everything counted:
+//!
+//! * a 24-byte [`Entry`] in a slot vector: the member's name and address as numbers
+//!   into the shared [`Registry`], its incarnation, state and the time of its state;
+//! * 4 bytes in `slot_by_name`, which finds the slot of a name's number directly
+//!   (the registry finds the number): no hash index per node;
+//! * 4 bytes in the probe schedule, which orders slots.
+//!
+//! Slots are numbered in the order this node learned of its members, and freed slots
+//! are reused, exactly as when every entry held its own name: random choices draw
+//! slots, so they pick the same members as ever.
 //!
 //! Random choices (gossip targets, ping-req witnesses) sample slots and reject the ones
 //! that do not qualify, so picking k members costs O(k) while most of the table is
 //! eligible, instead of a scan of the whole table every protocol period.
 
-use core::hash::BuildHasher;
-
-use hashbrown::HashTable;
 use rand::Rng;
 use rand::seq::IteratorRandom;
-use rustc_hash::FxBuildHasher;
 
-use crate::{Instant, Member, MemberState, NodeId};
+use crate::registry::{AddrId, Interned, NameId, Registry};
+use crate::{Incarnation, Instant, Member, MemberState, NodeId};
 
 /// The number of a slot in a [`MemberTable`]: stable while its member stays.
 pub(crate) type Slot = u32;
 
+/// No slot: the name is not in the table.
+const NO_SLOT: Slot = Slot::MAX;
+
+/// One member as this node sees it, its name and address interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    name: NameId,
+    addr: AddrId,
+    incarnation: Incarnation,
+    state: MemberState,
+    state_since: Instant,
+}
+
+/// What a node holds about a member, without its name and address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Held {
+    pub(crate) incarnation: Incarnation,
+    pub(crate) state: MemberState,
+}
+
 /// Members by name, with O(1) lookup and O(k) random choice.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct MemberTable {
-    slots: Vec<Option<Member>>,
-    /// Slot numbers, hashed by the name in the slot.
-    index: HashTable<Slot>,
+    registry: Registry,
+    slots: Vec<Option<Entry>>,
+    /// The slot of each name number, or [`NO_SLOT`]; as long as the highest name
+    /// number this node has held.
+    slot_by_name: Vec<Slot>,
     /// Empty slots, reused before the vector grows.
     free: Vec<Slot>,
     /// How many members are in each state, indexed like [`MemberState::ALL`].
     by_state: [usize; MemberState::ALL.len()],
 }
 
-fn hash_name(id: &NodeId) -> u64 {
-    hash_bytes(id.as_bytes())
-}
-
-fn hash_bytes(name: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(name)
+impl Entry {
+    fn to_member(self, interned: &Interned) -> Member {
+        Member {
+            id: interned.name(self.name).clone(),
+            addr: interned.addr(self.addr),
+            incarnation: self.incarnation,
+            state: self.state,
+            state_since: self.state_since,
+        }
+    }
 }
 
 impl MemberTable {
+    /// An empty table whose names and addresses go into `registry`.
+    pub(crate) fn new(registry: Registry) -> MemberTable {
+        MemberTable {
+            registry,
+            ..MemberTable::default()
+        }
+    }
+
     /// Room for `additional` more members without reallocating.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let grow = additional.saturating_sub(self.free.len());
         self.slots.reserve_exact(grow);
-        let slots = &self.slots;
-        self.index.reserve(additional, |&slot| rehash(slots, slot));
     }
 
     /// How many members the table holds, in any state.
@@ -70,78 +107,105 @@ impl MemberTable {
         self.by_state
     }
 
-    pub(crate) fn get(&self, id: &NodeId) -> Option<&Member> {
-        self.slot_of(id).and_then(|slot| self.at(slot))
+    /// The bytes this table takes, allocated capacity included.
+    pub(crate) fn footprint(&self) -> usize {
+        self.slots.capacity() * size_of::<Option<Entry>>()
+            + (self.slot_by_name.capacity() + self.free.capacity()) * size_of::<Slot>()
     }
 
-    /// The member named `name`, by the bytes of its name (as a full-state share holds
-    /// them).
-    pub(crate) fn get_by_name(&self, name: &[u8]) -> Option<&Member> {
-        let slots = &self.slots;
-        let slot = self.index.find(hash_bytes(name), |&slot| {
-            slots[slot as usize]
-                .as_ref()
-                .is_some_and(|m| m.id.as_bytes() == name)
-        })?;
-        self.at(*slot)
+    pub(crate) fn get(&self, id: &NodeId) -> Option<Member> {
+        let interned = self.registry.read();
+        let slot = self.slot_in(&interned, id.as_bytes())?;
+        Some(self.entry(slot)?.to_member(&interned))
+    }
+
+    /// What is held about the member whose name's bytes are `name` (as a full-state
+    /// share carries them).
+    pub(crate) fn held_by_name(&self, name: &[u8]) -> Option<Held> {
+        let slot = self.slot_in(&self.registry.read(), name)?;
+        self.entry(slot).map(|e| Held {
+            incarnation: e.incarnation,
+            state: e.state,
+        })
     }
 
     /// The slot holding `id`.
     pub(crate) fn slot_of(&self, id: &NodeId) -> Option<Slot> {
-        let slots = &self.slots;
-        self.index
-            .find(hash_name(id), |&slot| {
-                slots[slot as usize].as_ref().is_some_and(|m| m.id == *id)
-            })
-            .copied()
+        self.slot_in(&self.registry.read(), id.as_bytes())
+    }
+
+    fn slot_in(&self, interned: &Interned, name: &[u8]) -> Option<Slot> {
+        let number = interned.name_id(name)?;
+        let slot = *self.slot_by_name.get(number as usize)?;
+        (slot != NO_SLOT).then_some(slot)
+    }
+
+    fn entry(&self, slot: Slot) -> Option<Entry> {
+        *self.slots.get(slot as usize)?
     }
 
     /// The member in `slot`, if the slot is taken.
-    pub(crate) fn at(&self, slot: Slot) -> Option<&Member> {
-        self.slots.get(slot as usize)?.as_ref()
+    pub(crate) fn at(&self, slot: Slot) -> Option<Member> {
+        let entry = self.entry(slot)?;
+        Some(entry.to_member(&self.registry.read()))
+    }
+
+    /// The state of the member in `slot`, if the slot is taken.
+    pub(crate) fn state_at(&self, slot: Slot) -> Option<MemberState> {
+        self.entry(slot).map(|e| e.state)
     }
 
     /// Stores `member`, replacing any entry with its name. Returns its slot and whether
     /// the member is new to the table.
     pub(crate) fn upsert(&mut self, member: Member) -> (Slot, bool) {
-        if let Some(slot) = self.slot_of(&member.id) {
-            let entry = self.slots[slot as usize]
-                .as_mut()
-                .expect("indexed slots are taken");
-            self.by_state[entry.state as usize] -= 1;
-            self.by_state[member.state as usize] += 1;
-            *entry = member;
+        let entry = Entry {
+            name: self.registry.intern_name(&member.id),
+            addr: self.registry.intern_addr(member.addr),
+            incarnation: member.incarnation,
+            state: member.state,
+            state_since: member.state_since,
+        };
+        let number = entry.name as usize;
+        if let Some(&slot) = self.slot_by_name.get(number).filter(|&&s| s != NO_SLOT)
+            && let Some(held) = self.slots[slot as usize].as_mut()
+        {
+            self.by_state[held.state as usize] -= 1;
+            self.by_state[entry.state as usize] += 1;
+            *held = entry;
             return (slot, false);
         }
-        let hash = hash_name(&member.id);
-        self.by_state[member.state as usize] += 1;
+        self.by_state[entry.state as usize] += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(member);
+                self.slots[slot as usize] = Some(entry);
                 slot
             }
             None => {
-                self.slots.push(Some(member));
+                self.slots.push(Some(entry));
                 Slot::try_from(self.slots.len() - 1).expect("fewer than 2^32 members")
             }
         };
-        let slots = &self.slots;
-        self.index.insert_unique(hash, slot, |&s| rehash(slots, s));
+        if self.slot_by_name.len() <= number {
+            // Room for every name registered so far: in a simulated cluster, every
+            // member's, so the index is sized once rather than doubled as it fills.
+            let names = self.registry.read().len().max(number + 1);
+            self.slot_by_name
+                .reserve_exact(names - self.slot_by_name.len());
+            self.slot_by_name.resize(number + 1, NO_SLOT);
+        }
+        self.slot_by_name[number] = slot;
         (slot, true)
     }
 
     /// Takes `id` out of the table.
     pub(crate) fn remove(&mut self, id: &NodeId) -> Option<Member> {
-        let slots = &self.slots;
-        let entry = self
-            .index
-            .find_entry(hash_name(id), |&slot| {
-                slots[slot as usize].as_ref().is_some_and(|m| m.id == *id)
-            })
-            .ok()?;
-        let (slot, _) = entry.remove();
-        let member = self.slots[slot as usize].take()?;
-        self.by_state[member.state as usize] -= 1;
+        let interned = self.registry.read();
+        let slot = self.slot_in(&interned, id.as_bytes())?;
+        let entry = self.slots[slot as usize].take()?;
+        let member = entry.to_member(&interned);
+        drop(interned);
+        self.slot_by_name[entry.name as usize] = NO_SLOT;
+        self.by_state[entry.state as usize] -= 1;
         self.free.push(slot);
         Some(member)
     }
@@ -149,26 +213,63 @@ impl MemberTable {
     /// Marks every member's state as holding since `now` (a table carried over from
     /// another clock, as a restored snapshot is).
     pub(crate) fn restamp(&mut self, now: Instant) {
-        for member in self.slots.iter_mut().flatten() {
-            member.state_since = now;
+        for entry in self.slots.iter_mut().flatten() {
+            entry.state_since = now;
         }
     }
 
     /// Every member, in slot order (deterministic, but not by name).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Member> {
-        self.slots.iter().flatten()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Member> + '_ {
+        self.slots().map(|(_, member)| member)
     }
 
     /// Every taken slot with its member.
-    pub(crate) fn slots(&self) -> impl Iterator<Item = (Slot, &Member)> {
+    pub(crate) fn slots(&self) -> impl Iterator<Item = (Slot, Member)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(slot, entry)| {
+            let entry = (*entry)?;
+            Some((slot as Slot, entry.to_member(&self.registry.read())))
+        })
+    }
+
+    /// Every taken slot with its member's state, without building the members.
+    pub(crate) fn states(&self) -> impl Iterator<Item = (Slot, MemberState)> + '_ {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(slot, m)| Some((slot as Slot, m.as_ref()?)))
+            .filter_map(|(slot, entry)| Some((slot as Slot, entry.as_ref()?.state)))
     }
 
-    /// Up to `count` distinct members for which `eligible` holds, chosen uniformly at
-    /// random, in random order.
+    /// Calls `visit` with every member, in slot order, reading the registry once
+    /// (sending a full state visits the whole table).
+    pub(crate) fn visit(
+        &self,
+        mut visit: impl FnMut(&NodeId, core::net::SocketAddr, Incarnation, MemberState),
+    ) {
+        let interned = self.registry.read();
+        for entry in self.slots.iter().flatten() {
+            visit(
+                interned.name(entry.name),
+                interned.addr(entry.addr),
+                entry.incarnation,
+                entry.state,
+            );
+        }
+    }
+
+    /// The names of the members whose state, and the time it has held since, satisfy
+    /// `pick`, in slot order.
+    pub(crate) fn names_where(&self, pick: impl Fn(MemberState, Instant) -> bool) -> Vec<NodeId> {
+        let interned = self.registry.read();
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|e| pick(e.state, e.state_since))
+            .map(|e| interned.name(e.name).clone())
+            .collect()
+    }
+
+    /// Up to `count` distinct members for which `eligible` holds of their slot and
+    /// state, chosen uniformly at random, in random order.
     ///
     /// Draws random slots and rejects the ineligible ones; if that keeps failing (few
     /// members eligible) it falls back to choosing among a scan of the rest. Either way
@@ -177,41 +278,40 @@ impl MemberTable {
         &self,
         count: usize,
         rng: &mut impl Rng,
-        eligible: impl Fn(&Member) -> bool,
-    ) -> Vec<&Member> {
+        eligible: impl Fn(Slot, MemberState) -> bool,
+    ) -> Vec<Member> {
         // Asking for far more members than the table holds picks them all; the cap keeps
         // the sampling budget below finite (it leaves every realistic count as it is).
         let count = count.min(self.slots.len().saturating_add(16));
-        let mut chosen: Vec<&Member> = Vec::with_capacity(count.min(self.len()));
+        let mut chosen: Vec<Slot> = Vec::with_capacity(count.min(self.len()));
         if count == 0 || self.slots.is_empty() {
-            return chosen;
+            return Vec::new();
         }
         let mut tries = 4 * count + 16;
         while chosen.len() < count && tries > 0 {
             tries -= 1;
-            let slot = rng.random_range(0..self.slots.len());
-            let Some(member) = self.slots[slot].as_ref() else {
+            let slot = rng.random_range(0..self.slots.len()) as Slot;
+            let Some(state) = self.state_at(slot) else {
                 continue;
             };
-            if eligible(member) && !chosen.iter().any(|c| c.id == member.id) {
-                chosen.push(member);
+            if eligible(slot, state) && !chosen.contains(&slot) {
+                chosen.push(slot);
             }
         }
         if chosen.len() < count {
             let rest = self
-                .iter()
-                .filter(|m| eligible(m) && !chosen.iter().any(|c| c.id == m.id))
+                .states()
+                .filter(|&(slot, state)| eligible(slot, state) && !chosen.contains(&slot))
+                .map(|(slot, _)| slot)
                 .choose_multiple(rng, count - chosen.len());
             chosen.extend(rest);
         }
+        let interned = self.registry.read();
         chosen
+            .into_iter()
+            .filter_map(|slot| Some(self.entry(slot)?.to_member(&interned)))
+            .collect()
     }
-}
-
-fn rehash(slots: &[Option<Member>], slot: Slot) -> u64 {
-    slots[slot as usize]
-        .as_ref()
-        .map_or(0, |member| hash_name(&member.id))
 }
 
 #[cfg(test)]
@@ -233,9 +333,30 @@ mod tests {
         }
     }
 
+    /// 24 bytes a slot, 4 in `slot_by_name` and 4 in the probe schedule: 32 in all.
     #[test]
-    fn an_entry_is_at_most_64_bytes() {
-        assert!(core::mem::size_of::<Option<Member>>() <= 64);
+    fn an_entry_is_24_bytes() {
+        assert_eq!(core::mem::size_of::<Option<Entry>>(), 24);
+    }
+
+    #[test]
+    fn tables_sharing_a_registry_store_each_name_once() {
+        let registry = Registry::new();
+        let mut tables = vec![MemberTable::new(registry.clone()); 3];
+        for table in &mut tables {
+            for i in 0..50 {
+                table.upsert(member(&format!("m{i}"), MemberState::Alive));
+            }
+        }
+        assert_eq!(registry.footprint().0, 50 + 1, "50 names and one address");
+        assert_eq!(
+            tables[2]
+                .get(&NodeId::new("m7").unwrap())
+                .unwrap()
+                .id
+                .as_str(),
+            "m7"
+        );
     }
 
     #[test]
@@ -273,10 +394,11 @@ mod tests {
             }
         }
         for m in table.iter() {
-            assert_eq!(table.get(&m.id), Some(m));
-            assert_eq!(table.get_by_name(m.id.as_bytes()), Some(m));
+            assert_eq!(table.get(&m.id).as_ref(), Some(&m));
+            let held = table.held_by_name(m.id.as_bytes()).unwrap();
+            assert_eq!((held.incarnation, held.state), (m.incarnation, m.state));
         }
-        assert_eq!(table.get_by_name(b"m1"), None, "removed");
+        assert_eq!(table.held_by_name(b"m1"), None, "removed");
         assert_eq!(table.len(), table.iter().count());
         assert_eq!(table.active(), table.len());
     }
@@ -300,7 +422,7 @@ mod tests {
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         let rounds = 20_000;
         for _ in 0..rounds {
-            let chosen = table.choose(3, &mut rng, |m| m.state.is_active());
+            let chosen = table.choose(3, &mut rng, |_, state| state.is_active());
             assert_eq!(chosen.len(), 3);
             for m in &chosen {
                 assert!(m.state.is_active());
@@ -319,8 +441,8 @@ mod tests {
             );
         }
         // Fewer eligible than asked for: all of them.
-        let few = table.choose(5, &mut rng, |m| {
-            m.id.as_str() <= "m11" && m.state.is_active()
+        let few = table.choose(5, &mut rng, |slot, state| {
+            table.at(slot).unwrap().id.as_str() <= "m11" && state.is_active()
         });
         assert_eq!(few.len(), 3, "m1, m10 and m11");
     }

@@ -27,6 +27,13 @@ impl<T> Default for ProbeSchedule<T> {
     }
 }
 
+impl<T> ProbeSchedule<T> {
+    /// The bytes the order takes, allocated capacity included.
+    pub(crate) fn footprint(&self) -> usize {
+        self.order.capacity() * size_of::<T>()
+    }
+}
+
 impl<T: Clone> ProbeSchedule<T> {
     /// Places a newly learned member at a uniformly random position.
     pub(crate) fn insert(&mut self, member: T, rng: &mut impl Rng) {
@@ -42,6 +49,8 @@ impl<T: Clone> ProbeSchedule<T> {
     pub(crate) fn restart(&mut self, members: impl Iterator<Item = T>, rng: &mut impl Rng) {
         self.order.clear();
         self.order.extend(members);
+        // A whole table at once (a join, a restore): no room kept for doubling.
+        self.order.shrink_to_fit();
         self.order.shuffle(rng);
         self.next = 0;
     }

@@ -30,7 +30,13 @@ impl Simulation {
             .iter()
             .map(|seed| self.index_of(seed).map(|i| self.nodes[i].node.addr()))
             .collect::<Result<Vec<_>, _>>()?;
-        let node = Node::new(id.clone(), addr, self.config.clone(), self.rng.random())?;
+        let node = Node::new_in(
+            &self.registry,
+            id.clone(),
+            addr,
+            self.config.clone(),
+            self.rng.random(),
+        )?;
         self.push_node(node);
         self.nodes[index].node.join(self.now, &seed_addrs);
         self.drain(index);
@@ -137,7 +143,13 @@ impl Simulation {
             .map(|n| n.node.addr())
             .filter(|a| *a != addr)
             .collect();
-        let mut node = Node::new(id, addr, self.config.clone(), self.rng.random())?;
+        let mut node = Node::new_in(
+            &self.registry,
+            id,
+            addr,
+            self.config.clone(),
+            self.rng.random(),
+        )?;
         if with_state {
             node.restore(self.nodes[index].node.persisted());
         }

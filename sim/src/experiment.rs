@@ -333,6 +333,8 @@ pub struct BenchCounts {
     pub delivered_by_kind: Vec<(MessageKind, u64)>,
     /// Entries in all member tables together: n(n-1) in a converged cluster.
     pub member_table_entries: u64,
+    /// The bytes of all member tables together ([`gossip_core::Node::member_table_bytes`]).
+    pub member_table_bytes: u64,
 }
 
 impl Bench {
@@ -373,7 +375,12 @@ impl Bench {
             member_table_entries: self
                 .sim
                 .nodes()
-                .map(|n| n.node().members().count() as u64)
+                .map(|n| n.node().member_counts().iter().sum::<usize>() as u64)
+                .sum(),
+            member_table_bytes: self
+                .sim
+                .nodes()
+                .map(|n| n.node().member_table_bytes() as u64)
                 .sum(),
         }
     }

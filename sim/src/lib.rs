@@ -61,7 +61,8 @@ pub use trace::{Command, Setup, Trace};
 
 use gossip_core::wire::MessageKind;
 use gossip_core::{
-    Config, Duration, Incarnation, Instant, MemberSnapshot, MemberState, MemberUpdate, Node, NodeId,
+    Config, Duration, Incarnation, Instant, MemberSnapshot, MemberState, MemberUpdate, Node,
+    NodeId, Registry,
 };
 use network::Network;
 use queue::EventQueue;
@@ -230,6 +231,7 @@ impl SimBuilder {
             recording: false,
             last_command_at: Instant::ZERO,
             trace: TraceHasher::default(),
+            registry: Registry::new(),
             carry: 0.0,
         };
         if self.converged {
@@ -280,6 +282,8 @@ pub struct Simulation {
     last_command_at: Instant,
     /// A running hash of everything that happened: each event's time and what it did.
     trace: TraceHasher,
+    /// The names and addresses every node's member table interns: each stored once.
+    registry: Registry,
     /// The fraction of a millisecond [`Simulation::advance`] still owes.
     carry: f64,
 }
@@ -391,7 +395,8 @@ impl Simulation {
             .collect::<Result<_, Error>>()?;
         let first = self.nodes.len();
         for member in &everyone {
-            let mut node = Node::new(
+            let mut node = Node::new_in(
+                &self.registry,
                 member.id.clone(),
                 member.addr,
                 self.config.clone(),

@@ -78,8 +78,8 @@ impl Node {
         let members = &self.membership.members;
         let target = self.detection.schedule.next_target(
             self.config.probe_order,
-            members.slots().map(|(slot, _)| slot),
-            |&slot| members.at(slot).is_some_and(|m| m.state.is_active()),
+            members.states().map(|(slot, _)| slot),
+            |&slot| members.state_at(slot).is_some_and(MemberState::is_active),
             &mut self.rng,
         );
         let Some(member) = target.and_then(|slot| self.membership.members.at(slot)) else {
@@ -92,7 +92,7 @@ impl Node {
                 Update::Member(MemberUpdate {
                     state: MemberState::Suspect,
                     accuser: Some(self.id.clone()),
-                    ..MemberUpdate::from(member)
+                    ..MemberUpdate::from(&member)
                 })
             });
         let seq = self.next_seq();
@@ -121,11 +121,12 @@ impl Node {
         let Some(target_addr) = self.membership.members.get(&target).map(|m| m.addr) else {
             return;
         };
+        let target_slot = self.membership.members.slot_of(&target);
         let witnesses: Vec<SocketAddr> = self
             .membership
             .members
-            .choose(self.config.indirect_checks, &mut self.rng, |m| {
-                m.id != target && m.state == MemberState::Alive
+            .choose(self.config.indirect_checks, &mut self.rng, |slot, state| {
+                Some(slot) != target_slot && state == MemberState::Alive
             })
             .into_iter()
             .map(|m| m.addr)
@@ -179,7 +180,7 @@ impl Node {
             let suspicion = MemberUpdate {
                 state: MemberState::Suspect,
                 accuser: Some(self.id.clone()),
-                ..MemberUpdate::from(member)
+                ..MemberUpdate::from(&member)
             };
             self.apply_member_update(now, suspicion);
         }

@@ -75,20 +75,16 @@ impl Node {
             Some(&own.tags),
         );
         let tagged = !self.membership.tags.is_empty();
-        for member in self.membership.members.iter() {
-            let tags = if tagged && member.state == MemberState::Alive {
-                self.tags_at(&member.id, member.incarnation)
-            } else {
-                None
-            };
-            writer.entry(
-                &member.id,
-                member.addr,
-                member.incarnation,
-                member.state,
-                tags,
-            );
-        }
+        self.membership
+            .members
+            .visit(|id, addr, incarnation, state| {
+                let tags = if tagged && state == MemberState::Alive {
+                    self.tags_at(id, incarnation)
+                } else {
+                    None
+                };
+                writer.entry(id, addr, incarnation, state, tags);
+            });
         // Forgotten members go out as dead, so that one that restarted hears it and
         // refutes with a higher incarnation.
         for (id, last) in &self.membership.forgotten {

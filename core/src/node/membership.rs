@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use rand::seq::IndexedRandom;
 
 use super::{Node, NodeStatus};
-use crate::member::{Member, MemberState, MemberUpdate, supersedes};
-use crate::member_table::{MemberTable, Slot};
+use crate::member::{MemberState, MemberUpdate, supersedes};
+use crate::member_table::{Held, MemberTable, Slot};
 use crate::suspicion::Suspicion;
 use crate::timer::Timer;
 use crate::wire::full_state::EntryRef;
 use crate::wire::{Message, Update};
-use crate::{Event, Incarnation, Instant, NodeId, Tags};
+use crate::{Event, Incarnation, Instant, NodeId, Registry, Tags};
 
 /// What membership keeps: every other member this node knows, the suspicions running,
 /// members forgotten lately, and the seeds it joined through.
@@ -31,6 +31,15 @@ pub(super) struct Membership {
     /// The tags of members that have any, with the incarnation they came with. Kept
     /// beside the table so that members without tags cost nothing.
     pub(super) tags: BTreeMap<NodeId, (Incarnation, Tags)>,
+}
+
+impl Membership {
+    pub(super) fn new(registry: Registry) -> Membership {
+        Membership {
+            members: MemberTable::new(registry),
+            ..Membership::default()
+        }
+    }
 }
 
 /// A member removed from the table, remembered for another `reap_after` so that late
@@ -55,7 +64,7 @@ impl Node {
         reply: bool,
     ) {
         for entry in entries {
-            let current = self.membership.members.get_by_name(entry.name());
+            let current = self.membership.members.held_by_name(entry.name());
             // A full state's "dead" is the sender's conclusion, perhaps reached on the
             // far side of a partition that has just healed; for a member this node
             // still holds active it only raises a suspicion, which the member refutes
@@ -100,7 +109,7 @@ impl Node {
         &self,
         entry: &impl FullStateEntry,
         state: MemberState,
-        current: Option<&Member>,
+        current: Option<Held>,
     ) -> bool {
         let name = entry.name();
         if name == self.id.as_bytes() || entry.has_accuser() || self.has_forgotten(name) {
@@ -110,7 +119,7 @@ impl Node {
         match current {
             None => !state.is_active(),
             Some(current) => {
-                !supersedes(state, incarnation, current)
+                !supersedes((state, incarnation), (current.state, current.incarnation))
                     && (incarnation != current.incarnation
                         || state != MemberState::Alive
                         || (entry.has_no_tags() && !self.holds_tags_of(name)))
@@ -185,7 +194,7 @@ impl Node {
         let previous = match self.membership.members.get(&update.id) {
             None if !update.state.is_active() => return,
             None => None,
-            Some(current) if !update.overrides(current) => {
+            Some(current) if !update.overrides(&current) => {
                 // Tags are the same at the same incarnation: a member first heard of
                 // through news without them (a suspicion) takes them from later news.
                 if update.incarnation == current.incarnation {
@@ -366,7 +375,7 @@ impl Node {
             };
             let death = MemberUpdate {
                 state: MemberState::Dead,
-                ..MemberUpdate::from(member)
+                ..MemberUpdate::from(&member)
             };
             self.apply_member_update(now, death);
         }
@@ -379,13 +388,10 @@ impl Node {
             return; // nobody dead or gone: skip the scan
         }
         let reap_after = self.config.reap_after;
-        let gone: Vec<NodeId> = self
+        let gone = self
             .membership
             .members
-            .iter()
-            .filter(|m| !m.state.is_active() && m.state_since + reap_after <= now)
-            .map(|m| m.id.clone())
-            .collect();
+            .names_where(|state, since| !state.is_active() && since + reap_after <= now);
         for id in gone {
             self.membership.tags.remove(&id);
             if let Some(member) = self.membership.members.remove(&id) {
@@ -409,7 +415,7 @@ impl Node {
         let peer = self
             .membership
             .members
-            .choose(1, &mut self.rng, |m| m.state == MemberState::Alive)
+            .choose(1, &mut self.rng, |_, state| state == MemberState::Alive)
             .pop()
             .map(|m| m.addr);
         if let Some(peer) = peer {

@@ -53,7 +53,8 @@ use crate::timer::{Timer, TimerTable};
 use crate::wire::full_state::SyncView;
 use crate::wire::{self, Message, MessageKind, Packet};
 use crate::{
-    Config, Duration, Error, Event, Instant, NodeId, ReplicaId, RumorAccounting, Stats, Tags,
+    Config, Duration, Error, Event, Instant, NodeId, Registry, ReplicaId, RumorAccounting, Stats,
+    Tags,
 };
 
 use anti_entropy::AntiEntropy;
@@ -183,6 +184,19 @@ impl Node {
     /// A node named `id`, reachable at `addr`, drawing every random choice from `seed`.
     /// Fails if `config` does not validate.
     pub fn new(id: NodeId, addr: SocketAddr, config: Config, seed: u64) -> Result<Node, Error> {
+        Node::new_in(&Registry::new(), id, addr, config, seed)
+    }
+
+    /// [`Node::new`] for a node whose member table interns names and addresses in
+    /// `registry`, shared with the other nodes of this process (a simulated cluster's
+    /// nodes share one: each name is then stored once, not once per observer).
+    pub fn new_in(
+        registry: &Registry,
+        id: NodeId,
+        addr: SocketAddr,
+        config: Config,
+        seed: u64,
+    ) -> Result<Node, Error> {
         config.validate()?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let replica = ReplicaId::new(id.clone(), rand::Rng::random(&mut rng));
@@ -195,7 +209,7 @@ impl Node {
             rng,
             status: NodeStatus::Idle,
             detection: FailureDetection::default(),
-            membership: Membership::default(),
+            membership: Membership::new(registry.clone()),
             broadcasts: BroadcastQueue::default(),
             rumors: Rumors::default(),
             anti_entropy: AntiEntropy::default(),
@@ -278,8 +292,8 @@ impl Node {
         let active = self
             .membership
             .members
-            .slots()
-            .filter(|(_, m)| m.state.is_active());
+            .states()
+            .filter(|(_, state)| state.is_active());
         self.detection
             .schedule
             .restart(active.map(|(slot, _)| slot), &mut self.rng);
@@ -667,7 +681,7 @@ impl Node {
 
     /// Every other member this node knows of, in no particular order (the same for the
     /// same inputs).
-    pub fn members(&self) -> impl Iterator<Item = &Member> {
+    pub fn members(&self) -> impl Iterator<Item = Member> + '_ {
         self.membership.members.iter()
     }
 
@@ -675,6 +689,13 @@ impl Node {
     /// [`MemberState::ALL`].
     pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
         self.membership.members.counts()
+    }
+
+    /// The bytes this node's member table takes (its entries, the index from name
+    /// numbers to entries and the probe order), allocated capacity included; the names
+    /// and addresses themselves are in the shared [`Registry`].
+    pub fn member_table_bytes(&self) -> usize {
+        self.membership.members.footprint() + self.detection.schedule.footprint()
     }
 
     /// How many other members this node holds alive or suspect.

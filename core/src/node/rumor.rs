@@ -346,7 +346,7 @@ impl Node {
     pub(super) fn random_peers(&mut self, count: usize) -> Vec<SocketAddr> {
         self.membership
             .members
-            .choose(count, &mut self.rng, |m| m.state.is_active())
+            .choose(count, &mut self.rng, |_, state| state.is_active())
             .into_iter()
             .map(|m| m.addr)
             .collect()

@@ -208,7 +208,7 @@ fn a_node_restored_from_a_snapshot_joins_at_once_with_that_view() {
     c.restore_members(now, snapshot);
     c.join(now, &[]);
     assert_eq!(c.status(), NodeStatus::Joined);
-    let mut known: Vec<&str> = c.members().map(|m| m.id.as_str()).collect();
+    let mut known: Vec<String> = c.members().map(|m| m.id.to_string()).collect();
     known.sort();
     assert_eq!(known, ["a", "b"]);
     assert!(
