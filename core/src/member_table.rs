@@ -82,6 +82,11 @@ impl MemberTable {
         }
     }
 
+    /// An empty table interning into the same registry as this one.
+    pub(crate) fn emptied(&self) -> MemberTable {
+        MemberTable::new(self.registry.clone())
+    }
+
     /// Room for `additional` more members without reallocating.
     pub(crate) fn reserve(&mut self, additional: usize) {
         let grow = additional.saturating_sub(self.free.len());

@@ -275,7 +275,7 @@ impl Node {
                 *members = table;
             }
             SnapshotForm::List(list) => {
-                *members = MemberTable::default();
+                *members = members.emptied();
                 members.reserve(list.len());
                 for update in list {
                     if update.id != self.id && members.get(&update.id).is_none() {

@@ -230,6 +230,46 @@ fn a_node_restored_from_a_snapshot_joins_at_once_with_that_view() {
     );
 }
 
+/// Nodes built in one registry intern every name and address they hold into it, also
+/// when their view is restored from a list (as from disk) or from another's table.
+#[test]
+fn nodes_sharing_a_registry_store_each_name_once() {
+    let now = Instant::ZERO;
+    let registry = Registry::new();
+    let make = |name: &str, port: u16| {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Node::new_in(
+            &registry,
+            NodeId::new(name).unwrap(),
+            addr,
+            Config::demo(),
+            1,
+        )
+        .unwrap()
+    };
+    let everyone: Vec<MemberUpdate> = (1..=4)
+        .map(|i| MemberUpdate {
+            id: NodeId::new(&format!("m{i}")).unwrap(),
+            addr: SocketAddr::from(([127, 0, 0, 1], i)),
+            incarnation: 0,
+            state: MemberState::Alive,
+            accuser: None,
+            tags: Tags::none(),
+        })
+        .collect();
+    let mut first = make("m1", 1);
+    first.restore_members(now, MemberSnapshot::from_updates(everyone.iter().cloned()));
+    let mut second = make("m2", 2);
+    second.restore_members(now, first.member_snapshot());
+    assert_eq!(first.members().count(), 3);
+    assert_eq!(second.members().count(), 3);
+    assert_eq!(
+        registry.footprint().0,
+        4 + 4,
+        "four names and four addresses, once each"
+    );
+}
+
 /// Anti-entropy's modes (Demers et al. 1987, section 1.3): in one exchange started by
 /// the node that has a write, push hands it over and pull does not (pull only fetches
 /// what the starter lacks); started by the node that lacks it, pull fetches it and push
