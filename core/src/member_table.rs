@@ -18,6 +18,8 @@
 //! that do not qualify, so picking k members costs O(k) while most of the table is
 //! eligible, instead of a scan of the whole table every protocol period.
 
+use core::net::SocketAddr;
+
 use rand::Rng;
 use rand::seq::IteratorRandom;
 
@@ -248,7 +250,7 @@ impl MemberTable {
     /// (sending a full state visits the whole table).
     pub(crate) fn visit(
         &self,
-        mut visit: impl FnMut(&NodeId, core::net::SocketAddr, Incarnation, MemberState),
+        mut visit: impl FnMut(&NodeId, SocketAddr, Incarnation, MemberState),
     ) {
         let interned = self.registry.read();
         for entry in self.slots.iter().flatten() {
@@ -258,6 +260,17 @@ impl MemberTable {
                 entry.incarnation,
                 entry.state,
             );
+        }
+    }
+
+    /// Calls `visit` with every taken slot, its member's state and address, in slot
+    /// order, reading the registry once (reconnecting scans the table for seeds).
+    pub(crate) fn visit_addrs(&self, mut visit: impl FnMut(Slot, MemberState, SocketAddr)) {
+        let interned = self.registry.read();
+        for (slot, entry) in self.slots.iter().enumerate() {
+            if let Some(entry) = entry {
+                visit(slot as Slot, entry.state, interned.addr(entry.addr));
+            }
         }
     }
 
@@ -323,7 +336,7 @@ impl MemberTable {
 mod tests {
     use super::*;
     use crate::{Instant, MemberState};
-    use core::net::SocketAddr;
+    use SocketAddr;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use std::collections::BTreeMap;

@@ -442,20 +442,21 @@ impl Node {
         }
         // One pass: the dead, and the seeds some active member is reachable at.
         let mut candidates = Vec::new();
-        for (slot, member) in members.slots() {
-            if member.state.is_active() {
+        let seeds = &mut self.membership.seeds;
+        members.visit_addrs(|slot, state, addr| {
+            if state.is_active() {
                 unreached.retain(|&i| {
-                    let seed = &mut self.membership.seeds[i];
-                    let found = seed.addr == member.addr;
+                    let seed = &mut seeds[i];
+                    let found = seed.addr == addr;
                     if found {
                         seed.slot = Some(slot);
                     }
                     !found
                 });
-            } else if member.state == MemberState::Dead {
-                candidates.push(member.addr);
+            } else if state == MemberState::Dead {
+                candidates.push(addr);
             }
-        }
+        });
         candidates.extend(unreached.iter().map(|&i| self.membership.seeds[i].addr));
         let Some(&peer) = candidates.choose(&mut self.rng) else {
             return;
