@@ -336,7 +336,6 @@ impl MemberTable {
 mod tests {
     use super::*;
     use crate::{Instant, MemberState};
-    use SocketAddr;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use std::collections::BTreeMap;
