@@ -235,14 +235,12 @@ impl Simulation {
         let mut beliefs: Vec<Option<MemberState>> = vec![None; self.nodes.len()];
         for (o, observer) in self.nodes.iter().enumerate().filter(|(_, o)| truth(o)) {
             beliefs.fill(None);
-            for member in observer.node.members() {
-                match self.index_at(member.addr) {
-                    Some(s) if member.id == *self.nodes[s].id() => {
-                        beliefs[s] = Some(member.state);
-                    }
+            observer
+                .node
+                .visit_members(|id, addr, _, state| match self.index_at(addr) {
+                    Some(s) if id == self.nodes[s].id() => beliefs[s] = Some(state),
                     _ => {}
-                }
-            }
+                });
             for (s, subject) in self.nodes.iter().enumerate().filter(|&(s, _)| s != o) {
                 let belief = beliefs[s];
                 let member = truth(subject);

@@ -147,14 +147,13 @@ pub fn shown_states(sim: &Simulation) -> Vec<Shown> {
         .enumerate()
         .filter(|(_, n)| n.is_up() && n.node().status() == NodeStatus::Joined);
     for (judge, node) in judges {
-        for member in node.node().members() {
-            match sim.index_at(member.addr) {
+        node.node()
+            .visit_members(|_, addr, _, state| match sim.index_at(addr) {
                 Some(subject) if subject != judge => {
-                    tallies[subject][state_index(member.state)] += 1;
+                    tallies[subject][state_index(state)] += 1;
                 }
                 _ => {}
-            }
-        }
+            });
     }
     sim.nodes()
         .zip(tallies)

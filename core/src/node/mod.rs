@@ -685,6 +685,15 @@ impl Node {
         self.membership.members.iter()
     }
 
+    /// Calls `visit` with the name, address, incarnation and state of every member this
+    /// node holds, in table order, reading the shared [`Registry`] once: a scan of every
+    /// table of a cluster (the simulator's checkers, the lab's consensus view) without
+    /// building a [`Member`] for each entry. The registry stays locked for reading
+    /// meanwhile: `visit` must not add members to nodes that share it.
+    pub fn visit_members(&self, visit: impl FnMut(&NodeId, SocketAddr, Incarnation, MemberState)) {
+        self.membership.members.visit(visit);
+    }
+
     /// How many other members this node holds in each state, indexed like
     /// [`MemberState::ALL`].
     pub fn member_counts(&self) -> [usize; MemberState::ALL.len()] {
