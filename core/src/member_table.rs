@@ -2,7 +2,8 @@
 //!
 //! Every member of an n-member cluster holds an entry for every other, so a simulated
 //! cluster holds n² entries: 10,000 members are 10⁸ entries, and the bytes per entry
-//! decide whether that fits in memory. An entry here is 32 bytes, everything counted:
+//! decide whether that fits in memory. An entry here is 32 bytes, all the table's own
+//! structures counted:
 //!
 //! * a 24-byte [`Entry`] in a slot vector: the member's name and address as numbers
 //!   into the shared [`Registry`], its incarnation, state and the time of its state;
@@ -193,11 +194,12 @@ impl MemberTable {
             }
         };
         if self.slot_by_name.len() <= number {
-            // Room for every name registered so far: in a simulated cluster, every
-            // member's, so the index is sized once rather than doubled as it fills.
+            // Room for every name registered so far: in a converged simulated cluster,
+            // every member's, so the index is sized once.
             let names = self.registry.read().len().max(number + 1);
-            self.slot_by_name
-                .reserve_exact(names - self.slot_by_name.len());
+            // `reserve`, not `reserve_exact`: a cluster that grows by joins registers
+            // names one at a time, and the index must not be copied for each.
+            self.slot_by_name.reserve(names - self.slot_by_name.len());
             self.slot_by_name.resize(number + 1, NO_SLOT);
         }
         self.slot_by_name[number] = slot;

@@ -689,7 +689,8 @@ impl Node {
     /// node holds, in table order, reading the shared [`Registry`] once: a scan of every
     /// table of a cluster (the simulator's checkers, the lab's consensus view) without
     /// building a [`Member`] for each entry. The registry stays locked for reading
-    /// meanwhile: `visit` must not add members to nodes that share it.
+    /// meanwhile: `visit` must not feed packets, timers or snapshots to any node that
+    /// shares it (one could learn a new name or address, and wait for the lock).
     pub fn visit_members(&self, visit: impl FnMut(&NodeId, SocketAddr, Incarnation, MemberState)) {
         self.membership.members.visit(visit);
     }

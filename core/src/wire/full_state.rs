@@ -275,8 +275,14 @@ impl<'a> Reader<'a> {
             self.take(1)?
         } else {
             let rest = &self.bytes[self.pos..];
-            let (_, after): (Tags, _) = postcard::take_from_bytes(rest).ok()?;
-            self.take(rest.len() - after.len())?
+            let (tags, after): (Tags, _) = postcard::take_from_bytes(rest).ok()?;
+            let len = rest.len() - after.len();
+            // postcard also reads longer-than-needed varints, which the second reading
+            // (`checked_entry`) does not: only tags in their shortest form are read here.
+            if len != tags.encoded_len() {
+                return None;
+            }
+            self.take(len)?
         };
         Some(EntryRef {
             name,
@@ -569,6 +575,40 @@ mod tests {
                 .collect();
             prop_assert_eq!(written, expected);
         }
+    }
+
+    /// Tags whose count postcard reads but not in its shortest form: the share is left
+    /// to the serde decoder (which reads it whole), not read in place in part.
+    #[test]
+    fn tags_framed_longer_than_needed_are_left_to_the_decoder() {
+        let entry = |tags: &[u8]| {
+            let mut bytes = vec![1, b'b', 0, 10, 0, 0, 2, 0x9a, 0x3d, 0, 0, 0];
+            bytes.extend_from_slice(tags);
+            bytes
+        };
+        let mut datagram = vec![WIRE_VERSION, 1, b'z', SYNC_VARIANT, 2];
+        // One tag, k = "", its count written in two bytes where one does.
+        datagram.extend(entry(&[0x81, 0x00, 1, b'k', 0]));
+        datagram.extend(entry(&[0]));
+        datagram.extend([0, 0]);
+        let decoded = wire::decode(&datagram).expect("postcard reads it");
+        let Message::Sync { members, .. } = decoded.message else {
+            panic!("a full-state share");
+        };
+        assert_eq!(members.len(), 2);
+        assert!(SyncView::parse(&datagram).is_none());
+        // The same share in shortest form is read in place, both entries.
+        let mut canonical = vec![WIRE_VERSION, 1, b'z', SYNC_VARIANT, 2];
+        canonical.extend(entry(&[1, 1, b'k', 0]));
+        canonical.extend(entry(&[0]));
+        canonical.extend([0, 0]);
+        let view = SyncView::parse(&canonical).expect("read in place");
+        assert_eq!(entries_of(&view), {
+            let Message::Sync { members, .. } = wire::decode(&canonical).unwrap().message else {
+                panic!("a full-state share");
+            };
+            members
+        });
     }
 
     #[test]
