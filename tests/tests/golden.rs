@@ -1,0 +1,54 @@
+//! Known answers: the trace digests of fixed chaos schedules, pinned. A change to the
+//! code's structure (the codec, the member table, the simulator's bookkeeping) must
+//! leave every one of them as it is; a change to the protocol changes them, and this
+//! test is where that is noticed and the new values written down, with the reason in
+//! the commit.
+//!
+//! The schedules are those of `gossip sim chaos --schedules 1 --nodes 12 --seed S`:
+//! crashes, restarts, partitions, one-way cuts, loss, slow and paused members, joins
+//! (full-state exchanges), leaves and writes, then healing and a quiet period.
+
+use gossip_sim::chaos::{ChaosParams, run_schedule};
+
+/// `(seed, digest)`, digests as written by the build before the in-place full-state
+/// shares and the interned member tables.
+const PINNED: [(u64, u64); 5] = [
+    (1, 11_504_600_008_551_296_193),
+    (2, 2_119_960_337_681_761_241),
+    (3, 11_290_732_188_804_389_061),
+    (7, 3_850_318_050_793_516_499),
+    (12, 8_453_532_921_988_180_092),
+];
+
+/// 150 members, 6 faults, seed 5: a member joins, and the full state it is sent takes
+/// two datagrams.
+const PINNED_150: u64 = 9_673_594_074_258_966_238;
+
+#[test]
+fn fixed_chaos_schedules_keep_their_trace_digests() {
+    let params = ChaosParams::new(12);
+    for (seed, digest) in PINNED {
+        println!("seed {seed}");
+        let outcome = run_schedule(&params, seed).unwrap();
+        assert_eq!(
+            outcome.sim.trace_digest(),
+            digest,
+            "seed {seed}: the run differs (replay it with `gossip sim chaos --schedules 1 --nodes 12 --seed {seed}`)"
+        );
+    }
+}
+
+#[test]
+fn a_larger_cluster_with_a_join_keeps_its_trace_digest() {
+    let params = ChaosParams {
+        steps: 6,
+        ..ChaosParams::new(150)
+    };
+    println!("seed 5");
+    let outcome = run_schedule(&params, 5).unwrap();
+    assert_eq!(
+        outcome.sim.trace_digest(),
+        PINNED_150,
+        "replay it with `gossip sim chaos --schedules 1 --nodes 150 --steps 6 --seed 5`"
+    );
+}
