@@ -10,7 +10,7 @@
 //! Here the same bytes are read entry by entry straight from the datagram
 //! ([`SyncView`]): the receiver looks each member up by name and builds an update only
 //! for news. Sending writes each entry from the table into the datagram
-//! ([`EntryWriter`]). The bytes are postcard's, exactly: the tests below compare both
+//! ([`SyncWriter`]). The bytes are postcard's, exactly: the tests below compare both
 //! directions with the serde codec.
 //!
 //! The reader is allowed to be stricter than postcard (it accepts only the canonical
