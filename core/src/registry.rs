@@ -62,6 +62,15 @@ impl Registry {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Registers `names` ahead of the member tables that will hold them, so that each
+    /// table sizes its index by name once (a simulator building a converged cluster
+    /// does this with every member's name).
+    pub fn register<'a>(&self, names: impl IntoIterator<Item = &'a NodeId>) {
+        for name in names {
+            self.intern_name(name);
+        }
+    }
+
     /// The number of `name`, given it if it has none yet.
     pub(crate) fn intern_name(&self, name: &NodeId) -> NameId {
         if let Some(id) = self.read().name_id(name.as_bytes()) {
@@ -181,5 +190,15 @@ mod tests {
         assert_ne!(h, t);
         assert_eq!(shared.read().addr(t), there);
         assert_eq!(registry.footprint().0, 4);
+
+        let late = NodeId::new("late").unwrap();
+        registry.register([&a, &late]);
+        assert_eq!(
+            registry.read().name_id(b"a"),
+            Some(first),
+            "registered once"
+        );
+        assert_eq!(registry.read().name_id(b"late"), Some(second + 1));
+        assert_eq!(registry.footprint().0, 5);
     }
 }

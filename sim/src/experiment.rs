@@ -390,6 +390,21 @@ impl Bench {
 mod tests {
     use super::*;
 
+    /// A member-table entry of a converged cluster takes 32 bytes: 24 in its slot, 4 in
+    /// the index by name number and 4 in the probe order. Beyond that a node keeps a few
+    /// dozen bytes (its own name's slot in the index, the list of free slots), and no
+    /// room for growth the build does not need: a vector of n entries doubled would
+    /// cost 4n or 24n bytes a node.
+    #[test]
+    fn a_converged_cluster_takes_32_bytes_a_member_table_entry() {
+        let nodes = 200;
+        let counts = Bench::build(nodes, 1).unwrap().counts();
+        let entries = (nodes * (nodes - 1)) as u64;
+        assert_eq!(counts.member_table_entries, entries);
+        let per_node = (counts.member_table_bytes - 32 * entries) / nodes as u64;
+        assert!(per_node <= 64, "{per_node} bytes a node beyond 32 an entry");
+    }
+
     /// The experiments derive their configurations from a preset; each derived one must
     /// validate for every preset and size, or `gossip sim rumor` and `anti-entropy`
     /// refuse to start.

@@ -394,6 +394,7 @@ impl Simulation {
                 })
             })
             .collect::<Result<_, Error>>()?;
+        self.registry.register(everyone.iter().map(|m| &m.id));
         let first = self.nodes.len();
         for member in &everyone {
             let mut node = Node::new_in(
