@@ -50,14 +50,14 @@ impl<'a> SyncView<'a> {
         if reader.byte()? != WIRE_VERSION {
             return None;
         }
-        let from = reader.name()?;
+        let from = reader.name(Check::Content)?;
         if reader.byte()? != SYNC_VARIANT {
             return None;
         }
         let count = reader.varint_u32()? as usize;
         let start = reader.pos;
         for _ in 0..count {
-            reader.entry()?;
+            reader.entry(Check::Content)?;
         }
         let entries = &datagram[start..reader.pos];
         let reply = match reader.byte()? {
@@ -92,7 +92,7 @@ impl<'a> SyncView<'a> {
         let mut reader = Reader::new(self.entries);
         // Every entry was checked by `parse`: reading one again skips the checks of
         // names and tags, and cannot fail.
-        (0..self.count).map_while(move |_| reader.checked_entry())
+        (0..self.count).map_while(move |_| reader.entry(Check::Framing))
     }
 }
 
@@ -203,61 +203,43 @@ impl<'a> Reader<'a> {
         None
     }
 
-    /// A node name's bytes, checked as [`NodeId::new`] checks a name.
+    /// A node name's bytes; with `check`, checked as [`NodeId::new`] checks a name.
     #[inline]
-    fn name(&mut self) -> Option<&'a [u8]> {
+    fn name(&mut self, check: Check) -> Option<&'a [u8]> {
         let len = self.varint_u32()? as usize;
         let name = self.take(len)?;
-        NodeId::is_valid(name).then_some(name)
+        let valid = check == Check::Framing || NodeId::is_valid(name);
+        valid.then_some(name)
     }
 
-    /// An entry that `entry` has already checked: its name's and tags' bytes are only
-    /// framed, not checked again.
+    /// A member's tags: a count, then each key and value as a length and bytes; with
+    /// `check`, also what postcard's [`Tags`] accepts (keys in order, the bounds). The
+    /// framing is read with this reader's shortest-form varints, so tags postcard would
+    /// read in a longer form are refused here and left to the serde decoder.
     #[inline]
-    fn checked_entry(&mut self) -> Option<EntryRef<'a>> {
-        let len = self.varint_u32()? as usize;
-        let name = self.take(len)?;
-        let ip = if self.bytes.get(self.pos)? == &0 {
-            self.take(5)?
-        } else {
-            self.take(17)?
-        };
-        let port = self.varint_u32()? as u16;
-        let incarnation = self.varint_u32()?;
-        let state = match self.byte()? {
-            0 => MemberState::Alive,
-            1 => MemberState::Suspect,
-            2 => MemberState::Dead,
-            _ => MemberState::Left,
-        };
-        let accuser = match self.byte()? {
-            0 => None,
-            _ => {
-                let len = self.varint_u32()? as usize;
-                Some(self.take(len)?)
-            }
-        };
+    fn tags(&mut self, check: Check) -> Option<&'a [u8]> {
         let start = self.pos;
-        // The tags: a count, then a length and bytes for each key and each value.
-        for _ in 0..2 * self.varint_u32()? {
-            let len = self.varint_u32()? as usize;
-            self.take(len)?;
+        for _ in 0..self.varint_u32()? {
+            for _key_then_value in 0..2 {
+                let len = self.varint_u32()? as usize;
+                self.take(len)?;
+            }
         }
         let tags = &self.bytes[start..self.pos];
-        Some(EntryRef {
-            name,
-            ip,
-            port,
-            incarnation,
-            state,
-            accuser,
-            tags,
-        })
+        if check == Check::Content && tags != [0] {
+            let (_, rest): (Tags, _) = postcard::take_from_bytes(tags).ok()?;
+            if !rest.is_empty() {
+                return None;
+            }
+        }
+        Some(tags)
     }
 
+    /// One member entry. `parse` reads each with [`Check::Content`]; reading it again
+    /// in [`SyncView::entries`] only follows the framing.
     #[inline]
-    fn entry(&mut self) -> Option<EntryRef<'a>> {
-        let name = self.name()?;
+    fn entry(&mut self, check: Check) -> Option<EntryRef<'a>> {
+        let name = self.name(check)?;
         let ip = match self.bytes.get(self.pos)? {
             0 => self.take(5)?,
             1 => self.take(17)?,
@@ -268,22 +250,10 @@ impl<'a> Reader<'a> {
         let state = *MemberState::ALL.get(usize::from(self.byte()?))?;
         let accuser = match self.byte()? {
             0 => None,
-            1 => Some(self.name()?),
+            1 => Some(self.name(check)?),
             _ => return None,
         };
-        let tags = if self.bytes.get(self.pos) == Some(&0) {
-            self.take(1)?
-        } else {
-            let rest = &self.bytes[self.pos..];
-            let (tags, after): (Tags, _) = postcard::take_from_bytes(rest).ok()?;
-            let len = rest.len() - after.len();
-            // postcard also reads longer-than-needed varints, which the second reading
-            // (`checked_entry`) does not: only tags in their shortest form are read here.
-            if len != tags.encoded_len() {
-                return None;
-            }
-            self.take(len)?
-        };
+        let tags = self.tags(check)?;
         Some(EntryRef {
             name,
             ip,
@@ -294,6 +264,15 @@ impl<'a> Reader<'a> {
             tags,
         })
     }
+}
+
+/// How much of an entry [`Reader::entry`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    /// Names and tags are what a [`NodeId`] and [`Tags`] accept.
+    Content,
+    /// Only the framing: for an entry already checked.
+    Framing,
 }
 
 /// Writes a full state into as many `Sync` datagrams as its size requires, each entry
