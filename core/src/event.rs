@@ -46,6 +46,27 @@ pub enum Event {
     Conflict { key: String, siblings: usize },
 }
 
+impl Event {
+    /// The member whose entry in the reporting node's member table this event is news
+    /// of, if it is about one: a driver keeping its own picture of the tables reads
+    /// just that entry again.
+    pub fn member(&self) -> Option<&NodeId> {
+        match self {
+            Event::MemberJoined { id, .. }
+            | Event::MemberSuspected { id, .. }
+            | Event::MemberAlive { id, .. }
+            | Event::MemberDead { id, .. }
+            | Event::MemberLeft { id }
+            | Event::MemberRemoved { id } => Some(id),
+            Event::JoinedCluster
+            | Event::Refuted { .. }
+            | Event::LocalHealthChanged { .. }
+            | Event::KeyChanged { .. }
+            | Event::Conflict { .. } => None,
+        }
+    }
+}
+
 /// One line, from the reporting node's point of view ("suspects n3 (inc 0)").
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

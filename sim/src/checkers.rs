@@ -68,16 +68,29 @@ impl Simulation {
     /// every running member's view.
     pub fn check_completeness(&self, bound: Duration) -> Vec<Violation> {
         let now = self.now();
+        let census = self.census();
         let mut violations = Vec::new();
-        for down in self.nodes().filter(|n| {
+        let long_down = self.nodes().enumerate().filter(|(_, n)| {
             n.down_since()
                 .is_some_and(|at| now.saturating_since(at) > bound)
-        }) {
-            for observer in self
+        });
+        for (subject, down) in long_down {
+            // With a census, a member no one holds alive or suspect needs no look.
+            let tally = census.as_ref().map(|c| c.tally(subject));
+            if tally.is_some_and(|t| {
+                t[MemberState::Alive as usize] + t[MemberState::Suspect as usize] == 0
+            }) {
+                continue;
+            }
+            let observers = self
                 .nodes()
-                .filter(|n| n.is_up() && n.node().status() == NodeStatus::Joined)
-            {
-                let belief = observer.node().member_state(down.id());
+                .enumerate()
+                .filter(|(_, n)| n.is_up() && n.node().status() == NodeStatus::Joined);
+            for (o, observer) in observers {
+                let belief = match &census {
+                    Some(census) => census.belief(o, subject),
+                    None => observer.node().member_state(down.id()),
+                };
                 if matches!(belief, Some(MemberState::Alive | MemberState::Suspect)) {
                     violations.push(Violation {
                         checker: Checker::Completeness,
@@ -103,10 +116,16 @@ impl Simulation {
         let bound = self.completeness_bound();
         let mut violations = Vec::new();
         let nodes: Vec<_> = self.nodes().collect();
+        let census = self.census();
+        // With a census, only the members somebody holds dead need a look.
+        let subjects: Vec<usize> = (0..nodes.len())
+            .filter(|&s| nodes[s].is_up())
+            .filter(|&s| census.as_ref().is_none_or(|c| c.held_dead(s) > 0))
+            .collect();
         // A member that has left is no longer asked: its table goes stale on purpose.
         let judging = |n: &&SimNode| n.is_up() && n.node().status() != NodeStatus::Left;
         for (o, observer) in nodes.iter().enumerate().filter(|(_, n)| judging(n)) {
-            for (s, subject) in nodes.iter().enumerate().filter(|(_, n)| n.is_up()) {
+            for (s, subject) in subjects.iter().map(|&s| (s, nodes[s])) {
                 let reachable = !self.is_cut(o, s) && !self.is_cut(s, o);
                 let left = subject.node().status() == NodeStatus::Left;
                 // A member that restarted within the bound is still refuting the death
@@ -117,7 +136,11 @@ impl Simulation {
                 if o == s || !reachable || left || refuting {
                     continue;
                 }
-                if observer.node().member_state(subject.id()) == Some(MemberState::Dead) {
+                let belief = match &census {
+                    Some(census) => census.belief(o, s),
+                    None => observer.node().member_state(subject.id()),
+                };
+                if belief == Some(MemberState::Dead) {
                     let mut causes = Vec::new();
                     let loss = self.link_loss(o, s).max(self.link_loss(s, o));
                     if loss > 0.0 {
@@ -152,14 +175,14 @@ impl Simulation {
     /// and the same store.
     pub fn check_convergence(&self) -> Vec<Violation> {
         let mut violations = Vec::new();
-        let wrong = self.membership_disagreements();
-        if let Some((observer, subject, belief, running)) = wrong.first() {
-            let truth = if *running { "running" } else { "down or gone" };
+        let (wrong, first) = self.count_disagreements();
+        if let Some((observer, subject, belief, running)) = first {
+            let truth = if running { "running" } else { "down or gone" };
+            let (observer, subject) = (self.nodes[observer].id(), self.nodes[subject].id());
             violations.push(Violation {
                 checker: Checker::Convergence,
                 detail: format!(
-                    "{} wrong membership beliefs, e.g. {observer} holds {subject} {belief:?} but it is {truth}",
-                    wrong.len()
+                    "{wrong} wrong membership beliefs, e.g. {observer} holds {subject} {belief:?} but it is {truth}"
                 ),
             });
         }

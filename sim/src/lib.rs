@@ -30,6 +30,7 @@
 //! assert!(sim.everyone_sees("n3", MemberState::Dead));
 //! ```
 
+mod census;
 pub mod chaos;
 pub mod checkers;
 mod control;
@@ -44,6 +45,7 @@ mod timeline;
 mod trace;
 mod transport;
 
+use std::cell::{Ref, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
 
@@ -59,6 +61,7 @@ pub use series::{MetricsSeries, Sample};
 pub use timeline::Timeline;
 pub use trace::{Command, Setup, Trace};
 
+use census::Census;
 use gossip_core::wire::MessageKind;
 use gossip_core::{
     Config, Duration, Incarnation, Instant, MemberSnapshot, MemberState, MemberUpdate, Node,
@@ -233,6 +236,7 @@ impl SimBuilder {
             trace: TraceHasher::default(),
             registry: Registry::new(),
             carry: 0.0,
+            census: None,
         };
         if self.converged {
             sim.add_converged_nodes(self.nodes)?;
@@ -286,6 +290,9 @@ pub struct Simulation {
     registry: Registry,
     /// The fraction of a millisecond [`Simulation::advance`] still owes.
     carry: f64,
+    /// Every running node's beliefs, kept once a driver asks ([`Simulation::keep_census`]);
+    /// brought up to date when read, so `&self` views can use it.
+    census: Option<RefCell<Census>>,
 }
 
 impl Simulation {
@@ -299,6 +306,30 @@ impl Simulation {
             history_limit: 1000,
             converged: false,
         }
+    }
+
+    /// Keeps a census of what every running node believes about every other from now
+    /// on (see the `census` module): the consensus view ([`Simulation::consensus_tallies`])
+    /// and the membership checkers then cost what changed since they were last asked,
+    /// instead of a pass over every member table, n² entries. It takes a byte a pair of
+    /// nodes and changes nothing about the run.
+    pub fn keep_census(&mut self) {
+        if self.census.is_none() {
+            self.census = Some(RefCell::new(Census::default()));
+        }
+    }
+
+    /// The census, brought up to date, if one is kept. Not to be held across another
+    /// call that reads it.
+    pub(crate) fn census(&self) -> Option<Ref<'_, Census>> {
+        let cell = self.census.as_ref()?;
+        cell.borrow_mut().refresh(&self.nodes, &self.by_name);
+        Some(cell.borrow())
+    }
+
+    /// Bytes the census takes (0 without one).
+    pub fn census_bytes(&self) -> usize {
+        self.census().map_or(0, |c| c.footprint())
     }
 
     /// The seed this run was built from.

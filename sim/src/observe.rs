@@ -7,6 +7,10 @@ use gossip_core::wire::MessageKind;
 use gossip_core::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
 use std::ops::ControlFlow;
 
+/// A wrong membership belief: `(observer, subject, belief, subject running and not
+/// left)`, by node position.
+pub(crate) type Disagreement = (usize, usize, Option<MemberState>, bool);
+
 /// Why a datagram did not reach its node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Dropped {
@@ -200,6 +204,9 @@ impl Simulation {
     /// Whether every running, joined node holds exactly the other running, joined nodes
     /// as alive, and every other node it still knows as dead or left.
     pub fn membership_is_accurate(&self) -> bool {
+        if self.census.is_some() {
+            return self.count_disagreements().0 == 0;
+        }
         let mut accurate = true;
         self.each_disagreement(|_, _, _, _| {
             accurate = false;
@@ -218,6 +225,85 @@ impl Simulation {
             ControlFlow::Continue(())
         });
         wrong
+    }
+
+    /// How many wrong beliefs [`Simulation::membership_disagreements`] would list, and
+    /// the first of them by observer, then subject position: `(observer, subject,
+    /// belief, subject running and not left)`. From the census when one is kept: the
+    /// count from its tallies, the first from the rows of the subjects someone is
+    /// wrong about.
+    pub(crate) fn count_disagreements(&self) -> (usize, Option<Disagreement>) {
+        let Some(census) = self.census() else {
+            let (mut count, mut first) = (0, None);
+            self.each_disagreement(|observer, subject, belief, member| {
+                count += 1;
+                first.get_or_insert((observer, subject, belief, member));
+                ControlFlow::Continue(())
+            });
+            return (count, first);
+        };
+        let member = |n: &SimNode| n.up && n.node.status() == NodeStatus::Joined;
+        let judges = self.nodes.iter().filter(|n| member(n)).count() as u32;
+        let alive = MemberState::Alive as usize;
+        let suspect = MemberState::Suspect as usize;
+        let mut count = 0;
+        let mut wrong_about = Vec::new();
+        for (subject, node) in self.nodes.iter().enumerate() {
+            let tally = census.tally(subject);
+            let wrong = if member(node) {
+                (judges - 1).saturating_sub(tally[alive])
+            } else {
+                tally[alive] + tally[suspect]
+            };
+            if wrong > 0 {
+                count += wrong as usize;
+                wrong_about.push(subject);
+            }
+        }
+        let first = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| member(n))
+            .find_map(|(observer, _)| {
+                wrong_about.iter().find_map(|&subject| {
+                    let belief = census.belief(observer, subject);
+                    let running = member(&self.nodes[subject]);
+                    let right = if running {
+                        belief == Some(MemberState::Alive)
+                    } else {
+                        !matches!(belief, Some(MemberState::Alive | MemberState::Suspect))
+                    };
+                    (subject != observer && !right).then_some((observer, subject, belief, running))
+                })
+            });
+        (count, first)
+    }
+
+    /// For each node, in [`Simulation::nodes`] order, how many running, joined nodes
+    /// other than it hold it in each state of [`MemberState::ALL`]: the census's
+    /// tallies if one is kept, else one pass over the member tables.
+    pub fn consensus_tallies(&self) -> Vec<[u32; MemberState::ALL.len()]> {
+        if let Some(census) = self.census() {
+            return (0..self.nodes.len()).map(|s| census.tally(s)).collect();
+        }
+        let mut tallies = vec![[0; MemberState::ALL.len()]; self.nodes.len()];
+        let judges = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.up && n.node.status() == NodeStatus::Joined);
+        for (judge, node) in judges {
+            node.node.visit_members(|id, addr, _, state| {
+                if let Some(subject) = self.index_at(addr)
+                    && subject != judge
+                    && self.nodes[subject].id() == id
+                {
+                    tallies[subject][state as usize] += 1;
+                }
+            });
+        }
+        tallies
     }
 
     /// Calls `found` with (observer, subject, belief, whether the subject is a member)

@@ -65,7 +65,7 @@ pub(super) fn virtual_addr(index: usize) -> SocketAddr {
 
 /// The node index a virtual address belongs to (the inverse of [`virtual_addr`]), or
 /// `None` for an address no node could have.
-fn index_of_addr(addr: SocketAddr) -> Option<usize> {
+pub(crate) fn index_of_addr(addr: SocketAddr) -> Option<usize> {
     let SocketAddr::V4(addr) = addr else {
         return None;
     };
@@ -95,6 +95,9 @@ impl Simulation {
         }
         while let Some(event) = self.nodes[index].node.poll_event() {
             self.count_event(&event);
+            if let (Some(census), Some(member)) = (&mut self.census, event.member()) {
+                census.get_mut().note(index, member);
+            }
             let node = self.nodes[index].node.id().clone();
             (&node, &event).hash(&mut self.trace);
             push_bounded(

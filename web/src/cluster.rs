@@ -36,9 +36,13 @@ pub fn new_simulation(seed: u64, config: Config, nodes: usize) -> Simulation {
     if nodes > LAB_NODES {
         builder = builder.converged();
     }
-    builder
+    let mut sim = builder
         .build()
-        .expect("the lab's configurations are validated before they are used")
+        .expect("the lab's configurations are validated before they are used");
+    // The consensus view and the checkers are asked several times a second: from a
+    // census they cost what changed, not a pass over n² member-table entries.
+    sim.keep_census();
+    sim
 }
 
 /// The name the next added node gets: `n` and one more than the highest number in use.
@@ -135,28 +139,12 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
         })
 }
 
-/// [`shown_state`] of every node, in [`Simulation::nodes`] order, in one pass over the
-/// member tables: each entry is tallied by the address it carries (the simulator maps
-/// addresses to nodes without a lookup), where asking about each node in turn would
-/// cost a name lookup per pair, the larger part of a frame at 1,000 nodes.
+/// [`shown_state`] of every node, in [`Simulation::nodes`] order, from how many running,
+/// joined nodes hold each in each state ([`Simulation::consensus_tallies`]: the lab's
+/// runs keep a census, so this costs a pass over the nodes, not over their tables).
 pub fn shown_states(sim: &Simulation) -> Vec<Shown> {
-    let count = sim.nodes().count();
-    let mut tallies = vec![[0usize; MemberState::ALL.len()]; count];
-    let judges = sim
-        .nodes()
-        .enumerate()
-        .filter(|(_, n)| n.is_up() && n.node().status() == NodeStatus::Joined);
-    for (judge, node) in judges {
-        node.node()
-            .visit_members(|_, addr, _, state| match sim.index_at(addr) {
-                Some(subject) if subject != judge => {
-                    tallies[subject][state_index(state)] += 1;
-                }
-                _ => {}
-            });
-    }
     sim.nodes()
-        .zip(tallies)
+        .zip(sim.consensus_tallies())
         .map(|(subject, tally)| {
             if subject.is_up() && subject.node().status() == NodeStatus::Joining {
                 return Shown::Joining;
@@ -177,13 +165,6 @@ pub fn shown_states(sim: &Simulation) -> Vec<Shown> {
                 })
         })
         .collect()
-}
-
-fn state_index(state: MemberState) -> usize {
-    MemberState::ALL
-        .iter()
-        .position(|&s| s == state)
-        .expect("MemberState::ALL holds every state")
 }
 
 /// How `observer` sees `subject`: its member table's entry, its own status for itself,

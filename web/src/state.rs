@@ -282,6 +282,7 @@ impl LabState {
             .builder()
             .and_then(|b| b.history_limit(HISTORY).build())
             .map_err(|e| e.to_string())?;
+        sim.keep_census();
         let mut timeline = timeline_of(&sim);
         let mut series = series_of(&sim);
         let mut advance = |sim: &mut Simulation, to: Instant| {
