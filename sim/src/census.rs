@@ -82,6 +82,10 @@ impl Census {
                 row.beliefs.resize(count, UNKNOWN);
             }
         }
+        // The nodes' names side by side, made only if a table is to be read whole: a
+        // read compares every entry's name with its node's, and the nodes themselves
+        // are large and far apart in memory.
+        let mut names: Vec<NodeId> = Vec::new();
         for (observer, node) in nodes.iter().enumerate() {
             let stale = self.rows[observer]
                 .as_ref()
@@ -91,7 +95,10 @@ impl Census {
                 self.rows[observer] = None;
             }
             if node.up && self.rows[observer].is_none() {
-                self.rows[observer] = Some(read_row(observer, nodes));
+                if names.is_empty() {
+                    names = nodes.iter().map(|n| n.id().clone()).collect();
+                }
+                self.rows[observer] = Some(read_row(observer, nodes, &names));
                 self.count_row(observer, 1);
             }
             let judge = node.node.status() == NodeStatus::Joined;
@@ -186,14 +193,14 @@ impl Census {
 }
 
 /// `observer`'s table, entries placed by the address they carry (the simulator computes
-/// it from a node's position) when its name is that node's.
-fn read_row(observer: usize, nodes: &[SimNode]) -> Row {
+/// it from a node's position) when its name is that node's (`names`, by position).
+fn read_row(observer: usize, nodes: &[SimNode], names: &[NodeId]) -> Row {
     let node = &nodes[observer];
     let mut beliefs = vec![UNKNOWN; nodes.len()];
     node.node.visit_members(|id, addr, _, state| {
         if let Some(subject) = super::transport::index_of_addr(addr)
             && subject != observer
-            && nodes.get(subject).is_some_and(|s| s.id() == id)
+            && names.get(subject) == Some(id)
         {
             beliefs[subject] = encode(Some(state));
         }

@@ -56,7 +56,9 @@ use slab::Slab;
 
 pub use error::Error;
 pub use network::NetworkModel;
-pub use observe::{Dropped, LogEntry, MessageRecord, SimMetrics, TrackedFailure, TrackedWrite};
+pub use observe::{
+    Dropped, FlightMark, LogEntry, MessageRecord, SimMetrics, TrackedFailure, TrackedWrite,
+};
 pub use series::{MetricsSeries, Sample};
 pub use timeline::Timeline;
 pub use trace::{Command, Setup, Trace};

@@ -7,6 +7,19 @@ use gossip_core::wire::MessageKind;
 use gossip_core::{Duration, Event, Instant, MemberState, NodeId, NodeStatus, Version};
 use std::ops::ControlFlow;
 
+/// A datagram in flight, its nodes by position in [`Simulation::nodes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlightMark {
+    pub id: u64,
+    pub from: usize,
+    pub to: usize,
+    pub kind: MessageKind,
+    pub sent_at: Instant,
+    pub arrives_at: Instant,
+    /// Lost, cut off or too large: it will not arrive.
+    pub dropped: bool,
+}
+
 /// A wrong membership belief: `(observer, subject, belief, subject running and not
 /// left)`, by node position.
 pub(crate) type Disagreement = (usize, usize, Option<MemberState>, bool);
@@ -352,6 +365,20 @@ impl Simulation {
     /// order they were sent in).
     pub fn in_flight(&self) -> impl Iterator<Item = MessageRecord> + '_ {
         self.in_flight.iter().map(|(_, f)| f.record(&self.nodes))
+    }
+
+    /// Datagrams in flight as a drawing needs them, their nodes by position: nothing
+    /// is named or copied, so a large cluster's tens of thousands cost a pass.
+    pub fn in_flight_marks(&self) -> impl ExactSizeIterator<Item = FlightMark> + '_ {
+        self.in_flight.iter().map(|(_, f)| FlightMark {
+            id: f.id,
+            from: f.from_index,
+            to: f.to_index,
+            kind: f.kind,
+            sent_at: f.sent_at,
+            arrives_at: f.arrives_at,
+            dropped: f.dropped.is_some(),
+        })
     }
 
     /// What the datagram `id`, still in flight, carries, decoded.

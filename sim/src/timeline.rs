@@ -23,22 +23,29 @@ pub struct Timeline {
 
 impl Timeline {
     /// Keeps a snapshot every `every` of simulated time, at most `limit` of them (the
-    /// oldest go first), so the reach back is about `every * limit`.
+    /// oldest go first), so the reach back is about `every * limit`. A limit of 0 keeps
+    /// none, for a simulation too large to copy: it cannot be rewound.
     pub fn new(every: Duration, limit: usize) -> Timeline {
         Timeline {
             every: every.max(Duration::from_millis(1)),
-            limit: limit.max(1),
+            limit,
             snapshots: VecDeque::new(),
         }
+    }
+
+    /// How many snapshots it keeps at most: 0 when it keeps none.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Call whenever `sim` has moved on: takes a snapshot if the last one is `every` or
     /// more behind (or there is none yet).
     pub fn observe(&mut self, sim: &Simulation) {
-        let due = self
-            .snapshots
-            .back()
-            .is_none_or(|last| sim.now() >= last.now() + self.every);
+        let due = self.limit > 0
+            && self
+                .snapshots
+                .back()
+                .is_none_or(|last| sim.now() >= last.now() + self.every);
         if due {
             self.snapshots.push_back(sim.clone());
             if self.snapshots.len() > self.limit {

@@ -27,8 +27,8 @@ const seconds = Number(values.seconds);
 const speed = values.speed;
 const seed = Number(values.seed);
 if (!(seconds > 0) || !Number.isInteger(seed) || seed < 0
-  || !sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) {
-  console.error('error: --seconds must be a positive number, --seed a whole number and --nodes sizes of 1 to 1000, comma-separated');
+  || !sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 10000)) {
+  console.error('error: --seconds must be a positive number, --seed a whole number and --nodes sizes of 1 to 10000, comma-separated');
   process.exit(2);
 }
 

@@ -9,7 +9,7 @@ use gossip_sim::{MessageRecord, NetworkModel, Simulation};
 /// Nodes in the lab's cluster at first, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
 /// The largest cluster the size control builds.
-pub const MAX_NODES: usize = 1_000;
+pub const MAX_NODES: usize = 10_000;
 /// Recent events and datagrams each run keeps, for the log and for hovering.
 pub const HISTORY: usize = 200;
 

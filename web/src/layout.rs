@@ -11,24 +11,27 @@ pub struct Point {
 pub const VIEW_SIZE: f64 = 600.0;
 /// Radius of a node's disc in a small cluster.
 pub const NODE_RADIUS: f64 = 34.0;
-/// The smallest disc drawn, in a cluster of a thousand.
-const MIN_NODE_RADIUS: f64 = 2.0;
+/// The smallest disc drawn, in a cluster of ten thousand.
+const MIN_NODE_RADIUS: f64 = 1.2;
 /// The outer ring's radius.
 const RING_RADIUS: f64 = 220.0;
-/// Up to this many nodes share one ring; more fill rings inside it, this far apart, up
-/// to `MAX_RINGS`.
+/// Up to this many nodes share one ring; more fill rings inside it, this far apart (up
+/// to 1,000 nodes on five rings), or closer for more, down to the innermost radius.
 const PER_RING: usize = 200;
 const RING_GAP: f64 = 30.0;
-const MAX_RINGS: usize = 5;
+const INNER_RADIUS: f64 = 40.0;
 
 /// The rings `count` nodes sit on: each ring's radius and how many nodes it holds,
 /// outermost first. Each ring holds a share in proportion to its length, so that
 /// neighbours are as far apart on every ring.
 fn rings(count: usize) -> Vec<(f64, usize)> {
-    let rings = count.div_ceil(PER_RING).clamp(1, MAX_RINGS);
-    let radii: Vec<f64> = (0..rings)
-        .map(|i| RING_RADIUS - RING_GAP * i as f64)
-        .collect();
+    let rings = count.div_ceil(PER_RING).max(1);
+    let gap = if rings > 1 {
+        RING_GAP.min((RING_RADIUS - INNER_RADIUS) / (rings - 1) as f64)
+    } else {
+        RING_GAP
+    };
+    let radii: Vec<f64> = (0..rings).map(|i| RING_RADIUS - gap * i as f64).collect();
     let total: f64 = radii.iter().sum();
     let mut placed = 0;
     radii
@@ -181,7 +184,7 @@ mod tests {
     #[test]
     fn discs_shrink_and_large_clusters_take_rings_so_no_two_discs_overlap() {
         assert_eq!(node_radius(5), NODE_RADIUS);
-        for count in [20, 50, 200, 201, 450, 1000] {
+        for count in [20, 50, 200, 201, 450, 1000, 3000] {
             let r = node_radius(count);
             let at: Vec<Point> = (0..count).map(|i| node_position(i, count)).collect();
             let nearest = (0..count)
@@ -197,6 +200,19 @@ mod tests {
         }
         assert_eq!(rings(200).len(), 1);
         assert_eq!(rings(1000).len(), 5);
+        // Ten thousand on 50 rings: compared by ring, not pair by pair.
+        let (placed, radius) = (rings(10_000), node_radius(10_000));
+        assert_eq!(placed.len(), 50);
+        assert_eq!(placed.iter().map(|(_, held)| held).sum::<usize>(), 10_000);
+        let gap = placed[0].0 - placed[1].0;
+        let along = placed
+            .iter()
+            .map(|&(r, held)| std::f64::consts::TAU * r / held as f64)
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            2.0 * radius < gap.min(along),
+            "radius {radius}, gap {gap}, along {along}"
+        );
         assert!(
             close(node_position(0, 1000), Point { x: 300.0, y: 80.0 }),
             "the first node at the top"

@@ -66,6 +66,14 @@ impl Raster {
         }
     }
 
+    /// Becomes a copy of `other`, keeping its own allocation when it fits.
+    pub fn copy_from(&mut self, other: &Raster) {
+        self.width = other.width;
+        self.height = other.height;
+        self.pixels.clear();
+        self.pixels.extend_from_slice(&other.pixels);
+    }
+
     /// The pixels, for the canvas's `ImageData`.
     pub fn bytes(&self) -> &[u8] {
         &self.pixels
@@ -330,6 +338,22 @@ mod tests {
         raster.triangle((5.0, 5.0), (25.0, 5.0), (5.0, 25.0), GREEN);
         assert_eq!(raster.at(7, 7), GREEN);
         assert_eq!(raster.at(22, 22), WHITE);
+    }
+
+    #[test]
+    fn a_copy_is_the_same_picture_and_paints_on_its_own() {
+        let mut background = canvas();
+        background.disc(10.0, 10.0, 4.0, Rgb(200, 0, 0));
+        let mut frame = Raster::default();
+        frame.copy_from(&background);
+        assert_eq!(frame.bytes(), background.bytes());
+        frame.square(5.0, 5.0, 2.0, Rgb(0, 0, 200), 1.0);
+        assert_eq!(frame.at(5, 5), Rgb(0, 0, 200));
+        assert_ne!(
+            background.at(5, 5),
+            Rgb(0, 0, 200),
+            "the background is left as it was"
+        );
     }
 
     #[test]

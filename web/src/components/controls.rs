@@ -17,11 +17,18 @@ pub fn controls() -> Html {
         let sim = lab.sim.borrow();
         (sim.now(), sim.seed(), sim.trace_digest())
     };
-    let earliest = lab
-        .timeline
-        .borrow()
-        .earliest()
-        .map_or(now.as_millis(), |at| at.as_millis());
+    let (earliest, rewindable) = {
+        let timeline = lab.timeline.borrow();
+        let earliest = timeline
+            .earliest()
+            .map_or(now.as_millis(), |at| at.as_millis());
+        (earliest, timeline.limit() > 0)
+    };
+    let timeline_title = if rewindable {
+        "Drag back to rewind; what you do next forks a new future"
+    } else {
+        "No rewinding at this size: a copy of the cluster to rewind to would not fit in the page's memory beside the cluster itself"
+    };
     let rewind = {
         let lab = lab.clone();
         Callback::from(move |event: Event| {
@@ -157,7 +164,7 @@ pub fn controls() -> Html {
                 </label>
             </div>
             <div class="row timeline">
-                <input type="range" aria-label="Timeline" title="Drag back to rewind; what you do next forks a new future"
+                <input type="range" aria-label="Timeline" title={timeline_title} disabled={!rewindable}
                     min={earliest.to_string()} max={now.as_millis().to_string()} step="100"
                     value={now.as_millis().to_string()} onchange={rewind} />
                 <button type="button" onclick={back_ten_seconds} disabled={now.as_millis() == earliest}

@@ -80,11 +80,51 @@ impl Palette {
     }
 }
 
-/// What the canvas keeps between frames: the colours and the pixel buffer.
+/// What the canvas keeps between frames: the colours, the pixel buffer, and the
+/// nodes and cuts already painted into a buffer of their own. Those change far less
+/// often than every frame, and at 10,000 nodes painting them is most of a frame's
+/// drawing; each frame copies them and paints what moves (datagrams, suspicion arcs)
+/// on top.
 #[derive(Debug, Default)]
 struct Painter {
     palette: Option<Palette>,
     raster: Raster,
+    background: Raster,
+    /// What `background` shows.
+    painted: Option<Backdrop>,
+}
+
+/// What the background buffer is painted from: its size, each node's look except its
+/// suspicion arc, and the cuts.
+#[derive(Debug, PartialEq)]
+struct Backdrop {
+    pixels: u32,
+    nodes: Vec<Look>,
+    cuts: Vec<CutLink>,
+}
+
+/// A node as the background paints it.
+#[derive(Debug, PartialEq)]
+struct Look {
+    state: &'static str,
+    up: bool,
+    paused: bool,
+    selected: bool,
+    holds_key: bool,
+    local_health: u32,
+}
+
+impl Look {
+    fn of(node: &GraphNode) -> Look {
+        Look {
+            state: node.state,
+            up: node.up,
+            paused: node.paused,
+            selected: node.selected,
+            holds_key: node.holds_key,
+            local_health: node.local_health,
+        }
+    }
 }
 
 /// A large cluster: a canvas, and the node layer above it.
@@ -150,8 +190,6 @@ fn paint(
         canvas.set_height(pixels);
     }
     let palette = painter.palette.get_or_insert_with(|| Palette::read(canvas));
-    let raster = &mut painter.raster;
-    raster.reset(pixels as usize, pixels as usize, palette.get("card"));
     let scale = f64::from(pixels) / VIEW_SIZE;
     let count = nodes.len();
     let at = |i: usize| {
@@ -159,9 +197,22 @@ fn paint(
         (p.x * scale, p.y * scale)
     };
     let radius = node_radius(count) * scale;
-    paint_cuts(raster, palette, cuts, &at, radius, scale);
+    let backdrop = Backdrop {
+        pixels,
+        nodes: nodes.iter().map(Look::of).collect(),
+        cuts: cuts.to_vec(),
+    };
+    if painter.painted.as_ref() != Some(&backdrop) {
+        let background = &mut painter.background;
+        background.reset(pixels as usize, pixels as usize, palette.get("card"));
+        paint_cuts(background, palette, cuts, &at, radius, scale);
+        paint_nodes(background, palette, nodes, &at, radius, scale);
+        painter.painted = Some(backdrop);
+    }
+    let raster = &mut painter.raster;
+    raster.copy_from(&painter.background);
     paint_messages(raster, palette, messages, radius, scale);
-    paint_nodes(raster, palette, nodes, &at, radius, scale);
+    paint_suspicion(raster, palette, nodes, &at, radius, scale);
     if let Ok(image) =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(raster.bytes()), pixels, pixels)
     {
@@ -234,7 +285,7 @@ fn paint_messages(
 }
 
 /// Discs coloured by state; then the rings (down, paused, picked, holding the key,
-/// local health) and suspicion arcs.
+/// local health).
 fn paint_nodes(
     raster: &mut Raster,
     palette: &Palette,
@@ -289,13 +340,27 @@ fn paint_nodes(
         if node.holds_key {
             ring(6.0, "joining", 2.0 * scale, None);
         }
+    }
+}
+
+/// Suspicion: an arc around each suspected node that shrinks as its deadline nears,
+/// painted every frame.
+fn paint_suspicion(
+    raster: &mut Raster,
+    palette: &Palette,
+    nodes: &[GraphNode],
+    at: &dyn Fn(usize) -> (f64, f64),
+    r: f64,
+    scale: f64,
+) {
+    let stroke = Stroke {
+        width: 2.0 * scale,
+        colour: palette.get("suspect"),
+        dash: None,
+    };
+    for (i, node) in nodes.iter().enumerate() {
         if let Some(left) = node.suspicion_left {
-            // Suspicion: an arc that shrinks as the deadline nears.
-            let stroke = Stroke {
-                width: 2.0 * scale,
-                colour: palette.get("suspect"),
-                dash: None,
-            };
+            let (x, y) = at(i);
             raster.ring(x, y, r + 2.5 * scale, stroke, left.clamp(0.0, 1.0));
         }
     }
@@ -372,10 +437,44 @@ fn node_layer(props: &NodeLayerProps) -> Html {
         })
     };
     // With no node focused yet, the first takes the tab stop.
-    let any_focusable = props.spots.iter().any(|s| s.focusable);
+    let stop = props.spots.iter().position(|s| s.focusable).unwrap_or(0);
+    let groups = props
+        .spots
+        .chunks(SPOTS_PER_GROUP)
+        .enumerate()
+        .map(|(g, spots)| {
+            let first = g * SPOTS_PER_GROUP;
+            html! {
+                <SpotGroup key={g} spots={Rc::<[Spot]>::from(spots)} {first} {stop} />
+            }
+        });
+    html! {
+        <div class="node-layer" role="group" aria-label={props.label.clone()} {onclick} {onkeydown}>
+            { for groups }
+        </div>
+    }
+}
+
+/// The layer is rendered in groups of this many nodes, each a component of its own that
+/// renders only when one of its nodes changed: at 10,000 nodes some node changes every
+/// frame, and rendering every element again would take most of one.
+const SPOTS_PER_GROUP: usize = 200;
+
+#[derive(Properties, PartialEq)]
+struct SpotGroupProps {
+    spots: Rc<[Spot]>,
+    /// The position of the first of `spots` in the layer.
+    first: usize,
+    /// The position of the node that takes the layer's tab stop.
+    stop: usize,
+}
+
+/// Some of the layer's nodes, as elements (in a box that takes no place of its own).
+#[function_component(SpotGroup)]
+fn spot_group(props: &SpotGroupProps) -> Html {
     let spots = props.spots.iter().enumerate().map(|(i, spot)| {
         let node = &spot.node;
-        let stop = spot.focusable || (!any_focusable && i == 0);
+        let stop = props.first + i == props.stop;
         let title = node.tooltip.as_ref().map_or_else(
             || format!("{}: {} · {}", node.name, node.state, node.detail()),
             ToString::to_string,
@@ -404,7 +503,7 @@ fn node_layer(props: &NodeLayerProps) -> Html {
         }
     });
     html! {
-        <div class="node-layer" role="group" aria-label={props.label.clone()} {onclick} {onkeydown}>
+        <div class="spot-group">
             { for spots }
         </div>
     }

@@ -1,7 +1,6 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use gossip_core::NodeId;
 use gossip_core::wire::MessageKind;
 use gossip_sim::Simulation;
 use yew::prelude::*;
@@ -9,8 +8,7 @@ use yew::prelude::*;
 use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, SVG_UP_TO};
 use super::{LabContext, use_node_names};
 use crate::cluster::{
-    Shown, cut_pairs, describe_datagram, describe_record, holders_of, seen_by, shown_states,
-    suspicion_left,
+    Shown, cut_pairs, describe_datagram, holders_of, seen_by, shown_states, suspicion_left,
 };
 use crate::layout::{message_position, node_position, node_radius, progress};
 use crate::state::Action;
@@ -19,8 +17,8 @@ use crate::state::Action;
 /// flight; a crowd of elements costs the browser more than a frame).
 const SVG_MESSAGES: usize = 400;
 /// At most this many are painted on the canvas (1,000 nodes keep a few thousand in
-/// flight).
-const CANVAS_MESSAGES: usize = 20_000;
+/// flight, all painted; 10,000 about twenty thousand, a quarter of them painted).
+const CANVAS_MESSAGES: usize = 5_000;
 
 /// What the cluster's view of its nodes is recomputed for: another run, another
 /// command, more events, or another simulated second (a safety net for changes no
@@ -158,12 +156,11 @@ pub fn topology() -> Html {
 }
 
 /// The datagrams in flight, placed on their way; with their decoded contents as hover
-/// text when each is an SVG element.
+/// text when each is an SVG element. Beyond what is drawn, an even sample of them: a
+/// large cluster's tens of thousands read as a density either way.
 fn placed_messages(sim: &Simulation, labelled: bool) -> Vec<MessageMark> {
     let count = sim.nodes().count();
     let radius = node_radius(count);
-    let index: BTreeMap<&NodeId, usize> =
-        sim.nodes().enumerate().map(|(i, n)| (n.id(), i)).collect();
     let up: Vec<bool> = sim.nodes().map(|n| n.is_up()).collect();
     let now = sim.now().as_millis();
     let limit = if labelled {
@@ -171,24 +168,23 @@ fn placed_messages(sim: &Simulation, labelled: bool) -> Vec<MessageMark> {
     } else {
         CANVAS_MESSAGES
     };
-    sim.in_flight()
-        .take(limit)
-        .filter_map(|message| {
-            let from = node_position(*index.get(&message.from)?, count);
-            let to_index = *index.get(&message.to)?;
-            let to = node_position(to_index, count);
-            let travelled = progress(
-                message.sent_at.as_millis(),
-                message.arrives_at.as_millis(),
-                now,
-            );
-            Some(MessageMark {
-                id: message.id,
-                kind: message.kind.as_str(),
+    let marks = sim.in_flight_marks();
+    let every = marks.len().div_ceil(limit).max(1);
+    marks
+        .step_by(every)
+        .filter(|m| m.from < count && m.to < count)
+        .map(|m| {
+            let (from, to) = (node_position(m.from, count), node_position(m.to, count));
+            let travelled = progress(m.sent_at.as_millis(), m.arrives_at.as_millis(), now);
+            MessageMark {
+                id: m.id,
+                kind: m.kind.as_str(),
                 at: message_position(from, to, travelled, radius),
-                lost: message.dropped.is_some() || !up[to_index],
-                label: labelled.then(|| AttrValue::from(describe_record(sim, &message))),
-            })
+                lost: m.dropped || !up[m.to],
+                label: labelled
+                    .then(|| describe_datagram(sim, m.id).map(AttrValue::from))
+                    .flatten(),
+            }
         })
         .collect()
 }
@@ -198,8 +194,8 @@ fn placed_messages(sim: &Simulation, labelled: bool) -> Vec<MessageMark> {
 fn in_flight_summary(sim: &Simulation, drawn: usize) -> String {
     let mut by_kind = [0usize; MessageKind::ALL.len()];
     let mut total = 0;
-    for message in sim.in_flight() {
-        by_kind[message.kind.index()] += 1;
+    for mark in sim.in_flight_marks() {
+        by_kind[mark.kind.index()] += 1;
         total += 1;
     }
     let kinds: Vec<String> = MessageKind::ALL
