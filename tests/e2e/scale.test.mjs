@@ -97,6 +97,37 @@ test('a cluster simulated faster than this machine can says it cannot keep up', 
   await page.close();
 });
 
+test('10,000 members run in the page: a crash is seen dead by the consensus, and rewinding is not offered', async () => {
+  const { page, errors } = await suite.open();
+  await page.getByLabel('Cluster size').fill('10000');
+  const started = Date.now();
+  await page.getByLabel('Cluster size').press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 10000, null, { timeout: 180_000 });
+  console.log(`10,000 members built and drawn in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.equal(await page.locator('canvas.topology').count(), 1);
+  // A copy of 10,000 member tables does not fit beside them: no snapshots, and the
+  // timeline says why instead of offering a rewind it cannot make.
+  const timeline = page.getByLabel('Timeline');
+  assert.ok(await timeline.isDisabled(), 'the timeline is disabled');
+  assert.match(await timeline.getAttribute('title'), /No rewinding at this size/);
+
+  await page.locator('[data-node-id="n5000"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-node-id="n5000"]').dataset.up === 'false');
+  const crashedAt = Date.now();
+  await page.waitForFunction(
+    () => document.querySelector('[data-node-id="n5000"]').dataset.state === 'dead',
+    null,
+    { timeout: 240_000 },
+  );
+  console.log(`n5000 seen dead by the consensus ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after its crash`);
+  const others = await page.evaluate(() => [...document.querySelectorAll('[data-node-id]')]
+    .filter((n) => n.dataset.nodeId !== 'n5000' && n.dataset.state !== 'alive').length);
+  assert.equal(others, 0, 'every other member is still seen alive');
+  await screenshot(page, 'lab-10000-nodes');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the page benchmark the README shows runs and reports every figure', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');

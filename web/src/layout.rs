@@ -49,6 +49,22 @@ fn rings(count: usize) -> Vec<(f64, usize)> {
         .collect()
 }
 
+/// How far apart the nearest nodes of `count` sit: along a ring, or from one ring to
+/// the next.
+pub fn spacing(count: usize) -> f64 {
+    let placed = rings(count);
+    let along = placed
+        .iter()
+        .filter(|(_, held)| *held > 0)
+        .map(|&(radius, held)| std::f64::consts::TAU * radius / held as f64)
+        .fold(f64::INFINITY, f64::min);
+    let across = match placed.as_slice() {
+        [outer, next, ..] => outer.0 - next.0,
+        _ => f64::INFINITY,
+    };
+    along.min(across)
+}
+
 /// Radius of each disc when `count` share the rings: full size while they fit, then
 /// smaller so neighbours do not overlap.
 pub fn node_radius(count: usize) -> f64 {

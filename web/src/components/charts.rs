@@ -42,19 +42,7 @@ fn draw(lab: &LabContext) -> Html {
 
     let traffic = by_kind(&samples, |s| &s.messages_per_sec);
     let bytes = by_kind(&samples, |s| &s.bytes_per_sec);
-    let views: Vec<Line> = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Line {
-            label: name.clone(),
-            class: format!("node-{}", i % 5),
-            points: samples
-                .iter()
-                .map(|s| s.alive_in_view.get(i).copied().flatten().map(|n| n as f64))
-                .collect(),
-            nudge: i as f64 * 1.5,
-        })
-        .collect();
+    let views = view_lines(&names, &samples);
     let mut keys: Vec<&String> = samples.iter().flat_map(|s| s.key_coverage.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -184,6 +172,51 @@ fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
     }
 }
 
+/// Up to this many nodes, each has its line of how many members it believes alive;
+/// beyond, three lines sum them up (ten thousand lines would be one smear, and a
+/// drawing of their own).
+const LINE_PER_NODE_UP_TO: usize = 50;
+
+/// The lines of "members each node believes alive": one per node in a small cluster
+/// (a crashed node's stops); in a large one, the fewest, the median and the most any
+/// running node believes alive at each sample.
+fn view_lines(names: &[String], samples: &[&Sample]) -> Vec<Line> {
+    if names.len() <= LINE_PER_NODE_UP_TO {
+        return names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Line {
+                label: name.clone(),
+                class: format!("node-{}", i % 5),
+                points: samples
+                    .iter()
+                    .map(|s| s.alive_in_view.get(i).copied().flatten().map(|n| n as f64))
+                    .collect(),
+                nudge: i as f64 * 1.5,
+            })
+            .collect();
+    }
+    let sorted: Vec<Vec<usize>> = samples
+        .iter()
+        .map(|s| {
+            let mut views: Vec<usize> = s.alive_in_view.iter().flatten().copied().collect();
+            views.sort_unstable();
+            views
+        })
+        .collect();
+    let line = |label: &str, class: usize, pick: fn(&[usize]) -> Option<usize>| Line {
+        label: label.to_owned(),
+        class: format!("node-{class}"),
+        points: sorted.iter().map(|v| pick(v).map(|n| n as f64)).collect(),
+        nudge: class as f64 * 1.5,
+    };
+    vec![
+        line("fewest", 3, |v| v.first().copied()),
+        line("median", 0, |v| v.get(v.len() / 2).copied()),
+        line("most", 1, |v| v.last().copied()),
+    ]
+}
+
 /// The unbroken runs of a series, with their sample indexes.
 fn segments(points: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
     let mut runs = vec![Vec::new()];
@@ -200,7 +233,57 @@ fn segments(points: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::segments;
+    use super::*;
+
+    fn sample(alive_in_view: Vec<Option<usize>>) -> Sample {
+        Sample {
+            at: gossip_core::Instant::ZERO,
+            messages_per_sec: [0.0; MessageKind::ALL.len()],
+            bytes_per_sec: [0.0; MessageKind::ALL.len()],
+            alive_in_view,
+            key_coverage: Default::default(),
+            converged: false,
+        }
+    }
+
+    #[test]
+    fn a_small_cluster_has_a_line_per_node_and_a_large_one_fewest_median_and_most() {
+        let names: Vec<String> = (1..=3).map(|i| format!("n{i}")).collect();
+        let samples = [sample(vec![Some(3), None, Some(2)])];
+        let lines = view_lines(&names, &samples.iter().collect::<Vec<_>>());
+        let points: Vec<_> = lines
+            .iter()
+            .map(|l| (l.label.as_str(), l.points.clone()))
+            .collect();
+        assert_eq!(
+            points,
+            [
+                ("n1", vec![Some(3.0)]),
+                ("n2", vec![None]),
+                ("n3", vec![Some(2.0)])
+            ]
+        );
+
+        let names: Vec<String> = (1..=100).map(|i| format!("n{i}")).collect();
+        // 99 running nodes believing 1..=99 alive, one down.
+        let views = (1..=100)
+            .map(|i| (i != 50).then_some(if i > 50 { i - 1 } else { i }))
+            .collect();
+        let samples = [sample(views), sample(vec![None; 100])];
+        let lines = view_lines(&names, &samples.iter().collect::<Vec<_>>());
+        let points: Vec<_> = lines
+            .iter()
+            .map(|l| (l.label.as_str(), l.points.clone()))
+            .collect();
+        assert_eq!(
+            points,
+            [
+                ("fewest", vec![Some(1.0), None]),
+                ("median", vec![Some(50.0), None]),
+                ("most", vec![Some(99.0), None]),
+            ]
+        );
+    }
 
     #[test]
     fn gaps_split_a_series_into_runs() {

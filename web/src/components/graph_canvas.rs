@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use super::graph::{Activation, CutLink, Focus, GraphNode, MessageMark};
 use super::graph_svg::DrawingProps;
-use crate::layout::{Point, VIEW_SIZE, node_position, node_radius};
+use crate::layout::{Point, VIEW_SIZE, node_position, node_radius, spacing};
 use crate::raster::{Dash, Raster, Rgb, Stroke};
 
 /// At most this many cut links are painted: past a few hundred, the lines across a
@@ -147,13 +147,13 @@ pub fn canvas_drawing(props: &DrawingProps) -> Html {
         });
     }
     let count = props.nodes.len();
-    let radius = node_radius(count);
+    let (radius, gap) = (node_radius(count), spacing(count));
     let spots = Rc::new(
         props
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, node)| Spot::of(node, node_position(i, count), radius, &props.focus))
+            .map(|(i, node)| Spot::of(node, node_position(i, count), radius, gap, &props.focus))
             .collect::<Vec<_>>(),
     );
     html! {
@@ -379,9 +379,10 @@ pub struct Spot {
 }
 
 impl Spot {
-    fn of(node: &GraphNode, at: Point, radius: f64, focus: &Focus) -> Spot {
-        // At least a few pixels to click, even where discs are tiny.
-        let reach = radius.max(4.0);
+    fn of(node: &GraphNode, at: Point, radius: f64, spacing: f64, focus: &Focus) -> Spot {
+        // At least a few pixels to click where discs are tiny, but no more than half
+        // the way to the next node: one node's target must not cover another's.
+        let reach = radius.max(4.0).min(spacing / 2.0).max(radius);
         let pct = |v: f64| 100.0 * v / VIEW_SIZE;
         Spot {
             // What changes every frame (the suspicion arc) is drawn, not announced.
