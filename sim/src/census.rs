@@ -73,15 +73,7 @@ impl Census {
     /// down, moved in or out of the tallies for one that joined or stopped being
     /// joined, and the entries named since the last time read again.
     pub(crate) fn refresh(&mut self, nodes: &[SimNode], by_name: &FastMap<NodeId, usize>) {
-        let count = nodes.len();
-        if self.rows.len() < count {
-            self.rows.resize_with(count, || None);
-            self.tallies.resize(count, [0; STATES]);
-            self.held_dead.resize(count, 0);
-            for row in self.rows.iter_mut().flatten() {
-                row.beliefs.resize(count, UNKNOWN);
-            }
-        }
+        self.grow(nodes.len());
         // The nodes' names side by side, made only if a table is to be read whole: a
         // read compares every entry's name with its node's, and the nodes themselves
         // are large and far apart in memory.
@@ -122,6 +114,42 @@ impl Census {
             let now = encode(nodes[observer].node.member_state(&member));
             self.set(observer, subject, now);
         }
+    }
+
+    /// Room for `count` nodes: a row's entry and a tally for each.
+    fn grow(&mut self, count: usize) {
+        if self.rows.len() < count {
+            self.rows.resize_with(count, || None);
+            self.tallies.resize(count, [0; STATES]);
+            self.held_dead.resize(count, 0);
+            for row in self.rows.iter_mut().flatten() {
+                row.beliefs.resize(count, UNKNOWN);
+            }
+        }
+    }
+
+    /// Reads up to `limit` tables of running nodes not read yet: the first reading of a
+    /// large cluster, done in pieces ([`crate::Building`]) rather than all when the
+    /// census is first asked.
+    pub(crate) fn read_rows(&mut self, nodes: &[SimNode], limit: usize) {
+        self.grow(nodes.len());
+        let mut names: Vec<NodeId> = Vec::new();
+        let unread: Vec<usize> = (0..nodes.len())
+            .filter(|&o| nodes[o].up && self.rows[o].is_none())
+            .take(limit)
+            .collect();
+        for observer in unread {
+            if names.is_empty() {
+                names = nodes.iter().map(|n| n.id().clone()).collect();
+            }
+            self.rows[observer] = Some(read_row(observer, nodes, &names));
+            self.count_row(observer, 1);
+        }
+    }
+
+    /// How many tables have been read (one per running node, once up to date).
+    pub(crate) fn rows_read(&self) -> usize {
+        self.rows.iter().flatten().count()
     }
 
     /// Changes one belief, keeping the tallies in step.

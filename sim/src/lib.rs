@@ -30,6 +30,7 @@
 //! assert!(sim.everyone_sees("n3", MemberState::Dead));
 //! ```
 
+mod building;
 mod census;
 pub mod chaos;
 pub mod checkers;
@@ -49,11 +50,12 @@ use std::cell::{Ref, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rustc_hash::FxBuildHasher;
 use slab::Slab;
 
+pub use building::Building;
 pub use error::Error;
 pub use network::NetworkModel;
 pub use observe::{
@@ -65,10 +67,7 @@ pub use trace::{Command, Setup, Trace};
 
 use census::Census;
 use gossip_core::wire::MessageKind;
-use gossip_core::{
-    Config, Duration, Incarnation, Instant, MemberSnapshot, MemberState, MemberUpdate, Node,
-    NodeId, Registry,
-};
+use gossip_core::{Config, Duration, Incarnation, Instant, Node, NodeId, Registry};
 use network::Network;
 use queue::EventQueue;
 use trace::TraceHasher;
@@ -211,9 +210,36 @@ impl SimBuilder {
 
     /// Creates the simulation; fails if the configuration does not validate.
     pub fn build(self) -> Result<Simulation, Error> {
+        if self.converged {
+            return self.build_gradually()?.finish();
+        }
+        let count = self.nodes;
+        let mut sim = self.empty()?;
+        for i in 1..=count {
+            let seeds: &[&str] = if i == 1 { &[] } else { &["n1"] };
+            sim.add_node(&format!("n{i}"), seeds)?;
+        }
+        sim.recording = true;
+        Ok(sim)
+    }
+
+    /// Builds a converged cluster a few nodes at a time ([`Building::make`]), for a
+    /// driver that must stay responsive meanwhile (a page: 10,000 members take seconds).
+    /// The run is the one [`SimBuilder::build`] gives. Any other builder is built whole
+    /// at once.
+    pub fn build_gradually(self) -> Result<Building, Error> {
+        if !self.converged {
+            return Ok(Building::whole(self.build()?));
+        }
+        let count = self.nodes;
+        Ok(Building::converged(self.empty()?, count))
+    }
+
+    /// The simulation with no nodes yet.
+    fn empty(self) -> Result<Simulation, Error> {
         self.config.validate()?;
         let setup = self.setup();
-        let mut sim = Simulation {
+        Ok(Simulation {
             setup,
             now: Instant::ZERO,
             rng: Xoshiro256PlusPlus::seed_from_u64(self.seed),
@@ -239,17 +265,7 @@ impl SimBuilder {
             registry: Registry::new(),
             carry: 0.0,
             census: None,
-        };
-        if self.converged {
-            sim.add_converged_nodes(self.nodes)?;
-        } else {
-            for i in 1..=self.nodes {
-                let seeds: &[&str] = if i == 1 { &[] } else { &["n1"] };
-                sim.add_node(&format!("n{i}"), seeds)?;
-            }
-        }
-        sim.recording = true;
-        Ok(sim)
+        })
     }
 }
 
@@ -408,50 +424,6 @@ impl Simulation {
         self.network.add_node();
     }
 
-    /// `n1..=nN`, each started from a member snapshot holding all the others alive
-    /// ([`Node::restore_members`]), all started now.
-    fn add_converged_nodes(&mut self, count: usize) -> Result<(), Error> {
-        reserve_heap_for_tables(count);
-        if count == 0 {
-            return Ok(());
-        }
-        let everyone: Vec<MemberUpdate> = (0..count)
-            .map(|i| {
-                Ok(MemberUpdate {
-                    id: NodeId::new(&format!("n{}", i + 1))?,
-                    addr: virtual_addr(i),
-                    incarnation: 0,
-                    state: MemberState::Alive,
-                    accuser: None,
-                    tags: gossip_core::Tags::none(),
-                })
-            })
-            .collect::<Result<_, Error>>()?;
-        self.registry.register(everyone.iter().map(|m| &m.id));
-        let first = self.nodes.len();
-        for member in &everyone {
-            let mut node = Node::new_in(
-                &self.registry,
-                member.id.clone(),
-                member.addr,
-                self.config.clone(),
-                self.rng.random(),
-            )?;
-            let view = match self.nodes.get(first) {
-                Some(template) => template.node.member_snapshot(),
-                None => MemberSnapshot::from_updates(everyone.iter().cloned()),
-            };
-            node.restore_members(self.now, view);
-            self.push_node(node);
-        }
-        let seed = [everyone[0].addr];
-        for index in 0..count {
-            self.nodes[index].node.join(self.now, &seed);
-            self.drain(index);
-        }
-        Ok(())
-    }
-
     /// Advances simulated time by `wall_ms` milliseconds of real time times `speed`,
     /// for an animation loop: fractions of a millisecond carry over to the next call,
     /// so many short frames add up exactly. Returns the simulated time run.
@@ -533,7 +505,7 @@ impl Simulation {
 /// collection: building 3,000 members took 2.3 s in wasm (0.26 s natively), three
 /// quarters of it in memory growth and the collections it set off. Elsewhere the
 /// system allocator needs no such help, and this does nothing.
-fn reserve_heap_for_tables(count: usize) {
+pub(crate) fn reserve_heap_for_tables(count: usize) {
     if cfg!(target_arch = "wasm32") {
         // In blocks: one allocation may not exceed half the 32-bit address space.
         const BLOCK: usize = 1 << 28;

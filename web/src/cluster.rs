@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
-use gossip_sim::{MessageRecord, NetworkModel, Simulation};
+use gossip_sim::{Building, MessageRecord, NetworkModel, SimBuilder, Simulation};
 
 /// Nodes in the lab's cluster at first, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
@@ -26,23 +26,48 @@ pub fn lab_config() -> Config {
 /// a large cluster is there at once instead of spending minutes joining. `config` must
 /// validate (the settings panel checks it first).
 pub fn new_simulation(seed: u64, config: Config, nodes: usize) -> Simulation {
-    let nodes = nodes.clamp(1, MAX_NODES);
-    let mut builder = Simulation::builder()
-        .seed(seed)
-        .nodes(nodes)
-        .config(config)
-        .network(NetworkModel::visible())
-        .history_limit(HISTORY);
-    if nodes > LAB_NODES {
-        builder = builder.converged();
-    }
-    let mut sim = builder
+    let mut sim = lab_builder(seed, config, nodes)
         .build()
         .expect("the lab's configurations are validated before they are used");
     // The consensus view and the checkers are asked several times a second: from a
     // census they cost what changed, not a pass over n² member-table entries.
     sim.keep_census();
     sim
+}
+
+/// [`new_simulation`]'s cluster, to be built a piece at a time between frames.
+pub fn building_simulation(seed: u64, config: Config, nodes: usize) -> Building {
+    let mut building = lab_builder(seed, config, nodes)
+        .build_gradually()
+        .expect("the lab's configurations are validated before they are used");
+    building.keep_census();
+    building
+}
+
+/// A cluster of no nodes, the lab's run while a large one is built.
+pub fn empty_simulation(seed: u64, config: Config) -> Simulation {
+    Simulation::builder()
+        .seed(seed)
+        .config(config)
+        .network(NetworkModel::visible())
+        .history_limit(HISTORY)
+        .build()
+        .expect("the lab's configurations are validated before they are used")
+}
+
+fn lab_builder(seed: u64, config: Config, nodes: usize) -> SimBuilder {
+    let nodes = nodes.clamp(1, MAX_NODES);
+    let builder = Simulation::builder()
+        .seed(seed)
+        .nodes(nodes)
+        .config(config)
+        .network(NetworkModel::visible())
+        .history_limit(HISTORY);
+    if nodes > LAB_NODES {
+        builder.converged()
+    } else {
+        builder
+    }
 }
 
 /// The name the next added node gets: `n` and one more than the highest number in use.

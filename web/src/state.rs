@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use gossip_core::{Config, Duration, Instant, Lifeguard};
-use gossip_sim::{MetricsSeries, Simulation, Timeline, Trace};
+use gossip_sim::{Building, MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
 use crate::cluster::{
-    HISTORY, LAB_NODES, MAX_NODES, describe_datagram, lab_config, new_simulation, next_node_name,
+    HISTORY, LAB_NODES, MAX_NODES, building_simulation, describe_datagram, empty_simulation,
+    lab_config, new_simulation, next_node_name,
 };
 use crate::recording::{Recording, RecordingAction, RecordingState, is_recording};
 use crate::scenarios::{SCENARIOS, ScenarioRun};
@@ -29,6 +30,13 @@ const SIMULATION_BUDGET_MS: f64 = 8.0;
 const SLICE: Duration = Duration::from_millis(10);
 /// Below this share of the chosen speed the page says it cannot keep up.
 const KEEPING_PACE: f64 = 0.8;
+/// A cluster this large is built a piece each frame ([`Building`]), the page showing
+/// how far it got, rather than in one go that leaves it frozen for seconds.
+pub const BUILT_GRADUALLY_FROM: usize = 2_000;
+/// Wall-clock time a frame may spend building, and how many nodes (or tables read) it
+/// builds between two looks at the clock.
+const BUILD_BUDGET_MS: f64 = 40.0;
+const BUILD_STEP: usize = 4;
 /// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 const SNAPSHOTS: usize = 150;
@@ -81,6 +89,9 @@ pub struct LabState {
     /// A recording of a real cluster, shown instead of the simulation (which waits,
     /// paused, behind it) until it is closed.
     pub recording: Option<RecordingState>,
+    /// A large cluster being built a piece each frame, to take the place of `sim` (an
+    /// empty one meanwhile) when done.
+    pub building: Option<Rc<RefCell<Option<Building>>>>,
 }
 
 /// What a person (or the animation loop) does.
@@ -241,6 +252,7 @@ impl LabState {
             wall_clock: crate::clock::wall_ms,
             error: None,
             recording: None,
+            building: None,
         }
     }
 }
@@ -323,7 +335,61 @@ impl LabState {
     }
 
     fn restart(&mut self, seed: u64) {
-        let sim = new_simulation(seed, self.config.clone(), self.size);
+        if self.size >= BUILT_GRADUALLY_FROM {
+            // The old cluster goes first: two large ones do not fit side by side.
+            self.install(empty_simulation(seed, self.config.clone()));
+            self.building = Some(Rc::new(RefCell::new(Some(building_simulation(
+                seed,
+                self.config.clone(),
+                self.size,
+            )))));
+        } else {
+            self.building = None;
+            self.install(new_simulation(seed, self.config.clone(), self.size));
+        }
+    }
+
+    /// Builds more of the cluster under way, for up to [`BUILD_BUDGET_MS`] of wall time;
+    /// once it is done, runs it.
+    fn keep_building(&mut self) {
+        let Some(building) = self.building.clone() else {
+            return;
+        };
+        let start = (self.wall_clock)();
+        let done = loop {
+            let done = match building.borrow_mut().as_mut() {
+                Some(under_way) => under_way.make(BUILD_STEP).unwrap_or(true),
+                None => true,
+            };
+            if done || (self.wall_clock)() - start >= BUILD_BUDGET_MS {
+                break done;
+            }
+        };
+        if done {
+            self.building = None;
+            let finished = building.borrow_mut().take().map(Building::finish);
+            match finished {
+                Some(Ok(sim)) => self.install(sim),
+                Some(Err(error)) => self.error = Some(error.to_string()),
+                None => {}
+            }
+        }
+    }
+
+    /// How far the cluster under way is built, as (done, all) steps.
+    pub fn building_progress(&self) -> Option<(usize, usize)> {
+        let building = self.building.as_ref()?.borrow();
+        building.as_ref().map(Building::progress)
+    }
+
+    /// Whether animation frames are wanted: running, or building.
+    pub fn animating(&self) -> bool {
+        !self.paused || self.building.is_some()
+    }
+
+    /// Makes `sim` the lab's run, from its start: nothing picked or pinned, a fresh
+    /// timeline and series.
+    fn install(&mut self, sim: Simulation) {
         self.selected.clear();
         self.scenario = None;
         self.view = None;
@@ -483,6 +549,7 @@ impl PartialEq for LabState {
             && self.error == other.error
             && self.pace == other.pace
             && self.recording == other.recording
+            && self.building.as_ref().map(Rc::as_ptr) == other.building.as_ref().map(Rc::as_ptr)
     }
 }
 
@@ -511,6 +578,7 @@ impl Reducible for LabState {
             wall_clock: self.wall_clock,
             error: self.error.clone(),
             recording: self.recording.clone(),
+            building: self.building.clone(),
         };
         // While a recording is shown, the keys that drive the run drive the recording.
         let action = match (&next.recording, action) {
@@ -523,6 +591,10 @@ impl Reducible for LabState {
             (_, action) => action,
         };
         match action {
+            Action::Frame(timestamp) if next.building.is_some() => {
+                next.last_frame = Some(timestamp);
+                next.keep_building();
+            }
             Action::Frame(timestamp) => {
                 let gap = next
                     .last_frame
@@ -1003,6 +1075,40 @@ mod tests {
         state = reduce(state, Action::TogglePause);
         state = reduce(state, Action::Frame(10_050.0));
         assert_eq!(state.sim.borrow().now().as_millis(), 300, "paused");
+    }
+
+    #[test]
+    fn a_large_cluster_is_built_a_piece_each_frame_then_runs_as_if_built_at_once() {
+        let mut state = Rc::new(LabState::new(3));
+        state = reduce(state, Action::TogglePause);
+        state = reduce(state, Action::SetSize(BUILT_GRADUALLY_FROM));
+        assert_eq!(
+            state.sim.borrow().nodes().count(),
+            0,
+            "the old cluster is gone"
+        );
+        assert!(
+            state.animating(),
+            "frames come while it builds, paused or not"
+        );
+        let mut seen = Vec::new();
+        let mut t = 0.0;
+        while let Some(progress) = state.building_progress() {
+            seen.push(progress);
+            t += 16.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        let all = 2 * BUILT_GRADUALLY_FROM;
+        assert!(seen.len() > 3, "in pieces: {seen:?}");
+        assert!(
+            seen.windows(2).all(|w| w[0].0 < w[1].0 && w[1].1 == all),
+            "{seen:?}"
+        );
+        let sim = state.sim.borrow();
+        assert_eq!(sim.nodes().count(), BUILT_GRADUALLY_FROM);
+        let at_once = new_simulation(3, lab_config(), BUILT_GRADUALLY_FROM);
+        assert_eq!(sim.trace_digest(), at_once.trace_digest());
+        assert_eq!(sim.consensus_tallies(), at_once.consensus_tallies());
     }
 
     #[test]

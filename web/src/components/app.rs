@@ -81,8 +81,8 @@ pub fn app() -> Html {
     // cleanup cancels a pending frame, so pausing stops the loop.
     {
         let dispatcher = lab.dispatcher();
-        use_effect_with((lab.revision, lab.paused), move |(_, paused)| {
-            let frame = (!*paused).then(|| {
+        use_effect_with((lab.revision, lab.animating()), move |(_, animating)| {
+            let frame = animating.then(|| {
                 request_animation_frame(move |timestamp| {
                     dispatcher.dispatch(Action::Frame(timestamp))
                 })

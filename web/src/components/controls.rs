@@ -143,7 +143,13 @@ pub fn controls() -> Html {
             </p>
             // Always there, so that a screen reader announces it when it fills.
             <p class="behind" role="status">
-                if lab.falling_behind() {
+                if let Some((done, all)) = lab.building_progress() {
+                    { format!(
+                        "Building {} members: {:.0}% done (each node's table of every other, then the census of what each believes).",
+                        lab.size,
+                        100.0 * done as f64 / all.max(1) as f64
+                    ) }
+                } else if lab.falling_behind() {
                     { format!(
                         "Cannot keep up: simulated time runs at about {:.0}% of the chosen speed here. A slower speed or a smaller cluster keeps pace.",
                         (lab.pace.share() * 10.0).round() * 10.0
