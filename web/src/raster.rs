@@ -74,6 +74,28 @@ impl Raster {
         self.pixels.extend_from_slice(&other.pixels);
     }
 
+    /// The pixels where this picture differs from `base` (of the same size), with their
+    /// colour here: what was painted over `base`, to be put over another picture later
+    /// ([`Raster::overlay`]).
+    pub fn painted_over(&self, base: &Raster) -> Vec<(usize, [u8; 4])> {
+        self.pixels
+            .chunks_exact(4)
+            .zip(base.pixels.chunks_exact(4))
+            .enumerate()
+            .filter(|(_, (here, there))| here != there)
+            .map(|(i, (here, _))| (i, [here[0], here[1], here[2], here[3]]))
+            .collect()
+    }
+
+    /// Puts `painted` ([`Raster::painted_over`]) over this picture.
+    pub fn overlay(&mut self, painted: &[(usize, [u8; 4])]) {
+        for &(i, rgba) in painted {
+            if let Some(pixel) = self.pixels.get_mut(i * 4..i * 4 + 4) {
+                pixel.copy_from_slice(&rgba);
+            }
+        }
+    }
+
     /// The pixels, for the canvas's `ImageData`.
     pub fn bytes(&self) -> &[u8] {
         &self.pixels
@@ -354,6 +376,24 @@ mod tests {
             Rgb(0, 0, 200),
             "the background is left as it was"
         );
+    }
+
+    #[test]
+    fn what_was_painted_over_a_picture_goes_over_another_as_painted() {
+        let base = canvas();
+        let mut with_disc = Raster::default();
+        with_disc.copy_from(&base);
+        with_disc.disc(10.0, 10.0, 4.0, Rgb(200, 0, 0));
+        let disc = with_disc.painted_over(&base);
+        assert!(disc.len() > 40 && disc.len() < 100, "{} pixels", disc.len());
+        // A square painted first, then the disc over it: the disc's inside wins.
+        let mut frame = Raster::default();
+        frame.copy_from(&base);
+        frame.square(10.0, 10.0, 3.0, Rgb(0, 0, 200), 1.0);
+        frame.square(30.0, 20.0, 3.0, Rgb(0, 0, 200), 1.0);
+        frame.overlay(&disc);
+        assert_eq!(frame.at(10, 10), Rgb(200, 0, 0));
+        assert_eq!(frame.at(30, 20), Rgb(0, 0, 200), "elsewhere the square stays");
     }
 
     #[test]

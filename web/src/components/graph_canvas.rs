@@ -80,17 +80,20 @@ impl Palette {
     }
 }
 
-/// What the canvas keeps between frames: the colours, the pixel buffer, and the
-/// nodes and cuts already painted into a buffer of their own. Those change far less
-/// often than every frame, and at 10,000 nodes painting them is most of a frame's
-/// drawing; each frame copies them and paints what moves (datagrams, suspicion arcs)
-/// on top.
+/// What the canvas keeps between frames: the colours, the pixel buffer, the cuts
+/// already painted into a buffer of their own and the nodes' pixels. Those change far
+/// less often than every frame, and at 10,000 nodes painting them is most of a frame's
+/// drawing; each frame copies the cuts, paints the datagrams, puts the nodes' pixels
+/// over them, and paints the suspicion arcs.
 #[derive(Debug, Default)]
 struct Painter {
     palette: Option<Palette>,
     raster: Raster,
+    /// The cuts, under everything.
     background: Raster,
-    /// What `background` shows.
+    /// The nodes' pixels, put over the datagrams as the nodes were painted over the cuts.
+    nodes: Vec<(usize, [u8; 4])>,
+    /// What `background` and `nodes` show.
     painted: Option<Backdrop>,
 }
 
@@ -202,16 +205,19 @@ fn paint(
         nodes: nodes.iter().map(Look::of).collect(),
         cuts: cuts.to_vec(),
     };
+    let raster = &mut painter.raster;
     if painter.painted.as_ref() != Some(&backdrop) {
         let background = &mut painter.background;
         background.reset(pixels as usize, pixels as usize, palette.get("card"));
         paint_cuts(background, palette, cuts, &at, radius, scale);
-        paint_nodes(background, palette, nodes, &at, radius, scale);
+        raster.copy_from(background);
+        paint_nodes(raster, palette, nodes, &at, radius, scale);
+        painter.nodes = raster.painted_over(background);
         painter.painted = Some(backdrop);
     }
-    let raster = &mut painter.raster;
     raster.copy_from(&painter.background);
     paint_messages(raster, palette, messages, radius, scale);
+    raster.overlay(&painter.nodes);
     paint_suspicion(raster, palette, nodes, &at, radius, scale);
     if let Ok(image) =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(raster.bytes()), pixels, pixels)
