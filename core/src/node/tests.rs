@@ -83,6 +83,44 @@ fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
     assert_eq!(a.active_members(), 0);
 }
 
+/// The next wake-up counts running suspicions, not only the protocol's timers.
+#[test]
+fn the_next_wake_up_counts_a_suspicion_as_well_as_the_timers() {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+    assert_eq!(
+        a.poll_timeout(),
+        a.timers.next_deadline(),
+        "nothing else yet"
+    );
+
+    // b stays silent: a's probe of it fails, and a suspects it.
+    let period = a.config().probe_interval;
+    for periods in 1..=2 {
+        a.handle_timeout(Instant::ZERO + period * periods);
+        while a.poll_transmit().is_some() {}
+    }
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Suspect));
+    let deadline = a.suspicion_deadline(b.id()).unwrap();
+    for timer in [
+        Timer::Probe,
+        Timer::ProbeTimeout,
+        Timer::Gossip,
+        Timer::JoinRetry,
+        Timer::Reap,
+        Timer::Sync,
+        Timer::PushPull,
+        Timer::Reconnect,
+    ] {
+        a.timers.stop(timer);
+    }
+    assert_eq!(a.poll_timeout(), Some(deadline));
+}
+
 #[test]
 fn a_ping_for_someone_else_is_not_acked() {
     let mut a = node("a", 1);
