@@ -266,6 +266,12 @@ fn bench(args: &BenchArgs) -> Result<Report, ExperimentError> {
             "bytes_per_entry",
             counts.member_table_bytes as f64 / counts.member_table_entries.max(1) as f64,
         )
+        .result("peer_summary_bytes", counts.peer_summary_bytes)
+        .result("n2_bytes", counts.n2_bytes())
+        .result(
+            "n2_bytes_per_entry",
+            counts.n2_bytes() as f64 / counts.member_table_entries.max(1) as f64,
+        )
         .result("delivered_by_kind", by_kind)
         .result("peak_memory_bytes", peak_memory_bytes());
     Ok(report)

@@ -25,6 +25,7 @@ mod local_health;
 mod member;
 mod member_table;
 mod node;
+mod peer_summaries;
 mod probe_schedule;
 mod registry;
 mod stats;

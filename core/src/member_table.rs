@@ -240,6 +240,11 @@ impl MemberTable {
         })
     }
 
+    /// The registry number of every member's name, in slot order.
+    pub(crate) fn name_numbers(&self) -> impl Iterator<Item = NameId> + '_ {
+        self.slots.iter().flatten().map(|entry| entry.name)
+    }
+
     /// Every taken slot with its member's state, without building the members.
     pub(crate) fn states(&self) -> impl Iterator<Item = (Slot, MemberState)> + '_ {
         self.slots

@@ -335,6 +335,17 @@ pub struct BenchCounts {
     pub member_table_entries: u64,
     /// The bytes of all member tables together ([`gossip_core::Node::member_table_bytes`]).
     pub member_table_bytes: u64,
+    /// The bytes of all nodes' copies of their peers' store summaries together
+    /// ([`gossip_core::Node::peer_summary_bytes`]).
+    pub peer_summary_bytes: u64,
+}
+
+impl BenchCounts {
+    /// Everything the nodes keep that grows with the number of members, n² across the
+    /// cluster: the member tables and the peers' summaries.
+    pub fn n2_bytes(&self) -> u64 {
+        self.member_table_bytes + self.peer_summary_bytes
+    }
 }
 
 impl Bench {
@@ -382,6 +393,11 @@ impl Bench {
                 .nodes()
                 .map(|n| n.node().member_table_bytes() as u64)
                 .sum(),
+            peer_summary_bytes: self
+                .sim
+                .nodes()
+                .map(|n| n.node().peer_summary_bytes() as u64)
+                .sum(),
         }
     }
 }
@@ -402,6 +418,29 @@ mod tests {
         let entries = (nodes * (nodes - 1)) as u64;
         assert_eq!(counts.member_table_entries, entries);
         let per_node = (counts.member_table_bytes - 32 * entries) / nodes as u64;
+        assert!(per_node <= 64, "{per_node} bytes a node beyond 32 an entry");
+    }
+
+    /// Anti-entropy keeps each peer's store summary for tombstone collection; in a
+    /// cluster that never wrote, every summary is empty and none is kept, so after
+    /// rounds of anti-entropy with every member everything that grows with n² is still
+    /// the member tables' 32 bytes an entry.
+    #[test]
+    fn peer_summaries_of_an_empty_store_add_nothing_to_32_bytes_an_entry() {
+        let nodes = 100;
+        let mut bench = Bench::build(nodes, 1).unwrap();
+        bench.run(60);
+        let counts = bench.counts();
+        let digests = counts
+            .delivered_by_kind
+            .iter()
+            .find(|(kind, _)| *kind == MessageKind::Digest)
+            .map_or(0, |(_, count)| *count);
+        assert!(digests >= 10 * nodes as u64, "{digests} digests");
+        let entries = (nodes * (nodes - 1)) as u64;
+        assert_eq!(counts.member_table_entries, entries);
+        assert_eq!(counts.peer_summary_bytes, 0);
+        let per_node = (counts.n2_bytes() - 32 * entries) / nodes as u64;
         assert!(per_node <= 64, "{per_node} bytes a node beyond 32 an entry");
     }
 

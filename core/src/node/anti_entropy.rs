@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use super::Node;
 use super::rumor::RumorId;
+use crate::peer_summaries::PeerSummaries;
+use crate::registry::Registry;
 use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
 use crate::wire::{self, Message};
@@ -16,12 +18,22 @@ use crate::{Instant, NodeId};
 
 /// What anti-entropy keeps: what each peer last said it holds (so a tombstone is
 /// collected only once every known member holds it) and when each tombstone arrived.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(super) struct AntiEntropy {
     /// The last store summary each member reported.
-    pub(super) peer_summaries: BTreeMap<NodeId, VectorClock>,
+    pub(super) peer_summaries: PeerSummaries,
     /// When each tombstone held here was first stored (for `tombstone_grace`).
     pub(super) tombstones_seen: BTreeMap<RumorId, Instant>,
+}
+
+impl AntiEntropy {
+    /// Nothing heard yet; peers' names are numbered in `registry`.
+    pub(super) fn new(registry: Registry) -> AntiEntropy {
+        AntiEntropy {
+            peer_summaries: PeerSummaries::new(registry),
+            tombstones_seen: BTreeMap::new(),
+        }
+    }
 }
 
 impl Node {
@@ -70,7 +82,7 @@ impl Node {
                 },
             );
         }
-        self.anti_entropy.peer_summaries.insert(from_id, summary);
+        self.anti_entropy.peer_summaries.insert(&from_id, &summary);
     }
 
     fn send_deltas(&mut self, to: SocketAddr, theirs: &VectorClock) {
@@ -110,7 +122,7 @@ impl Node {
     /// and members beyond a partition shorter than the grace have had time to return.
     fn collect_tombstones(&mut self, now: Instant) {
         let members = &self.membership.members;
-        let summaries = &self.anti_entropy.peer_summaries;
+        let summaries = self.anti_entropy.peer_summaries.reader();
         let seen = &self.anti_entropy.tombstones_seen;
         let grace = self.config.tombstone_grace;
         let collected = self.store.collect_tombstones(|tombstone| {
@@ -118,12 +130,9 @@ impl Node {
                 .get(&(tombstone.writer.clone(), tombstone.seq()))
                 .is_some_and(|since| *since + grace <= now);
             old_enough
-                && members.iter().all(|member| {
-                    summaries
-                        .get(&member.id)
-                        .is_some_and(|s| s.get(&tombstone.writer) >= tombstone.seq())
-                })
+                && summaries.all_cover(members.name_numbers(), &tombstone.writer, tombstone.seq())
         });
+        drop(summaries);
         for tombstone in &collected {
             self.anti_entropy
                 .tombstones_seen

@@ -394,6 +394,7 @@ impl Node {
             .names_where(|state, since| !state.is_active() && since + reap_after <= now);
         for id in gone {
             self.membership.tags.remove(&id);
+            self.anti_entropy.peer_summaries.forget(&id);
             if let Some(member) = self.membership.members.remove(&id) {
                 let until = now + reap_after;
                 self.membership.forgotten.insert(

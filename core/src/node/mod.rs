@@ -212,7 +212,7 @@ impl Node {
             membership: Membership::new(registry.clone()),
             broadcasts: BroadcastQueue::default(),
             rumors: Rumors::default(),
-            anti_entropy: AntiEntropy::default(),
+            anti_entropy: AntiEntropy::new(registry.clone()),
             timers: TimerTable::default(),
             replica,
             store: Store::default(),
@@ -706,6 +706,13 @@ impl Node {
     /// and addresses themselves are in the shared [`Registry`].
     pub fn member_table_bytes(&self) -> usize {
         self.membership.members.footprint() + self.detection.schedule.footprint()
+    }
+
+    /// The bytes this node keeps of other members' store summaries (for collecting
+    /// tombstones), allocated capacity included: like the member table, they grow with
+    /// the number of members.
+    pub fn peer_summary_bytes(&self) -> usize {
+        self.anti_entropy.peer_summaries.footprint()
     }
 
     /// How many other members this node holds alive or suspect.

@@ -1,8 +1,8 @@
 //! Two or three nodes wired by hand: the protocol step by step.
 
 use super::*;
-use crate::GossipMode;
 use crate::wire::{Packet, Update};
+use crate::{GossipMode, VectorClock};
 
 fn node(name: &str, port: u16) -> Node {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -482,6 +482,48 @@ fn tags_are_adopted_at_the_same_incarnation_cleared_by_newer_news_and_reaped() {
     a.handle_timeout(later + a.config().probe_interval);
     assert_eq!(a.member_state(&b), None, "reaped");
     assert!(a.membership.tags.is_empty(), "its tags are gone too");
+}
+
+/// A member's store summary is kept while it is in the table, an empty one not at all,
+/// and it goes with the member when the member is reaped.
+#[test]
+fn a_peer_summary_is_kept_while_its_member_is_and_an_empty_one_never() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    a.join(now, &[]);
+    let b = NodeId::new("b").unwrap();
+    let b_addr = SocketAddr::from(([127, 0, 0, 1], 2));
+    a.apply_member_update(
+        now,
+        MemberUpdate {
+            id: b.clone(),
+            addr: b_addr,
+            incarnation: 1,
+            state: MemberState::Alive,
+            accuser: None,
+            tags: Tags::none(),
+        },
+    );
+    a.handle_digest(b_addr, b.clone(), VectorClock::default(), false, false);
+    assert_eq!(a.anti_entropy.peer_summaries.len(), 0, "an empty summary");
+    let mut summary = VectorClock::default();
+    summary.observe(&ReplicaId::new(b.clone(), 9), 4);
+    a.handle_digest(b_addr, b.clone(), summary, false, false);
+    assert_eq!(a.anti_entropy.peer_summaries.len(), 1);
+    assert!(a.peer_summary_bytes() > 0);
+
+    let death = MemberUpdate {
+        state: MemberState::Dead,
+        ..MemberUpdate::from(&a.membership.members.get(&b).unwrap())
+    };
+    a.apply_member_update(now, death);
+    a.handle_timeout(now + a.config().probe_interval);
+    assert_eq!(a.anti_entropy.peer_summaries.len(), 1, "dead, still held");
+    let later = now + a.config().reap_after + Duration::from_secs(1);
+    a.handle_timeout(later);
+    a.handle_timeout(later + a.config().probe_interval);
+    assert_eq!(a.member_state(&b), None, "reaped");
+    assert_eq!(a.anti_entropy.peer_summaries.len(), 0, "reaped with it");
 }
 
 /// Runs `a` and `b`, wired to each other, until `until`; returns how many pings `a`
