@@ -495,8 +495,11 @@ impl Node {
         if packet.from == self.id {
             return;
         }
-        for update in packet.updates {
-            self.apply_update(now, update);
+        // Most packets carry no news: skip dropping an empty vector's iterator.
+        if !packet.updates.is_empty() {
+            for update in packet.updates {
+                self.apply_update(now, update);
+            }
         }
         match packet.message {
             Message::Ping { seq, target } => self.handle_ping(from, seq, &target),

@@ -19,6 +19,7 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
+use super::bytes::{Reader, write_name, write_varint};
 use super::{MAX_DATAGRAM, WIRE_VERSION};
 use crate::member::{Incarnation, MemberState, MemberUpdate};
 use crate::{NodeId, Tags};
@@ -50,8 +51,10 @@ impl<'a> SyncView<'a> {
         if reader.byte()? != WIRE_VERSION {
             return None;
         }
-        let from = reader.name(Check::Content)?;
-        if reader.byte()? != SYNC_VARIANT {
+        // The message first: nearly every datagram is something else, and is left at
+        // once without checking the sender's name.
+        let from = reader.name(Check::Framing)?;
+        if reader.byte()? != SYNC_VARIANT || !NodeId::is_valid(from) {
             return None;
         }
         let count = reader.varint_u32()? as usize;
@@ -158,56 +161,12 @@ impl<'a> EntryRef<'a> {
     }
 }
 
-/// A cursor over the bytes of a datagram.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
+/// Reading full-state entries, on the cursor shared with the other hand-written readers.
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
-    }
-
-    #[inline]
-    fn byte(&mut self) -> Option<u8> {
-        let byte = *self.bytes.get(self.pos)?;
-        self.pos += 1;
-        Some(byte)
-    }
-
-    #[inline]
-    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
-        let taken = self.bytes.get(self.pos..self.pos.checked_add(len)?)?;
-        self.pos += len;
-        Some(taken)
-    }
-
-    /// A canonical LEB128 varint of at most 32 bits (the shortest encoding, as postcard
-    /// writes it).
-    #[inline]
-    fn varint_u32(&mut self) -> Option<u32> {
-        let first = self.byte()?;
-        if first < 0x80 {
-            return Some(u32::from(first));
-        }
-        let mut value = u64::from(first & 0x7f);
-        for i in 1..5 {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                // A last byte of zero would be a longer encoding than needed.
-                return u32::try_from(value).ok().filter(|_| byte != 0);
-            }
-        }
-        None
-    }
-
     /// A node name's bytes; with `check`, checked as [`NodeId::new`] checks a name.
     #[inline]
     fn name(&mut self, check: Check) -> Option<&'a [u8]> {
-        let len = self.varint_u32()? as usize;
-        let name = self.take(len)?;
+        let name = self.name_bytes()?;
         let valid = check == Check::Framing || NodeId::is_valid(name);
         valid.then_some(name)
     }
@@ -298,7 +257,7 @@ impl SyncWriter {
     /// first asks for the receiver's full state in return if `reply`.
     pub(crate) fn new(from: &NodeId, budget: usize, reply: bool) -> SyncWriter {
         let mut header = vec![WIRE_VERSION];
-        write_name(&mut header, from);
+        write_name(&mut header, from.as_bytes());
         header.push(SYNC_VARIANT);
         SyncWriter {
             header,
@@ -332,7 +291,7 @@ impl SyncWriter {
     fn seal(&mut self, end: usize) {
         let mut datagram = Vec::with_capacity(self.header.len() + 5 + end + 2);
         datagram.extend_from_slice(&self.header);
-        write_varint(&mut datagram, self.count as u32);
+        write_varint(&mut datagram, self.count as u64);
         datagram.extend_from_slice(&self.entries[..end]);
         datagram.push(u8::from(self.ask));
         datagram.push(0); // nothing piggybacked
@@ -357,7 +316,7 @@ fn write_entry(
     state: MemberState,
     tags: Option<&Tags>,
 ) {
-    write_name(out, id);
+    write_name(out, id.as_bytes());
     match addr {
         SocketAddr::V4(v4) => {
             out.push(0);
@@ -368,8 +327,8 @@ fn write_entry(
             out.extend_from_slice(&v6.ip().octets());
         }
     }
-    write_varint(out, u32::from(addr.port()));
-    write_varint(out, incarnation);
+    write_varint(out, u64::from(addr.port()));
+    write_varint(out, u64::from(incarnation));
     out.push(state as u8);
     out.push(0); // no accuser in a full state
     match tags {
@@ -383,71 +342,13 @@ fn write_entry(
     }
 }
 
-fn write_name(out: &mut Vec<u8>, id: &NodeId) {
-    let bytes = id.as_bytes();
-    write_varint(out, bytes.len() as u32);
-    out.extend_from_slice(bytes);
-}
-
-fn write_varint(out: &mut Vec<u8>, mut value: u32) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
 // The property tests need proptest, which is not built for wasm32.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::wire::strategies::{name, update};
     use crate::wire::{self, Message, Packet, Update};
     use proptest::prelude::*;
-
-    fn name() -> impl Strategy<Value = NodeId> {
-        prop_oneof!["[a-z][a-z0-9-]{0,6}", "[a-z]{15,30}", "[a-zé]{1,4}",]
-            .prop_map(|n| NodeId::new(&n).unwrap())
-    }
-
-    fn addr() -> impl Strategy<Value = SocketAddr> {
-        prop_oneof![
-            (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::from((ip, port))),
-            (any::<[u8; 16]>(), any::<u16>()).prop_map(|(ip, port)| SocketAddr::from((ip, port))),
-        ]
-    }
-
-    fn tags() -> impl Strategy<Value = Tags> {
-        prop_oneof![
-            3 => Just(Tags::none()),
-            1 => proptest::collection::vec(("[a-z]{1,5}", "[ -~]{0,8}"), 1..4)
-                .prop_map(|pairs| Tags::new(pairs).unwrap()),
-        ]
-    }
-
-    fn update(with_accuser: bool) -> impl Strategy<Value = MemberUpdate> {
-        (
-            name(),
-            addr(),
-            prop_oneof![0u32..4, any::<u32>()],
-            0usize..4,
-            if with_accuser {
-                proptest::option::weighted(0.3, name()).boxed()
-            } else {
-                Just(None).boxed()
-            },
-            tags(),
-        )
-            .prop_map(
-                |(id, addr, incarnation, state, accuser, tags)| MemberUpdate {
-                    id,
-                    addr,
-                    incarnation,
-                    state: MemberState::ALL[state],
-                    accuser,
-                    tags,
-                },
-            )
-    }
 
     fn sync_packet() -> impl Strategy<Value = Packet> {
         (
@@ -588,22 +489,5 @@ mod tests {
             };
             members
         });
-    }
-
-    #[test]
-    fn only_canonical_varints_are_read() {
-        let read = |bytes: &[u8]| Reader::new(bytes).varint_u32();
-        assert_eq!(read(&[0]), Some(0));
-        assert_eq!(read(&[0x7f]), Some(127));
-        assert_eq!(read(&[0x80, 0x01]), Some(128));
-        assert_eq!(read(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some(u32::MAX));
-        assert_eq!(read(&[0x80, 0x00]), None, "zero in two bytes");
-        assert_eq!(
-            read(&[0xff, 0xff, 0xff, 0xff, 0x10]),
-            None,
-            "beyond 32 bits"
-        );
-        assert_eq!(read(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), None);
-        assert_eq!(read(&[0x80]), None, "cut short");
     }
 }

@@ -11,6 +11,10 @@
 //! [`Update`]s as fit under the MTU (SWIM section 4.1). Decoding never panics: a bad
 //! datagram is a [`DecodeError`] and nothing else.
 //!
+//! serde's derives over the types below define the format. The packets sent most are
+//! written and read by hand (`by_hand`), and full-state shares in place (`full_state`),
+//! to the same bytes: property tests compare both with the serde codec.
+//!
 //! The exchanges, with the SWIM section each comes from:
 //!
 //! ```text
@@ -36,7 +40,11 @@
 
 use core::net::SocketAddr;
 
+mod by_hand;
+mod bytes;
 pub(crate) mod full_state;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod strategies;
 
 use serde::{Deserialize, Serialize};
 
@@ -223,21 +231,21 @@ pub fn encode(packet: &Packet) -> Vec<u8> {
     encode_ref(packet.borrowed())
 }
 
-/// [`encode`] for a borrowed packet.
+/// [`encode`] for a borrowed packet, written field by field ([`by_hand::encode`]).
 pub fn encode_ref(packet: PacketRef<'_>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(capacity_hint(packet));
     bytes.push(WIRE_VERSION);
-    // Serialising plain data into a Vec cannot fail.
-    postcard::serialize_with_flavor(&packet, Datagram(bytes)).unwrap_or_else(|_| vec![WIRE_VERSION])
+    by_hand::encode(packet, &mut bytes);
+    bytes
 }
 
-/// Where postcard writes a datagram: a `Vec` that takes short runs of bytes (names,
-/// varints: nearly all postcard writes) one at a time, since a call to `memcpy` for
-/// two or three bytes costs more than the bytes.
-struct Datagram(Vec<u8>);
+/// Where postcard writes the parts of a datagram not written by hand: a `Vec` that
+/// takes short runs of bytes (names, varints: nearly all postcard writes) one at a
+/// time, since a call to `memcpy` for two or three bytes costs more than the bytes.
+struct Datagram<'a>(&'a mut Vec<u8>);
 
-impl postcard::ser_flavors::Flavor for Datagram {
-    type Output = Vec<u8>;
+impl postcard::ser_flavors::Flavor for Datagram<'_> {
+    type Output = ();
 
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
         const SHORT: usize = 16;
@@ -256,8 +264,8 @@ impl postcard::ser_flavors::Flavor for Datagram {
         Ok(())
     }
 
-    fn finalize(self) -> postcard::Result<Vec<u8>> {
-        Ok(self.0)
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 
@@ -304,7 +312,17 @@ fn varint_len(value: u64) -> usize {
 }
 
 /// Decodes a datagram, rejecting anything that is not exactly one packet of our version.
+/// The frequent packets are read by hand ([`by_hand::decode`]); everything else,
+/// malformed datagrams included, by serde.
 pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
+    match by_hand::decode(datagram) {
+        Some(packet) => Ok(packet),
+        None => decode_by_serde(datagram),
+    }
+}
+
+/// [`decode`] through serde: the definition of what the wire accepts.
+fn decode_by_serde(datagram: &[u8]) -> Result<Packet, DecodeError> {
     let (&version, body) = datagram.split_first().ok_or(DecodeError::Empty)?;
     if datagram.len() > MAX_DATAGRAM {
         return Err(DecodeError::TooLarge {
