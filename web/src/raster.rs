@@ -393,7 +393,11 @@ mod tests {
         frame.square(30.0, 20.0, 3.0, Rgb(0, 0, 200), 1.0);
         frame.overlay(&disc);
         assert_eq!(frame.at(10, 10), Rgb(200, 0, 0));
-        assert_eq!(frame.at(30, 20), Rgb(0, 0, 200), "elsewhere the square stays");
+        assert_eq!(
+            frame.at(30, 20),
+            Rgb(0, 0, 200),
+            "elsewhere the square stays"
+        );
     }
 
     #[test]
