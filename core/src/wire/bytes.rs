@@ -46,8 +46,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A canonical LEB128 varint of at most 32 bits (the shortest encoding, as postcard
-    /// writes it).
-    #[inline]
+    /// writes it). Always inlined: nearly every varint is one byte, and a call costs
+    /// more than reading it (docs/PERFORMANCE.md).
+    #[inline(always)]
     pub(super) fn varint_u32(&mut self) -> Option<u32> {
         let first = self.byte()?;
         if first < 0x80 {

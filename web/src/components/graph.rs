@@ -111,7 +111,8 @@ pub struct Activation {
 
 #[derive(Properties, PartialEq)]
 pub struct GraphProps {
-    pub nodes: Vec<GraphNode>,
+    /// Shared: a large cluster's nodes are compared, not copied, between frames.
+    pub nodes: Rc<Vec<GraphNode>>,
     /// The messages in flight, placed.
     #[prop_or_default]
     pub messages: Rc<Vec<MessageMark>>,

@@ -12,7 +12,7 @@ pub const CUTS_DRAWN: usize = 2_000;
 
 #[derive(Properties, PartialEq)]
 pub struct DrawingProps {
-    pub nodes: Vec<GraphNode>,
+    pub nodes: Rc<Vec<GraphNode>>,
     pub messages: Rc<Vec<MessageMark>>,
     pub cuts: Rc<Vec<CutLink>>,
     pub label: AttrValue,

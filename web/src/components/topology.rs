@@ -17,8 +17,8 @@ use crate::state::Action;
 /// flight; a crowd of elements costs the browser more than a frame).
 const SVG_MESSAGES: usize = 400;
 /// At most this many are painted on the canvas (1,000 nodes keep a few thousand in
-/// flight, all painted; 10,000 about twenty thousand, a quarter of them painted).
-const CANVAS_MESSAGES: usize = 5_000;
+/// flight, most painted; 10,000 about twenty thousand, an eighth of them painted).
+const CANVAS_MESSAGES: usize = 2_500;
 
 /// What the cluster's view of its nodes is recomputed for: another run, another
 /// command, more events, or another simulated second (a safety net for changes no
@@ -140,7 +140,7 @@ pub fn topology() -> Html {
     html! {
         <>
             <Graph
-                {nodes}
+                nodes={Rc::new(nodes)}
                 {messages}
                 cuts={Rc::clone(&*cuts)}
                 label="Cluster topology: click a node to crash or restart it, shift-click or drag a box to pick nodes"
