@@ -109,10 +109,36 @@ pub struct Activation {
     pub pick: bool,
 }
 
+/// The nodes a drawing shows, shared between its components and compared by identity:
+/// a new list is a new picture. The topology makes one each frame; comparing 10,000
+/// nodes field by field, twice, only to find the picture changed cost more than
+/// building them.
+#[derive(Clone, Debug)]
+pub struct Nodes(Rc<Vec<GraphNode>>);
+
+impl PartialEq for Nodes {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<Vec<GraphNode>> for Nodes {
+    fn from(nodes: Vec<GraphNode>) -> Self {
+        Nodes(Rc::new(nodes))
+    }
+}
+
+impl std::ops::Deref for Nodes {
+    type Target = [GraphNode];
+
+    fn deref(&self) -> &[GraphNode] {
+        &self.0
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct GraphProps {
-    /// Shared: a large cluster's nodes are compared, not copied, between frames.
-    pub nodes: Rc<Vec<GraphNode>>,
+    pub nodes: Nodes,
     /// The messages in flight, placed.
     #[prop_or_default]
     pub messages: Rc<Vec<MessageMark>>,

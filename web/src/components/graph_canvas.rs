@@ -95,7 +95,14 @@ struct Painter {
     nodes: Vec<(usize, [u8; 4])>,
     /// What `background` and `nodes` show.
     painted: Option<Backdrop>,
+    /// The canvas's width in device pixels, and how many frames ago it was read.
+    measured: Option<(u32, u32)>,
 }
+
+/// The canvas's width is read once every this many frames (half a second): reading it
+/// makes the browser lay the page out first, and the node layer above has often just
+/// changed. A resized window shows within the half second.
+const MEASURE_EVERY: u32 = 30;
 
 /// What the background buffer is painted from: its size, each node's look except its
 /// suspicion arc, and the cuts.
@@ -184,10 +191,20 @@ fn paint(
     else {
         return;
     };
-    let density = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-    let pixels = (f64::from(canvas.client_width()) * density)
-        .round()
-        .max(1.0) as u32;
+    let pixels = match painter.measured {
+        Some((pixels, age)) if age < MEASURE_EVERY => {
+            painter.measured = Some((pixels, age + 1));
+            pixels
+        }
+        _ => {
+            let density = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+            let pixels = (f64::from(canvas.client_width()) * density)
+                .round()
+                .max(1.0) as u32;
+            painter.measured = Some((pixels, 0));
+            pixels
+        }
+    };
     if canvas.width() != pixels {
         canvas.set_width(pixels);
         canvas.set_height(pixels);

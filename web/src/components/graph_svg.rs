@@ -2,7 +2,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::graph::{Activation, CutLink, Focus, GraphNode, MessageMark};
+use super::graph::{Activation, CutLink, Focus, MessageMark, Nodes};
 use super::message_dot::MessageDot;
 use super::node_disc::NodeDisc;
 use crate::layout::{VIEW_SIZE, node_position, node_radius};
@@ -12,7 +12,7 @@ pub const CUTS_DRAWN: usize = 2_000;
 
 #[derive(Properties, PartialEq)]
 pub struct DrawingProps {
-    pub nodes: Rc<Vec<GraphNode>>,
+    pub nodes: Nodes,
     pub messages: Rc<Vec<MessageMark>>,
     pub cuts: Rc<Vec<CutLink>>,
     pub label: AttrValue,

@@ -93,16 +93,36 @@ fn ground_truth(sim_node: &SimNode, lag: Duration) -> String {
 /// first and the alive ones are counted rather than listed past this many.
 const MEMBER_ROWS: usize = 40;
 
+/// One row of the member table.
+struct Row {
+    id: NodeId,
+    state: MemberState,
+    incarnation: u32,
+}
+
 fn member_table(sim_node: &SimNode) -> Html {
     let node = sim_node.node();
-    let mut members: Vec<_> = node.members().collect();
-    members.sort_by(|a, b| {
+    // The rows shown are picked out of the table before they are sorted: a table of
+    // 10,000 is scanned, not sorted, each time the inspector is drawn.
+    let mut members: Vec<Row> = Vec::new();
+    node.visit_members(|id, _, incarnation, state| {
+        members.push(Row {
+            id: id.clone(),
+            state,
+            incarnation,
+        })
+    });
+    let order = |a: &Row, b: &Row| {
         (a.state == MemberState::Alive)
             .cmp(&(b.state == MemberState::Alive))
             .then_with(|| a.id.cmp(&b.id))
-    });
+    };
     let hidden = members.len().saturating_sub(MEMBER_ROWS);
-    members.truncate(MEMBER_ROWS);
+    if hidden > 0 {
+        members.select_nth_unstable_by(MEMBER_ROWS, order);
+        members.truncate(MEMBER_ROWS);
+    }
+    members.sort_unstable_by(order);
     let deadline = |id: &NodeId| {
         node.suspicion_deadline(id)
             .map_or(String::new(), |at| format!("dead at {at}"))

@@ -126,7 +126,7 @@ pub fn recording_stage() -> Html {
                         <span class="hint">{ format!("{missed} of its events were lost by the recorder: its view may lag") }</span>
                     }
                 </div>
-                <Graph nodes={std::rc::Rc::new(view.graph_nodes(through))} on_activate={choose_node}
+                <Graph nodes={super::graph::Nodes::from(view.graph_nodes(through))} on_activate={choose_node}
                     label={format!("Recorded cluster at {} as seen by {through_label}: activate an agent to see through its eyes", gossip_core::Instant::from_millis(at))} />
                 <Legend simulated={false} />
             </section>

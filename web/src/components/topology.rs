@@ -5,7 +5,7 @@ use gossip_core::wire::MessageKind;
 use gossip_sim::Simulation;
 use yew::prelude::*;
 
-use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, SVG_UP_TO};
+use super::graph::{Activation, CutLink, Graph, GraphNode, MessageMark, Nodes, SVG_UP_TO};
 use super::{LabContext, use_node_names};
 use crate::cluster::{
     Shown, cut_pairs, describe_datagram, holders_of, seen_by, shown_states, suspicion_left,
@@ -140,7 +140,7 @@ pub fn topology() -> Html {
     html! {
         <>
             <Graph
-                nodes={Rc::new(nodes)}
+                nodes={Nodes::from(nodes)}
                 {messages}
                 cuts={Rc::clone(&*cuts)}
                 label="Cluster topology: click a node to crash or restart it, shift-click or drag a box to pick nodes"

@@ -185,7 +185,7 @@ pub fn live_app(props: &LiveAppProps) -> Html {
             </header>
             <main>
                 <section class="stage" aria-label="Cluster">
-                    <Graph nodes={std::rc::Rc::new(graph_nodes(&live))} label={format!("Cluster as {} sees it: activate a member to open its page", live.agent)} on_activate={open_page} />
+                    <Graph nodes={crate::components::graph::Nodes::from(graph_nodes(&live))} label={format!("Cluster as {} sees it: activate a member to open its page", live.agent)} on_activate={open_page} />
                     <Legend simulated={false} />
                 </section>
                 <aside class="panels">
