@@ -583,6 +583,43 @@ impl Reducible for LabState {
             recording: self.recording.clone(),
             building: self.building.clone(),
         };
+        // While a large cluster is built, the run shown is an empty stand-in: what would
+        // act on it (a fault, a write, a step, a live setting) is refused, since the
+        // cluster built would not have it; what rebuilds (a size, a seed, settings)
+        // starts the building again.
+        if next.building.is_some() {
+            match action {
+                Action::Frame(timestamp) => {
+                    next.last_frame = Some(timestamp);
+                    next.keep_building();
+                    return Rc::new(next);
+                }
+                Action::SetConfig(config) => {
+                    next.config = *config;
+                    let seed = next.sim.borrow().seed();
+                    next.restart(seed);
+                    return Rc::new(next);
+                }
+                Action::TogglePause
+                | Action::SetSpeed(_)
+                | Action::ToggleHelp
+                | Action::HideHelp
+                | Action::SetSize(_)
+                | Action::Reset(_)
+                | Action::SetLifeguard(_)
+                | Action::OpenTrace(_)
+                | Action::Recording(_)
+                | Action::CloseRecording
+                | Action::Report(_) => {}
+                _ => {
+                    next.error = Some(format!(
+                        "the cluster of {} is still being built: try again once it runs",
+                        next.size
+                    ));
+                    return Rc::new(next);
+                }
+            }
+        }
         // While a recording is shown, the keys that drive the run drive the recording.
         let action = match (&next.recording, action) {
             (Some(_), Action::TogglePause) => Action::Recording(RecordingAction::TogglePlay),
@@ -594,10 +631,6 @@ impl Reducible for LabState {
             (_, action) => action,
         };
         match action {
-            Action::Frame(timestamp) if next.building.is_some() => {
-                next.last_frame = Some(timestamp);
-                next.keep_building();
-            }
             Action::Frame(timestamp) => {
                 let gap = next
                     .last_frame
@@ -1100,8 +1133,30 @@ mod tests {
             state.animating(),
             "frames come while it builds, paused or not"
         );
+        let mut t = 16.0;
+        state = reduce(state, Action::Frame(t));
+        // What would act on the stand-in is refused; new settings start the building
+        // again, and the cluster built has them.
+        state = reduce(state, Action::ToggleNode("n1".into()));
+        assert!(
+            state
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("still being built")),
+            "{:?}",
+            state.error
+        );
+        let slower = Config {
+            probe_interval: Duration::from_millis(1_500),
+            ..lab_config()
+        };
+        state = reduce(state, Action::SetConfig(Box::new(slower.clone())));
+        assert_eq!(
+            state.building_progress().map(|(done, _)| done),
+            Some(0),
+            "started again"
+        );
         let mut seen = Vec::new();
-        let mut t = 0.0;
         while let Some(progress) = state.building_progress() {
             seen.push(progress);
             t += 16.0;
@@ -1115,7 +1170,12 @@ mod tests {
         );
         let sim = state.sim.borrow();
         assert_eq!(sim.nodes().count(), BUILT_GRADUALLY_FROM);
-        let at_once = new_simulation(3, lab_config(), BUILT_GRADUALLY_FROM);
+        assert_eq!(sim.config(), &slower);
+        assert!(
+            sim.nodes().all(|n| n.is_up()),
+            "nothing was crashed meanwhile"
+        );
+        let at_once = new_simulation(3, slower, BUILT_GRADUALLY_FROM);
         assert_eq!(sim.trace_digest(), at_once.trace_digest());
         assert_eq!(sim.consensus_tallies(), at_once.consensus_tallies());
     }
