@@ -16,7 +16,7 @@
 //! checkers and views read it when there is one and the member tables when there is not,
 //! and `tests/tests/census.rs` holds the two to the same answers through random faults.
 
-use gossip_core::{Instant, MemberState, NodeId, NodeStatus};
+use gossip_core::{MemberState, NodeId, NodeStatus};
 
 use super::{FastMap, SimNode};
 
@@ -42,9 +42,9 @@ struct Row {
     beliefs: Vec<Belief>,
     /// Joined: its beliefs count in the tallies.
     judge: bool,
-    /// When the node had last restarted when its table was read: a restart since
+    /// How many times the node had restarted when its table was read: a restart since
     /// means a new table, read again whole.
-    life: Option<Instant>,
+    life: u32,
 }
 
 /// Every running node's beliefs, and how many joined nodes hold each node in each state.
@@ -81,7 +81,7 @@ impl Census {
         for (observer, node) in nodes.iter().enumerate() {
             let stale = self.rows[observer]
                 .as_ref()
-                .is_some_and(|row| !node.up || row.life != node.restarted_at);
+                .is_some_and(|row| !node.up || row.life != node.restarts);
             if stale {
                 self.count_row(observer, -1);
                 self.rows[observer] = None;
@@ -236,7 +236,7 @@ fn read_row(observer: usize, nodes: &[SimNode], names: &[NodeId]) -> Row {
     Row {
         beliefs,
         judge: node.node.status() == NodeStatus::Joined,
-        life: node.restarted_at,
+        life: node.restarts,
     }
 }
 

@@ -159,6 +159,7 @@ impl Simulation {
         sim_node.up = true;
         sim_node.down_since = None;
         sim_node.restarted_at = Some(self.now);
+        sim_node.restarts += 1;
         sim_node.wake = None;
         self.drain(index);
         Ok(())

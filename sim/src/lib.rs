@@ -94,6 +94,8 @@ pub struct SimNode {
     /// When it last restarted: until the cluster has had time to hear its refutation,
     /// others holding it dead is news still spreading.
     restarted_at: Option<Instant>,
+    /// How many times it restarted: each restart is a new node with a new table.
+    restarts: u32,
     /// Frozen: no timers run, arriving datagrams wait in `inbox`.
     paused: bool,
     /// Datagrams (by in-flight key) that arrived while paused, in arrival order.
@@ -417,6 +419,7 @@ impl Simulation {
             delivered_from: [0; MessageKind::ALL.len()],
             down_since: None,
             restarted_at: None,
+            restarts: 0,
             paused: false,
             inbox: Vec::new(),
             removed: false,

@@ -169,9 +169,12 @@ fn placed_messages(sim: &Simulation, labelled: bool) -> Vec<MessageMark> {
         CANVAS_MESSAGES
     };
     let marks = sim.in_flight_marks();
-    let every = marks.len().div_ceil(limit).max(1);
+    // Picked by id, not by place in the list (places are reused): a datagram drawn
+    // stays drawn until it arrives, and the cloud does not flicker.
+    let every = marks.len().div_ceil(limit).max(1) as u64;
     marks
-        .step_by(every)
+        .filter(|m| m.id % every == 0)
+        .take(limit)
         .filter(|m| m.from < count && m.to < count)
         .map(|m| {
             let (from, to) = (node_position(m.from, count), node_position(m.to, count));
