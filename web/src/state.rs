@@ -24,10 +24,8 @@ const DEFAULT_SPEED: f64 = 0.5;
 const MAX_FRAME_MS: f64 = 100.0;
 /// Wall-clock time the simulation may take in one frame, leaving the rest of a 60 Hz
 /// frame for drawing: past it, the frame's remaining simulated time is given up (and
-/// the page says it cannot keep up) rather than the page freezing. Where drawing makes
-/// frames longer (a large cluster), the simulation may take half of each.
+/// the page says it cannot keep up) rather than the page freezing.
 const SIMULATION_BUDGET_MS: f64 = 8.0;
-const SIMULATION_SHARE: f64 = 0.5;
 /// Simulated time is run in slices this long, the budget checked between them.
 const SLICE: Duration = Duration::from_millis(10);
 /// Below this share of the chosen speed the page says it cannot keep up.
@@ -464,7 +462,6 @@ fn run_within_budget(
     sim: &mut Simulation,
     mut scenario: Option<&mut ScenarioRun>,
     owed: Duration,
-    budget_ms: f64,
     wall_clock: fn() -> f64,
 ) -> Duration {
     let (start, from) = (wall_clock(), sim.now());
@@ -475,7 +472,7 @@ fn run_within_budget(
             Some(run) => run.advance_to(sim, step),
             None => sim.run_until(step),
         }
-        if wall_clock() - start >= budget_ms {
+        if wall_clock() - start >= SIMULATION_BUDGET_MS {
             break;
         }
     }
@@ -640,14 +637,8 @@ impl Reducible for LabState {
                 if !next.paused {
                     let mut sim = next.sim.borrow_mut();
                     let owed = sim.owed(elapsed, next.speed);
-                    let budget = SIMULATION_BUDGET_MS.max(elapsed * SIMULATION_SHARE);
-                    let done = run_within_budget(
-                        &mut sim,
-                        next.scenario.as_mut(),
-                        owed,
-                        budget,
-                        next.wall_clock,
-                    );
+                    let done =
+                        run_within_budget(&mut sim, next.scenario.as_mut(), owed, next.wall_clock);
                     drop(sim);
                     // Measured against the wall clock, so that frames drawn too slowly
                     // (whose gaps are capped above) count as falling behind too; gaps
@@ -997,9 +988,9 @@ mod tests {
                     .as_millis(),
             );
         }
-        // 5 s of simulated time owed per 50 ms frame; the budget (half the frame, 25
-        // ms: five looks at this clock) lets five 10 ms slices run.
-        assert!(ran.iter().all(|&ms| ms == 50), "{ran:?}");
+        // 5 s of simulated time owed per frame; the budget (8 ms, two looks at this
+        // clock) lets two 10 ms slices run.
+        assert!(ran.iter().all(|&ms| ms == 20), "{ran:?}");
         assert!(state.falling_behind(), "pace {:?}", state.pace);
         state = reduce(state, Action::TogglePause);
         assert!(!state.falling_behind(), "a paused page is not behind");
