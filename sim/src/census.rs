@@ -74,10 +74,6 @@ impl Census {
     /// joined, and the entries named since the last time read again.
     pub(crate) fn refresh(&mut self, nodes: &[SimNode], by_name: &FastMap<NodeId, usize>) {
         self.grow(nodes.len());
-        // The nodes' names side by side, made only if a table is to be read whole: a
-        // read compares every entry's name with its node's, and the nodes themselves
-        // are large and far apart in memory.
-        let mut names: Vec<NodeId> = Vec::new();
         for (observer, node) in nodes.iter().enumerate() {
             let stale = self.rows[observer]
                 .as_ref()
@@ -85,13 +81,6 @@ impl Census {
             if stale {
                 self.count_row(observer, -1);
                 self.rows[observer] = None;
-            }
-            if node.up && self.rows[observer].is_none() {
-                if names.is_empty() {
-                    names = nodes.iter().map(|n| n.id().clone()).collect();
-                }
-                self.rows[observer] = Some(read_row(observer, nodes, &names));
-                self.count_row(observer, 1);
             }
             let judge = node.node.status() == NodeStatus::Joined;
             if let Some(row) = &self.rows[observer]
@@ -104,6 +93,8 @@ impl Census {
                 self.count_row(observer, 1);
             }
         }
+        // The tables of nodes that came up or restarted, read whole.
+        self.read_rows(nodes, usize::MAX);
         for (observer, member) in std::mem::take(&mut self.changed) {
             let Some(&subject) = by_name.get(&member) else {
                 continue;
@@ -133,6 +124,9 @@ impl Census {
     /// census is first asked.
     pub(crate) fn read_rows(&mut self, nodes: &[SimNode], limit: usize) {
         self.grow(nodes.len());
+        // The nodes' names side by side, made only if a table is to be read: a read
+        // compares every entry's name with its node's, and the nodes themselves are
+        // large and far apart in memory.
         let mut names: Vec<NodeId> = Vec::new();
         let unread: Vec<usize> = (0..nodes.len())
             .filter(|&o| nodes[o].up && self.rows[o].is_none())
