@@ -2,11 +2,12 @@
 //!
 //! Every member of an n-member cluster holds an entry for every other, so a simulated
 //! cluster holds n² entries: 10,000 members are 10⁸ entries, and the bytes per entry
-//! decide whether that fits in memory. An entry here is 32 bytes, all the table's own
+//! decide whether that fits in memory. An entry here is 24 bytes, all the table's own
 //! structures counted:
 //!
-//! * a 24-byte [`Entry`] in a slot vector: the member's name and address as numbers
-//!   into the shared [`Registry`], its incarnation, state and the time of its state;
+//! * a 16-byte [`Entry`] in a slot vector: the number of the member's (name, address)
+//!   pair in the shared [`Registry`], its incarnation, and its state with the time it
+//!   has held since, packed in one word ([`Stamp`]);
 //! * 4 bytes in `slot_by_name`, which finds the slot of a name's number directly
 //!   (the registry finds the number): no hash index per node;
 //! * 4 bytes in the probe schedule, which orders slots.
@@ -20,11 +21,12 @@
 //! eligible, instead of a scan of the whole table every protocol period.
 
 use core::net::SocketAddr;
+use core::num::NonZeroU64;
 
 use rand::Rng;
 use rand::seq::IteratorRandom;
 
-use crate::registry::{AddrId, Interned, NameId, Registry};
+use crate::registry::{IdentityId, Interned, NameId, Registry};
 use crate::{Incarnation, Instant, Member, MemberState, NodeId};
 
 /// The number of a slot in a [`MemberTable`]: stable while its member stays.
@@ -33,14 +35,42 @@ pub(crate) type Slot = u32;
 /// No slot: the name is not in the table.
 const NO_SLOT: Slot = Slot::MAX;
 
-/// One member as this node sees it, its name and address interned.
+/// One member as this node sees it, its name and address interned as one pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
-    name: NameId,
-    addr: AddrId,
+    identity: IdentityId,
     incarnation: Incarnation,
-    state: MemberState,
-    state_since: Instant,
+    stamp: Stamp,
+}
+
+/// A member's state and the time it has held since, in one word: the milliseconds above
+/// three low bits, which hold a bit that is always set (so a stamp is never zero, and an
+/// empty slot, `None`, takes no byte of its own) and the state's number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp(NonZeroU64);
+
+const _: () = assert!(MemberState::ALL.len() <= Stamp::STATE_MASK as usize + 1);
+
+impl Stamp {
+    const TAKEN: NonZeroU64 = NonZeroU64::new(0b100).unwrap();
+    const STATE_MASK: u64 = 0b11;
+    const TIME_SHIFT: u32 = 3;
+    /// Later times are kept as this one, 2^61 milliseconds (some 73 million years) after
+    /// the driver's epoch.
+    const LATEST_MILLIS: u64 = u64::MAX >> Stamp::TIME_SHIFT;
+
+    fn new(state: MemberState, since: Instant) -> Stamp {
+        let millis = since.as_millis().min(Stamp::LATEST_MILLIS);
+        Stamp(Stamp::TAKEN | millis << Stamp::TIME_SHIFT | state as u64)
+    }
+
+    fn state(self) -> MemberState {
+        MemberState::ALL[(self.0.get() & Stamp::STATE_MASK) as usize]
+    }
+
+    fn since(self) -> Instant {
+        Instant::from_millis(self.0.get() >> Stamp::TIME_SHIFT)
+    }
 }
 
 /// What a node holds about a member, without its name and address.
@@ -65,13 +95,23 @@ pub(crate) struct MemberTable {
 }
 
 impl Entry {
+    fn state(self) -> MemberState {
+        self.stamp.state()
+    }
+
+    /// The number of this member's name.
+    fn name(self, interned: &Interned) -> NameId {
+        interned.identity(self.identity).0
+    }
+
     fn to_member(self, interned: &Interned) -> Member {
+        let (name, addr) = interned.identity(self.identity);
         Member {
-            id: interned.name(self.name).clone(),
-            addr: interned.addr(self.addr),
+            id: interned.name(name).clone(),
+            addr: interned.addr(addr),
             incarnation: self.incarnation,
-            state: self.state,
-            state_since: self.state_since,
+            state: self.state(),
+            state_since: self.stamp.since(),
         }
     }
 }
@@ -133,7 +173,7 @@ impl MemberTable {
         let slot = self.slot_in(&self.registry.read(), name)?;
         self.entry(slot).map(|e| Held {
             incarnation: e.incarnation,
-            state: e.state,
+            state: e.state(),
         })
     }
 
@@ -160,29 +200,28 @@ impl MemberTable {
 
     /// The state of the member in `slot`, if the slot is taken.
     pub(crate) fn state_at(&self, slot: Slot) -> Option<MemberState> {
-        self.entry(slot).map(|e| e.state)
+        self.entry(slot).map(Entry::state)
     }
 
     /// Stores `member`, replacing any entry with its name. Returns its slot and whether
     /// the member is new to the table.
     pub(crate) fn upsert(&mut self, member: Member) -> (Slot, bool) {
+        let identity = self.registry.intern_identity(&member.id, member.addr);
+        let number = self.registry.read().identity(identity).0 as usize;
         let entry = Entry {
-            name: self.registry.intern_name(&member.id),
-            addr: self.registry.intern_addr(member.addr),
+            identity,
             incarnation: member.incarnation,
-            state: member.state,
-            state_since: member.state_since,
+            stamp: Stamp::new(member.state, member.state_since),
         };
-        let number = entry.name as usize;
         if let Some(&slot) = self.slot_by_name.get(number).filter(|&&s| s != NO_SLOT)
             && let Some(held) = self.slots[slot as usize].as_mut()
         {
-            self.by_state[held.state as usize] -= 1;
-            self.by_state[entry.state as usize] += 1;
+            self.by_state[held.state() as usize] -= 1;
+            self.by_state[entry.state() as usize] += 1;
             *held = entry;
             return (slot, false);
         }
-        self.by_state[entry.state as usize] += 1;
+        self.by_state[entry.state() as usize] += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(entry);
@@ -212,9 +251,10 @@ impl MemberTable {
         let slot = self.slot_in(&interned, id.as_bytes())?;
         let entry = self.slots[slot as usize].take()?;
         let member = entry.to_member(&interned);
+        let number = entry.name(&interned);
         drop(interned);
-        self.slot_by_name[entry.name as usize] = NO_SLOT;
-        self.by_state[entry.state as usize] -= 1;
+        self.slot_by_name[number as usize] = NO_SLOT;
+        self.by_state[entry.state() as usize] -= 1;
         self.free.push(slot);
         Some(member)
     }
@@ -223,7 +263,7 @@ impl MemberTable {
     /// another clock, as a restored snapshot is).
     pub(crate) fn restamp(&mut self, now: Instant) {
         for entry in self.slots.iter_mut().flatten() {
-            entry.state_since = now;
+            entry.stamp = Stamp::new(entry.state(), now);
         }
     }
 
@@ -242,7 +282,11 @@ impl MemberTable {
 
     /// The registry number of every member's name, in slot order.
     pub(crate) fn name_numbers(&self) -> impl Iterator<Item = NameId> + '_ {
-        self.slots.iter().flatten().map(|entry| entry.name)
+        let interned = self.registry.read();
+        self.slots
+            .iter()
+            .flatten()
+            .map(move |entry| entry.name(&interned))
     }
 
     /// Every taken slot with its member's state, without building the members.
@@ -250,7 +294,7 @@ impl MemberTable {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(slot, entry)| Some((slot as Slot, entry.as_ref()?.state)))
+            .filter_map(|(slot, entry)| Some((slot as Slot, entry.as_ref()?.state())))
     }
 
     /// Calls `visit` with every member, in slot order, reading the registry once
@@ -261,11 +305,12 @@ impl MemberTable {
     ) {
         let interned = self.registry.read();
         for entry in self.slots.iter().flatten() {
+            let (name, addr) = interned.identity(entry.identity);
             visit(
-                interned.name(entry.name),
-                interned.addr(entry.addr),
+                interned.name(name),
+                interned.addr(addr),
                 entry.incarnation,
-                entry.state,
+                entry.state(),
             );
         }
     }
@@ -276,7 +321,8 @@ impl MemberTable {
         let interned = self.registry.read();
         for (slot, entry) in self.slots.iter().enumerate() {
             if let Some(entry) = entry {
-                visit(slot as Slot, entry.state, interned.addr(entry.addr));
+                let addr = interned.identity(entry.identity).1;
+                visit(slot as Slot, entry.state(), interned.addr(addr));
             }
         }
     }
@@ -288,8 +334,8 @@ impl MemberTable {
         self.slots
             .iter()
             .flatten()
-            .filter(|e| pick(e.state, e.state_since))
-            .map(|e| interned.name(e.name).clone())
+            .filter(|e| pick(e.state(), e.stamp.since()))
+            .map(|e| interned.name(e.name(&interned)).clone())
             .collect()
     }
 
@@ -357,10 +403,28 @@ mod tests {
         }
     }
 
-    /// 24 bytes a slot, 4 in `slot_by_name` and 4 in the probe schedule: 32 in all.
+    /// 16 bytes a slot, 4 in `slot_by_name` and 4 in the probe schedule: 24 in all.
     #[test]
-    fn an_entry_is_24_bytes() {
-        assert_eq!(core::mem::size_of::<Option<Entry>>(), 24);
+    fn an_entry_is_16_bytes() {
+        assert_eq!(core::mem::size_of::<Option<Entry>>(), 16);
+    }
+
+    #[test]
+    fn a_stamp_gives_back_its_state_and_time() {
+        let times = [0, 1, 1_000, u64::from(u32::MAX) + 7, Stamp::LATEST_MILLIS];
+        for state in MemberState::ALL {
+            for millis in times {
+                let stamp = Stamp::new(state, Instant::from_millis(millis));
+                assert_eq!((stamp.state(), stamp.since().as_millis()), (state, millis));
+            }
+            let last = Stamp::new(state, Instant::from_millis(u64::MAX));
+            assert_eq!(last.state(), state);
+            assert_eq!(
+                last.since().as_millis(),
+                Stamp::LATEST_MILLIS,
+                "kept as the latest"
+            );
+        }
     }
 
     #[test]
@@ -372,7 +436,11 @@ mod tests {
                 table.upsert(member(&format!("m{i}"), MemberState::Alive));
             }
         }
-        assert_eq!(registry.footprint().0, 50 + 1, "50 names and one address");
+        assert_eq!(
+            registry.footprint().0,
+            50 + 1 + 50,
+            "50 names, one address and 50 pairs"
+        );
         assert_eq!(
             tables[2]
                 .get(&NodeId::new("m7").unwrap())

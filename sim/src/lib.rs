@@ -502,7 +502,7 @@ impl Simulation {
     }
 }
 
-/// Grows a WebAssembly heap once to what `count` converged member tables take (32 bytes
+/// Grows a WebAssembly heap once to what `count` converged member tables take (24 bytes
 /// an entry, n² entries), before they are built. The allocator otherwise grows the
 /// linear memory a table at a time, and each growth costs the engine a garbage
 /// collection: building 3,000 members took 2.3 s in wasm (0.26 s natively), three
@@ -512,7 +512,7 @@ pub(crate) fn reserve_heap_for_tables(count: usize) {
     if cfg!(target_arch = "wasm32") {
         // In blocks: one allocation may not exceed half the 32-bit address space.
         const BLOCK: usize = 1 << 28;
-        let mut left = count.saturating_mul(count).saturating_mul(32);
+        let mut left = count.saturating_mul(count).saturating_mul(24);
         let mut blocks = Vec::new();
         while left > 0 {
             let mut block = Vec::<u8>::new();

@@ -303,8 +303,8 @@ fn nodes_sharing_a_registry_store_each_name_once() {
     assert_eq!(second.members().count(), 3);
     assert_eq!(
         registry.footprint().0,
-        4 + 4,
-        "four names and four addresses, once each"
+        4 + 4 + 4,
+        "four names, four addresses and four pairs of them, once each"
     );
 }
 
