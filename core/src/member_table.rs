@@ -315,16 +315,30 @@ impl MemberTable {
         }
     }
 
-    /// Calls `visit` with every taken slot, its member's state and address, in slot
-    /// order, reading the registry once (reconnecting scans the table for seeds).
-    pub(crate) fn visit_addrs(&self, mut visit: impl FnMut(Slot, MemberState, SocketAddr)) {
+    /// Calls `visit` with every member's state and address, in slot order, reading the
+    /// registry once (reconnecting scans the table for the dead).
+    pub(crate) fn visit_addrs(&self, mut visit: impl FnMut(MemberState, SocketAddr)) {
         let interned = self.registry.read();
-        for (slot, entry) in self.slots.iter().enumerate() {
-            if let Some(entry) = entry {
-                let addr = interned.identity(entry.identity).1;
-                visit(slot as Slot, entry.state(), interned.addr(addr));
-            }
+        for entry in self.slots.iter().flatten() {
+            let addr = interned.identity(entry.identity).1;
+            visit(entry.state(), interned.addr(addr));
         }
+    }
+
+    /// The first slot, in slot order, whose member is active and at `addr`, found
+    /// through the registry's pairs at that address rather than a scan.
+    pub(crate) fn active_slot_at(&self, addr: SocketAddr) -> Option<Slot> {
+        let interned = self.registry.read();
+        interned
+            .identities_at(addr)
+            .iter()
+            .filter_map(|&identity| {
+                let name = interned.identity(identity).0;
+                let slot = *self.slot_by_name.get(name as usize)?;
+                let entry = self.entry(slot)?;
+                (entry.identity == identity && entry.state().is_active()).then_some(slot)
+            })
+            .min()
     }
 
     /// The names of the members whose state, and the time it has held since, satisfy
@@ -493,6 +507,38 @@ mod tests {
         assert_eq!(table.held_by_name(b"m1"), None, "removed");
         assert_eq!(table.len(), table.iter().count());
         assert_eq!(table.active(), table.len());
+    }
+
+    /// Finding a seed by its address gives what a scan of the table in slot order
+    /// would: the first active member there, also when several names share an address,
+    /// a name moved, or the member there is dead or gone.
+    #[test]
+    fn the_active_member_at_an_address_is_the_first_a_scan_finds() {
+        let seed = 11;
+        println!("seed {seed}");
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let registry = Registry::new();
+        let mut table = MemberTable::new(registry.clone());
+        let addr = |port: u16| SocketAddr::from(([10, 0, 0, 1], port));
+        for round in 0..600 {
+            let name = format!("m{}", rng.random_range(0..40));
+            let state = MemberState::ALL[rng.random_range(0..4)];
+            if rng.random_bool(0.1) {
+                table.remove(&NodeId::new(&name).unwrap());
+            } else {
+                table.upsert(Member {
+                    addr: addr(rng.random_range(0..8)),
+                    ..member(&name, state)
+                });
+            }
+            for port in 0..9 {
+                let scanned = table
+                    .slots()
+                    .find(|(_, m)| m.addr == addr(port) && m.state.is_active())
+                    .map(|(slot, _)| slot);
+                assert_eq!(table.active_slot_at(addr(port)), scanned, "round {round}");
+            }
+        }
     }
 
     /// Rejection sampling plus the scan fallback still picks every eligible member

@@ -49,6 +49,9 @@ pub(crate) struct Interned {
     addr_index: HashTable<AddrId>,
     identities: Vec<(NameId, AddrId)>,
     identity_index: HashTable<IdentityId>,
+    /// The pairs at each address, by address number: a seed is known by its address
+    /// alone.
+    identities_at: Vec<Vec<IdentityId>>,
 }
 
 fn hash_name(name: &[u8]) -> u64 {
@@ -123,7 +126,13 @@ impl Registry {
         let bytes = interned.names.capacity() * size_of::<NodeId>()
             + interned.addrs.capacity() * size_of::<SocketAddr>()
             + interned.identities.capacity() * size_of::<(NameId, AddrId)>()
-            + indexes * (size_of::<u32>() + 1);
+            + indexes * (size_of::<u32>() + 1)
+            + interned.identities_at.capacity() * size_of::<Vec<IdentityId>>()
+            + interned
+                .identities_at
+                .iter()
+                .map(|at| at.capacity() * size_of::<IdentityId>())
+                .sum::<usize>();
         (count, bytes)
     }
 }
@@ -174,6 +183,7 @@ impl Interned {
         }
         let id = AddrId::try_from(self.addrs.len()).expect("fewer than 2^32 addresses");
         self.addrs.push(addr);
+        self.identities_at.push(Vec::new());
         let addrs = &self.addrs;
         self.addr_index
             .insert_unique(hash_addr(&addr), id, |&i| hash_addr(&addrs[i as usize]));
@@ -186,6 +196,7 @@ impl Interned {
         }
         let id = IdentityId::try_from(self.identities.len()).expect("fewer than 2^32 pairs");
         self.identities.push(identity);
+        self.identities_at[identity.1 as usize].push(id);
         let identities = &self.identities;
         self.identity_index
             .insert_unique(hash_identity(identity), id, |&i| {
@@ -207,6 +218,12 @@ impl Interned {
     /// The address numbered `id`.
     pub(crate) fn addr(&self, id: AddrId) -> SocketAddr {
         self.addrs[id as usize]
+    }
+
+    /// The numbers of the pairs whose address is `addr`.
+    pub(crate) fn identities_at(&self, addr: SocketAddr) -> &[IdentityId] {
+        self.addr_id(&addr)
+            .map_or(&[], |id| self.identities_at[id as usize].as_slice())
     }
 
     /// The name and address numbers of the pair numbered `id`.
@@ -249,6 +266,10 @@ mod tests {
         assert_eq!((interned.name(name), interned.addr(addr)), (&a, there));
         assert_eq!(interned.identity(long_here).0, second);
         assert_eq!(interned.identity(a_here).1, interned.identity(long_here).1);
+        assert_eq!(interned.identities_at(here), [a_here, long_here]);
+        assert_eq!(interned.identities_at(there), [a_there]);
+        let nowhere: SocketAddr = "10.0.0.2:7946".parse().unwrap();
+        assert!(interned.identities_at(nowhere).is_empty());
         drop(interned);
         assert_eq!(registry.footprint().0, 2 + 2 + 3, "names, addresses, pairs");
 

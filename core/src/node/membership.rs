@@ -435,30 +435,28 @@ impl Node {
                 .and_then(|slot| members.at(slot))
                 .is_some_and(|m| m.addr == seed.addr && m.state.is_active())
         };
-        let mut unreached: Vec<usize> = (0..self.membership.seeds.len())
-            .filter(|&i| !reached(&self.membership.seeds[i]))
-            .collect();
-        if unreached.is_empty() && members.len() == members.active() {
-            return; // the common case, without a scan of the table
-        }
-        // One pass: the dead, and the seeds some active member is reachable at.
-        let mut candidates = Vec::new();
-        let seeds = &mut self.membership.seeds;
-        members.visit_addrs(|slot, state, addr| {
-            if state.is_active() {
-                unreached.retain(|&i| {
-                    let seed = &mut seeds[i];
-                    let found = seed.addr == addr;
-                    if found {
-                        seed.slot = Some(slot);
-                    }
-                    !found
-                });
-            } else if state == MemberState::Dead {
-                candidates.push(addr);
+        // A seed not reached where it was last found is looked for by its address (the
+        // first active member there, in slot order), without a scan of the table: every
+        // member of a restored cluster reconnects for the first time at once.
+        let mut unreached = Vec::new();
+        for i in 0..self.membership.seeds.len() {
+            if reached(&self.membership.seeds[i]) {
+                continue;
             }
-        });
-        candidates.extend(unreached.iter().map(|&i| self.membership.seeds[i].addr));
+            match members.active_slot_at(self.membership.seeds[i].addr) {
+                Some(slot) => self.membership.seeds[i].slot = Some(slot),
+                None => unreached.push(self.membership.seeds[i].addr),
+            }
+        }
+        let mut candidates = Vec::new();
+        if members.counts()[MemberState::Dead as usize] > 0 {
+            members.visit_addrs(|state, addr| {
+                if state == MemberState::Dead {
+                    candidates.push(addr);
+                }
+            });
+        }
+        candidates.extend(unreached);
         let Some(&peer) = candidates.choose(&mut self.rng) else {
             return;
         };
