@@ -118,6 +118,7 @@ async function run(nodes) {
     frame_ms_p50: round(quantile(0.5)),
     frame_ms_p95: round(quantile(0.95)),
     frame_ms_p99: round(quantile(0.99)),
+    frame_ms_max: round(sorted[sorted.length - 1] ?? 0),
     main_thread_ms_per_frame: round((busy * 1000) / Math.max(frames, 1)),
     simulated_seconds: round(simulatedAfter - simulatedBefore, 1),
     wall_seconds: round(wall, 1),

@@ -416,12 +416,12 @@ fn series_of(sim: &Simulation) -> MetricsSeries {
 /// Bytes the rewind snapshots may take together: each is a whole copy of the cluster,
 /// whose member tables grow with the square of its size.
 const SNAPSHOT_BUDGET: usize = 512 << 20;
-/// Bytes a copy of the cluster takes per pair of nodes: 32 in the member table, one in
+/// Bytes a copy of the cluster takes per pair of nodes: 24 in the member table, one in
 /// the census, and room for the rest (stores, timers, queues) of a node.
-const SNAPSHOT_BYTES_PER_PAIR: usize = 40;
+const SNAPSHOT_BYTES_PER_PAIR: usize = 32;
 
 /// How many rewind snapshots of a cluster of `nodes` fit in [`SNAPSHOT_BUDGET`] (wasm32
-/// has 4 GiB in all), at most [`SNAPSHOTS`]: none beyond about 3,500 nodes, where one
+/// has 4 GiB in all), at most [`SNAPSHOTS`]: none from 4,000 nodes, where one
 /// copy would not fit beside the cluster itself.
 pub fn snapshots_for(nodes: usize) -> usize {
     let per_snapshot = SNAPSHOT_BYTES_PER_PAIR * nodes * nodes + (1 << 20);
@@ -483,11 +483,18 @@ fn run_within_budget(
 /// last two seconds of frames. A window of wall time, rather than an average over
 /// frames, lets one slow frame (a rebuild, a snapshot) pass unremarked, and the odd
 /// millisecond a slow speed runs one frame and not the next even out.
+///
+/// It also carries what the frame budget cut short: a large cluster's work comes in
+/// bursts (a full-state exchange of thousands of members in one slice), and a frame
+/// that met one gives up the rest of its time; the next frames run it first, so that
+/// only a machine too slow for the run as a whole falls behind.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pace {
     /// (wall, run, wanted) milliseconds of each recent frame.
     frames: VecDeque<(f64, f64, f64)>,
     wall: f64,
+    /// Simulated time wanted by earlier frames and not yet run.
+    behind: Duration,
 }
 
 impl Pace {
@@ -495,6 +502,26 @@ impl Pace {
     const WINDOW_MS: f64 = 2_000.0;
     /// Less than this much wall time in the window says nothing yet.
     const LEAST_MS: f64 = 1_500.0;
+    /// The most wall time whose simulated time is carried to later frames: a quarter
+    /// of a second makes up for bursts, and a machine that cannot keep up does not
+    /// pile up a debt it would run, fast-forwarded, once the load lifts.
+    const MOST_BEHIND_MS: f64 = 250.0;
+
+    /// Simulated time owed from earlier frames.
+    fn behind(&self) -> Duration {
+        self.behind
+    }
+
+    /// Notes what this frame left of its `owed` time, at `speed`.
+    fn carry(&mut self, left: Duration, speed: f64) {
+        let most = Duration::from_millis((Self::MOST_BEHIND_MS * speed) as u64);
+        self.behind = left.min(most);
+    }
+
+    /// Forgets the time owed (the speed changed, or the run was paused or replaced).
+    fn forgive(&mut self) {
+        self.behind = Duration::ZERO;
+    }
 
     fn observe(&mut self, wall_ms: f64, run_ms: f64, wanted_ms: f64) {
         self.frames.push_back((wall_ms, run_ms, wanted_ms));
@@ -636,10 +663,11 @@ impl Reducible for LabState {
                 next.last_frame = Some(timestamp);
                 if !next.paused {
                     let mut sim = next.sim.borrow_mut();
-                    let owed = sim.owed(elapsed, next.speed);
+                    let owed = sim.owed(elapsed, next.speed) + next.pace.behind();
                     let done =
                         run_within_budget(&mut sim, next.scenario.as_mut(), owed, next.wall_clock);
                     drop(sim);
+                    next.pace.carry(owed - done, next.speed);
                     // Measured against the wall clock, so that frames drawn too slowly
                     // (whose gaps are capped above) count as falling behind too; gaps
                     // past a second (a hidden tab) are not the machine's fault.
@@ -714,7 +742,10 @@ impl Reducible for LabState {
                     .max(earliest.as_millis());
                 return Rc::new(next).reduce(Action::Rewind(to));
             }
-            Action::SetSpeed(speed) => next.speed = speed,
+            Action::SetSpeed(speed) => {
+                next.speed = speed;
+                next.pace.forgive();
+            }
             Action::ToggleNode(name) => {
                 let mut sim = next.sim.borrow_mut();
                 let up = sim.node(&name).map(|n| n.is_up());
@@ -1000,6 +1031,67 @@ mod tests {
             state.sim.borrow().trace_digest(),
             "a run cut short by the budget replays the same"
         );
+    }
+
+    /// A machine where the clock stands still: no frame ever runs out of budget.
+    fn frozen_clock() -> f64 {
+        0.0
+    }
+
+    fn with_clock(state: Rc<LabState>, wall_clock: fn() -> f64) -> Rc<LabState> {
+        let mut state = Rc::try_unwrap(state).expect("one owner in a test");
+        state.wall_clock = wall_clock;
+        Rc::new(state)
+    }
+
+    fn simulated_ms(state: &LabState) -> u64 {
+        state.sim.borrow().now().as_millis()
+    }
+
+    #[test]
+    fn time_a_frame_gave_up_is_run_by_the_next_ones() {
+        let mut state = with_clock(Rc::new(LabState::new(4)), slow_clock);
+        state = reduce(state, Action::SetSpeed(1.0));
+        state = reduce(state, Action::Frame(0.0));
+        state = reduce(state, Action::Frame(100.0));
+        assert_eq!(simulated_ms(&state), 20, "two slices within the budget");
+        state = with_clock(state, frozen_clock);
+        state = reduce(state, Action::Frame(116.0));
+        assert_eq!(
+            simulated_ms(&state),
+            116,
+            "the 80 ms given up, and this frame's 16"
+        );
+        state = reduce(state, Action::Frame(132.0));
+        assert_eq!(simulated_ms(&state), 132, "nothing owed twice");
+
+        // At 100x a slow machine owes far more than it runs; a quarter second of wall
+        // time's worth is carried, no more.
+        state = with_clock(state, slow_clock);
+        state = reduce(state, Action::SetSpeed(100.0));
+        let mut t = 132.0;
+        for _ in 0..20 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        state = with_clock(state, frozen_clock);
+        let before = simulated_ms(&state);
+        t += 16.0;
+        state = reduce(state, Action::Frame(t));
+        assert_eq!(simulated_ms(&state) - before, 25_000 + 1_600);
+
+        // A new speed forgives what was owed at the old one.
+        state = with_clock(state, slow_clock);
+        for _ in 0..5 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        state = reduce(state, Action::SetSpeed(1.0));
+        state = with_clock(state, frozen_clock);
+        let before = simulated_ms(&state);
+        t += 16.0;
+        state = reduce(state, Action::Frame(t));
+        assert_eq!(simulated_ms(&state) - before, 16);
     }
 
     #[test]
