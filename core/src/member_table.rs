@@ -27,7 +27,7 @@ use rand::Rng;
 use rand::seq::IteratorRandom;
 
 use crate::registry::{IdentityId, Interned, NameId, Registry};
-use crate::{Incarnation, Instant, Member, MemberState, NodeId};
+use crate::{Duration, Incarnation, Instant, Member, MemberState, NodeId};
 
 /// The number of a slot in a [`MemberTable`]: stable while its member stays.
 pub(crate) type Slot = u32;
@@ -92,6 +92,11 @@ pub(crate) struct MemberTable {
     free: Vec<Slot>,
     /// How many members are in each state, indexed like [`MemberState::ALL`].
     by_state: [usize; MemberState::ALL.len()],
+    /// No member has been dead or gone since before this (a bound, not always the
+    /// earliest): reaping reads the table only once someone may be due, rather than
+    /// every period while anyone is dead (every member of a large cluster would read
+    /// its whole table every period after one crash).
+    departed_by: Option<Instant>,
 }
 
 impl Entry {
@@ -219,9 +224,11 @@ impl MemberTable {
             self.by_state[held.state() as usize] -= 1;
             self.by_state[entry.state() as usize] += 1;
             *held = entry;
+            self.note_departure(member.state, member.state_since);
             return (slot, false);
         }
         self.by_state[entry.state() as usize] += 1;
+        self.note_departure(member.state, member.state_since);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(entry);
@@ -245,6 +252,12 @@ impl MemberTable {
         (slot, true)
     }
 
+    fn note_departure(&mut self, state: MemberState, since: Instant) {
+        if !state.is_active() {
+            self.departed_by = Some(self.departed_by.map_or(since, |by| by.min(since)));
+        }
+    }
+
     /// Takes `id` out of the table.
     pub(crate) fn remove(&mut self, id: &NodeId) -> Option<Member> {
         let interned = self.registry.read();
@@ -265,6 +278,7 @@ impl MemberTable {
         for entry in self.slots.iter_mut().flatten() {
             entry.stamp = Stamp::new(entry.state(), now);
         }
+        self.departed_by = self.departed_by.map(|_| now);
     }
 
     /// Every member, in slot order (deterministic, but not by name).
@@ -341,16 +355,28 @@ impl MemberTable {
             .min()
     }
 
-    /// The names of the members whose state, and the time it has held since, satisfy
-    /// `pick`, in slot order.
-    pub(crate) fn names_where(&self, pick: impl Fn(MemberState, Instant) -> bool) -> Vec<NodeId> {
+    /// The names of the members dead or gone for `at_least` by `now`, in slot order.
+    pub(crate) fn departed_for(&mut self, at_least: Duration, now: Instant) -> Vec<NodeId> {
+        match self.departed_by {
+            Some(by) if by + at_least <= now => {}
+            _ => return Vec::new(), // nobody due: no need to read the table
+        }
         let interned = self.registry.read();
-        self.slots
-            .iter()
-            .flatten()
-            .filter(|e| pick(e.state(), e.stamp.since()))
-            .map(|e| interned.name(e.name(&interned)).clone())
-            .collect()
+        let mut due = Vec::new();
+        let mut staying: Option<Instant> = None;
+        for entry in self.slots.iter().flatten() {
+            let (state, since) = (entry.state(), entry.stamp.since());
+            if state.is_active() {
+                continue;
+            }
+            if since + at_least <= now {
+                due.push(interned.name(entry.name(&interned)).clone());
+            } else {
+                staying = Some(staying.map_or(since, |by| by.min(since)));
+            }
+        }
+        self.departed_by = staying;
+        due
     }
 
     /// Up to `count` distinct members for which `eligible` holds of their slot and
@@ -402,7 +428,7 @@ impl MemberTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Instant, MemberState};
+    use crate::{Duration, Instant, MemberState};
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use std::collections::BTreeMap;
@@ -537,6 +563,54 @@ mod tests {
                     .find(|(_, m)| m.addr == addr(port) && m.state.is_active())
                     .map(|(slot, _)| slot);
                 assert_eq!(table.active_slot_at(addr(port)), scanned, "round {round}");
+            }
+        }
+    }
+
+    /// Reaping asks for the members dead or gone long enough; the table answers from a
+    /// bound when nobody can be due, and must answer as reading it through would.
+    #[test]
+    fn the_departed_are_found_as_a_scan_finds_them() {
+        let seed = 12;
+        println!("seed {seed}");
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut table = MemberTable::default();
+        let at_least = Duration::from_millis(45);
+        let mut now = Instant::ZERO;
+        for round in 0..3_000 {
+            now += Duration::from_millis(rng.random_range(0..4));
+            let name = format!("m{}", rng.random_range(0..10));
+            // Mostly alive, so that the dead and gone come and go.
+            let state = match rng.random_bool(0.8) {
+                true => MemberState::Alive,
+                false => MemberState::ALL[rng.random_range(0..4)],
+            };
+            match rng.random_range(0..20) {
+                0 => {
+                    table.remove(&NodeId::new(&name).unwrap());
+                }
+                // A table carried over from another clock may be stamped earlier.
+                1 => table.restamp(Instant::from_millis(
+                    now.as_millis().saturating_sub(rng.random_range(0..100)),
+                )),
+                _ => {
+                    table.upsert(Member {
+                        state_since: now,
+                        ..member(&name, state)
+                    });
+                }
+            }
+            if rng.random_bool(0.3) {
+                let scanned: Vec<NodeId> = table
+                    .iter()
+                    .filter(|m| !m.state.is_active() && m.state_since + at_least <= now)
+                    .map(|m| m.id)
+                    .collect();
+                let due = table.departed_for(at_least, now);
+                assert_eq!(due, scanned, "round {round}");
+                for id in &due {
+                    table.remove(id);
+                }
             }
         }
     }

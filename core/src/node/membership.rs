@@ -388,10 +388,7 @@ impl Node {
             return; // nobody dead or gone: skip the scan
         }
         let reap_after = self.config.reap_after;
-        let gone = self
-            .membership
-            .members
-            .names_where(|state, since| !state.is_active() && since + reap_after <= now);
+        let gone = self.membership.members.departed_for(reap_after, now);
         for id in gone {
             self.membership.tags.remove(&id);
             self.anti_entropy.peer_summaries.forget(&id);
