@@ -10,19 +10,20 @@
 
 use gossip_sim::chaos::{ChaosParams, run_schedule};
 
-/// `(seed, digest)`, digests as written by the build before the in-place full-state
-/// shares and the interned member tables.
+/// `(seed, digest)`, digests as written since a member reconnects to the dead with
+/// probability dead / active, as Serf does (the in-place full-state shares and the
+/// interned member tables before it left them as they were).
 const PINNED: [(u64, u64); 5] = [
-    (1, 11_504_600_008_551_296_193),
-    (2, 2_119_960_337_681_761_241),
-    (3, 11_290_732_188_804_389_061),
-    (7, 3_850_318_050_793_516_499),
-    (12, 8_453_532_921_988_180_092),
+    (1, 667_427_222_217_412_922),
+    (2, 6_341_957_214_593_102_075),
+    (3, 2_698_316_515_632_412_372),
+    (7, 648_107_521_279_688_367),
+    (12, 12_167_018_616_448_317_480),
 ];
 
 /// 150 members, 6 faults, seed 5: a member joins, and the full state it is sent takes
 /// two datagrams.
-const PINNED_150: u64 = 9_673_594_074_258_966_238;
+const PINNED_150: u64 = 10_178_469_822_810_430_506;
 
 #[test]
 fn fixed_chaos_schedules_keep_their_trace_digests() {

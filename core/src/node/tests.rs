@@ -706,3 +706,60 @@ mod full_state_in_place {
         }
     }
 }
+
+/// Reconnecting to the dead (Serf's `reconnect`): a member tries with probability
+/// dead / active, so that a large cluster reaches one crashed member about once an
+/// interval instead of every member sending it its whole table; once half the cluster
+/// is dead, every member tries every time.
+#[test]
+fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
+    let seed = 3;
+    println!("seed {seed}");
+    let config = Config {
+        // No probes, push-pulls, anti-entropy or reaping in the 4,000 s watched: only
+        // reconnecting.
+        probe_interval: Duration::from_secs(7_200),
+        suspicion_timeout: Duration::from_secs(7_200),
+        reap_after: Duration::from_secs(36_000),
+        tombstone_grace: Duration::from_secs(36_000),
+        push_pull_interval: Duration::from_secs(7_200),
+        sync_interval: Duration::from_secs(7_200),
+        ..Config::demo()
+    };
+    let at = |i: u16| SocketAddr::from(([127, 0, 0, 2], i));
+    let count_reconnections = |dead: u16| {
+        let mut node = Node::new(NodeId::new("me").unwrap(), at(0), config.clone(), seed).unwrap();
+        let members = (1..=20).map(|i| MemberUpdate {
+            id: NodeId::new(&format!("m{i}")).unwrap(),
+            addr: at(i),
+            incarnation: 0,
+            state: if i <= dead {
+                MemberState::Dead
+            } else {
+                MemberState::Alive
+            },
+            accuser: None,
+            tags: Tags::none(),
+        });
+        node.restore_members(Instant::ZERO, MemberSnapshot::from_updates(members));
+        node.join(Instant::ZERO, &[]);
+        let mut now = Instant::ZERO;
+        let mut to_the_dead = 0;
+        for _ in 0..400 {
+            now += node.config().reconnect_interval;
+            node.handle_timeout(now);
+            while let Some(transmit) = node.poll_transmit() {
+                let port = transmit.to.port();
+                if transmit.kind == MessageKind::Sync && (1..=dead).contains(&port) {
+                    to_the_dead += 1;
+                }
+            }
+        }
+        to_the_dead
+    };
+    // 1 dead of 20: p = 1/19, about 21 of 400.
+    let one = count_reconnections(1);
+    assert!((8..=40).contains(&one), "{one} of 400");
+    // 10 dead, 10 alive: every time.
+    assert_eq!(count_reconnections(10), 400);
+}
