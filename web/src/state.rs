@@ -23,8 +23,9 @@ const DEFAULT_SPEED: f64 = 0.5;
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
 /// Wall-clock time the simulation may take in one frame, leaving the rest of a 60 Hz
-/// frame for drawing: past it, the frame's remaining simulated time is given up (and
-/// the page says it cannot keep up) rather than the page freezing.
+/// frame for drawing: past it, no new slice of simulated time is started, rather than
+/// the page freezing. What is left is carried to the next frames (up to a quarter
+/// second's worth, [`Pace`]); a page that still falls behind says it cannot keep up.
 const SIMULATION_BUDGET_MS: f64 = 8.0;
 /// Simulated time is run in slices this long, the budget checked between them.
 const SLICE: Duration = Duration::from_millis(10);
@@ -421,7 +422,7 @@ const SNAPSHOT_BUDGET: usize = 512 << 20;
 const SNAPSHOT_BYTES_PER_PAIR: usize = 32;
 
 /// How many rewind snapshots of a cluster of `nodes` fit in [`SNAPSHOT_BUDGET`] (wasm32
-/// has 4 GiB in all), at most [`SNAPSHOTS`]: none from 4,000 nodes, where one
+/// has 4 GiB in all), at most [`SNAPSHOTS`]: none from about 4,100 nodes, where one
 /// copy would not fit beside the cluster itself.
 pub fn snapshots_for(nodes: usize) -> usize {
     let per_snapshot = SNAPSHOT_BYTES_PER_PAIR * nodes * nodes + (1 << 20);
@@ -518,7 +519,8 @@ impl Pace {
         self.behind = left.min(most);
     }
 
-    /// Forgets the time owed (the speed changed, or the run was paused or replaced).
+    /// Forgets the time owed (the speed changed, or the run went back or gave way to a
+    /// recording; pausing and a new cluster start a new `Pace`).
     fn forgive(&mut self) {
         self.behind = Duration::ZERO;
     }
@@ -791,6 +793,8 @@ impl Reducible for LabState {
                         next.pinned = None;
                         next.sim = Rc::new(RefCell::new(past));
                         next.error = None;
+                        // What the old run owed is not the restored one's.
+                        next.pace.forgive();
                     }
                     None => next.error = Some(format!("cannot go back to {at}")),
                 }
@@ -819,6 +823,7 @@ impl Reducible for LabState {
                 Ok(recording) => {
                     next.recording = Some(RecordingState::new(recording));
                     next.paused = true;
+                    next.pace.forgive();
                     next.error = None;
                 }
                 Err(error) => next.error = Some(format!("cannot open the recording: {error}")),
@@ -1079,6 +1084,19 @@ mod tests {
         t += 16.0;
         state = reduce(state, Action::Frame(t));
         assert_eq!(simulated_ms(&state) - before, 25_000 + 1_600);
+
+        // Going back forgives what the run owed.
+        state = with_clock(state, slow_clock);
+        for _ in 0..5 {
+            t += 50.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        state = reduce(state, Action::Rewind(0));
+        assert_eq!(state.error, None);
+        state = with_clock(state, frozen_clock);
+        t += 16.0;
+        state = reduce(state, Action::Frame(t));
+        assert_eq!(simulated_ms(&state), 1_600);
 
         // A new speed forgives what was owed at the old one.
         state = with_clock(state, slow_clock);
