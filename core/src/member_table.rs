@@ -130,6 +130,41 @@ impl MemberTable {
         }
     }
 
+    /// The registry this table numbers its names and addresses in.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// This table with its names and addresses numbered in `registry` instead: the same
+    /// members in the same slots, so that random choices and the probe order are as
+    /// they were.
+    pub(crate) fn reinterned(&self, registry: &Registry) -> MemberTable {
+        let interned = self.registry.read();
+        let mut slot_by_name = Vec::new();
+        let slots = (self.slots.iter().enumerate())
+            .map(|(slot, entry)| {
+                let entry = (*entry)?;
+                let (name, addr) = interned.identity(entry.identity);
+                let (identity, number) =
+                    registry.intern_identity(interned.name(name), interned.addr(addr));
+                let number = number as usize;
+                if slot_by_name.len() <= number {
+                    slot_by_name.resize(number + 1, NO_SLOT);
+                }
+                slot_by_name[number] = slot as Slot;
+                Some(Entry { identity, ..entry })
+            })
+            .collect();
+        MemberTable {
+            registry: registry.clone(),
+            slots,
+            slot_by_name,
+            free: self.free.clone(),
+            by_state: self.by_state,
+            departed_by: self.departed_by,
+        }
+    }
+
     /// An empty table interning into the same registry as this one.
     pub(crate) fn emptied(&self) -> MemberTable {
         MemberTable::new(self.registry.clone())
@@ -211,8 +246,8 @@ impl MemberTable {
     /// Stores `member`, replacing any entry with its name. Returns its slot and whether
     /// the member is new to the table.
     pub(crate) fn upsert(&mut self, member: Member) -> (Slot, bool) {
-        let identity = self.registry.intern_identity(&member.id, member.addr);
-        let number = self.registry.read().identity(identity).0 as usize;
+        let (identity, number) = self.registry.intern_identity(&member.id, member.addr);
+        let number = number as usize;
         let entry = Entry {
             identity,
             incarnation: member.incarnation,
@@ -224,11 +259,11 @@ impl MemberTable {
             self.by_state[held.state() as usize] -= 1;
             self.by_state[entry.state() as usize] += 1;
             *held = entry;
-            self.note_departure(member.state, member.state_since);
+            self.note_departure(entry);
             return (slot, false);
         }
         self.by_state[entry.state() as usize] += 1;
-        self.note_departure(member.state, member.state_since);
+        self.note_departure(entry);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(entry);
@@ -252,24 +287,29 @@ impl MemberTable {
         (slot, true)
     }
 
-    fn note_departure(&mut self, state: MemberState, since: Instant) {
-        if !state.is_active() {
+    /// Lowers the departure bound to `entry`'s time if it is dead or gone (the time as
+    /// stored, which a stamp may have clamped).
+    fn note_departure(&mut self, entry: Entry) {
+        if !entry.state().is_active() {
+            let since = entry.stamp.since();
             self.departed_by = Some(self.departed_by.map_or(since, |by| by.min(since)));
         }
     }
 
     /// Takes `id` out of the table.
     pub(crate) fn remove(&mut self, id: &NodeId) -> Option<Member> {
-        let interned = self.registry.read();
+        let registry = self.registry.clone();
+        let interned = registry.read();
         let slot = self.slot_in(&interned, id.as_bytes())?;
-        let entry = self.slots[slot as usize].take()?;
-        let member = entry.to_member(&interned);
-        let number = entry.name(&interned);
-        drop(interned);
-        self.slot_by_name[number as usize] = NO_SLOT;
+        self.take_slot(slot, &interned)
+    }
+
+    fn take_slot(&mut self, slot: Slot, interned: &Interned) -> Option<Member> {
+        let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.slot_by_name[entry.name(interned) as usize] = NO_SLOT;
         self.by_state[entry.state() as usize] -= 1;
         self.free.push(slot);
-        Some(member)
+        Some(entry.to_member(interned))
     }
 
     /// Marks every member's state as holding since `now` (a table carried over from
@@ -278,7 +318,9 @@ impl MemberTable {
         for entry in self.slots.iter_mut().flatten() {
             entry.stamp = Stamp::new(entry.state(), now);
         }
-        self.departed_by = self.departed_by.map(|_| now);
+        self.departed_by = self
+            .departed_by
+            .map(|_| Stamp::new(MemberState::Dead, now).since());
     }
 
     /// Every member, in slot order (deterministic, but not by name).
@@ -294,13 +336,17 @@ impl MemberTable {
         })
     }
 
-    /// The registry number of every member's name, in slot order.
-    pub(crate) fn name_numbers(&self) -> impl Iterator<Item = NameId> + '_ {
-        let interned = self.registry.read();
+    /// The registry number of every member's name, in slot order, read from this
+    /// table's registry through a lock already held (a second read lock of the same
+    /// `RwLock` from one thread may deadlock behind a waiting writer).
+    pub(crate) fn name_numbers<'a>(
+        &'a self,
+        interned: &'a Interned,
+    ) -> impl Iterator<Item = NameId> + 'a {
         self.slots
             .iter()
             .flatten()
-            .map(move |entry| entry.name(&interned))
+            .map(move |entry| entry.name(interned))
     }
 
     /// Every taken slot with its member's state, without building the members.
@@ -355,28 +401,32 @@ impl MemberTable {
             .min()
     }
 
-    /// The names of the members dead or gone for `at_least` by `now`, in slot order.
-    pub(crate) fn departed_for(&mut self, at_least: Duration, now: Instant) -> Vec<NodeId> {
+    /// Takes out the members dead or gone for `at_least` by `now`, and gives them in
+    /// slot order (as removing each by name would, so slots are reused as they were).
+    pub(crate) fn take_departed(&mut self, at_least: Duration, now: Instant) -> Vec<Member> {
         match self.departed_by {
             Some(by) if by + at_least <= now => {}
             _ => return Vec::new(), // nobody due: no need to read the table
         }
-        let interned = self.registry.read();
         let mut due = Vec::new();
         let mut staying: Option<Instant> = None;
-        for entry in self.slots.iter().flatten() {
-            let (state, since) = (entry.state(), entry.stamp.since());
-            if state.is_active() {
+        for (slot, entry) in self.slots.iter().enumerate() {
+            let Some(entry) = entry.filter(|e| !e.state().is_active()) else {
                 continue;
-            }
+            };
+            let since = entry.stamp.since();
             if since + at_least <= now {
-                due.push(interned.name(entry.name(&interned)).clone());
+                due.push(slot as Slot);
             } else {
                 staying = Some(staying.map_or(since, |by| by.min(since)));
             }
         }
         self.departed_by = staying;
-        due
+        let registry = self.registry.clone();
+        let interned = registry.read();
+        (due.into_iter())
+            .filter_map(|slot| self.take_slot(slot, &interned))
+            .collect()
     }
 
     /// Up to `count` distinct members for which `eligible` holds of their slot and
@@ -593,6 +643,14 @@ mod tests {
                 1 => table.restamp(Instant::from_millis(
                     now.as_millis().saturating_sub(rng.random_range(0..100)),
                 )),
+                // A state kept from before: its time may be older than the bound.
+                2 => {
+                    let long_ago = now.as_millis().saturating_sub(rng.random_range(0..200));
+                    table.upsert(Member {
+                        state_since: Instant::from_millis(long_ago),
+                        ..member(&name, state)
+                    });
+                }
                 _ => {
                     table.upsert(Member {
                         state_since: now,
@@ -606,11 +664,11 @@ mod tests {
                     .filter(|m| !m.state.is_active() && m.state_since + at_least <= now)
                     .map(|m| m.id)
                     .collect();
-                let due = table.departed_for(at_least, now);
+                let due: Vec<NodeId> = (table.take_departed(at_least, now).into_iter())
+                    .map(|m| m.id)
+                    .collect();
                 assert_eq!(due, scanned, "round {round}");
-                for id in &due {
-                    table.remove(id);
-                }
+                assert!(due.iter().all(|id| table.get(id).is_none()), "taken out");
             }
         }
     }
@@ -657,5 +715,47 @@ mod tests {
             table.at(slot).unwrap().id.as_str() <= "m11" && state.is_active()
         });
         assert_eq!(few.len(), 3, "m1, m10 and m11");
+    }
+
+    /// Renumbered into a fresh registry, a table holds the same members in the same
+    /// slots and finds them by name and by address as before.
+    #[test]
+    fn a_renumbered_table_holds_the_same_members_in_the_same_slots() {
+        let old = Registry::new();
+        let mut table = MemberTable::new(old.clone());
+        for i in 0..40 {
+            let state = MemberState::ALL[i % 4];
+            table.upsert(Member {
+                addr: SocketAddr::from(([10, 0, 0, 1], (i % 7) as u16)),
+                ..member(&format!("m{i}"), state)
+            });
+        }
+        for i in (0..40).step_by(3) {
+            table.remove(&NodeId::new(&format!("m{i}")).unwrap());
+        }
+        let fresh = Registry::new();
+        fresh.intern_name(&NodeId::new("m38").unwrap()); // numbered in another order
+        let renumbered = table.reinterned(&fresh);
+        assert_eq!(fresh.read().len(), table.len(), "only the names held");
+        assert!(fresh.read().len() < old.read().len());
+        assert_eq!(
+            renumbered.slots().collect::<Vec<_>>(),
+            table.slots().collect::<Vec<_>>()
+        );
+        assert_eq!(renumbered.counts(), table.counts());
+        for (_, m) in table.slots() {
+            assert_eq!(renumbered.get(&m.id), Some(m.clone()));
+            assert_eq!(renumbered.slot_of(&m.id), table.slot_of(&m.id));
+        }
+        assert_eq!(renumbered.get(&NodeId::new("m0").unwrap()), None);
+        for port in 0..8 {
+            let addr = SocketAddr::from(([10, 0, 0, 1], port));
+            assert_eq!(renumbered.active_slot_at(addr), table.active_slot_at(addr));
+        }
+        let mut grown = renumbered;
+        let (slot, new) = grown.upsert(member("m0", MemberState::Alive));
+        assert!(new);
+        assert_eq!(Some(slot), grown.slot_of(&NodeId::new("m0").unwrap()));
+        assert_eq!(slot, 39, "the last slot freed is reused first, as before");
     }
 }

@@ -20,6 +20,7 @@
 //!   comes back after its reaping must report again before its summary counts, which
 //!   only delays a collection.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::registry::{Interned, NameId, Registry};
@@ -98,6 +99,37 @@ impl PeerSummaries {
         counters
     }
 
+    /// These summaries with their names numbered in `registry` instead; summaries that
+    /// shared an allocation still do.
+    pub(crate) fn reinterned(&self, registry: &Registry) -> PeerSummaries {
+        let interned = self.registry.read();
+        let mut renumbered: HashMap<*const Counter, Counters> = HashMap::new();
+        let mut by_member: Vec<(NameId, Counters)> = (self.by_member.iter())
+            .map(|(member, counters)| {
+                let counters = renumbered.entry(counters.as_ptr()).or_insert_with(|| {
+                    let mut fresh: Vec<Counter> = (counters.iter())
+                        .map(|counter| Counter {
+                            writer: registry.intern_name(interned.name(counter.writer)),
+                            ..*counter
+                        })
+                        .collect();
+                    fresh.sort_unstable();
+                    fresh.into()
+                });
+                (
+                    registry.intern_name(interned.name(*member)),
+                    Arc::clone(counters),
+                )
+            })
+            .collect();
+        by_member.sort_unstable_by_key(|(member, _)| *member);
+        PeerSummaries {
+            registry: registry.clone(),
+            by_member,
+            latest: None,
+        }
+    }
+
     /// Forgets `member`'s summary (it left the member table).
     pub(crate) fn forget(&mut self, member: &NodeId) {
         let Some(member) = self.registry.read().name_id(member.as_bytes()) else {
@@ -150,6 +182,11 @@ pub(crate) struct Coverage<'a> {
 }
 
 impl Coverage<'_> {
+    /// The registry, as this reader holds it locked (the member table shares it).
+    pub(crate) fn interned(&self) -> &Interned {
+        &self.interned
+    }
+
     /// Whether the last summary of every one of `members` (registry numbers) has
     /// `writer`'s counter at `seq` or beyond; a member that reported none covers
     /// nothing. True of no members at all.
@@ -276,5 +313,56 @@ mod tests {
             summaries.footprint(),
             summaries.by_member.capacity() * 24 + one
         );
+    }
+
+    /// Renumbered into a fresh registry (an agent's, dropping what reaping left), the
+    /// summaries answer every question as before, and shared ones stay shared.
+    #[test]
+    fn renumbered_summaries_cover_what_they_covered() {
+        let old = Registry::new();
+        for stale in ["gone1", "gone2", "gone3"] {
+            old.intern_name(&name(stale));
+        }
+        let mut summaries = PeerSummaries::new(old);
+        let shared = clock(&[("w2", 1, 3), ("w1", 2, 5)]);
+        summaries.insert(&name("a"), &clock(&[("w1", 2, 7), ("w3", 1, 1)]));
+        summaries.insert(&name("c"), &shared);
+        summaries.insert(&name("b"), &shared);
+        let fresh = Registry::new();
+        fresh.intern_name(&name("w3")); // numbered in another order than before
+        let renumbered = summaries.reinterned(&fresh);
+        assert_eq!(
+            fresh.read().len(),
+            6,
+            "a, b, c and three writers, not the stale names"
+        );
+        let ask = |summaries: &PeerSummaries, members: &[&str], writer: &str, epoch, seq| {
+            let numbers: Vec<NameId> = members.iter().map(|m| number(summaries, m)).collect();
+            let replica = ReplicaId::new(name(writer), epoch);
+            summaries
+                .reader()
+                .all_cover(numbers.into_iter(), &replica, seq)
+        };
+        for members in [&["a"][..], &["b"], &["c"], &["a", "b"], &["a", "b", "c"]] {
+            for (writer, epoch) in [("w1", 2), ("w2", 1), ("w3", 1), ("w1", 1)] {
+                for seq in 1..=8 {
+                    assert_eq!(
+                        ask(&renumbered, members, writer, epoch, seq),
+                        ask(&summaries, members, writer, epoch, seq),
+                        "{members:?} {writer} {epoch} {seq}"
+                    );
+                }
+            }
+        }
+        let at = |s: &PeerSummaries, m: &str| {
+            let number = number(s, m);
+            let at = s
+                .by_member
+                .binary_search_by_key(&number, |(id, _)| *id)
+                .unwrap();
+            s.by_member[at].1.as_ptr()
+        };
+        assert_eq!(at(&renumbered, "b"), at(&renumbered, "c"), "still shared");
+        assert_ne!(at(&renumbered, "a"), at(&renumbered, "c"));
     }
 }

@@ -98,21 +98,21 @@ impl Registry {
     }
 
     /// The number of the pair (`name`, `addr`), given it (and the name and address
-    /// theirs) if it has none yet.
-    pub(crate) fn intern_identity(&self, name: &NodeId, addr: SocketAddr) -> IdentityId {
+    /// theirs) if it has none yet, with the name's number.
+    pub(crate) fn intern_identity(&self, name: &NodeId, addr: SocketAddr) -> (IdentityId, NameId) {
         {
             let interned = self.read();
             if let Some(name) = interned.name_id(name.as_bytes())
                 && let Some(addr) = interned.addr_id(&addr)
                 && let Some(id) = interned.identity_id((name, addr))
             {
-                return id;
+                return (id, name);
             }
         }
         let mut interned = self.0.write().unwrap_or_else(PoisonError::into_inner);
         let name = interned.add_name(name);
         let addr = interned.add_addr(addr);
-        interned.add_identity((name, addr))
+        (interned.add_identity((name, addr)), name)
     }
 
     /// How many names, addresses and pairs of them are interned, and the bytes they
@@ -256,10 +256,12 @@ mod tests {
 
         let here: SocketAddr = "10.0.0.1:7946".parse().unwrap();
         let there: SocketAddr = "[::1]:7946".parse().unwrap();
-        let a_here = registry.intern_identity(&a, here);
-        assert_eq!(shared.intern_identity(&a, here), a_here);
-        let a_there = registry.intern_identity(&a, there);
-        let long_here = shared.intern_identity(&long, here);
+        let (a_here, a_name) = registry.intern_identity(&a, here);
+        assert_eq!(a_name, first);
+        assert_eq!(shared.intern_identity(&a, here), (a_here, first));
+        let (a_there, _) = registry.intern_identity(&a, there);
+        let (long_here, long_name) = shared.intern_identity(&long, here);
+        assert_eq!(long_name, second);
         assert!(a_here != a_there && a_there != long_here && a_here != long_here);
         let interned = registry.read();
         let (name, addr) = interned.identity(a_there);

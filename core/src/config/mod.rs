@@ -74,9 +74,9 @@ settings! {
         /// How often a member sends its full state to one dead member or seed and asks for
         /// theirs, so that the two sides of a healed partition find each other again without
         /// anyone doing anything (memberlist's push-pull and gossip-to-the-dead rolled into
-        /// one). A member tries the dead with probability dead / active, as Serf does, so
-        /// that the cluster reaches each dead member about once an interval. Shorter heals
-        /// faster at the cost of full-state exchanges.
+        /// one). A member tries the dead with probability dead / alive (itself counted), as
+        /// Serf does, so that the cluster reaches each dead member about once an interval.
+        /// Shorter heals faster at the cost of full-state exchanges.
         pub reconnect_interval: Duration,
 
         /// Each membership update is piggybacked about `retransmit_mult * ceil(log10(n + 1))`

@@ -130,7 +130,11 @@ impl Node {
                 .get(&(tombstone.writer.clone(), tombstone.seq()))
                 .is_some_and(|since| *since + grace <= now);
             old_enough
-                && summaries.all_cover(members.name_numbers(), &tombstone.writer, tombstone.seq())
+                && summaries.all_cover(
+                    members.name_numbers(summaries.interned()),
+                    &tombstone.writer,
+                    tombstone.seq(),
+                )
         });
         drop(summaries);
         for tombstone in &collected {

@@ -389,23 +389,22 @@ impl Node {
             return; // nobody dead or gone: skip the scan
         }
         let reap_after = self.config.reap_after;
-        let gone = self.membership.members.departed_for(reap_after, now);
-        for id in gone {
+        let gone = self.membership.members.take_departed(reap_after, now);
+        for member in gone {
+            let id = member.id;
             self.membership.tags.remove(&id);
             self.anti_entropy.peer_summaries.forget(&id);
-            if let Some(member) = self.membership.members.remove(&id) {
-                let until = now + reap_after;
-                self.membership.forgotten.insert(
-                    id.clone(),
-                    Forgotten {
-                        addr: member.addr,
-                        incarnation: member.incarnation,
-                        until,
-                    },
-                );
-            }
+            self.membership.forgotten.insert(
+                id.clone(),
+                Forgotten {
+                    addr: member.addr,
+                    incarnation: member.incarnation,
+                    until: now + reap_after,
+                },
+            );
             self.events.push_back(Event::MemberRemoved { id });
         }
+        self.renumber_own_registry();
     }
 
     /// memberlist's push-pull: exchange full member tables with one random live member,
@@ -422,8 +421,9 @@ impl Node {
         }
     }
 
-    /// Sends the full member table to one random dead member or seed and asks for
-    /// theirs. After a partition heals, each side holds the other dead and would never
+    /// Sends the full member table to one random dead member or unreached seed and asks
+    /// for theirs: unreached seeds are candidates every time, the dead with probability
+    /// dead / alive. After a partition heals, each side holds the other dead and would never
     /// probe it again; this exchange lets each hear that it is held dead, refute, and the
     /// two halves merge (memberlist's push-pull and gossip to the dead, in one).
     pub(super) fn reconnect(&mut self) {
@@ -446,14 +446,14 @@ impl Node {
                 None => unreached.push(self.membership.seeds[i].addr),
             }
         }
-        // The dead are tried with probability dead / active, as Serf does (serf.go,
-        // `reconnect`): the cluster as a whole then reaches each dead member about once
-        // an interval, where every member trying every time sends one crashed member n
-        // full-state shares an interval (at 10,000 members, 10^8 entries), and reads its
-        // whole table to find the dead.
+        // The dead are tried with probability dead / alive (this node counted), as Serf
+        // does (serf.go, `reconnect`): the cluster as a whole then reaches each dead
+        // member about once an interval, where every member trying every time sends one
+        // crashed member n full-state shares an interval (at 10,000 members, 10^8
+        // entries), and reads its whole table to find the dead.
         let mut candidates = Vec::new();
         let dead = members.counts()[MemberState::Dead as usize];
-        let share = dead as f64 / members.active().max(1) as f64;
+        let share = dead as f64 / (members.active() + 1) as f64;
         if dead > 0 && self.rng.random_bool(share.min(1.0)) {
             members.visit_addrs(|state, addr| {
                 if state == MemberState::Dead {

@@ -178,13 +178,21 @@ pub struct Node {
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
+    /// For a node with a registry of its own (an agent), how many names, addresses and
+    /// pairs it held after it was last renumbered; `None` for one sharing a simulated
+    /// cluster's. Numbers are never taken back, so an own registry would keep every
+    /// name and address reaped and every one a peer ever sent; it is renumbered afresh
+    /// once it doubles.
+    own_registry_size: Option<usize>,
 }
 
 impl Node {
     /// A node named `id`, reachable at `addr`, drawing every random choice from `seed`.
     /// Fails if `config` does not validate.
     pub fn new(id: NodeId, addr: SocketAddr, config: Config, seed: u64) -> Result<Node, Error> {
-        Node::new_in(&Registry::new(), id, addr, config, seed)
+        let mut node = Node::new_in(&Registry::new(), id, addr, config, seed)?;
+        node.own_registry_size = Some(0);
+        Ok(node)
     }
 
     /// [`Node::new`] for a node whose member table interns names and addresses in
@@ -219,7 +227,32 @@ impl Node {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            own_registry_size: None,
         })
+    }
+
+    /// How many names, addresses and pairs of them this node's registry holds, and the
+    /// bytes they take (shared with the other nodes of a simulated cluster).
+    pub fn registry_footprint(&self) -> (usize, usize) {
+        self.membership.members.registry().footprint()
+    }
+
+    /// Renumbers an own registry afresh, with only what the member table and the peer
+    /// summaries still hold, once it has grown to twice what it held after the last
+    /// time (and by some dozens): each renumbering costs a pass over both, paid for by
+    /// as many entries added since.
+    fn renumber_own_registry(&mut self) {
+        const SLACK: usize = 64;
+        let Some(kept) = self.own_registry_size else {
+            return;
+        };
+        if self.registry_footprint().0 <= 2 * kept + SLACK {
+            return;
+        }
+        let fresh = Registry::new();
+        self.membership.members = self.membership.members.reinterned(&fresh);
+        self.anti_entropy.peer_summaries = self.anti_entropy.peer_summaries.reinterned(&fresh);
+        self.own_registry_size = Some(fresh.footprint().0);
     }
 
     /// What this node would write to disk to survive a restart.

@@ -708,9 +708,10 @@ mod full_state_in_place {
 }
 
 /// Reconnecting to the dead (Serf's `reconnect`): a member tries with probability
-/// dead / active, so that a large cluster reaches one crashed member about once an
-/// interval instead of every member sending it its whole table; once half the cluster
-/// is dead, every member tries every time.
+/// dead / alive (itself counted), so that a large cluster reaches one crashed member
+/// about once an interval instead of every member sending it its whole table; with at
+/// least as many dead as alive, every member tries every time. Members that left are
+/// never tried.
 #[test]
 fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
     let seed = 3;
@@ -727,16 +728,17 @@ fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
         ..Config::demo()
     };
     let at = |i: u16| SocketAddr::from(([127, 0, 0, 2], i));
-    let count_reconnections = |dead: u16| {
+    // 20 others: ports 1..=dead dead, the next `left` left, the rest alive.
+    let count_reconnections = |dead: u16, left: u16| {
         let mut node = Node::new(NodeId::new("me").unwrap(), at(0), config.clone(), seed).unwrap();
         let members = (1..=20).map(|i| MemberUpdate {
             id: NodeId::new(&format!("m{i}")).unwrap(),
             addr: at(i),
             incarnation: 0,
-            state: if i <= dead {
-                MemberState::Dead
-            } else {
-                MemberState::Alive
+            state: match i {
+                i if i <= dead => MemberState::Dead,
+                i if i <= dead + left => MemberState::Left,
+                _ => MemberState::Alive,
             },
             accuser: None,
             tags: Tags::none(),
@@ -753,13 +755,82 @@ fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
                 if transmit.kind == MessageKind::Sync && (1..=dead).contains(&port) {
                     to_the_dead += 1;
                 }
+                assert!(
+                    !(dead + 1..=dead + left).contains(&port),
+                    "{:?} to a member that left",
+                    transmit.kind
+                );
             }
         }
         to_the_dead
     };
-    // 1 dead of 20: p = 1/19, about 21 of 400.
-    let one = count_reconnections(1);
-    assert!((8..=40).contains(&one), "{one} of 400");
-    // 10 dead, 10 alive: every time.
-    assert_eq!(count_reconnections(10), 400);
+    // 1 dead, 19 others alive and this node: p = 1/20, about 20 of 400.
+    let one = count_reconnections(1, 0);
+    assert!((10..=32).contains(&one), "{one} of 400");
+    // 1 dead, 3 left, 16 alive and this node: p = 1/17, about 24 of 400.
+    let with_left = count_reconnections(1, 3);
+    assert!((12..=38).contains(&with_left), "{with_left} of 400");
+    // 10 dead, 10 alive and this node: p = 10/11, about 364 of 400.
+    let ten = count_reconnections(10, 0);
+    assert!((340..=390).contains(&ten), "{ten} of 400");
+    // More dead than alive, or all of them: every time.
+    assert_eq!(count_reconnections(15, 0), 400);
+    assert_eq!(count_reconnections(20, 0), 400);
+}
+
+/// A node with a registry of its own (an agent) does not keep every name it ever heard
+/// of: members come, die and are reaped, round after round, and the registry holds
+/// about what the table holds, while the node goes on finding its members.
+#[test]
+fn an_own_registry_forgets_the_names_reaping_left_behind() {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+    let c_addr = SocketAddr::from(([127, 0, 0, 1], 3));
+    let mut now = Instant::ZERO;
+    let mut most = 0;
+    for round in 0..40u16 {
+        // Heard of alive from one peer, then of dead.
+        let ghosts = |state| {
+            (0..25).map(move |i| MemberUpdate {
+                id: NodeId::new(&format!("ghost-{round}-{i}")).unwrap(),
+                addr: SocketAddr::from(([10, 0, (round % 250) as u8, 1], 7000 + i)),
+                incarnation: 0,
+                state,
+                accuser: None,
+                tags: Tags::none(),
+            })
+        };
+        let sync = Packet {
+            from: NodeId::new("c").unwrap(),
+            message: Message::Sync {
+                members: ghosts(MemberState::Alive).collect(),
+                reply: false,
+            },
+            updates: Vec::new(),
+        };
+        a.handle_packet(now, c_addr, &wire::encode(&sync)).unwrap();
+        let deaths = Packet {
+            from: NodeId::new("c").unwrap(),
+            message: Message::Gossip,
+            updates: ghosts(MemberState::Dead).map(Update::Member).collect(),
+        };
+        a.handle_packet(now, c_addr, &wire::encode(&deaths))
+            .unwrap();
+        let dead = a.members().filter(|m| m.state == MemberState::Dead);
+        assert_eq!(dead.count(), 25, "round {round}: the ghosts are held dead");
+        now += a.config().reap_after + a.config().probe_interval;
+        a.handle_timeout(now);
+        // b answers, so that it stays alive.
+        while deliver(now, &mut a, &mut b) + deliver(now, &mut b, &mut a) > 0 {}
+        most = most.max(a.registry_footprint().0);
+    }
+    let held: Vec<String> = a.members().map(|m| m.id.to_string()).collect();
+    assert!(held.iter().all(|id| !id.starts_with("ghost")), "{held:?}");
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Alive));
+    // 40 rounds of 25 ghosts: 3,000 names, addresses and pairs without renumbering.
+    assert!(most < 600, "the registry grew to {most} entries");
 }
