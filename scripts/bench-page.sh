@@ -7,7 +7,8 @@
 #   scripts/bench-page.sh [--seconds 10] [--speed 1] [--seed 7] [--nodes 5,200,1000]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh" --tests
+# Whatever set-up installs reports on stderr: stdout is the JSON alone.
+source "$ROOT/scripts/setup.sh" --tests >&2
 cd "$ROOT"
 trunk build --release >/dev/null 2>&1 || trunk build --release
 node tests/e2e/bench-page.mjs "$@"

@@ -5,7 +5,8 @@
 #   scripts/bench-wasm.sh --nodes 1000 --periods 100 [--seed 1]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh"
+# Whatever set-up installs reports on stderr: stdout is the JSON alone.
+source "$ROOT/scripts/setup.sh" >&2
 cd "$ROOT"
 command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs)"
 cargo build --release --locked --quiet -p gossip-bench-wasm --target wasm32-unknown-unknown
