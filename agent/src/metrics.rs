@@ -144,6 +144,12 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.keys as f64,
         ),
         (
+            "gossip_interned",
+            "gauge",
+            "Names, addresses and pairs of them this node has numbered (renumbered afresh once reaping left it twice what it held).",
+            stats.interned as f64,
+        ),
+        (
             "gossip_uptime_seconds",
             "gauge",
             "Seconds since the agent started.",

@@ -121,6 +121,10 @@ async fn the_api_answers_and_refuses_clearly() {
     let (status, body) = request(addr, "GET", "/api/stats", b"").await;
     assert_eq!(status, 200);
     assert!(body.contains("\"keys\":1"), "{body}");
+    assert!(
+        body.contains("\"interned\":0"),
+        "alone, nobody numbered: {body}"
+    );
 
     let error = |body: &str| {
         serde_json::from_str::<serde_json::Value>(body).unwrap()["error"]
@@ -210,6 +214,10 @@ async fn metrics_are_prometheus_text() {
         "{body}"
     );
     assert!(body.contains("gossip_keys 1\n"), "{body}");
+    assert!(
+        body.contains("# TYPE gossip_interned gauge\ngossip_interned 0\n"),
+        "{body}"
+    );
     for line in [
         "# TYPE gossip_probe_rtt_seconds histogram\n",
         "gossip_probe_rtt_seconds_bucket{le=\"0.001\"} 0\n",

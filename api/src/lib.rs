@@ -88,6 +88,10 @@ pub struct StatsInfo {
     /// Datagrams refused before the protocol saw them.
     #[serde(default)]
     pub refused: RefusedInfo,
+    /// Names, addresses and pairs of them the node's registry holds: about three per
+    /// member, since reaping renumbers it afresh once it doubled.
+    #[serde(default)]
+    pub interned: usize,
 }
 
 /// A histogram of round-trip times.
@@ -222,6 +226,7 @@ impl StatsInfo {
             },
             encrypted: false,
             refused: RefusedInfo::default(),
+            interned: node.registry_footprint().0,
         }
     }
 }
