@@ -10,5 +10,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Whatever set-up installs reports on stderr: stdout is the JSON alone.
 source "$ROOT/scripts/setup.sh" --tests >&2
 cd "$ROOT"
-trunk build --release >/dev/null 2>&1 || trunk build --release
+trunk build --release >/dev/null 2>&1 || trunk build --release >&2
 node tests/e2e/bench-page.mjs "$@"

@@ -89,7 +89,8 @@ pub struct StatsInfo {
     #[serde(default)]
     pub refused: RefusedInfo,
     /// Names, addresses and pairs of them the node's registry holds: about three per
-    /// member, since reaping renumbers it afresh once it doubled.
+    /// member after a renumbering, up to twice that (and 64) before reaping renumbers
+    /// it again.
     #[serde(default)]
     pub interned: usize,
 }

@@ -115,11 +115,23 @@ impl Registry {
         (interned.add_identity((name, addr)), name)
     }
 
+    /// Whether `other` is this registry (a clone of it), not merely an equal one.
+    pub(crate) fn is_same(&self, other: &Registry) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// How many names, addresses and pairs of them are interned, without counting
+    /// their bytes.
+    pub(crate) fn count(&self) -> usize {
+        let interned = self.read();
+        interned.names.len() + interned.addrs.len() + interned.identities.len()
+    }
+
     /// How many names, addresses and pairs of them are interned, and the bytes they
     /// take.
     pub fn footprint(&self) -> (usize, usize) {
+        let count = self.count();
         let interned = self.read();
-        let count = interned.names.len() + interned.addrs.len() + interned.identities.len();
         let indexes = interned.name_index.capacity()
             + interned.addr_index.capacity()
             + interned.identity_index.capacity();

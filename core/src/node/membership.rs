@@ -390,6 +390,7 @@ impl Node {
         }
         let reap_after = self.config.reap_after;
         let gone = self.membership.members.take_departed(reap_after, now);
+        let mut reaped = false;
         for member in gone {
             let id = member.id;
             self.membership.tags.remove(&id);
@@ -403,8 +404,11 @@ impl Node {
                 },
             );
             self.events.push_back(Event::MemberRemoved { id });
+            reaped = true;
         }
-        self.renumber_own_registry();
+        if reaped {
+            self.renumber_own_registry();
+        }
     }
 
     /// memberlist's push-pull: exchange full member tables with one random live member,

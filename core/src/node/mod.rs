@@ -246,13 +246,13 @@ impl Node {
         let Some(kept) = self.own_registry_size else {
             return;
         };
-        if self.registry_footprint().0 <= 2 * kept + SLACK {
+        if self.membership.members.registry().count() <= 2 * kept + SLACK {
             return;
         }
         let fresh = Registry::new();
         self.membership.members = self.membership.members.reinterned(&fresh);
         self.anti_entropy.peer_summaries = self.anti_entropy.peer_summaries.reinterned(&fresh);
-        self.own_registry_size = Some(fresh.footprint().0);
+        self.own_registry_size = Some(fresh.count());
     }
 
     /// What this node would write to disk to survive a restart.
@@ -300,6 +300,11 @@ impl Node {
         let members = &mut self.membership.members;
         match snapshot.0 {
             SnapshotForm::Table { mut table, itself } => {
+                // Another node's table may number its members in another registry (two
+                // agents'); the peer summaries ask about members by this one's numbers.
+                if !table.registry().is_same(members.registry()) {
+                    table = table.reinterned(members.registry());
+                }
                 table.remove(&self.id);
                 table.restamp(now);
                 if itself.id != self.id {

@@ -834,3 +834,44 @@ fn an_own_registry_forgets_the_names_reaping_left_behind() {
     // 40 rounds of 25 ghosts: 3,000 names, addresses and pairs without renumbering.
     assert!(most < 600, "the registry grew to {most} entries");
 }
+
+/// A node restored from another node's table (a different registry, as between two
+/// agents) numbers that table in its own registry, which its peer summaries share:
+/// collecting a tombstone asks the summaries about the table's members by number.
+#[test]
+fn a_table_restored_from_another_registry_is_numbered_in_the_nodes_own() {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+    // Members are still held (suspect or dead, not reaped) past the tombstone's grace.
+    let config = Config {
+        suspicion_timeout: Duration::from_secs(600),
+        reap_after: Duration::from_secs(600),
+        tombstone_grace: Duration::from_secs(600),
+        ..Config::demo()
+    };
+    let c_addr = SocketAddr::from(([127, 0, 0, 1], 3));
+    let mut c = Node::new(NodeId::new("c").unwrap(), c_addr, config, 1).unwrap();
+    c.restore_members(Instant::ZERO, a.member_snapshot());
+    c.join(Instant::ZERO, &[]);
+    assert_eq!(c.members().count(), 2, "a and b");
+    c.put(Instant::ZERO, "k", "v").unwrap();
+    c.delete(Instant::ZERO, "k").unwrap();
+    let mut now = Instant::ZERO;
+    let until = Instant::ZERO + c.config().tombstone_grace + Duration::from_secs(100);
+    while now < until {
+        now += c.config().probe_interval;
+        c.handle_timeout(now);
+        while c.poll_transmit().is_some() {}
+    }
+    assert_eq!(c.members().count(), 2, "a and b, still held");
+    assert!(
+        c.store()
+            .versions("k")
+            .is_some_and(|v| v.iter().all(Version::is_tombstone)),
+        "members that never reported a summary hold no tombstone: it stays"
+    );
+}
