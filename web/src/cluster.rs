@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
-use gossip_sim::{Building, MessageRecord, NetworkModel, SimBuilder, Simulation};
+use gossip_sim::{Building, MessageRecord, NetworkModel, SimBuilder, SimNode, Simulation};
 
 /// Nodes in the lab's cluster at first, as in the original five-process demo.
 pub const LAB_NODES: usize = 5;
@@ -128,9 +128,10 @@ impl Shown {
 }
 
 /// How the other running, joined nodes see `name`: the state most of them hold, ties
-/// going to the more alarming one. A node still joining is shown as joining; a node no
-/// one else can judge is shown as it sees itself. The definition, one node at a time;
-/// the page uses [`shown_states`], which gives the same for every node at once.
+/// going to the more alarming one. A node still joining is shown as joining; a running
+/// node no one else can judge is shown as it sees itself, and a crashed one nobody
+/// holds (reaped by all) as unknown. The definition, one node at a time; the page uses
+/// [`shown_states`], which gives the same for every node at once.
 #[cfg(test)]
 pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
     let Some(subject) = sim.node(name) else {
@@ -155,13 +156,19 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
         .into_iter()
         .max_by_key(|(state, count)| (*count, state.severity()))
         .map(|(state, _)| state)
-        .unwrap_or_else(|| {
-            let own = subject
-                .node()
-                .member_state(&id)
-                .unwrap_or(MemberState::Alive);
-            Shown::from_member_state(own)
-        })
+        .unwrap_or_else(|| as_it_sees_itself(subject))
+}
+
+/// A node nobody else holds: as it sees itself while it runs, unknown once it is down.
+fn as_it_sees_itself(subject: &SimNode) -> Shown {
+    if !subject.is_up() {
+        return Shown::Unknown;
+    }
+    let own = subject
+        .node()
+        .member_state(subject.id())
+        .unwrap_or(MemberState::Alive);
+    Shown::from_member_state(own)
 }
 
 /// [`shown_state`] of every node, in [`Simulation::nodes`] order, from how many running,
@@ -181,13 +188,7 @@ pub fn shown_states(sim: &Simulation) -> Vec<Shown> {
                 .map(|(&state, count)| (Shown::from_member_state(state), count))
                 .max_by_key(|(state, count)| (*count, state.severity()))
                 .map(|(state, _)| state)
-                .unwrap_or_else(|| {
-                    let own = subject
-                        .node()
-                        .member_state(subject.id())
-                        .unwrap_or(MemberState::Alive);
-                    Shown::from_member_state(own)
-                })
+                .unwrap_or_else(|| as_it_sees_itself(subject))
         })
         .collect()
 }
@@ -452,6 +453,11 @@ mod tests {
         sim.restart("n2").unwrap();
         sim.partition(&["n4", "n5"], &["n1", "n6", "n7"]).unwrap();
         check(&mut sim, 15);
+        // A crashed member is reaped by all 45 s after it is declared dead.
+        sim.repair_all();
+        sim.crash("n8").unwrap();
+        check(&mut sim, 90);
+        assert_eq!(shown_state(&sim, "n8"), Shown::Unknown, "forgotten by all");
         let seen: Vec<_> = seen.into_iter().collect();
         assert!(
             [
@@ -459,7 +465,8 @@ mod tests {
                 Shown::Suspect,
                 Shown::Dead,
                 Shown::Left,
-                Shown::Joining
+                Shown::Joining,
+                Shown::Unknown
             ]
             .iter()
             .all(|s| seen.contains(s)),
