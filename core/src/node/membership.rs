@@ -390,7 +390,7 @@ impl Node {
         }
         let reap_after = self.config.reap_after;
         let gone = self.membership.members.take_departed(reap_after, now);
-        let mut reaped = false;
+        let reaped = !gone.is_empty();
         for member in gone {
             let id = member.id;
             self.membership.tags.remove(&id);
@@ -404,7 +404,6 @@ impl Node {
                 },
             );
             self.events.push_back(Event::MemberRemoved { id });
-            reaped = true;
         }
         if reaped {
             self.renumber_own_registry();

@@ -22,6 +22,17 @@ fn deliver(now: Instant, from: &mut Node, to: &mut Node) -> usize {
     count
 }
 
+/// `a` and `b`, `b` joined through `a`, each holding the other alive.
+fn joined_pair() -> (Node, Node) {
+    let mut a = node("a", 1);
+    let mut b = node("b", 2);
+    a.join(Instant::ZERO, &[]);
+    b.join(Instant::ZERO, &[a.addr()]);
+    deliver(Instant::ZERO, &mut b, &mut a);
+    deliver(Instant::ZERO, &mut a, &mut b);
+    (a, b)
+}
+
 #[test]
 fn joining_through_a_seed_exchanges_full_state_both_ways() {
     let now = Instant::ZERO;
@@ -42,12 +53,7 @@ fn joining_through_a_seed_exchanges_full_state_both_ways() {
 
 #[test]
 fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
-    let mut a = node("a", 1);
-    let mut b = node("b", 2);
-    a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    let (mut a, mut b) = joined_pair();
 
     let period = a.config().probe_interval;
     let t1 = Instant::ZERO + period;
@@ -86,12 +92,7 @@ fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
 /// The next wake-up counts running suspicions, not only the protocol's timers.
 #[test]
 fn the_next_wake_up_counts_a_suspicion_as_well_as_the_timers() {
-    let mut a = node("a", 1);
-    let mut b = node("b", 2);
-    a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    let (mut a, b) = joined_pair();
     assert_eq!(
         a.poll_timeout(),
         a.timers.next_deadline(),
@@ -567,12 +568,7 @@ fn run_pair(a: &mut Node, b: &mut Node, until: Instant) -> usize {
 
 #[test]
 fn a_running_node_takes_on_live_settings_and_refuses_the_others() {
-    let mut a = node("a", 1);
-    let mut b = node("b", 2);
-    a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    let (mut a, mut b) = joined_pair();
     let period = a.config().probe_interval;
     let span = period * 20;
     let before = run_pair(&mut a, &mut b, Instant::ZERO + span);
@@ -783,12 +779,7 @@ fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
 /// about what the table holds, while the node goes on finding its members.
 #[test]
 fn an_own_registry_forgets_the_names_reaping_left_behind() {
-    let mut a = node("a", 1);
-    let mut b = node("b", 2);
-    a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    let (mut a, mut b) = joined_pair();
     let c_addr = SocketAddr::from(([127, 0, 0, 1], 3));
     let mut now = Instant::ZERO;
     let mut most = 0;
@@ -840,12 +831,7 @@ fn an_own_registry_forgets_the_names_reaping_left_behind() {
 /// collecting a tombstone asks the summaries about the table's members by number.
 #[test]
 fn a_table_restored_from_another_registry_is_numbered_in_the_nodes_own() {
-    let mut a = node("a", 1);
-    let mut b = node("b", 2);
-    a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    let (a, _) = joined_pair();
     // Members are still held (suspect or dead, not reaped) past the tombstone's grace.
     let config = Config {
         suspicion_timeout: Duration::from_secs(600),
