@@ -375,6 +375,19 @@ impl MemberTable {
         }
     }
 
+    /// Calls `visit` with every member's identity fingerprint (the registry's),
+    /// incarnation and state, reading the registry once.
+    pub(crate) fn visit_fingerprints(&self, mut visit: impl FnMut(u64, Incarnation, MemberState)) {
+        let interned = self.registry.read();
+        for entry in self.slots.iter().flatten() {
+            visit(
+                interned.identity_fingerprint(entry.identity),
+                entry.incarnation,
+                entry.state(),
+            );
+        }
+    }
+
     /// Calls `visit` with every member's state and address, in slot order, reading the
     /// registry once (reconnecting scans the table for the dead).
     pub(crate) fn visit_addrs(&self, mut visit: impl FnMut(MemberState, SocketAddr)) {

@@ -20,7 +20,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
-use core::hash::BuildHasher;
+use core::hash::{BuildHasher, Hasher};
 use core::net::SocketAddr;
 
 use hashbrown::HashTable;
@@ -52,6 +52,9 @@ pub(crate) struct Interned {
     /// The pairs at each address, by address number: a seed is known by its address
     /// alone.
     identities_at: Vec<Vec<IdentityId>>,
+    /// Each pair's [`identity_fingerprint`], by pair number: full-state fingerprints
+    /// sum one per entry.
+    identity_fingerprints: Vec<u64>,
 }
 
 fn hash_name(name: &[u8]) -> u64 {
@@ -138,6 +141,7 @@ impl Registry {
         let bytes = interned.names.capacity() * size_of::<NodeId>()
             + interned.addrs.capacity() * size_of::<SocketAddr>()
             + interned.identities.capacity() * size_of::<(NameId, AddrId)>()
+            + interned.identity_fingerprints.capacity() * size_of::<u64>()
             + indexes * (size_of::<u32>() + 1)
             + interned.identities_at.capacity() * size_of::<Vec<IdentityId>>()
             + interned
@@ -209,6 +213,12 @@ impl Interned {
         let id = IdentityId::try_from(self.identities.len()).expect("fewer than 2^32 pairs");
         self.identities.push(identity);
         self.identities_at[identity.1 as usize].push(id);
+        let (name, addr) = (
+            &self.names[identity.0 as usize],
+            self.addrs[identity.1 as usize],
+        );
+        self.identity_fingerprints
+            .push(identity_fingerprint(name, addr));
         let identities = &self.identities;
         self.identity_index
             .insert_unique(hash_identity(identity), id, |&i| {
@@ -242,6 +252,32 @@ impl Interned {
     pub(crate) fn identity(&self, id: IdentityId) -> (NameId, AddrId) {
         self.identities[id as usize]
     }
+
+    /// The [`identity_fingerprint`] of the pair numbered `id`, computed once.
+    pub(crate) fn identity_fingerprint(&self, id: IdentityId) -> u64 {
+        self.identity_fingerprints[id as usize]
+    }
+}
+
+/// A hash of a (name, address) pair from their bytes alone, so that every process
+/// computes the same one whatever numbers its registry gave them. Fields are hashed at
+/// fixed widths, so that a 32-bit build agrees with a 64-bit one, and the name with its
+/// length.
+pub(crate) fn identity_fingerprint(name: &NodeId, addr: SocketAddr) -> u64 {
+    let mut hasher = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    let name = name.as_bytes();
+    hasher.write(name);
+    hasher.write_u64(name.len() as u64);
+    match addr {
+        SocketAddr::V4(v4) => {
+            hasher.write_u64(u64::from(v4.ip().to_bits()) << 16 | u64::from(v4.port()));
+        }
+        SocketAddr::V6(v6) => {
+            hasher.write_u128(v6.ip().to_bits());
+            hasher.write_u64(1 << 32 | u64::from(v6.port()));
+        }
+    }
+    hasher.finish()
 }
 
 #[cfg(test)]

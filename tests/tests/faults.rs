@@ -270,7 +270,8 @@ fn advancing_by_wall_time_carries_fractions() {
 }
 
 /// A path MTU below the configured one drops exactly the datagrams larger than it (here
-/// the full-state syncs), while small probes keep the membership right.
+/// the full-state syncs: reconnecting with a crashed member, and push-pull while its death
+/// spreads), while small probes keep the membership right.
 #[test]
 fn a_small_path_mtu_drops_only_the_large_datagrams() {
     let seed = scenario_seed(68);
@@ -286,10 +287,11 @@ fn a_small_path_mtu_drops_only_the_large_datagrams() {
         .converged()
         .build()
         .unwrap();
+    sim.crash("n3").unwrap();
     sim.run_for(Duration::from_secs(70));
     assert!(
         sim.metrics().too_large > 0,
-        "push-pull syncs are too large (seed {seed})"
+        "full-state syncs are too large (seed {seed})"
     );
     for message in sim.history() {
         let too_large = message.dropped == Some(gossip_sim::Dropped::TooLarge);

@@ -410,20 +410,6 @@ impl Node {
         }
     }
 
-    /// memberlist's push-pull: exchange full member tables with one random live member,
-    /// repairing whatever piggybacked dissemination missed.
-    pub(super) fn push_pull(&mut self) {
-        let peer = self
-            .membership
-            .members
-            .choose(1, &mut self.rng, |_, state| state == MemberState::Alive)
-            .pop()
-            .map(|m| m.addr);
-        if let Some(peer) = peer {
-            self.send_full_state(peer, true);
-        }
-    }
-
     /// Sends the full member table to one random dead member or unreached seed and asks
     /// for theirs: unreached seeds are candidates every time, the dead with probability
     /// dead / alive. After a partition heals, each side holds the other dead and would never

@@ -33,6 +33,7 @@ mod anti_entropy;
 mod failure_detection;
 mod gossip;
 mod membership;
+mod push_pull;
 mod rumor;
 #[cfg(test)]
 mod tests;
@@ -564,6 +565,7 @@ impl Node {
                 send_digest,
             } => self.handle_digest(from, packet.from, summary, send_deltas, send_digest),
             Message::Deltas { versions, ranges } => self.handle_deltas(now, versions, &ranges),
+            Message::SyncOffer { fingerprint } => self.handle_sync_offer(from, fingerprint),
         }
         self.after_packet(now, from);
     }

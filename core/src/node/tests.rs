@@ -599,6 +599,71 @@ fn a_running_node_takes_on_live_settings_and_refuses_the_others() {
     assert_eq!(a.config(), &slower);
 }
 
+/// Push-pull is offered first: a member sends a fingerprint of its full state, and the
+/// peer starts the exchange only when its own full state differs. Both then hold the
+/// union; a member that left answers an offer with its departure.
+#[test]
+fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
+    let now = Instant::ZERO;
+    let (mut a, mut b) = joined_pair();
+    let sent = |node: &mut Node| -> Vec<(SocketAddr, MessageKind)> {
+        std::iter::from_fn(|| node.poll_transmit())
+            .map(|t| (t.to, t.kind))
+            .collect()
+    };
+    sent(&mut a);
+    sent(&mut b);
+    assert_eq!(a.full_state_fingerprint(), b.full_state_fingerprint());
+
+    a.push_pull();
+    assert_eq!(
+        a.transmits
+            .iter()
+            .map(|t| (t.to, t.kind))
+            .collect::<Vec<_>>(),
+        [(b.addr(), MessageKind::SyncOffer)]
+    );
+    deliver(now, &mut a, &mut b);
+    assert_eq!(sent(&mut b), [], "the same full state: nothing to exchange");
+
+    // a hears of c, suspected (so that b stays a's only live peer); b does not.
+    let c = NodeId::new("c").unwrap();
+    a.apply_member_update(
+        now,
+        MemberUpdate {
+            id: c.clone(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3)),
+            incarnation: 4,
+            state: MemberState::Suspect,
+            accuser: None,
+            tags: Tags::none(),
+        },
+    );
+    sent(&mut a);
+    // The news has been piggybacked all it will be, and b missed it.
+    a.broadcasts = BroadcastQueue::default();
+    assert_ne!(a.full_state_fingerprint(), b.full_state_fingerprint());
+    a.push_pull();
+    deliver(now, &mut a, &mut b);
+    assert_eq!(b.transmits.front().map(|t| t.kind), Some(MessageKind::Sync));
+    assert_eq!(
+        deliver(now, &mut b, &mut a),
+        1,
+        "b's full state, asking for a's"
+    );
+    assert_eq!(deliver(now, &mut a, &mut b), 1, "a's full state, in answer");
+    assert_eq!(b.member_state(&c), Some(MemberState::Suspect));
+    assert_eq!(a.full_state_fingerprint(), b.full_state_fingerprint());
+    sent(&mut b);
+
+    b.leave(now);
+    sent(&mut b);
+    a.push_pull();
+    deliver(now, &mut a, &mut b);
+    deliver(now, &mut b, &mut a);
+    assert_eq!(a.member_state(b.id()), Some(MemberState::Left));
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod full_state_in_place {
     use super::*;
@@ -660,8 +725,88 @@ mod full_state_in_place {
         node.after_packet(now, from);
     }
 
+    /// A node named "a" that heard `news` in order (then, with `reaped`, let
+    /// suspicions run out and reaped the dead), at `now`.
+    fn hearing(news: Vec<MemberUpdate>, reaped: bool) -> Node {
+        let from = SocketAddr::from(([10, 0, 0, 9], 1));
+        let mut now = Instant::ZERO;
+        let mut node = Node::new(
+            NodeId::new("a").unwrap(),
+            SocketAddr::from(([10, 0, 0, 1], 7)),
+            Config::demo(),
+            1,
+        )
+        .unwrap();
+        node.join(now, &[]);
+        let first = share(news, false);
+        node.handle_decoded(now, from, wire::decode(&first).unwrap(), first.len());
+        if reaped {
+            now += Duration::from_secs(120);
+            node.handle_timeout(now);
+            now += node.config().reap_after + Duration::from_secs(1);
+            node.handle_timeout(now);
+        }
+        node
+    }
+
+    /// Every entry of `node`'s full state as its share carries it, decoded and sorted.
+    fn full_state_entries(node: &mut Node) -> Vec<String> {
+        while node.poll_transmit().is_some() {}
+        node.send_full_state(SocketAddr::from(([10, 0, 0, 9], 1)), false);
+        let mut entries: Vec<String> = std::iter::from_fn(|| node.poll_transmit())
+            .flat_map(
+                |transmit| match wire::decode(&transmit.payload).unwrap().message {
+                    Message::Sync { members, .. } => members,
+                    other => panic!("a full-state share, not {other:?}"),
+                },
+            )
+            .map(|member| format!("{member:?}"))
+            .collect();
+        entries.sort();
+        entries
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Two full-state fingerprints are equal exactly when the two shares carry the
+        /// same entries, whatever order each node learned them in.
+        #[test]
+        fn fingerprints_agree_exactly_when_full_states_do(
+            news in proptest::collection::vec(news(), 0..10),
+            other in proptest::collection::vec(news(), 0..10),
+            reaped in any::<bool>(),
+            other_reaped in any::<bool>(),
+            alike in 0..4,
+            tweak in (any::<prop::sample::Index>(), 0..3),
+        ) {
+            let mut first = hearing(news.clone(), reaped);
+            let other = match alike {
+                0 => news,
+                1 => news.into_iter().rev().collect(),
+                // One field of one piece of news otherwise.
+                2 if !news.is_empty() => {
+                    let mut news = news;
+                    let at = tweak.0.index(news.len());
+                    let member = &mut news[at];
+                    match tweak.1 {
+                        0 => member.addr.set_port(member.addr.port() % 3 + 1),
+                        1 => {
+                            // Another value of the same length.
+                            let len = member.tags.iter().next().map_or(1, |(_, v)| v.len());
+                            let other = if member.tags.iter().any(|(_, v)| v.starts_with('x')) { "y" } else { "x" };
+                            member.tags = Tags::new([("role", other.repeat(len))]).unwrap();
+                        }
+                        _ => member.incarnation += 1,
+                    }
+                    news
+                }
+                _ => other,
+            };
+            let mut second = hearing(other, other_reaped);
+            let same = full_state_entries(&mut first) == full_state_entries(&mut second);
+            prop_assert_eq!(first.full_state_fingerprint() == second.full_state_fingerprint(), same);
+        }
 
         /// A full-state share merged in place, old news skipped, leaves the node exactly
         /// as the same share decoded and applied entry by entry does: the same table,

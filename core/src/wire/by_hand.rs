@@ -104,7 +104,8 @@ fn write_message(out: &mut Vec<u8>, message: &Message) {
         | Message::Rumor { .. }
         | Message::RumorFeedback { .. }
         | Message::RumorPull
-        | Message::Deltas { .. } => by_serde(out, message),
+        | Message::Deltas { .. }
+        | Message::SyncOffer { .. } => by_serde(out, message),
     }
 }
 

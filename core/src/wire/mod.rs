@@ -31,6 +31,12 @@
 //! |           |--Ping--->x      hearing the nack, knows its own links work
 //! |<--Nack----|          |
 //!
+//! push-pull, offered first (memberlist's push-pull; the offer is ours)
+//! A                            B
+//! |--SyncOffer{fingerprint}--->|   B's full state has the same fingerprint: done
+//! |<--Sync{reply}--------------|   it differs: B shares its own and asks for A's
+//! |--Sync--------------------->|
+//!
 //! rumor mongering (Demers et al. 1987)      anti-entropy, push-pull (Scuttlebutt)
 //! push:  A --Rumor--> B                     A --Digest{summary, deltas?, digest?}--> B
 //!        A <--RumorFeedback-- B (feedback)  A <--Deltas (what A lacks)------------- B
@@ -120,6 +126,11 @@ pub enum Message {
         versions: Vec<Version>,
         ranges: Vec<CoveredRange>,
     },
+    /// "Here is a fingerprint of my full state; if yours differs, let us exchange":
+    /// push-pull, offered first. The receiver answers only when the fingerprints differ,
+    /// with its full state and a request for the sender's. Last in the list, so that
+    /// every other message keeps its tag on the wire.
+    SyncOffer { fingerprint: u64 },
 }
 
 /// The kind of a message, for statistics and for drawing it.
@@ -136,11 +147,12 @@ pub enum MessageKind {
     RumorPull,
     Digest,
     Deltas,
+    SyncOffer,
 }
 
 impl MessageKind {
     /// All kinds, in a fixed order (index with [`MessageKind::index`]).
-    pub const ALL: [MessageKind; 11] = [
+    pub const ALL: [MessageKind; 12] = [
         MessageKind::Ping,
         MessageKind::Ack,
         MessageKind::PingReq,
@@ -152,6 +164,7 @@ impl MessageKind {
         MessageKind::RumorPull,
         MessageKind::Digest,
         MessageKind::Deltas,
+        MessageKind::SyncOffer,
     ];
 
     /// Position in [`MessageKind::ALL`], for per-kind counters.
@@ -173,6 +186,7 @@ impl MessageKind {
             MessageKind::RumorPull => "rumor-pull",
             MessageKind::Digest => "digest",
             MessageKind::Deltas => "deltas",
+            MessageKind::SyncOffer => "sync-offer",
         }
     }
 }
@@ -192,6 +206,7 @@ impl Message {
             Message::RumorPull => MessageKind::RumorPull,
             Message::Digest { .. } => MessageKind::Digest,
             Message::Deltas { .. } => MessageKind::Deltas,
+            Message::SyncOffer { .. } => MessageKind::SyncOffer,
         }
     }
 }
@@ -414,6 +429,9 @@ mod tests {
                     from: 0,
                     to: 3,
                 }],
+            },
+            Message::SyncOffer {
+                fingerprint: u64::MAX,
             },
         ];
         messages

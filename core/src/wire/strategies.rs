@@ -137,6 +137,7 @@ pub(crate) fn rare_message() -> impl Strategy<Value = Message> {
         (number(), proptest::collection::vec(any::<bool>(), 0..4))
             .prop_map(|(batch, known)| Message::RumorFeedback { batch, known }),
         Just(Message::RumorPull),
+        any::<u64>().prop_map(|fingerprint| Message::SyncOffer { fingerprint }),
         (
             proptest::collection::vec(version(), 0..3),
             proptest::collection::vec(

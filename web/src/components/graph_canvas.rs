@@ -32,7 +32,7 @@ struct Palette {
 }
 
 /// The custom properties the canvas paints with.
-const COLOURS: [&str; 20] = [
+const COLOURS: [&str; 21] = [
     "alive",
     "suspect",
     "dead",
@@ -48,6 +48,7 @@ const COLOURS: [&str; 20] = [
     "digest",
     "deltas",
     "sync",
+    "sync-offer",
     "gossip",
     "ink",
     "muted",

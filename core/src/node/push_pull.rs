@@ -1,0 +1,173 @@
+//! memberlist's push-pull (full-state exchange with one random live member, to repair
+//! whatever piggybacked dissemination missed), offered first by fingerprint.
+//!
+//! A full-state exchange costs O(n) entries each way, and in a cluster that has
+//! converged every one of them is old news: at 1,000 members such shares were most of
+//! the work a simulated period did. So the initiator sends only a fingerprint of its
+//! full state ([`Message::SyncOffer`]); the peer compares it with its own and, only when
+//! they differ, starts the exchange itself (its full state, asking for the initiator's).
+//! When they agree, neither share could have told the other anything, and one small
+//! datagram replaced two full tables. When they differ the exchange is the same as
+//! memberlist's with the roles swapped, and both sides end holding the union.
+//!
+//! The fingerprint is a sum of one 64-bit hash per entry of the share, so it does not
+//! depend on the order in which each node holds its members. Two shares that differ
+//! only by chance in a way the sum misses (about one pair in 2^64) would skip a repair;
+//! the next offer to any other member, or any later change, finds it. A false
+//! difference (say, between builds that hash differently) only costs an exchange.
+
+use core::hash::{BuildHasher, Hasher};
+use core::net::SocketAddr;
+
+use foldhash::quality::FixedState;
+
+use super::{Node, NodeStatus};
+use crate::member::{Incarnation, MemberState};
+use crate::registry::identity_fingerprint;
+use crate::wire::Message;
+use crate::{NodeId, Tags};
+
+impl Node {
+    /// Offers a full-state exchange to one random live member.
+    pub(super) fn push_pull(&mut self) {
+        let peer = self
+            .membership
+            .members
+            .choose(1, &mut self.rng, |_, state| state == MemberState::Alive)
+            .pop()
+            .map(|m| m.addr);
+        if let Some(peer) = peer {
+            let fingerprint = self.full_state_fingerprint();
+            self.send(peer, Message::SyncOffer { fingerprint });
+        }
+    }
+
+    /// An offer of a full-state exchange: taken up (this node's full state, asking for
+    /// the sender's) only when the sender's full state differs from this node's. A member
+    /// that left answers with its departure, as it does a request for its full state.
+    pub(super) fn handle_sync_offer(&mut self, from: SocketAddr, fingerprint: u64) {
+        if self.status == NodeStatus::Left {
+            self.answer_full_state(from, true);
+        } else if fingerprint != self.full_state_fingerprint() {
+            self.send_full_state(from, true);
+        }
+    }
+
+    /// A fingerprint of the full state this node would share ([`Node::send_full_state`]:
+    /// itself, its table with live members' tags, and the members forgotten lately, as
+    /// dead): equal for two nodes whose shares hold the same entries, in whatever order.
+    /// Each entry's part starts from its (name, address) pair's hash, which the registry
+    /// computed once, so that most of an entry costs one multiplication.
+    pub(super) fn full_state_fingerprint(&self) -> u64 {
+        let mut sum = entry_fingerprint(
+            identity_fingerprint(&self.id, self.addr),
+            self.incarnation,
+            MemberState::Alive,
+        )
+        .wrapping_add(tags_fingerprint(&self.id, &self.tags));
+        let members = &self.membership.members;
+        members.visit_fingerprints(|identity, incarnation, state| {
+            sum = sum.wrapping_add(entry_fingerprint(identity, incarnation, state));
+        });
+        // A share carries a member's tags while it is held alive at the incarnation
+        // they came with.
+        for (id, (incarnation, tags)) in &self.membership.tags {
+            let held = members.held_by_name(id.as_bytes());
+            if held.is_some_and(|m| m.state == MemberState::Alive && m.incarnation == *incarnation)
+            {
+                sum = sum.wrapping_add(tags_fingerprint(id, tags));
+            }
+        }
+        for (id, last) in &self.membership.forgotten {
+            let identity = identity_fingerprint(id, last.addr);
+            sum = sum.wrapping_add(entry_fingerprint(
+                identity,
+                last.incarnation,
+                MemberState::Dead,
+            ));
+        }
+        sum
+    }
+}
+
+/// One entry's part of a full-state fingerprint, but for its tags: a hash of the
+/// member's (name, address) hash, incarnation and state.
+fn entry_fingerprint(identity: u64, incarnation: Incarnation, state: MemberState) -> u64 {
+    FixedState::with_seed(identity).hash_one(u64::from(incarnation) << 8 | state as u64)
+}
+
+/// The tags' part of an entry's fingerprint: nothing for no tags (a share writes none
+/// and empty tags alike), else a hash of the member's name and each key and value,
+/// with their lengths.
+fn tags_fingerprint(id: &NodeId, tags: &Tags) -> u64 {
+    if tags.is_empty() {
+        return 0;
+    }
+    let mut hasher = FixedState::with_seed(1).build_hasher();
+    for field in std::iter::once(id.as_bytes()).chain(
+        tags.iter()
+            .flat_map(|(key, value)| [key.as_bytes(), value.as_bytes()]),
+    ) {
+        hasher.write(field);
+        hasher.write_u64(field.len() as u64);
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names and tags are hashed with their lengths: moving bytes from one field to the
+    /// next changes the fingerprint; addresses with their family and port.
+    #[test]
+    fn moving_bytes_between_fields_changes_a_fingerprint() {
+        let a = NodeId::new("a").unwrap();
+        let tagged =
+            |tags: &[(&str, &str)]| tags_fingerprint(&a, &Tags::new(tags.iter().copied()).unwrap());
+        assert_ne!(tagged(&[("bc", "d")]), tagged(&[("b", "cd")]));
+        assert_ne!(
+            tagged(&[("b", "c"), ("de", "f")]),
+            tagged(&[("b", "cd"), ("e", "f")])
+        );
+        assert_ne!(
+            tags_fingerprint(
+                &NodeId::new("ab").unwrap(),
+                &Tags::new([("c", "d")]).unwrap()
+            ),
+            tags_fingerprint(&a, &Tags::new([("bc", "d")]).unwrap())
+        );
+        assert_eq!(tagged(&[]), 0, "no tags and empty tags are written alike");
+
+        let at =
+            |name: &str, addr: SocketAddr| identity_fingerprint(&NodeId::new(name).unwrap(), addr);
+        let v4 = SocketAddr::from(([10, 0, 0, 1], 7946));
+        let v6 = SocketAddr::from(([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1], 7946));
+        assert_ne!(at("a", v4), at("a", v6));
+        assert_ne!(
+            at("a", v4),
+            at("a", SocketAddr::from(([10, 0, 0, 1], 7947)))
+        );
+        assert_ne!(
+            at("a", v6),
+            at(
+                "a",
+                SocketAddr::from(([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1], 7947))
+            )
+        );
+        assert_ne!(at("a", v4), at("b", v4));
+
+        let identity = at("a", v4);
+        let states = MemberState::ALL.map(|state| entry_fingerprint(identity, 1, state));
+        assert!(
+            states
+                .iter()
+                .enumerate()
+                .all(|(i, x)| !states[..i].contains(x))
+        );
+        assert_ne!(
+            entry_fingerprint(identity, 1, MemberState::Alive),
+            entry_fingerprint(identity, 2, MemberState::Alive)
+        );
+    }
+}
