@@ -377,7 +377,10 @@ impl MemberTable {
 
     /// Calls `visit` with every member's identity fingerprint (the registry's),
     /// incarnation and state, reading the registry once.
-    pub(crate) fn visit_fingerprints(&self, mut visit: impl FnMut(u64, Incarnation, MemberState)) {
+    pub(crate) fn visit_identity_fingerprints(
+        &self,
+        mut visit: impl FnMut(u64, Incarnation, MemberState),
+    ) {
         let interned = self.registry.read();
         for entry in self.slots.iter().flatten() {
             visit(

@@ -25,6 +25,7 @@ use core::net::SocketAddr;
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
+use siphasher::sip::SipHasher13;
 
 use crate::NodeId;
 
@@ -260,21 +261,24 @@ impl Interned {
 }
 
 /// A hash of a (name, address) pair from their bytes alone, so that every process
-/// computes the same one whatever numbers its registry gave them. Fields are hashed at
-/// fixed widths, so that a 32-bit build agrees with a 64-bit one, and the name with its
-/// length.
+/// computes the same one whatever numbers its registry gave them, and every platform
+/// too: SipHash (Aumasson and Bernstein 2012) is defined on bytes, and the fields are
+/// hashed at fixed widths, the name with its length. (A hash whose result depends on
+/// the platform, as foldhash's does on 32-bit targets, would make a wasm32 run send
+/// other bytes than a native one.)
 pub(crate) fn identity_fingerprint(name: &NodeId, addr: SocketAddr) -> u64 {
-    let mut hasher = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    let mut hasher = SipHasher13::new();
     let name = name.as_bytes();
     hasher.write(name);
-    hasher.write_u64(name.len() as u64);
+    hasher.write(&(name.len() as u64).to_le_bytes());
     match addr {
         SocketAddr::V4(v4) => {
-            hasher.write_u64(u64::from(v4.ip().to_bits()) << 16 | u64::from(v4.port()));
+            hasher
+                .write(&(u64::from(v4.ip().to_bits()) << 16 | u64::from(v4.port())).to_le_bytes());
         }
         SocketAddr::V6(v6) => {
-            hasher.write_u128(v6.ip().to_bits());
-            hasher.write_u64(1 << 32 | u64::from(v6.port()));
+            hasher.write(&v6.ip().to_bits().to_le_bytes());
+            hasher.write(&(1 << 32 | u64::from(v6.port())).to_le_bytes());
         }
     }
     hasher.finish()

@@ -2,7 +2,8 @@
 //! cluster and network with the features foca lacks switched off, so the two can be
 //! compared message for message. In a converged cluster with no faults foca sends only
 //! pings and acks (and an announce per member every push-pull interval); ours also
-//! sends anti-entropy digests of its key/value store and full-state push-pulls.
+//! sends anti-entropy digests of its key/value store and push-pull offers (full states
+//! only when a peer's differs).
 
 use gossip_core::wire::MessageKind;
 use gossip_core::{Config, Duration, Lifeguard};

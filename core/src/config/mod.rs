@@ -64,11 +64,13 @@ settings! {
         /// Randomized round-robin (the default) or uniformly random probe targets.
         pub probe_order: ProbeOrder,
 
-        /// How often a member exchanges its full member table with one random live member
-        /// (memberlist's push-pull). It repairs what infection-style dissemination missed:
-        /// a member that never heard a refutation learns the newer incarnation here before
-        /// its suspicion runs out. Typical: 30 s. Beyond 32 members it is stretched by
-        /// `ceil(log2(n / 32)) + 1`, as memberlist does, since each exchange costs O(n).
+        /// How often a member offers one random live member to exchange full member tables
+        /// (memberlist's push-pull, offered first with a fingerprint of the full state: the
+        /// tables go both ways only when the member's differs). It repairs what
+        /// infection-style dissemination missed: a member that never heard a refutation
+        /// learns the newer incarnation here before its suspicion runs out. Typical: 30 s.
+        /// Beyond 32 members it is stretched by `ceil(log2(n / 32)) + 1`, as memberlist
+        /// does, since fingerprinting and each exchange cost O(n).
         pub push_pull_interval: Duration,
 
         /// How often a member sends its full state to one dead member or seed and asks for

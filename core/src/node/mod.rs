@@ -24,7 +24,8 @@
 //! | file | state | messages | timers |
 //! |---|---|---|---|
 //! | `failure_detection` | `FailureDetection`: probe schedule, probe in flight, relays, local health | `Ping`, `Ack`, `Nack`, `PingReq` | `Probe`, `ProbeTimeout`; relays' nack deadlines |
-//! | `membership` | `Membership`: member table, suspicions, forgotten members, seeds | `Sync` (full state); every piggybacked member update | `JoinRetry`, `Reap`, `PushPull`, `Reconnect`; suspicion deadlines |
+//! | `membership` | `Membership`: member table, suspicions, forgotten members, seeds | `Sync` (full state); every piggybacked member update | `JoinRetry`, `Reap`, `Reconnect`; suspicion deadlines |
+//! | `push_pull` | none of its own: a fingerprint of the full state `membership` holds | `SyncOffer` | `PushPull` |
 //! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
 //! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
 //! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |

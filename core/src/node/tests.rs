@@ -615,6 +615,8 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
     sent(&mut b);
     assert_eq!(a.full_state_fingerprint(), b.full_state_fingerprint());
 
+    // a takes tags; the news rides on its offer, so b holds them by the time it compares.
+    a.set_tags(Tags::new([("role", "web")]).unwrap());
     a.push_pull();
     assert_eq!(
         a.transmits
@@ -624,6 +626,7 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
         [(b.addr(), MessageKind::SyncOffer)]
     );
     deliver(now, &mut a, &mut b);
+    assert_eq!(b.member_tags(a.id()), Some(a.tags()));
     assert_eq!(sent(&mut b), [], "the same full state: nothing to exchange");
 
     // a hears of c, suspected (so that b stays a's only live peer); b does not.
@@ -764,6 +767,55 @@ mod full_state_in_place {
             .collect();
         entries.sort();
         entries
+    }
+
+    /// What a fingerprint counts is what a share carries: tags only while their member
+    /// is held alive at their incarnation, and a member forgotten on one side as the dead
+    /// member the other still holds.
+    #[test]
+    fn fingerprints_count_what_a_share_carries() {
+        let x = |state, tags| MemberUpdate {
+            id: NodeId::new("x").unwrap(),
+            addr: SocketAddr::from(([10, 0, 0, 1], 2)),
+            incarnation: 0,
+            state,
+            accuser: None,
+            tags,
+        };
+        let tagged = Tags::new([("role", "db")]).unwrap();
+        let mut heard_tags = hearing(
+            vec![
+                x(MemberState::Alive, tagged),
+                x(MemberState::Suspect, Tags::none()),
+            ],
+            false,
+        );
+        let mut only_suspect = hearing(vec![x(MemberState::Suspect, Tags::none())], false);
+        assert_eq!(
+            full_state_entries(&mut heard_tags),
+            full_state_entries(&mut only_suspect)
+        );
+        assert_eq!(
+            heard_tags.full_state_fingerprint(),
+            only_suspect.full_state_fingerprint()
+        );
+
+        let mut forgot = hearing(vec![x(MemberState::Suspect, Tags::none())], true);
+        let mut holds_dead = only_suspect;
+        holds_dead.handle_timeout(Instant::ZERO + Duration::from_secs(120));
+        assert_eq!(
+            holds_dead.member_state(&NodeId::new("x").unwrap()),
+            Some(MemberState::Dead)
+        );
+        assert_eq!(forgot.member_state(&NodeId::new("x").unwrap()), None);
+        assert_eq!(
+            full_state_entries(&mut forgot),
+            full_state_entries(&mut holds_dead)
+        );
+        assert_eq!(
+            forgot.full_state_fingerprint(),
+            holds_dead.full_state_fingerprint()
+        );
     }
 
     proptest! {

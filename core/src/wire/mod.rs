@@ -36,6 +36,7 @@
 //! |--SyncOffer{fingerprint}--->|   B's full state has the same fingerprint: done
 //! |<--Sync{reply}--------------|   it differs: B shares its own and asks for A's
 //! |--Sync--------------------->|
+//! |<--Sync{[B left]}-----------|   or B has left: it says only that
 //!
 //! rumor mongering (Demers et al. 1987)      anti-entropy, push-pull (Scuttlebutt)
 //! push:  A --Rumor--> B                     A --Digest{summary, deltas?, digest?}--> B
@@ -96,7 +97,7 @@ pub enum Message {
     /// A witness's report that the target of ping-req `seq` did not answer in time.
     Nack { seq: u32 },
     /// A share of the sender's full member table; `reply` asks for the receiver's in
-    /// return (used to join).
+    /// return (joining, reconnecting, and push-pull when an offer's fingerprint differs).
     Sync {
         members: Vec<MemberUpdate>,
         reply: bool,
