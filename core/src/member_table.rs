@@ -23,8 +23,9 @@
 use core::net::SocketAddr;
 use core::num::NonZeroU64;
 
-use rand::Rng;
 use rand::seq::IteratorRandom;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_xoshiro::SplitMix64;
 
 use crate::registry::{IdentityId, Interned, NameId, Registry};
 use crate::{Duration, Incarnation, Instant, Member, MemberState, NodeId};
@@ -97,11 +98,39 @@ pub(crate) struct MemberTable {
     /// every period while anyone is dead (every member of a large cluster would read
     /// its whole table every period after one crash).
     departed_by: Option<Instant>,
+    /// The sum of every entry's [`entry_fingerprint`], kept as entries come, change and
+    /// go (as `by_state` is): a push-pull offer fingerprints the table in O(1) instead
+    /// of hashing every entry (at 10,000 members, a quarter of a quiet run's work).
+    fingerprint: u64,
+}
+
+/// One entry's part of a full-state fingerprint, but for its tags: the member's
+/// (name, address) hash ([`Interned::identity_fingerprint`]) mixed with its incarnation
+/// and state. Two rounds of SplitMix64's output function (Steele, Lea and Flood 2014;
+/// `rand_xoshiro`'s, checked there against the reference implementation), a bijection
+/// of 64-bit words: different incarnations or states of one member always mix to
+/// different words, and 64-bit arithmetic gives the same words on every platform (the
+/// fingerprint goes on the wire).
+pub(crate) fn entry_fingerprint(
+    identity: u64,
+    incarnation: Incarnation,
+    state: MemberState,
+) -> u64 {
+    let splitmix = |word| SplitMix64::seed_from_u64(word).next_u64();
+    splitmix(identity ^ splitmix(u64::from(incarnation) << 8 | state as u64))
 }
 
 impl Entry {
     fn state(self) -> MemberState {
         self.stamp.state()
+    }
+
+    fn fingerprint(self, interned: &Interned) -> u64 {
+        entry_fingerprint(
+            interned.identity_fingerprint(self.identity),
+            self.incarnation,
+            self.state(),
+        )
     }
 
     /// The number of this member's name.
@@ -162,6 +191,8 @@ impl MemberTable {
             free: self.free.clone(),
             by_state: self.by_state,
             departed_by: self.departed_by,
+            // Pair hashes come from the bytes, whatever the numbers.
+            fingerprint: self.fingerprint,
         }
     }
 
@@ -253,15 +284,22 @@ impl MemberTable {
             incarnation: member.incarnation,
             stamp: Stamp::new(member.state, member.state_since),
         };
+        let interned = self.registry.read();
+        let added = entry.fingerprint(&interned);
         if let Some(&slot) = self.slot_by_name.get(number).filter(|&&s| s != NO_SLOT)
             && let Some(held) = self.slots[slot as usize].as_mut()
         {
+            self.fingerprint =
+                (self.fingerprint.wrapping_sub(held.fingerprint(&interned))).wrapping_add(added);
+            drop(interned);
             self.by_state[held.state() as usize] -= 1;
             self.by_state[entry.state() as usize] += 1;
             *held = entry;
             self.note_departure(entry);
             return (slot, false);
         }
+        drop(interned);
+        self.fingerprint = self.fingerprint.wrapping_add(added);
         self.by_state[entry.state() as usize] += 1;
         self.note_departure(entry);
         let slot = match self.free.pop() {
@@ -308,6 +346,7 @@ impl MemberTable {
         let entry = self.slots.get_mut(slot as usize)?.take()?;
         self.slot_by_name[entry.name(interned) as usize] = NO_SLOT;
         self.by_state[entry.state() as usize] -= 1;
+        self.fingerprint = self.fingerprint.wrapping_sub(entry.fingerprint(interned));
         self.free.push(slot);
         Some(entry.to_member(interned))
     }
@@ -375,20 +414,9 @@ impl MemberTable {
         }
     }
 
-    /// Calls `visit` with every member's identity fingerprint (the registry's),
-    /// incarnation and state, reading the registry once.
-    pub(crate) fn visit_identity_fingerprints(
-        &self,
-        mut visit: impl FnMut(u64, Incarnation, MemberState),
-    ) {
-        let interned = self.registry.read();
-        for entry in self.slots.iter().flatten() {
-            visit(
-                interned.identity_fingerprint(entry.identity),
-                entry.incarnation,
-                entry.state(),
-            );
-        }
+    /// The sum of every entry's [`entry_fingerprint`].
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Calls `visit` with every member's state and address, in slot order, reading the
@@ -687,6 +715,47 @@ mod tests {
                 assert!(due.iter().all(|id| table.get(id).is_none()), "taken out");
             }
         }
+    }
+
+    /// The running fingerprint is always the sum over the entries held, through
+    /// inserts, changes of state and incarnation, moves to another address, removals,
+    /// reaping, restamping and renumbering into another registry.
+    #[test]
+    fn the_running_fingerprint_sums_the_entries_held() {
+        let seed = 13;
+        println!("seed {seed}");
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut table = MemberTable::default();
+        let summed = |table: &MemberTable| {
+            let interned = table.registry.read();
+            (table.slots.iter().flatten())
+                .fold(0u64, |sum, e| sum.wrapping_add(e.fingerprint(&interned)))
+        };
+        let mut now = Instant::ZERO;
+        for round in 0..2_000 {
+            now += Duration::from_millis(rng.random_range(0..4));
+            let name = format!("m{}", rng.random_range(0..12));
+            match rng.random_range(0..40) {
+                0..4 => {
+                    table.remove(&NodeId::new(&name).unwrap());
+                }
+                4 => table.restamp(now),
+                5 => {
+                    table.take_departed(Duration::from_millis(20), now);
+                }
+                6 => table = table.reinterned(&Registry::new()),
+                _ => {
+                    table.upsert(Member {
+                        addr: SocketAddr::from(([10, 0, 0, 1], rng.random_range(1..3))),
+                        incarnation: rng.random_range(0..3),
+                        state_since: now,
+                        ..member(&name, MemberState::ALL[rng.random_range(0..4)])
+                    });
+                }
+            }
+            assert_eq!(table.fingerprint(), summed(&table), "round {round}");
+        }
+        assert_ne!(table.fingerprint(), 0, "something held");
     }
 
     /// Rejection sampling plus the scan fallback still picks every eligible member

@@ -29,12 +29,11 @@
 use core::hash::Hasher;
 use core::net::SocketAddr;
 
-use rand::{RngCore, SeedableRng};
-use rand_xoshiro::SplitMix64;
 use siphasher::sip::SipHasher13;
 
 use super::{Node, NodeStatus};
-use crate::member::{Incarnation, MemberState};
+use crate::member::MemberState;
+use crate::member_table::entry_fingerprint;
 use crate::registry::identity_fingerprint;
 use crate::wire::Message;
 use crate::{NodeId, Tags};
@@ -68,8 +67,8 @@ impl Node {
     /// A fingerprint of the full state this node would share ([`Node::send_full_state`]:
     /// itself, its table with live members' tags, and the members forgotten lately, as
     /// dead): equal for two nodes whose shares hold the same entries, in whatever order.
-    /// Each entry's part starts from its (name, address) pair's hash, which the registry
-    /// computed once, so that most of an entry costs a few multiplications.
+    /// The table keeps its own part as a running sum, so that an offer costs O(1) plus
+    /// the members with tags and those forgotten lately.
     pub(super) fn full_state_fingerprint(&self) -> u64 {
         let mut sum = entry_fingerprint(
             identity_fingerprint(&self.id, self.addr),
@@ -78,9 +77,7 @@ impl Node {
         )
         .wrapping_add(tags_fingerprint(&self.id, &self.tags));
         let members = &self.membership.members;
-        members.visit_identity_fingerprints(|identity, incarnation, state| {
-            sum = sum.wrapping_add(entry_fingerprint(identity, incarnation, state));
-        });
+        sum = sum.wrapping_add(members.fingerprint());
         // A share carries a member's tags while it is held alive at the incarnation
         // they came with.
         for (id, (incarnation, tags)) in &self.membership.tags {
@@ -100,18 +97,6 @@ impl Node {
         }
         sum
     }
-}
-
-/// One entry's part of a full-state fingerprint, but for its tags: the member's
-/// (name, address) hash mixed with its incarnation and state. This runs for every
-/// entry of every fingerprint, so it is two rounds of SplitMix64's output function
-/// (Steele, Lea and Flood 2014; `rand_xoshiro`'s, checked there against the reference
-/// implementation), a bijection of 64-bit words, rather than a SipHash (about ten times
-/// the instructions). Different incarnations or states of one member always mix to
-/// different words, and 64-bit arithmetic gives the same words on every platform.
-fn entry_fingerprint(identity: u64, incarnation: Incarnation, state: MemberState) -> u64 {
-    let splitmix = |word| SplitMix64::seed_from_u64(word).next_u64();
-    splitmix(identity ^ splitmix(u64::from(incarnation) << 8 | state as u64))
 }
 
 /// The tags' part of an entry's fingerprint: nothing for no tags (a share writes none
