@@ -96,7 +96,7 @@ pub struct MemberSnapshot(SnapshotForm);
 enum SnapshotForm {
     /// A node's table, and the node itself (which its table does not hold).
     Table {
-        table: MemberTable,
+        table: Box<MemberTable>,
         itself: MemberUpdate,
     },
     List(Vec<MemberUpdate>),
@@ -284,7 +284,7 @@ impl Node {
             _ => MemberState::Alive,
         };
         MemberSnapshot(SnapshotForm::Table {
-            table: self.membership.members.clone(),
+            table: Box::new(self.membership.members.clone()),
             itself: self.own_update(state),
         })
     }
@@ -305,14 +305,14 @@ impl Node {
                 // Another node's table may number its members in another registry (two
                 // agents'); the peer summaries ask about members by this one's numbers.
                 if !table.registry().is_same(members.registry()) {
-                    table = table.reinterned(members.registry());
+                    *table = table.reinterned(members.registry());
                 }
                 table.remove(&self.id);
                 table.restamp(now);
                 if itself.id != self.id {
                     table.upsert(itself.into_member(now));
                 }
-                *members = table;
+                *members = *table;
             }
             SnapshotForm::List(list) => {
                 *members = members.emptied();
