@@ -10,7 +10,8 @@
 
 use gossip_sim::chaos::{ChaosParams, run_schedule};
 
-/// `(seed, digest)`, digests as written since push-pull is offered first by a
+/// `(seed, digest)` (seed 1's is also pinned for wasm32 in `sim/tests/wasm.rs`), digests
+/// as written since push-pull is offered first by a
 /// fingerprint of the full state, and full states exchanged only when they differ
 /// (reconnecting to the dead with probability dead / alive, as Serf does, changed them
 /// before that).

@@ -70,7 +70,7 @@ settings! {
         /// infection-style dissemination missed: a member that never heard a refutation
         /// learns the newer incarnation here before its suspicion runs out. Typical: 30 s.
         /// Beyond 32 members it is stretched by `ceil(log2(n / 32)) + 1`, as memberlist
-        /// does, since fingerprinting and each exchange cost O(n).
+        /// does, since each exchange costs O(n).
         pub push_pull_interval: Duration,
 
         /// How often a member sends its full state to one dead member or seed and asks for

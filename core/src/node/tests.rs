@@ -303,6 +303,11 @@ fn nodes_sharing_a_registry_store_each_name_once() {
     assert_eq!(first.members().count(), 3);
     assert_eq!(second.members().count(), 3);
     assert_eq!(
+        first.full_state_fingerprint(),
+        second.full_state_fingerprint(),
+        "a restored table keeps its fingerprint"
+    );
+    assert_eq!(
         registry.footprint().0,
         4 + 4 + 4,
         "four names, four addresses and four pairs of them, once each"
