@@ -733,15 +733,16 @@ mod full_state_in_place {
         node.after_packet(now, from);
     }
 
-    /// A node named "a" that heard `news` in order (then, with `reaped`, let
-    /// suspicions run out and reaped the dead), at `now`.
-    fn hearing(news: Vec<MemberUpdate>, reaped: bool) -> Node {
+    /// A node named "a" with `config` that heard `news` in a share, in order (then, with
+    /// `reaped`, let suspicions run out and reaped the dead: forgotten members), and the
+    /// time it got to.
+    fn heard_with(config: Config, news: Vec<MemberUpdate>, reaped: bool) -> (Node, Instant) {
         let from = SocketAddr::from(([10, 0, 0, 9], 1));
         let mut now = Instant::ZERO;
         let mut node = Node::new(
             NodeId::new("a").unwrap(),
             SocketAddr::from(([10, 0, 0, 1], 7)),
-            Config::demo(),
+            config,
             1,
         )
         .unwrap();
@@ -754,7 +755,12 @@ mod full_state_in_place {
             now += node.config().reap_after + Duration::from_secs(1);
             node.handle_timeout(now);
         }
-        node
+        (node, now)
+    }
+
+    /// [`heard_with`] the demo settings, the node alone.
+    fn hearing(news: Vec<MemberUpdate>, reaped: bool) -> Node {
+        heard_with(Config::demo(), news, reaped).0
     }
 
     /// Every entry of `node`'s full state as its share carries it, decoded and sorted.
@@ -877,23 +883,12 @@ mod full_state_in_place {
             lifeguard in any::<bool>(),
         ) {
             let from = SocketAddr::from(([10, 0, 0, 9], 1));
-            let mut now = Instant::ZERO;
             let config = Config {
                 // With Lifeguard, a suspicion repeated by another accuser is news.
                 lifeguard: if lifeguard { crate::Lifeguard::ON } else { crate::Lifeguard::OFF },
                 ..Config::demo()
             };
-            let mut node = Node::new(NodeId::new("a").unwrap(), SocketAddr::from(([10, 0, 0, 1], 7)), config, 1).unwrap();
-            node.join(now, &[]);
-            let first = share(before, false);
-            node.handle_decoded(now, from, wire::decode(&first).unwrap(), first.len());
-            if reaped {
-                // Suspicions run out and the dead are reaped: forgotten members.
-                now += Duration::from_secs(120);
-                node.handle_timeout(now);
-                now += node.config().reap_after + Duration::from_secs(1);
-                node.handle_timeout(now);
-            }
+            let (node, now) = heard_with(config, before, reaped);
             let bytes = share(members, reply);
             prop_assert!(SyncView::parse(&bytes).is_some());
             let mut in_place = node.clone();
