@@ -75,9 +75,9 @@ impl Node {
             self.incarnation,
             MemberState::Alive,
         )
-        .wrapping_add(tags_fingerprint(&self.id, &self.tags));
+        .wrapping_add(tags_fingerprint(&self.id, &self.tags))
+        .wrapping_add(self.membership.members.fingerprint());
         let members = &self.membership.members;
-        sum = sum.wrapping_add(members.fingerprint());
         // A share carries a member's tags while it is held alive at the incarnation
         // they came with.
         for (id, (incarnation, tags)) in &self.membership.tags {
