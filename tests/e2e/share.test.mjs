@@ -78,3 +78,35 @@ test('a chaos trace opens as the same run and can be scrubbed back through', asy
   await page.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a large run opens a piece at a time, the page answering and saying how far it got', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gossip-trace-'));
+  const file = join(dir, 'chaos-300.json');
+  // 300 members through 30 faults and back to quiet: five simulated minutes, seconds
+  // of replay in the page.
+  execFileSync(GOSSIP, ['sim', 'chaos', '--schedules', '1', '--nodes', '300', '--seed', '5', '--trace', file], { stdio: 'ignore' });
+  const digest = BigInt(readFileSync(file, 'utf8').match(/"digest":\s*(\d+)/)[1]).toString(16).padStart(16, '0');
+  const { page, errors } = await suite.open();
+  await page.getByLabel('Open a trace file').setInputFiles(file);
+  const status = page.locator('p.behind[role="status"]');
+  const percent = async () => Number((await status.textContent()).match(/(\d+)% done/)?.[1] ?? NaN);
+  await page.waitForFunction(() => /^Opening the run: replayed to/.test(document.querySelector('p.behind[role="status"]').textContent), null, { timeout: 30_000 });
+  const first = await percent();
+  // The page answers meanwhile: the keyboard help opens and closes.
+  await page.locator('h1').click();
+  await page.keyboard.press('?');
+  assert.ok(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible(), 'the help opens while the run is replayed');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction((p) => {
+    const m = document.querySelector('p.behind[role="status"]').textContent.match(/(\d+)% done/);
+    return !m || Number(m[1]) > p;
+  }, first, { timeout: 30_000 });
+  await page.waitForFunction((d) => document.querySelector('output[aria-label="Run digest"]').textContent === d, digest, { timeout: 60_000 });
+  assert.equal(await status.textContent(), '', 'the status line is quiet once it is open');
+  assert.equal(await page.getByRole('alert').count(), 0, 'no warning: the same build');
+  assert.ok(await page.getByRole('button', { name: 'Resume', exact: true }).isVisible(), 'paused at its end');
+  assert.ok(await page.locator('[data-node-id]').count() >= 300, 'its members');
+  assert.deepEqual(errors, []);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -9,6 +9,7 @@ mod layout;
 mod live;
 mod raster;
 mod recording;
+mod replaying;
 mod scenarios;
 mod settings;
 mod share;

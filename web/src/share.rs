@@ -86,13 +86,14 @@ pub fn read_trace(text: &str) -> Result<Trace, String> {
         .map_err(|e| format!("not a trace file (`gossip sim chaos --trace FILE` writes one): {e}"))
 }
 
-/// The longest run the page replays (it replays before it draws).
+/// The longest run the page replays (it replays before it shows the run: 30 minutes
+/// of 10,000 members take the page minutes).
 pub const MAX_UNTIL: Instant = Instant::from_millis(30 * 60 * 1_000);
 /// The most commands the page replays.
 pub const MAX_COMMANDS: usize = 10_000;
 
 /// Checks a run from outside (a link, a file) before it is replayed: the page's
-/// limits, since it comes from anywhere and the page replays it before it draws.
+/// limits, since it comes from anywhere and the page replays it before it shows it.
 pub fn check_limits(trace: &Trace) -> Result<(), String> {
     let added = trace
         .commands

@@ -9,12 +9,13 @@ use gossip_sim::{Building, MetricsSeries, Simulation, Timeline, Trace};
 use yew::Reducible;
 
 use crate::cluster::{
-    HISTORY, LAB_NODES, MAX_NODES, building_simulation, describe_datagram, empty_simulation,
-    lab_config, new_simulation, next_node_name,
+    LAB_NODES, MAX_NODES, building_simulation, describe_datagram, empty_simulation, lab_config,
+    new_simulation, next_node_name,
 };
 use crate::recording::{Recording, RecordingAction, RecordingState, is_recording};
+use crate::replaying::{Replay, ReplayProgress};
 use crate::scenarios::{SCENARIOS, ScenarioRun};
-use crate::share::{check_limits, read_trace};
+use crate::share::read_trace;
 
 /// Speeds a person can choose: simulated time per wall-clock time.
 pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 100.0];
@@ -37,7 +38,7 @@ pub const BUILT_GRADUALLY_FROM: usize = 2_000;
 /// Wall-clock time a frame may spend building, and how many nodes (or tables read) it
 /// builds between two looks at the clock.
 const BUILD_BUDGET_MS: f64 = 40.0;
-const BUILD_STEP: usize = 4;
+pub(crate) const BUILD_STEP: usize = 4;
 /// A snapshot every 2 simulated seconds, 150 of them: five minutes to rewind through.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 const SNAPSHOTS: usize = 150;
@@ -90,9 +91,23 @@ pub struct LabState {
     /// A recording of a real cluster, shown instead of the simulation (which waits,
     /// paused, behind it) until it is closed.
     pub recording: Option<RecordingState>,
-    /// A large cluster being built a piece each frame, to take the place of `sim` (an
-    /// empty one meanwhile) when done.
-    pub building: Option<Rc<RefCell<Option<Building>>>>,
+    /// A large cluster being built, or a run from elsewhere being replayed, a piece
+    /// each frame, to take the place of `sim` (an empty one meanwhile) when done.
+    pub preparing: Option<Rc<RefCell<Option<Preparing>>>>,
+}
+
+/// What is made a piece each frame, rather than in one go that would leave the page
+/// frozen meanwhile.
+#[derive(Debug)]
+pub enum Preparing {
+    /// A large cluster, built from a seed.
+    Cluster(Box<Building>),
+    /// A run from elsewhere (a shared link, a trace file), built and replayed to its
+    /// end; with the guided scenario the link was following, taken up there.
+    Run {
+        replay: Box<Replay>,
+        scenario: Option<String>,
+    },
 }
 
 /// What a person (or the animation loop) does.
@@ -253,7 +268,7 @@ impl LabState {
             wall_clock: crate::clock::wall_ms,
             error: None,
             recording: None,
-            building: None,
+            preparing: None,
         }
     }
 }
@@ -281,49 +296,25 @@ impl LabState {
         }
     }
 
-    /// The lab over a run from elsewhere (a shared link, a trace file), replayed to its
-    /// end with snapshots and samples taken on the way, so it can be scrubbed back
-    /// through; paused there, so the person sees the moment it was shared or recorded.
-    /// A trace whose digest differs (recorded by another build) still opens, with a
-    /// warning.
-    pub fn replayed(trace: &Trace) -> Result<Self, String> {
-        check_limits(trace)?;
-        // The lab's own history length, whatever the file says: it changes nothing
-        // about the run, and a chaos trace (recorded without history) shows its events.
-        let mut sim = trace
-            .setup
-            .builder()
-            .and_then(|b| b.history_limit(HISTORY).build())
-            .map_err(|e| e.to_string())?;
-        sim.keep_census();
-        let mut timeline = timeline_of(&sim);
-        let mut series = series_of(&sim);
-        let mut advance = |sim: &mut Simulation, to: Instant| {
-            while sim.now() < to {
-                let step = (sim.now() + SAMPLE_EVERY).min(to);
-                sim.run_until(step);
-                timeline.observe(sim);
-                series.observe(sim);
-            }
-        };
-        for (at, command) in &trace.commands {
-            advance(&mut sim, *at);
-            // A command that failed when it was given fails again, harmlessly.
-            let _ = sim.apply(command);
-        }
-        advance(&mut sim, trace.until);
-        let digest = sim.trace_digest();
-        let error = (trace.digest != 0 && trace.digest != digest).then(|| {
-            format!(
-                "this trace was recorded by another build: its replay differs (run {digest:016x}, the file says {:016x})",
-                trace.digest
-            )
-        });
-        let config = sim.config().clone();
+    /// The lab over a run from elsewhere (a shared link, a trace file), to be replayed
+    /// to its end a piece each frame ([`Replay`]), with snapshots and samples taken on
+    /// the way so it can be scrubbed back through; paused there, so the person sees the
+    /// moment it was shared or recorded. A trace whose digest differs (recorded by
+    /// another build) still opens, with a warning. `scenario` is the guided scenario a
+    /// shared link was following, taken up where the run ends.
+    pub fn replayed(trace: Trace, scenario: Option<String>) -> Result<Self, String> {
+        let replay = Replay::new(trace)?;
+        let setup = &replay.trace().setup;
+        let stand_in = empty_simulation(setup.seed, setup.config.clone());
+        let (timeline, series) = (timeline_of(&stand_in), series_of(&stand_in));
+        let (config, size) = (setup.config.clone(), setup.nodes);
         Ok(LabState {
             paused: true,
-            error,
-            ..LabState::assemble(sim, timeline, series, config, trace.setup.nodes)
+            preparing: Some(Rc::new(RefCell::new(Some(Preparing::Run {
+                replay: Box::new(replay),
+                scenario,
+            })))),
+            ..LabState::assemble(stand_in, timeline, series, config, size)
         })
     }
 
@@ -339,58 +330,101 @@ impl LabState {
         if self.size >= BUILT_GRADUALLY_FROM {
             // The old cluster goes first: two large ones do not fit side by side.
             self.install(empty_simulation(seed, self.config.clone()));
-            self.building = Some(Rc::new(RefCell::new(Some(building_simulation(
-                seed,
-                self.config.clone(),
-                self.size,
-            )))));
+            let building = building_simulation(seed, self.config.clone(), self.size);
+            self.preparing = Some(Rc::new(RefCell::new(Some(Preparing::Cluster(Box::new(
+                building,
+            ))))));
         } else {
-            self.building = None;
+            self.preparing = None;
             self.install(new_simulation(seed, self.config.clone(), self.size));
         }
     }
 
-    /// Builds more of the cluster under way, for up to [`BUILD_BUDGET_MS`] of wall time;
-    /// once it is done, runs it.
-    fn keep_building(&mut self) {
-        let Some(building) = self.building.clone() else {
+    /// Makes more of what is being prepared, for up to [`BUILD_BUDGET_MS`] of wall
+    /// time; once it is done, runs it (a cluster) or shows it paused (a run replayed).
+    fn keep_preparing(&mut self) {
+        let Some(preparing) = self.preparing.clone() else {
             return;
         };
         let start = (self.wall_clock)();
-        let done = loop {
-            let done = match building.borrow_mut().as_mut() {
-                Some(under_way) => under_way.make(BUILD_STEP).unwrap_or(true),
-                None => true,
+        let made = loop {
+            let step = match preparing.borrow_mut().as_mut() {
+                Some(Preparing::Cluster(building)) => {
+                    building.make(BUILD_STEP).map_err(|e| e.to_string())
+                }
+                Some(Preparing::Run { replay, .. }) => replay.make(),
+                None => Ok(true),
             };
-            if done || (self.wall_clock)() - start >= BUILD_BUDGET_MS {
-                break done;
+            if !matches!(step, Ok(false)) || (self.wall_clock)() - start >= BUILD_BUDGET_MS {
+                break step;
             }
         };
-        if done {
-            self.building = None;
-            let finished = building.borrow_mut().take().map(Building::finish);
-            match finished {
-                Some(Ok(sim)) => self.install(sim),
-                Some(Err(error)) => self.error = Some(error.to_string()),
-                None => {}
+        match made {
+            Ok(false) => {}
+            Ok(true) => {
+                self.preparing = None;
+                match preparing.borrow_mut().take() {
+                    Some(Preparing::Cluster(building)) => match (*building).finish() {
+                        Ok(sim) => self.install(sim),
+                        Err(error) => self.error = Some(error.to_string()),
+                    },
+                    Some(Preparing::Run { replay, scenario }) => {
+                        self.show_replayed(*replay, scenario);
+                    }
+                    None => {}
+                }
+            }
+            Err(error) => {
+                self.preparing = None;
+                self.error = Some(format!("cannot open the run: {error}"));
             }
         }
     }
 
-    /// How far the cluster under way is built, as (done, all) steps.
-    pub fn building_progress(&self) -> Option<(usize, usize)> {
-        let building = self.building.as_ref()?.borrow();
-        building.as_ref().map(Building::progress)
+    /// Shows a run replayed to its end, paused there.
+    fn show_replayed(&mut self, replay: Replay, scenario: Option<String>) {
+        let Some(run) = replay.finished() else {
+            self.error = Some("cannot open the run: its replay stopped short".to_owned());
+            return;
+        };
+        let now = run.sim.now();
+        self.config = run.sim.config().clone();
+        self.install_with(run.sim, run.timeline, run.series);
+        self.paused = true;
+        self.error = run.mismatch;
+        self.scenario = scenario.and_then(|id| ScenarioRun::resumed(&id, now));
     }
 
-    /// Whether animation frames are wanted: running, or building.
+    /// How far the cluster under way is built, as (done, all) steps.
+    pub fn building_progress(&self) -> Option<(usize, usize)> {
+        match self.preparing.as_ref()?.borrow().as_ref()? {
+            Preparing::Cluster(building) => Some(building.progress()),
+            Preparing::Run { .. } => None,
+        }
+    }
+
+    /// How far the run being opened is replayed.
+    pub fn replay_progress(&self) -> Option<ReplayProgress> {
+        match self.preparing.as_ref()?.borrow().as_ref()? {
+            Preparing::Run { replay, .. } => Some(replay.progress()),
+            Preparing::Cluster(_) => None,
+        }
+    }
+
+    /// Whether animation frames are wanted: running, or preparing.
     pub fn animating(&self) -> bool {
-        !self.paused || self.building.is_some()
+        !self.paused || self.preparing.is_some()
     }
 
     /// Makes `sim` the lab's run, from its start: nothing picked or pinned, a fresh
     /// timeline and series.
     fn install(&mut self, sim: Simulation) {
+        let (timeline, series) = (timeline_of(&sim), series_of(&sim));
+        self.install_with(sim, timeline, series);
+    }
+
+    /// [`LabState::install`] with the snapshots and samples taken already.
+    fn install_with(&mut self, sim: Simulation, timeline: Timeline, series: MetricsSeries) {
         self.selected.clear();
         self.scenario = None;
         self.view = None;
@@ -401,14 +435,14 @@ impl LabState {
         // the machine's pace.
         self.last_frame = None;
         self.pace = Pace::default();
-        self.timeline = Rc::new(RefCell::new(timeline_of(&sim)));
-        self.series = Rc::new(RefCell::new(series_of(&sim)));
+        self.timeline = Rc::new(RefCell::new(timeline));
+        self.series = Rc::new(RefCell::new(series));
         self.sim = Rc::new(RefCell::new(sim));
         self.error = None;
     }
 }
 
-fn series_of(sim: &Simulation) -> MetricsSeries {
+pub(crate) fn series_of(sim: &Simulation) -> MetricsSeries {
     let mut series = MetricsSeries::new(SAMPLE_EVERY, SAMPLES);
     series.observe(sim);
     series
@@ -431,7 +465,7 @@ pub fn snapshots_for(nodes: usize) -> usize {
 
 /// Snapshots spaced to reach back the same five minutes, fewer and further apart for a
 /// large cluster ([`snapshots_for`]); none for a cluster too large to copy.
-fn timeline_of(sim: &Simulation) -> Timeline {
+pub(crate) fn timeline_of(sim: &Simulation) -> Timeline {
     let count = snapshots_for(sim.nodes().count().max(1));
     let every =
         Duration::from_millis(SNAPSHOT_EVERY.as_millis() * SNAPSHOTS as u64 / count.max(1) as u64);
@@ -578,7 +612,7 @@ impl PartialEq for LabState {
             && self.error == other.error
             && self.pace == other.pace
             && self.recording == other.recording
-            && self.building.as_ref().map(Rc::as_ptr) == other.building.as_ref().map(Rc::as_ptr)
+            && self.preparing.as_ref().map(Rc::as_ptr) == other.preparing.as_ref().map(Rc::as_ptr)
     }
 }
 
@@ -607,17 +641,17 @@ impl Reducible for LabState {
             wall_clock: self.wall_clock,
             error: self.error.clone(),
             recording: self.recording.clone(),
-            building: self.building.clone(),
+            preparing: self.preparing.clone(),
         };
-        // While a large cluster is built, the run shown is an empty stand-in: what would
-        // act on it (a fault, a write, a step, a live setting) is refused, since the
-        // cluster built would not have it; what rebuilds (a size, a seed, settings)
-        // starts the building again.
-        if next.building.is_some() {
+        // While a large cluster is built or a run replayed, the run shown is an empty
+        // stand-in: what would act on it (a fault, a write, a step, a live setting) is
+        // refused, since the run made would not have it; what rebuilds (a size, a seed,
+        // settings) starts a building instead, and another trace opens in its place.
+        if next.preparing.is_some() {
             match action {
                 Action::Frame(timestamp) => {
                     next.last_frame = Some(timestamp);
-                    next.keep_building();
+                    next.keep_preparing();
                     return Rc::new(next);
                 }
                 Action::SetConfig(config) => {
@@ -638,10 +672,14 @@ impl Reducible for LabState {
                 | Action::CloseRecording
                 | Action::Report(_) => {}
                 _ => {
-                    next.error = Some(format!(
-                        "the cluster of {} is still being built: try again once it runs",
-                        next.size
-                    ));
+                    next.error = Some(if next.replay_progress().is_some() {
+                        "the run is still being opened: try again once it is shown".to_owned()
+                    } else {
+                        format!(
+                            "the cluster of {} is still being built: try again once it runs",
+                            next.size
+                        )
+                    });
                     return Rc::new(next);
                 }
             }
@@ -833,7 +871,7 @@ impl Reducible for LabState {
             }
             Action::CloseRecording => next.recording = None,
             Action::OpenTrace(text) => {
-                match read_trace(&text).and_then(|trace| LabState::replayed(&trace)) {
+                match read_trace(&text).and_then(|trace| LabState::replayed(trace, None)) {
                     Ok(mut opened) => {
                         opened.revision = next.revision;
                         return Rc::new(opened);
@@ -991,6 +1029,99 @@ mod tests {
 
     thread_local! {
         static SLOW_CLOCK: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    }
+
+    /// `trace` opened as a link or a file is: replayed over frames until it is shown.
+    fn opened(trace: Trace, scenario: Option<String>) -> Rc<LabState> {
+        prepared(Rc::new(LabState::replayed(trace, scenario).unwrap()))
+    }
+
+    /// `state` after the frames that finish what it prepares.
+    fn prepared(mut state: Rc<LabState>) -> Rc<LabState> {
+        let mut t = 0.0;
+        while state.preparing.is_some() {
+            t += 16.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        state
+    }
+
+    #[test]
+    fn a_run_from_elsewhere_is_built_and_replayed_a_piece_each_frame_into_the_same_run() {
+        // A converged cluster of 40 (built in pieces too), a crash, a write, a cut,
+        // three simulated minutes.
+        let mut source = new_simulation(21, lab_config(), 40);
+        source.run_until(Instant::from_millis(20_000));
+        source.crash("n7").unwrap();
+        source.put("n2", "colour", "blue").unwrap();
+        source.run_until(Instant::from_millis(95_000));
+        source
+            .partition(&["n3", "n4"], &["n1", "n2", "n5"])
+            .unwrap();
+        source.run_until(Instant::from_millis(180_000));
+        let trace = source.trace();
+
+        let mut state = LabState::replayed(trace.clone(), None).unwrap();
+        state.wall_clock = slow_clock;
+        let mut state = Rc::new(state);
+        assert!(state.animating(), "frames come while it is opened");
+        assert_eq!(state.sim.borrow().nodes().count(), 0, "an empty stand-in");
+        let mut t = 16.0;
+        state = reduce(state, Action::Frame(t));
+        state = reduce(state, Action::ToggleNode("n1".into()));
+        assert!(
+            state
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("still being opened")),
+            "what would act on the stand-in is refused: {:?}",
+            state.error
+        );
+        let mut seen = Vec::new();
+        while let Some(progress) = state.replay_progress() {
+            seen.push(progress);
+            t += 16.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        assert!(
+            matches!(seen.first(), Some(ReplayProgress::Building { .. })),
+            "{:?}",
+            seen.first()
+        );
+        let replayed: Vec<f64> = seen
+            .iter()
+            .filter(|p| matches!(p, ReplayProgress::Running { .. }))
+            .map(|p| p.share())
+            .collect();
+        assert!(
+            replayed.len() > 10,
+            "the replay in pieces, not in one go: {seen:?}"
+        );
+        assert!(
+            replayed.windows(2).all(|w| w[0] <= w[1] && w[1] <= 1.0),
+            "{replayed:?}"
+        );
+        assert!(state.preparing.is_none());
+
+        assert_eq!(state.error, None, "the same build: no warning");
+        assert!(state.paused, "paused at its end");
+        let sim = state.sim.borrow();
+        assert_eq!(sim.now(), trace.until);
+        assert_eq!(sim.trace_digest(), trace.digest, "the same run");
+        assert_eq!(sim.nodes().count(), 40);
+        assert_eq!(state.size, 40);
+        let in_one_go = trace.replay(Some(crate::cluster::HISTORY)).unwrap();
+        assert_eq!(sim.consensus_tallies(), in_one_go.consensus_tallies());
+        let timeline = state.timeline.borrow();
+        assert_eq!(
+            timeline.len(),
+            91,
+            "a snapshot every 2 s taken on the way, to rewind through"
+        );
+        assert!(
+            state.series.borrow().samples().len() >= 100,
+            "chart samples taken on the way"
+        );
     }
 
     /// A machine where each look at the clock finds 5 ms gone.
@@ -1596,7 +1727,7 @@ mod tests {
         let link = crate::share::decode(&crate::share::fragment(&sim, None))
             .unwrap()
             .unwrap();
-        let opened = LabState::replayed(&link.trace).unwrap();
+        let opened = opened(link.trace, None);
         assert_eq!(opened.error, None);
         assert_eq!(
             opened.sim.borrow().trace_digest(),
@@ -1670,7 +1801,7 @@ mod tests {
         let trace = sim.trace();
         let text = serde_json::to_string(&trace).unwrap();
         let mut state = Rc::new(LabState::new(1));
-        state = reduce(state, Action::OpenTrace(text));
+        state = prepared(reduce(state, Action::OpenTrace(text)));
         assert_eq!(state.error, None);
         assert!(state.paused);
         assert_eq!(state.size, 6);
@@ -1689,8 +1820,9 @@ mod tests {
         let mut other_build = trace.clone();
         other_build.digest ^= 1;
         let text = serde_json::to_string(&other_build).unwrap();
-        state = reduce(state, Action::OpenTrace(text));
+        state = prepared(reduce(state, Action::OpenTrace(text)));
         assert!(state.error.as_deref().unwrap().contains("another build"));
+        assert_eq!(state.sim.borrow().now(), trace.until, "opened all the same");
         state = reduce(state, Action::OpenTrace("not json".into()));
         assert!(state.error.as_deref().unwrap().contains("not a trace"));
     }
@@ -1810,8 +1942,9 @@ mod tests {
         }
         let fragment = crate::share::fragment(&state.sim.borrow(), Some("failure-detection"));
         let link = crate::share::decode(&fragment).unwrap().unwrap();
-        let opened = LabState::replayed(&link.trace).unwrap();
+        let opened = opened(link.trace, link.scenario);
         assert_eq!(opened.error, None, "the digests agree");
+        assert!(opened.scenario.is_some(), "the scenario taken up");
         assert_eq!(
             opened.sim.borrow().trace_digest(),
             state.sim.borrow().trace_digest()

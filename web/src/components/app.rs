@@ -18,7 +18,6 @@ use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::stage_bar::{PinnedMessage, ViewChoice};
 use super::topology::Topology;
-use crate::scenarios::ScenarioRun;
 use crate::share;
 use crate::state::{Action, LabState};
 use wasm_bindgen::JsCast;
@@ -53,14 +52,8 @@ fn initial_state() -> LabState {
     let fragment = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
-    let opened = share::decode(&fragment).map(|link| {
-        link.and_then(|link| {
-            let mut state = LabState::replayed(&link.trace)?;
-            let now = state.sim.borrow().now();
-            state.scenario = link.scenario.and_then(|id| ScenarioRun::resumed(&id, now));
-            Ok(state)
-        })
-    });
+    let opened = share::decode(&fragment)
+        .map(|link| link.and_then(|link| LabState::replayed(link.trace, link.scenario)));
     match opened {
         Some(Ok(state)) => state,
         Some(Err(error)) => {

@@ -3,6 +3,7 @@ use yew::prelude::*;
 
 use super::LabContext;
 use crate::recording::MAX_BYTES;
+use crate::replaying::ReplayProgress;
 use crate::share;
 use crate::state::{Action, SPEEDS};
 use wasm_bindgen::JsValue;
@@ -149,6 +150,8 @@ pub fn controls() -> Html {
                         lab.size,
                         100.0 * done as f64 / all.max(1) as f64
                     ) }
+                } else if let Some(progress) = lab.replay_progress() {
+                    { opening_status(progress) }
                 } else if lab.falling_behind() {
                     { format!(
                         "Cannot keep up: simulated time runs at about {:.0}% of the chosen speed here. A slower speed or a smaller cluster keeps pace.",
@@ -202,5 +205,18 @@ pub fn controls() -> Html {
                 <p class="error" role="alert">{ error }</p>
             }
         </section>
+    }
+}
+
+/// What the status line says while a run from elsewhere is being opened.
+fn opening_status(progress: ReplayProgress) -> String {
+    let percent = 100.0 * progress.share();
+    match progress {
+        ReplayProgress::Building { .. } => format!(
+            "Opening the run: building its cluster, {percent:.0}% done (each node's table of every other, then the census of what each believes)."
+        ),
+        ReplayProgress::Running { now, until } => format!(
+            "Opening the run: replayed to {now} of {until}, {percent:.0}% done (with rewind snapshots and chart samples on the way)."
+        ),
     }
 }
