@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use tracing::Instrument;
 
 use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Tags, Version};
 use tokio::net::UdpSocket;
@@ -504,9 +505,12 @@ impl Agent {
     fn resolve_in_background(&mut self) {
         self.resolve_at = None;
         let (seeds, done) = (self.seeds.clone(), self.resolved.0.clone());
-        tokio::spawn(async move {
-            let _ = done.send(resolve_each(&seeds).await).await;
-        });
+        tokio::spawn(
+            async move {
+                let _ = done.send(resolve_each(&seeds).await).await;
+            }
+            .in_current_span(),
+        );
     }
 
     fn answer(&mut self, command: Command) {

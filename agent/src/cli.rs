@@ -29,6 +29,16 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    /// The flag's value that chooses this format.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -70,6 +80,29 @@ pub struct ClientArgs {
         global = true
     )]
     pub http: SocketAddr,
+
+    /// Seconds the agent has to answer before the command gives up (for `events`,
+    /// to begin its stream).
+    #[arg(
+        long,
+        default_value = "10",
+        value_name = "SECONDS",
+        value_parser = parse_timeout,
+        global = true
+    )]
+    pub timeout: std::time::Duration,
+}
+
+/// A `--timeout`: a positive number of seconds, at most an hour.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3_600.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!(
+            "'{text}' is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 /// Flags of `gossip members`.

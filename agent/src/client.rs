@@ -5,12 +5,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use std::collections::BTreeMap;
 
-use crate::cli::{KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs, TagsArgs};
+use crate::cli::{
+    ClientArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs, TagsArgs,
+};
 use crate::view::{KeyInfo, KeysInfo, MemberInfo, StatsInfo};
 
 /// A failed request, ready to print.
@@ -22,23 +25,58 @@ pub struct ClientError(String);
 #[derive(Debug)]
 pub struct Client {
     base: String,
+    /// How long the agent has to answer.
+    answer: Duration,
     http: ureq::Agent,
 }
 
+/// How long an agent has to answer a request unless `--timeout` says otherwise (a
+/// paused or overloaded agent would keep the command waiting for ever).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Client {
+    /// A client whose requests must be answered, body and all, within
+    /// [`ANSWER_TIMEOUT`].
     pub fn new(addr: SocketAddr) -> Client {
+        Client::with_timeouts(addr, ANSWER_TIMEOUT, Some(ANSWER_TIMEOUT))
+    }
+
+    /// The client a command's flags ask for.
+    fn of(args: &ClientArgs) -> Client {
+        Client::with_timeouts(args.http, args.timeout, Some(args.timeout))
+    }
+
+    /// A client for a stream: the answer must begin within `timeout`, and its body may
+    /// go on for as long as the agent runs.
+    fn streaming(addr: SocketAddr, timeout: Duration) -> Client {
+        Client::with_timeouts(addr, timeout, None)
+    }
+
+    fn with_timeouts(addr: SocketAddr, answer: Duration, body: Option<Duration>) -> Client {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(std::time::Duration::from_secs(3)))
+            .timeout_connect(Some(answer.min(Duration::from_secs(3))))
+            .timeout_send_request(Some(answer))
+            .timeout_send_body(Some(answer))
+            .timeout_recv_response(Some(answer))
+            .timeout_recv_body(body)
             .build();
         Client {
             base: format!("http://{addr}"),
+            answer,
             http: config.into(),
         }
     }
 
     fn unreachable(&self, error: ureq::Error) -> ClientError {
-        ClientError(format!("cannot reach the agent at {}: {error}", self.base))
+        match error {
+            ureq::Error::Timeout(_) => ClientError(format!(
+                "the agent at {} did not answer within {} s (is it paused, or overloaded?)",
+                self.base,
+                self.answer.as_secs_f64()
+            )),
+            error => ClientError(format!("cannot reach the agent at {}: {error}", self.base)),
+        }
     }
 
     /// Sends a request and reads a JSON answer, or the API's error message.
@@ -76,7 +114,7 @@ impl Client {
 
 /// `gossip members`.
 pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
-    let client = Client::new(args.client.http);
+    let client = Client::of(&args.client);
     let mut members: Vec<MemberInfo> = client.call("GET", "/api/members", None)?;
     if let Some(status) = &args.status {
         members.retain(|m| m.status.to_string() == *status);
@@ -118,7 +156,7 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
 
 /// `gossip kv ...`.
 pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
-    let client = Client::new(args.client.http);
+    let client = Client::of(&args.client);
     let path = |key: &str| format!("/api/kv/{}", encode_path(key));
     Ok(match &args.action {
         KvAction::Put { key, value } => {
@@ -147,14 +185,14 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
 }
 
 /// `gossip stats`: the counters as JSON.
-pub fn stats(addr: SocketAddr) -> Result<String, ClientError> {
-    let stats: StatsInfo = Client::new(addr).call("GET", "/api/stats", None)?;
+pub fn stats(args: &ClientArgs) -> Result<String, ClientError> {
+    let stats: StatsInfo = Client::of(args).call("GET", "/api/stats", None)?;
     Ok(serde_json::to_string_pretty(&stats).unwrap_or_default())
 }
 
 /// `gossip tags [--set K=V]... [--delete K]...`: the agent's tags after the change.
 pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
-    let client = Client::new(args.client.http);
+    let client = Client::of(&args.client);
     let mut tags: BTreeMap<String, String> = client.call("GET", "/api/tags", None)?;
     if !args.set.is_empty() || !args.delete.is_empty() {
         for key in &args.delete {
@@ -173,7 +211,7 @@ pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
 
 /// `gossip keys ...`: the keyring after the change, the primary marked.
 pub fn keys(args: &KeysArgs) -> Result<String, ClientError> {
-    let client = Client::new(args.client.http);
+    let client = Client::of(&args.client);
     let ring: KeysInfo = match &args.action {
         KeysAction::List => client.call("GET", "/api/keys", None)?,
         KeysAction::Install { key } => client.call("POST", "/api/keys/install", Some(key))?,
@@ -196,8 +234,8 @@ pub fn keys(args: &KeysArgs) -> Result<String, ClientError> {
 }
 
 /// `gossip leave`.
-pub fn leave(addr: SocketAddr) -> Result<String, ClientError> {
-    let answer: serde_json::Value = Client::new(addr).call("POST", "/api/leave", None)?;
+pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
+    let answer: serde_json::Value = Client::of(args).call("POST", "/api/leave", None)?;
     Ok(format!(
         "{} is leaving the cluster",
         answer["leaving"].as_str().unwrap_or("the agent")
@@ -206,34 +244,42 @@ pub fn leave(addr: SocketAddr) -> Result<String, ClientError> {
 
 /// `gossip events`: prints each event of the stream as `<kind> <json>` until the agent
 /// stops or the output is closed.
-pub fn events(addr: SocketAddr, out: &mut impl Write) -> Result<(), ClientError> {
-    follow_events(addr, |kind, data| {
-        writeln!(out, "{kind} {data}")
+pub fn events(args: &ClientArgs, out: &mut impl Write) -> Result<(), ClientError> {
+    let client = Client::streaming(args.http, args.timeout);
+    let mut reading = true;
+    read_events(client.subscribe()?, |kind, data| {
+        reading = writeln!(out, "{kind} {data}")
             .and_then(|()| out.flush())
-            .is_ok()
-    })
-}
-
-/// Follows the agent's event stream, calling `on_event(kind, json)` for each event
-/// until the agent stops or `on_event` answers false.
-pub fn follow_events(
-    addr: SocketAddr,
-    on_event: impl FnMut(&str, &str) -> bool,
-) -> Result<(), ClientError> {
-    read_events(open_events(addr)?, on_event);
+            .is_ok();
+        reading
+    });
+    if reading {
+        // Not the reader's doing (a closed pipe): the agent ended the stream.
+        eprintln!(
+            "the agent at {} ended its event stream (it stopped or left)",
+            client.base
+        );
+    }
     Ok(())
 }
 
-/// The agent's event stream, subscribed: every event from now on is in it.
+/// The event stream of the agent at `addr`, subscribed: every event from now on is in
+/// it.
 pub fn open_events(addr: SocketAddr) -> Result<impl BufRead, ClientError> {
-    let client = Client::new(addr);
-    let url = format!("{}/api/events", client.base);
-    let response = client
-        .http
-        .get(&url)
-        .call()
-        .map_err(|e| client.unreachable(e))?;
-    Ok(BufReader::new(response.into_body().into_reader()))
+    Client::streaming(addr, ANSWER_TIMEOUT).subscribe()
+}
+
+impl Client {
+    /// This agent's event stream, subscribed.
+    fn subscribe(&self) -> Result<impl BufRead + use<>, ClientError> {
+        let url = format!("{}/api/events", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        Ok(BufReader::new(response.into_body().into_reader()))
+    }
 }
 
 /// Calls `on_event(kind, json)` for each event of `reader` (server-sent events) until

@@ -1,7 +1,8 @@
 //! `gossip cluster`: a local cluster for trying things, as the original demo's launcher
 //! was: N agents as child processes of this one, UDP on 7946.., the HTTP API on
 //! 9001.., each joining through the first. Stopping the launcher (Ctrl-C, SIGTERM) stops
-//! every agent gracefully, so each leaves the cluster rather than dying in it.
+//! every agent gracefully, so each leaves the cluster rather than dying in it; killing
+//! one agent crashes it alone, for the others to detect.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
-use crate::cli::ClusterArgs;
+use crate::cli::{ClusterArgs, LogFormat};
 use crate::record::Recorder;
 
 /// One agent of the cluster: its name and where it answers.
@@ -39,9 +40,21 @@ pub fn members(args: &ClusterArgs) -> Result<Vec<Member>, String> {
         .collect()
 }
 
-/// Starts the agents, prints where each answers, and waits for `shutdown` (or for an
-/// agent to end on its own, which is an error); then stops them all gracefully.
-pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+/// How long an agent may take to answer on its HTTP port once started. One that ends
+/// or stays silent before that (bad settings, a port in use) stops the cluster: the
+/// rest would wait for it to join.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Starts the agents, waits until each answers, prints where each does, and watches
+/// them until `shutdown`; then stops those still running gracefully. An agent that
+/// leaves (`gossip leave`) or is killed (`kill -9`, to watch the others find it dead)
+/// ends alone, and the launcher says how to start it again; one that fails to start
+/// ends the whole cluster.
+pub async fn run(
+    args: &ClusterArgs,
+    log_format: LogFormat,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
     let members = members(args)?;
     let program = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     // The recording's file is made first: if it cannot be, no agent has started.
@@ -64,65 +77,40 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
         None => None,
     };
     let mut children: Vec<(Member, Child)> = Vec::new();
-    for member in &members {
-        let mut command = Command::new(&program);
-        command
-            .arg("agent")
-            .args(["--name", &member.name])
-            .args(["--bind", &format!("127.0.0.1:{}", member.udp_port)])
-            .args(["--http", &format!("127.0.0.1:{}", member.http_port)])
-            // Every page links to the others' through this tag.
-            .args(["--tag", &format!("http=127.0.0.1:{}", member.http_port)])
-            .args(["--preset", args.preset.name()])
-            .args(["--cluster-size", &args.nodes.to_string()])
-            .kill_on_drop(true);
-        if member.udp_port != args.base_port {
-            command.args(["--join", &format!("127.0.0.1:{}", args.base_port)]);
-        }
-        for (field, value) in &args.settings {
-            command.args(["--set", &format!("{field}={value}")]);
-        }
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
-        say(&format!(
-            "{}: page http://127.0.0.1:{}/ (API under /api/), udp 127.0.0.1:{}",
-            member.name, member.http_port, member.udp_port
-        ));
-        children.push((member.clone(), child));
-    }
-    say(&format!(
-        "{} agents running; Ctrl-C stops them all",
-        children.len()
-    ));
-    // An agent that leaves (`gossip leave`) ends with status 0 and the others go on; one
-    // that fails ends the whole cluster.
-    let failed = {
-        let watch = async {
-            let mut running = children.len();
-            loop {
-                for (member, child) in children.iter_mut() {
-                    match child.try_wait() {
-                        Ok(Some(status)) if status.success() => {
-                            running -= 1;
-                            say(&format!("{} left the cluster", member.name));
-                        }
-                        Ok(Some(status)) => {
-                            return Some(format!("agent {} failed ({status})", member.name));
-                        }
-                        _ => {}
-                    }
-                }
-                children.retain_mut(|(_, child)| !matches!(child.try_wait(), Ok(Some(_))));
-                if running == 0 {
-                    return None;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+    let outcome = {
+        let work = async {
+            for member in &members {
+                // Each joins through the first.
+                let seed = (member.udp_port != args.base_port).then_some(args.base_port);
+                let child = Command::new(&program)
+                    .args(agent_args(args, member, log_format, seed))
+                    .kill_on_drop(true)
+                    .spawn()
+                    .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
+                children.push((member.clone(), child));
             }
+            started(&mut children).await?;
+            for (member, child) in &children {
+                say(&format!(
+                    "{}: page http://127.0.0.1:{}/ (API under /api/), udp 127.0.0.1:{}, pid {}",
+                    member.name,
+                    member.http_port,
+                    member.udp_port,
+                    child.id().unwrap_or_default()
+                ));
+            }
+            say(&format!(
+                "{} running; Ctrl-C stops them all, `kill -9 PID` crashes one",
+                plural(children.len(), "agent", "agents")
+            ));
+            watch(&mut children, |member| {
+                restart_hint(&program, args, member, log_format)
+            })
+            .await
         };
         tokio::select! {
-            () = shutdown => None,
-            failed = watch => failed,
+            () = shutdown => Ok(()),
+            outcome = work => outcome,
         }
     };
     stop_all(&mut children).await;
@@ -133,10 +121,148 @@ pub async fn run(args: &ClusterArgs, shutdown: impl Future<Output = ()>) -> Resu
             Err(error) => eprintln!("the recording {} is incomplete: {error}", path.display()),
         }
     }
-    match failed {
-        Some(why) => Err(why),
-        None => Ok(()),
+    outcome
+}
+
+/// The flags `gossip agent` is started with for `member`, joining through the agent on
+/// UDP port `seed` if given.
+fn agent_args(
+    args: &ClusterArgs,
+    member: &Member,
+    log_format: LogFormat,
+    seed: Option<u16>,
+) -> Vec<String> {
+    let mut flags: Vec<String> = vec![
+        "agent".into(),
+        "--name".into(),
+        member.name.clone(),
+        "--bind".into(),
+        format!("127.0.0.1:{}", member.udp_port),
+        "--http".into(),
+        format!("127.0.0.1:{}", member.http_port),
+        // Every page links to the others' through this tag.
+        "--tag".into(),
+        format!("http=127.0.0.1:{}", member.http_port),
+        "--preset".into(),
+        args.preset.name().into(),
+        "--cluster-size".into(),
+        args.nodes.to_string(),
+        "--log-format".into(),
+        log_format.name().into(),
+    ];
+    if let Some(port) = seed {
+        flags.extend(["--join".into(), format!("127.0.0.1:{port}")]);
     }
+    for (field, value) in &args.settings {
+        flags.extend(["--set".into(), format!("{field}={value}")]);
+    }
+    flags
+}
+
+/// Waits until every agent answers on its HTTP port. One that ends first, or is still
+/// silent after [`START_TIMEOUT`], failed to start; its own error is above.
+async fn started(children: &mut [(Member, Child)]) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+    for (member, child) in children.iter_mut() {
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "agent {} failed to start ({status}); the cluster is stopped",
+                    member.name
+                ));
+            }
+            let address = SocketAddr::from(([127, 0, 0, 1], member.http_port));
+            if tokio::net::TcpStream::connect(address).await.is_ok() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "agent {} did not answer on http://{address} within {} s; the cluster is stopped",
+                    member.name,
+                    START_TIMEOUT.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Watches the agents until none is left: one that leaves, or is killed, ends alone
+/// and the others go on (they find it gone, or dead, as a real cluster would). Ends
+/// with an error if the last agent did not leave gracefully.
+async fn watch(
+    children: &mut Vec<(Member, Child)>,
+    hint: impl Fn(&Member) -> String,
+) -> Result<(), String> {
+    loop {
+        let mut last_failed = false;
+        children.retain_mut(|(member, child)| match child.try_wait() {
+            Ok(Some(status)) if status.success() => {
+                say(&format!("{} left the cluster", member.name));
+                false
+            }
+            Ok(Some(status)) => {
+                say(&format!(
+                    "{} stopped ({status}); the others go on, and will suspect it, then \
+                     declare it dead. Start it again with:\n  {}",
+                    member.name,
+                    hint(member)
+                ));
+                last_failed = true;
+                false
+            }
+            _ => true,
+        });
+        if children.is_empty() {
+            return if last_failed {
+                Err("every agent has stopped".to_owned())
+            } else {
+                Ok(())
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The command line that starts `member` again by hand, shell-quoted.
+fn restart_hint(
+    program: &std::path::Path,
+    args: &ClusterArgs,
+    member: &Member,
+    log_format: LogFormat,
+) -> String {
+    // The first, started again, joins through the second.
+    let seed = if member.udp_port != args.base_port {
+        Some(args.base_port)
+    } else if args.nodes > 1 {
+        args.base_port.checked_add(1)
+    } else {
+        None
+    };
+    std::iter::once(program.display().to_string())
+        .chain(agent_args(args, member, log_format, seed))
+        .map(|word| shell_quoted(&word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `word` as a POSIX shell reads it back: as it is when it holds nothing the shell
+/// treats specially, else in single quotes.
+fn shell_quoted(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@+%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// A line on stdout; a closed stdout (`| head`) is no reason to stop the agents.

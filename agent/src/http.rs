@@ -65,6 +65,12 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/keys", get(keyring))
         .route("/api/keys/{change}", post(change_key))
         .route("/metrics", get(metrics))
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{method} is not one of this route's methods"),
+            )
+        })
         .with_state(agent);
     let not_found =
         Router::new().fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") });
@@ -73,6 +79,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         None => api.merge(not_found),
     };
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(declared_size_within_limit))
         .layer(axum::middleware::from_fn(same_origin_only))
 }
 
@@ -111,6 +118,30 @@ async fn same_origin_only(
         .into_response();
     }
     next.run(request).await
+}
+
+/// A body whose declared length is over [`BODY_LIMIT`] is refused before a byte of it
+/// is read, so a client is not kept sending what will be refused (a body without a
+/// declared length is cut off at the limit as it is read).
+async fn declared_size_within_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > BODY_LIMIT as u64 => too_large().into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body is over the {BODY_LIMIT} bytes the API takes"),
+    )
 }
 
 /// Whether a `Host` header names an IP address or `localhost` (with or without a port).
@@ -201,7 +232,10 @@ fn key_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError>
 
 /// A request's body, or a JSON error for one that could not be read (too large, say).
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        status => ApiError::new(status, rejection.body_text()),
+    })
 }
 
 /// A request's body as text; `not_text` says what it should have been.

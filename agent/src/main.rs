@@ -5,6 +5,7 @@ use gossip_agent::agent::{Agent, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
 use gossip_agent::{client, cluster, http, keyring, settings};
 use tokio::net::UdpSocket;
+use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -39,8 +40,10 @@ fn main() {
 async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
     // Logs go to stderr: stdout is for what a command prints (reports, tables).
+    // Colours only for a terminal, not for a file or a pipe.
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         );
@@ -49,12 +52,17 @@ async fn run() -> Result<(), Failure> {
         LogFormat::Json => logs.json().init(),
     }
     match cli.command {
-        Command::Agent(args) => agent(*args).await?,
-        Command::Cluster(args) => cluster::run(&args, interrupted()).await?,
+        Command::Agent(args) => {
+            // Every line an agent logs names it: under `gossip cluster` several agents
+            // write to one terminal.
+            let span = tracing::info_span!("agent", node = %args.name);
+            agent(*args).instrument(span).await?
+        }
+        Command::Cluster(args) => cluster::run(&args, cli.log_format, interrupted()).await?,
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
         Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
-        Command::Stats(args) => print(client_call(move || client::stats(args.http)).await?),
-        Command::Leave(args) => print(client_call(move || client::leave(args.http)).await?),
+        Command::Stats(args) => print(client_call(move || client::stats(&args)).await?),
+        Command::Leave(args) => print(client_call(move || client::leave(&args)).await?),
         Command::Keys(args) => print(client_call(move || client::keys(&args)).await?),
         Command::Tags(args) => print(client_call(move || client::tags(&args)).await?),
         Command::Keygen(args) => match args.keyring {
@@ -68,7 +76,7 @@ async fn run() -> Result<(), Failure> {
             None => print(keyring::Key::generate().to_base64()),
         },
         Command::Events(args) => {
-            client_call(move || client::events(args.http, &mut std::io::stdout())).await?
+            client_call(move || client::events(&args, &mut std::io::stdout())).await?
         }
         Command::Sim(args) => {
             let experiment = args.experiment;
@@ -149,12 +157,9 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
                 .clone()
                 .unwrap_or_else(gossip_agent::ui::default_dir);
             tracing::info!(page = %format!("http://{addr}/"), ui_dir = %ui_dir.display(), "web page");
-            Some(tokio::spawn(http::serve(
-                listener,
-                handle,
-                Some(ui_dir),
-                shutdown,
-            )))
+            Some(tokio::spawn(
+                http::serve(listener, handle, Some(ui_dir), shutdown).in_current_span(),
+            ))
         }
         None => None,
     };

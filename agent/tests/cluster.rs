@@ -220,3 +220,215 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         gossip_core::Event::MemberLeft { id } if id.as_str() == "n3"
     )));
 }
+
+/// The launcher's stdout, line by line as it comes, read on a thread of its own.
+struct Lines(std::sync::mpsc::Receiver<String>, Vec<String>);
+
+impl Lines {
+    fn of(child: &mut std::process::Child) -> Lines {
+        use std::io::BufRead;
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(receive, Vec::new())
+    }
+
+    /// The first line (of those read so far and to come within `limit`) that `wanted`
+    /// accepts.
+    fn find(&mut self, limit: Duration, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(line) = self.1.iter().find(|l| wanted(l)) {
+                return Some(line.clone());
+            }
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            self.1.push(self.0.recv_timeout(left).ok()?);
+        }
+    }
+}
+
+#[test]
+fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the_hint() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(30_000 + pid % 10_000, 3);
+    let http = free_run(udp + 3, 3);
+    let api = |i: u16| format!("127.0.0.1:{}", http + i);
+    let mut launcher = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["cluster", "--nodes", "3"])
+            .args(["--base-port", &udp.to_string()])
+            .args(["--http-base", &http.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = Lines::of(&mut launcher.0);
+    let n3 = lines
+        .find(Duration::from_secs(15), |l| l.starts_with("n3: page"))
+        .expect("the launcher names each agent once they answer");
+    assert!(
+        lines
+            .find(Duration::from_secs(5), |l| l
+                .starts_with("3 agents running"))
+            .is_some()
+    );
+    let n3_pid = n3.rsplit("pid ").next().unwrap();
+    let members_of =
+        |http: &str, status: &str| text(&gossip(&["members", "--http", http, "--status", status]));
+    assert!(eventually(Duration::from_secs(15), || {
+        members_of(&api(0), "alive").contains("n3")
+    }));
+
+    let killed = Command::new("kill")
+        .args(["-KILL", n3_pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped = lines
+        .find(Duration::from_secs(5), |l| l.starts_with("n3 stopped"))
+        .expect("the launcher says n3 stopped");
+    let hint = lines
+        .find(Duration::from_secs(1), |l| l.contains(" agent --name n3 "))
+        .expect("and how to start it again");
+    assert!(stopped.contains("SIGKILL"), "{stopped}");
+    assert!(
+        eventually(Duration::from_secs(20), || members_of(&api(0), "dead")
+            .contains("n3")),
+        "n1 finds n3 dead: {}",
+        text(&gossip(&["members", "--http", &api(0)]))
+    );
+    assert!(
+        matches!(launcher.0.try_wait(), Ok(None)),
+        "the launcher and the other agents go on"
+    );
+    assert!(members_of(&api(1), "alive").contains("n1"));
+
+    // The hint, run as printed, brings n3 back with a higher incarnation.
+    let mut again = Stopped(
+        Command::new("sh")
+            .args(["-c", &format!("exec {}", hint.trim())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let back = eventually(Duration::from_secs(15), || {
+        let out = gossip(&["members", "--http", &api(0), "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|members| {
+            members.as_array().is_some_and(|all| {
+                all.iter().any(|m| {
+                    m["name"] == "n3"
+                        && m["status"] == "alive"
+                        && m["incarnation"].as_u64() >= Some(1)
+                })
+            })
+        })
+    });
+    assert!(
+        back,
+        "n3 is back: {}",
+        text(&gossip(&["members", "--http", &api(0)]))
+    );
+    assert!(terminate(&mut again.0, Duration::from_secs(10)).is_some_and(|s| s.success()));
+    assert!(
+        terminate(&mut launcher.0, Duration::from_secs(10)).is_some_and(|s| s.success()),
+        "the launcher still stops what is left, and exits 0"
+    );
+}
+
+#[test]
+fn an_agent_that_fails_to_start_stops_the_cluster_at_once() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(40_000 + pid % 10_000, 2);
+    let http = free_run(udp + 2, 2);
+    let out = gossip(&[
+        "cluster",
+        "--nodes",
+        "2",
+        "--base-port",
+        &udp.to_string(),
+        "--http-base",
+        &http.to_string(),
+        "--set",
+        "fanout=0",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("fanout must be at least 1"),
+        "the agent's own error: {said}"
+    );
+    assert!(said.contains("agent n1 failed to start"), "{said}");
+    assert!(!said.contains("running"), "{said}");
+    assert!(
+        !said.contains("did not answer"),
+        "at once, not after a timeout: {said}"
+    );
+    let gone = gossip(&["members", "--http", &format!("127.0.0.1:{}", http + 1)]);
+    assert_eq!(gone.status.code(), Some(2), "n2 was stopped too");
+}
+
+#[test]
+fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_ends() {
+    let udp = support::free_port();
+    let http = support::free_port();
+    let api = format!("127.0.0.1:{http}");
+    let mut agent = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["agent", "--name", "z1"])
+            .args(["--bind", &format!("127.0.0.1:{udp}")])
+            .args(["--http", &api])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(eventually(Duration::from_secs(10), || {
+        gossip(&["members", "--http", &api]).status.success()
+    }));
+    let signal = |name: &str| {
+        let sent = Command::new("kill")
+            .args([name, &agent.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    signal("-STOP");
+    for command in ["members", "events"] {
+        let out = gossip(&[command, "--http", &api, "--timeout", "0.5"]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", text(&out));
+        assert!(
+            text(&out).contains("did not answer within 0.5 s"),
+            "{command}: {}",
+            text(&out)
+        );
+    }
+    signal("-CONT");
+    let bad = gossip(&["members", "--http", &api, "--timeout", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("number of seconds"), "{}", text(&bad));
+
+    let events = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(["events", "--http", &api])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(gossip(&["leave", "--http", &api]).status.success());
+    let ended = events.wait_with_output().unwrap();
+    assert!(ended.status.success());
+    assert!(
+        String::from_utf8_lossy(&ended.stderr).contains("ended its event stream"),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    assert!(terminate(&mut agent.0, Duration::from_secs(10)).is_some());
+}

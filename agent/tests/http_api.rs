@@ -155,7 +155,47 @@ async fn the_api_answers_and_refuses_clearly() {
         status, 413,
         "a body over 64 KiB is refused before it is read"
     );
-    assert!(!error(&body).is_empty(), "as JSON: {body}");
+    assert_eq!(
+        error(&body),
+        "the body is over the 65536 bytes the API takes"
+    );
+    // Declared, but not sent: the answer comes without waiting for it.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"PUT /api/kv/huge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("answered before the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(
+        answer.starts_with("HTTP/1.1 413") && answer.contains("over the 65536 bytes"),
+        "{answer}"
+    );
+    // Sent in chunks, with no length declared: cut off at the limit, the same answer.
+    let mut chunked = b"PUT /api/kv/huge HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    chunked.extend_from_slice(format!("{:x}\r\n", 70_000).as_bytes());
+    chunked.extend(std::iter::repeat_n(b'x', 70_000));
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let _ = stream.write_all(&chunked).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 413") && answer.contains("over the 65536 bytes"),
+        "{answer}"
+    );
+    let (status, body) = request(addr, "POST", "/api/members", b"").await;
+    assert_eq!(
+        (status, error(&body)),
+        (405, "POST is not one of this route's methods".into())
+    );
     let (status, body) = request(addr, "GET", "/api/kv/%FF", b"").await;
     assert_eq!(status, 400, "{body}");
     assert!(!error(&body).is_empty(), "as JSON: {body}");
