@@ -232,6 +232,9 @@ pub struct Agent {
     /// Seed lookups done in the background, and when to look them up next.
     resolved: Lookups,
     resolve_at: Option<time::Instant>,
+    /// When to say that no seed has answered yet, while joining; and how long it has
+    /// been.
+    join_warning: Option<(time::Instant, std::time::Duration)>,
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
@@ -324,6 +327,7 @@ impl Agent {
             saved_peers: Vec::new(),
             resolved: mpsc::channel(1),
             resolve_at: None,
+            join_warning: None,
             epoch: time::Instant::now(),
             commands,
             events: events.clone(),
@@ -408,6 +412,7 @@ impl Agent {
         } else {
             let now = self.now();
             self.node.join(now, &seeds);
+            self.watch_join();
         }
         self.schedule_resolve();
         self.flush().await;
@@ -436,6 +441,7 @@ impl Agent {
                 }
                 Some(command) = self.commands.recv() => self.answer(command),
                 () = sleep_until(self.resolve_at) => self.resolve_in_background(),
+                () = sleep_until(self.join_warning.map(|(at, _)| at)) => self.warn_if_still_joining(),
                 Some(looked_up) = self.resolved.1.recv() => {
                     self.seed_addrs.update(looked_up);
                     let seeds = self.known_seeds();
@@ -444,6 +450,7 @@ impl Agent {
                             info!(resolved = ?seeds, "a seed resolves now; joining");
                             let now = self.now();
                             self.node.join(now, &seeds);
+                            self.watch_join();
                         }
                     } else {
                         self.node.set_seeds(&seeds);
@@ -471,6 +478,32 @@ impl Agent {
         }
         info!("stopped");
         Ok(())
+    }
+
+    /// Starts the clock on a join: if no seed has answered after [`JOIN_PATIENCE`],
+    /// the person is told what to check.
+    fn watch_join(&mut self) {
+        if self.node.status() == NodeStatus::Joining {
+            self.join_warning = Some((time::Instant::now() + JOIN_PATIENCE, JOIN_PATIENCE));
+        }
+    }
+
+    /// Still joining: says so, and again after twice as long (the node keeps asking
+    /// its seeds meanwhile).
+    fn warn_if_still_joining(&mut self) {
+        let Some((_, waited)) = self.join_warning.take() else {
+            return;
+        };
+        if self.node.status() != NodeStatus::Joining {
+            return;
+        }
+        warn!(
+            seeds = ?self.known_seeds(),
+            waited_s = waited.as_secs(),
+            "no seed has answered yet; still asking. Check that a seed runs at that address, \
+             and that this agent's --keyring and --cluster-name match the seed's"
+        );
+        self.join_warning = Some((time::Instant::now() + waited, waited * 2));
     }
 
     /// The seeds where they were last found and the remembered members, without repeats.
@@ -637,6 +670,9 @@ fn wall_clock_ms() -> u64 {
 }
 
 /// Sleeps until `deadline`, or forever when there is none.
+/// How long a join may go unanswered before the agent says so.
+const JOIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn sleep_until(deadline: Option<time::Instant>) {
     match deadline {
         Some(deadline) => time::sleep_until(deadline).await,

@@ -72,11 +72,12 @@ pub enum Command {
 /// Where to find a running agent's HTTP API.
 #[derive(Clone, Debug, Args)]
 pub struct ClientArgs {
-    /// The agent's HTTP API address.
+    /// The agent's HTTP API address: IP:PORT or HOST:PORT (`http://` may lead).
     #[arg(
         long,
         default_value = "127.0.0.1:9001",
         value_name = "ADDR",
+        value_parser = parse_http_addr,
         global = true
     )]
     pub http: SocketAddr,
@@ -91,6 +92,44 @@ pub struct ClientArgs {
         global = true
     )]
     pub timeout: std::time::Duration,
+}
+
+/// An agent's HTTP address as a person writes it: `127.0.0.1:9001`, `localhost:9001`,
+/// or the page's `http://127.0.0.1:9001/`; a host name is looked up (its first address).
+fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
+    let bare = text.strip_prefix("http://").unwrap_or(text);
+    let bare = bare.strip_suffix('/').unwrap_or(bare);
+    if let Ok(addr) = bare.parse() {
+        return Ok(addr);
+    }
+    if !bare.contains(':') {
+        return Err(format!(
+            "'{text}' has no port: write HOST:PORT, as 127.0.0.1:9001"
+        ));
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(bare)
+        .map_err(|e| format!("cannot look up '{bare}': {e}"))?
+        .next()
+        .ok_or_else(|| format!("'{bare}' names no address"))
+}
+
+/// A key on the command line: not empty (the API has no route for it).
+fn parse_key(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        Err("a key cannot be empty".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// `--cluster-size`: at least one, the node itself.
+fn parse_cluster_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(size) if size >= 1 => Ok(size),
+        _ => Err(format!(
+            "'{text}' is not a cluster size: a whole number, 1 or more"
+        )),
+    }
 }
 
 /// A `--timeout`: a positive number of seconds, at most an hour.
@@ -188,15 +227,23 @@ pub enum KeysAction {
 #[derive(Clone, Debug, Subcommand)]
 pub enum KvAction {
     /// Write KEY = VALUE on the agent; it spreads from there.
-    Put { key: String, value: String },
+    Put {
+        #[arg(value_parser = parse_key)]
+        key: String,
+        value: String,
+    },
     /// Read KEY as the agent holds it (concurrent siblings listed).
     Get {
+        #[arg(value_parser = parse_key)]
         key: String,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// Delete KEY (a tombstone that spreads).
-    Delete { key: String },
+    Delete {
+        #[arg(value_parser = parse_key)]
+        key: String,
+    },
     /// Every key the agent holds.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -385,7 +432,7 @@ pub struct CommonSimArgs {
     pub seed: u64,
 
     /// Probability in 0..=1 that a datagram is lost.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability, allow_negative_numbers = true)]
     pub loss: f64,
 
     /// Protocol preset the runs start from (lan and wan are scaled to --nodes).
@@ -413,7 +460,7 @@ pub struct FalsePositiveArgs {
     pub duration: u64,
 
     /// Fraction in 0..=1 of members that are slow.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability, allow_negative_numbers = true)]
     pub slow: f64,
 
     /// How late, on average, a slow member handles each datagram, in milliseconds.
@@ -496,7 +543,7 @@ pub struct AgentArgs {
     pub preset: Preset,
 
     /// Expected cluster size, which scales the lan and wan presets' suspicion timeout.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_cluster_size)]
     pub cluster_size: usize,
 
     /// Seed for the node's random choices (default: from the OS).

@@ -22,4 +22,9 @@ pub enum ExperimentError {
         path: std::path::PathBuf,
         source: serde_json::Error,
     },
+    /// A recording of a real cluster given where a trace was asked for.
+    #[error(
+        "{path} is a recording of a real cluster (`gossip cluster --record`), not a trace of a simulated run: open it in the lab's \"open a trace or recording\" input"
+    )]
+    ARecording { path: std::path::PathBuf },
 }

@@ -31,9 +31,18 @@ pub fn read(path: &Path) -> Result<Trace, ExperimentError> {
         path: path.to_owned(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|source| ExperimentError::NotATrace {
-        path: path.to_owned(),
-        source,
+    serde_json::from_str(&text).map_err(|source| {
+        let header = text.lines().next().unwrap_or_default();
+        if serde_json::from_str::<crate::view::recording::RecordingHeader>(header).is_ok() {
+            ExperimentError::ARecording {
+                path: path.to_owned(),
+            }
+        } else {
+            ExperimentError::NotATrace {
+                path: path.to_owned(),
+                source,
+            }
+        }
     })
 }
 

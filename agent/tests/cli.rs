@@ -57,6 +57,48 @@ fn bad_flags_are_rejected_clearly() {
     assert!(err.contains("HOST:PORT"), "{err}");
 }
 
+/// What a person types wrong or writes differently is read or refused by name: an
+/// empty key, a negative loss, a cluster of none, an address written as a page's URL or
+/// a host name, a recording given for a trace.
+#[test]
+fn values_as_people_write_them_are_read_or_refused_by_name() {
+    let (code, _, err) = gossip(&["kv", "put", "", "x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a key cannot be empty"), "{err}");
+    let (code, _, err) = gossip(&["sim", "dissemination", "--loss", "-0.1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"-0.1\" is not a probability"), "{err}");
+    let (code, _, err) = gossip(&["agent", "--name", "a", "--cluster-size", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'0' is not a cluster size"), "{err}");
+    let (code, _, err) = gossip(&["members", "--http", "nohost"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no port"), "{err}");
+    // Read as the address they name: nobody answers there.
+    for written in ["http://127.0.0.1:1/", "localhost:1"] {
+        let (code, _, err) = gossip(&["members", "--http", written, "--timeout", "2"]);
+        assert_eq!(code, 2, "{written}");
+        assert!(
+            err.contains("cannot reach the agent at http://"),
+            "{written}: {err}"
+        );
+        assert!(err.contains(":1:"), "{written}: {err}");
+    }
+
+    let dir = std::env::temp_dir().join(format!("gossip-cli-recording-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rec.jsonl");
+    std::fs::write(
+        &file,
+        "{\"recording\":1,\"started_unix_ms\":0,\"nodes\":[{\"name\":\"n1\",\"udp\":\"127.0.0.1:7946\",\"http\":\"127.0.0.1:9001\"}],\"preset\":\"demo\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = gossip(&["sim", "replay", file.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(code, 0);
+    assert!(err.contains("is a recording of a real cluster"), "{err}");
+}
+
 /// A node listening on every interface must say which address reaches it: without
 /// `--advertise` the others would be told 0.0.0.0.
 #[test]
@@ -255,4 +297,43 @@ fn logs_can_be_json_lines() {
     }
     assert!(log.contains("starting"), "{log}");
     assert!(out.status.success());
+}
+
+/// An agent whose seed never answers says so, and what to check, while it keeps asking.
+#[test]
+fn a_join_nobody_answers_is_reported_with_what_to_check() {
+    use std::io::BufRead;
+    let quiet = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let seed = quiet.local_addr().unwrap().to_string();
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args([
+            "agent",
+            "--name",
+            "lonely",
+            "--bind",
+            "127.0.0.1:0",
+            "--join",
+            &seed,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Should the warning never come, stderr ends when the agent is stopped anyway.
+    let pid = agent.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    });
+    let stderr = std::io::BufReader::new(agent.stderr.take().unwrap());
+    let warning = stderr
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains("WARN"));
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let warning = warning.expect("a warning before stderr ends");
+    assert!(warning.contains("no seed has answered yet"), "{warning}");
+    assert!(warning.contains("--cluster-name"), "{warning}");
+    assert!(warning.contains(&seed), "names the seed: {warning}");
 }
