@@ -56,9 +56,21 @@ fn env_field(var: &str) -> Option<String> {
 /// The `(field, value)` pairs of a TOML settings file, values as the text
 /// [`Config::set`] reads; a `[lifeguard]` table sets its parts one by one.
 fn file_fields(text: &str) -> Result<Vec<(String, String)>, String> {
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| e.message().to_owned())?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+                + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_owned(),
+    })?;
     let mut fields = Vec::new();
     for (name, value) in table {
         match value {
@@ -129,8 +141,9 @@ mod tests {
         assert!(err.contains("fanuot") && err.contains(".toml"), "{err}");
         let file = write("probe_interval = [1, 2]\n");
         assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
-        let file = write("this is not toml");
-        assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
+        let file = write("fanout = 3\nthis is not toml");
+        let err = layered(Config::demo(), Some(&file), vec![], &[]).unwrap_err();
+        assert!(err.contains("line 2, column 6:"), "where it went wrong: {err}");
         let env = vec![("GOSSIP_FANOUT".to_owned(), "many".to_owned())];
         let err = layered(Config::demo(), None, env, &[]).unwrap_err();
         assert!(
