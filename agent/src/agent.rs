@@ -706,5 +706,11 @@ fn log_event(event: &Event) {
             writer,
         } => info!(%key, %writer, "key deleted"),
         Event::Conflict { key, siblings } => warn!(%key, siblings, "concurrent writes"),
+        Event::NameConflict { id, held, claimed } => warn!(
+            member = %id,
+            %held,
+            %claimed,
+            "two members claim one name; names must be unique: stop one, or start it under another name"
+        ),
     }
 }

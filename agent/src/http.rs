@@ -405,5 +405,6 @@ pub fn event_kind(event: &gossip_core::Event) -> &'static str {
         Event::LocalHealthChanged { .. } => "local_health",
         Event::KeyChanged { .. } => "key_changed",
         Event::Conflict { .. } => "conflict",
+        Event::NameConflict { .. } => "name_conflict",
     }
 }

@@ -143,7 +143,10 @@ mod tests {
         assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
         let file = write("fanout = 3\nthis is not toml");
         let err = layered(Config::demo(), Some(&file), vec![], &[]).unwrap_err();
-        assert!(err.contains("line 2, column 6:"), "where it went wrong: {err}");
+        assert!(
+            err.contains("line 2, column 6:"),
+            "where it went wrong: {err}"
+        );
         let env = vec![("GOSSIP_FANOUT".to_owned(), "many".to_owned())];
         let err = layered(Config::demo(), None, env, &[]).unwrap_err();
         assert!(

@@ -44,6 +44,15 @@ pub enum Event {
     },
     /// Concurrent writes to a key now stand side by side as siblings.
     Conflict { key: String, siblings: usize },
+    /// Two members claim one name from different addresses: this node holds `id` at
+    /// `held` (its own address, if `id` is this node) and heard it alive at `claimed`,
+    /// at an incarnation no older than the one held. Names must be unique; each claim
+    /// is reported once.
+    NameConflict {
+        id: NodeId,
+        held: SocketAddr,
+        claimed: SocketAddr,
+    },
 }
 
 impl Event {
@@ -62,7 +71,8 @@ impl Event {
             | Event::Refuted { .. }
             | Event::LocalHealthChanged { .. }
             | Event::KeyChanged { .. }
-            | Event::Conflict { .. } => None,
+            | Event::Conflict { .. }
+            | Event::NameConflict { .. } => None,
         }
     }
 }
@@ -104,6 +114,9 @@ impl fmt::Display for Event {
             }
             Event::Conflict { key, siblings } => {
                 write!(f, "{key} has {siblings} concurrent versions")
+            }
+            Event::NameConflict { id, held, claimed } => {
+                write!(f, "heard {id} claimed at {claimed}, held at {held}")
             }
         }
     }

@@ -255,6 +255,14 @@ impl MemberTable {
         })
     }
 
+    /// The address the member named `name` is held at, if it is held.
+    pub(crate) fn addr_by_name(&self, name: &[u8]) -> Option<SocketAddr> {
+        let interned = self.registry.read();
+        let entry = self.entry(self.slot_in(&interned, name)?)?;
+        let (_, addr) = interned.identity(entry.identity);
+        Some(interned.addr(addr))
+    }
+
     /// The slot holding `id`.
     pub(crate) fn slot_of(&self, id: &NodeId) -> Option<Slot> {
         self.slot_in(&self.registry.read(), id.as_bytes())

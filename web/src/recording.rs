@@ -328,6 +328,8 @@ impl AgentView {
                     held.siblings = *siblings;
                 }
             }
+            // A warning for the log; nothing in the view changes.
+            Event::NameConflict { .. } => {}
         }
     }
 }

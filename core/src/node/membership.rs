@@ -3,7 +3,7 @@
 //! reconnecting with dead members and seeds so that healed partitions merge.
 
 use core::net::SocketAddr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -32,6 +32,9 @@ pub(super) struct Membership {
     /// The tags of members that have any, with the incarnation they came with. Kept
     /// beside the table so that members without tags cost nothing.
     pub(super) tags: BTreeMap<NodeId, (Incarnation, Tags)>,
+    /// Names heard claimed from an address other than the one held, reported once
+    /// each ([`Event::NameConflict`]).
+    pub(super) name_claims: BTreeSet<(NodeId, SocketAddr)>,
 }
 
 impl Membership {
@@ -103,7 +106,8 @@ impl Node {
 
     /// Whether `apply_member_update` would do nothing with this entry, claiming
     /// `state`: it is about another member, held in the table, and neither supersedes
-    /// what is held nor brings tags. Nearly every entry of a full state is such old
+    /// what is held nor brings tags, nor claims the member alive at another address
+    /// (a name conflict, to report). Nearly every entry of a full state is such old
     /// news, and this answers without building an update for it; any entry it is not
     /// sure about takes the full path.
     fn is_old_news(
@@ -123,7 +127,9 @@ impl Node {
                 !supersedes((state, incarnation), (current.state, current.incarnation))
                     && (incarnation != current.incarnation
                         || state != MemberState::Alive
-                        || (entry.has_no_tags() && !self.holds_tags_of(name)))
+                        || (entry.has_no_tags()
+                            && !self.holds_tags_of(name)
+                            && entry.addr() == self.membership.members.addr_by_name(name)))
             }
         }
     }
@@ -164,6 +170,7 @@ impl Node {
     /// on (infection-style, SWIM section 4.1: whoever learns something new spreads it).
     pub(super) fn apply_member_update(&mut self, now: Instant, update: MemberUpdate) {
         if update.id == self.id {
+            self.note_claim((self.addr, self.incarnation), &update);
             self.refute(&update);
             return;
         }
@@ -196,6 +203,9 @@ impl Node {
             None if !update.state.is_active() => return,
             None => None,
             Some(current) if !update.overrides(&current) => {
+                if current.state.is_active() {
+                    self.note_claim((current.addr, current.incarnation), &update);
+                }
                 // Tags are the same at the same incarnation: a member first heard of
                 // through news without them (a suspicion) takes them from later news.
                 if update.incarnation == current.incarnation {
@@ -203,7 +213,12 @@ impl Node {
                 }
                 return;
             }
-            Some(current) => Some(current.state),
+            Some(current) => {
+                if current.state.is_active() {
+                    self.note_claim((current.addr, current.incarnation), &update);
+                }
+                Some(current.state)
+            }
         };
         let state_since = match (previous, self.membership.members.get(&update.id)) {
             (Some(state), Some(current)) if state == update.state => current.state_since,
@@ -249,6 +264,36 @@ impl Node {
             }
         }
         self.broadcasts.push(update);
+    }
+
+    /// Reports `update` if it claims its member alive at an address other than `held`,
+    /// where this node holds it active at `incarnation` (or is it), and is not older
+    /// news than that: two processes share a name. (Only an alive claim is the
+    /// member's own word; a suspicion carries whatever address its accuser holds.) memberlist
+    /// likewise keeps the address it holds and logs the conflict; the claim is reported
+    /// once, not on every message that repeats it.
+    fn note_claim(
+        &mut self,
+        (held, incarnation): (SocketAddr, Incarnation),
+        update: &MemberUpdate,
+    ) {
+        if update.addr == held
+            || update.state != MemberState::Alive
+            || update.incarnation < incarnation
+        {
+            return;
+        }
+        if self
+            .membership
+            .name_claims
+            .insert((update.id.clone(), update.addr))
+        {
+            self.events.push_back(Event::NameConflict {
+                id: update.id.clone(),
+                held,
+                claimed: update.addr,
+            });
+        }
     }
 
     /// Lifeguard section 4.2: another member suspecting the same incarnation is an
@@ -480,6 +525,7 @@ pub(super) trait FullStateEntry {
     fn state(&self) -> MemberState;
     fn has_accuser(&self) -> bool;
     fn has_no_tags(&self) -> bool;
+    fn addr(&self) -> Option<SocketAddr>;
     /// The entry as news (`None` only for an entry that could not be read, which a
     /// checked share never holds).
     fn into_update(self) -> Option<MemberUpdate>;
@@ -501,6 +547,9 @@ impl FullStateEntry for MemberUpdate {
     fn has_no_tags(&self) -> bool {
         self.tags.is_empty()
     }
+    fn addr(&self) -> Option<SocketAddr> {
+        Some(self.addr)
+    }
     fn into_update(self) -> Option<MemberUpdate> {
         Some(self)
     }
@@ -521,6 +570,9 @@ impl FullStateEntry for EntryRef<'_> {
     }
     fn has_no_tags(&self) -> bool {
         EntryRef::has_no_tags(self)
+    }
+    fn addr(&self) -> Option<SocketAddr> {
+        EntryRef::addr(self)
     }
     fn into_update(self) -> Option<MemberUpdate> {
         self.to_update()

@@ -1058,3 +1058,46 @@ fn a_table_restored_from_another_registry_is_numbered_in_the_nodes_own() {
         "members that never reported a summary hold no tombstone: it stays"
     );
 }
+
+#[test]
+fn a_name_claimed_from_a_second_address_is_reported_once_and_the_held_one_kept() {
+    let (mut a, _b) = joined_pair();
+    let mut impostor = node("b", 3);
+    let (held, claimed) = (SocketAddr::from(([127, 0, 0, 1], 2)), impostor.addr());
+    let now = Instant::ZERO + Duration::from_millis(10);
+    let conflicts = |node: &mut Node| -> Vec<Event> {
+        std::iter::from_fn(|| node.poll_event())
+            .filter(|e| matches!(e, Event::NameConflict { .. }))
+            .collect()
+    };
+    // The second "b" joins through a: each hears the other's claim in a full state.
+    impostor.join(now, &[a.addr()]);
+    deliver(now, &mut impostor, &mut a);
+    deliver(now, &mut a, &mut impostor);
+    let id = NodeId::new("b").unwrap();
+    assert_eq!(
+        conflicts(&mut a),
+        vec![Event::NameConflict {
+            id: id.clone(),
+            held,
+            claimed,
+        }],
+        "a member sees the name claimed from a second address"
+    );
+    assert_eq!(
+        conflicts(&mut impostor),
+        vec![Event::NameConflict {
+            id: id.clone(),
+            held: claimed,
+            claimed: held,
+        }],
+        "and so does the newcomer, about its own name"
+    );
+    let held_at = a.members().find(|m| m.id == id).map(|m| m.addr);
+    assert_eq!(held_at, Some(held), "the address held is kept");
+
+    // The same claim again is not news.
+    impostor.join(now, &[a.addr()]);
+    deliver(now, &mut impostor, &mut a);
+    assert_eq!(conflicts(&mut a), vec![]);
+}

@@ -130,14 +130,9 @@ impl<'a> EntryRef<'a> {
         self.tags == [0]
     }
 
-    /// The entry as owned news. `None` never happens: `parse` checked every part.
-    pub(crate) fn to_update(&self) -> Option<MemberUpdate> {
-        let tags = if self.has_no_tags() {
-            Tags::none()
-        } else {
-            postcard::from_bytes(self.tags).ok()?
-        };
-        let addr = match *self.ip {
+    /// The member's address. `None` never happens: `parse` checked every part.
+    pub(crate) fn addr(&self) -> Option<SocketAddr> {
+        Some(match *self.ip {
             [0, a, b, c, d] => {
                 SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), self.port))
             }
@@ -146,10 +141,19 @@ impl<'a> EntryRef<'a> {
                 SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(octets), self.port, 0, 0))
             }
             _ => return None,
+        })
+    }
+
+    /// The entry as owned news. `None` never happens: `parse` checked every part.
+    pub(crate) fn to_update(&self) -> Option<MemberUpdate> {
+        let tags = if self.has_no_tags() {
+            Tags::none()
+        } else {
+            postcard::from_bytes(self.tags).ok()?
         };
         Some(MemberUpdate {
             id: NodeId::from_utf8(self.name).ok()?,
-            addr,
+            addr: self.addr()?,
             incarnation: self.incarnation,
             state: self.state,
             accuser: match self.accuser {
