@@ -15,7 +15,7 @@ use crate::components::legend::Legend;
 /// How often the page reads the agent's members, keys and counters.
 const POLL_MS: u32 = 500;
 /// The event names the agent's stream uses (`gossip_agent::http::event_kind`).
-const EVENT_KINDS: [&str; 12] = [
+const EVENT_KINDS: [&str; 13] = [
     "joined_cluster",
     "joined",
     "suspected",
@@ -27,6 +27,7 @@ const EVENT_KINDS: [&str; 12] = [
     "local_health",
     "key_changed",
     "conflict",
+    "name_conflict",
     "lagged",
 ];
 
