@@ -669,10 +669,10 @@ fn wall_clock_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Sleeps until `deadline`, or forever when there is none.
 /// How long a join may go unanswered before the agent says so.
 const JOIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Sleeps until `deadline`, or forever when there is none.
 async fn sleep_until(deadline: Option<time::Instant>) {
     match deadline {
         Some(deadline) => time::sleep_until(deadline).await,
@@ -710,7 +710,7 @@ fn log_event(event: &Event) {
             member = %id,
             %held,
             %claimed,
-            "two members claim one name; names must be unique: stop one, or start it under another name"
+            "a member is claimed from two addresses: a second process uses its name (names must be unique: stop one, or start it under another name), or it restarted at a new address before the others noticed"
         ),
     }
 }

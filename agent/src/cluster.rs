@@ -45,6 +45,9 @@ pub fn members(args: &ClusterArgs) -> Result<Vec<Member>, String> {
 /// rest would wait for it to join.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How many other agents a restart hint joins through.
+const HINT_SEEDS: usize = 3;
+
 /// Starts the agents, waits until each answers, prints where each does, and watches
 /// them until `shutdown`; then stops those still running gracefully. An agent that
 /// leaves (`gossip leave`) or is killed (`kill -9`, to watch the others find it dead)
@@ -57,6 +60,9 @@ pub async fn run(
 ) -> Result<(), String> {
     let members = members(args)?;
     let program = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    // A port in use (another cluster on the same ports, say) is found before any agent
+    // starts: once one has, something else answering on its port could pass for it.
+    ports_free(&members)?;
     // The recording's file is made first: if it cannot be, no agent has started.
     let recorder = match &args.record {
         Some(path) => {
@@ -81,7 +87,11 @@ pub async fn run(
         let work = async {
             for member in &members {
                 // Each joins through the first.
-                let seed = (member.udp_port != args.base_port).then_some(args.base_port);
+                let seed: &[u16] = if member.udp_port == args.base_port {
+                    &[]
+                } else {
+                    &[args.base_port]
+                };
                 let child = Command::new(&program)
                     .args(agent_args(args, member, log_format, seed))
                     .kill_on_drop(true)
@@ -104,7 +114,7 @@ pub async fn run(
                 plural(children.len(), "agent", "agents")
             ));
             watch(&mut children, |member| {
-                restart_hint(&program, args, member, log_format)
+                restart_hint(&program, args, &members, member, log_format)
             })
             .await
         };
@@ -124,13 +134,31 @@ pub async fn run(
     outcome
 }
 
-/// The flags `gossip agent` is started with for `member`, joining through the agent on
-/// UDP port `seed` if given.
+/// Whether every agent's UDP and HTTP ports can be taken on 127.0.0.1.
+fn ports_free(members: &[Member]) -> Result<(), String> {
+    for member in members {
+        let taken = |what: &str, port: u16| {
+            format!(
+                "{what} port {port} of agent {} is in use (is another cluster running?); \
+                 choose others with --base-port and --http-base",
+                member.name
+            )
+        };
+        std::net::UdpSocket::bind(("127.0.0.1", member.udp_port))
+            .map_err(|_| taken("UDP", member.udp_port))?;
+        std::net::TcpListener::bind(("127.0.0.1", member.http_port))
+            .map_err(|_| taken("HTTP", member.http_port))?;
+    }
+    Ok(())
+}
+
+/// The flags `gossip agent` is started with for `member`, joining through the agents
+/// on UDP ports `seeds`.
 fn agent_args(
     args: &ClusterArgs,
     member: &Member,
     log_format: LogFormat,
-    seed: Option<u16>,
+    seeds: &[u16],
 ) -> Vec<String> {
     let mut flags: Vec<String> = vec![
         "agent".into(),
@@ -150,7 +178,7 @@ fn agent_args(
         "--log-format".into(),
         log_format.name().into(),
     ];
-    if let Some(port) = seed {
+    for port in seeds {
         flags.extend(["--join".into(), format!("127.0.0.1:{port}")]);
     }
     for (field, value) in &args.settings {
@@ -225,23 +253,24 @@ async fn watch(
     }
 }
 
-/// The command line that starts `member` again by hand, shell-quoted.
+/// The command line that starts `member` again by hand, shell-quoted: it joins
+/// through up to [`HINT_SEEDS`] other agents of the cluster, since one may have
+/// stopped too.
 fn restart_hint(
     program: &std::path::Path,
     args: &ClusterArgs,
+    members: &[Member],
     member: &Member,
     log_format: LogFormat,
 ) -> String {
-    // The first, started again, joins through the second.
-    let seed = if member.udp_port != args.base_port {
-        Some(args.base_port)
-    } else if args.nodes > 1 {
-        args.base_port.checked_add(1)
-    } else {
-        None
-    };
+    let seeds: Vec<u16> = members
+        .iter()
+        .filter(|other| other.name != member.name)
+        .map(|other| other.udp_port)
+        .take(HINT_SEEDS)
+        .collect();
     std::iter::once(program.display().to_string())
-        .chain(agent_args(args, member, log_format, seed))
+        .chain(agent_args(args, member, log_format, &seeds))
         .map(|word| shell_quoted(&word))
         .collect::<Vec<_>>()
         .join(" ")

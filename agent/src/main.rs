@@ -4,6 +4,7 @@ use clap::Parser;
 use gossip_agent::agent::{Agent, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
 use gossip_agent::{client, cluster, http, keyring, settings};
+use gossip_core::NodeId;
 use tokio::net::UdpSocket;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
@@ -17,6 +18,17 @@ enum Failure {
     Client(BoxError),
     Usage(String),
     Other(BoxError),
+}
+
+impl Failure {
+    /// The failure with the agent it happened to named first.
+    fn of_agent(self, name: &NodeId) -> Failure {
+        match self {
+            Failure::Client(error) => Failure::Client(format!("agent {name}: {error}").into()),
+            Failure::Usage(message) => Failure::Usage(format!("agent {name}: {message}")),
+            Failure::Other(error) => Failure::Other(format!("agent {name}: {error}").into()),
+        }
+    }
 }
 
 impl<E: Into<BoxError>> From<E> for Failure {
@@ -56,7 +68,12 @@ async fn run() -> Result<(), Failure> {
             // Every line an agent logs names it: under `gossip cluster` several agents
             // write to one terminal.
             let span = tracing::info_span!("agent", node = %args.name);
-            agent(*args).instrument(span).await?
+            let name = args.name.clone();
+            // And so does the line it fails with.
+            agent(*args)
+                .instrument(span)
+                .await
+                .map_err(|failure| failure.of_agent(&name))?
         }
         Command::Cluster(args) => cluster::run(&args, cli.log_format, interrupted()).await?,
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),

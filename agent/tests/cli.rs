@@ -319,11 +319,17 @@ fn a_join_nobody_answers_is_reported_with_what_to_check() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Should the warning never come, stderr ends when the agent is stopped anyway.
+    // Should the warning never come, stderr ends when the agent is stopped anyway
+    // (unless the test is done with it by then).
     let pid = agent.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(30));
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        if finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .is_err()
+        {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
     });
     let stderr = std::io::BufReader::new(agent.stderr.take().unwrap());
     let warning = stderr
@@ -332,6 +338,7 @@ fn a_join_nobody_answers_is_reported_with_what_to_check() {
         .find(|line| line.contains("WARN"));
     let _ = agent.kill();
     let _ = agent.wait();
+    let _ = done.send(());
     let warning = warning.expect("a warning before stderr ends");
     assert!(warning.contains("no seed has answered yet"), "{warning}");
     assert!(warning.contains("--cluster-name"), "{warning}");

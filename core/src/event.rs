@@ -44,10 +44,11 @@ pub enum Event {
     },
     /// Concurrent writes to a key now stand side by side as siblings.
     Conflict { key: String, siblings: usize },
-    /// Two members claim one name from different addresses: this node holds `id` at
-    /// `held` (its own address, if `id` is this node) and heard it alive at `claimed`,
-    /// at an incarnation no older than the one held. Names must be unique; each claim
-    /// is reported once.
+    /// A member is claimed from two addresses: this node holds `id` at `held` (its own
+    /// address, if `id` is this node), keeps it there, and heard it alive at `claimed`
+    /// at the same incarnation or, about itself, a later one. Either a second process
+    /// uses the name (names must be unique), or the member restarted at a new address
+    /// before the others noticed. Each claim is reported once.
     NameConflict {
         id: NodeId,
         held: SocketAddr,

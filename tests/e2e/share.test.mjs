@@ -92,6 +92,7 @@ test('a large run opens a piece at a time, the page answering and saying how far
   const percent = async () => Number((await status.textContent()).match(/(\d+)% done/)?.[1] ?? NaN);
   await page.waitForFunction(() => /^Opening the run: replayed to/.test(document.querySelector('p.behind[role="status"]').textContent), null, { timeout: 30_000 });
   const first = await percent();
+  assert.ok(await page.getByRole('button', { name: 'Link to this run' }).isDisabled(), 'no link to the empty stand-in');
   // The page answers meanwhile: the keyboard help opens and closes.
   await page.locator('h1').click();
   await page.keyboard.press('?');

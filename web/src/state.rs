@@ -375,8 +375,12 @@ impl LabState {
                 }
             }
             Err(error) => {
+                let what = match preparing.borrow().as_ref() {
+                    Some(Preparing::Run { .. }) => "cannot open the run",
+                    _ => "cannot build the cluster",
+                };
                 self.preparing = None;
-                self.error = Some(format!("cannot open the run: {error}"));
+                self.error = Some(format!("{what}: {error}"));
             }
         }
     }

@@ -213,12 +213,7 @@ impl Node {
                 }
                 return;
             }
-            Some(current) => {
-                if current.state.is_active() {
-                    self.note_claim((current.addr, current.incarnation), &update);
-                }
-                Some(current.state)
-            }
+            Some(current) => Some(current.state),
         };
         let state_since = match (previous, self.membership.members.get(&update.id)) {
             (Some(state), Some(current)) if state == update.state => current.state_since,
@@ -268,10 +263,13 @@ impl Node {
 
     /// Reports `update` if it claims its member alive at an address other than `held`,
     /// where this node holds it active at `incarnation` (or is it), and is not older
-    /// news than that: two processes share a name. (Only an alive claim is the
-    /// member's own word; a suspicion carries whatever address its accuser holds.) memberlist
-    /// likewise keeps the address it holds and logs the conflict; the claim is reported
-    /// once, not on every message that repeats it.
+    /// news than that, but is not news either: the claim is ignored, and either two
+    /// processes share a name or the member restarted at a new address before the
+    /// others noticed (its refutation, one incarnation higher, then moves it). Only an
+    /// alive claim is the member's own word; a suspicion carries whatever address its
+    /// accuser holds. memberlist likewise keeps the address it holds against a
+    /// conflicting claim and logs it. Each claim is reported once, not on every message
+    /// that repeats it, until its member is forgotten.
     fn note_claim(
         &mut self,
         (held, incarnation): (SocketAddr, Incarnation),
@@ -439,6 +437,9 @@ impl Node {
         for member in gone {
             let id = member.id;
             self.membership.tags.remove(&id);
+            self.membership
+                .name_claims
+                .retain(|(claimed, _)| *claimed != id);
             self.anti_entropy.peer_summaries.forget(&id);
             self.membership.forgotten.insert(
                 id.clone(),

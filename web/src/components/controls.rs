@@ -195,7 +195,9 @@ pub fn controls() -> Html {
                 <input type="file" accept=".json,.jsonl,application/json" aria-label="Open a trace file" onchange={open_trace} />
             </label>
             <div class="row share">
-                <button type="button" onclick={share} title="A link that replays this run to this moment, exactly (the same run digest)">{ "Link to this run" }</button>
+                // Not while a run is built or opened: the run shown is an empty stand-in,
+                // and the link in the address bar is the one being opened.
+                <button type="button" onclick={share} disabled={lab.preparing.is_some()} title="A link that replays this run to this moment, exactly (the same run digest)">{ "Link to this run" }</button>
                 if !share_link.is_empty() {
                     <input type="text" readonly=true aria-label="Link to this run" value={(*share_link).clone()}
                         onfocus={Callback::from(|event: FocusEvent| event.target_unchecked_into::<HtmlInputElement>().select())} />
