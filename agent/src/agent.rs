@@ -693,7 +693,7 @@ fn log_event(event: &Event) {
         Event::MemberDead { id, incarnation } => warn!(member = %id, incarnation, "member dead"),
         Event::MemberLeft { id } => info!(member = %id, "member left"),
         Event::MemberRemoved { id } => info!(member = %id, "member removed"),
-        Event::Refuted { incarnation } => warn!(incarnation, "refuted a suspicion about this node"),
+        Event::Refuted { incarnation } => warn!(incarnation, "refuted being held suspect or dead"),
         Event::LocalHealthChanged { score } => info!(score, "local health changed"),
         Event::KeyChanged {
             key,

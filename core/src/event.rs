@@ -96,7 +96,10 @@ impl fmt::Display for Event {
             Event::MemberLeft { id } => write!(f, "saw {id} leave"),
             Event::MemberRemoved { id } => write!(f, "forgot {id}"),
             Event::Refuted { incarnation } => {
-                write!(f, "refuted a suspicion (now inc {incarnation})")
+                write!(
+                    f,
+                    "refuted being held suspect or dead (now inc {incarnation})"
+                )
             }
             Event::LocalHealthChanged { score } => write!(f, "local health score now {score}"),
             Event::KeyChanged {

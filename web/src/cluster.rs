@@ -127,8 +127,10 @@ impl Shown {
     }
 }
 
-/// How the other running, joined nodes see `name`: the state most of them hold, ties
-/// going to the more alarming one. A node still joining is shown as joining; a running
+/// How the other running, joined nodes see `name`: the state most of them hold. A tie
+/// goes to the node's own word while it runs (so in a partition of 2 and 3 the side of
+/// 3, held alive by its own 2 others and dead by the 2 across, shows alive), else to
+/// the more alarming state. A node still joining is shown as joining; a running
 /// node no one else can judge is shown as it sees itself, and a crashed one nobody
 /// holds (reaped by all) as unknown. The definition, one node at a time; the page uses
 /// [`shown_states`], which gives the same for every node at once.
@@ -152,9 +154,10 @@ pub fn shown_state(sim: &Simulation, name: &str) -> Shown {
             None => counts.push((view, 1)),
         }
     }
+    let own = subject.is_up().then(|| as_it_sees_itself(subject));
     counts
         .into_iter()
-        .max_by_key(|(state, count)| (*count, state.severity()))
+        .max_by_key(|(state, count)| (*count, Some(*state) == own, state.severity()))
         .map(|(state, _)| state)
         .unwrap_or_else(|| as_it_sees_itself(subject))
 }
@@ -181,12 +184,13 @@ pub fn shown_states(sim: &Simulation) -> Vec<Shown> {
             if subject.is_up() && subject.node().status() == NodeStatus::Joining {
                 return Shown::Joining;
             }
+            let own = subject.is_up().then(|| as_it_sees_itself(subject));
             MemberState::ALL
                 .iter()
                 .zip(tally)
                 .filter(|(_, count)| *count > 0)
                 .map(|(&state, count)| (Shown::from_member_state(state), count))
-                .max_by_key(|(state, count)| (*count, state.severity()))
+                .max_by_key(|(state, count)| (*count, Some(*state) == own, state.severity()))
                 .map(|(state, _)| state)
                 .unwrap_or_else(|| as_it_sees_itself(subject))
         })
@@ -408,6 +412,39 @@ mod tests {
         assert_eq!(links.len(), 1, "set both ways, listed once");
         assert_eq!((links[0].0.as_str(), links[0].1.as_str()), ("n2", "n3"));
         assert_eq!(links[0].2.loss, 1.0);
+    }
+
+    #[test]
+    fn in_a_partition_of_two_and_three_the_side_of_three_is_shown_alive() {
+        let mut sim = new_simulation(12, lab_config(), LAB_NODES);
+        sim.run_for(Duration::from_secs(5));
+        sim.partition(&["n1", "n2"], &["n3", "n4", "n5"]).unwrap();
+        sim.run_for(Duration::from_secs(30));
+        // n3 is held alive by n4 and n5, dead by n1 and n2: a tie its own word breaks.
+        let tally = |name: &str, state: MemberState| {
+            sim.nodes()
+                .filter(|n| {
+                    n.id().as_str() != name
+                        && n.node().member_state(&NodeId::new(name).unwrap()) == Some(state)
+                })
+                .count()
+        };
+        assert_eq!(
+            (
+                tally("n3", MemberState::Alive),
+                tally("n3", MemberState::Dead)
+            ),
+            (2, 2)
+        );
+        let shown: Vec<Shown> = shown_states(&sim);
+        use Shown::{Alive, Dead};
+        assert_eq!(shown, vec![Dead, Dead, Alive, Alive, Alive]);
+        for (i, name) in ["n1", "n2", "n3", "n4", "n5"].iter().enumerate() {
+            assert_eq!(shown_state(&sim, name), shown[i], "{name}");
+        }
+        // Down, a node has no word: the tie goes to the alarming state.
+        sim.crash("n3").unwrap();
+        assert_eq!(shown_state(&sim, "n3"), Dead);
     }
 
     #[test]

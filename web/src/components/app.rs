@@ -102,31 +102,39 @@ pub fn app() -> Html {
         let dispatcher = lab.dispatcher();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|window| {
-                gloo_events::EventListener::new(&window, "keydown", move |event| {
-                    let event: &KeyboardEvent = event.unchecked_ref();
-                    if typing_into_a_field(event)
-                        || (on_a_node(event) && event.key().starts_with("Arrow"))
-                        || event.ctrl_key()
-                        || event.meta_key()
-                        || event.alt_key()
-                    {
-                        return;
-                    }
-                    let action = match (event.key().as_str(), event.shift_key()) {
-                        // Space presses a focused button or node; held down, it repeats.
-                        (" ", _) if event.repeat() || activatable(event) => return,
-                        (" ", _) => Action::TogglePause,
-                        ("ArrowRight", false) => Action::StepEvent,
-                        ("ArrowRight", true) => Action::StepPeriod,
-                        ("ArrowLeft", _) => Action::Back(gossip_core::Duration::from_secs(10)),
-                        ("?", _) => Action::ToggleHelp,
-                        ("m" | "M", _) => Action::PinNext,
-                        ("Escape", _) => Action::HideHelp,
-                        _ => return,
-                    };
-                    event.prevent_default();
-                    dispatcher.dispatch(action);
-                })
+                // Not passive: a shortcut's key must not also do its default (Space
+                // would scroll the page away from the graph).
+                let options = gloo_events::EventListenerOptions::enable_prevent_default();
+                gloo_events::EventListener::new_with_options(
+                    &window,
+                    "keydown",
+                    options,
+                    move |event| {
+                        let event: &KeyboardEvent = event.unchecked_ref();
+                        if typing_into_a_field(event)
+                            || (on_a_node(event) && event.key().starts_with("Arrow"))
+                            || event.ctrl_key()
+                            || event.meta_key()
+                            || event.alt_key()
+                        {
+                            return;
+                        }
+                        let action = match (event.key().as_str(), event.shift_key()) {
+                            // Space presses a focused button or node; held down, it repeats.
+                            (" ", _) if event.repeat() || activatable(event) => return,
+                            (" ", _) => Action::TogglePause,
+                            ("ArrowRight", false) => Action::StepEvent,
+                            ("ArrowRight", true) => Action::StepPeriod,
+                            ("ArrowLeft", _) => Action::Back(gossip_core::Duration::from_secs(10)),
+                            ("?", _) => Action::ToggleHelp,
+                            ("m" | "M", _) => Action::PinNext,
+                            ("Escape", _) => Action::HideHelp,
+                            _ => return,
+                        };
+                        event.prevent_default();
+                        dispatcher.dispatch(action);
+                    },
+                )
             });
             move || drop(listener)
         });

@@ -143,7 +143,7 @@ pub fn controls() -> Html {
                 </span>
             </p>
             // Always there, so that a screen reader announces it when it fills.
-            <p class="behind" role="status">
+            <p class={classes!("behind", lab.preparing.is_some().then_some("progress"))} role="status">
                 if let Some((done, all)) = lab.building_progress() {
                     { format!(
                         "Building {} members: {:.0}% done (each node's table of every other, then the census of what each believes).",
@@ -160,7 +160,7 @@ pub fn controls() -> Html {
                 }
             </p>
             <div class="row">
-                <button type="button" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
+                <button type="button" class="pause-toggle" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
                 <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)">{ "▸ event" }</button>
                 <button type="button" class="small" onclick={step(Action::StepPeriod)} aria-label="Step one protocol period" title="Pause and run one protocol period (Shift →)">{ "▸▸ period" }</button>
                 <label>

@@ -349,11 +349,17 @@ pub fn graph(props: &GraphProps) -> Html {
                 .and_then(|c| c.query_selector_all("[data-node-id]").ok())
                 .and_then(|all| {
                     (0..all.length())
-                        .filter_map(|i| all.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+                        .filter_map(|i| all.item(i)?.dyn_into::<web_sys::Element>().ok())
                         .find(|e| e.get_attribute("data-node-id").as_deref() == Some(next.as_str()))
                 });
+            // A disc drawn in SVG (up to 30 nodes) or an element over the canvas.
             if let Some(element) = element {
-                let _ = element.focus();
+                let _ = match element.dyn_into::<web_sys::SvgElement>() {
+                    Ok(svg) => svg.focus(),
+                    Err(element) => element
+                        .dyn_into::<web_sys::HtmlElement>()
+                        .map_or(Ok(()), |html| html.focus()),
+                };
             }
             focus.set(Focus { name: Some(next) });
         })

@@ -28,10 +28,17 @@ pub struct DrawingProps {
 pub fn svg_drawing(props: &DrawingProps) -> Html {
     let count = props.nodes.len();
     let radius = node_radius(count);
-    let line = |a: usize, b: usize, class: Classes| {
-        let (p, q) = (node_position(a, count), node_position(b, count));
+    // `short` units short of the second node's centre.
+    let line_short = |a: usize, b: usize, class: Classes, short: f64| {
+        let (p, mut q) = (node_position(a, count), node_position(b, count));
+        let length = ((q.x - p.x).powi(2) + (q.y - p.y).powi(2)).sqrt();
+        if length > short {
+            q.x -= (q.x - p.x) * short / length;
+            q.y -= (q.y - p.y) * short / length;
+        }
         html! { <line {class} x1={p.x.to_string()} y1={p.y.to_string()} x2={q.x.to_string()} y2={q.y.to_string()} /> }
     };
+    let line = |a: usize, b: usize, class: Classes| line_short(a, b, class, 0.0);
     let links = (0..count)
         .flat_map(|a| (a + 1..count).map(move |b| (a, b)))
         .map(|(a, b)| line(a, b, classes!("link")))
@@ -42,7 +49,9 @@ pub fn svg_drawing(props: &DrawingProps) -> Html {
         .take(CUTS_DRAWN)
         .map(|cut| {
             let class = classes!("cut", cut.one_way.then_some("one-way"));
-            line(cut.from, cut.to, class)
+            // A one-way cut's arrow ends at the disc's edge, not under it.
+            let short = if cut.one_way { radius + 3.0 } else { 0.0 };
+            line_short(cut.from, cut.to, class, short)
         })
         .collect::<Html>();
     let messages = props.messages.iter().map(|message| {

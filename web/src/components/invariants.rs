@@ -62,6 +62,8 @@ fn draw(lab: &LabContext) -> Html {
 /// One checker's line: holds, converging (broken, but within its quiet bound), or
 /// broken with the first violations.
 fn check(name: &str, meaning: &str, violations: &[Violation], settling: bool) -> Html {
+    /// The violations listed; the rest are counted.
+    const SHOWN: usize = 3;
     let (class, mark, verdict) = match (violations.is_empty(), settling) {
         (true, _) => ("holds", "✓ ", format!(": {meaning}")),
         (false, true) => ("settling", "… ", ": converging".to_owned()),
@@ -81,7 +83,10 @@ fn check(name: &str, meaning: &str, violations: &[Violation], settling: bool) ->
             { verdict }
             if class == "broken" {
                 <ul class="violations">
-                    { for violations.iter().take(3).map(|v| html! { <li>{ v.detail.clone() }</li> }) }
+                    { for violations.iter().take(SHOWN).map(|v| html! { <li>{ v.detail.clone() }</li> }) }
+                    if violations.len() > SHOWN {
+                        <li class="more">{ format!("and {} more", violations.len() - SHOWN) }</li>
+                    }
                 </ul>
             }
         </li>

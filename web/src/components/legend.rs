@@ -12,7 +12,13 @@ pub struct LegendProps {
 /// What the colours mean.
 #[function_component(Legend)]
 pub fn legend(props: &LegendProps) -> Html {
-    let states = ["alive", "suspect", "dead", "left", "joining"];
+    // "unknown": a crashed node every member has reaped, which only the lab (knowing
+    // every node there is) can draw.
+    let states: &[&str] = if props.simulated {
+        &["alive", "suspect", "dead", "left", "joining", "unknown"]
+    } else {
+        &["alive", "suspect", "dead", "left", "joining"]
+    };
     let down = if props.simulated {
         "really down"
     } else {

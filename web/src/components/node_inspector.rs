@@ -82,7 +82,7 @@ fn ground_truth(sim_node: &SimNode, lag: Duration) -> String {
         (true, false) => "running".to_owned(),
     };
     format!(
-        "{running} · {} · incarnation {} · local health {}",
+        "{running} · {} · incarnation {} · local health score {} (0: healthy)",
         node.status().as_str(),
         node.incarnation(),
         node.local_health()
@@ -92,6 +92,17 @@ fn ground_truth(sim_node: &SimNode, lag: Duration) -> String {
 /// Rows of the member table shown: in a large cluster, the members not held alive come
 /// first and the alive ones are counted rather than listed past this many.
 const MEMBER_ROWS: usize = 40;
+
+/// Names as a person orders them: `n2` before `n10` (a trailing number compared as a
+/// number), otherwise as text.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    let split = |name: &str| {
+        let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (stem, number) = name.split_at(name.len() - digits);
+        (stem.to_owned(), number.parse::<u128>().ok())
+    };
+    split(a).cmp(&split(b)).then_with(|| a.cmp(b))
+}
 
 /// One row of the member table.
 struct Row {
@@ -115,7 +126,7 @@ fn member_table(sim_node: &SimNode) -> Html {
     let order = |a: &Row, b: &Row| {
         (a.state == MemberState::Alive)
             .cmp(&(b.state == MemberState::Alive))
-            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| by_name(a.id.as_str(), b.id.as_str()))
     };
     let hidden = members.len().saturating_sub(MEMBER_ROWS);
     if hidden > 0 {
@@ -189,4 +200,16 @@ fn counters(sim_node: &SimNode) -> String {
         stats.received.total_messages(),
         stats.received.total_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_name;
+
+    #[test]
+    fn names_order_by_their_number() {
+        let mut names = vec!["n10", "n2", "n100", "n1", "b", "a7", "n02", "x"];
+        names.sort_by(|a, b| by_name(a, b));
+        assert_eq!(names, ["a7", "b", "n1", "n02", "n2", "n10", "n100", "x"]);
+    }
 }

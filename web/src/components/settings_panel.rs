@@ -86,7 +86,7 @@ pub fn settings_panel() -> Html {
                     aria-invalid={invalid} aria-describedby={described.clone()} /> }
             }
         };
-        let summary = info.doc.split(". ").next().unwrap_or_default().trim_end_matches('.');
+        let summary = first_sentence(info.doc);
         let live = Config::applies_live(info.name);
         html! {
             <div class={classes!("setting", (!problems.is_empty()).then_some("invalid"))} data-field={info.name} data-live={live.to_string()}>
@@ -143,5 +143,41 @@ fn select(
         <select aria-label={field} {onchange} aria-invalid={invalid} aria-describedby={described.to_owned()}>
             { for names.iter().map(|n| html! { <option value={*n} selected={*n == value}>{ *n }</option> }) }
         </select>
+    }
+}
+
+/// A field's doc up to the end of its first sentence: a full stop and a space, except
+/// after an abbreviation ("Demers et al. 1987"); without the Markdown code marks.
+fn first_sentence(doc: &str) -> String {
+    const ABBREVIATIONS: [&str; 3] = ["et al", "e.g", "i.e"];
+    let mut end = doc.len();
+    let mut from = 0;
+    while let Some(at) = doc[from..].find(". ") {
+        let stop = from + at;
+        if !ABBREVIATIONS.iter().any(|a| doc[..stop].ends_with(a)) {
+            end = stop;
+            break;
+        }
+        from = stop + 2;
+    }
+    doc[..end].trim_end_matches('.').replace('`', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_sentence;
+
+    #[test]
+    fn a_doc_line_is_its_first_sentence_without_code_marks() {
+        assert_eq!(
+            first_sentence("Rumor mongering (Demers et al. 1987) on. More here."),
+            "Rumor mongering (Demers et al. 1987) on"
+        );
+        assert_eq!(
+            first_sentence("Uses `fanout` members. Then."),
+            "Uses fanout members"
+        );
+        assert_eq!(first_sentence("One sentence."), "One sentence");
+        assert_eq!(first_sentence("No stop"), "No stop");
     }
 }
