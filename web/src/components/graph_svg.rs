@@ -5,6 +5,7 @@ use yew::prelude::*;
 use super::graph::{Activation, CutLink, Focus, MessageMark, Nodes};
 use super::message_dot::MessageDot;
 use super::node_disc::NodeDisc;
+use crate::cluster::LAB_NODES;
 use crate::layout::{VIEW_SIZE, node_position, node_radius};
 
 /// At most this many cut links are drawn.
@@ -22,7 +23,7 @@ pub struct DrawingProps {
     pub focus: Focus,
 }
 
-/// A small cluster in SVG: every pair linked, each node a disc with its name, details
+/// A small cluster in SVG: up to five nodes every pair linked, each node a disc with its name, details
 /// and marks, each datagram a dot with its contents on hover.
 #[function_component(SvgDrawing)]
 pub fn svg_drawing(props: &DrawingProps) -> Html {
@@ -39,8 +40,11 @@ pub fn svg_drawing(props: &DrawingProps) -> Html {
         html! { <line {class} x1={p.x.to_string()} y1={p.y.to_string()} x2={q.x.to_string()} y2={q.y.to_string()} /> }
     };
     let line = |a: usize, b: usize, class: Classes| line_short(a, b, class, 0.0);
-    let links = (0..count)
-        .flat_map(|a| (a + 1..count).map(move |b| (a, b)))
+    // Beyond the demo's five, the pairwise links would hide the datagrams: they give
+    // way to them (cuts are still drawn).
+    let linked = if count <= LAB_NODES { count } else { 0 };
+    let links = (0..linked)
+        .flat_map(|a| (a + 1..linked).map(move |b| (a, b)))
         .map(|(a, b)| line(a, b, classes!("link")))
         .collect::<Html>();
     let cuts = props

@@ -19,6 +19,8 @@ fn arc(x: f64, y: f64, radius: f64, fraction: f64) -> String {
 /// Below this radius a disc is too small for its name and details: they move to its
 /// tooltip.
 const LABELLED_FROM: f64 = 12.0;
+/// Discs this large or larger also carry their details and marks beneath.
+const DETAILED_FROM: f64 = 32.0;
 
 #[derive(Properties, PartialEq)]
 pub struct NodeDiscProps {
@@ -62,7 +64,11 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
     let detail = node.detail();
     let (x, y, r) = (props.x, props.y, props.radius);
     let labelled = r >= LABELLED_FROM;
-    let tooltip = match (&node.tooltip, labelled) {
+    // The name fits inside the disc; the line under it only where neighbours are far
+    // enough apart for it (about 17 nodes on the circle), else it is the tooltip.
+    let name_size = (r * 0.85).min(20.0);
+    let detailed = r >= DETAILED_FROM;
+    let tooltip = match (&node.tooltip, detailed) {
         (Some(tooltip), _) => Some(tooltip.to_string()),
         (None, false) => Some(format!("{}: {} · {detail}", node.name, node.state)),
         (None, true) => None,
@@ -100,7 +106,10 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
                 <path class="suspicion-arc" data-left={format!("{left:.2}")} d={arc(x, y, r + 4.0, left)} />
             }
             if labelled {
-                <text class="name" x={x.to_string()} y={(y + 6.0).to_string()}>{ node.name.clone() }</text>
+                <text class="name" x={x.to_string()} y={(y + name_size * 0.3).to_string()}
+                    style={format!("font-size: {name_size:.1}px")}>{ node.name.clone() }</text>
+            }
+            if detailed {
                 <text class="detail" x={x.to_string()} y={(y + r + 16.0).to_string()}>{ detail }</text>
                 if !node.up {
                     <text class="down-mark" x={x.to_string()} y={(y + r + 32.0).to_string()}>{ "✕ down" }</text>
