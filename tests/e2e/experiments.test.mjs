@@ -8,12 +8,13 @@ import { screenshot, labSuite } from './support.mjs';
 const SEED = 11;
 const suite = labSuite(SEED);
 
-/** The lab with its Experiments tab open; errors also collects console errors, and
+/** The lab with its Experiments tab open; errors also collects console errors (and
+ * deprecation warnings, such as wasm-bindgen's for a worker started the old way), and
  * workers every Web Worker the page starts. */
 async function openExperiments() {
   const { page, errors } = await suite.open();
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (message.type() === 'error' || /deprecated/i.test(message.text())) errors.push(message.text());
   });
   const workers = [];
   page.on('worker', (worker) => workers.push(worker));

@@ -15,7 +15,7 @@ test('states through one node’s eyes, a shrinking suspicion arc, a pinned data
   await page.waitForSelector('circle.message.ping');
   await page.locator('circle.message.ping').first().dispatchEvent('click');
   const pinned = page.getByRole('region', { name: 'Pinned datagram' });
-  assert.match(await pinned.locator('pre').textContent(), /^ping n\d → n\d\nPing \{ seq: \d+, target: "n\d" \}/);
+  assert.match(await pinned.locator('pre').textContent(), /^ping n\d → n\d\nprobe #\d+: are you alive, n\d\?/);
 
   // A key's holders are ringed.
   await page.getByLabel('Key', { exact: true }).fill('colour');

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::datagram_text::{describe_message, describe_update};
 use gossip_core::{Config, Lifeguard, MemberState, NodeId, NodeStatus, Version};
 use gossip_sim::{Building, MessageRecord, NetworkModel, SimBuilder, SimNode, Simulation};
 
@@ -385,9 +386,11 @@ pub fn describe_record(sim: &Simulation, message: &MessageRecord) -> String {
         message.to
     );
     if let Some(packet) = sim.decode_in_flight(message.id) {
-        text.push_str(&format!("\n{:?}", packet.message));
+        text.push('\n');
+        text.push_str(&describe_message(&packet.message));
         for update in &packet.updates {
-            text.push_str(&format!("\n+ {update:?}"));
+            text.push('\n');
+            text.push_str(&describe_update(update));
         }
     }
     text

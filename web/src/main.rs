@@ -4,6 +4,7 @@
 mod clock;
 mod cluster;
 mod components;
+mod datagram_text;
 mod experiments;
 mod layout;
 mod live;
