@@ -275,6 +275,9 @@ test('charts draw datagrams and bytes by kind and each view over time', async ()
   assert.match(await bytes.locator('figcaption').textContent(), /now \d+ B\/s in all/);
   const views = page.locator('figure[aria-label="Members each node believes alive"]');
   assert.equal(await views.locator('.chart-key li').count(), 5);
+  // Its scale: 0 to the cluster's size; its times: the samples' first and last.
+  assert.deepEqual(await views.locator('.scale').allTextContents(), ['5', '0']);
+  assert.match(await views.locator('.times').textContent(), /^[\d.]+ssimulated time[\d.]+s$/);
   // n4's own line stops when it crashes: a gap, so its line ends before the others.
   const lastX = async (cls) => {
     const points = await views.locator(`polyline.${cls}`).last().getAttribute('points');

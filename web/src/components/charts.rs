@@ -1,5 +1,5 @@
-use gossip_core::Duration;
 use gossip_core::wire::MessageKind;
+use gossip_core::{Duration, Instant};
 use gossip_sim::{Sample, Simulation};
 use yew::prelude::*;
 
@@ -61,15 +61,16 @@ fn draw(lab: &LabContext) -> Html {
         .collect();
     let last = samples.last().expect("two samples or more");
     let total_bytes = last.total_bytes_per_sec();
+    let span = (samples[0].at, last.at);
 
     html! {
         <section class="panel charts" aria-label="Over time">
             <h2>{ "Over time" }</h2>
-            { chart("Datagrams per second, by kind", "", &traffic, None) }
-            { chart("Bytes per second, by kind", &format!("now {total_bytes:.0} B/s in all"), &bytes, None) }
-            { chart("Members each node believes alive", "", &views, Some(names.len() as f64)) }
+            { chart("Datagrams per second, by kind", "", &traffic, None, span) }
+            { chart("Bytes per second, by kind", &format!("now {total_bytes:.0} B/s in all"), &bytes, None, span) }
+            { chart("Members each node believes alive", "", &views, Some(names.len() as f64), span) }
             if !spread.is_empty() {
-                { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0)) }
+                { chart("Share of nodes holding each key (%)", "", &spread, Some(100.0), span) }
             }
             <p class="convergence" aria-label="Convergence">
                 { match series.converged_since() {
@@ -136,7 +137,15 @@ struct Line {
 /// of their own.
 const KEYED: usize = 20;
 
-fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
+/// A chart of `lines` from 0 to `max` (or the highest point), over the simulated time
+/// `span`: its scale at the left, its times under it.
+fn chart(
+    title: &str,
+    note: &str,
+    lines: &[Line],
+    max: Option<f64>,
+    (from, to): (Instant, Instant),
+) -> Html {
     let top = max.unwrap_or_else(|| {
         lines
             .iter()
@@ -150,9 +159,14 @@ fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
         <figure class="chart" aria-label={title.to_owned()}>
             <figcaption>
                 { title }
-                <span class="note">{ format!(" · top {top:.0}") }{ if note.is_empty() { String::new() } else { format!(" · {note}") } }</span>
+                if !note.is_empty() {
+                    <span class="note">{ format!(" · {note}") }</span>
+                }
             </figcaption>
-            <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} preserveAspectRatio="none" role="img" aria-label={title.to_owned()}>
+            <div class="plot">
+            <span class="scale top" aria-hidden="true">{ format!("{top:.0}") }</span>
+            <span class="scale bottom" aria-hidden="true">{ "0" }</span>
+            <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} preserveAspectRatio="none" role="img" aria-label={format!("{title}, 0 to {top:.0}, from {from} to {to}")}>
                 { for lines.iter().flat_map(|line| segments(&line.points).into_iter().map(move |run| {
                     let points = run
                         .iter()
@@ -162,6 +176,8 @@ fn chart(title: &str, note: &str, lines: &[Line], max: Option<f64>) -> Html {
                     html! { <polyline class={classes!("line", line.class.clone())} points={points}><title>{ line.label.clone() }</title></polyline> }
                 })) }
             </svg>
+            </div>
+            <p class="times" aria-hidden="true"><span>{ from.to_string() }</span><span>{ "simulated time" }</span><span>{ to.to_string() }</span></p>
             <ul class="chart-key">
                 { for lines.iter().take(KEYED).map(|l| html! { <li><span class={classes!("dot", l.class.clone())}></span>{ l.label.clone() }</li> }) }
                 if lines.len() > KEYED {
