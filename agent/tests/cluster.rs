@@ -343,22 +343,24 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     );
 }
 
+/// `gossip cluster` of two agents on free ports from `from`, run to its end, with
+/// `more` flags; also its first UDP and HTTP ports. `before` runs once the ports are
+/// chosen, before the launcher starts, and what it returns is held meanwhile.
+fn two_agents<T>(from: u16, more: &[&str], before: impl FnOnce(u16, u16) -> T) -> (Output, u16) {
+    let udp = free_run(from, 2);
+    let http = free_run(udp + 2, 2);
+    let _held = before(udp, http);
+    let (udp_flag, http_flag) = (udp.to_string(), http.to_string());
+    let mut args = vec!["cluster", "--nodes", "2"];
+    args.extend(["--base-port", &udp_flag, "--http-base", &http_flag]);
+    args.extend(more);
+    (gossip(&args), http)
+}
+
 #[test]
 fn an_agent_that_fails_to_start_stops_the_cluster_at_once() {
     let pid = std::process::id() as u16;
-    let udp = free_run(40_000 + pid % 10_000, 2);
-    let http = free_run(udp + 2, 2);
-    let out = gossip(&[
-        "cluster",
-        "--nodes",
-        "2",
-        "--base-port",
-        &udp.to_string(),
-        "--http-base",
-        &http.to_string(),
-        "--set",
-        "fanout=0",
-    ]);
+    let (out, _) = two_agents(40_000 + pid % 10_000, &["--set", "fanout=0"], |_, _| ());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(
@@ -376,19 +378,10 @@ fn an_agent_that_fails_to_start_stops_the_cluster_at_once() {
 #[test]
 fn a_port_in_use_stops_the_cluster_before_any_agent_starts() {
     let pid = std::process::id() as u16;
-    let udp = free_run(50_000 + pid % 5_000, 2);
-    let http = free_run(udp + 2, 2);
     // Something else answers on n2's HTTP port: it must not pass for n2.
-    let _taken = std::net::TcpListener::bind(("127.0.0.1", http + 1)).unwrap();
-    let out = gossip(&[
-        "cluster",
-        "--nodes",
-        "2",
-        "--base-port",
-        &udp.to_string(),
-        "--http-base",
-        &http.to_string(),
-    ]);
+    let (out, http) = two_agents(50_000 + pid % 5_000, &[], |_, http| {
+        std::net::TcpListener::bind(("127.0.0.1", http + 1)).unwrap()
+    });
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(

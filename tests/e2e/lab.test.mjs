@@ -19,7 +19,7 @@ test('the lab shows five nodes that all become alive, with messages flying', asy
   await page.waitForSelector('circle.message', { timeout: 10_000 });
   await page.waitForSelector('circle.message.ping', { timeout: 10_000 });
   const tooltip = await page.locator('circle.message.ping title').first().textContent();
-  assert.match(tooltip, /^ping n\d → n\d\nPing \{ seq: \d+, target: "n\d" \}/, 'a dot shows its decoded contents');
+  assert.match(tooltip, /^ping n\d → n\d\nprobe #\d+: are you alive, n\d\?/, 'a dot shows its decoded contents');
   for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) {
     const node = page.locator(`[data-node-id="${id}"]`);
     assert.equal(await node.getAttribute('data-up'), 'true');
