@@ -448,6 +448,7 @@ mod tests {
         // Down, a node has no word: the tie goes to the alarming state.
         sim.crash("n3").unwrap();
         assert_eq!(shown_state(&sim, "n3"), Dead);
+        assert_eq!(shown_states(&sim)[2], Dead);
     }
 
     #[test]

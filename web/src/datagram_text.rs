@@ -33,8 +33,9 @@ pub fn describe_message(message: &Message) -> String {
             format!("probe #{seq}: no answer from the target yet (Lifeguard's nack)")
         }
         Message::Sync { members, reply } => {
+            // A table too large for one datagram is shared in several.
             let mut text = format!(
-                "full state: {} member{}{}",
+                "member table (all or part): {} member{}{}",
                 members.len(),
                 plural(members.len()),
                 if *reply { ", send me yours" } else { "" }
@@ -186,7 +187,10 @@ mod tests {
             reply: true,
         });
         let lines: Vec<&str> = sync.lines().collect();
-        assert_eq!(lines[0], "full state: 8 members, send me yours");
+        assert_eq!(
+            lines[0],
+            "member table (all or part): 8 members, send me yours"
+        );
         assert_eq!(lines[1], "  n1 alive (inc 2) at 10.0.0.3:7946");
         assert_eq!(lines.len(), 1 + LISTED + 1);
         assert_eq!(lines[LISTED + 1], "  and 2 more");

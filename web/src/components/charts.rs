@@ -164,7 +164,7 @@ fn chart(
                 }
             </figcaption>
             <div class="plot">
-            <span class="scale top" aria-hidden="true">{ format!("{top:.0}") }</span>
+            <span class="scale top" aria-hidden="true">{ compact(top) }</span>
             <span class="scale bottom" aria-hidden="true">{ "0" }</span>
             <svg viewBox={format!("0 0 {WIDTH} {HEIGHT}")} preserveAspectRatio="none" role="img" aria-label={format!("{title}, 0 to {top:.0}, from {from} to {to}")}>
                 { for lines.iter().flat_map(|line| segments(&line.points).into_iter().map(move |run| {
@@ -185,6 +185,15 @@ fn chart(
                 }
             </ul>
         </figure>
+    }
+}
+
+/// `value` in at most four digits and a unit: 1234, 12k, 3M.
+fn compact(value: f64) -> String {
+    match value {
+        v if v < 10_000.0 => format!("{v:.0}"),
+        v if v < 10_000_000.0 => format!("{:.0}k", v / 1_000.0),
+        v => format!("{:.0}M", v / 1_000_000.0),
     }
 }
 
@@ -250,6 +259,15 @@ fn segments(points: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scale_fits_in_four_digits_and_a_unit() {
+        let shown: Vec<String> = [5.0, 9_999.0, 10_000.0, 1_234_567.0, 98_765_432.0]
+            .into_iter()
+            .map(compact)
+            .collect();
+        assert_eq!(shown, ["5", "9999", "10k", "1235k", "99M"]);
+    }
 
     fn sample(alive_in_view: Vec<Option<usize>>) -> Sample {
         Sample {

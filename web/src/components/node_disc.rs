@@ -69,9 +69,22 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
     let name_size = (r * 0.85).min(20.0);
     let detailed = r >= DETAILED_FROM;
     let tooltip = match (&node.tooltip, detailed) {
-        (Some(tooltip), _) => Some(tooltip.to_string()),
-        (None, false) => Some(format!("{}: {} · {detail}", node.name, node.state)),
+        (Some(tooltip), true) => Some(tooltip.to_string()),
         (None, true) => None,
+        // What would be written under the disc, and its own tooltip after.
+        (own, false) => {
+            let mut text = format!("{}: {} · {detail}", node.name, node.state);
+            if !node.up {
+                text.push_str(" · ✕ down");
+            } else if node.paused {
+                text.push_str(" · ❚❚ paused");
+            }
+            if let Some(own) = own {
+                text.push('\n');
+                text.push_str(own);
+            }
+            Some(text)
+        }
     };
     html! {
         <g

@@ -147,9 +147,13 @@ fn select(
 }
 
 /// A field's doc up to the end of its first sentence: a full stop and a space, except
-/// after an abbreviation ("Demers et al. 1987"); without the Markdown code marks.
+/// after an abbreviation ("Demers et al. 1987"); without the Markdown code marks. The
+/// doc comes as its comment's lines (each with its leading space, each ended by a line
+/// break), read as one run of words.
 fn first_sentence(doc: &str) -> String {
     const ABBREVIATIONS: [&str; 3] = ["et al", "e.g", "i.e"];
+    let doc = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doc = doc.as_str();
     let mut end = doc.len();
     let mut from = 0;
     while let Some(at) = doc[from..].find(". ") {
@@ -179,5 +183,11 @@ mod tests {
         );
         assert_eq!(first_sentence("One sentence."), "One sentence");
         assert_eq!(first_sentence("No stop"), "No stop");
+        // As the configuration's table gives them: a line each, a line break after.
+        assert_eq!(first_sentence(" One sentence.\n"), "One sentence");
+        assert_eq!(
+            first_sentence(" Ends at a line's end.\n Then more.\n"),
+            "Ends at a line's end"
+        );
     }
 }
