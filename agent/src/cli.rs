@@ -591,6 +591,13 @@ pub struct AgentArgs {
     /// Change one configuration field, e.g. `--set fanout=4`; repeatable.
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
     pub settings: Vec<(String, String)>,
+
+    /// Leave gracefully when standard input closes. `gossip cluster` starts its agents
+    /// with this and keeps their standard input open: if the launcher itself is killed
+    /// (`kill -9`), the kernel closes it, and the agents stop instead of holding their
+    /// ports.
+    #[arg(long, hide = true)]
+    pub stop_when_stdin_closes: bool,
 }
 
 /// Named configuration presets.

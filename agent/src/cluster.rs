@@ -94,6 +94,10 @@ pub async fn run(
                 };
                 let child = Command::new(&program)
                     .args(agent_args(args, member, log_format, seed))
+                    // The agent's standard input is a pipe only this launcher holds:
+                    // should it be killed outright, the pipe closes and the agent leaves.
+                    .arg("--stop-when-stdin-closes")
+                    .stdin(std::process::Stdio::piped())
                     .kill_on_drop(true)
                     .spawn()
                     .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
@@ -303,7 +307,9 @@ fn say(line: &str) {
 /// SIGTERM to every agent (each leaves gracefully), then waits up to 5 s for them all;
 /// any still running after that is killed.
 async fn stop_all(children: &mut [(Member, Child)]) {
-    for (_, child) in children.iter() {
+    for (_, child) in children.iter_mut() {
+        // Closed now, so that no agent waits on it.
+        drop(child.stdin.take());
         if let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         }

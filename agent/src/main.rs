@@ -180,7 +180,19 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    agent.run(interrupted()).await?;
+    let stop_with_launcher = args.stop_when_stdin_closes;
+    agent
+        .run(async move {
+            if stop_with_launcher {
+                tokio::select! {
+                    () = interrupted() => {}
+                    () = stdin_closed() => tracing::info!("standard input closed: leaving"),
+                }
+            } else {
+                interrupted().await;
+            }
+        })
+        .await?;
     let _ = stopped.send(());
     if let Some(api) = api {
         // Open event streams would hold a graceful shutdown forever: give it a moment.
@@ -203,6 +215,18 @@ async fn client_call<T: Send + 'static>(
 /// Prints a command's answer; a closed pipe (`| head`) is not an error worth a panic.
 fn print(text: String) {
     let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// Completes when standard input reaches its end (or fails). The read blocks, so it runs
+/// on a thread of its own: a runtime's blocking pool would keep the process alive after
+/// the agent has stopped for another reason, until the input closed.
+async fn stdin_closed() {
+    let (closed, on_closed) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    let _ = on_closed.await;
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM: either way the agent leaves gracefully.

@@ -343,6 +343,52 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     );
 }
 
+/// A launcher killed outright cannot stop its agents; they notice their standard input
+/// close and leave, rather than hold the ports the next `gossip cluster` needs.
+#[test]
+fn the_agents_of_a_killed_launcher_stop_and_free_their_ports() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(12_000 + pid % 8_000, 2);
+    let http = free_run(udp + 2, 2);
+    let mut launcher = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["cluster", "--nodes", "2"])
+            .args(["--base-port", &udp.to_string()])
+            .args(["--http-base", &http.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = Lines::of(&mut launcher.0);
+    assert!(
+        lines
+            .find(Duration::from_secs(15), |l| l
+                .starts_with("2 agents running"))
+            .is_some()
+    );
+    let answers = |port: u16| {
+        gossip(&["members", "--http", &format!("127.0.0.1:{port}")])
+            .status
+            .success()
+    };
+    assert!(answers(http) && answers(http + 1));
+
+    launcher.0.kill().unwrap();
+    launcher.0.wait().unwrap();
+    let all_free = || {
+        (0..2).all(|i| {
+            !answers(http + i)
+                && std::net::UdpSocket::bind(("127.0.0.1", udp + i)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", http + i)).is_ok()
+        })
+    };
+    assert!(
+        eventually(Duration::from_secs(10), all_free),
+        "both agents stopped once their launcher was killed"
+    );
+}
+
 /// `gossip cluster` of two agents on free ports from `from`, run to its end, with
 /// `more` flags; also its first UDP and HTTP ports. `before` runs once the ports are
 /// chosen, before the launcher starts, and what it returns is held meanwhile.
