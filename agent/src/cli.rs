@@ -54,7 +54,7 @@ pub enum Command {
     /// An agent's counters.
     Stats(ClientArgs),
     /// Follow an agent's live event stream, one line per event.
-    Events(ClientArgs),
+    Events(EventsArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
     /// Make a new secret key for sealing datagrams (`--keyring`), printed in base64, or
@@ -157,6 +157,25 @@ pub struct MembersArgs {
     /// Table for people, JSON for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// Flags of `gossip events`.
+#[derive(Clone, Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// A line of words per event for people (the time it arrived, in UTC, its kind and
+    /// what happened), or a JSON object per line for programs.
+    #[arg(long, value_enum, default_value_t = StreamFormat::Text)]
+    pub format: StreamFormat,
+}
+
+/// Words or JSON lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormat {
+    Text,
+    Json,
 }
 
 /// Table or JSON.

@@ -5,14 +5,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 
 use std::collections::BTreeMap;
 
 use crate::cli::{
-    ClientArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs, TagsArgs,
+    ClientArgs, EventsArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs,
+    StreamFormat, TagsArgs,
 };
 use crate::view::{KeyInfo, KeysInfo, MemberInfo, StatsInfo};
 
@@ -242,15 +243,18 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
     ))
 }
 
-/// `gossip events`: prints each event of the stream as `<kind> <json>` until the agent
-/// stops or the output is closed.
-pub fn events(args: &ClientArgs, out: &mut impl Write) -> Result<(), ClientError> {
-    let client = Client::streaming(args.http, args.timeout);
+/// `gossip events`: prints each event of the stream as it comes, until the agent stops
+/// or the output is closed: as words (`06:12:03.412  suspected  suspects n3 (inc 0)`)
+/// or, for programs, as a JSON line (`{"kind":"suspected","event":{...}}`).
+pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError> {
+    let client = Client::streaming(args.client.http, args.client.timeout);
     let mut reading = true;
     read_events(client.subscribe()?, |kind, data| {
-        reading = writeln!(out, "{kind} {data}")
-            .and_then(|()| out.flush())
-            .is_ok();
+        let line = match args.format {
+            StreamFormat::Text => event_in_words(time_of_day(SystemTime::now()), kind, data),
+            StreamFormat::Json => event_as_json(kind, data),
+        };
+        reading = writeln!(out, "{line}").and_then(|()| out.flush()).is_ok();
         reading
     });
     if reading {
@@ -261,6 +265,42 @@ pub fn events(args: &ClientArgs, out: &mut impl Write) -> Result<(), ClientError
         );
     }
     Ok(())
+}
+
+/// One event of the stream as a person reads it: when it arrived, its kind, and what
+/// happened in the agent's words.
+fn event_in_words(time: String, kind: &str, data: &str) -> String {
+    let words = match serde_json::from_str::<gossip_core::Event>(data) {
+        Ok(event) => event.to_string(),
+        Err(_) if kind == "lagged" => {
+            format!("missed {data} events: this reader fell behind the agent")
+        }
+        // From an agent newer than this client: shown as it came.
+        Err(_) => data.to_owned(),
+    };
+    format!("{time}  {kind:<14} {words}")
+}
+
+/// One event of the stream as a JSON object on one line: `kind`, and `event` as the
+/// agent sent it (for `lagged`, the number of events missed).
+fn event_as_json(kind: &str, data: &str) -> String {
+    let event = serde_json::from_str::<serde_json::Value>(data)
+        .unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));
+    serde_json::json!({ "kind": kind, "event": event }).to_string()
+}
+
+/// `time` as hours, minutes, seconds and milliseconds of its day in UTC, the time zone
+/// of the agents' logs.
+fn time_of_day(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60,
+        since_epoch.subsec_millis()
+    )
 }
 
 /// The event stream of the agent at `addr`, subscribed: every event from now on is in
@@ -365,4 +405,45 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
         )
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_reads_as_words_with_its_time_and_kind() {
+        let data = r#"{"MemberSuspected":{"id":"n3","incarnation":2}}"#;
+        assert_eq!(
+            event_in_words("06:12:03.412".into(), "suspected", data),
+            "06:12:03.412  suspected      suspects n3 (inc 2)"
+        );
+        assert_eq!(
+            event_in_words("06:12:03.412".into(), "lagged", "7"),
+            "06:12:03.412  lagged         missed 7 events: this reader fell behind the agent"
+        );
+        assert_eq!(
+            event_in_words("06:12:03.412".into(), "newer", r#"{"Unknown":1}"#),
+            r#"06:12:03.412  newer          {"Unknown":1}"#
+        );
+    }
+
+    #[test]
+    fn an_event_as_json_is_one_object_with_its_kind() {
+        let data = r#"{"MemberLeft":{"id":"n3"}}"#;
+        let line: serde_json::Value = serde_json::from_str(&event_as_json("left", data)).unwrap();
+        assert_eq!(line["kind"], "left");
+        assert_eq!(line["event"]["MemberLeft"]["id"], "n3");
+        let lagged: serde_json::Value =
+            serde_json::from_str(&event_as_json("lagged", "7")).unwrap();
+        assert_eq!(lagged["event"], 7);
+    }
+
+    #[test]
+    fn the_time_of_day_is_utc_to_the_millisecond() {
+        // 2026-12-01 06:12:03.412 UTC.
+        let time = UNIX_EPOCH + Duration::from_millis(1_796_105_523_412);
+        assert_eq!(time_of_day(time), "06:12:03.412");
+        assert_eq!(time_of_day(UNIX_EPOCH), "00:00:00.000");
+    }
 }

@@ -138,10 +138,10 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let streamed = events.wait_with_output().unwrap();
     let streamed = String::from_utf8_lossy(&streamed.stdout);
     assert!(
-        streamed
-            .lines()
-            .any(|l| l.starts_with("key_changed ") && l.contains("\"key\":\"colour\"")),
-        "one line per event: {streamed}"
+        streamed.lines().any(
+            |l| l.contains("  key_changed ") && l.contains("colour = \"blue\" (written by n1.")
+        ),
+        "one line of words per event: {streamed}"
     );
 
     // What a user gets wrong is one line and status 2, and changes nothing.
