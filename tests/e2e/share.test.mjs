@@ -26,10 +26,13 @@ test('a copied link reproduces the same run at the same moment', async () => {
   await page.getByRole('button', { name: 'Put' }).click();
   await page.waitForFunction(() => parseFloat(document.querySelector('output[aria-label="Simulated time"]').textContent) > 12);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await suite.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.server.url });
   await page.getByRole('button', { name: 'Link to this run' }).click();
   const link = await page.getByRole('textbox', { name: 'Link to this run' }).inputValue();
   assert.match(link, /#run=[A-Za-z0-9_-]+$/);
   assert.equal(await page.evaluate(() => window.location.href), link, 'the address bar holds it too');
+  await page.locator('.share [role="status"]', { hasText: 'copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link, 'and the clipboard');
   const [digest, time] = [await digestOf(page), await timeOf(page)];
 
   const copy = await suite.browser.context.newPage();

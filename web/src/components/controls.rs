@@ -83,8 +83,9 @@ pub fn controls() -> Html {
         })
     };
     let share_link = use_state(String::new);
+    let share_note = use_state(|| "");
     let share = {
-        let (lab, share_link) = (lab.clone(), share_link.clone());
+        let (lab, share_link, share_note) = (lab.clone(), share_link.clone(), share_note.clone());
         Callback::from(move |_: MouseEvent| {
             let scenario = lab.scenario.as_ref().map(|run| run.id);
             let fragment = share::fragment(&lab.sim.borrow(), scenario);
@@ -95,7 +96,16 @@ pub fn controls() -> Html {
             if let Ok(history) = window.history() {
                 let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
             }
-            share_link.set(window.location().href().unwrap_or(fragment));
+            let link = window.location().href().unwrap_or(fragment);
+            share_link.set(link.clone());
+            let share_note = share_note.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                share_note.set(if copied(&window, &link).await {
+                    "copied"
+                } else {
+                    "select it to copy"
+                });
+            });
         })
     };
     let open_trace = {
@@ -201,6 +211,7 @@ pub fn controls() -> Html {
                 if !share_link.is_empty() {
                     <input type="text" readonly=true aria-label="Link to this run" value={(*share_link).clone()}
                         onfocus={Callback::from(|event: FocusEvent| event.target_unchecked_into::<HtmlInputElement>().select())} />
+                    <span class="hint" role="status">{ *share_note }</span>
                 }
             </div>
             if let Some(error) = &lab.error {
@@ -208,6 +219,18 @@ pub fn controls() -> Html {
             }
         </section>
     }
+}
+
+/// Puts `text` on the clipboard; false where the page may not (no clipboard outside a
+/// secure context such as `http://127.0.0.1`, or permission refused).
+async fn copied(window: &web_sys::Window, text: &str) -> bool {
+    let navigator = window.navigator();
+    let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        .is_ok_and(|clipboard| !clipboard.is_undefined());
+    has_clipboard
+        && wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text))
+            .await
+            .is_ok()
 }
 
 /// What the status line says while a run from elsewhere is being opened.
