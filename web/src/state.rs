@@ -23,6 +23,9 @@ const DEFAULT_SPEED: f64 = 0.5;
 /// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
+/// A gap between frames longer than this means the browser was not drawing the page at
+/// all, rather than drawing it slowly.
+const NOT_DRAWING_MS: f64 = 1_000.0;
 /// Wall-clock time the simulation may take in one frame, leaving the rest of a 60 Hz
 /// frame for drawing: past it, no new slice of simulated time is started, rather than
 /// the page freezing. What is left is carried to the next frames (up to a quarter
@@ -713,11 +716,16 @@ impl Reducible for LabState {
                     drop(sim);
                     next.pace.carry(owed - done, next.speed);
                     // Measured against the wall clock, so that frames drawn too slowly
-                    // (whose gaps are capped above) count as falling behind too; gaps
-                    // past a second (a hidden tab) are not the machine's fault.
-                    let wall = gap.min(1_000.0);
-                    next.pace
-                        .observe(wall, done.as_millis() as f64, wall * next.speed);
+                    // (whose gaps are capped above) count as falling behind too. A gap
+                    // past a second is no frame drawn slowly: the browser drew none (a
+                    // hidden tab, a sleeping laptop). What came before it says nothing
+                    // of the machine now, so the measure starts again.
+                    if gap > NOT_DRAWING_MS {
+                        next.pace = Pace::default();
+                    } else {
+                        next.pace
+                            .observe(gap, done.as_millis() as f64, gap * next.speed);
+                    }
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
                 }
@@ -1245,6 +1253,24 @@ mod tests {
         t += 16.0;
         state = reduce(state, Action::Frame(t));
         assert_eq!(simulated_ms(&state) - before, 16);
+    }
+
+    #[test]
+    fn a_tab_shown_again_after_a_while_hidden_is_not_behind() {
+        let mut state = Rc::new(LabState::new(2));
+        state = reduce(state, Action::SetSpeed(1.0));
+        let mut t = 0.0;
+        for _ in 0..150 {
+            state = reduce(state, Action::Frame(t));
+            t += 16.0;
+        }
+        // Hidden for a minute: the browser drew no frame meanwhile.
+        t += 60_000.0;
+        for _ in 0..100 {
+            state = reduce(state, Action::Frame(t));
+            assert!(!state.falling_behind(), "pace {:?}", state.pace);
+            t += 16.0;
+        }
     }
 
     #[test]
