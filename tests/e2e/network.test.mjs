@@ -14,8 +14,15 @@ const pick = (page, id) => page.locator(`[data-node-id="${id}"]`).click({ modifi
 
 test('the cluster grows to 50 nodes; five crashed ones are declared dead by the rest', async () => {
   const { page, errors } = await suite.open();
-  await page.getByLabel('Cluster size').fill('50');
-  await page.getByLabel('Cluster size').press('Enter');
+  // A size out of range is refused at the field, saying the range; nothing changes.
+  const size = page.getByLabel('Cluster size');
+  await size.fill('0');
+  await size.press('Enter');
+  assert.equal(await size.evaluate((input) => input.validationMessage), 'Cluster size: choose 1 to 10000');
+  assert.equal(await page.locator('[data-node-id]').count(), 5);
+  await size.fill('50');
+  assert.equal(await size.evaluate((input) => input.validationMessage), '', 'mended as it is typed');
+  await size.press('Enter');
   await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 50);
   await page.locator('select[aria-label="Speed"]').selectOption('8');
   const victims = ['n3', 'n11', 'n20', 'n34', 'n47'];
