@@ -14,6 +14,12 @@ pub fn layered(
     env: impl IntoIterator<Item = (String, String)>,
     flags: &[(String, String)],
 ) -> Result<Config, String> {
+    // Where each field set by a layer was set last, to say so if the result breaks a rule.
+    let mut origins: Vec<(String, String)> = Vec::new();
+    let mut note = |field: &str, origin: String| {
+        origins.retain(|(f, _)| f != field);
+        origins.push((field.to_owned(), origin));
+    };
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -21,6 +27,7 @@ pub fn layered(
             config
                 .set(&field, &value)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
+            note(&field, path.display().to_string());
         }
     }
     for (var, value) in env {
@@ -30,14 +37,57 @@ pub fn layered(
         config
             .set(&field, &value)
             .map_err(|e| format!("environment variable {var}: {e}"))?;
+        note(&field, format!("environment variable {var}"));
     }
     for (field, value) in flags {
         config
             .set(field, value)
             .map_err(|e| format!("--set {field}={value}: {e}"))?;
+        note(field, format!("--set {field}={value}"));
     }
-    config.validate().map_err(|e| e.to_string())?;
+    config
+        .validate()
+        .map_err(|e| with_origins(e.to_string(), &origins))?;
     Ok(config)
+}
+
+/// `message` (a broken rule) followed by where each field it names got its value, when
+/// a layer set one of them: `... (probe_interval from environment variable
+/// GOSSIP_PROBE_INTERVAL; probe_timeout from the preset)`.
+fn with_origins(message: String, origins: &[(String, String)]) -> String {
+    let named: Vec<&str> = Config::FIELDS
+        .iter()
+        .map(|f| f.name)
+        .filter(|name| names(&message, name))
+        .collect();
+    if !named
+        .iter()
+        .any(|name| origins.iter().any(|(field, _)| field == name))
+    {
+        return message;
+    }
+    let sources: Vec<String> = named
+        .iter()
+        .map(|name| {
+            let origin = origins
+                .iter()
+                .find(|(field, _)| field == name)
+                .map_or("the preset", |(_, origin)| origin.as_str());
+            format!("{name} from {origin}")
+        })
+        .collect();
+    format!("{message} ({})", sources.join("; "))
+}
+
+/// Whether `message` names the field `name` as a word of its own (not `probe_timeout`
+/// inside `probe_timeout_max`).
+fn names(message: &str, name: &str) -> bool {
+    let part_of_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    message.match_indices(name).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + name.len()..].chars().next();
+        !before.is_some_and(part_of_name) && !after.is_some_and(part_of_name)
+    })
 }
 
 /// `GOSSIP_PROBE_INTERVAL` names `probe_interval`, `GOSSIP_LIFEGUARD_NACK` names
@@ -158,6 +208,23 @@ mod tests {
         assert!(
             err.contains("probe_timeout"),
             "validation names the field: {err}"
+        );
+        // A rule broken by two layers together says where each value came from.
+        let env = vec![("GOSSIP_PROBE_INTERVAL".to_owned(), "500ms".to_owned())];
+        let err = layered(Config::demo(), None, env, &[]).unwrap_err();
+        assert!(
+            err.ends_with(
+                "(probe_interval from environment variable GOSSIP_PROBE_INTERVAL; \
+                 probe_timeout from the preset)"
+            ),
+            "{err}"
+        );
+        let err = layered(Config::demo(), None, vec![], &flags).unwrap_err();
+        assert!(
+            err.ends_with(
+                "(probe_interval from the preset; probe_timeout from --set probe_timeout=5s)"
+            ),
+            "in the order the fields are listed: {err}"
         );
         let missing = std::path::Path::new("/nonexistent/gossip.toml");
         assert!(

@@ -26,9 +26,9 @@ use core::str::FromStr;
 )]
 pub struct Instant(u64);
 
-/// A span of time in milliseconds. As text (settings, config files, JSON) it reads
-/// `250ms`, `1.5s`, `2m` or plain milliseconds, and prints as [`fmt::Display`] does;
-/// binary formats carry the milliseconds.
+/// A span of time in milliseconds. As text (settings, config files, JSON strings) it
+/// reads `250ms`, `1.5s` or `2m`, and prints as [`fmt::Display`] does; a JSON number
+/// and binary formats carry the milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(u64);
 
@@ -135,8 +135,9 @@ impl fmt::Display for Duration {
 impl FromStr for Duration {
     type Err = String;
 
-    /// `250ms`, `1.5s`, `2m` or a plain number of milliseconds; rounded to the nearest
-    /// millisecond.
+    /// `250ms`, `1.5s` or `2m`, rounded to the nearest millisecond. A bare number is
+    /// refused (but for 0): read as milliseconds, a `2` meant as seconds would make a
+    /// cluster probe 500 times as often as intended.
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
@@ -145,6 +146,12 @@ impl FromStr for Duration {
             (s, 1_000.0)
         } else if let Some(m) = text.strip_suffix('m') {
             (m, 60_000.0)
+        } else if text.parse::<f64>() == Ok(0.0) {
+            (text, 1.0)
+        } else if text.parse::<f64>().is_ok() {
+            return Err(format!(
+                "a duration with its unit, such as {text}ms or {text}s: {text} alone names none"
+            ));
         } else {
             (text, 1.0)
         };
@@ -175,7 +182,7 @@ impl<'de> serde::Deserialize<'de> for Duration {
             type Value = Duration;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as 500ms or 1.5s, or milliseconds")
+                f.write_str("a duration such as 500ms or 1.5s, or a number of milliseconds")
             }
 
             fn visit_u64<E: serde::de::Error>(self, millis: u64) -> Result<Duration, E> {
@@ -232,5 +239,18 @@ mod tests {
         assert_eq!(Duration::from_millis(1250).to_string(), "1.250s");
         assert_eq!(Duration::from_millis(250).to_string(), "250ms");
         assert_eq!(Instant::from_millis(61_005).to_string(), "61.005s");
+    }
+
+    #[test]
+    fn text_reads_with_a_unit_and_a_bare_number_only_as_zero() {
+        let read = |text: &str| text.parse::<Duration>();
+        assert_eq!(read("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(read(" 1.5s "), Ok(Duration::from_millis(1500)));
+        assert_eq!(read("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(read("0"), Ok(Duration::ZERO));
+        let bare = read("500").unwrap_err();
+        assert!(bare.contains("500ms or 500s"), "{bare}");
+        assert!(read("-1s").is_err());
+        assert!(read("soon").is_err());
     }
 }

@@ -477,7 +477,14 @@ mod tests {
         let mut config = Config::demo();
         config.set("probe_interval", "1.5s").unwrap();
         config.set("probe_timeout", "250ms").unwrap();
-        config.set("suspicion_timeout", "8000").unwrap();
+        config.set("suspicion_timeout", "8s").unwrap();
+        let bare = config.set("probe_interval", "2").unwrap_err().to_string();
+        assert!(bare.contains("2ms or 2s"), "{bare}");
+        assert_eq!(
+            config.probe_interval,
+            Duration::from_millis(1500),
+            "unchanged"
+        );
         config.set("fanout", "5").unwrap();
         config.set("lifeguard", "true").unwrap();
         config.set("probe_order", "random").unwrap();
