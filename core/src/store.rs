@@ -166,6 +166,11 @@ impl Store {
         if seq == 0 || seq <= held {
             return Applied::Known;
         }
+        // A counter at its maximum is forged or corrupt: adopted, it would leave its
+        // writer nothing to count its next write with. Dropped, as if unheard.
+        if version.clock.iter().any(|(_, count)| count == u64::MAX) {
+            return Applied::Known;
+        }
         let siblings = self.keys.entry(version.key.clone()).or_default();
         if siblings.iter().any(|s| s.clock.covers(&version.clock)) {
             return Applied::Known;

@@ -48,7 +48,9 @@ impl VectorClock {
     /// Increments `replica`'s counter and returns its new value.
     pub fn increment(&mut self, replica: &ReplicaId) -> u64 {
         let entry = self.entries.entry(replica.clone()).or_insert(0);
-        *entry += 1;
+        // 2^64 writes are out of reach, and a counter at the maximum from elsewhere is
+        // refused where versions arrive (`Store::apply`): saturating is never reached.
+        *entry = entry.saturating_add(1);
         *entry
     }
 

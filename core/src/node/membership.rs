@@ -169,6 +169,12 @@ impl Node {
     /// Applies membership news if it supersedes what this node believes, and passes it
     /// on (infection-style, SWIM section 4.1: whoever learns something new spreads it).
     pub(super) fn apply_member_update(&mut self, now: Instant, update: MemberUpdate) {
+        // Nobody reaches the last incarnation by restarting and refuting: news at it is
+        // forged or corrupt, and could never be refuted (SWIM section 4.2: the member
+        // answers an accusation with a higher incarnation). Dropped, as if unheard.
+        if update.incarnation == Incarnation::MAX {
+            return;
+        }
         if update.id == self.id {
             self.note_claim((self.addr, self.incarnation), &update);
             self.refute(&update);
@@ -387,7 +393,8 @@ impl Node {
             self.broadcasts.push(self.own_update(MemberState::Alive));
             return;
         }
-        self.incarnation = rumour.incarnation + 1;
+        // Below the maximum: news at it was dropped above.
+        self.incarnation = rumour.incarnation.saturating_add(1);
         self.stats.refutations += 1;
         self.events.push_back(Event::Refuted {
             incarnation: self.incarnation,

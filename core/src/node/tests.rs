@@ -184,6 +184,53 @@ fn hearing_itself_suspected_raises_the_incarnation() {
     assert_eq!(a.stats().refutations, 1);
 }
 
+/// News no honest member can send (an incarnation or a write counter at its maximum)
+/// is dropped: adopted, it could never be refuted or written past.
+#[test]
+fn news_at_the_last_incarnation_or_counter_is_dropped() {
+    let (mut a, _b) = joined_pair();
+    let from = NodeId::new("b").unwrap();
+    let b_addr = SocketAddr::from(([127, 0, 0, 1], 2));
+    let member = |id: &NodeId, addr, state| {
+        Update::Member(MemberUpdate {
+            id: id.clone(),
+            addr,
+            incarnation: Incarnation::MAX,
+            state,
+            accuser: Some(from.clone()),
+            tags: Tags::none(),
+        })
+    };
+    let mut forged_clock = VectorClock::default();
+    let forger = ReplicaId::new(NodeId::new("c").unwrap(), 1);
+    forged_clock.observe(&forger, u64::MAX);
+    let forged_version = Update::Kv(crate::Version {
+        key: "k".into(),
+        value: Some("v".into()),
+        clock: forged_clock,
+        writer: forger,
+    });
+    let packet = Packet {
+        from: from.clone(),
+        message: Message::Gossip,
+        updates: vec![
+            member(a.id(), a.addr(), MemberState::Suspect),
+            member(&from, b_addr, MemberState::Dead),
+            forged_version,
+        ],
+    };
+    a.handle_packet(Instant::ZERO, b_addr, &wire::encode(&packet))
+        .unwrap();
+    assert_eq!(a.incarnation(), 0, "no refutation of the unrefutable");
+    assert_eq!(a.stats().refutations, 0);
+    assert_eq!(
+        a.members().find(|m| m.id == from).map(|m| m.state),
+        Some(MemberState::Alive),
+        "b stays alive"
+    );
+    assert_eq!(a.store().get("k"), None, "the forged version is not kept");
+}
+
 #[test]
 fn oversized_writes_are_rejected_and_store_nothing() {
     let mut a = node("a", 1);
