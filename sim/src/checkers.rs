@@ -195,15 +195,17 @@ impl Simulation {
         violations
     }
 
-    /// Durability: writes whose writer still runs (in the life that made them) are held,
-    /// or superseded, by every running member.
+    /// Durability: writes whose writer still runs (in the life that made them, and has
+    /// not left) are held, or superseded, by every running member.
     pub fn check_durability(&self) -> Vec<Violation> {
         let mut violations = Vec::new();
         for write in self.writes() {
             let writer = &write.version.writer;
-            let writer_alive = self
-                .nodes()
-                .any(|n| n.is_up() && n.node().replica() == writer);
+            // A writer that left took what it could not hand off along: it no longer
+            // holds anything for the cluster (an agent stops once it has left).
+            let writer_alive = self.nodes().any(|n| {
+                n.is_up() && n.node().status() == NodeStatus::Joined && n.node().replica() == writer
+            });
             if !writer_alive {
                 continue;
             }

@@ -235,6 +235,39 @@ fn a_partition_into_halves_heals_into_one_cluster() {
     );
 }
 
+/// A partition that outlasts `reap_after` twice over, with the only seed crashed: each
+/// half has forgotten the other entirely, and still they find each other again, through
+/// the members each reaped while dead and keeps trying for `tombstone_grace`.
+#[test]
+fn a_partition_that_outlasts_forgetting_heals_with_the_seed_down() {
+    let seed = scenario_seed(601);
+    let mut sim = cluster(seed, 12, Config::demo())
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(3));
+    sim.crash("n1").unwrap();
+    let (left, right) = (names(2..=6), names(7..=12));
+    sim.partition(&refs(&left), &refs(&right)).unwrap();
+    sim.run_for(Duration::from_secs(150));
+    assert!(
+        sim.view("n2", "n9").is_none() && sim.view("n9", "n2").is_none(),
+        "each half forgot the other (seed {seed})"
+    );
+    sim.repair_all();
+    let took = time_until(
+        &mut sim,
+        Duration::from_secs(120),
+        Duration::from_millis(250),
+        |s| (2..=12).all(|i| s.everyone_sees(&format!("n{i}"), MemberState::Alive)),
+    );
+    assert!(
+        took.is_some(),
+        "still split 120 s after healing (seed {seed})"
+    );
+    println!("one cluster again {:?} after healing", took.unwrap());
+}
+
 /// Randomized round-robin in a running cluster: no member waits more than 2n - 1
 /// periods between two probes by the same prober.
 #[test]

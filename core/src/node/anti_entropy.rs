@@ -58,6 +58,27 @@ impl Node {
         self.collect_tombstones(now);
     }
 
+    /// On leaving: one anti-entropy exchange that gives, whatever the mode, so that
+    /// writes only this node holds (a rumor lost on the way, an isolation just ended)
+    /// do not leave with it. Best effort: one peer, one datagram of deltas; a node that
+    /// leaves while cut off takes them along.
+    pub(super) fn hand_off(&mut self) {
+        if !self.config.anti_entropy {
+            return;
+        }
+        if let Some(peer) = self.random_peers(1).pop() {
+            let summary = self.store.summary().clone();
+            self.send_unpiggybacked(
+                peer,
+                Message::Digest {
+                    summary,
+                    send_deltas: false,
+                    send_digest: true,
+                },
+            );
+        }
+    }
+
     /// A peer's digest: remember its summary, send it what it lacks if asked, and our
     /// own summary if asked (so it can send us what we lack).
     pub(super) fn handle_digest(

@@ -25,6 +25,10 @@ pub(super) struct Membership {
     pub(super) members: MemberTable,
     /// Members reaped recently, by name.
     pub(super) forgotten: BTreeMap<NodeId, Forgotten>,
+    /// Members reaped while dead, by name: still tried now and then by [`Node::reconnect`]
+    /// until `tombstone_grace` has passed, since "dead" may be the far side of a
+    /// partition that outlasted `reap_after`.
+    pub(super) lost: BTreeMap<NodeId, Lost>,
     /// Running suspicions, by suspect.
     pub(super) suspicions: BTreeMap<NodeId, Suspicion>,
     /// Where to join, and to reconnect to after a partition.
@@ -52,6 +56,13 @@ impl Membership {
 pub(super) struct Forgotten {
     pub(super) addr: SocketAddr,
     pub(super) incarnation: Incarnation,
+    until: Instant,
+}
+
+/// Where a member reaped while dead was last found, and until when to look there.
+#[derive(Clone, Debug)]
+pub(super) struct Lost {
+    addr: SocketAddr,
     until: Instant,
 }
 
@@ -448,6 +459,15 @@ impl Node {
                 .name_claims
                 .retain(|(claimed, _)| *claimed != id);
             self.anti_entropy.peer_summaries.forget(&id);
+            if member.state == MemberState::Dead {
+                self.membership.lost.insert(
+                    id.clone(),
+                    Lost {
+                        addr: member.addr,
+                        until: now + self.config.tombstone_grace,
+                    },
+                );
+            }
             self.membership.forgotten.insert(
                 id.clone(),
                 Forgotten {
@@ -467,8 +487,13 @@ impl Node {
     /// for theirs: unreached seeds are candidates every time, the dead with probability
     /// dead / alive. After a partition heals, each side holds the other dead and would never
     /// probe it again; this exchange lets each hear that it is held dead, refute, and the
-    /// two halves merge (memberlist's push-pull and gossip to the dead, in one).
-    pub(super) fn reconnect(&mut self) {
+    /// two halves merge (memberlist's push-pull and gossip to the dead, in one). The dead
+    /// include those reaped while dead within `tombstone_grace` ([`Lost`]): once a
+    /// partition outlasts `reap_after`, each side has forgotten the other, and without
+    /// them (and with the seeds down) the halves would never meet again (Serf keeps
+    /// failed members for `reconnect_timeout` for the same reason).
+    pub(super) fn reconnect(&mut self, now: Instant) {
+        self.membership.lost.retain(|_, lost| lost.until > now);
         let members = &self.membership.members;
         let reached = |seed: &Seed| {
             seed.slot
@@ -494,7 +519,8 @@ impl Node {
         // crashed member n full-state shares an interval (at 10,000 members, 10^8
         // entries), and reads its whole table to find the dead.
         let mut candidates = Vec::new();
-        let dead = members.counts()[MemberState::Dead as usize];
+        let lost = &self.membership.lost;
+        let dead = members.counts()[MemberState::Dead as usize] + lost.len();
         let share = dead as f64 / (members.active() + 1) as f64;
         if dead > 0 && self.rng.random_bool(share.min(1.0)) {
             members.visit_addrs(|state, addr| {
@@ -502,6 +528,12 @@ impl Node {
                     candidates.push(addr);
                 }
             });
+            // Those back in the table are tried (or not) as what they are now.
+            candidates.extend(
+                lost.iter()
+                    .filter(|(id, _)| members.held_by_name(id.as_bytes()).is_none())
+                    .map(|(_, lost)| lost.addr),
+            );
         }
         candidates.extend(unreached);
         let Some(&peer) = candidates.choose(&mut self.rng) else {

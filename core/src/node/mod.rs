@@ -445,6 +445,7 @@ impl Node {
         self.detection.probe = None;
         self.broadcasts.push(self.own_update(MemberState::Left));
         self.gossip_round();
+        self.hand_off();
         self.timers
             .set(Timer::Gossip, now + self.config.gossip_interval);
     }
@@ -618,7 +619,7 @@ impl Node {
                         .set(Timer::PushPull, now + self.push_pull_period());
                 }
                 Timer::Reconnect => {
-                    self.reconnect();
+                    self.reconnect(now);
                     self.timers
                         .set(Timer::Reconnect, now + self.config.reconnect_interval);
                 }

@@ -365,6 +365,35 @@ fn nodes_sharing_a_registry_store_each_name_once() {
 /// the node that has a write, push hands it over and pull does not (pull only fetches
 /// what the starter lacks); started by the node that lacks it, pull fetches it and push
 /// does not; push-pull does both.
+/// A member that leaves hands what only it holds to a peer on its way out, whatever
+/// the anti-entropy mode.
+#[test]
+fn a_leaving_member_hands_off_writes_nobody_else_holds() {
+    let now = Instant::ZERO;
+    for mode in [GossipMode::Push, GossipMode::Pull, GossipMode::PushPull] {
+        let config = Config {
+            rumor_mongering: false,
+            anti_entropy_mode: mode,
+            ..Config::demo()
+        };
+        let make = |name: &str, port: u16| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            Node::new(NodeId::new(name).unwrap(), addr, config.clone(), 1).unwrap()
+        };
+        let (mut leaving, mut staying) = (make("leaving", 1), make("staying", 2));
+        leaving.join(now, &[]);
+        staying.join(now, &[leaving.addr()]);
+        deliver(now, &mut staying, &mut leaving);
+        deliver(now, &mut leaving, &mut staying);
+        leaving.put(now, "k", "v").unwrap();
+        leaving.leave(now);
+        while deliver(now, &mut leaving, &mut staying) + deliver(now, &mut staying, &mut leaving)
+            > 0
+        {}
+        assert_eq!(staying.store().get("k"), Some("v"), "{mode}");
+    }
+}
+
 #[test]
 fn anti_entropy_push_gives_and_pull_fetches() {
     let now = Instant::ZERO;
