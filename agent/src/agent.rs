@@ -316,6 +316,10 @@ impl Agent {
         let mut config = options.config;
         config.mtu = config.mtu.saturating_sub(envelope.overhead());
         let mut node = Node::new(options.name, advertised, config, options.rng_seed)?;
+        // The writer's epoch comes from the OS even when the seed is fixed (`--rng-seed`):
+        // a restart without a data directory is a new writer, never a second life of
+        // the old one (a data directory restores the old writer instead).
+        node.renew_writer(rand::random());
         node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
         let (events, _) = broadcast::channel(EVENT_BACKLOG);

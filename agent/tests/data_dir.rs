@@ -167,3 +167,31 @@ fn an_acknowledged_write_survives_an_immediate_kill() {
     let _ = again.0.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Without a data directory a restart is a new writer, even with a fixed `--rng-seed`:
+/// two lives writing as one writer would number different writes alike.
+#[test]
+fn a_restart_without_a_data_dir_writes_as_a_new_writer_even_with_a_fixed_seed() {
+    let (udp, http) = (free_port(), free_port());
+    let api = format!("127.0.0.1:{http}");
+    let writer_of_a_write = |value: &str| {
+        let mut node = agent("n1", udp, http, &["--rng-seed", "42"]);
+        let written = eventually(Duration::from_secs(10), || {
+            gossip(&["kv", "--http", &api, "put", "k", value])
+                .status
+                .success()
+        });
+        assert!(written, "the agent answers");
+        let info = json(&["kv", "--http", &api, "get", "k", "--format", "json"]).unwrap();
+        let writer = info["versions"][0]["writer"].clone();
+        let _ = support::terminate(&mut node.0, Duration::from_secs(10));
+        writer
+    };
+    let first = writer_of_a_write("one");
+    let second = writer_of_a_write("two");
+    assert!(
+        first.as_str().is_some_and(|w| w.starts_with("n1.")),
+        "{first}"
+    );
+    assert_ne!(first, second, "a new epoch for each life");
+}

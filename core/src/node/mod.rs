@@ -266,6 +266,16 @@ impl Node {
         }
     }
 
+    /// Writes from now on as a writer of this node's name with `epoch`, before
+    /// [`Node::join`]. A node draws its epoch from its seed, which suits a simulation
+    /// (each life is seeded afresh); a driver whose seed may repeat across lives (an
+    /// agent started with a fixed seed and no disk) gives each life an epoch of its own,
+    /// since two lives writing as one writer number different writes alike, and each
+    /// member keeps whichever it heard first.
+    pub fn renew_writer(&mut self, epoch: u32) {
+        self.replica = ReplicaId::new(self.id.clone(), epoch);
+    }
+
     /// Takes back a persisted state, before [`Node::join`]: the node keeps writing as
     /// the same replica (so its acknowledged writes stay ordered before its new ones) and
     /// starts from its old incarnation (so any death the cluster declared is refuted).
