@@ -172,9 +172,6 @@ fn agent_args(
         format!("127.0.0.1:{}", member.udp_port),
         "--http".into(),
         format!("127.0.0.1:{}", member.http_port),
-        // Every page links to the others' through this tag.
-        "--tag".into(),
-        format!("http=127.0.0.1:{}", member.http_port),
         "--preset".into(),
         args.preset.name().into(),
         "--cluster-size".into(),

@@ -148,7 +148,7 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         join: args.join,
         advertise: args.advertise,
         cluster_name: args.cluster_name,
-        tags: gossip_core::Tags::new(args.tags)
+        tags: gossip_core::Tags::new(with_page_tag(args.tags, args.http, args.advertise))
             .map_err(|e| Failure::Usage(format!("--tag: {e}")))?,
         keyring,
         config,
@@ -201,6 +201,29 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `tags` with `http=ADDR` added, where this agent serves its page, unless a tag
+/// `http` is given: every agent's page links to the others' pages through it. A page
+/// on every interface (`0.0.0.0`) is named by the advertised address's IP.
+fn with_page_tag(
+    mut tags: Vec<(String, String)>,
+    http: Option<std::net::SocketAddr>,
+    advertise: Option<std::net::SocketAddr>,
+) -> Vec<(String, String)> {
+    let Some(mut page) = http else {
+        return tags;
+    };
+    if page.ip().is_unspecified() {
+        match advertise {
+            Some(advertised) => page.set_ip(advertised.ip()),
+            None => return tags,
+        }
+    }
+    if !tags.iter().any(|(key, _)| key == "http") {
+        tags.push(("http".to_owned(), page.to_string()));
+    }
+    tags
+}
+
 /// Runs a blocking client call off the runtime; its failure exits 2.
 async fn client_call<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, client::ClientError> + Send + 'static,
@@ -249,5 +272,34 @@ async fn interrupted() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_page_tag;
+
+    #[test]
+    fn an_agent_with_a_page_tags_where_it_is_unless_told() {
+        let at = |text: &str| Some(text.parse().unwrap());
+        let tag = |key: &str, value: &str| (key.to_owned(), value.to_owned());
+        assert_eq!(
+            with_page_tag(vec![tag("role", "web")], at("127.0.0.1:9001"), None),
+            [tag("role", "web"), tag("http", "127.0.0.1:9001")]
+        );
+        assert_eq!(
+            with_page_tag(vec![], at("0.0.0.0:9001"), at("10.0.0.7:7946")),
+            [tag("http", "10.0.0.7:9001")],
+            "a page on every interface is named by the advertised IP"
+        );
+        assert_eq!(
+            with_page_tag(
+                vec![tag("http", "example.org:80")],
+                at("127.0.0.1:9001"),
+                None
+            ),
+            [tag("http", "example.org:80")]
+        );
+        assert!(with_page_tag(vec![], None, None).is_empty());
     }
 }
