@@ -263,10 +263,13 @@ pub enum KvAction {
         #[arg(value_parser = parse_key)]
         key: String,
     },
-    /// Every key the agent holds.
+    /// Every key the agent holds (deleted ones only with `--deleted`).
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Also list deleted keys whose tombstones are still held.
+        #[arg(long)]
+        deleted: bool,
     },
 }
 

@@ -162,10 +162,24 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
     Ok(match &args.action {
         KvAction::Put { key, value } => {
             let written: KeyInfo = client.call("PUT", &path(key), Some(value))?;
-            format!("{key} = {value} {}", clock_of(&written))
+            format!(
+                "{} = {} {}",
+                printable(key),
+                printable(value),
+                clock_of(&written)
+            )
         }
         KvAction::Get { key, format } => {
             let info: KeyInfo = client.call("GET", &path(key), None)?;
+            if is_deleted(&info) {
+                // As good as missing, which is status 2; its tombstone says by whom.
+                let tombstone = &info.versions[0];
+                return Err(ClientError(format!(
+                    "no key {key}: deleted by {} {}",
+                    tombstone.writer,
+                    clock_text(&tombstone.clock)
+                )));
+            }
             match format {
                 ListFormat::Json => serde_json::to_string(&info).unwrap_or_default(),
                 ListFormat::Table => show_key(&info),
@@ -173,10 +187,13 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
         }
         KvAction::Delete { key } => {
             let tombstone: KeyInfo = client.call("DELETE", &path(key), None)?;
-            format!("{key} deleted {}", clock_of(&tombstone))
+            format!("{} deleted {}", printable(key), clock_of(&tombstone))
         }
-        KvAction::List { format } => {
-            let keys: Vec<KeyInfo> = client.call("GET", "/api/kv", None)?;
+        KvAction::List { format, deleted } => {
+            let mut keys: Vec<KeyInfo> = client.call("GET", "/api/kv", None)?;
+            if !deleted {
+                keys.retain(|info| !is_deleted(info));
+            }
             match format {
                 ListFormat::Json => serde_json::to_string(&keys).unwrap_or_default(),
                 ListFormat::Table => keys.iter().map(show_key).collect::<Vec<_>>().join("\n"),
@@ -347,25 +364,58 @@ pub fn member_list(addr: SocketAddr) -> Result<Vec<MemberInfo>, ClientError> {
 fn clock_of(info: &KeyInfo) -> String {
     info.versions
         .first()
-        .map(|v| format!("{:?}", v.clock))
+        .map(|v| clock_text(&v.clock))
         .unwrap_or_default()
 }
 
+/// A vector clock as `{n1.1f21557e: 2, n2.67853af3: 1}`.
+fn clock_text(clock: &BTreeMap<String, u64>) -> String {
+    let entries: Vec<String> = clock
+        .iter()
+        .map(|(writer, count)| format!("{writer}: {count}"))
+        .collect();
+    format!("{{{}}}", entries.join(", "))
+}
+
+/// Whether every version of the key is a tombstone: deleted, with no concurrent value.
+fn is_deleted(info: &KeyInfo) -> bool {
+    info.versions.iter().all(|version| version.value.is_none())
+}
+
+/// A key for a terminal: `key = value`, or its concurrent versions one per line. Keys
+/// and values are shown escaped where they hold control characters, so that a value
+/// cannot move the cursor, change colours or break the one-line-per-key form.
 fn show_key(info: &KeyInfo) -> String {
-    let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(deleted)".into());
-    let mut text = format!("{} = {}", info.key, value(&info.value));
-    if info.versions.len() > 1 {
-        text.push_str(&format!("  ({} concurrent versions)", info.versions.len()));
-        for version in &info.versions {
-            text.push_str(&format!(
-                "\n    {} by {} {:?}",
-                value(&version.value),
-                version.writer,
-                version.clock
-            ));
-        }
+    let value = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(|| "(deleted)".to_owned(), printable)
+    };
+    let key = printable(&info.key);
+    if info.versions.len() <= 1 {
+        return format!("{key} = {}", value(&info.value));
+    }
+    let mut text = format!(
+        "{key}: {} concurrent versions (a conflict: reads give the first; the next write of the key settles it)",
+        info.versions.len()
+    );
+    for version in &info.versions {
+        text.push_str(&format!(
+            "\n    {} by {} {}",
+            value(&version.value),
+            version.writer,
+            clock_text(&version.clock)
+        ));
     }
     text
+}
+
+/// `text` as it is, unless it holds control characters: then quoted and escaped.
+fn printable(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Percent-encodes everything but unreserved characters, so any key is one path segment.
@@ -437,6 +487,51 @@ mod tests {
         let lagged: serde_json::Value =
             serde_json::from_str(&event_as_json("lagged", "7")).unwrap();
         assert_eq!(lagged["event"], 7);
+    }
+
+    fn version(value: Option<&str>, writer: &str, count: u64) -> crate::view::VersionInfo {
+        crate::view::VersionInfo {
+            value: value.map(str::to_owned),
+            writer: writer.to_owned(),
+            clock: BTreeMap::from([(writer.to_owned(), count)]),
+        }
+    }
+
+    #[test]
+    fn a_key_shows_its_value_or_its_conflict_and_never_raw_control_characters() {
+        let plain = KeyInfo {
+            key: "colour".into(),
+            value: Some("blue".into()),
+            versions: vec![version(Some("blue"), "n1.1f", 3)],
+        };
+        assert_eq!(show_key(&plain), "colour = blue");
+        assert!(!is_deleted(&plain));
+        let escape = KeyInfo {
+            key: "k".into(),
+            value: Some("\u{1b}[31mred\nline".into()),
+            versions: vec![version(Some("\u{1b}[31mred\nline"), "n1.1f", 1)],
+        };
+        assert_eq!(show_key(&escape), r#"k = "\u{1b}[31mred\nline""#);
+        let conflict = KeyInfo {
+            key: "e".into(),
+            value: None,
+            versions: vec![version(None, "n2.67", 4), version(Some("two"), "n4.d2", 2)],
+        };
+        assert!(
+            !is_deleted(&conflict),
+            "a value stands beside the tombstone"
+        );
+        assert_eq!(
+            show_key(&conflict),
+            "e: 2 concurrent versions (a conflict: reads give the first; the next write of the key settles it)\n    \
+             (deleted) by n2.67 {n2.67: 4}\n    two by n4.d2 {n4.d2: 2}"
+        );
+        let deleted = KeyInfo {
+            key: "gone".into(),
+            value: None,
+            versions: vec![version(None, "n2.67", 5)],
+        };
+        assert!(is_deleted(&deleted));
     }
 
     #[test]

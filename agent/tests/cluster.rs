@@ -144,6 +144,32 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "one line of words per event: {streamed}"
     );
 
+    // A deleted key reads as missing (saying by whom) and is listed only when asked.
+    assert!(
+        gossip(&["kv", "--http", &api(0), "put", "shade", "dark"])
+            .status
+            .success()
+    );
+    assert!(
+        gossip(&["kv", "--http", &api(0), "delete", "shade"])
+            .status
+            .success()
+    );
+    let gone = gossip(&["kv", "--http", &api(0), "get", "shade"]);
+    assert_eq!(gone.status.code(), Some(2), "{}", text(&gone));
+    assert!(
+        text(&gone).contains("no key shade: deleted by n1."),
+        "{}",
+        text(&gone)
+    );
+    let listed = text(&gossip(&["kv", "--http", &api(0), "list"]));
+    assert!(
+        listed.contains("colour = blue") && !listed.contains("shade"),
+        "{listed}"
+    );
+    let all = text(&gossip(&["kv", "--http", &api(0), "list", "--deleted"]));
+    assert!(all.contains("shade = (deleted)"), "{all}");
+
     // What a user gets wrong is one line and status 2, and changes nothing.
     let missing = gossip(&["kv", "--http", &api(1), "get", "no-such-key"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));

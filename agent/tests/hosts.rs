@@ -488,7 +488,7 @@ fn hosts_on_two_bridges_split_and_merge_when_the_trunk_is_cut_and_healed() {
     );
     let get = lab.gossip(2, &["kv", "get", "colour"]);
     assert!(
-        text(&get).contains("(2 concurrent versions)"),
+        text(&get).contains("colour: 2 concurrent versions (a conflict"),
         "`gossip kv get` shows the siblings: {}",
         text(&get)
     );
