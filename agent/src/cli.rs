@@ -139,7 +139,7 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
             Ok(std::time::Duration::from_secs_f64(seconds))
         }
         _ => Err(format!(
-            "'{text}' is not a number of seconds between 0 and 3600"
+            "'{text}' is not a timeout: a number of seconds above 0, at most 3600"
         )),
     }
 }

@@ -169,7 +169,17 @@ pub async fn serve(
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot bind the HTTP API to {addr}: {e}"))
+        .map_err(|e| format!("cannot bind the HTTP API to {addr}: {e}{}", in_use_hint(&e)))
+}
+
+/// For an address in use, who may hold it: an agent stopped a moment ago holds its
+/// socket while it says goodbye.
+pub fn in_use_hint(error: &std::io::Error) -> &'static str {
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        " (another process has it; an agent stopped a moment ago keeps it for about a second while it leaves)"
+    } else {
+        ""
+    }
 }
 
 /// An error answer: a status and one line saying what was wrong.

@@ -134,7 +134,7 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     }
     let socket = UdpSocket::bind(args.bind)
         .await
-        .map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
+        .map_err(|e| format!("cannot bind {}: {e}{}", args.bind, http::in_use_hint(&e)))?;
     let rng_seed = args.rng_seed.unwrap_or_else(rand::random);
     tracing::info!(rng_seed, "the node's random choices come from this seed");
     let keyring = match &args.keyring {

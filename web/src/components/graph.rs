@@ -46,9 +46,21 @@ impl GraphNode {
     /// What it really is doing, in words.
     pub fn truth(&self) -> &'static str {
         match (self.up, self.paused) {
+            // Not running because it left (a live page's member that left), not because
+            // it failed.
+            (false, _) if self.state == "left" => "gone",
             (false, _) => "down",
             (true, true) => "paused",
             (true, false) => "running",
+        }
+    }
+
+    /// The mark drawn under a node that is not running: a crash, or a departure.
+    pub fn stopped_mark(&self) -> &'static str {
+        if self.truth() == "gone" {
+            "⏏ left"
+        } else {
+            "✕ down"
         }
     }
 
@@ -440,6 +452,23 @@ mod tests {
             holds_key: false,
             excitement: None,
         }
+    }
+
+    #[test]
+    fn a_stopped_node_is_marked_down_or_left_by_why_it_stopped() {
+        let crashed = GraphNode {
+            up: false,
+            state: "dead",
+            ..node("n3")
+        };
+        assert_eq!(crashed.stopped_mark(), "✕ down");
+        let departed = GraphNode {
+            up: false,
+            state: "left",
+            ..node("n5")
+        };
+        assert_eq!(departed.stopped_mark(), "⏏ left");
+        assert!(departed.label().contains("gone"), "{}", departed.label());
     }
 
     #[test]

@@ -75,7 +75,8 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
         (own, false) => {
             let mut text = format!("{}: {} · {detail}", node.name, node.state);
             if !node.up {
-                text.push_str(" · ✕ down");
+                text.push_str(" · ");
+                text.push_str(node.stopped_mark());
             } else if node.paused {
                 text.push_str(" · ❚❚ paused");
             }
@@ -125,7 +126,7 @@ pub fn node_disc(props: &NodeDiscProps) -> Html {
             if detailed {
                 <text class="detail" x={x.to_string()} y={(y + r + 16.0).to_string()}>{ detail }</text>
                 if !node.up {
-                    <text class="down-mark" x={x.to_string()} y={(y + r + 32.0).to_string()}>{ "✕ down" }</text>
+                    <text class="down-mark" x={x.to_string()} y={(y + r + 32.0).to_string()}>{ node.stopped_mark() }</text>
                 } else if node.paused {
                     <text class="paused-mark" x={x.to_string()} y={(y + r + 32.0).to_string()}>{ "❚❚ paused" }</text>
                 }
