@@ -300,6 +300,20 @@ pub struct ClusterArgs {
     /// Change one configuration field of every agent (as `gossip agent --set`).
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
     pub settings: Vec<(String, String)>,
+
+    /// A TOML file of configuration fields for every agent (as `gossip agent --config`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Keep each agent's store, writer identity and incarnation under DIR/NAME (as
+    /// `gossip agent --data-dir`), so that an agent killed and started again from the
+    /// printed command comes back with its keys.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Where the web page's build is, for every agent (as `gossip agent --ui-dir`).
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 /// Flags of `gossip sim`.

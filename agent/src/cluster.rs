@@ -59,6 +59,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
     let members = members(args)?;
+    // Settings every agent would refuse are refused once, before any starts; each
+    // agent reads them again (the same file, environment and flags) as it starts.
+    crate::settings::layered(
+        args.preset.config(usize::from(args.nodes)),
+        args.config.as_deref(),
+        crate::settings::environment(),
+        &args.settings,
+    )?;
     let program = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     // A port in use (another cluster on the same ports, say) is found before any agent
     // starts: once one has, something else answering on its port could pass for it.
@@ -184,6 +192,16 @@ fn agent_args(
     }
     for (field, value) in &args.settings {
         flags.extend(["--set".into(), format!("{field}={value}")]);
+    }
+    let path = |path: &std::path::Path| path.display().to_string();
+    if let Some(file) = &args.config {
+        flags.extend(["--config".into(), path(file)]);
+    }
+    if let Some(dir) = &args.data_dir {
+        flags.extend(["--data-dir".into(), path(&dir.join(&member.name))]);
+    }
+    if let Some(dir) = &args.ui_dir {
+        flags.extend(["--ui-dir".into(), path(dir)]);
     }
     flags
 }

@@ -112,9 +112,7 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     let config = settings::layered(
         args.preset.config(args.cluster_size),
         args.config.as_deref(),
-        // A variable that is not Unicode names no setting.
-        std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        settings::environment(),
         &args.settings,
     )?;
     if args.bind.ip().is_unspecified() && args.advertise.is_none() {

@@ -90,6 +90,12 @@ fn names(message: &str, name: &str) -> bool {
     })
 }
 
+/// This process's environment variables, for [`layered`]; one that is not Unicode names
+/// no setting.
+pub fn environment() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+}
+
 /// `GOSSIP_PROBE_INTERVAL` names `probe_interval`, `GOSSIP_LIFEGUARD_NACK` names
 /// `lifeguard.nack`; other variables name nothing.
 fn env_field(var: &str) -> Option<String> {

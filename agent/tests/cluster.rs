@@ -285,11 +285,14 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     let udp = free_run(30_000 + pid % 10_000, 3);
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
+    let data = std::env::temp_dir().join(format!("gossip-cluster-data-{pid}"));
+    let _ = std::fs::remove_dir_all(&data);
     let mut launcher = Stopped(
         Command::new(env!("CARGO_BIN_EXE_gossip"))
             .args(["cluster", "--nodes", "3"])
             .args(["--base-port", &udp.to_string()])
             .args(["--http-base", &http.to_string()])
+            .args(["--data-dir", data.to_str().unwrap()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -312,6 +315,16 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
         members_of(&api(0), "alive").contains("n3")
     }));
 
+    // Written on n3 alone before it dies: its data directory keeps it.
+    let writer_of = |key: &str| {
+        let out = gossip(&["kv", "--http", &api(2), "get", key, "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).ok()?["versions"][0]["writer"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let put = gossip(&["kv", "--http", &api(2), "put", "kept", "yes"]);
+    assert!(put.status.success(), "{}", text(&put));
+    let writer = writer_of("kept").expect("n3 wrote it");
     let killed = Command::new("kill")
         .args(["-KILL", n3_pid])
         .status()
@@ -362,11 +375,24 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
         "n3 is back: {}",
         text(&gossip(&["members", "--http", &api(0)]))
     );
+    let kept = text(&gossip(&["kv", "--http", &api(2), "get", "kept"]));
+    assert!(
+        kept.starts_with("kept = yes"),
+        "from its data directory: {kept}"
+    );
+    let put = gossip(&["kv", "--http", &api(2), "put", "again", "yes"]);
+    assert!(put.status.success(), "{}", text(&put));
+    assert_eq!(
+        writer_of("again"),
+        Some(writer),
+        "n3 writes on as the same writer"
+    );
     assert!(terminate(&mut again.0, Duration::from_secs(10)).is_some_and(|s| s.success()));
     assert!(
         terminate(&mut launcher.0, Duration::from_secs(10)).is_some_and(|s| s.success()),
         "the launcher still stops what is left, and exits 0"
     );
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// A launcher killed outright cannot stop its agents; they notice their standard input
@@ -429,15 +455,37 @@ fn two_agents<T>(from: u16, more: &[&str], before: impl FnOnce(u16, u16) -> T) -
     (gossip(&args), http)
 }
 
+/// Settings no agent would take are refused once, before any agent starts.
+#[test]
+fn settings_no_agent_would_take_stop_the_cluster_before_it_starts() {
+    let pid = std::process::id() as u16;
+    let (out, http) = two_agents(40_000 + pid % 10_000, &["--set", "fanout=0"], |_, _| ());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert_eq!(
+        said.matches("fanout must be at least 1").count(),
+        1,
+        "said once: {said}"
+    );
+    assert!(!said.contains("failed to start"), "{said}");
+    let n1 = gossip(&["members", "--http", &format!("127.0.0.1:{http}")]);
+    assert_eq!(n1.status.code(), Some(2), "n1 never started");
+}
+
 #[test]
 fn an_agent_that_fails_to_start_stops_the_cluster_at_once() {
     let pid = std::process::id() as u16;
-    let (out, _) = two_agents(40_000 + pid % 10_000, &["--set", "fanout=0"], |_, _| ());
+    // A data directory where there can be none: each agent's would be under a file.
+    let file = std::env::temp_dir().join(format!("gossip-not-a-dir-{pid}"));
+    std::fs::write(&file, "").unwrap();
+    let data_dir = file.to_str().unwrap().to_owned();
+    let (out, _) = two_agents(40_000 + pid % 10_000, &["--data-dir", &data_dir], |_, _| ());
+    std::fs::remove_file(&file).ok();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(
-        said.contains("fanout must be at least 1"),
-        "the agent's own error: {said}"
+        said.contains(&format!("{data_dir}/n1")),
+        "the agent's own error, about its own directory: {said}"
     );
     assert!(said.contains("agent n1 failed to start"), "{said}");
     assert!(!said.contains("agents running"), "{said}");
