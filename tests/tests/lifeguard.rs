@@ -67,6 +67,36 @@ fn nack_alone_makes_witnesses_report_a_silent_target() {
     assert_eq!(off, 0, "seed {seed}");
 }
 
+/// Nacks arrive in time on the wan preset, whose probe timeout (3 s) is long next to
+/// its period (5 s): the probers of a crashed member hear their witnesses' nacks before
+/// their periods end, so none of them blames itself for the silence.
+#[test]
+fn nacks_reach_the_prober_within_its_period_on_the_wan_preset() {
+    let seed = scenario_seed(86);
+    let mut sim = Simulation::builder()
+        .seed(seed)
+        .nodes(6)
+        .config(Config::wan(6))
+        .converged()
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(10));
+    sim.crash("n4").unwrap();
+    let mut highest = 0;
+    for _ in 0..60 {
+        sim.run_for(Duration::from_secs(1));
+        let scores = sim
+            .nodes()
+            .filter(|n| n.is_up())
+            .map(|n| n.node().local_health());
+        highest = highest.max(scores.max().unwrap_or(0));
+    }
+    let nacks: u64 = sim.nodes().map(|n| n.node().stats().nacks_received).sum();
+    println!("nacks received {nacks}, highest local health {highest}");
+    assert!(nacks > 0, "witnesses nacked (seed {seed})");
+    assert_eq!(highest, 0, "no healthy prober blamed itself (seed {seed})");
+}
+
 /// Local Health Aware Suspicion (section 4.2): a fresh suspicion starts at
 /// `suspicion_timeout * suspicion_max_timeout_mult` instead of `suspicion_timeout`.
 #[test]

@@ -230,9 +230,16 @@ impl Node {
             return;
         }
         let seq = self.next_seq();
-        // memberlist's choice: nack at 80% of the probe timeout, so the nack reaches the
-        // requester before its period ends.
-        let nack_at = nack.then(|| now + self.config.probe_timeout.mul_f64(0.8));
+        // The nack must reach the requester before its period ends, or the requester
+        // counts it missing against its own health (Lifeguard section 4.1) when its
+        // links are fine. The ping-req left it `probe_timeout` into a period of
+        // `probe_interval`, so what is left is their difference; the nack goes at 80%
+        // of that, or of the probe timeout (memberlist's choice) when that is sooner.
+        // Where the timeout is short next to the period (the demo and lan presets) the
+        // two agree; where it is long (wan: 3 s of 5 s) only the first is in time.
+        let remaining = self.config.probe_interval - self.config.probe_timeout;
+        let wait = self.config.probe_timeout.min(remaining).mul_f64(0.8);
+        let nack_at = nack.then(|| now + wait);
         self.detection.relays.push(Relay {
             seq,
             requester,
