@@ -355,6 +355,21 @@ pub fn read_events(reader: impl BufRead, mut on_event: impl FnMut(&str, &str) ->
     }
 }
 
+/// Asks the agent at `addr` to leave if it is the one named `name`: `gossip cluster`
+/// stopping an agent it did not start (one started again by hand from its hint).
+/// Answers whether it asked.
+pub fn leave_if_named(addr: SocketAddr, name: &str) -> bool {
+    let quick = Duration::from_secs(2);
+    let client = Client::with_timeouts(addr, quick, Some(quick));
+    let named = client
+        .call::<StatsInfo>("GET", "/api/stats", None)
+        .is_ok_and(|stats| stats.name.as_str() == name);
+    named
+        && client
+            .call::<serde_json::Value>("POST", "/api/leave", None)
+            .is_ok()
+}
+
 /// The agent's member table, for a caller that is not a person (`gossip cluster
 /// --record`).
 pub fn member_list(addr: SocketAddr) -> Result<Vec<MemberInfo>, ClientError> {

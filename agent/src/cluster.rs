@@ -13,6 +13,7 @@ use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
 use crate::cli::{ClusterArgs, LogFormat};
+use crate::client;
 use crate::record::Recorder;
 
 /// One agent of the cluster: its name and where it answers.
@@ -136,6 +137,25 @@ pub async fn run(
         }
     };
     stop_all(&mut children).await;
+    // An agent that stopped and was started again by hand from its hint is not a child
+    // of this launcher; stopping "them all" includes it.
+    for member in members
+        .iter()
+        .filter(|m| !children.iter().any(|(child, _)| child.name == m.name))
+    {
+        let (addr, name) = (
+            SocketAddr::from(([127, 0, 0, 1], member.http_port)),
+            member.name.clone(),
+        );
+        if let Ok(true) =
+            tokio::task::spawn_blocking(move || client::leave_if_named(addr, &name)).await
+        {
+            say(&format!(
+                "{} (started by hand) was asked to leave too",
+                member.name
+            ));
+        }
+    }
     if let Some((recorder, path)) = recorder {
         match tokio::task::spawn_blocking(move || recorder.finish()).await {
             Ok(Ok(lines)) => say(&format!("recorded {lines} lines to {}", path.display())),

@@ -19,11 +19,19 @@ use crate::view::recording::{FORMAT, Recorded, RecordedNode, RecordingHeader};
 /// How long a follower keeps trying to reach an agent that has not answered yet.
 const CONNECT_FOR: Duration = Duration::from_secs(10);
 
+/// How often a follower whose agent stopped looks for it again (started again by hand).
+const LOOK_AGAIN_EVERY: Duration = Duration::from_millis(250);
+
+/// How long the end of a recording waits for the streams to end with their agents.
+const FINISH_WITHIN: Duration = Duration::from_secs(5);
+
 /// A recording in progress.
 #[derive(Debug)]
 pub struct Recorder {
     stop: Arc<AtomicBool>,
     followers: Vec<JoinHandle<()>>,
+    /// `None` tells the writer the recording is over, whatever followers are left.
+    lines: mpsc::Sender<Option<Recorded>>,
     writer: JoinHandle<std::io::Result<u64>>,
 }
 
@@ -53,7 +61,7 @@ impl Recorder {
                 .collect(),
             preset: preset.to_owned(),
         };
-        let (lines, received) = mpsc::channel::<Recorded>();
+        let (lines, received) = mpsc::channel::<Option<Recorded>>();
         let writer = std::thread::spawn(move || write_lines(file, &header, started, received));
         let stop = Arc::new(AtomicBool::new(false));
         let followers = nodes
@@ -66,17 +74,21 @@ impl Recorder {
         Ok(Recorder {
             stop,
             followers,
+            lines,
             writer,
         })
     }
 
-    /// Ends the recording once the agents have stopped (their streams end with them);
-    /// answers how many lines were recorded after the header.
+    /// Ends the recording once the agents have stopped (their streams end with them,
+    /// within [`FINISH_WITHIN`]; a stream still open then is cut off); answers how many
+    /// lines were recorded after the header.
     pub fn finish(self) -> std::io::Result<u64> {
         self.stop.store(true, Ordering::Relaxed);
-        for follower in self.followers {
-            let _ = follower.join();
+        let deadline = Instant::now() + FINISH_WITHIN;
+        while Instant::now() < deadline && !self.followers.iter().all(JoinHandle::is_finished) {
+            std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = self.lines.send(None);
         self.writer
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the recording's writer failed")))
@@ -87,14 +99,14 @@ fn write_lines(
     file: File,
     header: &RecordingHeader,
     started: Instant,
-    lines: mpsc::Receiver<Recorded>,
+    lines: mpsc::Receiver<Option<Recorded>>,
 ) -> std::io::Result<u64> {
     let mut out = BufWriter::new(file);
     serde_json::to_writer(&mut out, header)?;
     out.write_all(b"\n")?;
     out.flush()?;
     let mut written = 0;
-    for mut line in lines {
+    for mut line in lines.iter().map_while(|line| line) {
         let now = started.elapsed().as_millis() as u64;
         match &mut line {
             Recorded::Event { at_ms, .. }
@@ -111,45 +123,54 @@ fn write_lines(
 }
 
 /// Follows one agent: subscribed to its events first, then its member table (so no
-/// event falls between the two), then each event as it comes. Lines go out with
-/// `at_ms` 0; the writer stamps them.
-fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Recorded>, stop: &AtomicBool) {
+/// event falls between the two), then each event as it comes; when its stream ends
+/// (the agent stopped, or was killed), looks for it again until the recording ends, so
+/// that an agent started again by hand is recorded from its new table on. Lines go out
+/// with `at_ms` 0; the writer stamps them.
+fn follow(name: &str, http: SocketAddr, lines: &mpsc::Sender<Option<Recorded>>, stop: &AtomicBool) {
     let give_up = Instant::now() + CONNECT_FOR;
-    let subscribed = loop {
-        match open_events(http).and_then(|events| Ok((events, member_list(http)?))) {
-            Ok(subscribed) => break subscribed,
-            Err(_) if Instant::now() < give_up && !stop.load(Ordering::Relaxed) => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(error) => {
-                tracing::warn!(node = name, %error, "not recording this agent");
-                return;
-            }
-        }
-    };
-    let (events, members) = subscribed;
-    let _ = lines.send(Recorded::Members {
-        at_ms: 0,
-        node: name.to_owned(),
-        members,
-    });
-    read_events(events, |kind, data| {
-        let line = if kind == "lagged" {
-            Recorded::Gap {
-                at_ms: 0,
-                node: name.to_owned(),
-                missed: data.parse().unwrap_or(0),
-            }
-        } else {
-            match serde_json::from_str(data) {
-                Ok(event) => Recorded::Event {
+    let mut followed_once = false;
+    while !stop.load(Ordering::Relaxed) {
+        let (events, members) =
+            match open_events(http).and_then(|events| Ok((events, member_list(http)?))) {
+                Ok(subscribed) => subscribed,
+                Err(_) if followed_once || Instant::now() < give_up => {
+                    std::thread::sleep(if followed_once {
+                        LOOK_AGAIN_EVERY
+                    } else {
+                        Duration::from_millis(50)
+                    });
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(node = name, %error, "not recording this agent");
+                    return;
+                }
+            };
+        followed_once = true;
+        let _ = lines.send(Some(Recorded::Members {
+            at_ms: 0,
+            node: name.to_owned(),
+            members,
+        }));
+        read_events(events, |kind, data| {
+            let line = if kind == "lagged" {
+                Recorded::Gap {
                     at_ms: 0,
                     node: name.to_owned(),
-                    event,
-                },
-                Err(_) => return true,
-            }
-        };
-        lines.send(line).is_ok()
-    });
+                    missed: data.parse().unwrap_or(0),
+                }
+            } else {
+                match serde_json::from_str(data) {
+                    Ok(event) => Recorded::Event {
+                        at_ms: 0,
+                        node: name.to_owned(),
+                        event,
+                    },
+                    Err(_) => return true,
+                }
+            };
+            lines.send(Some(line)).is_ok()
+        });
+    }
 }

@@ -287,12 +287,14 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
     let data = std::env::temp_dir().join(format!("gossip-cluster-data-{pid}"));
     let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
     let mut launcher = Stopped(
         Command::new(env!("CARGO_BIN_EXE_gossip"))
             .args(["cluster", "--nodes", "3"])
             .args(["--base-port", &udp.to_string()])
             .args(["--http-base", &http.to_string()])
             .args(["--data-dir", data.to_str().unwrap()])
+            .args(["--record", data.join("run.jsonl").to_str().unwrap()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -387,11 +389,33 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
         Some(writer),
         "n3 writes on as the same writer"
     );
-    assert!(terminate(&mut again.0, Duration::from_secs(10)).is_some_and(|s| s.success()));
     assert!(
-        terminate(&mut launcher.0, Duration::from_secs(10)).is_some_and(|s| s.success()),
+        terminate(&mut launcher.0, Duration::from_secs(15)).is_some_and(|s| s.success()),
         "the launcher still stops what is left, and exits 0"
     );
+    assert!(
+        lines
+            .find(Duration::from_secs(1), |l| l
+                .starts_with("n3 (started by hand) was asked to leave"))
+            .is_some(),
+        "{:?}",
+        lines.1
+    );
+    assert!(
+        eventually(
+            Duration::from_secs(10),
+            || matches!(again.0.try_wait(), Ok(Some(s)) if s.success())
+        ),
+        "the n3 started by hand left with the rest"
+    );
+    // The recording follows n3 into its second life: its member table twice.
+    let recording = std::fs::read_to_string(data.join("run.jsonl")).unwrap();
+    let tables_of_n3 = recording
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["node"] == "n3" && line.get("members").is_some())
+        .count();
+    assert_eq!(tables_of_n3, 2, "{recording}");
     let _ = std::fs::remove_dir_all(&data);
 }
 
