@@ -144,6 +144,12 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.keys as f64,
         ),
         (
+            "gossip_rumors_hot",
+            "gauge",
+            "Rumors this node is still spreading (rumor mongering; they cool as they meet members that knew).",
+            stats.rumors.len() as f64,
+        ),
+        (
             "gossip_interned",
             "gauge",
             "Names, addresses and pairs of them this node has numbered (renumbered afresh once reaping left it twice what it held).",

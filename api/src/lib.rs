@@ -93,6 +93,21 @@ pub struct StatsInfo {
     /// it again.
     #[serde(default)]
     pub interned: usize,
+    /// The rumors the node is still spreading (rumor mongering, Demers et al. 1987),
+    /// hottest first: each key with the excitement it has left of `max_excitement`.
+    /// Empty once every rumor has cooled.
+    #[serde(default)]
+    pub rumors: Vec<RumorInfo>,
+    /// The excitement a rumor starts with (Demers' k).
+    #[serde(default)]
+    pub max_excitement: u32,
+}
+
+/// A rumor still spread: its key and the excitement it has left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RumorInfo {
+    pub key: String,
+    pub excitement: u32,
 }
 
 /// A histogram of round-trip times.
@@ -228,6 +243,22 @@ impl StatsInfo {
             encrypted: false,
             refused: RefusedInfo::default(),
             interned: node.registry_footprint().0,
+            rumors: {
+                let mut rumors: Vec<RumorInfo> = node
+                    .rumor_excitement()
+                    .map(|(key, excitement)| RumorInfo {
+                        key: key.to_owned(),
+                        excitement,
+                    })
+                    .collect();
+                rumors.sort_by(|a, b| {
+                    b.excitement
+                        .cmp(&a.excitement)
+                        .then_with(|| a.key.cmp(&b.key))
+                });
+                rumors
+            },
+            max_excitement: node.config().max_excitement,
         }
     }
 }

@@ -6,7 +6,7 @@ use web_sys::{EventSource, MessageEvent};
 use yew::prelude::*;
 
 use super::api;
-use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
+use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of, rumors_in_words};
 use crate::components::event_log::EventList;
 use crate::components::graph::{Activation, Graph};
 use crate::components::key_panel::{KeyPanel, PutRequest};
@@ -263,6 +263,7 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 .join(", ")
         })
         .unwrap_or_else(|| "none".to_owned());
+    let rumors = rumors_in_words(stats);
     let kinds: std::collections::BTreeSet<&String> = stats
         .messages_sent
         .keys()
@@ -282,6 +283,8 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 <dt>{ "refutations" }</dt><dd>{ stats.refutations }</dd>
                 <dt>{ "probe round trip" }</dt><dd>{ round_trip }</dd>
                 <dt>{ "conflicts" }</dt><dd>{ stats.conflicts }</dd>
+                <dt title="Rumor mongering (Demers et al. 1987): each new write is pushed to random members until it cools; the excitement left of what it started with">{ "rumors spread" }</dt>
+                <dd aria-label="Rumors spread">{ rumors }</dd>
                 <dt>{ "datagrams" }</dt><dd>{ datagrams }</dd>
                 <dt>{ "tags" }</dt><dd>{ tags }</dd>
                 <dt>{ "uptime" }</dt><dd>{ format!("{:.0} s", stats.uptime_seconds) }</dd>

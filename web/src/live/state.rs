@@ -128,7 +128,11 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                 selected: false,
                 suspicion_left: None,
                 holds_key: false,
-                excitement: None,
+                // Its hottest rumor, drawn as the lab draws a simulated node's.
+                excitement: own
+                    .then(|| state.stats.as_ref())
+                    .flatten()
+                    .and_then(|s| Some((s.rumors.first()?.excitement, s.max_excitement))),
                 tooltip: (!member.tags.is_empty()).then(|| {
                     let tags: Vec<String> = member
                         .tags
@@ -186,11 +190,50 @@ pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
     }
 }
 
+/// The rumors an agent still spreads, hottest first, each with the excitement it has
+/// left: "colour 3/4, size 1/4", or that every rumor has cooled.
+pub fn rumors_in_words(stats: &StatsInfo) -> String {
+    if stats.rumors.is_empty() {
+        return "none: every rumor has cooled".to_owned();
+    }
+    stats
+        .rumors
+        .iter()
+        .map(|rumor| {
+            format!(
+                "{} {}/{}",
+                rumor.key, rumor.excitement, stats.max_excitement
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use gossip_core::MemberState;
     use gossip_core::NodeId;
+
+    #[test]
+    fn an_agents_rumors_read_as_keys_with_the_excitement_left() {
+        let addr = "127.0.0.1:7946".parse().unwrap();
+        let config = gossip_core::Config::demo();
+        let mut node =
+            gossip_core::Node::new(NodeId::new("n1").unwrap(), addr, config.clone(), 1).unwrap();
+        let now = gossip_core::Instant::ZERO;
+        node.join(now, &[]);
+        assert_eq!(
+            rumors_in_words(&StatsInfo::of(&node, 0.0)),
+            "none: every rumor has cooled"
+        );
+        node.put(now, "colour", "blue").unwrap();
+        let k = config.max_excitement;
+        assert_eq!(
+            rumors_in_words(&StatsInfo::of(&node, 0.0)),
+            format!("colour {k}/{k}")
+        );
+    }
 
     fn member(name: &str, status: MemberState, incarnation: u32) -> MemberInfo {
         MemberInfo {
