@@ -130,7 +130,7 @@ pub fn graph_nodes(state: &LiveState) -> Vec<GraphNode> {
                 holds_key: false,
                 // Its hottest rumor, drawn as the lab draws a simulated node's.
                 excitement: own
-                    .then(|| state.stats.as_ref())
+                    .then_some(state.stats.as_ref())
                     .flatten()
                     .and_then(|s| Some((s.rumors.first()?.excitement, s.max_excitement))),
                 tooltip: (!member.tags.is_empty()).then(|| {
