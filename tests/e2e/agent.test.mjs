@@ -83,6 +83,15 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
     'the version shows its writer and vector clock',
   );
 
+  // The write is a rumor n1 spreads until it cools.
+  const rumors = page.getByLabel('Rumors spread');
+  assert.match(await rumors.textContent(), /^(colour \d+\/\d+|none: every rumor has cooled)$/);
+  await page.waitForFunction(
+    () => document.querySelector('[aria-label="Rumors spread"]').textContent === 'none: every rumor has cooled',
+    null,
+    { timeout: 15_000 },
+  );
+
   // ... is on n2's page soon after.
   const other = await openAgentPage(agents[1]);
   await other.page.waitForFunction(
