@@ -13,6 +13,7 @@
 //! leaves gracefully, keeps gossiping for a short grace period so the news gets out, and
 //! the loop ends. A leave asked for through the handle does the same.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -36,7 +37,7 @@ type Lookups = (
     mpsc::Sender<Vec<Vec<SocketAddr>>>,
     mpsc::Receiver<Vec<Vec<SocketAddr>>>,
 );
-pub use crate::view::{KeyInfo, KeysInfo, MemberInfo, RefusedInfo, StatsInfo};
+pub use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, RefusedInfo, StatsInfo};
 
 /// What an agent needs besides its socket.
 #[derive(Clone, Debug)]
@@ -107,6 +108,7 @@ enum Command {
     Put(String, String, oneshot::Sender<Result<Version, AgentError>>),
     Delete(String, oneshot::Sender<Result<Option<Version>, AgentError>>),
     Stats(oneshot::Sender<StatsInfo>),
+    RecentEvents(oneshot::Sender<Vec<RecentEvent>>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
@@ -120,6 +122,10 @@ enum Command {
 
 /// How many events a slow listener may fall behind before it misses some.
 const EVENT_BACKLOG: usize = 1024;
+
+/// How many of its latest events an agent keeps, for a listener that comes later (a
+/// page opened after a member died).
+pub const RECENT_EVENTS: usize = 100;
 
 /// Talks to a running agent from any task.
 #[derive(Clone, Debug)]
@@ -192,6 +198,11 @@ impl AgentHandle {
         self.ask(Command::Stats).await
     }
 
+    /// The last [`RECENT_EVENTS`] events the node reported, oldest first.
+    pub async fn recent_events(&self) -> Result<Vec<RecentEvent>, AgentError> {
+        self.ask(Command::RecentEvents).await
+    }
+
     /// The protocol settings in force.
     pub async fn config(&self) -> Result<Config, AgentError> {
         self.ask(Command::Config).await
@@ -238,6 +249,8 @@ pub struct Agent {
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<Event>,
+    /// The latest events, for listeners that come later.
+    recent: VecDeque<RecentEvent>,
     /// A leave asked for through the handle.
     leave_requested: bool,
     /// Where the node's state survives a restart, and what was saved last.
@@ -288,6 +301,7 @@ impl std::fmt::Debug for Command {
             Command::Put(..) => "Put",
             Command::Delete(..) => "Delete",
             Command::Stats(_) => "Stats",
+            Command::RecentEvents(_) => "RecentEvents",
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
             Command::Keyring(_) => "Keyring",
@@ -335,6 +349,7 @@ impl Agent {
             epoch: time::Instant::now(),
             commands,
             events: events.clone(),
+            recent: VecDeque::with_capacity(RECENT_EVENTS),
             leave_requested: false,
             data_dir: None,
             envelope,
@@ -573,6 +588,9 @@ impl Agent {
                 let deleted = self.node.delete(now, &key).map_err(AgentError::from);
                 let _ = reply.send(deleted.and_then(|v| self.persist().map(|()| v)));
             }
+            Command::RecentEvents(reply) => {
+                let _ = reply.send(self.recent.iter().cloned().collect());
+            }
             Command::Stats(reply) => {
                 let uptime = self.epoch.elapsed().as_secs_f64();
                 let mut stats = StatsInfo::of(&self.node, uptime);
@@ -652,6 +670,14 @@ impl Agent {
         }
         while let Some(event) = self.node.poll_event() {
             log_event(&event);
+            if self.recent.len() == RECENT_EVENTS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(RecentEvent {
+                at_unix_ms: wall_clock_ms(),
+                kind: crate::view::event_kind(&event).to_owned(),
+                event: event.clone(),
+            });
             // No listener is fine: events are also logged.
             let _ = self.events.send(event);
         }

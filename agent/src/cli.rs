@@ -165,10 +165,14 @@ pub struct EventsArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
-    /// A line of words per event for people (the time it arrived, in UTC, its kind and
-    /// what happened), or a JSON object per line for programs.
+    /// A line of words per event for people (its time in UTC, its kind and what
+    /// happened), or a JSON object per line for programs.
     #[arg(long, value_enum, default_value_t = StreamFormat::Text)]
     pub format: StreamFormat,
+
+    /// First print the events the agent reported lately (its last 100), then follow.
+    #[arg(long)]
+    pub recent: bool,
 }
 
 /// Words or JSON lines.

@@ -15,7 +15,7 @@ use crate::cli::{
     ClientArgs, EventsArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs,
     StreamFormat, TagsArgs,
 };
-use crate::view::{KeyInfo, KeysInfo, MemberInfo, StatsInfo};
+use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
 
 /// A failed request, ready to print.
 #[derive(Debug, thiserror::Error)]
@@ -265,13 +265,26 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
 /// or, for programs, as a JSON line (`{"kind":"suspected","event":{...}}`).
 pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError> {
     let client = Client::streaming(args.client.http, args.client.timeout);
+    let line = |at: SystemTime, kind: &str, data: &str| match args.format {
+        StreamFormat::Text => event_in_words(time_of_day(at), kind, data),
+        StreamFormat::Json => event_as_json(at, kind, data),
+    };
+    if args.recent {
+        let recent: Vec<RecentEvent> =
+            Client::of(&args.client).call("GET", "/api/events/recent", None)?;
+        for earlier in recent {
+            let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
+            let data = serde_json::to_string(&earlier.event).unwrap_or_default();
+            if writeln!(out, "{}", line(at, &earlier.kind, &data)).is_err() {
+                return Ok(());
+            }
+        }
+    }
     let mut reading = true;
     read_events(client.subscribe()?, |kind, data| {
-        let line = match args.format {
-            StreamFormat::Text => event_in_words(time_of_day(SystemTime::now()), kind, data),
-            StreamFormat::Json => event_as_json(kind, data),
-        };
-        reading = writeln!(out, "{line}").and_then(|()| out.flush()).is_ok();
+        reading = writeln!(out, "{}", line(SystemTime::now(), kind, data))
+            .and_then(|()| out.flush())
+            .is_ok();
         reading
     });
     if reading {
@@ -298,12 +311,16 @@ fn event_in_words(time: String, kind: &str, data: &str) -> String {
     format!("{time}  {kind:<14} {words}")
 }
 
-/// One event of the stream as a JSON object on one line: `kind`, and `event` as the
-/// agent sent it (for `lagged`, the number of events missed).
-fn event_as_json(kind: &str, data: &str) -> String {
+/// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, and
+/// `event` as the agent sent it (for `lagged`, the number of events missed).
+fn event_as_json(at: SystemTime, kind: &str, data: &str) -> String {
     let event = serde_json::from_str::<serde_json::Value>(data)
         .unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));
-    serde_json::json!({ "kind": kind, "event": event }).to_string()
+    let at_unix_ms = at
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    serde_json::json!({ "at_unix_ms": at_unix_ms, "kind": kind, "event": event }).to_string()
 }
 
 /// `time` as hours, minutes, seconds and milliseconds of its day in UTC, the time zone
@@ -496,11 +513,14 @@ mod tests {
     #[test]
     fn an_event_as_json_is_one_object_with_its_kind() {
         let data = r#"{"MemberLeft":{"id":"n3"}}"#;
-        let line: serde_json::Value = serde_json::from_str(&event_as_json("left", data)).unwrap();
+        let at = UNIX_EPOCH + Duration::from_millis(1_796_105_523_412);
+        let line: serde_json::Value =
+            serde_json::from_str(&event_as_json(at, "left", data)).unwrap();
+        assert_eq!(line["at_unix_ms"], 1_796_105_523_412u64);
         assert_eq!(line["kind"], "left");
         assert_eq!(line["event"]["MemberLeft"]["id"], "n3");
         let lagged: serde_json::Value =
-            serde_json::from_str(&event_as_json("lagged", "7")).unwrap();
+            serde_json::from_str(&event_as_json(at, "lagged", "7")).unwrap();
         assert_eq!(lagged["event"], 7);
     }
 

@@ -13,6 +13,7 @@
 //! | `DELETE /api/kv/{key}` | deletes it (a tombstone that spreads); 404 if it held no value |
 //! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
 //! | `GET /api/events` | server-sent events, one per node event, as JSON |
+//! | `GET /api/events/recent` | the last events, oldest first, each with its time |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
 //! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
@@ -59,6 +60,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/kv/{key}", get(key).put(put).delete(delete))
         .route("/api/stats", get(stats))
         .route("/api/events", get(events))
+        .route("/api/events/recent", get(recent_events))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
         .route("/api/tags", get(tags).put(set_tags))
@@ -378,6 +380,14 @@ async fn change_key(
     Ok(Json(agent.change_key(change, key).await?))
 }
 
+/// The events the agent reported lately (the last [`crate::agent::RECENT_EVENTS`]),
+/// oldest first, each with its time: what happened before a listener came.
+async fn recent_events(
+    State(agent): State<AgentHandle>,
+) -> Result<Json<Vec<crate::view::RecentEvent>>, ApiError> {
+    Ok(Json(agent.recent_events().await?))
+}
+
 /// Server-sent events: each node event as `event: <kind>` with the event as JSON, and
 /// `event: lagged` when this listener fell behind and missed some.
 async fn events(
@@ -386,7 +396,7 @@ async fn events(
     let stream = BroadcastStream::new(agent.subscribe()).map(|item| {
         Ok(match item {
             Ok(event) => {
-                let kind = event_kind(&event);
+                let kind = crate::view::event_kind(&event);
                 SseEvent::default()
                     .event(kind)
                     .json_data(&event)
@@ -398,23 +408,4 @@ async fn events(
         })
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-/// The event's name on the stream, as the Java module's listeners had them.
-pub fn event_kind(event: &gossip_core::Event) -> &'static str {
-    use gossip_core::Event;
-    match event {
-        Event::JoinedCluster => "joined_cluster",
-        Event::MemberJoined { .. } => "joined",
-        Event::MemberSuspected { .. } => "suspected",
-        Event::MemberAlive { .. } => "alive",
-        Event::MemberDead { .. } => "dead",
-        Event::MemberLeft { .. } => "left",
-        Event::MemberRemoved { .. } => "removed",
-        Event::Refuted { .. } => "refuted",
-        Event::LocalHealthChanged { .. } => "local_health",
-        Event::KeyChanged { .. } => "key_changed",
-        Event::Conflict { .. } => "conflict",
-        Event::NameConflict { .. } => "name_conflict",
-    }
 }

@@ -240,6 +240,21 @@ async fn events_stream_as_server_sent_events() {
     assert!(found.is_ok(), "{seen}");
     assert!(seen.contains("text/event-stream"), "{seen}");
     assert!(seen.contains("\"key\":\"k\""), "{seen}");
+
+    // A listener that comes later reads what it missed, oldest first, with the times.
+    let (status, body) = request(addr, "GET", "/api/events/recent", b"").await;
+    assert_eq!(status, 200, "{body}");
+    let body = &body[body.find("\r\n\r\n").map_or(0, |at| at + 4)..];
+    let recent: Vec<serde_json::Value> = serde_json::from_str(body).expect(body);
+    let kinds: Vec<&str> = recent.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"joined_cluster"), "{body}");
+    assert_eq!(kinds.last(), Some(&"key_changed"), "{body}");
+    assert!(
+        recent
+            .iter()
+            .all(|e| e["at_unix_ms"].as_u64() > Some(1_700_000_000_000)),
+        "{body}"
+    );
 }
 
 /// `/metrics` is Prometheus text that `promtool check metrics` accepts (Debian's

@@ -103,6 +103,53 @@ pub struct StatsInfo {
     pub max_excitement: u32,
 }
 
+/// The names of the agent's event stream (`GET /api/events`), one per kind of
+/// [`gossip_core::Event`] as the Java module's listeners had them, and `lagged` for a
+/// listener that fell behind.
+pub const EVENT_KINDS: [&str; 13] = [
+    "joined_cluster",
+    "joined",
+    "suspected",
+    "alive",
+    "dead",
+    "left",
+    "removed",
+    "refuted",
+    "local_health",
+    "key_changed",
+    "conflict",
+    "name_conflict",
+    "lagged",
+];
+
+/// The event's name on the stream, one of [`EVENT_KINDS`].
+pub fn event_kind(event: &gossip_core::Event) -> &'static str {
+    use gossip_core::Event;
+    match event {
+        Event::JoinedCluster => "joined_cluster",
+        Event::MemberJoined { .. } => "joined",
+        Event::MemberSuspected { .. } => "suspected",
+        Event::MemberAlive { .. } => "alive",
+        Event::MemberDead { .. } => "dead",
+        Event::MemberLeft { .. } => "left",
+        Event::MemberRemoved { .. } => "removed",
+        Event::Refuted { .. } => "refuted",
+        Event::LocalHealthChanged { .. } => "local_health",
+        Event::KeyChanged { .. } => "key_changed",
+        Event::Conflict { .. } => "conflict",
+        Event::NameConflict { .. } => "name_conflict",
+    }
+}
+
+/// One of the events an agent reported lately (`GET /api/events/recent`), with when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentEvent {
+    /// When the agent reported it, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    pub kind: String,
+    pub event: gossip_core::Event,
+}
+
 /// A rumor still spread: its key and the excitement it has left.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RumorInfo {

@@ -100,6 +100,10 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
     { timeout: 15_000 },
   );
   assert.equal(await other.page.locator('h1').textContent(), 'Gossip agent n2');
+  assert.ok(
+    await other.page.locator('ol.events li', { hasText: 'joined the cluster' }).count() > 0,
+    'a page opened later starts from the events it missed',
+  );
 
   // kill -9 one agent: n1's page shows it suspect, then dead.
   const victim = agents[4];

@@ -1,3 +1,6 @@
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo_timers::callback::Interval;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -14,22 +17,6 @@ use crate::components::legend::Legend;
 
 /// How often the page reads the agent's members, keys and counters.
 const POLL_MS: u32 = 500;
-/// The event names the agent's stream uses (`gossip_agent::http::event_kind`).
-const EVENT_KINDS: [&str; 13] = [
-    "joined_cluster",
-    "joined",
-    "suspected",
-    "alive",
-    "dead",
-    "left",
-    "removed",
-    "refuted",
-    "local_health",
-    "key_changed",
-    "conflict",
-    "name_conflict",
-    "lagged",
-];
 
 type Live = UseReducerHandle<LiveState>;
 
@@ -50,13 +37,50 @@ async fn poll(live: UseReducerDispatcher<LiveState>) {
 
 /// The wall-clock time now, as hh:mm:ss.
 fn clock_now() -> String {
-    let now = js_sys::Date::new_0();
+    time_of_day(&js_sys::Date::new_0())
+}
+
+/// A moment given in milliseconds since the Unix epoch, as hh:mm:ss of this browser's
+/// day.
+fn clock_at(unix_ms: u64) -> String {
+    time_of_day(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        unix_ms as f64,
+    )))
+}
+
+fn time_of_day(date: &js_sys::Date) -> String {
     format!(
         "{:02}:{:02}:{:02}",
-        now.get_hours(),
-        now.get_minutes(),
-        now.get_seconds()
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
     )
+}
+
+/// Where the event stream's guard goes once the stream is open; taking and calling it
+/// closes the stream.
+type StreamGuard = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+
+/// Shows the events the agent reported before the page came, then follows its stream
+/// (from when the history was read: an event in the moment between is missed rather
+/// than shown twice). The returned slot holds the stream's guard once it is open.
+fn history_then_events(live: UseReducerDispatcher<LiveState>) -> StreamGuard {
+    let guard: StreamGuard = Rc::default();
+    let slot = guard.clone();
+    spawn_local(async move {
+        if let Ok(recent) = api::recent_events().await {
+            for earlier in recent {
+                live.dispatch(LiveAction::Event {
+                    at: clock_at(earlier.at_unix_ms),
+                    data: serde_json::to_string(&earlier.event).unwrap_or_default(),
+                });
+            }
+        }
+        if let Some(stop) = follow_events(live) {
+            *slot.borrow_mut() = Some(Box::new(stop));
+        }
+    });
+    guard
 }
 
 /// Listens to the agent's event stream until the returned guard is dropped.
@@ -69,7 +93,7 @@ fn follow_events(live: UseReducerDispatcher<LiveState>) -> Option<impl FnOnce()>
             data,
         });
     });
-    for kind in EVENT_KINDS {
+    for kind in gossip_api::EVENT_KINDS {
         let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
     }
     Some(move || {
@@ -94,9 +118,9 @@ pub fn live_app(props: &LiveAppProps) -> Html {
     {
         let dispatcher = live.dispatcher();
         use_effect_with((), move |_| {
-            let stop = follow_events(dispatcher);
+            let stop = history_then_events(dispatcher);
             move || {
-                if let Some(stop) = stop {
+                if let Some(stop) = stop.borrow_mut().take() {
                     stop()
                 }
             }
