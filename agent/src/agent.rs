@@ -446,6 +446,7 @@ impl Agent {
                     Ok((len, from)) => match self.envelope.open(&buf[..len], wall_clock_ms()) {
                         Ok(datagram) => {
                             let now = self.now();
+                            log_datagram("received", from, &datagram);
                             if let Err(error) = self.node.handle_packet(now, from, &datagram) {
                                 debug!(%from, %error, "dropped a datagram");
                             }
@@ -663,6 +664,7 @@ impl Agent {
             warn!(%error, "could not save the node's state");
         }
         while let Some(transmit) = self.node.poll_transmit() {
+            log_datagram("sent", transmit.to, &transmit.payload);
             let datagram = self.envelope.seal(&transmit.payload, wall_clock_ms());
             if let Err(error) = self.socket.send_to(&datagram, transmit.to).await {
                 warn!(to = %transmit.to, %error, "send failed");
@@ -689,6 +691,24 @@ impl Agent {
 
     fn to_tokio(&self, at: Instant) -> time::Instant {
         self.epoch + std::time::Duration::from_millis(at.as_millis())
+    }
+}
+
+/// A debug line for a datagram sent or received: the peer, the message's kind, how many
+/// updates ride on it and its size. Decoded a second time, so only when debug lines are
+/// wanted (`RUST_LOG=debug`); one that does not decode is reported where it is handled.
+fn log_datagram(direction: &'static str, peer: SocketAddr, bytes: &[u8]) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    if let Ok(packet) = gossip_core::wire::decode(bytes) {
+        debug!(
+            %peer,
+            kind = packet.message.kind().as_str(),
+            updates = packet.updates.len(),
+            bytes = bytes.len(),
+            "{direction}"
+        );
     }
 }
 

@@ -195,3 +195,42 @@ fn a_restart_without_a_data_dir_writes_as_a_new_writer_even_with_a_fixed_seed() 
     );
     assert_ne!(first, second, "a new epoch for each life");
 }
+
+/// `RUST_LOG=debug` logs every datagram an agent sends and receives, by kind.
+#[test]
+fn debug_logs_show_each_datagram_by_kind() {
+    let (udp1, udp2) = (free_port(), free_port());
+    let start = |name: &str, udp: u16, join: Option<u16>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
+        command
+            .args([
+                "agent",
+                "--name",
+                name,
+                "--bind",
+                &format!("127.0.0.1:{udp}"),
+            ])
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(seed) = join {
+            command.args(["--join", &format!("127.0.0.1:{seed}")]);
+        }
+        Stopped(command.spawn().unwrap())
+    };
+    let _first = start("n1", udp1, None);
+    let mut second = start("n2", udp2, Some(udp1));
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = support::terminate(&mut second.0, Duration::from_secs(10));
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut second.0.stderr.take().unwrap(), &mut log).unwrap();
+    let peer = format!("peer=127.0.0.1:{udp1}");
+    for wanted in ["sent", "received"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!(" {wanted} {peer} kind=")) && l.contains("bytes=")),
+            "{wanted}:\n{log}"
+        );
+    }
+    assert!(log.contains("kind=\"ping\""), "{log}");
+}
