@@ -52,7 +52,7 @@ pub enum Command {
     /// Read and write an agent's key/value store.
     Kv(KvArgs),
     /// An agent's counters.
-    Stats(ClientArgs),
+    Stats(StatsArgs),
     /// Follow an agent's live event stream, one line per event.
     Events(EventsArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
@@ -155,6 +155,18 @@ pub struct MembersArgs {
     pub status: Option<String>,
 
     /// Table for people, JSON for programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Flags of `gossip stats`.
+#[derive(Clone, Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// A summary and a table of messages by kind for people, or every counter as JSON
+    /// for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::cli::{
     ClientArgs, EventsArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs,
-    StreamFormat, TagsArgs,
+    StatsArgs, StreamFormat, TagsArgs,
 };
 use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
 
@@ -202,10 +202,105 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
     })
 }
 
-/// `gossip stats`: the counters as JSON.
-pub fn stats(args: &ClientArgs) -> Result<String, ClientError> {
-    let stats: StatsInfo = Client::of(args).call("GET", "/api/stats", None)?;
-    Ok(serde_json::to_string_pretty(&stats).unwrap_or_default())
+/// `gossip stats`: a summary and the messages by kind, or every counter as JSON.
+pub fn stats(args: &StatsArgs) -> Result<String, ClientError> {
+    let stats: StatsInfo = Client::of(&args.client).call("GET", "/api/stats", None)?;
+    Ok(match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&stats).unwrap_or_default(),
+        ListFormat::Table => stats_in_words(&stats),
+    })
+}
+
+/// An agent's counters for a person: what the page's statistics panel shows.
+fn stats_in_words(stats: &StatsInfo) -> String {
+    let count = |state: &str| stats.members.get(state).copied().unwrap_or(0);
+    let round_trip = match stats.probe_rtt.count {
+        0 => "no probe answered yet".to_owned(),
+        n => format!(
+            "{:.1} ms mean over {n} probes",
+            stats.probe_rtt.sum_seconds * 1000.0 / n as f64
+        ),
+    };
+    let refused = &stats.refused;
+    let facts = [
+        ("node", format!("{} ({})", stats.name, stats.status)),
+        (
+            "members",
+            format!(
+                "{} alive, {} suspect, {} dead, {} left",
+                count("alive"),
+                count("suspect"),
+                count("dead"),
+                count("left")
+            ),
+        ),
+        ("incarnation", stats.incarnation.to_string()),
+        ("local health", stats.local_health.to_string()),
+        (
+            "probes",
+            format!(
+                "{} ({} failed, {} indirect); {round_trip}",
+                stats.probes, stats.failed_probes, stats.indirect_probes
+            ),
+        ),
+        ("refutations", stats.refutations.to_string()),
+        (
+            "keys",
+            format!("{} ({} conflicts)", stats.keys, stats.conflicts),
+        ),
+        ("rumors spread", stats.rumors_in_words()),
+        (
+            "datagrams",
+            format!(
+                "{}; {} undecodable; refused: {} unauthenticated, {} replayed, {} stale, {} other cluster",
+                if stats.encrypted {
+                    "sealed"
+                } else {
+                    "not sealed"
+                },
+                stats.decode_errors,
+                refused.unauthenticated,
+                refused.replayed,
+                refused.stale,
+                refused.wrong_cluster
+            ),
+        ),
+        ("uptime", format!("{:.0} s", stats.uptime_seconds)),
+    ];
+    let width = facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let mut text: Vec<String> = facts
+        .iter()
+        .map(|(name, value)| format!("{name:<width$}  {value}"))
+        .collect();
+    let kinds: std::collections::BTreeSet<&String> = stats
+        .messages_sent
+        .keys()
+        .chain(stats.messages_received.keys())
+        .collect();
+    let of =
+        |map: &BTreeMap<String, u64>, kind: &str| map.get(kind).copied().unwrap_or(0).to_string();
+    let rows: Vec<[String; 5]> = kinds
+        .iter()
+        .map(|kind| {
+            [
+                kind.to_string(),
+                of(&stats.messages_sent, kind),
+                of(&stats.messages_received, kind),
+                of(&stats.bytes_sent, kind),
+                of(&stats.bytes_received, kind),
+            ]
+        })
+        .collect();
+    text.push(String::new());
+    if rows.is_empty() {
+        text.push("no messages yet".to_owned());
+    } else {
+        text.push(table(
+            &["kind", "sent", "received", "bytes out", "bytes in"],
+            &rows,
+        ));
+    }
+    text.join("\n")
 }
 
 /// `gossip tags [--set K=V]... [--delete K]...`: the agent's tags after the change.

@@ -170,6 +170,28 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let all = text(&gossip(&["kv", "--http", &api(0), "list", "--deleted"]));
     assert!(all.contains("shade = (deleted)"), "{all}");
 
+    // `gossip stats` sums an agent up for a person; `--format json` has every counter.
+    let summary = text(&gossip(&["stats", "--http", &api(0)]));
+    let fact = |name: &str| {
+        summary
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(fact("node "), "n1 (joined)", "{summary}");
+    assert!(fact("members ").starts_with("3 alive"), "{summary}");
+    assert!(!fact("rumors spread ").is_empty(), "{summary}");
+    assert!(summary.lines().any(|l| l.starts_with("ping ")), "{summary}");
+    let counters: serde_json::Value =
+        serde_json::from_slice(&gossip(&["stats", "--http", &api(0), "--format", "json"]).stdout)
+            .unwrap();
+    assert!(
+        counters["messages_sent"]["ping"].as_u64() > Some(0),
+        "{counters}"
+    );
+
     // What a user gets wrong is one line and status 2, and changes nothing.
     let missing = gossip(&["kv", "--http", &api(1), "get", "no-such-key"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));

@@ -509,13 +509,13 @@ fn hosts_on_two_bridges_split_and_merge_when_the_trunk_is_cut_and_healed() {
     lab.write_hosts(5, &format!("{SUBNET}.99 seed\n"));
     lab.start(5, &format!("seed:{PORT}"));
     let retried = eventually(Duration::from_secs(5), || {
-        lab.json(5, &["stats"])
+        lab.json(5, &["stats", "--format", "json"])
             .is_some_and(|s| s["messages_sent"]["sync"].as_u64().unwrap_or(0) >= 2)
     });
     assert!(
         retried,
         "host5 tries its seed more than once: {:?}",
-        lab.json(5, &["stats"])
+        lab.json(5, &["stats", "--format", "json"])
     );
     assert_eq!(
         lab.members(5).len(),

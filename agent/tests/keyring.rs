@@ -123,7 +123,7 @@ fn members(http: &str) -> Vec<(String, String)> {
 }
 
 fn refused(http: &str) -> Value {
-    let out = gossip(&["stats", "--http", http]);
+    let out = gossip(&["stats", "--http", http, "--format", "json"]);
     let stats: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     stats["refused"].clone()
 }

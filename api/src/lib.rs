@@ -245,6 +245,20 @@ impl KeyInfo {
 }
 
 impl StatsInfo {
+    /// The rumors still spread, hottest first, each with the excitement it has left
+    /// ("colour 3/4, size 1/4"), or that every rumor has cooled: as the page and `gossip
+    /// stats` say it.
+    pub fn rumors_in_words(&self) -> String {
+        if self.rumors.is_empty() {
+            return "none: every rumor has cooled".to_owned();
+        }
+        self.rumors
+            .iter()
+            .map(|rumor| format!("{} {}/{}", rumor.key, rumor.excitement, self.max_excitement))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn of(node: &Node, uptime_seconds: f64) -> StatsInfo {
         let stats = node.stats();
         let mut members: BTreeMap<String, usize> = MemberState::ALL

@@ -9,7 +9,7 @@ use web_sys::{EventSource, MessageEvent};
 use yew::prelude::*;
 
 use super::api;
-use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of, rumors_in_words};
+use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
 use crate::components::event_log::EventList;
 use crate::components::graph::{Activation, Graph};
 use crate::components::key_panel::{KeyPanel, PutRequest};
@@ -287,7 +287,7 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 .join(", ")
         })
         .unwrap_or_else(|| "none".to_owned());
-    let rumors = rumors_in_words(stats);
+    let rumors = stats.rumors_in_words();
     let kinds: std::collections::BTreeSet<&String> = stats
         .messages_sent
         .keys()

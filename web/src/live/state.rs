@@ -190,25 +190,6 @@ pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
     }
 }
 
-/// The rumors an agent still spreads, hottest first, each with the excitement it has
-/// left: "colour 3/4, size 1/4", or that every rumor has cooled.
-pub fn rumors_in_words(stats: &StatsInfo) -> String {
-    if stats.rumors.is_empty() {
-        return "none: every rumor has cooled".to_owned();
-    }
-    stats
-        .rumors
-        .iter()
-        .map(|rumor| {
-            format!(
-                "{} {}/{}",
-                rumor.key, rumor.excitement, stats.max_excitement
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,13 +205,13 @@ mod tests {
         let now = gossip_core::Instant::ZERO;
         node.join(now, &[]);
         assert_eq!(
-            rumors_in_words(&StatsInfo::of(&node, 0.0)),
+            StatsInfo::of(&node, 0.0).rumors_in_words(),
             "none: every rumor has cooled"
         );
         node.put(now, "colour", "blue").unwrap();
         let k = config.max_excitement;
         assert_eq!(
-            rumors_in_words(&StatsInfo::of(&node, 0.0)),
+            StatsInfo::of(&node, 0.0).rumors_in_words(),
             format!("colour {k}/{k}")
         );
     }
