@@ -136,9 +136,10 @@ impl Store {
         hasher.finish()
     }
 
-    /// Records a local write (`None`: delete) by `writer` and returns the new version.
-    pub(crate) fn write(
-        &mut self,
+    /// The version a local write (`None`: delete) by `writer` would make, without
+    /// making it: one whose clock has seen every sibling of the key.
+    pub(crate) fn next_version(
+        &self,
         writer: &ReplicaId,
         key: String,
         value: Option<String>,
@@ -149,15 +150,32 @@ impl Store {
         }
         clock.observe(writer, self.summary.get(writer));
         clock.increment(writer);
-        let version = Version {
-            key: key.clone(),
+        Version {
+            key,
             value,
             clock,
             writer: writer.clone(),
-        };
-        self.summary.observe(writer, version.seq());
-        self.keys.insert(key, vec![version.clone()]);
+        }
+    }
+
+    /// Records a local write (`None`: delete) by `writer` and returns the new version
+    /// (the node checks the version's size between the two steps).
+    #[cfg(test)]
+    pub(crate) fn write(
+        &mut self,
+        writer: &ReplicaId,
+        key: String,
+        value: Option<String>,
+    ) -> Version {
+        let version = self.next_version(writer, key, value);
+        self.commit(version.clone());
         version
+    }
+
+    /// Records `version`, made by [`Store::next_version`] on this store as it is.
+    pub(crate) fn commit(&mut self, version: Version) {
+        self.summary.observe(&version.writer, version.seq());
+        self.keys.insert(version.key.clone(), vec![version]);
     }
 
     /// Applies a version heard from elsewhere.

@@ -111,6 +111,29 @@ impl Node {
         })
     }
 
+    /// The most bytes one version may take and still travel from this node: pushed
+    /// alone as a rumor, and sent as anti-entropy's deltas beside the range it
+    /// completes, whichever leaves less room. The budgets are those of
+    /// `send_rumors` and `send_deltas`.
+    pub(super) fn version_room(&self) -> usize {
+        let rumor = self.bare_datagram_len(&Message::Rumor {
+            batch: 0,
+            versions: Vec::new(),
+            feedback: true,
+        }) + 3;
+        let range = wire::encoded_len(&crate::store::CoveredRange {
+            writer: self.replica.clone(),
+            from: u64::MAX,
+            to: u64::MAX,
+        });
+        let deltas = self.bare_datagram_len(&Message::Deltas {
+            versions: Vec::new(),
+            ranges: Vec::new(),
+        }) + 6
+            + range;
+        self.config.mtu.saturating_sub(rumor.max(deltas))
+    }
+
     /// Sends `message` alone, with nothing piggybacked.
     pub(super) fn send_unpiggybacked(&mut self, to: SocketAddr, message: Message) {
         self.push_transmit(to, &message, &[]);

@@ -465,7 +465,7 @@ impl Node {
     pub fn put(&mut self, now: Instant, key: &str, value: &str) -> Result<Version, Error> {
         self.check_writable(key)?;
         check_size("value", value, self.config.max_value_len)?;
-        Ok(self.write(now, key, Some(value.to_owned())))
+        self.write(now, key, Some(value.to_owned()))
     }
 
     /// Deletes `key` (a tombstone that spreads like a write). Returns the tombstone, or
@@ -475,7 +475,7 @@ impl Node {
         if self.store.get(key).is_none() {
             return Ok(None);
         }
-        Ok(Some(self.write(now, key, None)))
+        self.write(now, key, None).map(Some)
     }
 
     fn note_tombstone(&mut self, now: Instant, version: &Version) {
@@ -497,8 +497,24 @@ impl Node {
         check_size("key", key, self.config.max_key_len)
     }
 
-    fn write(&mut self, now: Instant, key: &str, value: Option<String>) -> Version {
-        let version = self.store.write(&self.replica, key.to_owned(), value);
+    /// Makes and spreads a local version, unless it would not fit in a datagram: its
+    /// vector clock grows with every writer the key has had, and a version no datagram
+    /// can carry would stay here alone, and hold back anti-entropy's later versions of
+    /// this writer behind it.
+    fn write(&mut self, now: Instant, key: &str, value: Option<String>) -> Result<Version, Error> {
+        let version = self
+            .store
+            .next_version(&self.replica, key.to_owned(), value);
+        let room = self.version_room();
+        let len = wire::encoded_len(&version);
+        if len > room {
+            return Err(Error::TooLarge {
+                what: "the key's new version with its vector clock",
+                len,
+                max: room,
+            });
+        }
+        self.store.commit(version.clone());
         self.note_tombstone(now, &version);
         self.events.push_back(Event::KeyChanged {
             key: version.key.clone(),
@@ -507,7 +523,7 @@ impl Node {
         });
         self.start_rumor(version.clone(), false);
         self.rearm_idle_timers(now);
-        version
+        Ok(version)
     }
 
     /// Feeds one received datagram. A datagram that does not decode is counted in

@@ -231,6 +231,83 @@ fn news_at_the_last_incarnation_or_counter_is_dropped() {
     assert_eq!(a.store().get("k"), None, "the forged version is not kept");
 }
 
+/// A write whose version (its vector clock grown with every writer of the key) would
+/// not fit in a datagram is refused, rather than stored where nobody else can get it;
+/// every write accepted reaches a peer.
+#[test]
+fn a_version_too_large_for_a_datagram_is_refused_and_every_accepted_one_travels() {
+    let config = Config {
+        mtu: 512,
+        max_key_len: 64,
+        max_value_len: 128,
+        ..Config::demo()
+    };
+    let make = |name: &str, port: u16| {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Node::new(NodeId::new(name).unwrap(), addr, config.clone(), 1).unwrap()
+    };
+    let (mut a, mut b) = (make("a", 1), make("b", 2));
+    let mut now = Instant::ZERO;
+    a.join(now, &[]);
+    b.join(now, &[a.addr()]);
+    deliver(now, &mut b, &mut a);
+    deliver(now, &mut a, &mut b);
+    let mut accepted = 0;
+    for n in 1..20 {
+        // Another writer of `k`, with a long name, supersedes what `a` holds.
+        let writer = ReplicaId::new(
+            NodeId::new(&format!("writer-{n:02}-{}", "x".repeat(50))).unwrap(),
+            1,
+        );
+        let mut clock = a
+            .store()
+            .versions("k")
+            .map_or_else(VectorClock::default, |v| v[0].clock.clone());
+        clock.observe(&writer, 1);
+        let heard = Update::Kv(crate::Version {
+            key: "k".into(),
+            value: Some(format!("from {n}")),
+            clock,
+            writer,
+        });
+        let packet = Packet {
+            from: b.id().clone(),
+            message: Message::Gossip,
+            updates: vec![heard],
+        };
+        a.handle_packet(now, b.addr(), &wire::encode(&packet))
+            .unwrap();
+        let before = a.store().get("k").map(str::to_owned);
+        match a.put(now, "k", &format!("mine {n}")) {
+            Ok(_) => {
+                accepted += 1;
+                now = now + Duration::from_secs(5);
+                run_pair(&mut a, &mut b, now);
+                assert_eq!(
+                    b.store().get("k"),
+                    Some(format!("mine {n}").as_str()),
+                    "{n}"
+                );
+            }
+            Err(Error::TooLarge { len, max, .. }) => {
+                assert!(len > max && max < 512);
+                assert_eq!(
+                    a.store().get("k").map(str::to_owned),
+                    before,
+                    "nothing stored"
+                );
+                assert!(
+                    accepted > 0 && n > 2,
+                    "refused only once the clock had grown: {n}"
+                );
+                return;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    panic!("the clock of 19 long-named writers still fit in 512 bytes");
+}
+
 #[test]
 fn oversized_writes_are_rejected_and_store_nothing() {
     let mut a = node("a", 1);
