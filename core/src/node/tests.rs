@@ -281,7 +281,7 @@ fn a_version_too_large_for_a_datagram_is_refused_and_every_accepted_one_travels(
         match a.put(now, "k", &format!("mine {n}")) {
             Ok(_) => {
                 accepted += 1;
-                now = now + Duration::from_secs(5);
+                now += Duration::from_secs(5);
                 run_pair(&mut a, &mut b, now);
                 assert_eq!(
                     b.store().get("k"),
