@@ -92,18 +92,33 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
     { timeout: 15_000 },
   );
 
+  // Many keys: the table lists 30 at a time and a filter finds the rest.
+  for (let i = 0; i < 40; i += 1) {
+    const put = await fetch(`${agents[0].url}api/kv/bulk-${String(i).padStart(2, '0')}`, { method: 'PUT', body: `${i}` });
+    assert.equal(put.status, 200);
+  }
+  await page.waitForFunction(() => document.querySelector('.kv [role="status"]')?.textContent === '11 more: filter to find them', null, { timeout: 5_000 });
+  assert.equal(await page.locator('tr[data-key]').count(), 30);
+  await page.getByLabel('Filter keys').fill('bulk-3');
+  assert.equal(await page.locator('tr[data-key]').count(), 10);
+  await page.getByLabel('Filter keys').fill('');
+
   // ... is on n2's page soon after.
   const other = await openAgentPage(agents[1]);
+  // Among 41 keys, colour is past the first 30: the filter finds it.
+  await other.page.getByLabel('Filter keys').fill('colour');
   await other.page.waitForFunction(
     () => document.querySelector('tr[data-key="colour"] .value')?.textContent === 'blue',
     null,
     { timeout: 15_000 },
   );
   assert.equal(await other.page.locator('h1').textContent(), 'Gossip agent n2');
+  await other.page.getByLabel('Filter events').fill('joined the cluster');
   assert.ok(
     await other.page.locator('ol.events li', { hasText: 'joined the cluster' }).count() > 0,
     'a page opened later starts from the events it missed',
   );
+  await other.page.getByLabel('Filter events').fill('');
 
   // kill -9 one agent: n1's page shows it suspect, then dead.
   const victim = agents[4];

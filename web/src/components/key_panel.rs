@@ -94,6 +94,14 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
         Callback::from(move |key: String| on_delete.emit((chosen_node(), key)))
     };
     let with_spread = props.rows.iter().any(|r| r.spread.is_some());
+    let filter = use_state(String::new);
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |event: InputEvent| {
+            filter.set(event.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let (shown, hidden) = shown_rows(&props.rows, &filter, SHOWN_AT_ONCE);
 
     html! {
         <section class="panel kv" aria-label="Key/value store">
@@ -112,6 +120,10 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                     <button type="submit">{ "Put" }</button>
                 </form>
             }
+            if props.rows.len() > SHOWN_AT_ONCE {
+                <input class="key-filter" type="search" placeholder={format!("filter {} keys", props.rows.len())}
+                    aria-label="Filter keys" value={(*filter).clone()} oninput={on_filter} />
+            }
             if props.rows.is_empty() {
                 <p class="hint">{ props.empty_hint.clone() }</p>
             } else {
@@ -122,12 +134,31 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                         <th></th>
                     </tr></thead>
                     <tbody>
-                        { for props.rows.iter().map(|row| key_row(row, with_spread, (!props.read_only).then_some(&delete), props.on_pick.as_ref(), props.picked.as_deref() == Some(row.key.as_str()))) }
+                        { for shown.iter().map(|row| key_row(row, with_spread, (!props.read_only).then_some(&delete), props.on_pick.as_ref(), props.picked.as_deref() == Some(row.key.as_str()))) }
                     </tbody>
                 </table>
+                if hidden > 0 {
+                    <p class="hint" role="status">{ format!("{hidden} more: filter to find them") }</p>
+                }
             }
         </section>
     }
+}
+
+/// How many keys the panel lists at once: beyond it, a filter finds the rest (an agent
+/// may hold thousands, and the page would grow too long to reach what is below).
+const SHOWN_AT_ONCE: usize = 30;
+
+/// The rows whose key holds `filter` (any case), the first `limit` of them, and how
+/// many more matched.
+fn shown_rows<'a>(rows: &'a [KeyRow], filter: &str, limit: usize) -> (Vec<&'a KeyRow>, usize) {
+    let filter = filter.trim().to_lowercase();
+    let matching: Vec<&KeyRow> = rows
+        .iter()
+        .filter(|row| filter.is_empty() || row.key.to_lowercase().contains(&filter))
+        .collect();
+    let hidden = matching.len().saturating_sub(limit);
+    (matching.into_iter().take(limit).collect(), hidden)
 }
 
 fn key_row(
@@ -193,4 +224,37 @@ pub fn describe_version(
         None => "deleted".to_owned(),
     };
     format!("{what} by {writer} {{{}}}", clock.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str) -> KeyRow {
+        KeyRow {
+            key: key.to_owned(),
+            value: Some("v".to_owned()),
+            versions: Vec::new(),
+            spread: None,
+        }
+    }
+
+    #[test]
+    fn many_keys_show_a_page_at_a_time_and_a_filter_finds_the_rest() {
+        let rows: Vec<KeyRow> = (0..100).map(|i| row(&format!("key-{i:03}"))).collect();
+        let (shown, hidden) = shown_rows(&rows, "", 30);
+        assert_eq!((shown.len(), hidden), (30, 70));
+        assert_eq!(shown[0].key, "key-000");
+        let (shown, hidden) = shown_rows(&rows, " KEY-09", 30);
+        let keys: Vec<&str> = shown.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "key-090", "key-091", "key-092", "key-093", "key-094", "key-095", "key-096",
+                "key-097", "key-098", "key-099"
+            ]
+        );
+        assert_eq!(hidden, 0);
+        assert_eq!(shown_rows(&rows, "nothing", 30).0.len(), 0);
+    }
 }
