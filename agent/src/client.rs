@@ -175,7 +175,8 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
                 // As good as missing, which is status 2; its tombstone says by whom.
                 let tombstone = &info.versions[0];
                 return Err(ClientError(format!(
-                    "no key {key}: deleted by {} {}",
+                    "no key {}: deleted by {} {}",
+                    printable(key),
                     tombstone.writer,
                     clock_text(&tombstone.clock)
                 )));
@@ -248,7 +249,7 @@ fn stats_in_words(stats: &StatsInfo) -> String {
             "keys",
             format!("{} ({} conflicts)", stats.keys, stats.conflicts),
         ),
-        ("rumors spread", stats.rumors_in_words()),
+        ("rumors spread", printable(&stats.rumors_in_words())),
         (
             "datagrams",
             format!(
@@ -403,7 +404,7 @@ fn event_in_words(time: String, kind: &str, data: &str) -> String {
         // From an agent newer than this client: shown as it came.
         Err(_) => data.to_owned(),
     };
-    format!("{time}  {kind:<14} {words}")
+    format!("{time}  {kind:<14} {}", printable(&words))
 }
 
 /// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, and
@@ -594,6 +595,14 @@ mod tests {
         assert_eq!(
             event_in_words("06:12:03.412".into(), "suspected", data),
             "06:12:03.412  suspected      suspects n3 (inc 2)"
+        );
+        // A control character in a key or value reaches the terminal escaped.
+        let escape = r#"{"KeyChanged":{"key":"k\u001b[2J","value":"\u001b[31mred","writer":{"node":"n1","epoch":1}}}"#;
+        let line = event_in_words("06:12:03.412".into(), "key_changed", escape);
+        assert!(!line.contains('\u{1b}'), "{line}");
+        assert!(
+            line.contains(r"k\u{1b}[2J") && line.contains(r"\u{1b}[31mred"),
+            "{line}"
         );
         assert_eq!(
             event_in_words("06:12:03.412".into(), "lagged", "7"),

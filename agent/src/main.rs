@@ -141,13 +141,21 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         }
         None => None,
     };
+    let given = gossip_core::Tags::new(args.tags.clone())
+        .map_err(|e| Failure::Usage(format!("--tag: {e}")))?;
+    // The page's tag is a convenience: where the given tags leave no room for it, they
+    // go without it.
+    let tags = gossip_core::Tags::new(with_page_tag(args.tags, args.http, args.advertise))
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "no room for the http tag beside --tag: the other agents' pages will not link to this one");
+            given
+        });
     let options = AgentOptions {
         name: args.name,
         join: args.join,
         advertise: args.advertise,
         cluster_name: args.cluster_name,
-        tags: gossip_core::Tags::new(with_page_tag(args.tags, args.http, args.advertise))
-            .map_err(|e| Failure::Usage(format!("--tag: {e}")))?,
+        tags,
         keyring,
         config,
         rng_seed,

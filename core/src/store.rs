@@ -204,9 +204,11 @@ impl Store {
         }
     }
 
-    /// Marks `range` as held completely, once its versions have been applied.
+    /// Marks `range` as held completely, once its versions have been applied. A range
+    /// ending at the counter's maximum is forged or corrupt, as in [`Store::apply`], and
+    /// is ignored.
     pub(crate) fn cover(&mut self, range: &CoveredRange) {
-        if self.summary.get(&range.writer) >= range.from {
+        if range.to != u64::MAX && self.summary.get(&range.writer) >= range.from {
             self.summary.observe(&range.writer, range.to);
         }
     }

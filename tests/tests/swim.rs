@@ -1,6 +1,7 @@
 //! SWIM with Lifeguard, proven on the simulator: stories with fixed seeds (each printed;
 //! `GOSSIP_SEED=N` replays one).
 
+use gossip_core::wire::MessageKind;
 use gossip_core::{Config, Duration, Event, Lifeguard, MemberState, NodeStatus};
 use gossip_sim::experiment::{self, RunParams};
 use gossip_sim::{SimBuilder, Simulation};
@@ -266,6 +267,41 @@ fn a_partition_that_outlasts_forgetting_heals_with_the_seed_down() {
         "still split 120 s after healing (seed {seed})"
     );
     println!("one cluster again {:?} after healing", took.unwrap());
+}
+
+/// After a long partition heals, the members each side forgot and found again are not
+/// counted among the dead: a crash afterwards draws about one full-state share an
+/// interval from the cluster, as with no partition before (Serf's rule), not one from
+/// every member that once lost the other half.
+#[test]
+fn members_found_again_after_a_partition_do_not_swell_the_reconnects() {
+    let seed = scenario_seed(603);
+    let config = Config::demo();
+    let mut sim = cluster(seed, 20, config.clone())
+        .converged()
+        .history_limit(1_000_000)
+        .build()
+        .unwrap();
+    sim.run_for(Duration::from_secs(3));
+    sim.partition(&refs(&names(1..=10)), &refs(&names(11..=20)))
+        .unwrap();
+    sim.run_for(Duration::from_secs(150));
+    sim.repair_all();
+    sim.run_for(Duration::from_secs(60));
+    assert!(
+        (1..=20).all(|i| sim.everyone_sees(&format!("n{i}"), MemberState::Alive)),
+        "one cluster again (seed {seed})"
+    );
+    sim.crash("n20").unwrap();
+    let from = sim.now();
+    let window = config.reconnect_interval * 6;
+    sim.run_for(window);
+    let shares = sim
+        .history()
+        .filter(|m| m.sent_at >= from && m.kind == MessageKind::Sync && m.to.as_str() == "n20")
+        .count();
+    println!("full-state shares sent to the crashed n20 in {window}: {shares}");
+    assert!(shares <= 24, "{shares} (seed {seed})");
 }
 
 /// A member that left and was forgotten is spoken of as having left, not as dead: one

@@ -24,8 +24,12 @@ const DEFAULT_SPEED: f64 = 0.5;
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
 /// A gap between frames longer than this means the browser was not drawing the page at
-/// all, rather than drawing it slowly.
-const NOT_DRAWING_MS: f64 = 1_000.0;
+/// all (a hidden tab, a sleeping laptop), rather than drawing it slowly: a frame's own
+/// work is held to a budget of milliseconds.
+const NOT_DRAWING_MS: f64 = 5_000.0;
+/// The most of one frame's gap the pace counts: a slow frame counts against the pace,
+/// but one long pause does not outweigh the rest of the window.
+const COUNTED_GAP_MS: f64 = 1_000.0;
 /// Wall-clock time the simulation may take in one frame, leaving the rest of a 60 Hz
 /// frame for drawing: past it, no new slice of simulated time is started, rather than
 /// the page freezing. What is left is carried to the next frames (up to a quarter
@@ -717,14 +721,15 @@ impl Reducible for LabState {
                     next.pace.carry(owed - done, next.speed);
                     // Measured against the wall clock, so that frames drawn too slowly
                     // (whose gaps are capped above) count as falling behind too. A gap
-                    // past a second is no frame drawn slowly: the browser drew none (a
-                    // hidden tab, a sleeping laptop). What came before it says nothing
-                    // of the machine now, so the measure starts again.
+                    // of seconds is no frame drawn slowly: the browser drew none. What
+                    // came before it says nothing of the machine now, so the measure
+                    // starts again.
                     if gap > NOT_DRAWING_MS {
                         next.pace = Pace::default();
                     } else {
+                        let wall = gap.min(COUNTED_GAP_MS);
                         next.pace
-                            .observe(gap, done.as_millis() as f64, gap * next.speed);
+                            .observe(wall, done.as_millis() as f64, wall * next.speed);
                     }
                     next.timeline.borrow_mut().observe(&next.sim.borrow());
                     next.series.borrow_mut().observe(&next.sim.borrow());
@@ -1271,6 +1276,12 @@ mod tests {
             assert!(!state.falling_behind(), "pace {:?}", state.pace);
             t += 16.0;
         }
+        // Frames two seconds apart are drawn, slowly: that is falling behind.
+        for _ in 0..5 {
+            t += 2_000.0;
+            state = reduce(state, Action::Frame(t));
+        }
+        assert!(state.falling_behind(), "pace {:?}", state.pace);
     }
 
     #[test]

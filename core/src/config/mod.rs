@@ -298,7 +298,7 @@ impl Config {
 
 impl Config {
     /// Sets one field from text, as `--set field=value` does: durations as `500ms`,
-    /// `1.5s` or plain milliseconds; `lifeguard` takes `true`, `false` or a list of
+    /// `1.5s` or `2m`, with the unit; `lifeguard` takes `true`, `false` or a list of
     /// parts, and `lifeguard.PART` switches one part. The result is not validated
     /// here (call [`Config::validate`] after the last change). On error nothing
     /// changes.

@@ -9,7 +9,7 @@ use crate::Duration;
 /// What kind of value a setting takes, so that a form can offer the right control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingKind {
-    /// A span of time: `500ms`, `1.5s`, `2m` or plain milliseconds.
+    /// A span of time with its unit: `500ms`, `1.5s`, `2m` (a bare number only as 0).
     Duration,
     /// A whole number.
     Count,

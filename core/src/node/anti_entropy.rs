@@ -132,7 +132,9 @@ impl Node {
                 self.stats.anti_entropy_versions += 1;
             }
         }
-        for range in ranges {
+        // Nobody knows this node's own writes better than it does: a range of them from
+        // elsewhere is forged or stale, and would make it number new writes past it.
+        for range in ranges.iter().filter(|range| range.writer != self.replica) {
             self.store.cover(range);
         }
     }

@@ -4,6 +4,7 @@
 use core::net::SocketAddr;
 
 use super::Node;
+use crate::NodeId;
 use crate::dissemination::retransmit_limit;
 use crate::member::MemberState;
 use crate::wire::full_state::SyncWriter;
@@ -111,22 +112,32 @@ impl Node {
         })
     }
 
-    /// The most bytes one version may take and still travel from this node: pushed
+    /// The most bytes one version may take and still travel from any member: pushed
     /// alone as a rumor, and sent as anti-entropy's deltas beside the range it
-    /// completes, whichever leaves less room. The budgets are those of
-    /// `send_rumors` and `send_deltas`.
+    /// completes, whichever leaves less room, by a sender with the longest name a
+    /// member may have (a member relays a version under its own name, and its writer's
+    /// in the range). The budgets are those of `send_rumors` and `send_deltas`.
     pub(super) fn version_room(&self) -> usize {
-        let rumor = self.bare_datagram_len(&Message::Rumor {
+        let longest = NodeId::new(&"n".repeat(crate::MAX_NODE_ID_LEN))
+            .expect("a name of the longest length is a name");
+        let bare = |message: &Message| {
+            1 + wire::encoded_len(&PacketRef {
+                from: &longest,
+                message,
+                updates: &[],
+            })
+        };
+        let rumor = bare(&Message::Rumor {
             batch: 0,
             versions: Vec::new(),
             feedback: true,
         }) + 3;
         let range = wire::encoded_len(&crate::store::CoveredRange {
-            writer: self.replica.clone(),
+            writer: crate::ReplicaId::new(longest.clone(), u32::MAX),
             from: u64::MAX,
             to: u64::MAX,
         });
-        let deltas = self.bare_datagram_len(&Message::Deltas {
+        let deltas = bare(&Message::Deltas {
             versions: Vec::new(),
             ranges: Vec::new(),
         }) + 6

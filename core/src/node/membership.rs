@@ -496,8 +496,12 @@ impl Node {
     /// them (and with the seeds down) the halves would never meet again (Serf keeps
     /// failed members for `reconnect_timeout` for the same reason).
     pub(super) fn reconnect(&mut self, now: Instant) {
-        self.membership.lost.retain(|_, lost| lost.until > now);
+        // Those back in the table are tried (or not) as what they are now, and counted
+        // once.
         let members = &self.membership.members;
+        self.membership
+            .lost
+            .retain(|id, lost| lost.until > now && members.held_by_name(id.as_bytes()).is_none());
         let reached = |seed: &Seed| {
             seed.slot
                 .and_then(|slot| members.at(slot))
@@ -531,12 +535,7 @@ impl Node {
                     candidates.push(addr);
                 }
             });
-            // Those back in the table are tried (or not) as what they are now.
-            candidates.extend(
-                lost.iter()
-                    .filter(|(id, _)| members.held_by_name(id.as_bytes()).is_none())
-                    .map(|(_, lost)| lost.addr),
-            );
+            candidates.extend(lost.values().map(|lost| lost.addr));
         }
         candidates.extend(unreached);
         let Some(&peer) = candidates.choose(&mut self.rng) else {

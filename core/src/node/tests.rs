@@ -229,6 +229,27 @@ fn news_at_the_last_incarnation_or_counter_is_dropped() {
         "b stays alive"
     );
     assert_eq!(a.store().get("k"), None, "the forged version is not kept");
+
+    // Nor are ranges that claim a's own writes, or reach the counter's end.
+    let other = ReplicaId::new(NodeId::new("d").unwrap(), 1);
+    let range = |writer: &ReplicaId, to| crate::store::CoveredRange {
+        writer: writer.clone(),
+        from: 0,
+        to,
+    };
+    let deltas = Packet {
+        from: from.clone(),
+        message: Message::Deltas {
+            versions: Vec::new(),
+            ranges: vec![range(a.replica(), 1_000), range(&other, u64::MAX)],
+        },
+        updates: Vec::new(),
+    };
+    a.handle_packet(Instant::ZERO, b_addr, &wire::encode(&deltas))
+        .unwrap();
+    assert_eq!(a.store().summary().get(&other), 0);
+    let own = a.put(Instant::ZERO, "own", "x").unwrap();
+    assert_eq!(own.seq(), 1, "a numbers its own writes itself");
 }
 
 /// A write whose version (its vector clock grown with every writer of the key) would
@@ -438,10 +459,6 @@ fn nodes_sharing_a_registry_store_each_name_once() {
     );
 }
 
-/// Anti-entropy's modes (Demers et al. 1987, section 1.3): in one exchange started by
-/// the node that has a write, push hands it over and pull does not (pull only fetches
-/// what the starter lacks); started by the node that lacks it, pull fetches it and push
-/// does not; push-pull does both.
 /// A member that leaves hands what only it holds to a peer on its way out, whatever
 /// the anti-entropy mode.
 #[test]
@@ -471,6 +488,10 @@ fn a_leaving_member_hands_off_writes_nobody_else_holds() {
     }
 }
 
+/// Anti-entropy's modes (Demers et al. 1987, section 1.3): in one exchange started by
+/// the node that has a write, push hands it over and pull does not (pull only fetches
+/// what the starter lacks); started by the node that lacks it, pull fetches it and push
+/// does not; push-pull does both.
 #[test]
 fn anti_entropy_push_gives_and_pull_fetches() {
     let now = Instant::ZERO;
