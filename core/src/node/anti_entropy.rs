@@ -8,6 +8,7 @@ use core::net::SocketAddr;
 use std::collections::BTreeMap;
 
 use super::Node;
+
 use super::rumor::RumorId;
 use crate::peer_summaries::PeerSummaries;
 use crate::registry::Registry;
@@ -15,6 +16,10 @@ use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
 use crate::wire::{self, Message};
 use crate::{Instant, NodeId};
+
+/// The most datagrams of deltas a member that has left hands off to one peer: about
+/// 90 KB at the default MTU, bounded so that leaving never floods a peer.
+const HAND_OFF_DATAGRAMS: usize = 64;
 
 /// What anti-entropy keeps: what each peer last said it holds (so a tombstone is
 /// collected only once every known member holds it) and when each tombstone arrived.
@@ -60,8 +65,8 @@ impl Node {
 
     /// On leaving: one anti-entropy exchange that gives, whatever the mode, so that
     /// writes only this node holds (a rumor lost on the way, an isolation just ended)
-    /// do not leave with it. Best effort: one peer, one datagram of deltas; a node that
-    /// leaves while cut off takes them along.
+    /// do not leave with it. Best effort: one peer, up to [`HAND_OFF_DATAGRAMS`] of
+    /// deltas; a node that leaves while cut off takes them along.
     pub(super) fn hand_off(&mut self) {
         if !self.config.anti_entropy {
             return;
@@ -106,16 +111,32 @@ impl Node {
         self.anti_entropy.peer_summaries.insert(&from_id, &summary);
     }
 
+    /// Sends what a peer whose summary is `theirs` lacks: one datagram's worth, the rest
+    /// in later rounds; a member that has left has no later rounds, and sends up to
+    /// [`HAND_OFF_DATAGRAMS`] at once.
     fn send_deltas(&mut self, to: SocketAddr, theirs: &VectorClock) {
         let bare = self.bare_datagram_len(&Message::Deltas {
             versions: Vec::new(),
             ranges: Vec::new(),
         });
         let budget = self.config.mtu.saturating_sub(bare + 6);
-        let (versions, ranges) =
-            self.store
-                .deltas_for(theirs, budget, wire::encoded_len, wire::encoded_len);
-        if !ranges.is_empty() {
+        let datagrams = if self.status == super::NodeStatus::Left {
+            HAND_OFF_DATAGRAMS
+        } else {
+            1
+        };
+        let mut theirs = theirs.clone();
+        for _ in 0..datagrams {
+            let (versions, ranges) =
+                self.store
+                    .deltas_for(&theirs, budget, wire::encoded_len, wire::encoded_len);
+            if ranges.is_empty() {
+                break;
+            }
+            // The next datagram takes up where this one ends.
+            for range in &ranges {
+                theirs.observe(&range.writer, range.to);
+            }
             self.send_unpiggybacked(to, Message::Deltas { versions, ranges });
         }
     }

@@ -460,7 +460,7 @@ fn nodes_sharing_a_registry_store_each_name_once() {
 }
 
 /// A member that leaves hands what only it holds to a peer on its way out, whatever
-/// the anti-entropy mode.
+/// the anti-entropy mode, and more than one datagram of it.
 #[test]
 fn a_leaving_member_hands_off_writes_nobody_else_holds() {
     let now = Instant::ZERO;
@@ -479,12 +479,17 @@ fn a_leaving_member_hands_off_writes_nobody_else_holds() {
         staying.join(now, &[leaving.addr()]);
         deliver(now, &mut staying, &mut leaving);
         deliver(now, &mut leaving, &mut staying);
-        leaving.put(now, "k", "v").unwrap();
+        // More than one datagram of deltas.
+        for i in 0..40 {
+            leaving
+                .put(now, &format!("key-{i}"), &"v".repeat(100))
+                .unwrap();
+        }
         leaving.leave(now);
         while deliver(now, &mut leaving, &mut staying) + deliver(now, &mut staying, &mut leaving)
             > 0
         {}
-        assert_eq!(staying.store().get("k"), Some("v"), "{mode}");
+        assert_eq!(staying.store().len(), 40, "{mode}");
     }
 }
 
