@@ -304,41 +304,6 @@ fn members_found_again_after_a_partition_do_not_swell_the_reconnects() {
     assert!(shares <= 24, "{shares} (seed {seed})");
 }
 
-/// A member that left and was forgotten is spoken of as having left, not as dead: one
-/// cut off through the departure, which held it dead for its silence, learns that it
-/// left once the cut heals.
-#[test]
-fn a_forgotten_member_that_left_is_remembered_as_left() {
-    let seed = scenario_seed(602);
-    // n6 takes a while to hold the silent n5 dead, so that it still does when the
-    // others have forgotten n5.
-    let config = Config {
-        suspicion_timeout: Duration::from_secs(30),
-        ..Config::demo()
-    };
-    let mut sim = cluster(seed, 6, config.clone())
-        .converged()
-        .build()
-        .unwrap();
-    sim.run_for(Duration::from_secs(3));
-    sim.partition(&["n6"], &refs(&names(1..=5))).unwrap();
-    sim.leave("n5").unwrap();
-    sim.run_for(config.reap_after + Duration::from_secs(2));
-    assert!(sim.view("n1", "n5").is_none(), "n1 forgot n5 (seed {seed})");
-    assert_eq!(
-        sim.view("n6", "n5"),
-        Some(MemberState::Dead),
-        "n6 holds the silent n5 dead (seed {seed})"
-    );
-    sim.repair_all();
-    sim.run_for(Duration::from_secs(20));
-    assert_eq!(
-        sim.view("n6", "n5"),
-        Some(MemberState::Left),
-        "n6 heard that n5 left (seed {seed})"
-    );
-}
-
 /// Randomized round-robin in a running cluster: no member waits more than 2n - 1
 /// periods between two probes by the same prober.
 #[test]

@@ -86,10 +86,10 @@ impl Node {
                 };
                 writer.entry(id, addr, incarnation, state, tags);
             });
-        // Forgotten members go out as what they were, dead or left, so that one that
-        // restarted hears it and refutes with a higher incarnation.
+        // Forgotten members go out as dead, so that one that restarted hears it and
+        // refutes with a higher incarnation.
         for (id, last) in &self.membership.forgotten {
-            writer.entry(id, last.addr, last.incarnation, last.state, None);
+            writer.entry(id, last.addr, last.incarnation, MemberState::Dead, None);
         }
         for payload in writer.finish() {
             self.stats.sent.count(MessageKind::Sync, payload.len());

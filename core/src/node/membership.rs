@@ -56,8 +56,6 @@ impl Membership {
 pub(super) struct Forgotten {
     pub(super) addr: SocketAddr,
     pub(super) incarnation: Incarnation,
-    /// Dead or left, as it was when reaped: what is said of it meanwhile.
-    pub(super) state: MemberState,
     until: Instant,
 }
 
@@ -201,15 +199,15 @@ impl Node {
             // Old news about a member already forgotten would bring it back as a
             // zombie; only its own word at a higher incarnation (a restart, or a
             // refutation after a partition) counts. Whoever still believes the old
-            // news hears the death (or the departure) again: it either agrees or,
-            // being that member, refutes it.
+            // news hears the death again: it either agrees or, being that member,
+            // refutes it.
             if update.incarnation <= last.incarnation {
                 if update.state.is_active() {
                     self.broadcasts.push(MemberUpdate {
                         id: update.id.clone(),
                         addr: last.addr,
                         incarnation: last.incarnation,
-                        state: last.state,
+                        state: MemberState::Dead,
                         accuser: None,
                         tags: Tags::none(),
                     });
@@ -475,7 +473,6 @@ impl Node {
                 Forgotten {
                     addr: member.addr,
                     incarnation: member.incarnation,
-                    state: member.state,
                     until: now + reap_after,
                 },
             );

@@ -66,7 +66,7 @@ impl Node {
 
     /// A fingerprint of the full state this node would share ([`Node::send_full_state`]:
     /// itself, its table with live members' tags, and the members forgotten lately, as
-    /// dead or left): equal for two nodes whose shares hold the same entries, in whatever order.
+    /// dead): equal for two nodes whose shares hold the same entries, in whatever order.
     /// The table keeps its own part as a running sum, so that an offer costs O(1) plus
     /// the members with tags and those forgotten lately.
     pub(super) fn full_state_fingerprint(&self) -> u64 {
@@ -89,7 +89,11 @@ impl Node {
         }
         for (id, last) in &self.membership.forgotten {
             let identity = identity_fingerprint(id, last.addr);
-            sum = sum.wrapping_add(entry_fingerprint(identity, last.incarnation, last.state));
+            sum = sum.wrapping_add(entry_fingerprint(
+                identity,
+                last.incarnation,
+                MemberState::Dead,
+            ));
         }
         sum
     }
