@@ -49,18 +49,25 @@ impl Node {
             return;
         }
         let mode = self.config.anti_entropy_mode;
+        self.offer_digest(mode.pulls(), mode.pushes());
+        self.collect_tombstones(now);
+    }
+
+    /// Sends this node's summary to one random member, asking for what it lacks
+    /// (`send_deltas`) and for the member's own summary (`send_digest`, so that this
+    /// node can send what the member lacks).
+    fn offer_digest(&mut self, send_deltas: bool, send_digest: bool) {
         if let Some(peer) = self.random_peers(1).pop() {
             let summary = self.store.summary().clone();
             self.send_unpiggybacked(
                 peer,
                 Message::Digest {
                     summary,
-                    send_deltas: mode.pulls(),
-                    send_digest: mode.pushes(),
+                    send_deltas,
+                    send_digest,
                 },
             );
         }
-        self.collect_tombstones(now);
     }
 
     /// On leaving: one anti-entropy exchange that gives, whatever the mode, so that
@@ -68,19 +75,8 @@ impl Node {
     /// do not leave with it. Best effort: one peer, up to [`HAND_OFF_DATAGRAMS`] of
     /// deltas; a node that leaves while cut off takes them along.
     pub(super) fn hand_off(&mut self) {
-        if !self.config.anti_entropy {
-            return;
-        }
-        if let Some(peer) = self.random_peers(1).pop() {
-            let summary = self.store.summary().clone();
-            self.send_unpiggybacked(
-                peer,
-                Message::Digest {
-                    summary,
-                    send_deltas: false,
-                    send_digest: true,
-                },
-            );
+        if self.config.anti_entropy {
+            self.offer_digest(false, true);
         }
     }
 
