@@ -220,17 +220,37 @@ fn debug_logs_show_each_datagram_by_kind() {
     };
     let _first = start("n1", udp1, None);
     let mut second = start("n2", udp2, Some(udp1));
-    std::thread::sleep(Duration::from_secs(2));
-    let _ = support::terminate(&mut second.0, Duration::from_secs(10));
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut second.0.stderr.take().unwrap(), &mut log).unwrap();
+    // The log is read as it comes: n2 may speak before n1 has bound its port, and then
+    // only its join retry reaches n1, so no fixed wait is long enough on a slow machine.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log = log.clone();
+        let stderr = second.0.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                let Ok(line) = line else { break };
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        })
+    };
     let peer = format!("peer=127.0.0.1:{udp1}");
+    let shows_datagram = |log: &str, wanted: &str| {
+        log.lines()
+            .any(|l| l.contains(&format!(" {wanted} {peer} kind=")) && l.contains("bytes="))
+    };
+    let complete = |log: &str| {
+        shows_datagram(log, "sent")
+            && shows_datagram(log, "received")
+            && log.contains("kind=\"ping\"")
+    };
+    eventually(Duration::from_secs(20), || complete(&log.lock().unwrap()));
+    let _ = support::terminate(&mut second.0, Duration::from_secs(10));
+    reader.join().unwrap();
+    let log = log.lock().unwrap();
     for wanted in ["sent", "received"] {
-        assert!(
-            log.lines()
-                .any(|l| l.contains(&format!(" {wanted} {peer} kind=")) && l.contains("bytes=")),
-            "{wanted}:\n{log}"
-        );
+        assert!(shows_datagram(&log, wanted), "{wanted}:\n{log}");
     }
     assert!(log.contains("kind=\"ping\""), "{log}");
 }
