@@ -13,7 +13,6 @@
 //! leaves gracefully, keeps gossiping for a short grace period so the news gets out, and
 //! the loop ends. A leave asked for through the handle does the same.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -21,11 +20,13 @@ use tracing::Instrument;
 
 use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Tags, Version};
 use tokio::net::UdpSocket;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time;
 use tracing::{debug, info, warn};
 
 use crate::envelope::Envelope;
+use crate::event_feed::EventLog;
+pub use crate::event_feed::{EventFeed, EventId, FollowFrom};
 use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
 use crate::persist::Saved;
@@ -109,6 +110,7 @@ enum Command {
     Delete(String, oneshot::Sender<Result<Option<Version>, AgentError>>),
     Stats(oneshot::Sender<StatsInfo>),
     RecentEvents(oneshot::Sender<Vec<RecentEvent>>),
+    Follow(FollowFrom, oneshot::Sender<EventFeed>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
@@ -120,18 +122,12 @@ enum Command {
     ),
 }
 
-/// How many events a slow listener may fall behind before it misses some.
-const EVENT_BACKLOG: usize = 1024;
-
-/// How many of its latest events an agent keeps, for a listener that comes later (a
-/// page opened after a member died).
-pub const RECENT_EVENTS: usize = 100;
+pub use crate::event_feed::RECENT_EVENTS;
 
 /// Talks to a running agent from any task.
 #[derive(Clone, Debug)]
 pub struct AgentHandle {
     commands: mpsc::Sender<Command>,
-    events: broadcast::Sender<Event>,
     local_addr: SocketAddr,
     name: NodeId,
 }
@@ -147,11 +143,12 @@ impl AgentHandle {
         &self.name
     }
 
-    /// Every event the node reports from now on (joins, suspicions, deaths, key
-    /// changes, ...). A listener that falls more than 1,024 events behind is told how
-    /// many it missed.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// Every event the node reports (joins, suspicions, deaths, key changes, ...) from
+    /// `from` on: the kept ones it asks for, then each new one live, with nothing
+    /// between the two lost or repeated. A listener that falls more than 1,024 events
+    /// behind is told how many it missed.
+    pub async fn follow(&self, from: FollowFrom) -> Result<EventFeed, AgentError> {
+        self.ask(|reply| Command::Follow(from, reply)).await
     }
 
     async fn ask<T>(
@@ -248,9 +245,8 @@ pub struct Agent {
     join_warning: Option<(time::Instant, std::time::Duration)>,
     epoch: time::Instant,
     commands: mpsc::Receiver<Command>,
-    events: broadcast::Sender<Event>,
-    /// The latest events, for listeners that come later.
-    recent: VecDeque<RecentEvent>,
+    /// The node's events, numbered, the latest kept, sent to every listener.
+    events: EventLog,
     /// A leave asked for through the handle.
     leave_requested: bool,
     /// Where the node's state survives a restart, and what was saved last.
@@ -302,6 +298,7 @@ impl std::fmt::Debug for Command {
             Command::Delete(..) => "Delete",
             Command::Stats(_) => "Stats",
             Command::RecentEvents(_) => "RecentEvents",
+            Command::Follow(..) => "Follow",
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
             Command::Keyring(_) => "Keyring",
@@ -336,7 +333,6 @@ impl Agent {
         node.renew_writer(rand::random());
         node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
-        let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let agent = Agent {
             node,
             socket,
@@ -348,8 +344,9 @@ impl Agent {
             join_warning: None,
             epoch: time::Instant::now(),
             commands,
-            events: events.clone(),
-            recent: VecDeque::with_capacity(RECENT_EVENTS),
+            // Random, so that a listener's ids from an earlier life are never taken
+            // for this one's.
+            events: EventLog::new(rand::random()),
             leave_requested: false,
             data_dir: None,
             envelope,
@@ -359,7 +356,6 @@ impl Agent {
             agent,
             AgentHandle {
                 commands: sender,
-                events,
                 local_addr,
                 name,
             },
@@ -590,7 +586,10 @@ impl Agent {
                 let _ = reply.send(deleted.and_then(|v| self.persist().map(|()| v)));
             }
             Command::RecentEvents(reply) => {
-                let _ = reply.send(self.recent.iter().cloned().collect());
+                let _ = reply.send(self.events.kept());
+            }
+            Command::Follow(from, reply) => {
+                let _ = reply.send(self.events.follow(from));
             }
             Command::Stats(reply) => {
                 let uptime = self.epoch.elapsed().as_secs_f64();
@@ -672,16 +671,7 @@ impl Agent {
         }
         while let Some(event) = self.node.poll_event() {
             log_event(&event);
-            if self.recent.len() == RECENT_EVENTS {
-                self.recent.pop_front();
-            }
-            self.recent.push_back(RecentEvent {
-                at_unix_ms: wall_clock_ms(),
-                kind: crate::view::event_kind(&event).to_owned(),
-                event: event.clone(),
-            });
-            // No listener is fine: events are also logged.
-            let _ = self.events.send(event);
+            self.events.record(wall_clock_ms(), event);
         }
     }
 

@@ -365,20 +365,23 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
         StreamFormat::Text => event_in_words(time_of_day(at), kind, data),
         StreamFormat::Json => event_as_json(at, kind, data),
     };
-    if args.recent {
-        let recent: Vec<RecentEvent> =
-            Client::of(&args.client).call("GET", "/api/events/recent", None)?;
-        for earlier in recent {
-            let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
-            let data = serde_json::to_string(&earlier.event).unwrap_or_default();
-            if writeln!(out, "{}", line(at, &earlier.kind, &data)).is_err() {
-                return Ok(());
-            }
-        }
-    }
     let mut reading = true;
-    read_events(client.subscribe()?, |kind, data| {
-        reading = writeln!(out, "{}", line(SystemTime::now(), kind, data))
+    read_events(client.subscribe(args.recent)?, |kind, data| {
+        let lines = match (kind, serde_json::from_str::<Vec<RecentEvent>>(data)) {
+            // The events kept, each from when the agent reported it.
+            ("history", Ok(history)) => history
+                .iter()
+                .map(|earlier| {
+                    let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
+                    let data = serde_json::to_string(&earlier.event).unwrap_or_default();
+                    line(at, &earlier.kind, &data)
+                })
+                .collect(),
+            _ => vec![line(SystemTime::now(), kind, data)],
+        };
+        reading = lines
+            .iter()
+            .try_for_each(|line| writeln!(out, "{line}"))
             .and_then(|()| out.flush())
             .is_ok();
         reading
@@ -436,13 +439,14 @@ fn time_of_day(time: SystemTime) -> String {
 /// The event stream of the agent at `addr`, subscribed: every event from now on is in
 /// it.
 pub fn open_events(addr: SocketAddr) -> Result<impl BufRead, ClientError> {
-    Client::streaming(addr, ANSWER_TIMEOUT).subscribe()
+    Client::streaming(addr, ANSWER_TIMEOUT).subscribe(false)
 }
 
 impl Client {
-    /// This agent's event stream, subscribed.
-    fn subscribe(&self) -> Result<impl BufRead + use<>, ClientError> {
-        let url = format!("{}/api/events", self.base);
+    /// This agent's event stream, subscribed; with `recent`, it starts with the events
+    /// the agent kept (`event: history`).
+    fn subscribe(&self, recent: bool) -> Result<impl BufRead + use<>, ClientError> {
+        let url = format!("{}/api/events?recent={recent}", self.base);
         let response = self
             .http
             .get(&url)

@@ -12,7 +12,7 @@
 //! | `PUT /api/kv/{key}` | body: the value (UTF-8 text); answers the new version |
 //! | `DELETE /api/kv/{key}` | deletes it (a tombstone that spreads); 404 if it held no value |
 //! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
-//! | `GET /api/events` | server-sent events, one per node event, as JSON |
+//! | `GET /api/events` | server-sent events, one per node event, as JSON; `?recent=true` starts with the kept ones |
 //! | `GET /api/events/recent` | the last events, oldest first, each with its time |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
@@ -28,21 +28,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
+use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::agent::{AgentError, AgentHandle, KeyChange};
+use crate::agent::{AgentError, AgentHandle, EventId, FollowFrom, KeyChange};
 use crate::keyring::{Key, KeyringError};
 
 /// The largest request body taken: a value is at most `max_value_len` (512 bytes by
@@ -388,24 +389,71 @@ async fn recent_events(
     Ok(Json(agent.recent_events().await?))
 }
 
-/// Server-sent events: each node event as `event: <kind>` with the event as JSON, and
-/// `event: lagged` when this listener fell behind and missed some.
+/// `GET /api/events`'s query: `?recent=true` starts the stream with the events kept.
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    recent: bool,
+}
+
+/// Server-sent events: each node event as `event: <kind>` with the event as JSON and
+/// its id, and `event: lagged` with how many this listener missed when it fell
+/// behind. With `?recent=true` the stream starts with `event: history`, the events
+/// kept (oldest first, each with its time). A listener that sends `Last-Event-ID` (a
+/// browser reconnecting does) gets the kept events after that one instead, so it
+/// misses nothing the agent still has.
 async fn events(
     State(agent): State<AgentHandle>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = BroadcastStream::new(agent.subscribe()).map(|item| {
-        Ok(match item {
-            Ok(event) => {
-                let kind = crate::view::event_kind(&event);
-                SseEvent::default()
-                    .event(kind)
-                    .json_data(&event)
-                    .unwrap_or_else(|_| SseEvent::default().event(kind))
-            }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                SseEvent::default().event("lagged").data(missed.to_string())
-            }
-        })
+    query: Result<Query<EventsQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{}: the query takes recent=true or recent=false",
+                rejection.body_text()
+            ),
+        )
+    })?;
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|id| id.to_str().ok()?.parse::<EventId>().ok());
+    let from = match (resumed, query.recent) {
+        (Some(id), _) => FollowFrom::After(id),
+        (None, true) => FollowFrom::Kept,
+        (None, false) => FollowFrom::Now,
+    };
+    let feed = agent.follow(from).await?;
+    let life = feed.life;
+    let id_of = move |seq| EventId { life, seq }.to_string();
+    let missed = (feed.missed > 0).then(|| lagged(feed.missed));
+    let history = (!feed.history.is_empty() || from == FollowFrom::Kept).then(|| {
+        let last = feed.history.last().map(|e| e.seq);
+        let event = SseEvent::default()
+            .event("history")
+            .json_data(&feed.history)
+            .unwrap_or_else(|_| SseEvent::default().event("history").data("[]"));
+        match last {
+            Some(seq) => event.id(id_of(seq)),
+            None => event,
+        }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    let live = BroadcastStream::new(feed.live).map(move |item| match item {
+        Ok(recorded) => SseEvent::default()
+            .event(&recorded.kind)
+            .id(id_of(recorded.seq))
+            .json_data(&recorded.event)
+            .unwrap_or_else(|_| SseEvent::default().event(&recorded.kind)),
+        Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
+    });
+    let stream = tokio_stream::iter(missed.into_iter().chain(history))
+        .chain(live)
+        .map(Ok);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The stream's word that this listener missed `count` events.
+fn lagged(count: u64) -> SseEvent {
+    SseEvent::default().event("lagged").data(count.to_string())
 }

@@ -5,7 +5,8 @@
 //! commands; everything the protocol decides happens in the core.
 //!
 //! The agent:
-//! * [`agent`]: the driver loop, its handle and its graceful shutdown;
+//! * [`agent`]: the driver loop, its handle and its graceful shutdown, with
+//!   [`event_feed`], its events as listeners follow them;
 //! * [`view`] (the `gossip-api` crate): what it reports (members, keys, counters) as
 //!   serialisable values;
 //! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod envelope;
+pub mod event_feed;
 pub mod experiment_error;
 pub mod experiments;
 pub mod http;

@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{Stopped, eventually, free_run, terminate};
+use support::{Collected, Stopped, eventually, free_run, terminate};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -119,29 +119,36 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(text(&refused).contains("256"), "{}", text(&refused));
 
-    // `gossip events` follows n2's stream while the key is written on n1.
+    // `gossip events --recent` follows n2's stream while the key is written on n1: it
+    // starts with what n2 reported before (its joining), then gives each event once.
     let mut events = Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args(["events", "--http", &api(1)])
+        .args(["events", "--http", &api(1), "--recent"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let streamed = Collected::from(events.stdout.take().unwrap());
     let put = gossip(&["kv", "--http", &api(0), "put", "colour", "blue"]);
     assert!(put.status.success(), "{}", text(&put));
     let spread = eventually(Duration::from_secs(10), || {
         text(&gossip(&["kv", "--http", &api(2), "get", "colour"])).starts_with("colour = blue")
     });
     assert!(spread, "the key reached n3");
-    std::thread::sleep(Duration::from_millis(300));
+    let blue =
+        |l: &str| l.contains("  key_changed ") && l.contains("colour = \"blue\" (written by n1.");
+    let seen = streamed.wait_for(Duration::from_secs(10), |text| text.lines().any(blue));
     let _ = events.kill();
-    let streamed = events.wait_with_output().unwrap();
-    let streamed = String::from_utf8_lossy(&streamed.stdout);
+    let _ = events.wait();
+    let streamed = streamed.finish();
+    assert!(seen, "one line of words per event: {streamed}");
+    assert_eq!(
+        streamed.lines().filter(|l| blue(l)).count(),
+        1,
+        "{streamed}"
+    );
     assert!(
-        streamed.lines().any(
-            |l| l.contains("  key_changed ") && l.contains("colour = \"blue\" (written by n1.")
-        ),
-        "one line of words per event: {streamed}"
+        streamed.contains(" joined_cluster "),
+        "the events from before come first: {streamed}"
     );
 
     // A deleted key reads as missing (saying by whom) and is listed only when asked.

@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{Stopped, eventually, free_port};
+use support::{Collected, Stopped, eventually, free_port};
 
 fn gossip(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -222,19 +222,7 @@ fn debug_logs_show_each_datagram_by_kind() {
     let mut second = start("n2", udp2, Some(udp1));
     // The log is read as it comes: n2 may speak before n1 has bound its port, and then
     // only its join retry reaches n1, so no fixed wait is long enough on a slow machine.
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let log = log.clone();
-        let stderr = second.0.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
-                let Ok(line) = line else { break };
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        })
-    };
+    let log = Collected::from(second.0.stderr.take().unwrap());
     let peer = format!("peer=127.0.0.1:{udp1}");
     let shows_datagram = |log: &str, wanted: &str| {
         log.lines()
@@ -245,10 +233,9 @@ fn debug_logs_show_each_datagram_by_kind() {
             && shows_datagram(log, "received")
             && log.contains("kind=\"ping\"")
     };
-    eventually(Duration::from_secs(20), || complete(&log.lock().unwrap()));
+    log.wait_for(Duration::from_secs(20), complete);
     let _ = support::terminate(&mut second.0, Duration::from_secs(10));
-    reader.join().unwrap();
-    let log = log.lock().unwrap();
+    let log = log.finish();
     for wanted in ["sent", "received"] {
         assert!(shows_datagram(&log, wanted), "{wanted}:\n{log}");
     }

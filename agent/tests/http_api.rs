@@ -257,6 +257,103 @@ async fn events_stream_as_server_sent_events() {
     );
 }
 
+/// Opens `path` as an event stream, sending `headers`.
+async fn open_stream(addr: std::net::SocketAddr, path: &str, headers: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n{headers}\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// What `stream` sends until `done` holds of it (or 5 s pass, or it ends).
+async fn read_until(stream: &mut TcpStream, done: impl Fn(&str) -> bool) -> String {
+    let mut seen = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        while !done(&seen) {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+/// The value of each `field: value` line of a server-sent event stream.
+fn fields<'a>(stream: &'a str, field: &str) -> Vec<&'a str> {
+    let prefix = format!("{field}: ");
+    stream
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_listener_that_comes_back_resumes_after_the_last_event_it_read() {
+    let (addr, _stop) = start().await;
+    assert_eq!(request(addr, "PUT", "/api/kv/first", b"1").await.0, 200);
+
+    // `?recent=true`: the events from before come first, as one history with its id.
+    let mut stream = open_stream(addr, "/api/events?recent=true", "").await;
+    let seen = read_until(&mut stream, |s| s.contains("\"first\"")).await;
+    assert_eq!(fields(&seen, "event"), ["history"], "{seen}");
+    let history: Vec<serde_json::Value> = serde_json::from_str(fields(&seen, "data")[0]).unwrap();
+    let kinds: Vec<&str> = history.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"joined_cluster"), "{seen}");
+    assert_eq!(kinds.last(), Some(&"key_changed"), "{seen}");
+    let last_read = fields(&seen, "id")[0].to_owned();
+    assert!(
+        last_read.ends_with(&format!("-{}", history.len())),
+        "the id numbers the last event of the history: {seen}"
+    );
+    drop(stream);
+
+    // Gone while two keys were written, it comes back with the last id it read.
+    for key in ["second", "third"] {
+        assert_eq!(
+            request(addr, "PUT", &format!("/api/kv/{key}"), b"2")
+                .await
+                .0,
+            200
+        );
+    }
+    let header = format!("Last-Event-ID: {last_read}\r\n");
+    let mut stream = open_stream(addr, "/api/events?recent=true", &header).await;
+    let seen = read_until(&mut stream, |s| s.contains("\"third\"")).await;
+    let data = fields(&seen, "data");
+    let resumed: Vec<serde_json::Value> = serde_json::from_str(data[0]).unwrap();
+    let keys: Vec<&str> = resumed
+        .iter()
+        .filter_map(|e| e["event"]["KeyChanged"]["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["second", "third"], "only what it missed: {seen}");
+
+    // Then each new event live, numbered on from there.
+    assert_eq!(request(addr, "PUT", "/api/kv/fourth", b"4").await.0, 200);
+    let seen = read_until(&mut stream, |s| s.contains("\"fourth\"")).await;
+    let ids = fields(&seen, "id");
+    let next = history.len() + resumed.len() + 1;
+    assert_eq!(
+        ids.last().and_then(|id| id.rsplit_once('-')),
+        Some((
+            last_read.split_once('-').unwrap().0,
+            next.to_string().as_str()
+        )),
+        "{seen}"
+    );
+
+    // An id from another life of the agent (or none it gave) is answered with all it keeps.
+    let mut stream = open_stream(addr, "/api/events", "Last-Event-ID: 1-1\r\n").await;
+    let seen = read_until(&mut stream, |s| s.contains("\"fourth\"")).await;
+    assert!(seen.contains("joined_cluster"), "{seen}");
+
+    let (status, body) = request(addr, "GET", "/api/events?recent=maybe", b"").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("recent=true"), "{body}");
+}
+
 /// `/metrics` is Prometheus text that `promtool check metrics` accepts (Debian's
 /// `prometheus` package; the test set-up installs it), with the members by state and
 /// the traffic by kind.

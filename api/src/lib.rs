@@ -141,12 +141,16 @@ pub fn event_kind(event: &gossip_core::Event) -> &'static str {
     }
 }
 
-/// One of the events an agent reported lately (`GET /api/events/recent`), with when.
+/// One of the events an agent reported lately (`GET /api/events/recent`, and the
+/// `history` that starts `GET /api/events?recent=true`), with when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecentEvent {
     /// When the agent reported it, in milliseconds since the Unix epoch.
     pub at_unix_ms: u64,
     pub kind: String,
+    /// Its number among the events of the agent's life: 1, 2, 3, ...
+    #[serde(default)]
+    pub seq: u64,
     pub event: gossip_core::Event,
 }
 

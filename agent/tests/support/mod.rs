@@ -71,3 +71,38 @@ impl Drop for Stopped {
         }
     }
 }
+
+/// What a child process writes to one of its pipes, collected line by line as it comes,
+/// so a test can wait for a line instead of guessing how long it takes.
+pub struct Collected {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Collected {
+    /// Starts reading `pipe` (a child's `stdout` or `stderr`, taken) until it closes.
+    pub fn from(pipe: impl std::io::Read + Send + 'static) -> Collected {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = text.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(pipe)) {
+                let Ok(line) = line else { break };
+                let mut sink = sink.lock().unwrap();
+                sink.push_str(&line);
+                sink.push('\n');
+            }
+        });
+        Collected { text, reader }
+    }
+
+    /// Waits up to `limit` for what was written so far to satisfy `check`.
+    pub fn wait_for(&self, limit: Duration, check: impl Fn(&str) -> bool) -> bool {
+        eventually(limit, || check(&self.text.lock().unwrap()))
+    }
+
+    /// Everything written, once the pipe has closed (the child has exited).
+    pub fn finish(self) -> String {
+        let _ = self.reader.join();
+        std::mem::take(&mut *self.text.lock().unwrap())
+    }
+}

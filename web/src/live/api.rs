@@ -1,7 +1,7 @@
 //! Calls to the agent that served the page, on the same origin.
 
 use gloo_net::http::{Request, Response};
-use gossip_api::{KeyInfo, MemberInfo, RecentEvent, StatsInfo};
+use gossip_api::{KeyInfo, MemberInfo, StatsInfo};
 use serde::de::DeserializeOwned;
 
 /// Why a call failed, in words for the page.
@@ -38,11 +38,6 @@ pub async fn keys() -> Result<Vec<KeyInfo>, ApiError> {
 
 pub async fn stats() -> Result<StatsInfo, ApiError> {
     answer(Request::get("/api/stats").send().await).await
-}
-
-/// The events the agent reported before the page came, oldest first.
-pub async fn recent_events() -> Result<Vec<RecentEvent>, ApiError> {
-    answer(Request::get("/api/events/recent").send().await).await
 }
 
 fn key_url(key: &str) -> String {

@@ -1,7 +1,5 @@
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use gloo_timers::callback::Interval;
+use gossip_api::RecentEvent;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
@@ -57,48 +55,40 @@ fn time_of_day(date: &js_sys::Date) -> String {
     )
 }
 
-/// Where the event stream's guard goes once the stream is open; taking and calling it
-/// closes the stream.
-type StreamGuard = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
-
-/// Shows the events the agent reported before the page came, then follows its stream
-/// (from when the history was read: an event in the moment between is missed rather
-/// than shown twice). The returned slot holds the stream's guard once it is open.
-fn history_then_events(live: UseReducerDispatcher<LiveState>) -> StreamGuard {
-    let guard: StreamGuard = Rc::default();
-    let slot = guard.clone();
-    spawn_local(async move {
-        if let Ok(recent) = api::recent_events().await {
-            for earlier in recent {
-                live.dispatch(LiveAction::Event {
-                    at: clock_at(earlier.at_unix_ms),
-                    data: serde_json::to_string(&earlier.event).unwrap_or_default(),
-                });
-            }
-        }
-        if let Some(stop) = follow_events(live) {
-            *slot.borrow_mut() = Some(Box::new(stop));
-        }
-    });
-    guard
-}
-
-/// Listens to the agent's event stream until the returned guard is dropped.
+/// Follows the agent's event stream, starting with the events it reported before the
+/// page came (`history`, each with its own time), until the returned guard is called.
+/// The agent hands over history and live events in one step, so none is missed or
+/// shown twice; when the browser reconnects (the agent restarted, say), it resumes
+/// after the last event it read.
 fn follow_events(live: UseReducerDispatcher<LiveState>) -> Option<impl FnOnce()> {
-    let source = EventSource::new("/api/events").ok()?;
-    let listener = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+    let source = EventSource::new("/api/events?recent=true").ok()?;
+    let on_event = {
+        let live = live.clone();
+        Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data().as_string().unwrap_or_default();
+            live.dispatch(LiveAction::Event {
+                at: clock_now(),
+                data,
+            });
+        })
+    };
+    let on_history = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data().as_string().unwrap_or_default();
-        live.dispatch(LiveAction::Event {
-            at: clock_now(),
-            data,
-        });
+        let history: Vec<RecentEvent> = serde_json::from_str(&data).unwrap_or_default();
+        for earlier in history {
+            live.dispatch(LiveAction::Event {
+                at: clock_at(earlier.at_unix_ms),
+                data: serde_json::to_string(&earlier.event).unwrap_or_default(),
+            });
+        }
     });
     for kind in gossip_api::EVENT_KINDS {
-        let _ = source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
+    let _ = source.add_event_listener_with_callback("history", on_history.as_ref().unchecked_ref());
     Some(move || {
         source.close();
-        drop(listener);
+        drop((on_event, on_history));
     })
 }
 
@@ -118,9 +108,9 @@ pub fn live_app(props: &LiveAppProps) -> Html {
     {
         let dispatcher = live.dispatcher();
         use_effect_with((), move |_| {
-            let stop = history_then_events(dispatcher);
+            let stop = follow_events(dispatcher);
             move || {
-                if let Some(stop) = stop.borrow_mut().take() {
+                if let Some(stop) = stop {
                     stop()
                 }
             }
