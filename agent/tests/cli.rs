@@ -1,6 +1,9 @@
 //! The `gossip` binary's command line: help that explains, errors that say what is wrong.
 
+mod support;
+
 use std::process::Command;
+use std::time::Duration;
 
 fn gossip(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_gossip"))
@@ -265,7 +268,7 @@ fn logs_can_be_json_lines() {
     let free = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = free.local_addr().unwrap().to_string();
     drop(free);
-    let agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_gossip"))
         .args([
             "--log-format",
             "json",
@@ -279,12 +282,11 @@ fn logs_can_be_json_lines() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .args(["-TERM", &agent.id().to_string()])
-        .status();
-    let out = agent.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    // Stopped once it is running (it has said so), not after a guessed wait.
+    let log = support::Collected::from(agent.stderr.take().unwrap());
+    log.wait_for(Duration::from_secs(10), |log| log.contains("starting"));
+    let status = support::terminate(&mut agent, Duration::from_secs(10));
+    let log = log.finish();
     let lines: Vec<&str> = log.lines().collect();
     assert!(!lines.is_empty(), "{log}");
     for line in &lines {
@@ -296,7 +298,7 @@ fn logs_can_be_json_lines() {
         );
     }
     assert!(log.contains("starting"), "{log}");
-    assert!(out.status.success());
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
 
 /// An agent whose seed never answers says so, and what to check, while it keeps asking.

@@ -606,15 +606,22 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).contains("number of seconds"), "{}", text(&bad));
 
-    let events = Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args(["events", "--http", &api])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // With --recent the stream begins with the agent's history, so its first line says
+    // the stream is open before the agent is asked to leave.
+    let mut events = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["events", "--http", &api, "--recent"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let printed = Collected::from(events.0.stdout.take().unwrap());
+    let open = printed.wait_for(Duration::from_secs(10), |out| {
+        out.contains("joined_cluster")
+    });
+    assert!(open, "the stream opened");
     assert!(gossip(&["leave", "--http", &api]).status.success());
-    let mut events = Stopped(events);
     let mut ended = None;
     let stream_ended = eventually(Duration::from_secs(10), || {
         ended = events.0.try_wait().unwrap();
