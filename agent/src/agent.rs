@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Tags, Version};
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
 use tracing::{debug, info, warn};
 
@@ -38,7 +38,9 @@ type Lookups = (
     mpsc::Sender<Vec<Vec<SocketAddr>>>,
     mpsc::Receiver<Vec<Vec<SocketAddr>>>,
 );
-pub use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, RefusedInfo, StatsInfo};
+pub use crate::view::{
+    DatagramInfo, KeyInfo, KeysInfo, MemberInfo, RecentEvent, RefusedInfo, StatsInfo,
+};
 
 /// What an agent needs besides its socket.
 #[derive(Clone, Debug)]
@@ -124,10 +126,31 @@ enum Command {
 
 pub use crate::event_feed::RECENT_EVENTS;
 
+/// How many datagrams a slow watcher may fall behind before it misses some.
+const DATAGRAM_BACKLOG: usize = 1024;
+
+/// Which way a datagram went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+impl Direction {
+    /// `sent` or `received`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+        }
+    }
+}
+
 /// Talks to a running agent from any task.
 #[derive(Clone, Debug)]
 pub struct AgentHandle {
     commands: mpsc::Sender<Command>,
+    datagrams: broadcast::Sender<(Direction, DatagramInfo)>,
     local_addr: SocketAddr,
     name: NodeId,
 }
@@ -149,6 +172,12 @@ impl AgentHandle {
     /// behind is told how many it missed.
     pub async fn follow(&self, from: FollowFrom) -> Result<EventFeed, AgentError> {
         self.ask(|reply| Command::Follow(from, reply)).await
+    }
+
+    /// Every datagram the agent sends or receives from now on, decoded only while
+    /// somebody listens. A listener that falls more than 1,024 behind misses some.
+    pub fn watch_datagrams(&self) -> broadcast::Receiver<(Direction, DatagramInfo)> {
+        self.datagrams.subscribe()
     }
 
     async fn ask<T>(
@@ -247,6 +276,8 @@ pub struct Agent {
     commands: mpsc::Receiver<Command>,
     /// The node's events, numbered, the latest kept, sent to every listener.
     events: EventLog,
+    /// Each datagram sent or received, to whoever watches them.
+    datagrams: broadcast::Sender<(Direction, DatagramInfo)>,
     /// A leave asked for through the handle.
     leave_requested: bool,
     /// Where the node's state survives a restart, and what was saved last.
@@ -333,6 +364,7 @@ impl Agent {
         node.renew_writer(rand::random());
         node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
+        let (datagrams, _) = broadcast::channel(DATAGRAM_BACKLOG);
         let agent = Agent {
             node,
             socket,
@@ -347,6 +379,7 @@ impl Agent {
             // Random, so that a listener's ids from an earlier life are never taken
             // for this one's.
             events: EventLog::new(rand::random()),
+            datagrams: datagrams.clone(),
             leave_requested: false,
             data_dir: None,
             envelope,
@@ -356,6 +389,7 @@ impl Agent {
             agent,
             AgentHandle {
                 commands: sender,
+                datagrams,
                 local_addr,
                 name,
             },
@@ -442,7 +476,7 @@ impl Agent {
                     Ok((len, from)) => match self.envelope.open(&buf[..len], wall_clock_ms()) {
                         Ok(datagram) => {
                             let now = self.now();
-                            log_datagram("received", from, &datagram);
+                            self.observe_datagram(Direction::Received, from, &datagram);
                             if let Err(error) = self.node.handle_packet(now, from, &datagram) {
                                 debug!(%from, %error, "dropped a datagram");
                             }
@@ -663,7 +697,7 @@ impl Agent {
             warn!(%error, "could not save the node's state");
         }
         while let Some(transmit) = self.node.poll_transmit() {
-            log_datagram("sent", transmit.to, &transmit.payload);
+            self.observe_datagram(Direction::Sent, transmit.to, &transmit.payload);
             let datagram = self.envelope.seal(&transmit.payload, wall_clock_ms());
             if let Err(error) = self.socket.send_to(&datagram, transmit.to).await {
                 warn!(to = %transmit.to, %error, "send failed");
@@ -675,30 +709,43 @@ impl Agent {
         }
     }
 
+    /// A datagram sent or received, told to whoever watches: a debug line
+    /// (`RUST_LOG=debug`) and the datagram listeners ([`AgentHandle::watch_datagrams`]).
+    /// Decoded a second time, so only while somebody watches; one that does not decode
+    /// is reported where it is handled.
+    fn observe_datagram(&self, direction: Direction, peer: SocketAddr, bytes: &[u8]) {
+        let listened = self.datagrams.receiver_count() > 0;
+        if !listened && !tracing::enabled!(tracing::Level::DEBUG) {
+            return;
+        }
+        let Ok(packet) = gossip_core::wire::decode(bytes) else {
+            return;
+        };
+        let info = DatagramInfo {
+            peer,
+            kind: packet.message.kind().as_str().to_owned(),
+            updates: packet.updates.len(),
+            bytes: bytes.len(),
+        };
+        debug!(
+            %peer,
+            kind = info.kind,
+            updates = info.updates,
+            bytes = info.bytes,
+            "{}",
+            direction.as_str()
+        );
+        if listened {
+            let _ = self.datagrams.send((direction, info));
+        }
+    }
+
     fn now(&self) -> Instant {
         Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
     }
 
     fn to_tokio(&self, at: Instant) -> time::Instant {
         self.epoch + std::time::Duration::from_millis(at.as_millis())
-    }
-}
-
-/// A debug line for a datagram sent or received: the peer, the message's kind, how many
-/// updates ride on it and its size. Decoded a second time, so only when debug lines are
-/// wanted (`RUST_LOG=debug`); one that does not decode is reported where it is handled.
-fn log_datagram(direction: &'static str, peer: SocketAddr, bytes: &[u8]) {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return;
-    }
-    if let Ok(packet) = gossip_core::wire::decode(bytes) {
-        debug!(
-            %peer,
-            kind = packet.message.kind().as_str(),
-            updates = packet.updates.len(),
-            bytes = bytes.len(),
-            "{direction}"
-        );
     }
 }
 

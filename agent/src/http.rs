@@ -14,6 +14,7 @@
 //! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
 //! | `GET /api/events` | server-sent events, one per node event, as JSON; `?recent=true` starts with the kept ones |
 //! | `GET /api/events/recent` | the last events, oldest first, each with its time |
+//! | `GET /api/datagrams` | server-sent events, one per datagram sent or received |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
 //! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
@@ -62,6 +63,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/events", get(events))
         .route("/api/events/recent", get(recent_events))
+        .route("/api/datagrams", get(datagrams))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
         .route("/api/tags", get(tags).put(set_tags))
@@ -451,6 +453,24 @@ async fn events(
         .chain(live)
         .map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Server-sent events: each datagram the agent sends or receives from now on, as
+/// `event: sent` or `event: received` with its peer, kind, news and size as JSON, and
+/// `event: lagged` when this listener fell behind. The page draws them flying.
+async fn datagrams(
+    State(agent): State<AgentHandle>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let stream = BroadcastStream::new(agent.watch_datagrams()).map(|item| {
+        Ok(match item {
+            Ok((direction, datagram)) => SseEvent::default()
+                .event(direction.as_str())
+                .json_data(&datagram)
+                .unwrap_or_else(|_| SseEvent::default().event(direction.as_str())),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// The stream's word that this listener missed `count` events.

@@ -354,6 +354,117 @@ async fn a_listener_that_comes_back_resumes_after_the_last_event_it_read() {
     assert!(body.contains("recent=true"), "{body}");
 }
 
+/// A second agent on 127.0.0.1, without HTTP, joining the one whose UDP address is
+/// `seed`; it stops with the test's runtime.
+async fn start_peer(seed: std::net::SocketAddr) {
+    let options = AgentOptions {
+        name: NodeId::new("peer").unwrap(),
+        join: vec![gossip_agent::agent::Seed::Addr(seed)],
+        advertise: None,
+        cluster_name: None,
+        keyring: None,
+        tags: gossip_core::Tags::none(),
+        config: Config::demo(),
+        rng_seed: 6,
+    };
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (agent, _) = Agent::new(socket, options).unwrap();
+    tokio::spawn(agent.run(std::future::pending()));
+}
+
+#[tokio::test]
+async fn datagrams_stream_as_server_sent_events() {
+    let (addr, _stop) = start().await;
+    let (status, body) = request(addr, "GET", "/api/members", b"").await;
+    assert_eq!(status, 200, "{body}");
+    let body = &body[body.find("\r\n\r\n").map_or(0, |at| at + 4)..];
+    let members: serde_json::Value = serde_json::from_str(body).expect(body);
+    let udp: std::net::SocketAddr = members[0]["addr"].as_str().unwrap().parse().unwrap();
+
+    let mut stream = open_stream(addr, "/api/datagrams", "").await;
+    start_peer(udp).await;
+    let seen = read_until(&mut stream, |s| {
+        let events = fields(s, "event");
+        events.contains(&"sent") && events.contains(&"received")
+    })
+    .await;
+    let events = fields(&seen, "event");
+    assert!(
+        events.contains(&"sent") && events.contains(&"received"),
+        "{seen}"
+    );
+    for data in fields(&seen, "data") {
+        let datagram: serde_json::Value = serde_json::from_str(data).expect(data);
+        let peer = datagram["peer"].as_str().unwrap_or_default();
+        assert!(
+            peer.starts_with("127.0.0.1:") && peer != udp.to_string(),
+            "{data}"
+        );
+        assert!(datagram["bytes"].as_u64() > Some(0), "{data}");
+        let kind = datagram["kind"].as_str().unwrap_or_default();
+        assert!(
+            gossip_core::wire::MessageKind::ALL
+                .iter()
+                .any(|k| k.as_str() == kind),
+            "{data}"
+        );
+    }
+}
+
+/// Every route README.md's API table shows, as `METHOD /path` in backticks.
+fn documented_routes() -> Vec<(String, String)> {
+    let readme = include_str!("../../README.md");
+    let mut routes = Vec::new();
+    for row in readme.lines().filter(|l| l.starts_with("| `")) {
+        let first_cell = row.split(" | ").next().unwrap_or_default();
+        for quoted in first_cell.split('`').skip(1).step_by(2) {
+            if let Some((method, path)) = quoted.split_once(' ')
+                && ["GET", "PUT", "POST", "DELETE"].contains(&method)
+            {
+                routes.push((method.to_owned(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+/// The status line's code of `method path`, read without waiting for the body (a
+/// stream's never ends).
+async fn status_of(addr: std::net::SocketAddr, method: &str, path: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let seen = read_until(&mut stream, |s| s.contains("\r\n")).await;
+    seen.split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The README's API table stays true: each route it shows is one the agent answers
+/// (with whatever an empty request deserves, but never "no such route").
+#[tokio::test]
+async fn every_route_the_readme_shows_is_served() {
+    let (addr, _stop) = start().await;
+    assert_eq!(request(addr, "PUT", "/api/kv/colour", b"blue").await.0, 200);
+    let routes = documented_routes();
+    assert!(routes.len() >= 18, "{routes:?}");
+    // The page (`GET /`) is served with a build only: crate::ui's tests cover it. The
+    // leave goes last, as the agent stops after it.
+    let (leave, others): (Vec<_>, Vec<_>) = routes
+        .iter()
+        .filter(|(_, path)| path != "/")
+        .partition(|(_, path)| path == "/api/leave");
+    for (method, path) in others.into_iter().chain(leave) {
+        let path = path.replace("{key}", "colour");
+        let status = status_of(addr, method, &path).await;
+        assert!(
+            ![0, 404, 405].contains(&status),
+            "{method} {path} answered {status}"
+        );
+    }
+}
+
 /// `/metrics` is Prometheus text that `promtool check metrics` accepts (Debian's
 /// `prometheus` package; the test set-up installs it), with the members by state and
 /// the traffic by kind.

@@ -154,6 +154,20 @@ pub struct RecentEvent {
     pub event: gossip_core::Event,
 }
 
+/// A datagram an agent sent or received (`GET /api/datagrams`, as `event: sent` or
+/// `event: received`): what the page draws flying between members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatagramInfo {
+    /// The member it went to or came from.
+    pub peer: SocketAddr,
+    /// Its message's kind, as the counters name it (`ping`, `ack`, `sync`, ...).
+    pub kind: String,
+    /// How many pieces of news ride on it.
+    pub updates: usize,
+    /// Its size before sealing.
+    pub bytes: usize,
+}
+
 /// A rumor still spread: its key and the excitement it has left.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RumorInfo {

@@ -71,6 +71,21 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
   );
   assert.equal(await page.locator('output[aria-label="Connection"]').textContent(), 'live');
 
+  // The datagrams n1 sends and receives fly between it and the others: a probe goes
+  // out from n1, and an answer or a probe comes in to it.
+  const flying = await page.waitForFunction(
+    () => {
+      const labels = [...document.querySelectorAll('circle.message title')].map((t) => t.textContent);
+      const out = labels.find((l) => /^ping n1 → n\d, \d+ bytes$/.test(l));
+      const into = labels.find((l) => /^\S+ n\d → n1, \d+ bytes$/.test(l));
+      return out && into ? [out, into] : null;
+    },
+    null,
+    { timeout: 10_000 },
+  );
+  const [out, into] = await flying.jsonValue();
+  assert.notEqual(out, into);
+
   // A key put from n1's page ...
   await page.getByLabel('Key', { exact: true }).fill('colour');
   await page.getByLabel('Value', { exact: true }).fill('blue');

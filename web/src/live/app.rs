@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use gloo_timers::callback::Interval;
 use gossip_api::RecentEvent;
 use wasm_bindgen::JsCast;
@@ -7,9 +9,10 @@ use web_sys::{EventSource, MessageEvent};
 use yew::prelude::*;
 
 use super::api;
+use super::cluster_view::LiveCluster;
 use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
 use crate::components::event_log::EventList;
-use crate::components::graph::{Activation, Graph};
+use crate::components::graph::{Activation, Nodes};
 use crate::components::key_panel::{KeyPanel, PutRequest};
 use crate::components::legend::Legend;
 
@@ -200,7 +203,9 @@ pub fn live_app(props: &LiveAppProps) -> Html {
             </header>
             <main>
                 <section class="stage" aria-label="Cluster">
-                    <Graph nodes={crate::components::graph::Nodes::from(graph_nodes(&live))} label={format!("Cluster as {} sees it: activate a member to open its page", live.agent)} on_activate={open_page} />
+                    <LiveCluster nodes={Nodes::from(graph_nodes(&live))} members={Rc::new(live.members.clone())}
+                        agent={live.agent.clone()} on_activate={open_page}
+                        label={format!("Cluster as {} sees it: activate a member to open its page", live.agent)} />
                     <Legend simulated={false} />
                 </section>
                 <aside class="panels">

@@ -1,0 +1,210 @@
+//! The datagrams a live agent sends and receives, drawn flying between it and its
+//! peers. The agent reports each one as it goes or comes (`GET /api/datagrams`); a real
+//! trip on one machine takes well under a millisecond, so each is given a fixed time
+//! on screen instead, long enough to be seen.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use gossip_api::{DatagramInfo, MemberInfo};
+use gossip_core::wire::MessageKind;
+use yew::AttrValue;
+
+use crate::components::graph::MessageMark;
+use crate::layout::{message_position, node_position, node_radius};
+
+/// How long a datagram takes to cross the drawing, in milliseconds.
+pub const FLIGHT_MS: f64 = 800.0;
+
+/// The most datagrams drawn at once: beyond, new ones are counted but not drawn, so a
+/// busy agent's page stays readable (and cheap) rather than a cloud.
+pub const MOST_IN_FLIGHT: usize = 80;
+
+/// One datagram on screen.
+#[derive(Clone, Debug, PartialEq)]
+struct Flight {
+    id: u64,
+    /// Sent by this agent (else received by it).
+    outgoing: bool,
+    peer: SocketAddr,
+    kind: &'static str,
+    bytes: usize,
+    started_ms: f64,
+}
+
+/// The datagrams on screen, oldest first.
+#[derive(Debug, Default)]
+pub struct Flights {
+    on_screen: VecDeque<Flight>,
+    next_id: u64,
+    /// Datagrams reported while the screen was full.
+    pub not_drawn: u64,
+}
+
+impl Flights {
+    /// Puts a datagram the agent sent (`outgoing`) or received on screen at `now_ms`,
+    /// unless the screen is full.
+    pub fn add(&mut self, now_ms: f64, outgoing: bool, datagram: &DatagramInfo) {
+        self.land(now_ms);
+        if self.on_screen.len() >= MOST_IN_FLIGHT {
+            self.not_drawn += 1;
+            return;
+        }
+        let kind = MessageKind::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .find(|kind| *kind == datagram.kind)
+            .unwrap_or("other");
+        self.next_id += 1;
+        self.on_screen.push_back(Flight {
+            id: self.next_id,
+            outgoing,
+            peer: datagram.peer,
+            kind,
+            bytes: datagram.bytes,
+            started_ms: now_ms,
+        });
+    }
+
+    /// Takes off the screen the datagrams that have arrived by `now_ms`.
+    pub fn land(&mut self, now_ms: f64) {
+        while self
+            .on_screen
+            .front()
+            .is_some_and(|f| f.started_ms + FLIGHT_MS <= now_ms)
+        {
+            self.on_screen.pop_front();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.on_screen.is_empty()
+    }
+
+    /// The datagrams on their way at `now_ms`, placed on the graph of `members` (drawn
+    /// in that order) between `agent` and the member at each one's peer address. One
+    /// from or to an address no member has (yet) is not drawn.
+    pub fn marks(&self, members: &[MemberInfo], agent: &str, now_ms: f64) -> Vec<MessageMark> {
+        let count = members.len();
+        let Some(own) = members.iter().position(|m| m.name.as_str() == agent) else {
+            return Vec::new();
+        };
+        let radius = node_radius(count);
+        self.on_screen
+            .iter()
+            .filter_map(|flight| {
+                let peer = members.iter().position(|m| m.addr == flight.peer)?;
+                let (from, to) = if flight.outgoing {
+                    (own, peer)
+                } else {
+                    (peer, own)
+                };
+                let travelled = ((now_ms - flight.started_ms) / FLIGHT_MS).clamp(0.0, 1.0);
+                let (from_at, to_at) = (node_position(from, count), node_position(to, count));
+                let label = format!(
+                    "{} {} → {}, {} bytes",
+                    flight.kind, members[from].name, members[to].name, flight.bytes
+                );
+                Some(MessageMark {
+                    id: flight.id,
+                    kind: flight.kind,
+                    at: message_position(from_at, to_at, travelled, radius),
+                    lost: false,
+                    label: Some(AttrValue::from(label)),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::{MemberState, NodeId};
+
+    fn member(name: &str, port: u16) -> MemberInfo {
+        MemberInfo {
+            name: NodeId::new(name).unwrap(),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            status: MemberState::Alive,
+            incarnation: 0,
+            local_health: None,
+            tags: Default::default(),
+        }
+    }
+
+    fn datagram(port: u16, kind: &str) -> DatagramInfo {
+        DatagramInfo {
+            peer: SocketAddr::from(([127, 0, 0, 1], port)),
+            kind: kind.to_owned(),
+            updates: 0,
+            bytes: 23,
+        }
+    }
+
+    fn three() -> Vec<MemberInfo> {
+        vec![member("n1", 7001), member("n2", 7002), member("n3", 7003)]
+    }
+
+    #[test]
+    fn a_sent_datagram_flies_from_the_agent_to_its_peer_and_lands() {
+        let members = three();
+        let mut flights = Flights::default();
+        flights.add(1_000.0, true, &datagram(7003, "ping"));
+        let radius = node_radius(3);
+        let (n1, n3) = (node_position(0, 3), node_position(2, 3));
+        let at = |now| flights.marks(&members, "n1", now)[0].at;
+        assert_eq!(at(1_000.0), message_position(n1, n3, 0.0, radius));
+        assert_eq!(
+            at(1_000.0 + FLIGHT_MS / 2.0),
+            message_position(n1, n3, 0.5, radius)
+        );
+        let mark = &flights.marks(&members, "n1", 1_000.0)[0];
+        assert_eq!(mark.kind, "ping");
+        assert_eq!(mark.label.as_deref(), Some("ping n1 → n3, 23 bytes"));
+        flights.land(1_000.0 + FLIGHT_MS);
+        assert!(flights.is_empty());
+    }
+
+    #[test]
+    fn a_received_datagram_flies_from_its_peer_to_the_agent() {
+        let members = three();
+        let mut flights = Flights::default();
+        flights.add(0.0, false, &datagram(7002, "ack"));
+        let mark = &flights.marks(&members, "n3", FLIGHT_MS)[0];
+        let (n2, n3) = (node_position(1, 3), node_position(2, 3));
+        assert_eq!(mark.at, message_position(n2, n3, 1.0, node_radius(3)));
+        assert_eq!(mark.label.as_deref(), Some("ack n2 → n3, 23 bytes"));
+    }
+
+    #[test]
+    fn a_datagram_of_no_known_member_or_kind_is_handled() {
+        let members = three();
+        let mut flights = Flights::default();
+        flights.add(0.0, true, &datagram(9999, "ping"));
+        assert!(
+            flights.marks(&members, "n1", 0.0).is_empty(),
+            "no such member"
+        );
+        flights.add(0.0, true, &datagram(7002, "from-a-newer-agent"));
+        assert_eq!(flights.marks(&members, "n1", 0.0)[0].kind, "other");
+        assert!(
+            flights.marks(&members, "n9", 0.0).is_empty(),
+            "no such agent"
+        );
+    }
+
+    #[test]
+    fn a_full_screen_counts_what_it_does_not_draw() {
+        let members = three();
+        let mut flights = Flights::default();
+        for _ in 0..MOST_IN_FLIGHT + 5 {
+            flights.add(0.0, true, &datagram(7002, "gossip"));
+        }
+        assert_eq!(flights.marks(&members, "n1", 0.0).len(), MOST_IN_FLIGHT);
+        assert_eq!(flights.not_drawn, 5);
+        // Once those have landed there is room again.
+        flights.add(FLIGHT_MS, true, &datagram(7002, "gossip"));
+        assert_eq!(flights.marks(&members, "n1", FLIGHT_MS).len(), 1);
+    }
+}
