@@ -3,8 +3,8 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct LegendProps {
-    /// The lab knows the ground truth and draws messages; a live agent's page knows
-    /// only what its agent believes.
+    /// The lab knows the ground truth; a live agent's page knows only what its agent
+    /// believes. Both draw datagrams by kind.
     #[prop_or(true)]
     pub simulated: bool,
 }
@@ -30,11 +30,9 @@ pub fn legend(props: &LegendProps) -> Html {
                 { for states.iter().map(|s| html! { <li><span class={classes!("swatch", *s)}></span>{ *s }</li> }) }
                 <li><span class="swatch down"></span>{ down }</li>
             </ul>
-            if props.simulated {
-                <ul class="kinds">
-                    { for MessageKind::ALL.iter().map(|k| html! { <li><span class={classes!("dot", k.as_str())}></span>{ k.as_str() }</li> }) }
-                </ul>
-            }
+            <ul class="kinds">
+                { for MessageKind::ALL.iter().map(|k| html! { <li><span class={classes!("dot", k.as_str())}></span>{ k.as_str() }</li> }) }
+            </ul>
         </div>
     }
 }
