@@ -55,6 +55,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Follow an agent's live event stream, one line per event.
     Events(EventsArgs),
+    /// Follow the datagrams an agent sends and receives, one line each.
+    Datagrams(DatagramsArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
     /// Make a new secret key for sealing datagrams (`--keyring`), printed in base64, or
@@ -185,6 +187,23 @@ pub struct EventsArgs {
     /// First print the events the agent reported lately (its last 100), then follow.
     #[arg(long)]
     pub recent: bool,
+}
+
+/// Flags of `gossip datagrams`.
+#[derive(Clone, Debug, Args)]
+pub struct DatagramsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// A line of words per datagram for people (its time in UTC, which way, its kind,
+    /// the peer, its size), or a JSON object per line for programs.
+    #[arg(long, value_enum, default_value_t = StreamFormat::Text)]
+    pub format: StreamFormat,
+
+    /// Only datagrams of this kind (ping, ack, ping-req, nack, sync, gossip, rumor,
+    /// rumor-feedback, rumor-pull, digest, deltas, sync-offer); may be repeated.
+    #[arg(long, value_name = "KIND", value_parser = crate::datagram_watch::parse_kind)]
+    pub kind: Vec<String>,
 }
 
 /// Words or JSON lines.

@@ -43,13 +43,13 @@ impl Client {
     }
 
     /// The client a command's flags ask for.
-    fn of(args: &ClientArgs) -> Client {
+    pub(crate) fn of(args: &ClientArgs) -> Client {
         Client::with_timeouts(args.http, args.timeout, Some(args.timeout))
     }
 
     /// A client for a stream: the answer must begin within `timeout`, and its body may
     /// go on for as long as the agent runs.
-    fn streaming(addr: SocketAddr, timeout: Duration) -> Client {
+    pub(crate) fn streaming(addr: SocketAddr, timeout: Duration) -> Client {
         Client::with_timeouts(addr, timeout, None)
     }
 
@@ -81,7 +81,7 @@ impl Client {
     }
 
     /// Sends a request and reads a JSON answer, or the API's error message.
-    fn call<T: DeserializeOwned>(
+    pub(crate) fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -424,7 +424,7 @@ fn event_as_json(at: SystemTime, kind: &str, data: &str) -> String {
 
 /// `time` as hours, minutes, seconds and milliseconds of its day in UTC, the time zone
 /// of the agents' logs.
-fn time_of_day(time: SystemTime) -> String {
+pub(crate) fn time_of_day(time: SystemTime) -> String {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs() % 86_400;
     format!(
@@ -446,7 +446,12 @@ impl Client {
     /// This agent's event stream, subscribed; with `recent`, it starts with the events
     /// the agent kept (`event: history`).
     fn subscribe(&self, recent: bool) -> Result<impl BufRead + use<>, ClientError> {
-        let url = format!("{}/api/events?recent={recent}", self.base);
+        self.stream(&format!("/api/events?recent={recent}"))
+    }
+
+    /// The server-sent events at `path`, as they come.
+    pub(crate) fn stream(&self, path: &str) -> Result<impl BufRead + use<>, ClientError> {
+        let url = format!("{}{path}", self.base);
         let response = self
             .http
             .get(&url)

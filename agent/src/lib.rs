@@ -19,7 +19,8 @@
 //! * [`cli`]: the command line, parsed with clap;
 //! * [`cluster`]: `gossip cluster`, a local cluster of agents as child processes, with
 //!   [`record`] for `--record`;
-//! * [`client`]: `gossip members`, `kv`, `stats`, `events`, `leave` over the HTTP API;
+//! * [`client`]: `gossip members`, `kv`, `stats`, `events`, `leave` over the HTTP API,
+//!   and [`datagram_watch`], `gossip datagrams`;
 //! * [`experiments`]: `gossip sim ...`, the headless experiments on the simulator, with
 //!   [`experiment_error`], [`report`] (the one shape their results are printed in) and
 //!   [`traces`] (trace files, written by `gossip sim chaos` and replayed).
@@ -28,6 +29,7 @@ pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod cluster;
+pub mod datagram_watch;
 pub mod envelope;
 pub mod event_feed;
 pub mod experiment_error;

@@ -95,6 +95,12 @@ async fn run() -> Result<(), Failure> {
         Command::Events(args) => {
             client_call(move || client::events(&args, &mut std::io::stdout())).await?
         }
+        Command::Datagrams(args) => {
+            client_call(move || {
+                gossip_agent::datagram_watch::datagrams(&args, &mut std::io::stdout())
+            })
+            .await?
+        }
         Command::Sim(args) => {
             let experiment = args.experiment;
             let report =

@@ -151,6 +151,31 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "the events from before come first: {streamed}"
     );
 
+    // `gossip datagrams --kind ping` shows n1's probes, each peer by name.
+    let mut datagrams = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(["datagrams", "--http", &api(0), "--kind", "ping"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let watched = Collected::from(datagrams.stdout.take().unwrap());
+    let probe = |l: &str| {
+        l.contains("  sent      ping ")
+            && (l.contains("→ n2 (127.0.0.1:") || l.contains("→ n3 (127.0.0.1:"))
+            && l.ends_with(" bytes")
+    };
+    let seen = watched.wait_for(Duration::from_secs(10), |text| {
+        text.lines().any(probe) && text.lines().any(|l| l.contains("  received  ping "))
+    });
+    let _ = datagrams.kill();
+    let _ = datagrams.wait();
+    let watched = watched.finish();
+    assert!(seen, "n1's probes, sent and received: {watched}");
+    assert!(
+        watched.lines().all(|l| l.contains(" ping ")),
+        "only the kind asked for: {watched}"
+    );
+
     // A deleted key reads as missing (saying by whom) and is listed only when asked.
     assert!(
         gossip(&["kv", "--http", &api(0), "put", "shade", "dark"])
