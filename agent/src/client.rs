@@ -214,34 +214,17 @@ pub fn stats(args: &StatsArgs) -> Result<String, ClientError> {
 
 /// An agent's counters for a person: what the page's statistics panel shows.
 fn stats_in_words(stats: &StatsInfo) -> String {
-    let count = |state: &str| stats.members.get(state).copied().unwrap_or(0);
-    let round_trip = match stats.probe_rtt.count {
-        0 => "no probe answered yet".to_owned(),
-        n => format!(
-            "{:.1} ms mean over {n} probes",
-            stats.probe_rtt.sum_seconds * 1000.0 / n as f64
-        ),
-    };
-    let refused = &stats.refused;
     let facts = [
         ("node", format!("{} ({})", stats.name, stats.status)),
-        (
-            "members",
-            format!(
-                "{} alive, {} suspect, {} dead, {} left",
-                count("alive"),
-                count("suspect"),
-                count("dead"),
-                count("left")
-            ),
-        ),
+        ("members", stats.members_in_words()),
         ("incarnation", stats.incarnation.to_string()),
         ("local health", stats.local_health.to_string()),
         (
             "probes",
             format!(
-                "{} ({} failed, {} indirect); {round_trip}",
-                stats.probes, stats.failed_probes, stats.indirect_probes
+                "{}; {}",
+                stats.probes_in_words(),
+                stats.round_trip_in_words()
             ),
         ),
         ("refutations", stats.refutations.to_string()),
@@ -250,22 +233,7 @@ fn stats_in_words(stats: &StatsInfo) -> String {
             format!("{} ({} conflicts)", stats.keys, stats.conflicts),
         ),
         ("rumors spread", printable(&stats.rumors_in_words())),
-        (
-            "datagrams",
-            format!(
-                "{}; {} undecodable; refused: {} unauthenticated, {} replayed, {} stale, {} other cluster",
-                if stats.encrypted {
-                    "sealed"
-                } else {
-                    "not sealed"
-                },
-                stats.decode_errors,
-                refused.unauthenticated,
-                refused.replayed,
-                refused.stale,
-                refused.wrong_cluster
-            ),
-        ),
+        ("datagrams", stats.datagrams_in_words()),
         ("uptime", format!("{:.0} s", stats.uptime_seconds)),
     ];
     let width = facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
@@ -273,22 +241,16 @@ fn stats_in_words(stats: &StatsInfo) -> String {
         .iter()
         .map(|(name, value)| format!("{name:<width$}  {value}"))
         .collect();
-    let kinds: std::collections::BTreeSet<&String> = stats
-        .messages_sent
-        .keys()
-        .chain(stats.messages_received.keys())
-        .collect();
-    let of =
-        |map: &BTreeMap<String, u64>, kind: &str| map.get(kind).copied().unwrap_or(0).to_string();
-    let rows: Vec<[String; 5]> = kinds
-        .iter()
-        .map(|kind| {
+    let rows: Vec<[String; 5]> = stats
+        .by_kind()
+        .into_iter()
+        .map(|(kind, [sent, received, bytes_out, bytes_in])| {
             [
-                kind.to_string(),
-                of(&stats.messages_sent, kind),
-                of(&stats.messages_received, kind),
-                of(&stats.bytes_sent, kind),
-                of(&stats.bytes_received, kind),
+                kind.to_owned(),
+                sent.to_string(),
+                received.to_string(),
+                bytes_out.to_string(),
+                bytes_in.to_string(),
             ]
         })
         .collect();

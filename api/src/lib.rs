@@ -277,6 +277,76 @@ impl StatsInfo {
             .join(", ")
     }
 
+    /// Members by state ("4 alive, 0 suspect, 1 dead, 0 left").
+    pub fn members_in_words(&self) -> String {
+        ["alive", "suspect", "dead", "left"]
+            .iter()
+            .map(|state| format!("{} {state}", self.members.get(*state).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Probes sent, how many failed or went indirect ("12 (1 failed, 1 indirect)").
+    pub fn probes_in_words(&self) -> String {
+        format!(
+            "{} ({} failed, {} indirect)",
+            self.probes, self.failed_probes, self.indirect_probes
+        )
+    }
+
+    /// The mean probe round trip ("0.8 ms mean over 11 probes").
+    pub fn round_trip_in_words(&self) -> String {
+        match self.probe_rtt.count {
+            0 => "no probe answered yet".to_owned(),
+            n => format!(
+                "{:.1} ms mean over {n} probes",
+                self.probe_rtt.sum_seconds * 1000.0 / n as f64
+            ),
+        }
+    }
+
+    /// Whether datagrams are sealed, and how many were undecodable or refused, by
+    /// reason.
+    pub fn datagrams_in_words(&self) -> String {
+        let refused = &self.refused;
+        format!(
+            "{}; {} undecodable; refused: {} unauthenticated, {} replayed, {} stale, {} other cluster",
+            if self.encrypted {
+                "sealed"
+            } else {
+                "not sealed"
+            },
+            self.decode_errors,
+            refused.unauthenticated,
+            refused.replayed,
+            refused.stale,
+            refused.wrong_cluster
+        )
+    }
+
+    /// Messages by kind, each kind sent or received once: its name, then how many were
+    /// sent and received and their bytes out and in.
+    pub fn by_kind(&self) -> Vec<(&str, [u64; 4])> {
+        let kinds: std::collections::BTreeSet<&String> = self
+            .messages_sent
+            .keys()
+            .chain(self.messages_received.keys())
+            .collect();
+        let of = |map: &BTreeMap<String, u64>, kind: &str| map.get(kind).copied().unwrap_or(0);
+        kinds
+            .into_iter()
+            .map(|kind| {
+                let counts = [
+                    of(&self.messages_sent, kind),
+                    of(&self.messages_received, kind),
+                    of(&self.bytes_sent, kind),
+                    of(&self.bytes_received, kind),
+                ];
+                (kind.as_str(), counts)
+            })
+            .collect()
+    }
+
     pub fn of(node: &Node, uptime_seconds: f64) -> StatsInfo {
         let stats = node.stats();
         let mut members: BTreeMap<String, usize> = MemberState::ALL
@@ -397,5 +467,59 @@ pub mod recording {
             node: String,
             missed: u64,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::Config;
+
+    /// A fresh node's counters, to change as a test needs.
+    fn stats() -> StatsInfo {
+        let node = Node::new(
+            NodeId::new("n1").unwrap(),
+            "127.0.0.1:7946".parse().unwrap(),
+            Config::demo(),
+            1,
+        )
+        .unwrap();
+        StatsInfo::of(&node, 3.0)
+    }
+
+    #[test]
+    fn counters_read_as_the_page_and_gossip_stats_say_them() {
+        let mut stats = stats();
+        stats.members.insert("dead".into(), 2);
+        assert_eq!(
+            stats.members_in_words(),
+            "1 alive, 0 suspect, 2 dead, 0 left"
+        );
+        assert_eq!(stats.round_trip_in_words(), "no probe answered yet");
+        stats.probe_rtt.count = 4;
+        stats.probe_rtt.sum_seconds = 0.006;
+        assert_eq!(stats.round_trip_in_words(), "1.5 ms mean over 4 probes");
+        (stats.probes, stats.failed_probes, stats.indirect_probes) = (9, 2, 1);
+        assert_eq!(stats.probes_in_words(), "9 (2 failed, 1 indirect)");
+        stats.refused.replayed = 5;
+        assert_eq!(
+            stats.datagrams_in_words(),
+            "not sealed; 0 undecodable; refused: 0 unauthenticated, 5 replayed, 0 stale, 0 other cluster"
+        );
+    }
+
+    #[test]
+    fn messages_by_kind_list_each_kind_sent_or_received_once() {
+        let mut stats = stats();
+        stats.messages_sent.insert("ping".into(), 3);
+        stats.bytes_sent.insert("ping".into(), 30);
+        stats.messages_received.insert("ack".into(), 2);
+        stats.bytes_received.insert("ack".into(), 14);
+        stats.messages_received.insert("ping".into(), 1);
+        stats.bytes_received.insert("ping".into(), 10);
+        assert_eq!(
+            stats.by_kind(),
+            [("ack", [0, 2, 0, 14]), ("ping", [3, 1, 30, 10])]
+        );
     }
 }

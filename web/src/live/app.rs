@@ -243,32 +243,6 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
     let Some(stats) = &props.live.stats else {
         return html! {};
     };
-    let members = ["alive", "suspect", "dead", "left"]
-        .iter()
-        .map(|s| format!("{} {s}", stats.members.get(*s).copied().unwrap_or(0)))
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let round_trip = match stats.probe_rtt.count {
-        0 => "no probes answered yet".to_owned(),
-        n => format!(
-            "{:.1} ms mean over {n} probes",
-            stats.probe_rtt.sum_seconds * 1000.0 / n as f64
-        ),
-    };
-    let refused = &stats.refused;
-    let datagrams = format!(
-        "{}; {} undecodable; refused: {} unauthenticated, {} replayed, {} stale, {} other cluster",
-        if stats.encrypted {
-            "sealed"
-        } else {
-            "not sealed"
-        },
-        stats.decode_errors,
-        refused.unauthenticated,
-        refused.replayed,
-        refused.stale,
-        refused.wrong_cluster
-    );
     let tags = props
         .live
         .members
@@ -283,41 +257,30 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
         })
         .unwrap_or_else(|| "none".to_owned());
     let rumors = stats.rumors_in_words();
-    let kinds: std::collections::BTreeSet<&String> = stats
-        .messages_sent
-        .keys()
-        .chain(stats.messages_received.keys())
-        .collect();
-    let count = |map: &std::collections::BTreeMap<String, u64>, kind: &str| {
-        map.get(kind).copied().unwrap_or(0).to_string()
-    };
     html! {
         <section class="panel stats" aria-label="Agent statistics">
             <h2>{ "Statistics" }</h2>
             <dl class="facts">
-                <dt>{ "members" }</dt><dd>{ members }</dd>
+                <dt>{ "members" }</dt><dd>{ stats.members_in_words() }</dd>
                 <dt>{ "incarnation" }</dt><dd>{ stats.incarnation }</dd>
                 <dt>{ "local health" }</dt><dd>{ stats.local_health }</dd>
-                <dt>{ "probes" }</dt><dd>{ format!("{} ({} failed, {} indirect)", stats.probes, stats.failed_probes, stats.indirect_probes) }</dd>
+                <dt>{ "probes" }</dt><dd>{ stats.probes_in_words() }</dd>
                 <dt>{ "refutations" }</dt><dd>{ stats.refutations }</dd>
-                <dt>{ "probe round trip" }</dt><dd>{ round_trip }</dd>
+                <dt>{ "probe round trip" }</dt><dd>{ stats.round_trip_in_words() }</dd>
                 <dt>{ "conflicts" }</dt><dd>{ stats.conflicts }</dd>
                 <dt title="Rumor mongering (Demers et al. 1987): each new write is pushed to random members until it cools; the excitement left of what it started with">{ "rumors spread" }</dt>
                 <dd aria-label="Rumors spread">{ rumors }</dd>
-                <dt>{ "datagrams" }</dt><dd>{ datagrams }</dd>
+                <dt>{ "datagrams" }</dt><dd>{ stats.datagrams_in_words() }</dd>
                 <dt>{ "tags" }</dt><dd>{ tags }</dd>
                 <dt>{ "uptime" }</dt><dd>{ format!("{:.0} s", stats.uptime_seconds) }</dd>
             </dl>
             <table class="by-kind" aria-label="Messages by kind">
                 <thead><tr><th>{ "kind" }</th><th>{ "sent" }</th><th>{ "received" }</th><th>{ "bytes out" }</th><th>{ "bytes in" }</th></tr></thead>
                 <tbody>
-                    { for kinds.iter().map(|kind| html! {
+                    { for stats.by_kind().into_iter().map(|(kind, counts)| html! {
                         <tr>
-                            <td>{ kind.as_str() }</td>
-                            <td>{ count(&stats.messages_sent, kind) }</td>
-                            <td>{ count(&stats.messages_received, kind) }</td>
-                            <td>{ count(&stats.bytes_sent, kind) }</td>
-                            <td>{ count(&stats.bytes_received, kind) }</td>
+                            <td>{ kind }</td>
+                            { for counts.iter().map(|count| html! { <td>{ count }</td> }) }
                         </tr>
                     }) }
                 </tbody>
