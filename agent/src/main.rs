@@ -75,7 +75,9 @@ async fn run() -> Result<(), Failure> {
                 .await
                 .map_err(|failure| failure.of_agent(&name))?
         }
-        Command::Cluster(args) => cluster::run(&args, cli.log_format, interrupted()).await?,
+        Command::Cluster(args) => {
+            cluster::run(&args, cli.log_format, Interrupts::listen().wait()).await?
+        }
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
         Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
         Command::Stats(args) => print(client_call(move || client::stats(&args)).await?),
@@ -115,6 +117,7 @@ async fn run() -> Result<(), Failure> {
 /// Runs one agent: its settings in layers, its socket, its HTTP API if asked for, until
 /// interrupted or told to leave.
 async fn agent(args: AgentArgs) -> Result<(), Failure> {
+    let interrupts = Interrupts::listen();
     let config = settings::layered(
         args.preset.config(args.cluster_size),
         args.config.as_deref(),
@@ -197,11 +200,11 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         .run(async move {
             if stop_with_launcher {
                 tokio::select! {
-                    () = interrupted() => {}
+                    () = interrupts.wait() => {}
                     () = stdin_closed() => tracing::info!("standard input closed: leaving"),
                 }
             } else {
-                interrupted().await;
+                interrupts.wait().await;
             }
         })
         .await?;
@@ -264,25 +267,45 @@ async fn stdin_closed() {
     let _ = on_closed.await;
 }
 
-/// Completes on Ctrl-C or, on Unix, SIGTERM: either way the agent leaves gracefully.
-async fn interrupted() {
+/// Ctrl-C and, on Unix, SIGTERM: either way the agent leaves gracefully. Listened to
+/// from the moment the agent starts, so that a signal that comes while it is still
+/// binding, loading its data dir or looking up its seeds is held until it runs, rather
+/// than killing it the default way.
+struct Interrupts {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Interrupts {
+    fn listen() -> Interrupts {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::terminate())
+                .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)));
+            if let Err(error) = &signals {
+                tracing::warn!(%error, "cannot listen for SIGTERM: only Ctrl-C stops the agent gracefully");
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            Interrupts {
+                signals: signals.ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Interrupts {}
+        }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Completes when one of the signals has come (or came already).
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut terminate, mut interrupt)) = self.signals {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
