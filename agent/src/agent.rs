@@ -113,6 +113,7 @@ enum Command {
     Stats(oneshot::Sender<StatsInfo>),
     RecentEvents(oneshot::Sender<Vec<RecentEvent>>),
     Follow(FollowFrom, oneshot::Sender<EventFeed>),
+    WatchDatagrams(oneshot::Sender<broadcast::Receiver<(Direction, DatagramInfo)>>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
@@ -150,7 +151,6 @@ impl Direction {
 #[derive(Clone, Debug)]
 pub struct AgentHandle {
     commands: mpsc::Sender<Command>,
-    datagrams: broadcast::Sender<(Direction, DatagramInfo)>,
     local_addr: SocketAddr,
     name: NodeId,
 }
@@ -175,9 +175,12 @@ impl AgentHandle {
     }
 
     /// Every datagram the agent sends or receives from now on, decoded only while
-    /// somebody listens. A listener that falls more than 1,024 behind misses some.
-    pub fn watch_datagrams(&self) -> broadcast::Receiver<(Direction, DatagramInfo)> {
-        self.datagrams.subscribe()
+    /// somebody listens, until the agent stops. A listener that falls more than 1,024
+    /// behind misses some.
+    pub async fn watch_datagrams(
+        &self,
+    ) -> Result<broadcast::Receiver<(Direction, DatagramInfo)>, AgentError> {
+        self.ask(Command::WatchDatagrams).await
     }
 
     async fn ask<T>(
@@ -276,7 +279,8 @@ pub struct Agent {
     commands: mpsc::Receiver<Command>,
     /// The node's events, numbered, the latest kept, sent to every listener.
     events: EventLog,
-    /// Each datagram sent or received, to whoever watches them.
+    /// Each datagram sent or received, to whoever watches them. Only the agent holds
+    /// the sender, so the watchers' streams end when it stops.
     datagrams: broadcast::Sender<(Direction, DatagramInfo)>,
     /// A leave asked for through the handle.
     leave_requested: bool,
@@ -330,6 +334,7 @@ impl std::fmt::Debug for Command {
             Command::Stats(_) => "Stats",
             Command::RecentEvents(_) => "RecentEvents",
             Command::Follow(..) => "Follow",
+            Command::WatchDatagrams(_) => "WatchDatagrams",
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
             Command::Keyring(_) => "Keyring",
@@ -379,7 +384,7 @@ impl Agent {
             // Random, so that a listener's ids from an earlier life are never taken
             // for this one's.
             events: EventLog::new(rand::random()),
-            datagrams: datagrams.clone(),
+            datagrams,
             leave_requested: false,
             data_dir: None,
             envelope,
@@ -389,7 +394,6 @@ impl Agent {
             agent,
             AgentHandle {
                 commands: sender,
-                datagrams,
                 local_addr,
                 name,
             },
@@ -624,6 +628,9 @@ impl Agent {
             }
             Command::Follow(from, reply) => {
                 let _ = reply.send(self.events.follow(from));
+            }
+            Command::WatchDatagrams(reply) => {
+                let _ = reply.send(self.datagrams.subscribe());
             }
             Command::Stats(reply) => {
                 let uptime = self.epoch.elapsed().as_secs_f64();

@@ -66,6 +66,8 @@ pub enum FollowFrom {
 #[derive(Debug)]
 pub struct EventFeed {
     pub life: u64,
+    /// The number of the last event before the live ones (0: none yet in this life).
+    pub last_seq: u64,
     pub missed: u64,
     pub history: Vec<RecentEvent>,
     pub live: broadcast::Receiver<RecentEvent>,
@@ -129,6 +131,7 @@ impl EventLog {
         let next = history.first().map_or(self.last_seq + 1, |e| e.seq);
         EventFeed {
             life: self.life,
+            last_seq: self.last_seq,
             missed: next - (seen + 1),
             history,
             live: self.live.subscribe(),
@@ -198,6 +201,7 @@ mod tests {
         let mut feed = log.follow(FollowFrom::After(after_two));
         assert_eq!(seqs(&feed.history), [3, 4, 5]);
         assert_eq!(feed.missed, 0);
+        assert_eq!(feed.last_seq, 5);
         log.record(9, joined("late"));
         assert_eq!(feed.live.try_recv().unwrap().seq, 6, "no gap, no repeat");
         assert!(feed.live.try_recv().is_err());

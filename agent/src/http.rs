@@ -29,15 +29,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
-use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
@@ -391,37 +390,54 @@ async fn recent_events(
     Ok(Json(agent.recent_events().await?))
 }
 
-/// `GET /api/events`'s query: `?recent=true` starts the stream with the events kept.
-#[derive(Debug, Deserialize)]
-struct EventsQuery {
-    #[serde(default)]
-    recent: bool,
+/// `GET /api/events`'s query: `recent` (or `recent=true`, `1`, `yes`) starts the stream
+/// with the events kept; `recent=false` (`0`, `no`) or none, with the next one.
+fn wants_history(query: Option<&str>) -> Result<bool, ApiError> {
+    let mut recent = false;
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        recent = match (name, value) {
+            ("recent", "" | "true" | "1" | "yes") => true,
+            ("recent", "false" | "0" | "no") => false,
+            ("recent", _) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("recent={value}: recent takes true or false"),
+                ));
+            }
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("no parameter {name:?}: the event stream takes recent=true"),
+                ));
+            }
+        };
+    }
+    Ok(recent)
 }
 
 /// Server-sent events: each node event as `event: <kind>` with the event as JSON and
-/// its id, and `event: lagged` with how many this listener missed when it fell
-/// behind. With `?recent=true` the stream starts with `event: history`, the events
-/// kept (oldest first, each with its time). A listener that sends `Last-Event-ID` (a
-/// browser reconnecting does) gets the kept events after that one instead, so it
-/// misses nothing the agent still has.
+/// its id (`LIFE-SEQ`: the agent's life, the event's number in it), and `event:
+/// lagged` with how many this listener missed when it fell behind. With `?recent=true`
+/// the stream starts with `event: history`, the events kept (oldest first, each with
+/// its time). A listener that sends `Last-Event-ID` (a browser reconnecting does) gets
+/// as `history` the kept events after that one instead (all kept ones if the id is of
+/// an earlier life), after `lagged` if some are no longer kept, so it misses nothing
+/// the agent still has. The history's id is the last event's before the live ones.
 async fn events(
     State(agent): State<AgentHandle>,
-    query: Result<Query<EventsQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let Query(query) = query.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "{}: the query takes recent=true or recent=false",
-                rejection.body_text()
-            ),
-        )
-    })?;
+    let recent = wants_history(query.as_deref())?;
     let resumed = headers
         .get("last-event-id")
         .and_then(|id| id.to_str().ok()?.parse::<EventId>().ok());
-    let from = match (resumed, query.recent) {
+    let from = match (resumed, recent) {
         (Some(id), _) => FollowFrom::After(id),
         (None, true) => FollowFrom::Kept,
         (None, false) => FollowFrom::Now,
@@ -430,15 +446,16 @@ async fn events(
     let life = feed.life;
     let id_of = move |seq| EventId { life, seq }.to_string();
     let missed = (feed.missed > 0).then(|| lagged(feed.missed));
-    let history = (!feed.history.is_empty() || from == FollowFrom::Kept).then(|| {
-        let last = feed.history.last().map(|e| e.seq);
+    let history = (from != FollowFrom::Now).then(|| {
         let event = SseEvent::default()
             .event("history")
             .json_data(&feed.history)
             .unwrap_or_else(|_| SseEvent::default().event("history").data("[]"));
-        match last {
-            Some(seq) => event.id(id_of(seq)),
-            None => event,
+        // Where to resume from, even when nothing is new (or the listener's id was of
+        // an earlier life).
+        match feed.last_seq {
+            0 => event,
+            seq => event.id(id_of(seq)),
         }
     });
     let live = BroadcastStream::new(feed.live).map(move |item| match item {
@@ -457,11 +474,12 @@ async fn events(
 
 /// Server-sent events: each datagram the agent sends or receives from now on, as
 /// `event: sent` or `event: received` with its peer, kind, news and size as JSON, and
-/// `event: lagged` when this listener fell behind. The page draws them flying.
+/// `event: lagged` when this listener fell behind. The page draws them flying. The
+/// stream ends when the agent stops.
 async fn datagrams(
     State(agent): State<AgentHandle>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = BroadcastStream::new(agent.watch_datagrams()).map(|item| {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let stream = BroadcastStream::new(agent.watch_datagrams().await?).map(|item| {
         Ok(match item {
             Ok((direction, datagram)) => SseEvent::default()
                 .event(direction.as_str())
@@ -470,7 +488,7 @@ async fn datagrams(
             Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
         })
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// The stream's word that this listener missed `count` events.

@@ -121,13 +121,15 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
 
     // `gossip events --recent` follows n2's stream while the key is written on n1: it
     // starts with what n2 reported before (its joining), then gives each event once.
-    let mut events = Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args(["events", "--http", &api(1), "--recent"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let streamed = Collected::from(events.stdout.take().unwrap());
+    let mut events = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["events", "--http", &api(1), "--recent"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let streamed = Collected::from(events.0.stdout.take().unwrap());
     let put = gossip(&["kv", "--http", &api(0), "put", "colour", "blue"]);
     assert!(put.status.success(), "{}", text(&put));
     let spread = eventually(Duration::from_secs(10), || {
@@ -137,8 +139,8 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let blue =
         |l: &str| l.contains("  key_changed ") && l.contains("colour = \"blue\" (written by n1.");
     let seen = streamed.wait_for(Duration::from_secs(10), |text| text.lines().any(blue));
-    let _ = events.kill();
-    let _ = events.wait();
+    let _ = events.0.kill();
+    let _ = events.0.wait();
     let streamed = streamed.finish();
     assert!(seen, "one line of words per event: {streamed}");
     assert_eq!(
@@ -152,13 +154,15 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     );
 
     // `gossip datagrams --kind ping` shows n1's probes, each peer by name.
-    let mut datagrams = Command::new(env!("CARGO_BIN_EXE_gossip"))
-        .args(["datagrams", "--http", &api(0), "--kind", "ping"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let watched = Collected::from(datagrams.stdout.take().unwrap());
+    let mut datagrams = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["datagrams", "--http", &api(0), "--kind", "ping"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let watched = Collected::from(datagrams.0.stdout.take().unwrap());
     let probe = |l: &str| {
         l.contains("  sent      ping ")
             && (l.contains("→ n2 (127.0.0.1:") || l.contains("→ n3 (127.0.0.1:"))
@@ -167,8 +171,8 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let seen = watched.wait_for(Duration::from_secs(10), |text| {
         text.lines().any(probe) && text.lines().any(|l| l.contains("  received  ping "))
     });
-    let _ = datagrams.kill();
-    let _ = datagrams.wait();
+    let _ = datagrams.0.kill();
+    let _ = datagrams.0.wait();
     let watched = watched.finish();
     assert!(seen, "n1's probes, sent and received: {watched}");
     assert!(

@@ -71,6 +71,7 @@ fn follow_events(live: UseReducerDispatcher<LiveState>) -> Option<impl FnOnce()>
             let data = event.data().as_string().unwrap_or_default();
             live.dispatch(LiveAction::Event {
                 at: clock_now(),
+                kind: event.type_(),
                 data,
             });
         })
@@ -81,6 +82,7 @@ fn follow_events(live: UseReducerDispatcher<LiveState>) -> Option<impl FnOnce()>
         for earlier in history {
             live.dispatch(LiveAction::Event {
                 at: clock_at(earlier.at_unix_ms),
+                kind: earlier.kind,
                 data: serde_json::to_string(&earlier.event).unwrap_or_default(),
             });
         }

@@ -65,7 +65,7 @@ pub fn live_cluster(props: &LiveClusterProps) -> Html {
     }
     let now = js_sys::Date::now();
     let messages = Rc::new(flights.borrow().marks(&props.members, &props.agent, now));
-    let not_drawn = flights.borrow().not_drawn;
+    let not_drawn = flights.borrow().not_drawn_lately(now);
     html! {
         <>
             <Graph nodes={props.nodes.clone()} {messages} label={props.label.clone()}
@@ -73,7 +73,7 @@ pub fn live_cluster(props: &LiveClusterProps) -> Html {
             <p class="in-flight">
                 { format!("The datagrams {} sends and receives, slowed down to be seen", props.agent) }
                 if not_drawn > 0 {
-                    { format!(" ({not_drawn} more were not drawn: too many at once)") }
+                    { format!(" ({not_drawn} more in the last seconds were not drawn: too many at once)") }
                 }
             </p>
         </>

@@ -32,13 +32,17 @@ struct Flight {
     started_ms: f64,
 }
 
+/// How long the count of datagrams not drawn covers, in milliseconds.
+const NOT_DRAWN_WINDOW_MS: f64 = 5_000.0;
+
 /// The datagrams on screen, oldest first.
 #[derive(Debug, Default)]
 pub struct Flights {
     on_screen: VecDeque<Flight>,
     next_id: u64,
-    /// Datagrams reported while the screen was full.
-    pub not_drawn: u64,
+    /// Datagrams reported while the screen was full, since the window began.
+    not_drawn: u64,
+    window_started_ms: f64,
 }
 
 impl Flights {
@@ -47,6 +51,9 @@ impl Flights {
     pub fn add(&mut self, now_ms: f64, outgoing: bool, datagram: &DatagramInfo) {
         self.land(now_ms);
         if self.on_screen.len() >= MOST_IN_FLIGHT {
+            if now_ms - self.window_started_ms >= NOT_DRAWN_WINDOW_MS {
+                (self.window_started_ms, self.not_drawn) = (now_ms, 0);
+            }
             self.not_drawn += 1;
             return;
         }
@@ -74,6 +81,16 @@ impl Flights {
             .is_some_and(|f| f.started_ms + FLIGHT_MS <= now_ms)
         {
             self.on_screen.pop_front();
+        }
+    }
+
+    /// How many datagrams were not drawn lately (in the last five seconds or so) for
+    /// want of room.
+    pub fn not_drawn_lately(&self, now_ms: f64) -> u64 {
+        if now_ms - self.window_started_ms < NOT_DRAWN_WINDOW_MS {
+            self.not_drawn
+        } else {
+            0
         }
     }
 
@@ -202,9 +219,12 @@ mod tests {
             flights.add(0.0, true, &datagram(7002, "gossip"));
         }
         assert_eq!(flights.marks(&members, "n1", 0.0).len(), MOST_IN_FLIGHT);
-        assert_eq!(flights.not_drawn, 5);
+        assert_eq!(flights.not_drawn_lately(0.0), 5);
         // Once those have landed there is room again.
         flights.add(FLIGHT_MS, true, &datagram(7002, "gossip"));
         assert_eq!(flights.marks(&members, "n1", FLIGHT_MS).len(), 1);
+        // The count is of the last few seconds, not of all time.
+        assert_eq!(flights.not_drawn_lately(NOT_DRAWN_WINDOW_MS - 1.0), 5);
+        assert_eq!(flights.not_drawn_lately(NOT_DRAWN_WINDOW_MS), 0);
     }
 }

@@ -43,6 +43,8 @@ pub enum LiveAction {
     /// One event from the agent's stream, at wall-clock time `at`.
     Event {
         at: String,
+        /// Its name on the stream (`suspected`, ..., or `lagged`).
+        kind: String,
         data: String,
     },
     /// A write, delete or leave failed.
@@ -89,8 +91,8 @@ impl Reducible for LiveState {
                     next.error = Some(error);
                 }
             }
-            LiveAction::Event { at, data } => {
-                let line = event_line(&next.agent, at, &data);
+            LiveAction::Event { at, kind, data } => {
+                let line = event_line(&next.agent, at, &kind, &data);
                 next.events.push_front(line);
                 next.events.truncate(EVENTS_KEPT);
             }
@@ -175,11 +177,14 @@ pub fn key_rows(keys: &[KeyInfo]) -> Vec<KeyRow> {
         .collect()
 }
 
-/// An event from the stream as a log line; data that is not an event is shown as it
-/// came.
-pub fn event_line(agent: &str, at: String, data: &str) -> EventLine {
+/// An event from the stream as a log line, or word that the page missed some; data
+/// that is not an event is shown as it came.
+pub fn event_line(agent: &str, at: String, kind: &str, data: &str) -> EventLine {
     let text = match serde_json::from_str::<gossip_core::Event>(data) {
         Ok(event) => event.to_string(),
+        Err(_) if kind == "lagged" => format!(
+            "missed {data} events: the page fell behind, or was away longer than the agent keeps them"
+        ),
         Err(_) => data.to_owned(),
     };
     EventLine {
@@ -318,11 +323,18 @@ mod tests {
         .unwrap();
         let state = Rc::new(LiveState::new("n1".into())).reduce(LiveAction::Event {
             at: "10:00:00".into(),
+            kind: "dead".into(),
             data,
         });
         assert_eq!(state.events[0].text, "declares n4 dead (inc 3)");
         assert_eq!(state.events[0].node, "n1");
-        let odd = event_line("n1", "t".into(), "7");
+        let odd = event_line("n1", "t".into(), "from-a-newer-agent", "7");
         assert_eq!(odd.text, "7");
+        let missed = event_line("n1", "t".into(), "lagged", "7");
+        assert!(
+            missed.text.starts_with("missed 7 events"),
+            "{}",
+            missed.text
+        );
     }
 }
