@@ -18,7 +18,9 @@ use std::io;
 use std::net::SocketAddr;
 use tracing::Instrument;
 
-use gossip_core::{Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Tags, Version};
+use gossip_core::{
+    Config, Event, Instant, MemberState, Node, NodeId, NodeStatus, Restored, Tags, Version,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time;
@@ -29,7 +31,7 @@ use crate::event_feed::EventLog;
 pub use crate::event_feed::{EventFeed, EventId, FollowFrom};
 use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
-use crate::persist::Saved;
+use crate::persist::{Loaded, Saved};
 pub use crate::seeds::Seed;
 use crate::seeds::{SeedAddrs, resolve_each};
 
@@ -285,16 +287,31 @@ pub struct Agent {
     /// A leave asked for through the handle.
     leave_requested: bool,
     /// Where the node's state survives a restart, and what was saved last.
-    data_dir: Option<(DataDir, SavedMark)>,
+    data_dir: Option<Persisted>,
     /// Seals and opens datagrams; the keyring's file, to save key changes to.
     envelope: Envelope,
     keyring_file: Option<KeyringFile>,
 }
 
+/// A data directory, what was saved in it last, and when the node was last saved as
+/// in touch with the cluster.
+#[derive(Debug)]
+struct Persisted {
+    dir: DataDir,
+    mark: SavedMark,
+    /// The node's last hearing from the cluster that was saved, and when it was saved.
+    heard_saved: Option<(Instant, time::Instant)>,
+}
+
+/// How often, at most, the time the node last heard from the cluster is saved again:
+/// a restart measures its absence from it, against `tombstone_grace` (minutes at
+/// least), so seconds of error are nothing, and a write a second is cheap.
+const HEARD_SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What tells whether the persisted state changed: the incarnation, the store's
-/// summary (every version ever applied), its key count (tombstones collected) and the
-/// members by state.
-type SavedMark = (u32, u64, usize, [usize; MemberState::ALL.len()]);
+/// summary (every version ever applied), its key count (tombstones collected), the
+/// members by state and whether a store is held aside.
+type SavedMark = (u32, u64, usize, [usize; MemberState::ALL.len()], bool);
 
 fn mark_of(node: &Node) -> SavedMark {
     // Wrapping: a peer's clock entry can be any number; a sum is only a change detector.
@@ -308,6 +325,7 @@ fn mark_of(node: &Node) -> SavedMark {
         versions,
         node.store().len(),
         node.member_counts(),
+        node.holds_store_aside(),
     )
 }
 
@@ -402,11 +420,16 @@ impl Agent {
 
     /// Keeps the node's state in `dir`: a state saved there before is taken back (the
     /// same writer, its store, and an incarnation one higher than it had, since this is
-    /// a new life of the node), and every change is saved from now on.
+    /// a new life of the node; after `tombstone_grace` away from the cluster, the store
+    /// is held aside until the node has caught up), and every change is saved from now
+    /// on.
     pub fn with_data_dir(mut self, dir: DataDir) -> Result<Agent, AgentError> {
-        if let Some(Saved {
-            node: mut state,
-            peers,
+        if let Some(Loaded {
+            saved: Saved {
+                node: mut state,
+                peers,
+            },
+            heard_at_unix_ms,
         }) = dir.load().map_err(AgentError::Disk)?
         {
             if state.replica.node != *self.node.id() {
@@ -417,30 +440,67 @@ impl Agent {
                 )));
             }
             state.incarnation = state.incarnation.saturating_add(1);
-            info!(
-                incarnation = state.incarnation,
-                keys = state.store.len(),
-                peers = peers.len(),
-                "restored from the data dir"
-            );
-            self.node.restore(state);
+            let (incarnation, keys) = (state.incarnation, state.store.len());
+            // A clock set back reads as no time away.
+            let away = heard_at_unix_ms
+                .map(|at| gossip_core::Duration::from_millis(wall_clock_ms().saturating_sub(at)));
+            let away_text = away.map_or("unknown".to_owned(), |away| away.to_string());
+            match self.node.restore(state, away) {
+                Restored::Whole => info!(
+                    incarnation,
+                    keys,
+                    peers = peers.len(),
+                    away = %away_text,
+                    "restored from the data dir"
+                ),
+                Restored::Aside { keys } => warn!(
+                    incarnation,
+                    keys_aside = keys,
+                    peers = peers.len(),
+                    away = %away_text,
+                    tombstone_grace = %self.node.config().tombstone_grace,
+                    "restored from the data dir away from the cluster for tombstone_grace or longer: the others may have forgotten deletes made meanwhile, so the store is held aside until this node has caught up with a peer, and taken back without them; it writes as a new writer"
+                ),
+            }
             self.saved_peers = peers;
         }
         dir.save(&saved(&self.node)).map_err(AgentError::Disk)?;
         let mark = mark_of(&self.node);
-        self.data_dir = Some((dir, mark));
+        self.data_dir = Some(Persisted {
+            dir,
+            mark,
+            heard_saved: None,
+        });
         Ok(self)
     }
 
-    /// Saves the node's state if it changed since it was saved last.
+    /// Saves the node's state if it changed since it was saved last, and the time it
+    /// last heard from the cluster if that moved on (at most every
+    /// [`HEARD_SAVE_EVERY`]).
     fn persist(&mut self) -> Result<(), AgentError> {
-        let Some((dir, last)) = &mut self.data_dir else {
+        let node_now = self.now();
+        let Some(persisted) = &mut self.data_dir else {
             return Ok(());
         };
         let mark = mark_of(&self.node);
-        if mark != *last {
-            dir.save(&saved(&self.node)).map_err(AgentError::Disk)?;
-            *last = mark;
+        if mark != persisted.mark {
+            persisted
+                .dir
+                .save(&saved(&self.node))
+                .map_err(AgentError::Disk)?;
+            persisted.mark = mark;
+        }
+        if let Some(heard) = self.node.last_heard() {
+            let now = time::Instant::now();
+            let due = persisted.heard_saved.is_none_or(|(saved, saved_at)| {
+                heard > saved && now >= saved_at + HEARD_SAVE_EVERY
+            });
+            if due {
+                let at =
+                    wall_clock_ms().saturating_sub(node_now.saturating_since(heard).as_millis());
+                persisted.dir.save_heard_at(at).map_err(AgentError::Disk)?;
+                persisted.heard_saved = Some((heard, now));
+            }
         }
         Ok(())
     }
@@ -805,6 +865,11 @@ fn log_event(event: &Event) {
             %held,
             %claimed,
             "a member is claimed from two addresses: a second process uses its name (names must be unique: stop one, or start it under another name), or it restarted at a new address before the others noticed"
+        ),
+        Event::StoreTakenBack { added, forgotten } => info!(
+            added,
+            forgotten,
+            "caught up with the cluster and took back the store held aside: versions it did not hold are added, those of keys deleted meanwhile dropped"
         ),
     }
 }

@@ -241,3 +241,145 @@ fn debug_logs_show_each_datagram_by_kind() {
     }
     assert!(log.contains("kind=\"ping\""), "{log}");
 }
+
+/// The keys with a value the agent at `api` holds, by name.
+fn key_names(api: &str) -> Option<Vec<String>> {
+    let keys = json(&["kv", "--http", api, "list", "--format", "json"])?;
+    keys.as_array()?
+        .iter()
+        .map(|k| k["key"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Whether the agent at `api` spreads no rumor any more.
+fn rumors_cooled(api: &str) -> bool {
+    json(&["stats", "--http", api, "--format", "json"])
+        .is_some_and(|stats| stats["rumors"].as_array().is_some_and(Vec::is_empty))
+}
+
+/// Whether the agent at `api` holds no trace of `key`, not even a tombstone.
+fn never_held(api: &str, key: &str) -> bool {
+    let out = gossip(&["kv", "--http", api, "get", key]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    !out.status.success() && said.contains("no key") && !said.contains("deleted by")
+}
+
+/// An agent that comes back `tombstone_grace` after it last heard from the cluster
+/// holds its old store aside, says so, and takes it back once it has caught up with a
+/// peer: a key deleted meanwhile, whose tombstone the others have collected (and whose
+/// rumor has cooled), stays deleted.
+#[test]
+fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
+    let dir = std::env::temp_dir().join(format!("gossip-data-grace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let quick = [
+        "--set",
+        "suspicion_timeout=1s",
+        "--set",
+        "reap_after=1s",
+        "--set",
+        "tombstone_grace=2s",
+        "--log-format",
+        "json",
+    ];
+    let (udp1, http1, udp2, http2) = (free_port(), free_port(), free_port(), free_port());
+    let (udp3, http3) = (free_port(), free_port());
+    let (api1, api2) = (format!("127.0.0.1:{http1}"), format!("127.0.0.1:{http2}"));
+    let api3 = format!("127.0.0.1:{http3}");
+    let start_n1 = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args([
+                "agent",
+                "--name",
+                "n1",
+                "--bind",
+                &format!("127.0.0.1:{udp1}"),
+            ])
+            .args(["--http", &api1, "--data-dir", dir.to_str().unwrap()])
+            .args(quick)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Collected::from(child.stderr.take().unwrap());
+        (Stopped(child), log)
+    };
+    let (mut n1, _) = start_n1();
+    let join = format!("127.0.0.1:{udp1}");
+    let mut extra = vec!["--join", join.as_str()];
+    extra.extend(quick);
+    let n2 = agent("n2", udp2, http2, &extra);
+    let n3 = agent("n3", udp3, http3, &extra);
+    for key in ["deleted", "kept"] {
+        assert!(eventually(Duration::from_secs(10), || {
+            gossip(&["kv", "--http", &api2, "put", key, "v"])
+                .status
+                .success()
+        }));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || key_names(&api1)
+            .is_some_and(|keys| keys.len() == 2)),
+        "n1 holds both keys"
+    );
+
+    n1.0.kill().unwrap();
+    n1.0.wait().unwrap();
+    assert!(
+        gossip(&["kv", "--http", &api2, "delete", "deleted"])
+            .status
+            .success()
+    );
+    for api in [&api2, &api3] {
+        assert!(
+            eventually(Duration::from_secs(20), || never_held(api, "deleted")
+                && rumors_cooled(api)),
+            "{api} collected the tombstone: {:?}",
+            gossip(&["kv", "--http", api, "get", "deleted"])
+        );
+    }
+
+    let (mut n1, log) = start_n1();
+    assert!(
+        eventually(Duration::from_secs(15), || key_names(&api1)
+            .is_some_and(|keys| keys == ["kept"])),
+        "caught up: {:?}",
+        key_names(&api1)
+    );
+    assert!(
+        never_held(&api1, "deleted"),
+        "the deleted key did not come back: {:?}",
+        gossip(&["kv", "--http", &api1, "get", "deleted"])
+    );
+    log.wait_for(Duration::from_secs(5), |log| {
+        log.contains("took back the store")
+    });
+    // In touch with the others for longer than the grace, with nothing to save: a
+    // restart right after is not a long absence.
+    std::thread::sleep(Duration::from_secs(3));
+    n1.0.kill().unwrap();
+    n1.0.wait().unwrap();
+    let log = log.finish();
+    let aside = log
+        .lines()
+        .find(|line| line.contains("store is held aside"))
+        .unwrap_or_else(|| panic!("it says why: {log}"));
+    assert!(aside.contains(r#""keys_aside":2"#), "{aside}");
+    let taken = log
+        .lines()
+        .find(|line| line.contains("took back the store"))
+        .unwrap_or_else(|| panic!("it says when it took the store back: {log}"));
+    assert!(taken.contains(r#""forgotten":1"#), "{taken}");
+
+    let (n1, log) = start_n1();
+    assert!(
+        eventually(Duration::from_secs(5), || key_names(&api1)
+            .is_some_and(|keys| keys == ["kept"])),
+        "restored whole"
+    );
+    drop((n1, n2, n3));
+    let log = log.finish();
+    assert!(log.contains("restored from the data dir"), "{log}");
+    assert!(!log.contains("held aside"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

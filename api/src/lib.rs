@@ -106,7 +106,7 @@ pub struct StatsInfo {
 /// The names of the agent's event stream (`GET /api/events`), one per kind of
 /// [`gossip_core::Event`] as the Java module's listeners had them, and `lagged` for a
 /// listener that fell behind.
-pub const EVENT_KINDS: [&str; 13] = [
+pub const EVENT_KINDS: [&str; 14] = [
     "joined_cluster",
     "joined",
     "suspected",
@@ -119,6 +119,7 @@ pub const EVENT_KINDS: [&str; 13] = [
     "key_changed",
     "conflict",
     "name_conflict",
+    "store_taken_back",
     "lagged",
 ];
 
@@ -138,6 +139,7 @@ pub fn event_kind(event: &gossip_core::Event) -> &'static str {
         Event::KeyChanged { .. } => "key_changed",
         Event::Conflict { .. } => "conflict",
         Event::NameConflict { .. } => "name_conflict",
+        Event::StoreTakenBack { .. } => "store_taken_back",
     }
 }
 

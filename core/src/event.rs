@@ -54,6 +54,12 @@ pub enum Event {
         held: SocketAddr,
         claimed: SocketAddr,
     },
+    /// The store this node had before it restarted `tombstone_grace` or more after it
+    /// last heard from the cluster, held aside until it caught up with a peer, is taken
+    /// back: `added` versions the cluster did not hold (they spread from here);
+    /// `forgotten` ones of keys the cluster deleted and has since forgotten, which are
+    /// dropped rather than brought back. The rest were held already.
+    StoreTakenBack { added: usize, forgotten: usize },
 }
 
 impl Event {
@@ -73,7 +79,8 @@ impl Event {
             | Event::LocalHealthChanged { .. }
             | Event::KeyChanged { .. }
             | Event::Conflict { .. }
-            | Event::NameConflict { .. } => None,
+            | Event::NameConflict { .. }
+            | Event::StoreTakenBack { .. } => None,
         }
     }
 }
@@ -122,6 +129,10 @@ impl fmt::Display for Event {
             Event::NameConflict { id, held, claimed } => {
                 write!(f, "heard {id} claimed at {claimed}, held at {held}")
             }
+            Event::StoreTakenBack { added, forgotten } => write!(
+                f,
+                "took back its store from before the restart: {added} versions added, {forgotten} of keys deleted meanwhile dropped"
+            ),
         }
     }
 }

@@ -45,7 +45,7 @@ pub use error::{DecodeError, Error};
 pub use event::Event;
 pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId};
 pub use member::{Incarnation, Member, MemberState, MemberUpdate};
-pub use node::{MemberSnapshot, Node, NodeStatus, PersistedState, Transmit};
+pub use node::{MemberSnapshot, Node, NodeStatus, PersistedState, Restored, Transmit};
 pub use registry::Registry;
 pub use stats::{RttHistogram, Stats, TrafficCounts};
 pub use store::{Applied, CoveredRange, Store, Version};

@@ -204,6 +204,23 @@ impl Store {
         }
     }
 
+    /// Applies every version `other` holds, then marks what it held as held: the union
+    /// is complete wherever either copy was.
+    pub(crate) fn merge(&mut self, other: &Store) {
+        for (_, versions) in other.iter() {
+            for version in versions {
+                self.apply(version.clone());
+            }
+        }
+        for (writer, to) in other.summary.iter() {
+            self.cover(&CoveredRange {
+                writer: writer.clone(),
+                from: 0,
+                to,
+            });
+        }
+    }
+
     /// Marks `range` as held completely, once its versions have been applied. A range
     /// ending at the counter's maximum is forged or corrupt, as in [`Store::apply`], and
     /// is ignored.

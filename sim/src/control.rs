@@ -120,8 +120,10 @@ impl Simulation {
     }
 
     /// Starts a crashed node again with what it had persisted: its store, its identity
-    /// as a writer and its incarnation (as a node with a disk would). Its member table
-    /// and timers start fresh; it joins through every other node.
+    /// as a writer and its incarnation (as a node with a disk would; a node that last
+    /// heard from the cluster `tombstone_grace` ago or more holds its store aside until
+    /// it has caught up, see [`gossip_core::Node::restore`]). Its member table and
+    /// timers start fresh; it joins through every other node.
     pub fn restart_with_state(&mut self, name: &str) -> Result<(), Error> {
         self.record(Command::RestartWithState(name.to_owned()));
         self.start_again(name, true)
@@ -151,7 +153,15 @@ impl Simulation {
             self.rng.random(),
         )?;
         if with_state {
-            node.restore(self.nodes[index].node.persisted());
+            // Away since it last heard from the cluster: a node cut off before it crashed
+            // missed deletes for longer than it was down.
+            let old = &self.nodes[index];
+            let away = old
+                .node
+                .last_heard()
+                .or(old.down_since)
+                .map(|since| self.now.saturating_since(since));
+            node.restore(old.node.persisted(), away);
         }
         node.join(self.now, &seeds);
         let sim_node = &mut self.nodes[index];

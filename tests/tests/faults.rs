@@ -300,3 +300,86 @@ fn a_small_path_mtu_drops_only_the_large_datagrams() {
     assert_eq!(sim.metrics().false_suspicions, 0, "seed {seed}");
     assert!(sim.membership_is_accurate(), "seed {seed}");
 }
+
+/// A node cut off, then crashed, and restarted with its state `tombstone_grace` after it
+/// last heard from the cluster (though less after its crash) may hold keys deleted
+/// meanwhile whose tombstones the others have since collected. It holds its old store
+/// aside until it has caught up, then takes it back: the deleted key does not come back,
+/// the write only it held does (and spreads), and the stores agree.
+#[test]
+fn a_restart_long_after_last_hearing_from_the_cluster_does_not_bring_back_deletes() {
+    let seed = scenario_seed(66);
+    let mut sim = converged_lan(seed, 5);
+    sim.put("n1", "deleted", "v").unwrap();
+    sim.put("n1", "kept", "v").unwrap();
+    sim.run_for(Duration::from_secs(5));
+    assert!(everyone_has(&sim, "deleted", "v"), "seed {seed}");
+    let old_writer = sim.node("n5").unwrap().node().replica().clone();
+    let rest = names(1..=4);
+    sim.partition(&["n5"], &refs(&rest)).unwrap();
+    sim.delete("n1", "deleted").unwrap();
+    sim.put("n5", "only_n5", "mine").unwrap();
+    sim.run_for(Duration::from_secs(100));
+    sim.crash("n5").unwrap();
+    sim.repair_all();
+    let grace = sim.config().tombstone_grace;
+    sim.run_for(grace - Duration::from_secs(60));
+    assert!(
+        sim.nodes()
+            .filter(|n| n.is_up())
+            .all(|n| n.node().store().versions("deleted").is_none()),
+        "the tombstone was collected (seed {seed})"
+    );
+
+    sim.restart_with_state("n5").unwrap();
+    let n5 = sim.node("n5").unwrap().node();
+    assert!(n5.holds_store_aside(), "seed {seed}");
+    assert_ne!(n5.replica(), &old_writer, "a new writer");
+    sim.run_for(Duration::from_secs(30));
+    let n5 = sim.node("n5").unwrap().node();
+    assert!(!n5.holds_store_aside(), "caught up (seed {seed})");
+    assert_eq!(n5.store().get("deleted"), None, "seed {seed}");
+    assert!(everyone_has(&sim, "kept", "v"), "seed {seed}");
+    assert!(everyone_has(&sim, "only_n5", "mine"), "seed {seed}");
+    assert!(sim.everyone_sees("n5", MemberState::Alive), "seed {seed}");
+    assert!(sim.stores_agree(), "seed {seed}");
+}
+
+/// A whole cluster down for longer than `tombstone_grace`: nobody could have collected
+/// a tombstone, and every store comes back whole once the nodes have caught up with
+/// each other.
+#[test]
+fn a_whole_cluster_restarted_after_the_tombstone_grace_keeps_every_key() {
+    let seed = scenario_seed(67);
+    let mut sim = converged_lan(seed, 5);
+    sim.put("n1", "a", "1").unwrap();
+    sim.put("n3", "b", "2").unwrap();
+    sim.delete("n1", "a").unwrap();
+    sim.put("n2", "c", "3").unwrap();
+    sim.run_for(Duration::from_secs(5));
+    let all = names(1..=5);
+    for name in &all {
+        sim.crash(name).unwrap();
+    }
+    let grace = sim.config().tombstone_grace;
+    sim.run_for(grace + Duration::from_secs(60));
+    for name in &all {
+        sim.restart_with_state(name).unwrap();
+    }
+    assert!(
+        sim.nodes().all(|n| n.node().holds_store_aside()),
+        "seed {seed}"
+    );
+    sim.run_for(Duration::from_secs(30));
+    assert!(
+        sim.nodes().all(|n| !n.node().holds_store_aside()),
+        "seed {seed}"
+    );
+    assert!(everyone_has(&sim, "b", "2"), "seed {seed}");
+    assert!(everyone_has(&sim, "c", "3"), "seed {seed}");
+    assert!(
+        sim.nodes().all(|n| n.node().store().get("a").is_none()),
+        "seed {seed}"
+    );
+    assert!(sim.stores_agree(), "seed {seed}");
+}

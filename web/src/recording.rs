@@ -328,8 +328,8 @@ impl AgentView {
                     held.siblings = *siblings;
                 }
             }
-            // A warning for the log; nothing in the view changes.
-            Event::NameConflict { .. } => {}
+            // For the log; the keys taken back come as their own key changes.
+            Event::NameConflict { .. } | Event::StoreTakenBack { .. } => {}
         }
     }
 }

@@ -29,6 +29,7 @@
 //! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
 //! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
 //! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |
+//! | `store_aside` | `StoreAside`: the store from before a restart `tombstone_grace` after the node last heard from the cluster, until it has caught up | taken back after `Digest` and `Deltas` | |
 
 mod anti_entropy;
 mod failure_detection;
@@ -36,6 +37,7 @@ mod gossip;
 mod membership;
 mod push_pull;
 mod rumor;
+mod store_aside;
 #[cfg(test)]
 mod tests;
 
@@ -63,6 +65,7 @@ use anti_entropy::AntiEntropy;
 use failure_detection::FailureDetection;
 use membership::Membership;
 use rumor::Rumors;
+use store_aside::StoreAside;
 
 /// A datagram for the driver to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +86,19 @@ pub struct PersistedState {
     pub replica: ReplicaId,
     pub incarnation: Incarnation,
     pub store: Store,
+    /// A store from an earlier life still held aside, not yet taken back (see
+    /// [`Node::restore`]).
+    pub aside: Option<Store>,
+}
+
+/// What [`Node::restore`] did with a persisted state's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restored {
+    /// Taken back at once: the node writes on as the same writer.
+    Whole,
+    /// Held aside (`keys` keys, tombstones included) until the node has caught up with
+    /// a peer ([`Event::StoreTakenBack`]); the node writes as a new writer.
+    Aside { keys: usize },
 }
 
 /// A node's view of the membership ([`Node::member_snapshot`]), to start another node
@@ -177,6 +193,11 @@ pub struct Node {
     /// This life of this node as a writer.
     replica: ReplicaId,
     store: Store,
+    /// The store of an earlier life, after a long absence, until the node has caught up.
+    store_aside: Option<StoreAside>,
+    /// When a datagram from a peer last came: how long a restart after this one was
+    /// away from the cluster ([`Node::restore`]).
+    heard_at: Option<Instant>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -226,6 +247,8 @@ impl Node {
             timers: TimerTable::default(),
             replica,
             store: Store::default(),
+            store_aside: None,
+            heard_at: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -257,12 +280,24 @@ impl Node {
         self.own_registry_size = Some(fresh.count());
     }
 
+    /// When a peer's datagram last came (one this node could read): the last time it is
+    /// known to have been in touch with the cluster.
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.heard_at
+    }
+
+    /// Whether a store from before a restart is still held aside ([`Node::restore`]).
+    pub fn holds_store_aside(&self) -> bool {
+        self.store_aside.is_some()
+    }
+
     /// What this node would write to disk to survive a restart.
     pub fn persisted(&self) -> PersistedState {
         PersistedState {
             replica: self.replica.clone(),
             incarnation: self.incarnation,
             store: self.store.clone(),
+            aside: self.store_aside.as_ref().map(|aside| aside.store.clone()),
         }
     }
 
@@ -276,13 +311,47 @@ impl Node {
         self.replica = ReplicaId::new(self.id.clone(), epoch);
     }
 
-    /// Takes back a persisted state, before [`Node::join`]: the node keeps writing as
-    /// the same replica (so its acknowledged writes stay ordered before its new ones) and
-    /// starts from its old incarnation (so any death the cluster declared is refuted).
-    pub fn restore(&mut self, state: PersistedState) {
-        self.replica = state.replica;
+    /// Takes back a persisted state, before [`Node::join`], `away` after the node last
+    /// heard from the cluster (`None`: not known). It starts from its old incarnation (so
+    /// any death the cluster declared is refuted) and, if it was away for less than
+    /// `tombstone_grace`, keeps writing as the same replica with its store (so its
+    /// acknowledged writes stay ordered before its new ones).
+    ///
+    /// Away longer, its store may hold keys whose deletes the others have since
+    /// forgotten: it is held aside until the node has caught up with a peer, then taken
+    /// back without them (`store_aside`), and the node writes as the replica drawn for
+    /// this life. Without anti-entropy no tombstone is ever collected, and the store is
+    /// taken back whole.
+    pub fn restore(&mut self, state: PersistedState, away: Option<Duration>) -> Restored {
         self.incarnation = state.incarnation;
-        self.store = state.store;
+        let long_away = away.is_some_and(|away| away >= self.config.tombstone_grace);
+        let mut aside = state.aside;
+        if long_away {
+            match &mut aside {
+                // Still aside from an earlier life: what that life stored joins it.
+                Some(aside) => aside.merge(&state.store),
+                None => aside = Some(state.store),
+            }
+            if self.replica == state.replica {
+                // A new writer, never the old one under the same epoch.
+                self.replica.epoch = self.replica.epoch.wrapping_add(1);
+            }
+        } else {
+            self.replica = state.replica;
+            self.store = state.store;
+        }
+        match aside {
+            Some(aside) if !self.config.anti_entropy => {
+                self.store.merge(&aside);
+                Restored::Whole
+            }
+            Some(aside) => {
+                let keys = aside.len();
+                self.store_aside = Some(StoreAside::new(aside));
+                Restored::Aside { keys }
+            }
+            None => Restored::Whole,
+        }
     }
 
     /// This node's view of the membership, itself included as alive (or left): what it
@@ -362,6 +431,10 @@ impl Node {
             seeds.iter().copied().filter(|s| *s != self.addr).collect();
         addrs.dedup();
         self.membership.seeds = addrs.into_iter().map(membership::Seed::new).collect();
+        if self.membership.seeds.is_empty() {
+            // Started alone: nobody to catch up with, nor anyone who forgot a delete.
+            self.take_back_store(now);
+        }
         // Start the first period at a random offset so that nodes started together do
         // not probe in lockstep.
         let offset = self.random_fraction_of(self.config.probe_interval);
@@ -472,7 +545,8 @@ impl Node {
     /// `None` if the key held no value here.
     pub fn delete(&mut self, now: Instant, key: &str) -> Result<Option<Version>, Error> {
         self.check_writable(key)?;
-        if self.store.get(key).is_none() {
+        let aside_value = self.store_aside.as_ref().and_then(|a| a.store.get(key));
+        if self.store.get(key).is_none() && aside_value.is_none() {
             return Ok(None);
         }
         self.write(now, key, None).map(Some)
@@ -502,9 +576,12 @@ impl Node {
     /// can carry would stay here alone, and hold back anti-entropy's later versions of
     /// this writer behind it.
     fn write(&mut self, now: Instant, key: &str, value: Option<String>) -> Result<Version, Error> {
-        let version = self
+        let mut version = self
             .store
             .next_version(&self.replica, key.to_owned(), value);
+        for clock in self.clocks_aside(key) {
+            version.clock.merge(clock);
+        }
         let room = self.version_room();
         let len = wire::encoded_len(&version);
         if len > room {
@@ -591,8 +668,14 @@ impl Node {
                 summary,
                 send_deltas,
                 send_digest,
-            } => self.handle_digest(from, packet.from, summary, send_deltas, send_digest),
-            Message::Deltas { versions, ranges } => self.handle_deltas(now, versions, &ranges),
+            } => {
+                self.catch_up_with(now, Some(&summary));
+                self.handle_digest(from, packet.from, summary, send_deltas, send_digest);
+            }
+            Message::Deltas { versions, ranges } => {
+                self.handle_deltas(now, versions, &ranges);
+                self.catch_up_with(now, None);
+            }
             Message::SyncOffer { fingerprint } => self.handle_sync_offer(from, fingerprint),
         }
         self.after_packet(now, from);
@@ -601,6 +684,7 @@ impl Node {
     /// What follows any packet from another member: joining completes once someone
     /// answered, and idle timers rearm.
     fn after_packet(&mut self, now: Instant, from: SocketAddr) {
+        self.heard_at = Some(now);
         // Joined once some live member answered: a seed that has left answers only with
         // its departure, and joining through it alone would leave this node a cluster of
         // one that believes itself a member.

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::wire::{Packet, Update};
-use crate::{GossipMode, VectorClock};
+use crate::{CoveredRange, GossipMode, VectorClock};
 
 fn node(name: &str, port: u16) -> Node {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -1300,4 +1300,143 @@ fn a_name_claimed_from_a_second_address_is_reported_once_and_the_held_one_kept()
         Some(claimed),
         "a newer incarnation moves the member"
     );
+}
+
+/// `a`'s state after writing `k = v`, with an incarnation to recognise.
+fn state_with_one_key() -> (Node, PersistedState) {
+    let mut before = node("a", 1);
+    before.put(Instant::ZERO, "k", "v").unwrap();
+    let mut state = before.persisted();
+    state.incarnation = 3;
+    (before, state)
+}
+
+fn taken_back(node: &mut Node) -> Vec<Event> {
+    std::iter::from_fn(|| node.poll_event())
+        .filter(|e| matches!(e, Event::StoreTakenBack { .. }))
+        .collect()
+}
+
+/// A persisted state comes back whole unless the node last heard from the cluster
+/// `tombstone_grace` ago or more; then its store is held aside, and the node writes as
+/// another writer (even where the seed drew the old writer's epoch again).
+#[test]
+fn a_state_away_for_the_tombstone_grace_has_its_store_held_aside() {
+    let (before, state) = state_with_one_key();
+    let grace = Config::demo().tombstone_grace;
+    for away in [
+        None,
+        Some(Duration::ZERO),
+        Some(grace - Duration::from_millis(1)),
+    ] {
+        let mut again = node("a", 1);
+        assert_eq!(again.restore(state.clone(), away), Restored::Whole);
+        assert_eq!(again.replica(), before.replica(), "{away:?}");
+        assert_eq!(again.store().get("k"), Some("v"), "{away:?}");
+        assert_eq!(again.incarnation(), 3);
+        assert!(!again.holds_store_aside());
+    }
+    for away in [grace, grace * 10] {
+        let mut again = node("a", 1);
+        assert_eq!(
+            again.replica(),
+            before.replica(),
+            "the same seed, the same epoch"
+        );
+        assert_eq!(
+            again.restore(state.clone(), Some(away)),
+            Restored::Aside { keys: 1 }
+        );
+        assert_ne!(again.replica(), before.replica(), "{away}");
+        assert_eq!(again.store().len(), 0);
+        assert_eq!(again.incarnation(), 3);
+        assert!(again.holds_store_aside());
+        // Saved meanwhile, it is still aside after the next restart, however soon.
+        let saved = again.persisted();
+        assert!(saved.aside.is_some());
+        let mut third = node("a", 1);
+        assert_eq!(third.restore(saved, None), Restored::Aside { keys: 1 });
+        assert_eq!(third.replica(), again.replica(), "this life's writer");
+    }
+}
+
+/// The store aside comes back once the node's summary covers the first one a peer
+/// reported: a version the cluster covers but no longer holds (a key deleted, its
+/// tombstone collected) stays out; with a peer that knows nothing, everything comes
+/// back and spreads from here.
+#[test]
+fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
+    let (before, state) = state_with_one_key();
+    let grace = Config::demo().tombstone_grace;
+    let now = Instant::ZERO;
+
+    let mut forgot = node("a", 1);
+    forgot.restore(state.clone(), Some(grace));
+    let mut peer_summary = VectorClock::default();
+    peer_summary.observe(before.replica(), 1);
+    forgot.catch_up_with(now, Some(&peer_summary));
+    assert!(forgot.holds_store_aside(), "not caught up yet");
+    let range = CoveredRange {
+        writer: before.replica().clone(),
+        from: 0,
+        to: 1,
+    };
+    forgot.handle_deltas(now, Vec::new(), &[range]);
+    forgot.catch_up_with(now, None);
+    assert!(!forgot.holds_store_aside(), "caught up");
+    assert_eq!(
+        forgot.store().versions("k"),
+        None,
+        "the delete is not undone"
+    );
+    assert_eq!(
+        taken_back(&mut forgot),
+        [Event::StoreTakenBack {
+            added: 0,
+            forgotten: 1
+        }]
+    );
+
+    let mut nobody_knew = node("a", 1);
+    nobody_knew.restore(state, Some(grace));
+    nobody_knew.catch_up_with(now, Some(&VectorClock::default()));
+    assert_eq!(nobody_knew.store().get("k"), Some("v"));
+    assert_eq!(nobody_knew.store().summary().get(before.replica()), 1);
+    assert_eq!(
+        taken_back(&mut nobody_knew),
+        [Event::StoreTakenBack {
+            added: 1,
+            forgotten: 0
+        }]
+    );
+}
+
+/// A write or a delete made while the old store is aside supersedes its versions of
+/// the key, so they do not come back beside it as a conflict or undo the delete; a
+/// node started with no seeds has nobody to catch up with and takes its store back at
+/// once.
+#[test]
+fn writes_made_while_the_store_is_aside_supersede_it() {
+    let (_, mut state) = state_with_one_key();
+    let mut before = node("a", 1);
+    before.restore(state.clone(), None);
+    before.put(Instant::ZERO, "gone", "v").unwrap();
+    state.store = before.persisted().store;
+    let grace = Config::demo().tombstone_grace;
+    let now = Instant::ZERO;
+
+    let mut again = node("a", 1);
+    again.restore(state.clone(), Some(grace));
+    again.put(now, "k", "w").unwrap();
+    assert!(again.delete(now, "gone").unwrap().is_some(), "held aside");
+    again.catch_up_with(now, Some(&VectorClock::default()));
+    assert_eq!(again.store().versions("k").map(<[_]>::len), Some(1));
+    assert_eq!(again.store().get("k"), Some("w"));
+    assert_eq!(again.store().get("gone"), None);
+
+    let mut alone = node("a", 1);
+    alone.restore(state, Some(grace));
+    alone.join(now, &[]);
+    assert!(!alone.holds_store_aside());
+    assert_eq!(alone.store().get("k"), Some("v"));
 }

@@ -1,0 +1,100 @@
+//! A store that comes back from disk after `tombstone_grace`, held aside until the node
+//! has caught up with a peer.
+//!
+//! A tombstone is collected once every member known has covered it and the grace has
+//! passed (`anti_entropy`), and a member away that long has been reaped, so it no longer
+//! holds collection back. Its old store may then hold a key whose delete nobody else
+//! remembers: put back at once, the key would sit below every peer's summary, where
+//! anti-entropy never looks, and come back to life in reads here and in any member that
+//! joins later: the resurrection that Demers et al. 1987 (section 1.4) keep dormant
+//! death certificates against, and that Cassandra's `gc_grace_seconds` warns of.
+//!
+//! Dropping the old store would lose what nobody else holds: writes acknowledged here
+//! that never spread, or everything, when the whole cluster was down. So the node starts
+//! with an empty store, takes what the cluster holds by anti-entropy, and takes the old
+//! store back only once its summary covers the first summary a peer reported: each old
+//! version is then applied as if heard from a peer, and a version the cluster knows of
+//! but no longer holds falls below the summary and is dropped (a key deleted and
+//! collected), while one nobody knew of is kept (and spreads from here).
+
+use super::Node;
+use crate::store::{CoveredRange, Store};
+use crate::vclock::VectorClock;
+use crate::{Instant, Version};
+
+/// The old store and how far this node must catch up before taking it back.
+#[derive(Clone, Debug)]
+pub(super) struct StoreAside {
+    pub(super) store: Store,
+    /// The first summary a peer reported since the node came back.
+    catch_up_to: Option<VectorClock>,
+}
+
+impl StoreAside {
+    pub(super) fn new(store: Store) -> StoreAside {
+        StoreAside {
+            store,
+            catch_up_to: None,
+        }
+    }
+}
+
+impl Node {
+    /// Notes a summary a peer reported (the first one is the one to catch up to), and
+    /// takes the store aside back once this node's own summary covers it.
+    pub(super) fn catch_up_with(&mut self, now: Instant, peer_summary: Option<&VectorClock>) {
+        let Some(aside) = &mut self.store_aside else {
+            return;
+        };
+        if let (None, Some(summary)) = (&aside.catch_up_to, peer_summary) {
+            aside.catch_up_to = Some(summary.clone());
+        }
+        if aside
+            .catch_up_to
+            .as_ref()
+            .is_some_and(|target| self.store.summary().covers(target))
+        {
+            self.take_back_store(now);
+        }
+    }
+
+    /// Applies every version of the store aside as if a peer had sent it, then marks
+    /// what it held as held: what the union holds is complete wherever the old store was.
+    pub(super) fn take_back_store(&mut self, now: Instant) {
+        let Some(aside) = self.store_aside.take() else {
+            return;
+        };
+        let versions: Vec<Version> = aside
+            .store
+            .iter()
+            .flat_map(|(_, versions)| versions.iter().cloned())
+            .collect();
+        let (mut added, mut forgotten) = (0, 0);
+        for version in versions {
+            let key = version.key.clone();
+            if self.apply_version(now, version, false) != crate::Applied::Known {
+                added += 1;
+            } else if self.store.versions(&key).is_none() {
+                forgotten += 1;
+            }
+        }
+        for (writer, to) in aside.store.summary().iter() {
+            self.store.cover(&CoveredRange {
+                writer: writer.clone(),
+                from: 0,
+                to,
+            });
+        }
+        self.events
+            .push_back(crate::Event::StoreTakenBack { added, forgotten });
+    }
+
+    /// The clocks of the versions of `key` held aside: a write made meanwhile must
+    /// supersede them, or the old value would come back beside it as a conflict.
+    pub(super) fn clocks_aside<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a VectorClock> {
+        self.store_aside
+            .iter()
+            .flat_map(move |aside| aside.store.versions(key).unwrap_or_default())
+            .map(|version| &version.clock)
+    }
+}
