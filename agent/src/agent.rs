@@ -304,8 +304,9 @@ struct Persisted {
 }
 
 /// How often, at most, the time the node last heard from the cluster is saved again:
-/// a restart measures its absence from it, against `tombstone_grace` (minutes at
-/// least), so seconds of error are nothing, and a write a second is cheap.
+/// a restart measures its absence from it against `tombstone_grace`, and a time saved
+/// late only makes the absence look longer, which holds the store aside when it need
+/// not be (safe, and a second is nothing next to the minutes the presets give).
 const HEARD_SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What tells whether the persisted state changed: the incarnation, the store's
@@ -441,11 +442,15 @@ impl Agent {
             }
             state.incarnation = state.incarnation.saturating_add(1);
             let (incarnation, keys) = (state.incarnation, state.store.len());
-            // A clock set back reads as no time away.
+            // Unknown (never saved, or damaged) counts as long away: holding the store
+            // aside costs a catch-up, taking back forgotten deletes cannot be undone. A
+            // clock set back reads as no time away.
             let away = heard_at_unix_ms
-                .map(|at| gossip_core::Duration::from_millis(wall_clock_ms().saturating_sub(at)));
-            let away_text = away.map_or("unknown".to_owned(), |away| away.to_string());
-            match self.node.restore(state, away) {
+                .map_or(gossip_core::Duration::from_millis(u64::MAX), |at| {
+                    gossip_core::Duration::from_millis(wall_clock_ms().saturating_sub(at))
+                });
+            let away_text = heard_at_unix_ms.map_or("unknown".to_owned(), |_| away.to_string());
+            match self.node.restore(state, Some(away)) {
                 Restored::Whole => info!(
                     incarnation,
                     keys,
@@ -498,7 +503,10 @@ impl Agent {
             if due {
                 let at =
                     wall_clock_ms().saturating_sub(node_now.saturating_since(heard).as_millis());
-                persisted.dir.save_heard_at(at).map_err(AgentError::Disk)?;
+                // The state itself is saved: a write is not refused for this.
+                if let Err(error) = persisted.dir.save_heard_at(at) {
+                    warn!(%error, "could not save when the node last heard from the cluster");
+                }
                 persisted.heard_saved = Some((heard, now));
             }
         }

@@ -83,9 +83,6 @@ pub struct Loaded {
 pub struct DataDir {
     db: Database,
     path: PathBuf,
-    /// When the database file was last written before it was opened: for a state
-    /// saved without the time it last heard from the cluster.
-    modified_before_open: Option<std::time::SystemTime>,
 }
 
 impl DataDir {
@@ -94,19 +91,14 @@ impl DataDir {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data dir {}: {e}", dir.display()))?;
         let path = dir.join("node.redb");
-        let modified_before_open = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let db =
             Database::create(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        Ok(DataDir {
-            db,
-            path,
-            modified_before_open,
-        })
+        Ok(DataDir { db, path })
     }
 
-    /// The state saved last, if any, with when the node last heard from the cluster:
-    /// as saved, or else (a state saved before that was kept) when the file was last
-    /// written, which is no earlier.
+    /// The state saved last, if any, with when the node last heard from the cluster,
+    /// if that was saved (not in format 1, nor by a node that never heard from anyone)
+    /// and reads as a time: a damaged one is as good as unknown.
     pub fn load(&self) -> Result<Option<Loaded>, String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", self.path.display());
         let read = self.db.begin_read().map_err(|e| fail(&e))?;
@@ -129,11 +121,11 @@ impl DataDir {
         let heard = table.get(HEARD_KEY).map_err(|e| fail(&e))?;
         let heard_at_unix_ms = match heard.map(|bytes| <[u8; 8]>::try_from(bytes.value())) {
             Some(Ok(bytes)) => Some(u64::from_le_bytes(bytes)),
-            Some(Err(_)) => return Err(fail(&"a damaged time last heard")),
-            None => self
-                .modified_before_open
-                .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|since| since.as_millis() as u64),
+            Some(Err(_)) => {
+                tracing::warn!(path = %self.path.display(), "the time the node last heard from the cluster is damaged: taken as unknown");
+                None
+            }
+            None => None,
         };
         Ok(Some(Loaded {
             saved,
@@ -194,8 +186,7 @@ mod tests {
     }
 
     /// The state comes back as saved, a store aside included, with the time the node
-    /// last heard from the cluster once that was saved, and before that the time the
-    /// file was last written when it was opened.
+    /// last heard from the cluster once that was saved; a damaged time is unknown.
     #[test]
     fn a_saved_state_is_read_back_with_when_the_node_last_heard_from_the_cluster() {
         let dir = temp_dir("persist-now");
@@ -212,7 +203,7 @@ mod tests {
         })
         .unwrap();
         let back = data.load().unwrap().unwrap();
-        assert_eq!(back.heard_at_unix_ms, None, "a new file: nothing before it");
+        assert_eq!(back.heard_at_unix_ms, None, "never saved");
         assert_eq!(back.saved.peers, peers);
         assert_eq!(back.saved.node.incarnation, 4);
         assert_eq!(back.saved.node.aside.unwrap().get("k"), Some("v"));
@@ -220,23 +211,9 @@ mod tests {
         data.save_heard_at(1_234).unwrap();
         assert_eq!(data.load().unwrap().unwrap().heard_at_unix_ms, Some(1_234));
         put_raw(&data, HEARD_KEY, &[1, 2, 3]);
-        let error = data.load().unwrap_err();
-        assert!(error.contains("damaged time last heard"), "{error}");
-        drop(data);
-
-        let written = std::fs::metadata(dir.join("node.redb"))
-            .and_then(|m| m.modified())
-            .unwrap();
-        let data = DataDir::open(&dir).unwrap();
-        let write = data.db.begin_write().unwrap();
-        write.open_table(TABLE).unwrap().remove(HEARD_KEY).unwrap();
-        write.commit().unwrap();
-        let since_epoch = written.duration_since(std::time::UNIX_EPOCH).unwrap();
-        assert_eq!(
-            data.load().unwrap().unwrap().heard_at_unix_ms,
-            Some(since_epoch.as_millis() as u64),
-            "without a time saved, the file's"
-        );
+        let back = data.load().unwrap().unwrap();
+        assert_eq!(back.heard_at_unix_ms, None, "damaged");
+        assert_eq!(back.saved.node.incarnation, 4, "the state is still read");
         drop(data);
         let _ = std::fs::remove_dir_all(&dir);
     }

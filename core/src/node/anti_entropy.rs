@@ -157,10 +157,13 @@ impl Node {
     }
 
     /// A tombstone goes once every member this node knows (in any state) has reported a
-    /// summary that covers it, and it has been held for `tombstone_grace`: nobody can
-    /// send an older version of the key any more without it falling below the summary,
-    /// and members beyond a partition shorter than the grace have had time to return.
-    fn collect_tombstones(&mut self, now: Instant) {
+    /// summary that covers its whole clock (the delete and every version it replaced),
+    /// and it has been held for `tombstone_grace`: nobody can send an older version of
+    /// the key any more without it falling below the summary, and members beyond a
+    /// partition shorter than the grace have had time to return. Covering the replaced
+    /// versions too is what lets a store held aside ([`super::store_aside`]) tell a key
+    /// deleted and forgotten from one nobody knew of.
+    pub(super) fn collect_tombstones(&mut self, now: Instant) {
         let members = &self.membership.members;
         let summaries = self.anti_entropy.peer_summaries.reader();
         let seen = &self.anti_entropy.tombstones_seen;
@@ -170,11 +173,9 @@ impl Node {
                 .get(&(tombstone.writer.clone(), tombstone.seq()))
                 .is_some_and(|since| *since + grace <= now);
             old_enough
-                && summaries.all_cover(
-                    members.name_numbers(summaries.interned()),
-                    &tombstone.writer,
-                    tombstone.seq(),
-                )
+                && tombstone.clock.iter().all(|(writer, seq)| {
+                    summaries.all_cover(members.name_numbers(summaries.interned()), writer, seq)
+                })
         });
         drop(summaries);
         for tombstone in &collected {

@@ -324,16 +324,20 @@ impl Node {
     /// taken back whole.
     pub fn restore(&mut self, state: PersistedState, away: Option<Duration>) -> Restored {
         self.incarnation = state.incarnation;
-        let long_away = away.is_some_and(|away| away >= self.config.tombstone_grace);
+        let long_away = self.config.anti_entropy
+            && away.is_some_and(|away| away >= self.config.tombstone_grace);
         let mut aside = state.aside;
         if long_away {
-            match &mut aside {
+            let aside = match &mut aside {
                 // Still aside from an earlier life: what that life stored joins it.
-                Some(aside) => aside.merge(&state.store),
-                None => aside = Some(state.store),
-            }
-            if self.replica == state.replica {
-                // A new writer, never the old one under the same epoch.
+                Some(aside) => {
+                    aside.merge(&state.store);
+                    aside
+                }
+                None => aside.insert(state.store),
+            };
+            // A new writer, never one whose numbers the old store has seen.
+            while aside.summary().get(&self.replica) > 0 || self.replica == state.replica {
                 self.replica.epoch = self.replica.epoch.wrapping_add(1);
             }
         } else {
@@ -669,7 +673,7 @@ impl Node {
                 send_deltas,
                 send_digest,
             } => {
-                self.catch_up_with(now, Some(&summary));
+                self.catch_up_with(now, Some((&packet.from, &summary)));
                 self.handle_digest(from, packet.from, summary, send_deltas, send_digest);
             }
             Message::Deltas { versions, ranges } => {

@@ -12,48 +12,62 @@
 //! Dropping the old store would lose what nobody else holds: writes acknowledged here
 //! that never spread, or everything, when the whole cluster was down. So the node starts
 //! with an empty store, takes what the cluster holds by anti-entropy, and takes the old
-//! store back only once its summary covers the first summary a peer reported: each old
-//! version is then applied as if heard from a peer, and a version the cluster knows of
-//! but no longer holds falls below the summary and is dropped (a key deleted and
-//! collected), while one nobody knew of is kept (and spreads from here).
+//! store back only once its summary covers those of [`PEERS_TO_CATCH_UP_WITH`] peers (or
+//! every active member, if fewer): each old version is then applied as if heard from a
+//! peer. A tombstone is collected only once every member covers its whole clock, the
+//! versions it replaced included (`anti_entropy`), so a version of a key deleted and
+//! forgotten falls below the summary and is dropped, while one nobody knew of is kept
+//! (and spreads from here). Several peers, because one may know little: a member that
+//! just joined, or one holding its own store aside.
 
 use super::Node;
 use crate::store::{CoveredRange, Store};
 use crate::vclock::VectorClock;
-use crate::{Instant, Version};
+use crate::{Instant, NodeId, Version};
+
+/// How many peers' summaries a node catches up with before it takes its store back.
+pub(super) const PEERS_TO_CATCH_UP_WITH: usize = 3;
 
 /// The old store and how far this node must catch up before taking it back.
 #[derive(Clone, Debug)]
 pub(super) struct StoreAside {
     pub(super) store: Store,
-    /// The first summary a peer reported since the node came back.
-    catch_up_to: Option<VectorClock>,
+    /// The peers whose summaries were heard since the node came back, and everything
+    /// those summaries cover.
+    heard_from: Vec<NodeId>,
+    catch_up_to: VectorClock,
 }
 
 impl StoreAside {
     pub(super) fn new(store: Store) -> StoreAside {
         StoreAside {
             store,
-            catch_up_to: None,
+            heard_from: Vec::new(),
+            catch_up_to: VectorClock::default(),
         }
     }
 }
 
 impl Node {
-    /// Notes a summary a peer reported (the first one is the one to catch up to), and
-    /// takes the store aside back once this node's own summary covers it.
-    pub(super) fn catch_up_with(&mut self, now: Instant, peer_summary: Option<&VectorClock>) {
+    /// Notes the summary a peer reported, if any, and takes the store aside back once
+    /// this node has heard from enough peers and its own summary covers theirs.
+    pub(super) fn catch_up_with(
+        &mut self,
+        now: Instant,
+        reported: Option<(&NodeId, &VectorClock)>,
+    ) {
+        let active_peers = self.membership.members.active();
         let Some(aside) = &mut self.store_aside else {
             return;
         };
-        if let (None, Some(summary)) = (&aside.catch_up_to, peer_summary) {
-            aside.catch_up_to = Some(summary.clone());
-        }
-        if aside
-            .catch_up_to
-            .as_ref()
-            .is_some_and(|target| self.store.summary().covers(target))
+        if let Some((peer, summary)) = reported
+            && !aside.heard_from.contains(peer)
         {
+            aside.heard_from.push(peer.clone());
+            aside.catch_up_to.merge(summary);
+        }
+        let enough = PEERS_TO_CATCH_UP_WITH.min(active_peers).max(1);
+        if aside.heard_from.len() >= enough && self.store.summary().covers(&aside.catch_up_to) {
             self.take_back_store(now);
         }
     }

@@ -1360,10 +1360,10 @@ fn a_state_away_for_the_tombstone_grace_has_its_store_held_aside() {
     }
 }
 
-/// The store aside comes back once the node's summary covers the first one a peer
-/// reported: a version the cluster covers but no longer holds (a key deleted, its
-/// tombstone collected) stays out; with a peer that knows nothing, everything comes
-/// back and spreads from here.
+/// The store aside comes back once the node's summary covers the one its peer (here
+/// the only member, as after a whole cluster restarted) reported: a version the cluster
+/// covers but no longer holds (a key deleted, its tombstone collected) stays out; with a
+/// peer that knows nothing, everything comes back and spreads from here.
 #[test]
 fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
     let (before, state) = state_with_one_key();
@@ -1374,7 +1374,8 @@ fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
     forgot.restore(state.clone(), Some(grace));
     let mut peer_summary = VectorClock::default();
     peer_summary.observe(before.replica(), 1);
-    forgot.catch_up_with(now, Some(&peer_summary));
+    let peer = NodeId::new("b").unwrap();
+    forgot.catch_up_with(now, Some((&peer, &peer_summary)));
     assert!(forgot.holds_store_aside(), "not caught up yet");
     let range = CoveredRange {
         writer: before.replica().clone(),
@@ -1399,7 +1400,7 @@ fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
 
     let mut nobody_knew = node("a", 1);
     nobody_knew.restore(state, Some(grace));
-    nobody_knew.catch_up_with(now, Some(&VectorClock::default()));
+    nobody_knew.catch_up_with(now, Some((&peer, &VectorClock::default())));
     assert_eq!(nobody_knew.store().get("k"), Some("v"));
     assert_eq!(nobody_knew.store().summary().get(before.replica()), 1);
     assert_eq!(
@@ -1429,7 +1430,8 @@ fn writes_made_while_the_store_is_aside_supersede_it() {
     again.restore(state.clone(), Some(grace));
     again.put(now, "k", "w").unwrap();
     assert!(again.delete(now, "gone").unwrap().is_some(), "held aside");
-    again.catch_up_with(now, Some(&VectorClock::default()));
+    let peer = NodeId::new("b").unwrap();
+    again.catch_up_with(now, Some((&peer, &VectorClock::default())));
     assert_eq!(again.store().versions("k").map(<[_]>::len), Some(1));
     assert_eq!(again.store().get("k"), Some("w"));
     assert_eq!(again.store().get("gone"), None);
@@ -1439,4 +1441,73 @@ fn writes_made_while_the_store_is_aside_supersede_it() {
     alone.join(now, &[]);
     assert!(!alone.holds_store_aside());
     assert_eq!(alone.store().get("k"), Some("v"));
+}
+
+/// A node that knows several members catches up with the summaries of several before
+/// taking its store back: a single one may be a newcomer's that covers nothing yet.
+#[test]
+fn the_store_aside_waits_for_several_peers() {
+    let (_, state) = state_with_one_key();
+    let now = Instant::ZERO;
+    let mut b = node("b", 2);
+    b.join(now, &[]);
+    for (name, port) in [("c", 3), ("d", 4)] {
+        let mut other = node(name, port);
+        other.join(now, &[b.addr()]);
+        deliver(now, &mut other, &mut b);
+        deliver(now, &mut b, &mut other);
+    }
+    let mut again = node("a", 1);
+    again.restore(state, Some(Config::demo().tombstone_grace));
+    again.join(now, &[b.addr()]);
+    deliver(now, &mut again, &mut b);
+    deliver(now, &mut b, &mut again);
+    assert_eq!(again.membership.members.active(), 3);
+
+    let nothing = VectorClock::default();
+    for name in ["newcomer", "b", "b"] {
+        let peer = NodeId::new(name).unwrap();
+        again.catch_up_with(now, Some((&peer, &nothing)));
+        assert!(again.holds_store_aside(), "after {name}");
+    }
+    again.catch_up_with(now, Some((&NodeId::new("c").unwrap(), &nothing)));
+    assert!(!again.holds_store_aside(), "three peers heard, all covered");
+    assert_eq!(again.store().get("k"), Some("v"));
+}
+
+/// A tombstone goes only once every member covers its whole clock: the versions it
+/// replaced too, not just the delete. Else a member that held a replaced version, away
+/// meanwhile, could not tell it from one nobody knew of (`store_aside`).
+#[test]
+fn a_tombstone_is_collected_only_once_every_member_covers_what_it_replaced() {
+    let (mut a, b) = joined_pair();
+    let now = Instant::ZERO;
+    let other = ReplicaId::new(NodeId::new("w").unwrap(), 7);
+    let mut clock = VectorClock::default();
+    clock.observe(&other, 5);
+    let written = Version {
+        key: "k".into(),
+        value: Some("v".into()),
+        clock,
+        writer: other.clone(),
+    };
+    a.apply_version(now, written, false);
+    let tombstone = a.delete(now, "k").unwrap().unwrap();
+    let after_grace = now + a.config().tombstone_grace + Duration::from_secs(1);
+    let own = a.replica().clone();
+    let reported = |seq_of_other: u64| {
+        let mut summary = VectorClock::default();
+        summary.observe(&own, tombstone.seq());
+        summary.observe(&other, seq_of_other);
+        summary
+    };
+
+    let below = reported(4);
+    a.handle_digest(b.addr(), b.id().clone(), below, false, false);
+    a.collect_tombstones(after_grace);
+    assert!(a.store().versions("k").is_some(), "b does not cover w's 5");
+    let covering = reported(5);
+    a.handle_digest(b.addr(), b.id().clone(), covering, false, false);
+    a.collect_tombstones(after_grace);
+    assert!(a.store().versions("k").is_none(), "collected");
 }
