@@ -464,7 +464,7 @@ impl Agent {
                     peers = peers.len(),
                     away = %away_text,
                     tombstone_grace = %self.node.config().tombstone_grace,
-                    "restored from the data dir away from the cluster for tombstone_grace or longer: the others may have forgotten deletes made meanwhile, so the store is held aside until this node has caught up with a peer, and taken back without them; it writes as a new writer"
+                    "restored from the data dir away from the cluster for tombstone_grace or longer: the others may have forgotten deletes made meanwhile, so the store is held aside until this node has caught up with its peers, and taken back without them; it writes as a new writer"
                 ),
             }
             self.saved_peers = peers;

@@ -55,7 +55,7 @@ pub enum Event {
         claimed: SocketAddr,
     },
     /// The store this node had before it restarted `tombstone_grace` or more after it
-    /// last heard from the cluster, held aside until it caught up with a peer, is taken
+    /// last heard from the cluster, held aside until it caught up with its peers, is taken
     /// back: `added` versions the cluster did not hold (they spread from here);
     /// `forgotten` ones of keys the cluster deleted and has since forgotten, which are
     /// dropped rather than brought back. The rest were held already.

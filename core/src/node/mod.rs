@@ -97,7 +97,7 @@ pub enum Restored {
     /// Taken back at once: the node writes on as the same writer.
     Whole,
     /// Held aside (`keys` keys, tombstones included) until the node has caught up with
-    /// a peer ([`Event::StoreTakenBack`]); the node writes as a new writer.
+    /// its peers ([`Event::StoreTakenBack`]); the node writes as a new writer.
     Aside { keys: usize },
 }
 
@@ -318,7 +318,7 @@ impl Node {
     /// acknowledged writes stay ordered before its new ones).
     ///
     /// Away longer, its store may hold keys whose deletes the others have since
-    /// forgotten: it is held aside until the node has caught up with a peer, then taken
+    /// forgotten: it is held aside until the node has caught up with its peers, then taken
     /// back without them (`store_aside`), and the node writes as the replica drawn for
     /// this life. Without anti-entropy no tombstone is ever collected, and the store is
     /// taken back whole.

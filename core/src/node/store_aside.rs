@@ -1,5 +1,5 @@
 //! A store that comes back from disk after `tombstone_grace`, held aside until the node
-//! has caught up with a peer.
+//! has caught up with its peers.
 //!
 //! A tombstone is collected once every member known has covered it and the grace has
 //! passed (`anti_entropy`), and a member away that long has been reaped, so it no longer
