@@ -212,7 +212,13 @@ impl Store {
                 self.apply(version.clone());
             }
         }
-        for (writer, to) in other.summary.iter() {
+        self.cover_summary(&other.summary);
+    }
+
+    /// Marks everything `summary` counts as held, once every version a copy with that
+    /// summary held has been applied here (or was already superseded here).
+    pub(crate) fn cover_summary(&mut self, summary: &VectorClock) {
+        for (writer, to) in summary.iter() {
             self.cover(&CoveredRange {
                 writer: writer.clone(),
                 from: 0,

@@ -21,7 +21,7 @@
 //! just joined, or one holding its own store aside.
 
 use super::Node;
-use crate::store::{CoveredRange, Store};
+use crate::store::Store;
 use crate::vclock::VectorClock;
 use crate::{Instant, NodeId, Version};
 
@@ -92,13 +92,7 @@ impl Node {
                 forgotten += 1;
             }
         }
-        for (writer, to) in aside.store.summary().iter() {
-            self.store.cover(&CoveredRange {
-                writer: writer.clone(),
-                from: 0,
-                to,
-            });
-        }
+        self.store.cover_summary(aside.store.summary());
         self.events
             .push_back(crate::Event::StoreTakenBack { added, forgotten });
     }
