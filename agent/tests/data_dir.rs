@@ -279,6 +279,10 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
         "reap_after=1s",
         "--set",
         "tombstone_grace=2s",
+        // Catching up takes a digest from each of the two others: at the default 5 s a
+        // round, that alone could outlast the waits below.
+        "--set",
+        "sync_interval=1s",
         "--log-format",
         "json",
     ];
@@ -322,6 +326,16 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
             .is_some_and(|keys| keys.len() == 2)),
         "n1 holds both keys"
     );
+    for api in [&api1, &api2, &api3] {
+        assert!(
+            eventually(Duration::from_secs(10), || json(&[
+                "members", "--http", api, "--format", "json"
+            ])
+            .and_then(|members| members.as_array().map(Vec::len))
+                == Some(3)),
+            "{api} knows all three"
+        );
+    }
 
     n1.0.kill().unwrap();
     n1.0.wait().unwrap();
@@ -334,8 +348,9 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
         assert!(
             eventually(Duration::from_secs(20), || never_held(api, "deleted")
                 && rumors_cooled(api)),
-            "{api} collected the tombstone: {:?}",
-            gossip(&["kv", "--http", api, "get", "deleted"])
+            "{api} collected the tombstone and its rumors cooled: {:?} {:?}",
+            gossip(&["kv", "--http", api, "get", "deleted"]),
+            json(&["stats", "--http", api, "--format", "json"])
         );
     }
 
@@ -351,7 +366,8 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
         "the deleted key did not come back: {:?}",
         gossip(&["kv", "--http", &api1, "get", "deleted"])
     );
-    log.wait_for(Duration::from_secs(5), |log| {
+    // Checked on the whole log below, where a failure can show it.
+    log.wait_for(Duration::from_secs(10), |log| {
         log.contains("took back the store")
     });
     // In touch with the others for longer than the grace, with nothing to save: a
