@@ -57,5 +57,5 @@ fn the_codec_round_trips_and_rejects_garbage() {
 #[wasm_bindgen_test]
 fn a_chaos_schedule_gives_the_native_trace_digest() {
     let outcome = run_schedule(&ChaosParams::new(12), 1).unwrap();
-    assert_eq!(outcome.sim.trace_digest(), 8_186_125_618_557_863_703);
+    assert_eq!(outcome.sim.trace_digest(), 10_581_204_957_439_714_952);
 }

@@ -58,8 +58,15 @@ impl Node {
     /// SWIM section 3.1: a ping for this node is acked. A member that left still
     /// answers while it runs, with the news of its departure attached: a prober that
     /// missed the news learns it from the answer instead of suspecting a member that
-    /// left on purpose.
-    pub(super) fn handle_ping(&mut self, from: SocketAddr, seq: u32, target: &NodeId) {
+    /// left on purpose. A ping from a member not held here also starts a full-state
+    /// exchange with it ([`Node::meet_unknown_pinger`]).
+    pub(super) fn handle_ping(
+        &mut self,
+        from: SocketAddr,
+        sender: &NodeId,
+        seq: u32,
+        target: &NodeId,
+    ) {
         if *target != self.id {
             return;
         }
@@ -68,6 +75,7 @@ impl Node {
             self.send_with(from, Message::Ack { seq }, Some(departure));
         } else {
             self.send(from, Message::Ack { seq });
+            self.meet_unknown_pinger(from, sender);
         }
     }
 

@@ -39,6 +39,9 @@ pub(super) struct Membership {
     /// Names heard claimed from an address other than the one held, reported once
     /// each ([`Event::NameConflict`]).
     pub(super) name_claims: BTreeSet<(NodeId, SocketAddr)>,
+    /// Members this node does not hold that pinged it, answered with a full-state
+    /// exchange since the last push-pull round ([`Node::meet_unknown_pinger`]).
+    pub(super) unknown_pingers_met: BTreeSet<NodeId>,
 }
 
 impl Membership {

@@ -650,7 +650,7 @@ impl Node {
             }
         }
         match packet.message {
-            Message::Ping { seq, target } => self.handle_ping(from, seq, &target),
+            Message::Ping { seq, target } => self.handle_ping(from, &packet.from, seq, &target),
             Message::Ack { seq } => self.handle_ack(now, seq),
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {

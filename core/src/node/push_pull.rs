@@ -47,10 +47,30 @@ impl Node {
             .choose(1, &mut self.rng, |_, state| state == MemberState::Alive)
             .pop()
             .map(|m| m.addr);
+        self.membership.unknown_pingers_met.clear();
         if let Some(peer) = peer {
             let fingerprint = self.full_state_fingerprint();
             self.send(peer, Message::SyncOffer { fingerprint });
         }
+    }
+
+    /// A ping from a member this node does not hold: its sender knows this node, so
+    /// one of the two missed news the other has (SWIM's dissemination, section 4.1,
+    /// spreads each item a bounded number of times, and all of them may have gone to
+    /// others: a member that joined just after this one, through the same seed, can stay
+    /// unknown here until the next push-pull, `push_pull_interval` later). A full-state
+    /// exchange with the sender repairs both sides now. Once per sender per push-pull
+    /// round, so that a sender this node cannot hear back from costs one exchange per
+    /// round, not one per ping; a member reaped here but still alive learns from the
+    /// exchange that it was declared dead, and refutes.
+    pub(super) fn meet_unknown_pinger(&mut self, from: SocketAddr, sender: &NodeId) {
+        let membership = &mut self.membership;
+        if membership.members.held_by_name(sender.as_bytes()).is_some()
+            || !membership.unknown_pingers_met.insert(sender.clone())
+        {
+            return;
+        }
+        self.send_full_state(from, true);
     }
 
     /// An offer of a full-state exchange: taken up (this node's full state, asking for

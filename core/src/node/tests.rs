@@ -51,6 +51,80 @@ fn joining_through_a_seed_exchanges_full_state_both_ways() {
     assert!(joined.contains(&Event::JoinedCluster), "{joined:?}");
 }
 
+/// A member that pings this one without being known here (its news went elsewhere)
+/// gets the ack and a full-state exchange, from which each learns what the other lacks;
+/// a second ping in the same push-pull round does not start another.
+#[test]
+fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
+    let now = Instant::ZERO;
+    let mut seed = node("seed", 1);
+    let mut early = node("early", 2);
+    let mut late = node("late", 3);
+    seed.join(now, &[]);
+    for joiner in [&mut early, &mut late] {
+        joiner.join(now, &[seed.addr()]);
+        deliver(now, joiner, &mut seed);
+        deliver(now, &mut seed, joiner);
+    }
+    while seed.poll_transmit().is_some() {}
+    assert_eq!(late.member_state(early.id()), Some(MemberState::Alive));
+    assert_eq!(early.member_state(late.id()), None, "its news has not come");
+
+    let ping = Packet {
+        from: late.id().clone(),
+        message: Message::Ping {
+            seq: 7,
+            target: early.id().clone(),
+        },
+        updates: Vec::new(),
+    };
+    early
+        .handle_packet(now, late.addr(), &wire::encode(&ping))
+        .unwrap();
+    let answers: Vec<Transmit> = std::iter::from_fn(|| early.poll_transmit()).collect();
+    let kinds: Vec<MessageKind> = answers.iter().map(|t| t.kind).collect();
+    assert_eq!(kinds, [MessageKind::Ack, MessageKind::Sync], "{answers:?}");
+    assert!(answers.iter().all(|t| t.to == late.addr()));
+    for answer in &answers {
+        late.handle_packet(now, early.addr(), &answer.payload)
+            .unwrap();
+    }
+    deliver(now, &mut late, &mut early);
+    assert_eq!(early.member_state(late.id()), Some(MemberState::Alive));
+
+    // Once per sender per round: a sender this node cannot answer costs one exchange.
+    let mut stranger = node("stranger", 4);
+    stranger.join(now, &[]);
+    let from_stranger = Packet {
+        from: stranger.id().clone(),
+        ..ping
+    };
+    for _ in 0..2 {
+        early
+            .handle_packet(now, stranger.addr(), &wire::encode(&from_stranger))
+            .unwrap();
+    }
+    let kinds: Vec<MessageKind> = std::iter::from_fn(|| early.poll_transmit())
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [MessageKind::Ack, MessageKind::Sync, MessageKind::Ack],
+        "one exchange for two pings"
+    );
+    // The next round, another.
+    let next_round = now + early.config().push_pull_interval;
+    early.handle_timeout(next_round);
+    early
+        .handle_packet(next_round, stranger.addr(), &wire::encode(&from_stranger))
+        .unwrap();
+    let to_stranger: Vec<MessageKind> = std::iter::from_fn(|| early.poll_transmit())
+        .filter(|t| t.to == stranger.addr())
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(to_stranger, [MessageKind::Ack, MessageKind::Sync]);
+}
+
 #[test]
 fn a_probe_is_acked_and_an_unanswered_one_makes_the_target_suspect() {
     let (mut a, mut b) = joined_pair();
