@@ -34,6 +34,34 @@ fn cluster(seed: u64, nodes: usize, config: Config) -> SimBuilder {
     Simulation::builder().seed(seed).nodes(nodes).config(config)
 }
 
+/// Five members started together through one seed, as the original demo's were, know
+/// each other within 5 periods under each of 300 seeds. Each joiner's news is sent a
+/// bounded number of times and may all go elsewhere; but within one round of probes
+/// (4 periods in round-robin order, after a random offset under one) the joiner pings
+/// every member, and a member that missed its news learns it from that ping, which
+/// starts a full-state exchange, rather than at the next push-pull, 30 s later.
+#[test]
+fn five_members_started_together_know_each_other_within_a_round_of_probes() {
+    let first = scenario_seed(500);
+    let bound = Config::demo().probe_interval * 5;
+    let late: Vec<u64> = (first..first + 300)
+        .filter(|&seed| {
+            let mut sim = cluster(seed, 5, Config::demo()).build().unwrap();
+            let all_know_all = |s: &Simulation| {
+                s.nodes().all(|n| {
+                    n.node()
+                        .members()
+                        .filter(|m| m.state == MemberState::Alive)
+                        .count()
+                        == 4
+                })
+            };
+            time_until(&mut sim, bound, Duration::from_millis(100), all_know_all).is_none()
+        })
+        .collect();
+    assert!(late.is_empty(), "later than {bound} under seeds {late:?}");
+}
+
 /// 100 members joining through one seed all know each other as alive within 5 s
 /// (measured: 2.25 s with the demo preset).
 #[test]
