@@ -38,6 +38,11 @@ use crate::registry::identity_fingerprint;
 use crate::wire::Message;
 use crate::{NodeId, Tags};
 
+/// The most members not held whose pings a node answers with a full-state exchange in
+/// one push-pull round ([`Node::meet_unknown_pinger`]): a few joiners at a time need
+/// this; more is a flood.
+const UNKNOWN_PINGERS_PER_ROUND: usize = 8;
+
 impl Node {
     /// Offers a full-state exchange to one random live member.
     pub(super) fn push_pull(&mut self) {
@@ -61,11 +66,14 @@ impl Node {
     /// unknown here until the next push-pull, `push_pull_interval` later). A full-state
     /// exchange with the sender repairs both sides now. Once per sender per push-pull
     /// round, so that a sender this node cannot hear back from costs one exchange per
-    /// round, not one per ping; a member reaped here but still alive learns from the
-    /// exchange that it was declared dead, and refutes.
+    /// round, not one per ping, and at most [`UNKNOWN_PINGERS_PER_ROUND`] senders a
+    /// round, so that pings under made-up names cannot make this node send its table
+    /// over and over. A member reaped here but still alive learns from the exchange that
+    /// it was declared dead, and refutes.
     pub(super) fn meet_unknown_pinger(&mut self, from: SocketAddr, sender: &NodeId) {
         let membership = &mut self.membership;
         if membership.members.held_by_name(sender.as_bytes()).is_some()
+            || membership.unknown_pingers_met.len() >= UNKNOWN_PINGERS_PER_ROUND
             || !membership.unknown_pingers_met.insert(sender.clone())
         {
             return;

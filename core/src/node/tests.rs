@@ -123,6 +123,26 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         .map(|t| t.kind)
         .collect();
     assert_eq!(to_stranger, [MessageKind::Ack, MessageKind::Sync]);
+
+    // Pings under made-up names: every one acked, a few answered with the table.
+    for i in 0..20 {
+        let made_up = Packet {
+            from: NodeId::new(&format!("made-up-{i}")).unwrap(),
+            ..from_stranger.clone()
+        };
+        early
+            .handle_packet(next_round, stranger.addr(), &wire::encode(&made_up))
+            .unwrap();
+    }
+    let kinds: Vec<MessageKind> = std::iter::from_fn(|| early.poll_transmit())
+        .map(|t| t.kind)
+        .collect();
+    let count = |kind| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(
+        (count(MessageKind::Ack), count(MessageKind::Sync)),
+        (20, 7),
+        "8 senders a round, the stranger among them"
+    );
 }
 
 #[test]
