@@ -228,10 +228,7 @@ fn stats_in_words(stats: &StatsInfo) -> String {
             ),
         ),
         ("refutations", stats.refutations.to_string()),
-        (
-            "keys",
-            format!("{} ({} conflicts)", stats.keys, stats.conflicts),
-        ),
+        ("keys", stats.keys_in_words()),
         ("rumors spread", printable(&stats.rumors_in_words())),
         ("datagrams", stats.datagrams_in_words()),
         ("uptime", format!("{:.0} s", stats.uptime_seconds)),

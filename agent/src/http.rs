@@ -265,10 +265,23 @@ async fn key(
     let key = key_of(path)?;
     match agent.key(&key).await? {
         Some(info) => Ok(Json(info)),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no key {key:?} on this node"),
-        )),
+        None => {
+            let aside = agent.stats().await?.keys_aside;
+            let why = match aside {
+                0 => String::new(),
+                1 => " yet: 1 key restored from the data dir is held aside until it has caught \
+                      up with its peers"
+                    .to_owned(),
+                _ => format!(
+                    " yet: {aside} keys restored from the data dir are held aside until it has \
+                     caught up with its peers"
+                ),
+            };
+            Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no key {key:?} on this node{why}"),
+            ))
+        }
     }
 }
 

@@ -144,6 +144,12 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.keys as f64,
         ),
         (
+            "gossip_keys_aside",
+            "gauge",
+            "Keys of a store restored from the data dir, held aside until this node has caught up with its peers.",
+            stats.keys_aside as f64,
+        ),
+        (
             "gossip_rumors_hot",
             "gauge",
             "Rumors this node is still spreading (rumor mongering; they cool as they meet members that knew).",

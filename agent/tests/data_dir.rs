@@ -397,5 +397,30 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
     let log = log.finish();
     assert!(log.contains("restored from the data dir"), "{log}");
     assert!(!log.contains("held aside"), "{log}");
+
+    // Back alone after the grace, its peers gone: the store stays aside, and a reader
+    // is told why a key is missing.
+    std::thread::sleep(Duration::from_secs(3));
+    let (_n1, _log) = start_n1();
+    assert!(
+        eventually(Duration::from_secs(5), || json(&[
+            "stats", "--http", &api1, "--format", "json"
+        ])
+        .is_some_and(|stats| stats["keys_aside"] == 1 && stats["keys"] == 0)),
+        "one key aside: {:?}",
+        json(&["stats", "--http", &api1, "--format", "json"])
+    );
+    let missing = gossip(&["kv", "--http", &api1, "get", "kept"]);
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        !missing.status.success()
+            && said.contains("1 key restored from the data dir is held aside"),
+        "{said}"
+    );
+    let stats = gossip(&["stats", "--http", &api1]);
+    assert!(
+        String::from_utf8_lossy(&stats.stdout).contains("1 more held aside"),
+        "{stats:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -67,6 +67,11 @@ pub struct StatsInfo {
     /// Members by status, this node included.
     pub members: BTreeMap<String, usize>,
     pub keys: usize,
+    /// Keys of a store restored from the data dir and held aside until this node has
+    /// caught up with its peers (0 once taken back, or if there was none); reads do not
+    /// see them meanwhile.
+    #[serde(default)]
+    pub keys_aside: usize,
     pub probes: u64,
     pub failed_probes: u64,
     pub indirect_probes: u64,
@@ -288,6 +293,20 @@ impl StatsInfo {
             .join(", ")
     }
 
+    /// Keys held, conflicts, and any held aside ("3 (0 conflicts)", or "0 (0
+    /// conflicts); 2 more held aside until caught up with peers").
+    pub fn keys_in_words(&self) -> String {
+        let held = format!("{} ({} conflicts)", self.keys, self.conflicts);
+        if self.keys_aside == 0 {
+            held
+        } else {
+            format!(
+                "{held}; {} more held aside until caught up with peers",
+                self.keys_aside
+            )
+        }
+    }
+
     /// Probes sent, how many failed or went indirect ("12 (1 failed, 1 indirect)").
     pub fn probes_in_words(&self) -> String {
         format!(
@@ -375,6 +394,7 @@ impl StatsInfo {
             uptime_seconds,
             members,
             keys: node.store().len(),
+            keys_aside: node.store_aside().map_or(0, gossip_core::Store::len),
             probes: stats.probes,
             failed_probes: stats.failed_probes,
             indirect_probes: stats.indirect_probes,

@@ -291,6 +291,12 @@ impl Node {
         self.store_aside.is_some()
     }
 
+    /// The store from before a restart while it is held aside ([`Node::restore`]): not
+    /// read from until this node has caught up with its peers.
+    pub fn store_aside(&self) -> Option<&Store> {
+        self.store_aside.as_ref().map(|aside| &aside.store)
+    }
+
     /// What this node would write to disk to survive a restart.
     pub fn persisted(&self) -> PersistedState {
         PersistedState {

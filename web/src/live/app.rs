@@ -269,7 +269,8 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 <dt>{ "probes" }</dt><dd>{ stats.probes_in_words() }</dd>
                 <dt>{ "refutations" }</dt><dd>{ stats.refutations }</dd>
                 <dt>{ "probe round trip" }</dt><dd>{ stats.round_trip_in_words() }</dd>
-                <dt>{ "conflicts" }</dt><dd>{ stats.conflicts }</dd>
+                <dt title="Concurrent writes leave siblings (conflicts); a store restored from the data dir long after the node last heard from the cluster is held aside until it has caught up">{ "keys" }</dt>
+                <dd aria-label="Keys">{ stats.keys_in_words() }</dd>
                 <dt title="Rumor mongering (Demers et al. 1987): each new write is pushed to random members until it cools; the excitement left of what it started with">{ "rumors spread" }</dt>
                 <dd aria-label="Rumors spread">{ rumors }</dd>
                 <dt>{ "datagrams" }</dt><dd>{ stats.datagrams_in_words() }</dd>
