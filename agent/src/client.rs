@@ -15,6 +15,7 @@ use crate::cli::{
     ClientArgs, EventsArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs,
     StatsArgs, StreamFormat, TagsArgs,
 };
+use crate::event_feed::EventId;
 use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
 
 /// A failed request, ready to print.
@@ -317,26 +318,40 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
 
 /// `gossip events`: prints each event of the stream as it comes, until the agent stops
 /// or the output is closed: as words (`06:12:03.412  suspected  suspects n3 (inc 0)`)
-/// or, for programs, as a JSON line (`{"kind":"suspected","event":{...}}`).
+/// or, for programs, as a JSON line with the event's id, the one `Last-Event-ID`
+/// takes (`{"id":"5f3a-12","kind":"suspected","event":{...}}`).
 pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError> {
     let client = Client::streaming(args.client.http, args.client.timeout);
-    let line = |at: SystemTime, kind: &str, data: &str| match args.format {
+    let line = |at: SystemTime, kind: &str, id: Option<&str>, data: &str| match args.format {
         StreamFormat::Text => event_in_words(time_of_day(at), kind, data),
-        StreamFormat::Json => event_as_json(at, kind, data),
+        StreamFormat::Json => event_as_json(at, kind, id, data),
     };
     let mut reading = true;
-    read_events(client.subscribe(args.recent)?, |kind, data| {
+    read_events_with_ids(client.subscribe(args.recent)?, |kind, id, data| {
         let lines = match (kind, serde_json::from_str::<Vec<RecentEvent>>(data)) {
-            // The events kept, each from when the agent reported it.
-            ("history", Ok(history)) => history
-                .iter()
-                .map(|earlier| {
-                    let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
-                    let data = serde_json::to_string(&earlier.event).unwrap_or_default();
-                    line(at, &earlier.kind, &data)
-                })
-                .collect(),
-            _ => vec![line(SystemTime::now(), kind, data)],
+            // The events kept, each from when the agent reported it, with its id in
+            // the life the history's own id (its last event's) names.
+            ("history", Ok(history)) => {
+                let life = id
+                    .and_then(|id| id.parse::<EventId>().ok())
+                    .map(|id| id.life);
+                history
+                    .iter()
+                    .map(|earlier| {
+                        let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
+                        let data = serde_json::to_string(&earlier.event).unwrap_or_default();
+                        let id = life.map(|life| {
+                            EventId {
+                                life,
+                                seq: earlier.seq,
+                            }
+                            .to_string()
+                        });
+                        line(at, &earlier.kind, id.as_deref(), &data)
+                    })
+                    .collect()
+            }
+            _ => vec![line(SystemTime::now(), kind, id, data)],
         };
         reading = lines
             .iter()
@@ -371,14 +386,18 @@ fn event_in_words(time: String, kind: &str, data: &str) -> String {
 
 /// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, and
 /// `event` as the agent sent it (for `lagged`, the number of events missed).
-fn event_as_json(at: SystemTime, kind: &str, data: &str) -> String {
+fn event_as_json(at: SystemTime, kind: &str, id: Option<&str>, data: &str) -> String {
     let event = serde_json::from_str::<serde_json::Value>(data)
         .unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));
     let at_unix_ms = at
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64;
-    serde_json::json!({ "at_unix_ms": at_unix_ms, "kind": kind, "event": event }).to_string()
+    let mut line = serde_json::json!({ "at_unix_ms": at_unix_ms, "kind": kind, "event": event });
+    if let Some(id) = id {
+        line["id"] = id.into();
+    }
+    line.to_string()
 }
 
 /// `time` as hours, minutes, seconds and milliseconds of its day in UTC, the time zone
@@ -423,15 +442,40 @@ impl Client {
 /// Calls `on_event(kind, json)` for each event of `reader` (server-sent events) until
 /// it ends or `on_event` answers false.
 pub fn read_events(reader: impl BufRead, mut on_event: impl FnMut(&str, &str) -> bool) {
-    let mut kind = String::new();
+    read_events_with_ids(reader, |kind, _, data| on_event(kind, data));
+}
+
+/// [`read_events`], handing each event its own id too, if it has one. An event is
+/// taken at the blank line that ends it, as the HTML standard's server-sent events
+/// are, so its fields may come in any order (the agent writes a history's id after
+/// its data) and several `data` lines make one, joined by newlines.
+pub fn read_events_with_ids(
+    reader: impl BufRead,
+    mut on_event: impl FnMut(&str, Option<&str>, &str) -> bool,
+) {
+    let (mut kind, mut id, mut data) = (String::new(), None::<String>, None::<String>);
     for line in reader.lines() {
         let Ok(line) = line else { break };
-        if let Some(name) = line.strip_prefix("event: ") {
-            kind = name.to_owned();
-        } else if let Some(data) = line.strip_prefix("data: ")
-            && !on_event(&kind, data)
-        {
-            break;
+        if line.is_empty() {
+            if let Some(data) = data.take()
+                && !on_event(&kind, id.as_deref(), &data)
+            {
+                break;
+            }
+            kind.clear();
+            id = None;
+        } else if let Some(name) = line.strip_prefix("event: ") {
+            name.clone_into(&mut kind);
+        } else if let Some(value) = line.strip_prefix("id: ") {
+            id = Some(value.to_owned());
+        } else if let Some(value) = line.strip_prefix("data: ") {
+            match &mut data {
+                Some(data) => {
+                    data.push('\n');
+                    data.push_str(value);
+                }
+                None => data = Some(value.to_owned()),
+            }
         }
     }
 }
@@ -582,18 +626,45 @@ mod tests {
         );
     }
 
+    /// Server-sent events as the agent writes them: a history's id after its data, a
+    /// live event's before, `lagged` with none, keep-alive comments between.
+    #[test]
+    fn server_sent_events_are_read_whole_with_their_own_ids() {
+        let stream = "event: history\ndata: []\nid: 5f3a-2\n\n:\n\n\
+                      event: left\nid: 5f3a-3\ndata: {\"a\":\ndata: 1}\n\n\
+                      event: lagged\ndata: 7\n\n\
+                      event: left\nid: 5f3a-4\ndata: {}\n\n";
+        let mut seen = Vec::new();
+        read_events_with_ids(stream.as_bytes(), |kind, id, data| {
+            seen.push((kind.to_owned(), id.map(str::to_owned), data.to_owned()));
+            seen.len() < 3
+        });
+        let own = |s: &str| s.to_owned();
+        assert_eq!(
+            seen,
+            [
+                (own("history"), Some(own("5f3a-2")), own("[]")),
+                (own("left"), Some(own("5f3a-3")), own("{\"a\":\n1}")),
+                (own("lagged"), None, own("7")),
+            ],
+            "the fourth is not read: the reader said stop"
+        );
+    }
+
     #[test]
     fn an_event_as_json_is_one_object_with_its_kind() {
         let data = r#"{"MemberLeft":{"id":"n3"}}"#;
         let at = UNIX_EPOCH + Duration::from_millis(1_796_105_523_412);
         let line: serde_json::Value =
-            serde_json::from_str(&event_as_json(at, "left", data)).unwrap();
+            serde_json::from_str(&event_as_json(at, "left", Some("5f3a-12"), data)).unwrap();
         assert_eq!(line["at_unix_ms"], 1_796_105_523_412u64);
         assert_eq!(line["kind"], "left");
+        assert_eq!(line["id"], "5f3a-12");
         assert_eq!(line["event"]["MemberLeft"]["id"], "n3");
         let lagged: serde_json::Value =
-            serde_json::from_str(&event_as_json(at, "lagged", "7")).unwrap();
+            serde_json::from_str(&event_as_json(at, "lagged", None, "7")).unwrap();
         assert_eq!(lagged["event"], 7);
+        assert!(lagged.get("id").is_none(), "{lagged}");
     }
 
     fn version(value: Option<&str>, writer: &str, count: u64) -> crate::view::VersionInfo {

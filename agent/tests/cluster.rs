@@ -648,7 +648,7 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
     // the stream is open before the agent is asked to leave.
     let mut events = Stopped(
         Command::new(env!("CARGO_BIN_EXE_gossip"))
-            .args(["events", "--http", &api, "--recent"])
+            .args(["events", "--http", &api, "--recent", "--format", "json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -659,6 +659,13 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
         out.contains("joined_cluster")
     });
     assert!(open, "the stream opened");
+    assert!(
+        gossip(&["kv", "--http", &api, "put", "k", "v"])
+            .status
+            .success()
+    );
+    let live = printed.wait_for(Duration::from_secs(10), |out| out.contains("key_changed"));
+    assert!(live, "a live event");
     assert!(gossip(&["leave", "--http", &api]).status.success());
     let mut ended = None;
     let stream_ended = eventually(Duration::from_secs(10), || {
@@ -671,5 +678,20 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
     std::io::Read::read_to_string(&mut events.0.stderr.take().unwrap(), &mut said).unwrap();
     let ended = said;
     assert!(ended.contains("ended its event stream"), "{ended}");
+    // One JSON object a line, each with its id in one life, in order: the history's and
+    // the live one alike.
+    let printed = printed.finish();
+    let ids: Vec<(String, u64)> = printed
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let id = event["id"].as_str().unwrap_or_else(|| panic!("{line}"));
+            let (life, seq) = id.split_once('-').unwrap();
+            (life.to_owned(), seq.parse().unwrap())
+        })
+        .collect();
+    assert!(ids.len() >= 2, "{printed}");
+    assert!(ids.iter().all(|(life, _)| *life == ids[0].0), "{printed}");
+    assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "{printed}");
     assert!(terminate(&mut agent.0, Duration::from_secs(10)).is_some());
 }
