@@ -796,14 +796,28 @@ impl Agent {
         let Ok(packet) = gossip_core::wire::decode(bytes) else {
             return;
         };
+        let peer_name = match direction {
+            Direction::Received => Some(packet.from.clone()),
+            Direction::Sent => {
+                let mut held = None;
+                self.node.visit_members(|id, addr, _, _| {
+                    if addr == peer && held.is_none() {
+                        held = Some(id.clone());
+                    }
+                });
+                held
+            }
+        };
         let info = DatagramInfo {
             peer,
+            peer_name,
             kind: packet.message.kind().as_str().to_owned(),
             updates: packet.updates.len(),
             bytes: bytes.len(),
         };
         debug!(
             %peer,
+            peer_name = info.peer_name.as_ref().map(NodeId::as_str),
             kind = info.kind,
             updates = info.updates,
             bytes = info.bytes,

@@ -1,6 +1,7 @@
 //! `gossip datagrams`: every datagram an agent sends and receives, one line each as it
-//! goes or comes (`GET /api/datagrams`), with the peer's name looked up in the agent's
-//! member table: the protocol's traffic, readable, without a packet sniffer.
+//! goes or comes (`GET /api/datagrams`), with the peer's name (as the agent gives it,
+//! or looked up in its member table from an agent that does not): the protocol's
+//! traffic, readable, without a packet sniffer.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -68,7 +69,10 @@ pub fn datagrams(args: &DatagramsArgs, out: &mut impl Write) -> Result<(), Clien
     read_events(stream, |direction, data| {
         let line = match serde_json::from_str::<DatagramInfo>(data) {
             Ok(datagram) if args.kind.is_empty() || args.kind.contains(&datagram.kind) => {
-                let name = names.of(&names_client, datagram.peer);
+                let name = match &datagram.peer_name {
+                    Some(name) => Some(name.as_str()),
+                    None => names.of(&names_client, datagram.peer),
+                };
                 let at = SystemTime::now();
                 match args.format {
                     StreamFormat::Text => in_words(at, direction, &datagram, name),
@@ -147,6 +151,7 @@ mod tests {
     fn ping(updates: usize) -> DatagramInfo {
         DatagramInfo {
             peer: "127.0.0.1:7947".parse().unwrap(),
+            peer_name: None,
             kind: "ping".to_owned(),
             updates,
             bytes: 23,

@@ -421,6 +421,9 @@ async fn datagrams_stream_as_server_sent_events() {
             "{data}"
         );
         assert!(datagram["bytes"].as_u64() > Some(0), "{data}");
+        // The sender's name on one received, the member's at that address on one sent
+        // (the agent holds the peer once its full state has come).
+        assert_eq!(datagram["peer_name"], "peer", "{data}");
         let kind = datagram["kind"].as_str().unwrap_or_default();
         assert!(
             gossip_core::wire::MessageKind::ALL

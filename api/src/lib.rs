@@ -165,8 +165,13 @@ pub struct RecentEvent {
 /// `event: received`): what the page draws flying between members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatagramInfo {
-    /// The member it went to or came from.
+    /// The address it went to or came from.
     pub peer: SocketAddr,
+    /// The member's name: the one a received datagram's sender gave, or that of the
+    /// member held at the address a datagram went to. None for an address no member
+    /// has (a seed before it answered), and from agents older than this field.
+    #[serde(default)]
+    pub peer_name: Option<NodeId>,
     /// Its message's kind, as the counters name it (`ping`, `ack`, `sync`, ...).
     pub kind: String,
     /// How many pieces of news ride on it.

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use gossip_api::{DatagramInfo, MemberInfo};
+use gossip_core::NodeId;
 use gossip_core::wire::MessageKind;
 use yew::AttrValue;
 
@@ -27,6 +28,7 @@ struct Flight {
     /// Sent by this agent (else received by it).
     outgoing: bool,
     peer: SocketAddr,
+    peer_name: Option<NodeId>,
     kind: &'static str,
     bytes: usize,
     started_ms: f64,
@@ -47,9 +49,13 @@ pub struct Flights {
 
 impl Flights {
     /// Puts a datagram the agent sent (`outgoing`) or received on screen at `now_ms`,
-    /// unless the screen is full.
+    /// unless the screen is full. One the agent names no member for (to a seed that has
+    /// not answered, say) has no node to fly to and takes no room.
     pub fn add(&mut self, now_ms: f64, outgoing: bool, datagram: &DatagramInfo) {
         self.land(now_ms);
+        if datagram.peer_name.is_none() {
+            return;
+        }
         if self.on_screen.len() >= MOST_IN_FLIGHT {
             if now_ms - self.window_started_ms >= NOT_DRAWN_WINDOW_MS {
                 (self.window_started_ms, self.not_drawn) = (now_ms, 0);
@@ -67,6 +73,7 @@ impl Flights {
             id: self.next_id,
             outgoing,
             peer: datagram.peer,
+            peer_name: datagram.peer_name.clone(),
             kind,
             bytes: datagram.bytes,
             started_ms: now_ms,
@@ -99,8 +106,10 @@ impl Flights {
     }
 
     /// The datagrams on their way at `now_ms`, placed on the graph of `members` (drawn
-    /// in that order) between `agent` and the member at each one's peer address. One
-    /// from or to an address no member has (yet) is not drawn.
+    /// in that order) between `agent` and the member each one's peer is: the member of
+    /// that name (so a member behind NAT, whose datagrams come from another address
+    /// than the one it advertises, is found), else the one at that address. One from or
+    /// to a member not on the graph (yet) is not drawn.
     pub fn marks(&self, members: &[MemberInfo], agent: &str, now_ms: f64) -> Vec<MessageMark> {
         let count = members.len();
         let Some(own) = members.iter().position(|m| m.name.as_str() == agent) else {
@@ -110,7 +119,11 @@ impl Flights {
         self.on_screen
             .iter()
             .filter_map(|flight| {
-                let peer = members.iter().position(|m| m.addr == flight.peer)?;
+                let peer = match &flight.peer_name {
+                    Some(name) => members.iter().position(|m| m.name == *name),
+                    None => None,
+                }
+                .or_else(|| members.iter().position(|m| m.addr == flight.peer))?;
                 let (from, to) = if flight.outgoing {
                     (own, peer)
                 } else {
@@ -137,7 +150,7 @@ impl Flights {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gossip_core::{MemberState, NodeId};
+    use gossip_core::MemberState;
 
     fn member(name: &str, port: u16) -> MemberInfo {
         MemberInfo {
@@ -150,9 +163,14 @@ mod tests {
         }
     }
 
+    /// A datagram to or from the member at `port` (named `n1` for 7001 and so on, as
+    /// the agent names it), or for any other port an address no member has.
     fn datagram(port: u16, kind: &str) -> DatagramInfo {
         DatagramInfo {
             peer: SocketAddr::from(([127, 0, 0, 1], port)),
+            peer_name: (7001..=7003)
+                .contains(&port)
+                .then(|| NodeId::new(&format!("n{}", port - 7000)).unwrap()),
             kind: kind.to_owned(),
             updates: 0,
             bytes: 23,
@@ -199,9 +217,13 @@ mod tests {
         let members = three();
         let mut flights = Flights::default();
         flights.add(0.0, true, &datagram(9999, "ping"));
+        assert!(flights.is_empty(), "no member there: it takes no room");
+        let mut later = datagram(9999, "ping");
+        later.peer_name = Some(NodeId::new("n9").unwrap());
+        flights.add(0.0, true, &later);
         assert!(
             flights.marks(&members, "n1", 0.0).is_empty(),
-            "no such member"
+            "a member not on the graph yet"
         );
         flights.add(0.0, true, &datagram(7002, "from-a-newer-agent"));
         assert_eq!(flights.marks(&members, "n1", 0.0)[0].kind, "other");
@@ -209,6 +231,19 @@ mod tests {
             flights.marks(&members, "n9", 0.0).is_empty(),
             "no such agent"
         );
+    }
+
+    /// A member behind NAT sends from another address than the one it advertises: its
+    /// datagrams are placed by the name the agent gives them.
+    #[test]
+    fn a_datagram_is_placed_by_its_peer_name_before_its_address() {
+        let members = three();
+        let mut flights = Flights::default();
+        let mut natted = datagram(7002, "ack");
+        natted.peer = SocketAddr::from(([203, 0, 113, 9], 40_000));
+        flights.add(0.0, false, &natted);
+        let mark = &flights.marks(&members, "n1", 0.0)[0];
+        assert_eq!(mark.label.as_deref(), Some("ack n2 → n1, 23 bytes"));
     }
 
     #[test]
