@@ -32,42 +32,54 @@ pub(super) const PEERS_TO_CATCH_UP_WITH: usize = 3;
 #[derive(Clone, Debug)]
 pub(super) struct StoreAside {
     pub(super) store: Store,
-    /// The peers whose summaries were heard since the node came back, and everything
-    /// those summaries cover.
-    heard_from: Vec<NodeId>,
-    catch_up_to: VectorClock,
+    /// The first summary each of up to [`PEERS_TO_CATCH_UP_WITH`] peers reported since
+    /// the node came back (the first, so that a busy cluster's writes do not move the
+    /// mark on); a peer no longer active makes room for the next.
+    heard: Vec<(NodeId, VectorClock)>,
 }
 
 impl StoreAside {
     pub(super) fn new(store: Store) -> StoreAside {
         StoreAside {
             store,
-            heard_from: Vec::new(),
-            catch_up_to: VectorClock::default(),
+            heard: Vec::new(),
         }
     }
 }
 
 impl Node {
     /// Notes the summary a peer reported, if any, and takes the store aside back once
-    /// this node has heard from enough peers and its own summary covers theirs.
+    /// this node has heard from enough peers still in the cluster and its own summary
+    /// covers theirs. A peer that has left or died since no longer counts, nor does
+    /// its summary: what only it held may never come, and waiting for it would keep
+    /// the store aside until the next restart.
     pub(super) fn catch_up_with(
         &mut self,
         now: Instant,
         reported: Option<(&NodeId, &VectorClock)>,
     ) {
-        let active_peers = self.membership.members.active();
+        let members = &self.membership.members;
         let Some(aside) = &mut self.store_aside else {
             return;
         };
+        let active = |peer: &NodeId| {
+            members
+                .held_by_name(peer.as_bytes())
+                .is_some_and(|held| held.state.is_active())
+        };
+        aside.heard.retain(|(peer, _)| active(peer));
         if let Some((peer, summary)) = reported
-            && !aside.heard_from.contains(peer)
+            && aside.heard.len() < PEERS_TO_CATCH_UP_WITH
+            && active(peer)
+            && !aside.heard.iter().any(|(heard, _)| heard == peer)
         {
-            aside.heard_from.push(peer.clone());
-            aside.catch_up_to.merge(summary);
+            aside.heard.push((peer.clone(), summary.clone()));
         }
-        let enough = PEERS_TO_CATCH_UP_WITH.min(active_peers).max(1);
-        if aside.heard_from.len() >= enough && self.store.summary().covers(&aside.catch_up_to) {
+        let enough = PEERS_TO_CATCH_UP_WITH.min(members.active()).max(1);
+        let mine = self.store.summary();
+        if aside.heard.len() >= enough
+            && aside.heard.iter().all(|(_, summary)| mine.covers(summary))
+        {
             self.take_back_store(now);
         }
     }

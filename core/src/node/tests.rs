@@ -1405,6 +1405,23 @@ fn state_with_one_key() -> (Node, PersistedState) {
     (before, state)
 }
 
+/// `node` holding `name` (at `port`) in `state`, as news from the cluster would have it.
+fn hold(node: &mut Node, name: &str, port: u16, state: MemberState) -> NodeId {
+    let id = NodeId::new(name).unwrap();
+    node.apply_member_update(
+        Instant::ZERO,
+        MemberUpdate {
+            id: id.clone(),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            incarnation: 0,
+            state,
+            accuser: None,
+            tags: Tags::none(),
+        },
+    );
+    id
+}
+
 fn taken_back(node: &mut Node) -> Vec<Event> {
     std::iter::from_fn(|| node.poll_event())
         .filter(|e| matches!(e, Event::StoreTakenBack { .. }))
@@ -1468,7 +1485,7 @@ fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
     forgot.restore(state.clone(), Some(grace));
     let mut peer_summary = VectorClock::default();
     peer_summary.observe(before.replica(), 1);
-    let peer = NodeId::new("b").unwrap();
+    let peer = hold(&mut forgot, "b", 2, MemberState::Alive);
     forgot.catch_up_with(now, Some((&peer, &peer_summary)));
     assert!(forgot.holds_store_aside(), "not caught up yet");
     let range = CoveredRange {
@@ -1494,6 +1511,7 @@ fn the_store_aside_comes_back_without_what_the_cluster_deleted_and_forgot() {
 
     let mut nobody_knew = node("a", 1);
     nobody_knew.restore(state, Some(grace));
+    hold(&mut nobody_knew, "b", 2, MemberState::Alive);
     nobody_knew.catch_up_with(now, Some((&peer, &VectorClock::default())));
     assert_eq!(nobody_knew.store().get("k"), Some("v"));
     assert_eq!(nobody_knew.store().summary().get(before.replica()), 1);
@@ -1524,7 +1542,7 @@ fn writes_made_while_the_store_is_aside_supersede_it() {
     again.restore(state.clone(), Some(grace));
     again.put(now, "k", "w").unwrap();
     assert!(again.delete(now, "gone").unwrap().is_some(), "held aside");
-    let peer = NodeId::new("b").unwrap();
+    let peer = hold(&mut again, "b", 2, MemberState::Alive);
     again.catch_up_with(now, Some((&peer, &VectorClock::default())));
     assert_eq!(again.store().versions("k").map(<[_]>::len), Some(1));
     assert_eq!(again.store().get("k"), Some("w"));
@@ -1539,6 +1557,7 @@ fn writes_made_while_the_store_is_aside_supersede_it() {
 
 /// A node that knows several members catches up with the summaries of several before
 /// taking its store back: a single one may be a newcomer's that covers nothing yet.
+/// Only members it holds count.
 #[test]
 fn the_store_aside_waits_for_several_peers() {
     let (_, state) = state_with_one_key();
@@ -1559,13 +1578,44 @@ fn the_store_aside_waits_for_several_peers() {
     assert_eq!(again.membership.members.active(), 3);
 
     let nothing = VectorClock::default();
-    for name in ["newcomer", "b", "b"] {
+    for name in ["stranger", "b", "b", "c"] {
         let peer = NodeId::new(name).unwrap();
         again.catch_up_with(now, Some((&peer, &nothing)));
         assert!(again.holds_store_aside(), "after {name}");
     }
-    again.catch_up_with(now, Some((&NodeId::new("c").unwrap(), &nothing)));
-    assert!(!again.holds_store_aside(), "three peers heard, all covered");
+    again.catch_up_with(now, Some((&NodeId::new("d").unwrap(), &nothing)));
+    assert!(
+        !again.holds_store_aside(),
+        "three members heard, all covered"
+    );
+    assert_eq!(again.store().get("k"), Some("v"));
+}
+
+/// A peer heard from that leaves (or dies) before this node has caught up with it no
+/// longer counts, nor does what only it held: the store comes back once the members
+/// still here are covered, rather than at the next restart.
+#[test]
+fn a_peer_gone_before_the_store_aside_came_back_no_longer_holds_it() {
+    let (_, state) = state_with_one_key();
+    let now = Instant::ZERO;
+    let mut again = node("a", 1);
+    again.restore(state, Some(Config::demo().tombstone_grace));
+    let (b, c) = (
+        hold(&mut again, "b", 2, MemberState::Alive),
+        hold(&mut again, "c", 3, MemberState::Alive),
+    );
+    let mut only_b_held = VectorClock::default();
+    only_b_held.observe(&ReplicaId::new(b.clone(), 1), 4);
+    again.catch_up_with(now, Some((&b, &only_b_held)));
+    again.catch_up_with(now, Some((&c, &VectorClock::default())));
+    assert!(again.holds_store_aside(), "b's writes have not come");
+
+    hold(&mut again, "b", 2, MemberState::Left);
+    again.catch_up_with(now, None);
+    assert!(
+        !again.holds_store_aside(),
+        "c is covered, and the only one here"
+    );
     assert_eq!(again.store().get("k"), Some("v"));
 }
 
