@@ -71,7 +71,8 @@ settings! {
         /// learns the newer incarnation here before its suspicion runs out. Typical: 30 s.
         /// Beyond 32 members it is stretched by `ceil(log2(n / 32)) + 1`, as memberlist
         /// does, since each exchange costs O(n). A ping from a member not held starts an
-        /// exchange too, at most once per sender per interval.
+        /// exchange too, once per sender per (stretched) interval and for at most 8
+        /// senders an interval.
         pub push_pull_interval: Duration,
 
         /// How often a member sends its full state to one dead member or seed and asks for

@@ -40,7 +40,9 @@ use crate::{NodeId, Tags};
 
 /// The most members not held whose pings a node answers with a full-state exchange in
 /// one push-pull round ([`Node::meet_unknown_pinger`]): a few joiners at a time need
-/// this; more is a flood.
+/// this, and it bounds what a burst of joins (or of pings under made-up names) costs.
+/// It does not bound full states sent in general: a join request or a push-pull
+/// offer from anyone gets one too.
 const UNKNOWN_PINGERS_PER_ROUND: usize = 8;
 
 impl Node {
@@ -64,15 +66,20 @@ impl Node {
     /// spreads each item a bounded number of times, and all of them may have gone to
     /// others: a member that joined just after this one, through the same seed, can stay
     /// unknown here until the next push-pull, `push_pull_interval` later). A full-state
-    /// exchange with the sender repairs both sides now. Once per sender per push-pull
-    /// round, so that a sender this node cannot hear back from costs one exchange per
-    /// round, not one per ping, and at most [`UNKNOWN_PINGERS_PER_ROUND`] senders a
-    /// round, so that pings under made-up names cannot make this node send its table
-    /// over and over. A member reaped here but still alive learns from the exchange that
-    /// it was declared dead, and refutes.
+    /// exchange with the sender repairs both sides now.
+    ///
+    /// Only once joined (a joining node's first answer starts an exchange anyway), and
+    /// once per sender per push-pull round (the round stretches beyond 32 members, see
+    /// `push_pull_period`), for at most [`UNKNOWN_PINGERS_PER_ROUND`] senders a round:
+    /// a sender that cannot hear back costs one exchange a round, not one a ping. This
+    /// is a repair, not a guarantee: past the cap, or with the exchange lost, the next
+    /// round or push-pull does it. A member reaped here but still alive learns from the
+    /// exchange, while this node remembers it as dead (`reap_after`), that it was
+    /// declared dead, and refutes.
     pub(super) fn meet_unknown_pinger(&mut self, from: SocketAddr, sender: &NodeId) {
         let membership = &mut self.membership;
-        if membership.members.held_by_name(sender.as_bytes()).is_some()
+        if self.status != NodeStatus::Joined
+            || membership.members.held_by_name(sender.as_bytes()).is_some()
             || membership.unknown_pingers_met.len() >= UNKNOWN_PINGERS_PER_ROUND
             || !membership.unknown_pingers_met.insert(sender.clone())
         {

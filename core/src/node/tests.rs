@@ -91,6 +91,38 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
     }
     deliver(now, &mut late, &mut early);
     assert_eq!(early.member_state(late.id()), Some(MemberState::Alive));
+    // A member held pings without more ado; a joining node answers anyone with the
+    // one exchange joining starts.
+    let from_seed = Packet {
+        from: seed.id().clone(),
+        ..ping.clone()
+    };
+    early
+        .handle_packet(now, seed.addr(), &wire::encode(&from_seed))
+        .unwrap();
+    let mut joining = node("joining", 5);
+    joining.join(now, &[seed.addr()]);
+    while joining.poll_transmit().is_some() {}
+    let to_joining = Packet {
+        message: Message::Ping {
+            seq: 8,
+            target: joining.id().clone(),
+        },
+        ..ping.clone()
+    };
+    joining
+        .handle_packet(now, late.addr(), &wire::encode(&to_joining))
+        .unwrap();
+    let kinds_from = |answering: &mut Node| -> Vec<MessageKind> {
+        std::iter::from_fn(|| answering.poll_transmit())
+            .map(|t| t.kind)
+            .collect()
+    };
+    assert_eq!(kinds_from(&mut early), [MessageKind::Ack]);
+    assert_eq!(
+        kinds_from(&mut joining),
+        [MessageKind::Ack, MessageKind::Sync]
+    );
 
     // Once per sender per round: a sender this node cannot answer costs one exchange.
     let mut stranger = node("stranger", 4);
