@@ -196,7 +196,8 @@ fn a_restart_without_a_data_dir_writes_as_a_new_writer_even_with_a_fixed_seed() 
     assert_ne!(first, second, "a new epoch for each life");
 }
 
-/// `RUST_LOG=debug` logs every datagram an agent sends and receives, by kind.
+/// `RUST_LOG=debug` logs every datagram an agent sends and receives, by kind, with the
+/// peer's name once it is known.
 #[test]
 fn debug_logs_show_each_datagram_by_kind() {
     let (udp1, udp2) = (free_port(), free_port());
@@ -225,13 +226,18 @@ fn debug_logs_show_each_datagram_by_kind() {
     let log = Collected::from(second.0.stderr.take().unwrap());
     let peer = format!("peer=127.0.0.1:{udp1}");
     let shows_datagram = |log: &str, wanted: &str| {
-        log.lines()
-            .any(|l| l.contains(&format!(" {wanted} {peer} kind=")) && l.contains("bytes="))
+        log.lines().any(|l| {
+            l.contains(&format!(" {wanted} {peer} "))
+                && l.contains(" kind=")
+                && l.contains("bytes=")
+        })
     };
+    let named = format!("{peer} peer_name=\"n1\" kind=");
     let complete = |log: &str| {
         shows_datagram(log, "sent")
             && shows_datagram(log, "received")
             && log.contains("kind=\"ping\"")
+            && log.contains(&named)
     };
     log.wait_for(Duration::from_secs(20), complete);
     let _ = support::terminate(&mut second.0, Duration::from_secs(10));
@@ -240,6 +246,7 @@ fn debug_logs_show_each_datagram_by_kind() {
         assert!(shows_datagram(&log, wanted), "{wanted}:\n{log}");
     }
     assert!(log.contains("kind=\"ping\""), "{log}");
+    assert!(log.contains(&named), "{log}");
 }
 
 /// The keys with a value the agent at `api` holds, by name.
