@@ -799,13 +799,15 @@ impl Agent {
         let peer_name = match direction {
             Direction::Received => Some(packet.from.clone()),
             Direction::Sent => {
-                let mut held = None;
-                self.node.visit_members(|id, addr, _, _| {
-                    if addr == peer && held.is_none() {
-                        held = Some(id.clone());
+                // An active member before one dead or gone at the same address.
+                let mut held: Option<(NodeId, bool)> = None;
+                self.node.visit_members(|id, addr, _, state| {
+                    let better = held.as_ref().is_none_or(|(_, active)| !active);
+                    if addr == peer && better {
+                        held = Some((id.clone(), state.is_active()));
                     }
                 });
-                held
+                held.map(|(id, _)| id)
             }
         };
         let info = DatagramInfo {

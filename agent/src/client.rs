@@ -384,8 +384,9 @@ fn event_in_words(time: String, kind: &str, data: &str) -> String {
     format!("{time}  {kind:<14} {}", printable(&words))
 }
 
-/// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, and
-/// `event` as the agent sent it (for `lagged`, the number of events missed).
+/// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, `id`
+/// (as `Last-Event-ID` takes it; none on `lagged`), and `event` as the agent sent it
+/// (for `lagged`, the number of events missed).
 fn event_as_json(at: SystemTime, kind: &str, id: Option<&str>, data: &str) -> String {
     let event = serde_json::from_str::<serde_json::Value>(data)
         .unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));

@@ -266,15 +266,17 @@ async fn key(
     match agent.key(&key).await? {
         Some(info) => Ok(Json(info)),
         None => {
-            let aside = agent.stats().await?.keys_aside;
+            // Whether the key is among them or not, a reader should know reads are not
+            // whole yet.
+            let aside = agent.stats().await.map_or(0, |stats| stats.keys_aside);
             let why = match aside {
                 0 => String::new(),
-                1 => " yet: 1 key restored from the data dir is held aside until it has caught \
-                      up with its peers"
+                1 => "; 1 key restored from the data dir is held aside until this node has \
+                      caught up with its peers"
                     .to_owned(),
                 _ => format!(
-                    " yet: {aside} keys restored from the data dir are held aside until it has \
-                     caught up with its peers"
+                    "; {aside} keys restored from the data dir are held aside until this node \
+                     has caught up with its peers"
                 ),
             };
             Err(ApiError::new(

@@ -423,7 +423,7 @@ fn an_agent_back_after_the_tombstone_grace_does_not_bring_back_deletes() {
     let said = String::from_utf8_lossy(&missing.stderr);
     assert!(
         !missing.status.success()
-            && said.contains("1 key restored from the data dir is held aside"),
+            && said.contains("; 1 key restored from the data dir is held aside"),
         "{said}"
     );
     let stats = gossip(&["stats", "--http", &api1]);

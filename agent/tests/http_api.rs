@@ -520,6 +520,10 @@ async fn metrics_are_prometheus_text() {
     );
     assert!(body.contains("gossip_keys 1\n"), "{body}");
     assert!(
+        body.contains("# TYPE gossip_keys_aside gauge\ngossip_keys_aside 0\n"),
+        "{body}"
+    );
+    assert!(
         body.contains("# TYPE gossip_rumors_hot gauge\ngossip_rumors_hot 1\n"),
         "the write is a rumor still hot: nobody else heard it yet: {body}"
     );

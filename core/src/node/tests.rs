@@ -1623,6 +1623,60 @@ fn the_store_aside_waits_for_several_peers() {
     assert_eq!(again.store().get("k"), Some("v"));
 }
 
+/// Only summaries of members held active count: with one member to catch up with, a
+/// digest from a stranger (a member not heard of yet, or a forger) does not bring the
+/// store back. And three summaries are enough: a fourth peer's, heard while the first
+/// is not covered yet, is not waited for.
+#[test]
+fn the_store_aside_counts_three_members_held_active() {
+    let (_, state) = state_with_one_key();
+    let now = Instant::ZERO;
+    let nothing = VectorClock::default();
+    let mut again = node("a", 1);
+    again.restore(state.clone(), Some(Config::demo().tombstone_grace));
+    let b = hold(&mut again, "b", 2, MemberState::Alive);
+    again.catch_up_with(now, Some((&NodeId::new("stranger").unwrap(), &nothing)));
+    assert!(again.holds_store_aside(), "a stranger's summary");
+    again.catch_up_with(now, Some((&b, &nothing)));
+    assert!(!again.holds_store_aside(), "the one member's");
+
+    let mut again = node("a", 1);
+    again.restore(state, Some(Config::demo().tombstone_grace));
+    let peers: Vec<NodeId> = ["b", "c", "d", "e"]
+        .iter()
+        .zip(2..)
+        .map(|(name, port)| hold(&mut again, name, port, MemberState::Alive))
+        .collect();
+    let writes_of = |peer: &NodeId| {
+        let mut summary = VectorClock::default();
+        summary.observe(&ReplicaId::new(peer.clone(), 1), 2);
+        summary
+    };
+    for peer in &peers {
+        again.catch_up_with(now, Some((peer, &writes_of(peer))));
+    }
+    assert!(again.holds_store_aside(), "b's writes have not come");
+    let range = CoveredRange {
+        writer: ReplicaId::new(peers[0].clone(), 1),
+        from: 0,
+        to: 2,
+    };
+    again.handle_deltas(now, Vec::new(), &[range]);
+    for peer in &peers[1..3] {
+        let range = CoveredRange {
+            writer: ReplicaId::new(peer.clone(), 1),
+            from: 0,
+            to: 2,
+        };
+        again.handle_deltas(now, Vec::new(), &[range]);
+    }
+    again.catch_up_with(now, None);
+    assert!(
+        !again.holds_store_aside(),
+        "b, c and d covered; e's summary was not kept"
+    );
+}
+
 /// A peer heard from that leaves (or dies) before this node has caught up with it no
 /// longer counts, nor does what only it held: the store comes back once the members
 /// still here are covered, rather than at the next restart.
