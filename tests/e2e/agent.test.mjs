@@ -86,6 +86,23 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
   const [out, into] = await flying.jsonValue();
   assert.notEqual(out, into);
 
+  // Pointing at the graph holds the datagrams still, so that one can be read.
+  const dots = () => page.evaluate(() => [...document.querySelectorAll('circle.message')]
+    .map((c) => `${c.querySelector('title')?.textContent}@${c.getAttribute('cx')},${c.getAttribute('cy')}`));
+  let held = [];
+  for (let tries = 0; held.length === 0 && tries < 20; tries += 1) {
+    await page.mouse.move(0, 0);
+    await page.waitForFunction(() => document.querySelectorAll('circle.message').length > 0, null, { timeout: 10_000 });
+    await page.hover('.live-graph svg', { position: { x: 5, y: 5 } });
+    await page.waitForFunction(() => document.querySelector('[aria-label="Datagrams in flight"]').textContent.includes('held still'));
+    held = await dots();
+  }
+  assert.ok(held.length > 0, 'datagrams on screen when held');
+  await page.waitForTimeout(400);
+  assert.deepEqual(await dots(), held, 'the same datagrams, where they stood');
+  await page.mouse.move(0, 0);
+  await page.waitForFunction(() => !document.querySelector('[aria-label="Datagrams in flight"]').textContent.includes('held'));
+
   // A key put from n1's page ...
   await page.getByLabel('Key', { exact: true }).fill('colour');
   await page.getByLabel('Value', { exact: true }).fill('blue');

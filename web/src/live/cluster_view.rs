@@ -66,13 +66,33 @@ pub fn live_cluster(props: &LiveClusterProps) -> Html {
     let now = js_sys::Date::now();
     let messages = Rc::new(flights.borrow().marks(&props.members, &props.agent, now));
     let not_drawn = flights.borrow().not_drawn_lately(now);
+    let held = flights.borrow().is_held();
+    // Pointing at the graph holds the datagrams still, so that one can be read.
+    let (hold, release) = {
+        let (on, off) = (flights.clone(), flights.clone());
+        let (frame_on, frame_off) = (frame.clone(), frame.clone());
+        (
+            Callback::from(move |_: PointerEvent| {
+                on.borrow_mut().hold(js_sys::Date::now());
+                frame_on.set(*frame_on + 1);
+            }),
+            Callback::from(move |_: PointerEvent| {
+                off.borrow_mut().release(js_sys::Date::now());
+                frame_off.set(*frame_off + 1);
+            }),
+        )
+    };
     html! {
         <>
-            <Graph nodes={props.nodes.clone()} {messages} label={props.label.clone()}
-                on_activate={props.on_activate.clone()} />
-            <p class="in-flight">
+            <div class="live-graph" onpointerenter={hold} onpointerleave={release}>
+                <Graph nodes={props.nodes.clone()} {messages} label={props.label.clone()}
+                    on_activate={props.on_activate.clone()} />
+            </div>
+            <p class="in-flight" aria-label="Datagrams in flight">
                 { format!("The datagrams {} sends and receives, slowed down to be seen", props.agent) }
-                if not_drawn > 0 {
+                if held {
+                    { "; held still while the pointer is over the graph: point at one to read it" }
+                } else if not_drawn > 0 {
                     { format!(" ({not_drawn} more in the last seconds were not drawn: too many at once)") }
                 }
             </p>

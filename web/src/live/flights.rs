@@ -45,15 +45,42 @@ pub struct Flights {
     /// Datagrams reported while the screen was full, since the window began.
     not_drawn: u64,
     window_started_ms: f64,
+    /// Since when the datagrams on screen stand still ([`Flights::hold`]).
+    held_since: Option<f64>,
 }
 
 impl Flights {
+    /// Stops the datagrams on screen where they are, so that a person can point at one
+    /// and read what it is (a flight lasts under a second): the page holds them while
+    /// the pointer is over the graph. Datagrams reported meanwhile are not drawn.
+    pub fn hold(&mut self, now_ms: f64) {
+        self.held_since.get_or_insert(now_ms);
+    }
+
+    /// Lets the datagrams held go on from where they stood.
+    pub fn release(&mut self, now_ms: f64) {
+        if let Some(since) = self.held_since.take() {
+            let held_for = (now_ms - since).max(0.0);
+            for flight in &mut self.on_screen {
+                flight.started_ms += held_for;
+            }
+        }
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.held_since.is_some()
+    }
+
+    /// The time the screen shows: `now_ms`, or when it was held.
+    fn shown_at(&self, now_ms: f64) -> f64 {
+        self.held_since.unwrap_or(now_ms)
+    }
     /// Puts a datagram the agent sent (`outgoing`) or received on screen at `now_ms`,
     /// unless the screen is full. One the agent names no member for (to a seed that has
     /// not answered, say) has no node to fly to and takes no room.
     pub fn add(&mut self, now_ms: f64, outgoing: bool, datagram: &DatagramInfo) {
         self.land(now_ms);
-        if datagram.peer_name.is_none() {
+        if datagram.peer_name.is_none() || self.is_held() {
             return;
         }
         if self.on_screen.len() >= MOST_IN_FLIGHT {
@@ -80,8 +107,10 @@ impl Flights {
         });
     }
 
-    /// Takes off the screen the datagrams that have arrived by `now_ms`.
+    /// Takes off the screen the datagrams that have arrived by `now_ms` (none while
+    /// held).
     pub fn land(&mut self, now_ms: f64) {
+        let now_ms = self.shown_at(now_ms);
         while self
             .on_screen
             .front()
@@ -116,6 +145,7 @@ impl Flights {
             return Vec::new();
         };
         let radius = node_radius(count);
+        let now_ms = self.shown_at(now_ms);
         self.on_screen
             .iter()
             .filter_map(|flight| {
@@ -244,6 +274,27 @@ mod tests {
         flights.add(0.0, false, &natted);
         let mark = &flights.marks(&members, "n1", 0.0)[0];
         assert_eq!(mark.label.as_deref(), Some("ack n2 → n1, 23 bytes"));
+    }
+
+    /// Held, the datagrams stand still, nothing lands and nothing new is drawn;
+    /// released, they go on from where they stood.
+    #[test]
+    fn held_datagrams_stand_still_and_go_on_when_released() {
+        let members = three();
+        let mut flights = Flights::default();
+        flights.add(0.0, true, &datagram(7002, "ping"));
+        let at = |flights: &Flights, now| flights.marks(&members, "n1", now)[0].at;
+        let quarter = at(&flights, FLIGHT_MS / 4.0);
+        flights.hold(FLIGHT_MS / 4.0);
+        assert!(flights.is_held());
+        flights.add(FLIGHT_MS / 2.0, true, &datagram(7003, "ack"));
+        flights.land(10.0 * FLIGHT_MS);
+        assert_eq!(flights.marks(&members, "n1", 10.0 * FLIGHT_MS).len(), 1);
+        assert_eq!(at(&flights, 10.0 * FLIGHT_MS), quarter);
+        flights.release(10.0 * FLIGHT_MS);
+        assert_eq!(at(&flights, 10.0 * FLIGHT_MS), quarter);
+        flights.land(10.0 * FLIGHT_MS + FLIGHT_MS * 0.75);
+        assert!(flights.is_empty(), "it lands once its flight is over");
     }
 
     #[test]
