@@ -111,6 +111,11 @@ pub async fn run(
                     .spawn()
                     .map_err(|e| format!("cannot start agent {}: {e}", member.name))?;
                 children.push((member.clone(), child));
+                // The first answering before the others start: a join sent before its
+                // port was bound would be lost, and retried only two periods later.
+                if children.len() == 1 {
+                    started(&mut children).await?;
+                }
             }
             started(&mut children).await?;
             for (member, child) in &children {
