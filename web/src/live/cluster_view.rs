@@ -68,20 +68,19 @@ pub fn live_cluster(props: &LiveClusterProps) -> Html {
     let not_drawn = flights.borrow().not_drawn_lately(now);
     let held = flights.borrow().is_held();
     // Pointing at the graph holds the datagrams still, so that one can be read.
-    let (hold, release) = {
-        let (on, off) = (flights.clone(), flights.clone());
-        let (frame_on, frame_off) = (frame.clone(), frame.clone());
-        (
-            Callback::from(move |_: PointerEvent| {
-                on.borrow_mut().hold(js_sys::Date::now());
-                frame_on.set(*frame_on + 1);
-            }),
-            Callback::from(move |_: PointerEvent| {
-                off.borrow_mut().release(js_sys::Date::now());
-                frame_off.set(*frame_off + 1);
-            }),
-        )
+    let holding = |hold: bool| {
+        let (flights, frame) = (flights.clone(), frame.clone());
+        Callback::from(move |_: PointerEvent| {
+            let now = js_sys::Date::now();
+            if hold {
+                flights.borrow_mut().hold(now);
+            } else {
+                flights.borrow_mut().release(now);
+            }
+            frame.set(*frame + 1);
+        })
     };
+    let (hold, release) = (holding(true), holding(false));
     html! {
         <>
             <div class="live-graph" onpointerenter={hold} onpointerleave={release}>
