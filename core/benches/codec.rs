@@ -75,6 +75,7 @@ mod samples {
                 Message::Ping {
                     seq: 4711,
                     target: id("n2"),
+                    store_fingerprint: 0,
                 },
                 vec![],
             ),

@@ -40,6 +40,7 @@ fn valid_packets() -> Vec<Vec<u8>> {
         Message::Ping {
             seq: 7,
             target: id("me"),
+            store_fingerprint: 0,
         },
         Message::Ack { seq: 7 },
         Message::PingReq {

@@ -2,6 +2,7 @@
 // Debian's Chromium driven by playwright-core.
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -13,6 +14,11 @@ export const distDir = process.env.GOSSIP_DIST ?? join(repoRoot, 'dist');
 export const screenshotDir = join(repoRoot, 'target', 'e2e');
 /** The agent's binary the tests start (`cargo build -p gossip-agent` makes it). */
 export const GOSSIP = process.env.GOSSIP_BIN ?? join(repoRoot, 'target', 'debug', 'gossip');
+if (!existsSync(GOSSIP)) {
+  // Said once, up front: a spawn of a missing binary fails later, as an agent's page
+  // that is never served.
+  console.log(`# no gossip binary at ${GOSSIP}: build it with \`cargo build -p gossip-agent\` or set GOSSIP_BIN`);
+}
 
 /** A port nothing listens on now (TCP; the same number is then taken for UDP). */
 export function freePort() {

@@ -14,7 +14,7 @@ const LISTED: usize = 6;
 /// The message, on one line, then a line per entry it carries.
 pub fn describe_message(message: &Message) -> String {
     match message {
-        Message::Ping { seq, target } => format!("probe #{seq}: are you alive, {target}?"),
+        Message::Ping { seq, target, .. } => format!("probe #{seq}: are you alive, {target}?"),
         Message::Ack { seq } => format!("answer to probe #{seq}: alive"),
         Message::PingReq {
             seq,
@@ -172,6 +172,7 @@ mod tests {
         let ping = Message::Ping {
             seq: 7,
             target: NodeId::new("n3").unwrap(),
+            store_fingerprint: 0,
         };
         assert_eq!(describe_message(&ping), "probe #7: are you alive, n3?");
         let update = Update::Member(member_update("n3", MemberState::Suspect));

@@ -1,8 +1,20 @@
 //! Anti-entropy (Demers et al. 1987, section 2; digests and ordered deltas after
-//! Scuttlebutt, van Renesse et al. 2008): every `sync_interval` a node exchanges its
-//! store summary with one random member, and each side sends what the other lacks,
-//! writer by writer in version order, as much as fits in one datagram. Repeated rounds
-//! finish the job even when rumors died out or were lost.
+//! Scuttlebutt, van Renesse et al. 2008): every `sync_interval` a node may exchange its
+//! store summary with one member, and each side sends what the other lacks, writer by
+//! writer in version order, as much as fits in one datagram. Repeated rounds finish the
+//! job even when rumors died out or were lost.
+//!
+//! A round runs only when there is something to repair (Demers et al. 1987, section
+//! 1.3: compare checksums before contents). Every ping carries a fingerprint of its
+//! sender's summary ([`Store::summary_fingerprint`](crate::Store::summary_fingerprint));
+//! a node whose own differs sends its next digest to that sender. Without a difference
+//! heard, a round still runs while this node holds tombstones not yet collected (their
+//! collection waits on every member's summary), while its store is held aside (catching
+//! up waits on peers' summaries), and every `quiet_sync_every`th round (for what a
+//! fingerprint shared by chance hides, and for a cluster that does not probe). A quiet
+//! converged cluster sends a digest per member every `quiet_sync_every` rounds (12 by
+//! default), not every round; `quiet_sync_every` 1 is Demers et al.'s anti-entropy, a
+//! random member every round.
 
 use core::net::SocketAddr;
 use std::collections::BTreeMap;
@@ -29,6 +41,11 @@ pub(super) struct AntiEntropy {
     pub(super) peer_summaries: PeerSummaries,
     /// When each tombstone held here was first stored (for `tombstone_grace`).
     pub(super) tombstones_seen: BTreeMap<RumorId, Instant>,
+    /// The last member whose ping showed a store summary other than this node's, since
+    /// the last round: where the next round's digest goes.
+    pub(super) differing_peer: Option<SocketAddr>,
+    /// Rounds since the last that ran.
+    pub(super) idle_rounds: u32,
 }
 
 impl AntiEntropy {
@@ -37,37 +54,66 @@ impl AntiEntropy {
         AntiEntropy {
             peer_summaries: PeerSummaries::new(registry),
             tombstones_seen: BTreeMap::new(),
+            differing_peer: None,
+            idle_rounds: 0,
         }
     }
 }
 
 impl Node {
-    /// One anti-entropy round with a random member, in the configured mode, then a
-    /// sweep for tombstones everyone now holds.
+    /// One anti-entropy round, in the configured mode, if there is something to repair
+    /// (see the module's documentation), then a sweep for tombstones everyone now holds.
     pub(super) fn sync_round(&mut self, now: Instant) {
         if !self.config.anti_entropy {
             return;
         }
-        let mode = self.config.anti_entropy_mode;
-        self.offer_digest(mode.pulls(), mode.pushes());
+        if let Some(peer) = self.digest_peer() {
+            let mode = self.config.anti_entropy_mode;
+            self.offer_digest(peer, mode.pulls(), mode.pushes());
+        }
         self.collect_tombstones(now);
     }
 
-    /// Sends this node's summary to one random member, asking for what it lacks
-    /// (`send_deltas`) and for the member's own summary (`send_digest`, so that this
-    /// node can send what the member lacks).
-    fn offer_digest(&mut self, send_deltas: bool, send_digest: bool) {
-        if let Some(peer) = self.random_peers(1).pop() {
-            let summary = self.store.summary().clone();
-            self.send_unpiggybacked(
-                peer,
-                Message::Digest {
-                    summary,
-                    send_deltas,
-                    send_digest,
-                },
-            );
+    /// Where this round's digest goes: the member whose ping last showed a different
+    /// store, or a random member when the round runs unprompted; `None` to skip it.
+    fn digest_peer(&mut self) -> Option<SocketAddr> {
+        let state = &mut self.anti_entropy;
+        if let Some(peer) = state.differing_peer.take() {
+            state.idle_rounds = 0;
+            return Some(peer);
         }
+        state.idle_rounds += 1;
+        let unprompted = state.idle_rounds >= self.config.quiet_sync_every
+            || !state.tombstones_seen.is_empty()
+            || self.store_aside.is_some();
+        if !unprompted {
+            return None;
+        }
+        state.idle_rounds = 0;
+        self.random_peers(1).pop()
+    }
+
+    /// A ping's fingerprint of its sender's store summary: a difference from this
+    /// node's sends the next round's digest to the sender.
+    pub(super) fn compare_store_fingerprint(&mut self, from: SocketAddr, fingerprint: u32) {
+        if fingerprint != self.store.summary_fingerprint() {
+            self.anti_entropy.differing_peer = Some(from);
+        }
+    }
+
+    /// Sends this node's summary to `peer`, asking for what it lacks (`send_deltas`) and
+    /// for the member's own summary (`send_digest`, so that this node can send what the
+    /// member lacks).
+    fn offer_digest(&mut self, peer: SocketAddr, send_deltas: bool, send_digest: bool) {
+        let summary = self.store.summary().clone();
+        self.send_unpiggybacked(
+            peer,
+            Message::Digest {
+                summary,
+                send_deltas,
+                send_digest,
+            },
+        );
     }
 
     /// On leaving: one anti-entropy exchange that gives, whatever the mode, so that
@@ -75,8 +121,10 @@ impl Node {
     /// do not leave with it. Best effort: one peer, up to [`HAND_OFF_DATAGRAMS`] of
     /// deltas; a node that leaves while cut off takes them along.
     pub(super) fn hand_off(&mut self) {
-        if self.config.anti_entropy {
-            self.offer_digest(false, true);
+        if self.config.anti_entropy
+            && let Some(peer) = self.random_peers(1).pop()
+        {
+            self.offer_digest(peer, false, true);
         }
     }
 

@@ -59,13 +59,15 @@ impl Node {
     /// answers while it runs, with the news of its departure attached: a prober that
     /// missed the news learns it from the answer instead of suspecting a member that
     /// left on purpose. A ping from a member not held here also starts a full-state
-    /// exchange with it ([`Node::meet_unknown_pinger`]).
+    /// exchange with it ([`Node::meet_unknown_pinger`]), and its fingerprint of the
+    /// sender's store may prompt anti-entropy ([`Node::compare_store_fingerprint`]).
     pub(super) fn handle_ping(
         &mut self,
         from: SocketAddr,
         sender: &NodeId,
         seq: u32,
         target: &NodeId,
+        store_fingerprint: u32,
     ) {
         if *target != self.id {
             return;
@@ -76,6 +78,7 @@ impl Node {
         } else {
             self.send(from, Message::Ack { seq });
             self.meet_unknown_pinger(from, sender);
+            self.compare_store_fingerprint(from, store_fingerprint);
         }
     }
 
@@ -113,7 +116,13 @@ impl Node {
             expected_nacks: 0,
             nacks: 0,
         });
-        self.send_with(addr, Message::Ping { seq, target }, buddy_news);
+        let store_fingerprint = self.store.summary_fingerprint();
+        let ping = Message::Ping {
+            seq,
+            target,
+            store_fingerprint,
+        };
+        self.send_with(addr, ping, buddy_news);
         let timeout = self.stretched(self.config.probe_timeout);
         self.timers.set(Timer::ProbeTimeout, now + timeout);
     }
@@ -255,7 +264,13 @@ impl Node {
             nack_at,
             expires: now + self.config.probe_interval,
         });
-        self.send(target_addr, Message::Ping { seq, target });
+        let store_fingerprint = self.store.summary_fingerprint();
+        let ping = Message::Ping {
+            seq,
+            target,
+            store_fingerprint,
+        };
+        self.send(target_addr, ping);
     }
 
     /// Sends the nacks that are due and forgets relays whose period is over.

@@ -656,7 +656,11 @@ impl Node {
             }
         }
         match packet.message {
-            Message::Ping { seq, target } => self.handle_ping(from, &packet.from, seq, &target),
+            Message::Ping {
+                seq,
+                target,
+                store_fingerprint,
+            } => self.handle_ping(from, &packet.from, seq, &target, store_fingerprint),
             Message::Ack { seq } => self.handle_ack(now, seq),
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {

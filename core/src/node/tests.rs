@@ -75,6 +75,7 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         message: Message::Ping {
             seq: 7,
             target: early.id().clone(),
+            store_fingerprint: 0,
         },
         updates: Vec::new(),
     };
@@ -107,6 +108,7 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         message: Message::Ping {
             seq: 8,
             target: joining.id().clone(),
+            store_fingerprint: 0,
         },
         ..ping.clone()
     };
@@ -258,6 +260,7 @@ fn a_ping_for_someone_else_is_not_acked() {
         message: Message::Ping {
             seq: 1,
             target: NodeId::new("c").unwrap(),
+            store_fingerprint: 0,
         },
         updates: Vec::new(),
     };
@@ -655,11 +658,15 @@ fn anti_entropy_push_gives_and_pull_fetches() {
             None,
             "{mode}: nothing spread it yet"
         );
-        if by_holder {
-            has.sync_round(now);
+        // The starter hears the other's ping, whose store fingerprint differs.
+        let (starter, other) = if by_holder {
+            (&mut has, &mut lacks)
         } else {
-            lacks.sync_round(now);
-        }
+            (&mut lacks, &mut has)
+        };
+        other.start_probe(now);
+        exchange(starter, other);
+        starter.sync_round(now);
         exchange(&mut has, &mut lacks);
         lacks.store().get("k").is_some()
     };
@@ -669,6 +676,66 @@ fn anti_entropy_push_gives_and_pull_fetches() {
     assert!(after_round_started_by(GossipMode::Pull, false));
     assert!(after_round_started_by(GossipMode::PushPull, true));
     assert!(after_round_started_by(GossipMode::PushPull, false));
+}
+
+/// Anti-entropy runs where there is something to repair (Demers et al. 1987, section
+/// 1.3): a round goes to the member whose ping showed a different store summary, and
+/// without one it runs only every `quiet_sync_every`th round, or while a tombstone
+/// waits for collection.
+#[test]
+fn anti_entropy_runs_where_a_ping_shows_a_different_store() {
+    let now = Instant::ZERO;
+    let (mut a, b) = joined_pair();
+    let mut c = node("c", 3);
+    c.join(now, &[a.addr()]);
+    deliver(now, &mut c, &mut a);
+    deliver(now, &mut a, &mut c);
+    let digests_to = |node: &mut Node| -> Vec<SocketAddr> {
+        std::iter::from_fn(|| node.poll_transmit())
+            .filter(|t| t.kind == MessageKind::Digest)
+            .map(|t| t.to)
+            .collect()
+    };
+    let ping = |to: &mut Node, from: &Node, store_fingerprint: u32| {
+        let packet = Packet {
+            from: from.id().clone(),
+            message: Message::Ping {
+                seq: 1,
+                target: to.id().clone(),
+                store_fingerprint,
+            },
+            updates: Vec::new(),
+        };
+        to.handle_packet(now, from.addr(), &wire::encode(&packet))
+            .unwrap();
+    };
+    digests_to(&mut a);
+    let every = a.config().quiet_sync_every;
+    assert!(every > 1);
+
+    // Every store empty, every ping alike: one round in `quiet_sync_every` runs.
+    for round in 1..=2 * every {
+        ping(&mut a, &b, b.store().summary_fingerprint());
+        a.sync_round(now);
+        let expected = usize::from(round % every == 0);
+        assert_eq!(digests_to(&mut a).len(), expected, "round {round}");
+    }
+
+    // c wrote (its rumor lost): its ping shows it, and a's next round goes to c.
+    c.put(now, "k", "v").unwrap();
+    ping(&mut a, &c, c.store().summary_fingerprint());
+    a.sync_round(now);
+    assert_eq!(digests_to(&mut a), vec![c.addr()]);
+    a.sync_round(now);
+    assert_eq!(digests_to(&mut a), vec![], "the difference was answered");
+
+    // A tombstone waiting for every member's summary keeps the rounds going.
+    a.put(now, "gone", "v").unwrap();
+    a.delete(now, "gone").unwrap();
+    for _ in 0..3 {
+        a.sync_round(now);
+        assert_eq!(digests_to(&mut a).len(), 1);
+    }
 }
 
 #[test]

@@ -64,10 +64,15 @@ pub(super) fn encode(packet: PacketRef<'_>, out: &mut Vec<u8>) {
 
 fn write_message(out: &mut Vec<u8>, message: &Message) {
     match message {
-        Message::Ping { seq, target } => {
+        Message::Ping {
+            seq,
+            target,
+            store_fingerprint,
+        } => {
             out.push(variant::PING);
             write_varint(out, u64::from(*seq));
             write_name(out, target.as_bytes());
+            write_varint(out, u64::from(*store_fingerprint));
         }
         Message::Ack { seq } => {
             out.push(variant::ACK);
@@ -193,7 +198,12 @@ fn read_message(reader: &mut Reader<'_>) -> Option<Message> {
         variant::PING => {
             let seq = reader.varint_u32()?;
             let target = read_name(reader)?;
-            Message::Ping { seq, target }
+            let store_fingerprint = reader.varint_u32()?;
+            Message::Ping {
+                seq,
+                target,
+                store_fingerprint,
+            }
         }
         variant::ACK => Message::Ack {
             seq: reader.varint_u32()?,
@@ -409,12 +419,13 @@ mod tests {
             message: Message::Ping {
                 seq: 0,
                 target: name("b"),
+                store_fingerprint: 0,
             },
             updates: vec![],
         };
-        let shortest = [WIRE_VERSION, 1, b'a', variant::PING, 0, 1, b'b', 0];
+        let shortest = [WIRE_VERSION, 1, b'a', variant::PING, 0, 1, b'b', 0, 0];
         assert_eq!(serde_encode(&ping), shortest);
-        let longer = [WIRE_VERSION, 1, b'a', variant::PING, 0x80, 0, 1, b'b', 0];
+        let longer = [WIRE_VERSION, 1, b'a', variant::PING, 0x80, 0, 1, b'b', 0, 0];
         assert_eq!(decode(&longer), None);
         assert_eq!(crate::wire::decode(&longer), Ok(ping));
     }

@@ -61,8 +61,9 @@ use crate::vclock::VectorClock;
 use crate::{DecodeError, NodeId};
 
 /// The wire version this build speaks; the first byte of every datagram.
-/// Version 2: member news carries tags.
-pub const WIRE_VERSION: u8 = 2;
+/// Version 2: member news carries tags. Version 3: pings carry the sender's store
+/// fingerprint.
+pub const WIRE_VERSION: u8 = 3;
 
 /// No peer ever sends a datagram larger than this (the largest UDP payload).
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -82,8 +83,15 @@ pub struct Packet {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// "Are you there?" Only the member named `target` answers, so a different member
-    /// that took over the address does not vouch for the old one.
-    Ping { seq: u32, target: NodeId },
+    /// that took over the address does not vouch for the old one. `store_fingerprint` is
+    /// the sender's [`Store::summary_fingerprint`](crate::Store::summary_fingerprint): a
+    /// target whose own differs has something to repair with the sender, and its next
+    /// anti-entropy round goes there.
+    Ping {
+        seq: u32,
+        target: NodeId,
+        store_fingerprint: u32,
+    },
     /// The answer to the ping numbered `seq` (or, relayed by a witness, to a ping-req).
     Ack { seq: u32 },
     /// "Please probe `target` for me and relay its ack" (SWIM's ping-req); with
@@ -394,6 +402,7 @@ mod tests {
             Message::Ping {
                 seq: 1,
                 target: id("n2"),
+                store_fingerprint: 0x5eed_f00d,
             },
             Message::Ack { seq: u32::MAX },
             Message::PingReq {
@@ -459,6 +468,7 @@ mod tests {
             message: Message::Ping {
                 seq: 123_456,
                 target: id("n2"),
+                store_fingerprint: 0,
             },
             updates: vec![],
         };

@@ -97,7 +97,13 @@ fn version() -> impl Strategy<Value = Version> {
 /// The messages of the probe path and anti-entropy digests: what the cluster sends most.
 pub(crate) fn frequent_message() -> impl Strategy<Value = Message> {
     prop_oneof![
-        (number(), name()).prop_map(|(seq, target)| Message::Ping { seq, target }),
+        (number(), name(), number()).prop_map(|(seq, target, store_fingerprint)| {
+            Message::Ping {
+                seq,
+                target,
+                store_fingerprint,
+            }
+        }),
         number().prop_map(|seq| Message::Ack { seq }),
         (number(), name(), addr(), any::<bool>()).prop_map(|(seq, target, target_addr, nack)| {
             Message::PingReq {
