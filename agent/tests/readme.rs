@@ -140,6 +140,28 @@ fn the_readme_shows_commands_and_documents_fields() {
     }
 }
 
+/// The README's configuration table names every setting a node has, as the field that
+/// `--set`, config files and the lab's settings panel take.
+#[test]
+fn the_readme_configuration_table_names_every_setting() {
+    let table: Vec<&str> = README
+        .lines()
+        .skip_while(|line| !line.starts_with("| field | demo | lan(n) | wan(n) |"))
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    assert!(!table.is_empty(), "the README has a configuration table");
+    for field in gossip_core::Config::FIELDS {
+        let named = format!("`{}`", field.name);
+        assert!(
+            table.iter().any(|row| {
+                let first_cell = row.split('|').nth(1).unwrap_or_default();
+                first_cell.contains(&named)
+            }),
+            "the README's configuration table names {named}"
+        );
+    }
+}
+
 #[test]
 fn every_readme_experiment_runs_and_prints_its_documented_fields() {
     let fields = documented_fields();

@@ -14,7 +14,16 @@ const LISTED: usize = 6;
 /// The message, on one line, then a line per entry it carries.
 pub fn describe_message(message: &Message) -> String {
     match message {
-        Message::Ping { seq, target, .. } => format!("probe #{seq}: are you alive, {target}?"),
+        Message::Ping {
+            seq,
+            target,
+            store_fingerprint,
+        } => match store_fingerprint {
+            0 => format!("probe #{seq}: are you alive, {target}? (my store is empty)"),
+            fingerprint => format!(
+                "probe #{seq}: are you alive, {target}? (my store's fingerprint {fingerprint:08x})"
+            ),
+        },
         Message::Ack { seq } => format!("answer to probe #{seq}: alive"),
         Message::PingReq {
             seq,
@@ -174,7 +183,19 @@ mod tests {
             target: NodeId::new("n3").unwrap(),
             store_fingerprint: 0,
         };
-        assert_eq!(describe_message(&ping), "probe #7: are you alive, n3?");
+        assert_eq!(
+            describe_message(&ping),
+            "probe #7: are you alive, n3? (my store is empty)"
+        );
+        let ping = Message::Ping {
+            seq: 7,
+            target: NodeId::new("n3").unwrap(),
+            store_fingerprint: 0x5eed,
+        };
+        assert_eq!(
+            describe_message(&ping),
+            "probe #7: are you alive, n3? (my store's fingerprint 00005eed)"
+        );
         let update = Update::Member(member_update("n3", MemberState::Suspect));
         assert_eq!(
             describe_update(&update),
