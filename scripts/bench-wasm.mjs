@@ -4,7 +4,9 @@ import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
 const require = createRequire(import.meta.url);
-const { WasmBench } = require("../target/bench-wasm/gossip_bench_wasm.js");
+// bench-wasm.sh says where it put the bindings (the cargo target dir's bench-wasm).
+const bindings = process.env.BENCH_WASM_DIR ?? new URL("../target/bench-wasm", import.meta.url).pathname;
+const { WasmBench } = require(`${bindings}/gossip_bench_wasm.js`);
 
 const { values } = parseArgs({
   options: {

@@ -9,7 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh" >&2
 cd "$ROOT"
 command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 cargo build --release --locked --quiet -p gossip-bench-wasm --target wasm32-unknown-unknown
-wasm-bindgen --target nodejs --out-dir target/bench-wasm \
-  target/wasm32-unknown-unknown/release/gossip_bench_wasm.wasm
-node scripts/bench-wasm.mjs "$@"
+wasm-bindgen --target nodejs --out-dir "$TARGET/bench-wasm" \
+  "$TARGET/wasm32-unknown-unknown/release/gossip_bench_wasm.wasm"
+BENCH_WASM_DIR="$TARGET/bench-wasm" node scripts/bench-wasm.mjs "$@"
