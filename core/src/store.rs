@@ -635,6 +635,16 @@ mod tests {
         }
     }
 
+    /// Members compare fingerprints made by other builds and on other platforms (the
+    /// lab's wasm32 beside native agents): the hash is pinned.
+    #[test]
+    fn the_summary_fingerprint_is_the_same_on_every_build() {
+        let mut store = Store::default();
+        put(&mut store, "a", "k", "v");
+        put(&mut store, "b", "k", "w");
+        assert_eq!(store.summary_fingerprint(), 2_845_716_436);
+    }
+
     #[test]
     fn an_empty_summary_has_the_fingerprint_zero() {
         assert_eq!(Store::default().summary_fingerprint(), 0);

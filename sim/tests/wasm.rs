@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use gossip_core::wire::{self, Message, Packet};
-use gossip_core::{Duration, MemberState, NodeId};
+use gossip_core::{Config, Duration, Instant, MemberState, Node, NodeId};
 use gossip_sim::Simulation;
 use gossip_sim::chaos::{ChaosParams, run_schedule};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -30,6 +30,17 @@ fn the_same_seed_gives_the_same_run() {
             .collect::<Vec<_>>()
     };
     assert_eq!(run(3), run(3));
+}
+
+/// A ping's store fingerprint is compared with those of native members: the same
+/// writes give the same fingerprint as natively.
+#[wasm_bindgen_test]
+fn a_store_fingerprint_is_the_native_one() {
+    let addr = "10.0.0.1:7946".parse().unwrap();
+    let mut node = Node::new(NodeId::new("n1").unwrap(), addr, Config::demo(), 7).unwrap();
+    node.put(Instant::ZERO, "k", "v").unwrap();
+    node.put(Instant::ZERO, "k", "w").unwrap();
+    assert_eq!(node.store().summary_fingerprint(), 338_081_350);
 }
 
 #[wasm_bindgen_test]

@@ -17,7 +17,7 @@
 //! random member every round.
 
 use core::net::SocketAddr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Node;
 
@@ -69,9 +69,19 @@ impl Node {
         }
         if let Some(peer) = self.digest_peer() {
             let mode = self.config.anti_entropy_mode;
-            self.offer_digest(peer, mode.pulls(), mode.pushes());
+            // A round kept up for a tombstone's collection or a store held aside is kept
+            // up for the peer's summary: it is asked for whatever the mode (pull alone
+            // would not send it back).
+            let wants_summary = self.awaits_summaries();
+            self.offer_digest(peer, mode.pulls(), mode.pushes() || wants_summary);
         }
         self.collect_tombstones(now);
+    }
+
+    /// Whether this node waits on its peers' summaries: to collect a tombstone, or to
+    /// take back a store held aside.
+    fn awaits_summaries(&self) -> bool {
+        !self.anti_entropy.tombstones_seen.is_empty() || self.store_aside.is_some()
     }
 
     /// Where this round's digest goes: the member whose ping last showed a different
@@ -83,13 +93,10 @@ impl Node {
             return Some(peer);
         }
         state.idle_rounds += 1;
-        let unprompted = state.idle_rounds >= self.config.quiet_sync_every
-            || !state.tombstones_seen.is_empty()
-            || self.store_aside.is_some();
-        if !unprompted {
+        if state.idle_rounds < self.config.quiet_sync_every && !self.awaits_summaries() {
             return None;
         }
-        state.idle_rounds = 0;
+        self.anti_entropy.idle_rounds = 0;
         self.random_peers(1).pop()
     }
 
@@ -232,5 +239,25 @@ impl Node {
                 .remove(&(tombstone.writer.clone(), tombstone.seq()));
         }
         self.stats.tombstones_collected += collected.len() as u64;
+        self.forget_superseded_tombstones();
+    }
+
+    /// Forgets when tombstones arrived that the store no longer holds because a later
+    /// write of their key replaced them: they will never be collected, and kept, they
+    /// would keep anti-entropy running every round ([`Node::awaits_summaries`]).
+    fn forget_superseded_tombstones(&mut self) {
+        if self.anti_entropy.tombstones_seen.is_empty() {
+            return;
+        }
+        let held: BTreeSet<RumorId> = self
+            .store
+            .iter()
+            .flat_map(|(_, versions)| versions)
+            .filter(|version| version.is_tombstone())
+            .map(|version| (version.writer.clone(), version.seq()))
+            .collect();
+        self.anti_entropy
+            .tombstones_seen
+            .retain(|tombstone, _| held.contains(tombstone));
     }
 }

@@ -721,21 +721,129 @@ fn anti_entropy_runs_where_a_ping_shows_a_different_store() {
         assert_eq!(digests_to(&mut a).len(), expected, "round {round}");
     }
 
+    for _ in 0..3 {
+        a.sync_round(now);
+        assert_eq!(digests_to(&mut a), vec![]);
+    }
+
     // c wrote (its rumor lost): its ping shows it, and a's next round goes to c.
     c.put(now, "k", "v").unwrap();
     ping(&mut a, &c, c.store().summary_fingerprint());
     a.sync_round(now);
     assert_eq!(digests_to(&mut a), vec![c.addr()]);
-    a.sync_round(now);
-    assert_eq!(digests_to(&mut a), vec![], "the difference was answered");
+    // One difference heard, one round: the next unprompted one is a whole
+    // `quiet_sync_every` rounds later.
+    for round in 1..=every {
+        a.sync_round(now);
+        let expected = usize::from(round == every);
+        assert_eq!(
+            digests_to(&mut a).len(),
+            expected,
+            "round {round} after c's"
+        );
+    }
 
-    // A tombstone waiting for every member's summary keeps the rounds going.
+    // A tombstone waiting for every member's summary keeps the rounds going ...
     a.put(now, "gone", "v").unwrap();
     a.delete(now, "gone").unwrap();
     for _ in 0..3 {
         a.sync_round(now);
         assert_eq!(digests_to(&mut a).len(), 1);
     }
+    // ... until a later write replaces it: it will never be collected, and the rounds
+    // go quiet again once a sweep has seen that.
+    a.put(now, "gone", "back").unwrap();
+    a.sync_round(now);
+    digests_to(&mut a);
+    for round in 1..every {
+        a.sync_round(now);
+        assert_eq!(
+            digests_to(&mut a),
+            vec![],
+            "round {round} after the rewrite"
+        );
+    }
+}
+
+/// Rounds kept up for what they need of the peers' summaries (a tombstone's collection,
+/// a store held aside) run every round and ask for the peer's summary, even when
+/// anti-entropy only pulls (whose digest alone would not bring it back).
+#[test]
+fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
+    let now = Instant::ZERO;
+    let config = Config {
+        anti_entropy_mode: GossipMode::Pull,
+        ..Config::demo()
+    };
+    let pair = |a: &mut Node| {
+        let mut b = Node::new(
+            NodeId::new("b").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 2)),
+            config.clone(),
+            1,
+        )
+        .unwrap();
+        b.join(now, &[]);
+        a.join(now, &[b.addr()]);
+        deliver(now, a, &mut b);
+        deliver(now, &mut b, a);
+        std::iter::from_fn(|| a.poll_transmit()).count();
+    };
+    let digests_asking = |node: &mut Node| -> Vec<bool> {
+        std::iter::from_fn(|| node.poll_transmit())
+            .filter_map(|t| match wire::decode(&t.payload).unwrap().message {
+                Message::Digest { send_digest, .. } => Some(send_digest),
+                _ => None,
+            })
+            .collect()
+    };
+
+    // A tombstone waiting for collection.
+    let mut a = Node::new(
+        NodeId::new("a").unwrap(),
+        SocketAddr::from(([127, 0, 0, 1], 1)),
+        config.clone(),
+        1,
+    )
+    .unwrap();
+    pair(&mut a);
+    a.put(now, "gone", "v").unwrap();
+    a.delete(now, "gone").unwrap();
+    for _ in 0..3 {
+        a.sync_round(now);
+        assert_eq!(digests_asking(&mut a), vec![true]);
+    }
+
+    // A store held aside.
+    let (_, state) = state_with_one_key();
+    let mut a = Node::new(
+        NodeId::new("a").unwrap(),
+        SocketAddr::from(([127, 0, 0, 1], 1)),
+        config.clone(),
+        1,
+    )
+    .unwrap();
+    let away = config.tombstone_grace * 2;
+    assert_eq!(a.restore(state, Some(away)), Restored::Aside { keys: 1 });
+    pair(&mut a);
+    assert!(a.holds_store_aside());
+    for _ in 0..3 {
+        a.sync_round(now);
+        assert_eq!(digests_asking(&mut a), vec![true]);
+    }
+
+    // Nothing awaited: a pull round prompted by a difference asks only for deltas.
+    let mut a = Node::new(
+        NodeId::new("a").unwrap(),
+        SocketAddr::from(([127, 0, 0, 1], 1)),
+        config.clone(),
+        1,
+    )
+    .unwrap();
+    pair(&mut a);
+    a.compare_store_fingerprint(SocketAddr::from(([127, 0, 0, 1], 2)), 1);
+    a.sync_round(now);
+    assert_eq!(digests_asking(&mut a), vec![false]);
 }
 
 #[test]
