@@ -636,9 +636,10 @@ mod tests {
     }
 
     /// Members compare fingerprints made by other builds and on other platforms (the
-    /// lab's wasm32 beside native agents): the hash is pinned.
+    /// lab's wasm32 beside native agents): the hash is pinned here, and in wasm32 by
+    /// `sim/tests/wasm.rs`.
     #[test]
-    fn the_summary_fingerprint_is_the_same_on_every_build() {
+    fn the_summary_fingerprint_is_pinned() {
         let mut store = Store::default();
         put(&mut store, "a", "k", "v");
         put(&mut store, "b", "k", "w");

@@ -33,7 +33,8 @@ fn the_same_seed_gives_the_same_run() {
 }
 
 /// A ping's store fingerprint is compared with those of native members: the same
-/// writes give the same fingerprint as natively.
+/// writes give the fingerprint they give natively (`a_store_fingerprint_is_the_one_wasm32_gives`
+/// in `core/src/node/tests.rs`).
 #[wasm_bindgen_test]
 fn a_store_fingerprint_is_the_native_one() {
     let addr = "10.0.0.1:7946".parse().unwrap();

@@ -11,13 +11,14 @@
 //! heard, a round still runs while this node holds tombstones not yet collected (their
 //! collection waits on every member's summary), while its store is held aside (catching
 //! up waits on peers' summaries), and every `quiet_sync_every`th round (for what a
-//! fingerprint shared by chance hides, and for a cluster that does not probe). A quiet
-//! converged cluster sends a digest per member every `quiet_sync_every` rounds (12 by
-//! default), not every round; `quiet_sync_every` 1 is Demers et al.'s anti-entropy, a
-//! random member every round.
+//! fingerprint shared by chance hides, and for a cluster that does not probe). In a quiet
+//! converged cluster each member starts one exchange every `quiet_sync_every` rounds (12
+//! by default), not every round; after a delete, every round until the tombstone is
+//! collected. `quiet_sync_every` 1 is Demers et al.'s anti-entropy, a random member
+//! every round.
 
 use core::net::SocketAddr;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::Node;
 
@@ -71,7 +72,8 @@ impl Node {
             let mode = self.config.anti_entropy_mode;
             // A round kept up for a tombstone's collection or a store held aside is kept
             // up for the peer's summary: it is asked for whatever the mode (pull alone
-            // would not send it back).
+            // would not send it back). The peer's summary comes with a request for what
+            // it lacks, so meanwhile a pull round works as push-pull.
             let wants_summary = self.awaits_summaries();
             self.offer_digest(peer, mode.pulls(), mode.pushes() || wants_summary);
         }
@@ -239,25 +241,29 @@ impl Node {
                 .remove(&(tombstone.writer.clone(), tombstone.seq()));
         }
         self.stats.tombstones_collected += collected.len() as u64;
-        self.forget_superseded_tombstones();
+        self.reconcile_tombstones_seen(now);
     }
 
-    /// Forgets when tombstones arrived that the store no longer holds because a later
-    /// write of their key replaced them: they will never be collected, and kept, they
-    /// would keep anti-entropy running every round ([`Node::awaits_summaries`]).
-    fn forget_superseded_tombstones(&mut self) {
-        if self.anti_entropy.tombstones_seen.is_empty() {
-            return;
-        }
-        let held: BTreeSet<RumorId> = self
+    /// Keeps `tombstones_seen` to the tombstones the store could collect: those of keys
+    /// wholly deleted. A tombstone a later write replaced will never be collected, nor
+    /// one beside a concurrent value while that value stands; kept, their entries would
+    /// keep anti-entropy running every round ([`Node::awaits_summaries`]). A collectable
+    /// tombstone without an entry (restored from disk, left beside a value that a later
+    /// delete replaced, or stored while anti-entropy was off) gets one from now, so its
+    /// grace starts late rather than never.
+    fn reconcile_tombstones_seen(&mut self, now: Instant) {
+        let seen = &self.anti_entropy.tombstones_seen;
+        let collectable: BTreeMap<RumorId, Instant> = self
             .store
             .iter()
+            .filter(|(_, versions)| versions.iter().all(Version::is_tombstone))
             .flat_map(|(_, versions)| versions)
-            .filter(|version| version.is_tombstone())
-            .map(|version| (version.writer.clone(), version.seq()))
+            .map(|tombstone| {
+                let id = (tombstone.writer.clone(), tombstone.seq());
+                let since = seen.get(&id).copied().unwrap_or(now);
+                (id, since)
+            })
             .collect();
-        self.anti_entropy
-            .tombstones_seen
-            .retain(|tombstone, _| held.contains(tombstone));
+        self.anti_entropy.tombstones_seen = collectable;
     }
 }

@@ -562,8 +562,10 @@ impl Node {
         self.write(now, key, None).map(Some)
     }
 
+    /// Notes when a tombstone arrived, for `tombstone_grace`; only while anti-entropy,
+    /// which collects tombstones, runs (its sweep notes what it finds when it starts).
     fn note_tombstone(&mut self, now: Instant, version: &Version) {
-        if version.is_tombstone() {
+        if version.is_tombstone() && self.config.anti_entropy {
             self.anti_entropy
                 .tombstones_seen
                 .entry((version.writer.clone(), version.seq()))
