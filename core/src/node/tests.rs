@@ -806,14 +806,12 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
         anti_entropy_mode: GossipMode::Pull,
         ..Config::demo()
     };
+    let make = |name: &str, port: u16| {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Node::new(NodeId::new(name).unwrap(), addr, config.clone(), 1).unwrap()
+    };
     let pair = |a: &mut Node| {
-        let mut b = Node::new(
-            NodeId::new("b").unwrap(),
-            SocketAddr::from(([127, 0, 0, 1], 2)),
-            config.clone(),
-            1,
-        )
-        .unwrap();
+        let mut b = make("b", 2);
         b.join(now, &[]);
         a.join(now, &[b.addr()]);
         deliver(now, a, &mut b);
@@ -830,13 +828,7 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
     };
 
     // A tombstone waiting for collection.
-    let mut a = Node::new(
-        NodeId::new("a").unwrap(),
-        SocketAddr::from(([127, 0, 0, 1], 1)),
-        config.clone(),
-        1,
-    )
-    .unwrap();
+    let mut a = make("a", 1);
     pair(&mut a);
     a.put(now, "gone", "v").unwrap();
     a.delete(now, "gone").unwrap();
@@ -847,13 +839,7 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
 
     // A store held aside.
     let (_, state) = state_with_one_key();
-    let mut a = Node::new(
-        NodeId::new("a").unwrap(),
-        SocketAddr::from(([127, 0, 0, 1], 1)),
-        config.clone(),
-        1,
-    )
-    .unwrap();
+    let mut a = make("a", 1);
     let away = config.tombstone_grace * 2;
     assert_eq!(a.restore(state, Some(away)), Restored::Aside { keys: 1 });
     pair(&mut a);
@@ -864,13 +850,7 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
     }
 
     // Nothing awaited: a pull round prompted by a difference asks only for deltas.
-    let mut a = Node::new(
-        NodeId::new("a").unwrap(),
-        SocketAddr::from(([127, 0, 0, 1], 1)),
-        config.clone(),
-        1,
-    )
-    .unwrap();
+    let mut a = make("a", 1);
     pair(&mut a);
     a.compare_store_fingerprint(SocketAddr::from(([127, 0, 0, 1], 2)), 1);
     a.sync_round(now);
