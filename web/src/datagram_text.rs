@@ -178,22 +178,16 @@ mod tests {
 
     #[test]
     fn messages_and_updates_read_as_words() {
-        let ping = Message::Ping {
-            seq: 7,
-            target: NodeId::new("n3").unwrap(),
-            store_fingerprint: 0,
+        let ping = |store_fingerprint| {
+            describe_message(&Message::Ping {
+                seq: 7,
+                target: NodeId::new("n3").unwrap(),
+                store_fingerprint,
+            })
         };
+        assert_eq!(ping(0), "probe #7: are you alive, n3? (my store is empty)");
         assert_eq!(
-            describe_message(&ping),
-            "probe #7: are you alive, n3? (my store is empty)"
-        );
-        let ping = Message::Ping {
-            seq: 7,
-            target: NodeId::new("n3").unwrap(),
-            store_fingerprint: 0x5eed,
-        };
-        assert_eq!(
-            describe_message(&ping),
+            ping(0x5eed),
             "probe #7: are you alive, n3? (my store's fingerprint 00005eed)"
         );
         let update = Update::Member(member_update("n3", MemberState::Suspect));
