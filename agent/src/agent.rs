@@ -118,6 +118,10 @@ enum Command {
     WatchDatagrams(oneshot::Sender<broadcast::Receiver<(Direction, DatagramInfo)>>),
     Config(oneshot::Sender<Config>),
     Leave(oneshot::Sender<()>),
+    Contact(
+        Vec<SocketAddr>,
+        oneshot::Sender<Result<Vec<SocketAddr>, AgentError>>,
+    ),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
     SetTags(Tags, oneshot::Sender<()>),
     ChangeKey(
@@ -259,6 +263,13 @@ impl AgentHandle {
     pub async fn leave(&self) -> Result<(), AgentError> {
         self.ask(Command::Leave).await
     }
+
+    /// Sends each of `addrs` a full-state exchange now ([`gossip_core::Node::contact`]),
+    /// without waiting for answers ([`AgentHandle::join`] waits). Returns the
+    /// addresses contacted: `addrs` without repeats or the agent's own.
+    pub async fn contact(&self, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, AgentError> {
+        self.ask(|reply| Command::Contact(addrs, reply)).await?
+    }
 }
 
 /// A gossip node bound to a UDP socket.
@@ -356,6 +367,7 @@ impl std::fmt::Debug for Command {
             Command::WatchDatagrams(_) => "WatchDatagrams",
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
+            Command::Contact(..) => "Contact",
             Command::Keyring(_) => "Keyring",
             Command::SetTags(..) => "SetTags",
             Command::ChangeKey(..) => "ChangeKey",
@@ -730,6 +742,13 @@ impl Agent {
             Command::Leave(reply) => {
                 self.leave_requested = true;
                 let _ = reply.send(());
+            }
+            Command::Contact(addrs, reply) => {
+                let contacted = self.node.contact(now, &addrs).map_err(AgentError::from);
+                if contacted.is_ok() {
+                    self.watch_join();
+                }
+                let _ = reply.send(contacted);
             }
         }
     }

@@ -59,6 +59,9 @@ pub enum Command {
     Datagrams(DatagramsArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
+    /// Make a running agent join more agents, like `serf join`: it exchanges member
+    /// tables with each, so two clusters merge or a lost member finds its cluster.
+    Join(JoinArgs),
     /// Make a new secret key for sealing datagrams (`--keyring`), printed in base64, or
     /// written as a new keyring file.
     Keygen(KeygenArgs),
@@ -243,6 +246,17 @@ pub struct TagsArgs {
     /// Remove a tag; repeatable.
     #[arg(long = "delete", value_name = "KEY")]
     pub delete: Vec<String>,
+}
+
+/// Flags of `gossip join`.
+#[derive(Clone, Debug, Args)]
+pub struct JoinArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The UDP addresses of agents to join, `IP:PORT` or `HOST:PORT`.
+    #[arg(required = true, value_name = "ADDR")]
+    pub addrs: Vec<Seed>,
 }
 
 /// Flags of `gossip keygen`.

@@ -1,6 +1,6 @@
-//! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`, `keys`): each
-//! talks to one agent's HTTP API and prints what it answered, for a person (tables) or a
-//! program (`--format json`). Failures are one line: the agent cannot be reached, or
+//! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`, `join`,
+//! `keys`): each talks to one agent's HTTP API and prints what it answered, for a
+//! person (tables) or a program (`--format json`). Failures are one line: the agent cannot be reached, or
 //! what the agent said was wrong.
 
 use std::io::{BufRead, BufReader, Write};
@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
 use crate::cli::{
-    ClientArgs, EventsArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat, MembersArgs,
-    StatsArgs, StreamFormat, TagsArgs,
+    ClientArgs, EventsArgs, JoinArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat,
+    MembersArgs, StatsArgs, StreamFormat, TagsArgs,
 };
 use crate::event_feed::EventId;
-use crate::view::{KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
+use crate::view::{JoinInfo, KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
 
 /// A failed request, ready to print.
 #[derive(Debug, thiserror::Error)]
@@ -314,6 +314,24 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
         "{} is leaving the cluster",
         answer["leaving"].as_str().unwrap_or("the agent")
     ))
+}
+
+/// `gossip join`: a line per address that answered (`joined n2 at 10.0.0.7:7946`),
+/// then one naming those that did not. Fails when none answered.
+pub fn join(args: &JoinArgs) -> Result<String, ClientError> {
+    let addrs: Vec<String> = args.addrs.iter().map(ToString::to_string).collect();
+    let body = serde_json::to_string(&addrs).unwrap_or_default();
+    let report: JoinInfo = Client::of(&args.client).call("POST", "/api/join", Some(&body))?;
+    let mut lines: Vec<String> = report
+        .answered
+        .iter()
+        .map(|answer| format!("joined {} at {}", answer.name, answer.addr))
+        .collect();
+    if !report.unanswered.is_empty() {
+        let silent: Vec<String> = report.unanswered.iter().map(ToString::to_string).collect();
+        lines.push(format!("no answer from {}", silent.join(", ")));
+    }
+    Ok(lines.join("\n"))
 }
 
 /// `gossip events`: prints each event of the stream as it comes, until the agent stops

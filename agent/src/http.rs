@@ -17,6 +17,7 @@
 //! | `GET /api/datagrams` | server-sent events, one per datagram sent or received |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+//! | `POST /api/join` | body: a JSON array of `IP:PORT` or `HOST:PORT`; exchange full state with each ([`crate::join`]) |
 //! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
 //! | `GET /api/keys` | the keyring: every key, the primary first (422 without `--keyring`) |
 //! | `POST /api/keys/install`, `use`, `remove` | body: a base64 key; add it, seal with it, forget it |
@@ -45,6 +46,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::agent::{AgentError, AgentHandle, EventId, FollowFrom, KeyChange};
 use crate::keyring::{Key, KeyringError};
+use crate::seeds::{Seed, resolve_each};
 
 /// The largest request body taken: a value is at most `max_value_len` (512 bytes by
 /// default); anything far beyond that is refused before it is read.
@@ -65,6 +67,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/datagrams", get(datagrams))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
+        .route("/api/join", post(join))
         .route("/api/tags", get(tags).put(set_tags))
         .route("/api/keys", get(keyring))
         .route("/api/keys/{change}", post(change_key))
@@ -370,6 +373,60 @@ async fn set_tags(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     agent.set_tags(tags).await?;
     Ok(Json(pairs))
+}
+
+/// Joins more agents while running: 200 with what answered once one has, 504 when
+/// none did.
+async fn join(
+    State(agent): State<AgentHandle>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<crate::view::JoinInfo> {
+    let body = body_of(body)?;
+    let bad = |why: String| ApiError::new(StatusCode::BAD_REQUEST, why);
+    let given: Vec<String> = serde_json::from_slice(&body).map_err(|e| {
+        bad(format!(
+            "a join names its addresses as a JSON array of strings, e.g. [\"10.0.0.7:7946\"]: {e}"
+        ))
+    })?;
+    if given.is_empty() {
+        return Err(bad("a join needs at least one address".into()));
+    }
+    let seeds = given
+        .iter()
+        .map(|text| text.parse::<Seed>())
+        .collect::<Result<Vec<Seed>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut addrs = Vec::new();
+    for (seed, found) in seeds.iter().zip(resolve_each(&seeds).await) {
+        if found.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{seed} does not resolve to an address"),
+            ));
+        }
+        addrs.extend(found);
+    }
+    let report = crate::join::join(&agent, addrs).await?;
+    if report.contacted.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing to join: every address given is this agent's own",
+        ));
+    }
+    if report.answered.is_empty() {
+        let addrs: Vec<String> = report.unanswered.iter().map(ToString::to_string).collect();
+        return Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "no answer from {} after {} tries {} s apart: check that an agent runs there, \
+                 and that its --keyring and --cluster-name match this agent's",
+                addrs.join(", "),
+                crate::join::ATTEMPTS,
+                crate::join::ATTEMPT_WAIT.as_secs()
+            ),
+        ));
+    }
+    Ok(Json(report))
 }
 
 async fn keyring(State(agent): State<AgentHandle>) -> ApiResult<crate::view::KeysInfo> {

@@ -11,6 +11,7 @@
 //!   serialisable values;
 //! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
 //!   web page in live mode;
+//! * [`join`]: joining more agents while running;
 //! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
 //! * [`persist`]: `--data-dir`, its state across restarts (redb);
 //! * [`envelope`] and [`keyring`]: `--cluster-name` and `--keyring`, sealed datagrams.
@@ -35,6 +36,7 @@ pub mod event_feed;
 pub mod experiment_error;
 pub mod experiments;
 pub mod http;
+pub mod join;
 pub mod keyring;
 pub mod metrics;
 pub mod persist;

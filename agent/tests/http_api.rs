@@ -17,9 +17,23 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
 async fn start_with_page(
     ui_dir: Option<std::path::PathBuf>,
 ) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let (http, _, stop) = start_named("solo", ui_dir).await;
+    (http, stop)
+}
+
+/// An agent named `name`, alone in its cluster: its HTTP address, its UDP address, and
+/// what stops it.
+async fn start_named(
+    name: &str,
+    ui_dir: Option<std::path::PathBuf>,
+) -> (
+    std::net::SocketAddr,
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let options = AgentOptions {
-        name: NodeId::new("solo").unwrap(),
+        name: NodeId::new(name).unwrap(),
         join: vec![],
         advertise: None,
         cluster_name: None,
@@ -29,6 +43,7 @@ async fn start_with_page(
         rng_seed: 5,
     };
     let (agent, handle) = Agent::new(socket, options).unwrap();
+    let udp = handle.local_addr();
     let listener = http::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -42,7 +57,7 @@ async fn start_with_page(
     tokio::spawn(agent.run(async {
         let _ = stopped.await;
     }));
-    (addr, stop)
+    (addr, udp, stop)
 }
 
 /// One request on a fresh connection; the status and the body.
@@ -718,4 +733,61 @@ async fn a_seed_that_does_not_resolve_yet_is_waited_for() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let stats = handle.stats().await.unwrap();
     assert_eq!(stats.status, "idle", "not a cluster of one");
+}
+
+/// Two agents started alone become one cluster when one is told to join the other; an
+/// address where nobody answers is reported after the tries, and a bad request is
+/// refused without contacting anyone.
+#[tokio::test]
+async fn a_running_agent_joins_another_and_reports_who_answered() {
+    let (a, _, _stop_a) = start_named("a", None).await;
+    let (b, b_udp, _stop_b) = start_named("b", None).await;
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let silent = silent.local_addr().unwrap();
+
+    let body = format!(r#"["{b_udp}", "{silent}", "{b_udp}"]"#);
+    let (status, body) = request(a, "POST", "/api/join", body.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    let report: gossip_agent::view::JoinInfo = serde_json::from_str(&body).unwrap();
+    assert_eq!(report.contacted, vec![b_udp, silent], "repeats left out");
+    assert_eq!(report.answered.len(), 1, "{body}");
+    assert_eq!(report.answered[0].addr, b_udp);
+    assert_eq!(report.answered[0].name.as_str(), "b");
+    assert_eq!(report.unanswered, vec![silent]);
+    for agent in [a, b] {
+        let (_, members) = request(agent, "GET", "/api/members", b"").await;
+        let members: serde_json::Value = serde_json::from_str(&members).unwrap();
+        let alive = members
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["status"] == "alive")
+            .count();
+        assert_eq!(
+            alive, 2,
+            "each holds both once the join answered: {members}"
+        );
+    }
+
+    let (status, body) = request(
+        a,
+        "POST",
+        "/api/join",
+        format!(r#"["{silent}"]"#).as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains(&format!("no answer from {silent}")), "{body}");
+    for (request_body, expected) in [
+        (r#"{"addr": "x"}"#, "JSON array of strings"),
+        ("[]", "at least one address"),
+        (r#"["no-port"]"#, "has no port"),
+    ] {
+        let (status, body) = request(a, "POST", "/api/join", request_body.as_bytes()).await;
+        assert_eq!(status, 400, "{request_body}: {body}");
+        assert!(body.contains(expected), "{request_body}: {body}");
+    }
+    let (status, body) =
+        request(b, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
+    assert_eq!(status, 422, "{body}");
 }

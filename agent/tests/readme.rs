@@ -4,8 +4,8 @@
 //! must exit 0 and print the result fields the README's experiment table documents.
 //! Agent commands are started together (on free ports), must find each other, and
 //! must leave gracefully on SIGTERM. The `cluster` command is started (on free ports),
-//! and every client command (`members`, `kv`, `stats`, `events`, `leave`) is run against
-//! it in the README's order.
+//! and every client command (`members`, `kv`, `stats`, `events`, `tags`, `join`,
+//! `leave`) is run against it in the README's order.
 
 mod support;
 
@@ -313,9 +313,10 @@ fn get_page(port: u16) -> String {
 }
 
 /// The client commands, each aimed at the launched cluster: the README's
-/// `--http 127.0.0.1:900N` becomes the cluster's N-th API, and a command without
-/// `--http` gets the first.
-fn aimed(args: &[String], http_base: u16) -> Vec<String> {
+/// `--http 127.0.0.1:900N` becomes the cluster's N-th API, a command without
+/// `--http` gets the first, and an agent's UDP address `127.0.0.1:7946 + N` (as `join`
+/// takes) becomes the cluster's N-th.
+fn aimed(args: &[String], http_base: u16, udp_base: u16) -> Vec<String> {
     let mut out = Vec::new();
     let mut aimed = false;
     let mut iter = args.iter().peekable();
@@ -328,6 +329,11 @@ fn aimed(args: &[String], http_base: u16) -> Vec<String> {
             out.push(arg.clone());
             out.push(format!("127.0.0.1:{}", http_base + (readme_port - 9001)));
             aimed = true;
+        } else if let Some(offset) = arg
+            .strip_prefix("127.0.0.1:")
+            .and_then(|port| port.parse::<u16>().ok()?.checked_sub(7946))
+        {
+            out.push(format!("127.0.0.1:{}", udp_base + offset));
         } else {
             out.push(arg.clone());
         }
@@ -405,9 +411,9 @@ fn the_readme_cluster_answers_every_client_command() {
             "the page on {port}: {page}"
         );
     }
-    let clients = ["members", "kv", "stats", "events", "tags", "leave"];
+    let clients = ["members", "kv", "stats", "events", "tags", "join", "leave"];
     for args in commands.iter().filter(|c| clients.contains(&c[0].as_str())) {
-        let args = aimed(args, http);
+        let args = aimed(args, http, udp);
         // A key read right after it was written elsewhere may still be spreading.
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut out = gossip().args(&args).output().unwrap();

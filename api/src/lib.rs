@@ -180,6 +180,24 @@ pub struct DatagramInfo {
     pub bytes: usize,
 }
 
+/// What joining more agents while running found (`POST /api/join`, `gossip join`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinInfo {
+    /// Every address contacted: those asked for, without repeats or the agent's own.
+    pub contacted: Vec<SocketAddr>,
+    /// Those that answered, in the order they did, with the name each answered as.
+    pub answered: Vec<JoinAnswer>,
+    /// Those that did not answer in time.
+    pub unanswered: Vec<SocketAddr>,
+}
+
+/// An address that answered a join, and the member that answered there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinAnswer {
+    pub addr: SocketAddr,
+    pub name: NodeId,
+}
+
 /// A rumor still spread: its key and the excitement it has left.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RumorInfo {

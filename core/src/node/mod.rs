@@ -471,6 +471,45 @@ impl Node {
         }
     }
 
+    /// Reaches out to `addrs` while running, as `serf join` does for a running agent: a
+    /// full-state exchange with each (this node's member table, asking for theirs).
+    /// Two clusters started apart merge this way, each side taking the other's members
+    /// as news and spreading them; a member whose seeds are all gone finds its cluster
+    /// again. An idle node joins through `addrs` ([`Node::join`]); one still joining
+    /// adds them to its seeds and asks them at once. Returns the addresses contacted:
+    /// `addrs` without repeats or this node's own address. A node that has left
+    /// refuses ([`Error::Left`]) and sends nothing.
+    pub fn contact(
+        &mut self,
+        now: Instant,
+        addrs: &[SocketAddr],
+    ) -> Result<Vec<SocketAddr>, Error> {
+        let mut fresh: Vec<SocketAddr> = Vec::with_capacity(addrs.len());
+        for &addr in addrs {
+            if addr != self.addr && !fresh.contains(&addr) {
+                fresh.push(addr);
+            }
+        }
+        match self.status {
+            NodeStatus::Left => return Err(Error::Left),
+            NodeStatus::Idle => self.join(now, &fresh),
+            NodeStatus::Joining => {
+                for &addr in &fresh {
+                    if !self.membership.seeds.iter().any(|seed| seed.addr == addr) {
+                        self.membership.seeds.push(membership::Seed::new(addr));
+                    }
+                    self.send_full_state(addr, true);
+                }
+            }
+            NodeStatus::Joined => {
+                for &addr in &fresh {
+                    self.send_full_state(addr, true);
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
     /// This node's own tags.
     pub fn tags(&self) -> &Tags {
         &self.tags

@@ -1932,3 +1932,94 @@ fn a_store_fingerprint_is_the_one_wasm32_gives() {
     node.put(Instant::ZERO, "k", "w").unwrap();
     assert_eq!(node.store().summary_fingerprint(), 338_081_350);
 }
+
+/// Two clusters started apart merge when a member of one contacts a member of the
+/// other: each side takes the other's members as news, to spread in its own cluster.
+#[test]
+fn contacting_another_cluster_while_running_merges_the_two() {
+    let now = Instant::ZERO;
+    let (mut a, mut b) = joined_pair();
+    let mut c = node("c", 3);
+    let mut d = node("d", 4);
+    c.join(now, &[]);
+    d.join(now, &[c.addr()]);
+    deliver(now, &mut d, &mut c);
+    deliver(now, &mut c, &mut d);
+    for n in [&mut a, &mut b, &mut c, &mut d] {
+        while n.poll_transmit().is_some() {}
+        while n.poll_event().is_some() {}
+    }
+
+    let contacted = a.contact(now, &[c.addr(), a.addr(), c.addr()]).unwrap();
+    assert_eq!(
+        contacted,
+        vec![c.addr()],
+        "its own address and repeats are left out"
+    );
+    assert_eq!(
+        deliver(now, &mut a, &mut c),
+        1,
+        "one datagram holds a's table"
+    );
+    assert_eq!(deliver(now, &mut c, &mut a), 1, "c answers with its own");
+    for (holder, others) in [(&a, [&c, &d]), (&c, [&a, &b])] {
+        for other in others {
+            assert_eq!(
+                holder.member_state(other.id()),
+                Some(MemberState::Alive),
+                "{} holds {}",
+                holder.id(),
+                other.id()
+            );
+        }
+    }
+    let joined: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        [&a, &b]
+            .iter()
+            .all(|n| joined.contains(&Event::MemberJoined {
+                id: n.id().clone(),
+                addr: n.addr()
+            })),
+        "{joined:?}"
+    );
+    // The merge spreads: d hears of a and b from c's gossip.
+    c.handle_timeout(now + c.config().gossip_interval);
+    deliver(now, &mut c, &mut d);
+    assert_eq!(d.member_state(a.id()), Some(MemberState::Alive));
+    assert_eq!(d.member_state(b.id()), Some(MemberState::Alive));
+}
+
+/// An idle node joins through the addresses it is given; one still joining asks them
+/// at once and keeps them as seeds; one that has left refuses and sends nothing.
+#[test]
+fn contacting_follows_the_node_s_status() {
+    let now = Instant::ZERO;
+    let mut seed = node("seed", 1);
+    seed.join(now, &[]);
+
+    let mut idle = node("idle", 2);
+    assert_eq!(
+        idle.contact(now, &[seed.addr()]).unwrap(),
+        vec![seed.addr()]
+    );
+    assert_eq!(idle.status(), NodeStatus::Joining);
+    assert_eq!(deliver(now, &mut idle, &mut seed), 1);
+    deliver(now, &mut seed, &mut idle);
+    assert_eq!(idle.status(), NodeStatus::Joined);
+
+    let gone = SocketAddr::from(([127, 0, 0, 1], 9));
+    let mut joining = node("joining", 3);
+    joining.join(now, &[gone]);
+    while joining.poll_transmit().is_some() {}
+    joining.contact(now, &[seed.addr()]).unwrap();
+    assert_eq!(joining.seeds().collect::<Vec<_>>(), vec![gone, seed.addr()]);
+    assert_eq!(deliver(now, &mut joining, &mut seed), 1, "asked at once");
+    deliver(now, &mut seed, &mut joining);
+    assert_eq!(joining.status(), NodeStatus::Joined);
+
+    joining.leave(now);
+    while joining.poll_transmit().is_some() {}
+    assert_eq!(joining.contact(now, &[seed.addr()]), Err(Error::Left));
+    assert!(joining.poll_transmit().is_none());
+}
