@@ -159,6 +159,11 @@ pub struct MembersArgs {
     #[arg(long, value_parser = ["alive", "suspect", "dead", "left"])]
     pub status: Option<String>,
 
+    /// Only members carrying this tag, `KEY=VALUE`; repeated, only those carrying
+    /// every one.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
     /// Table for people, JSON for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
