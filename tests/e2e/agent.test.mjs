@@ -7,6 +7,7 @@ import { launchBrowser, screenshot, distDir, GOSSIP, freePort } from './support.
 
 const NODES = 5;
 let agents = [];
+let ports = [];
 let browser;
 
 
@@ -24,7 +25,6 @@ function startAgent(name, port, http, seed) {
 }
 
 before(async () => {
-  const ports = [];
   for (let i = 0; i < NODES * 2; i += 1) ports.push(await freePort());
   for (let i = 0; i < NODES; i += 1) {
     agents.push(startAgent(`n${i + 1}`, ports[2 * i], ports[2 * i + 1], i === 0 ? null : ports[0]));
@@ -180,5 +180,43 @@ test('an agent page shows the real cluster, writes keys that reach other agents,
   assert.deepEqual(errors, []);
   assert.deepEqual(other.errors, []);
   await other.page.close();
+  await page.close();
+});
+
+test('an agent started alone joins the cluster from its page', async () => {
+  const loner = startAgent('x1', await freePort(), await freePort(), null);
+  agents.push(loner);
+  const { page, errors } = await openAgentPage(loner);
+  assert.equal(await page.locator('[data-node-id]').count(), 1);
+  const join = async (addr) => {
+    await page.getByLabel('Agents to join').fill(addr);
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+  };
+
+  // An address where no agent runs is reported once the agent has given up on it.
+  await join(`127.0.0.1:${await freePort()}`);
+  await page.waitForFunction(
+    () => document.querySelector('p.error[role="alert"]')?.textContent.includes('no answer from 127.0.0.1:'),
+    null,
+    { timeout: 10_000 },
+  );
+
+  // n1's address: x1 and the five become one cluster, on both sides.
+  await join(`127.0.0.1:${ports[0]}`);
+  await page.waitForFunction(
+    (addr) => document.querySelector('[aria-label="Join result"]')?.textContent === `joined n1 at ${addr}`,
+    `127.0.0.1:${ports[0]}`,
+    { timeout: 10_000 },
+  );
+  assert.equal(await page.locator('p.error[role="alert"]').count(), 0, 'the earlier failure is cleared');
+  await page.waitForFunction(
+    () => ['n1', 'n2', 'n3', 'n4'].every((n) => document.querySelector(`[data-node-id="${n}"]`)?.dataset.state === 'alive'),
+    null,
+    { timeout: 10_000 },
+  );
+  const seenByN1 = await (await fetch(`${agents[0].url}api/members`)).json();
+  assert.ok(seenByN1.some((m) => m.name === 'x1' && m.status === 'alive'), JSON.stringify(seenByN1));
+  await screenshot(page, 'agent-joined');
+  assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,7 +1,7 @@
 //! Calls to the agent that served the page, on the same origin.
 
 use gloo_net::http::{Request, Response};
-use gossip_api::{KeyInfo, MemberInfo, StatsInfo};
+use gossip_api::{JoinInfo, KeyInfo, MemberInfo, StatsInfo};
 use serde::de::DeserializeOwned;
 
 /// Why a call failed, in words for the page.
@@ -58,4 +58,12 @@ pub async fn delete(key: &str) -> Result<KeyInfo, ApiError> {
 
 pub async fn leave() -> Result<serde_json::Value, ApiError> {
     answer(Request::post("/api/leave").send().await).await
+}
+
+/// Makes the agent join the agents at `addrs` (`IP:PORT` or `HOST:PORT`).
+pub async fn join(addrs: &[String]) -> Result<JoinInfo, ApiError> {
+    let request = Request::post("/api/join")
+        .json(&addrs)
+        .map_err(|e| e.to_string())?;
+    answer(request.send().await).await
 }

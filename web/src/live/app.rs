@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use super::api;
 use super::cluster_view::LiveCluster;
-use super::state::{LiveAction, LiveState, graph_nodes, key_rows, page_of};
+use super::state::{LiveAction, LiveState, graph_nodes, join_addrs, join_found, key_rows, page_of};
 use crate::components::event_log::EventList;
 use crate::components::graph::{Activation, Nodes};
 use crate::components::key_panel::{KeyPanel, PutRequest};
@@ -174,6 +174,20 @@ pub fn live_app(props: &LiveAppProps) -> Html {
         })
     };
 
+    let on_join = {
+        let dispatcher = live.dispatcher();
+        Callback::from(move |addrs: Vec<String>| {
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                match api::join(&addrs).await {
+                    Ok(found) => dispatcher.dispatch(LiveAction::Joined(join_found(&found))),
+                    Err(e) => dispatcher.dispatch(LiveAction::Failed(format!("join: {e}"))),
+                }
+                poll(dispatcher).await;
+            });
+        })
+    };
+
     let open_page = {
         let members = live.members.clone();
         Callback::from(move |activation: Activation| {
@@ -217,6 +231,7 @@ pub fn live_app(props: &LiveAppProps) -> Html {
                     <KeyPanel rows={key_rows(&live.keys)} {on_put} {on_delete}
                         empty_hint="No keys yet: put one here, or on any agent." />
                     <AgentStats live={live.clone()} />
+                    <JoinPanel {on_join} notice={live.notice.clone()} disabled={live.left} />
                     <section class="panel" aria-label="Leave">
                         <button type="button" onclick={on_leave} disabled={live.left}>{ format!("Make {} leave", live.agent) }</button>
                     </section>
@@ -224,6 +239,47 @@ pub fn live_app(props: &LiveAppProps) -> Html {
                 </aside>
             </main>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct JoinPanelProps {
+    on_join: Callback<Vec<String>>,
+    /// What the last join found.
+    notice: Option<String>,
+    disabled: bool,
+}
+
+/// Joins the agent to more agents by their UDP addresses, as `gossip join` does: two
+/// clusters started apart become one.
+#[function_component(JoinPanel)]
+fn join_panel(props: &JoinPanelProps) -> Html {
+    let addrs_ref = use_node_ref();
+    let onsubmit = {
+        let (on_join, addrs_ref) = (props.on_join.clone(), addrs_ref.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let Some(input) = addrs_ref.cast::<web_sys::HtmlInputElement>() else {
+                return;
+            };
+            let addrs = join_addrs(&input.value());
+            if !addrs.is_empty() {
+                on_join.emit(addrs);
+                input.set_value("");
+            }
+        })
+    };
+    html! {
+        <section class="panel join" aria-label="Join">
+            <form class="kv-form" {onsubmit}>
+                <input ref={addrs_ref} type="text" placeholder="another agent's IP:PORT"
+                    aria-label="Agents to join" required=true disabled={props.disabled} />
+                <button type="submit" disabled={props.disabled}>{ "Join" }</button>
+            </form>
+            if let Some(notice) = &props.notice {
+                <p class="hint" role="status" aria-label="Join result">{ notice }</p>
+            }
+        </section>
     }
 }
 

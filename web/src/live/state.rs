@@ -29,6 +29,8 @@ pub struct LiveState {
     pub left: bool,
     /// The last thing that went wrong, for the person.
     pub error: Option<String>,
+    /// What the last join found, for the person.
+    pub notice: Option<String>,
 }
 
 pub enum LiveAction {
@@ -52,6 +54,8 @@ pub enum LiveAction {
     /// A write, delete or leave was done.
     Done,
     Left,
+    /// A join was answered: what it found, in words.
+    Joined(String),
 }
 
 impl LiveState {
@@ -65,6 +69,7 @@ impl LiveState {
             connected: false,
             left: false,
             error: None,
+            notice: None,
         }
     }
 }
@@ -96,8 +101,15 @@ impl Reducible for LiveState {
                 next.events.push_front(line);
                 next.events.truncate(EVENTS_KEPT);
             }
-            LiveAction::Failed(error) => next.error = Some(error),
+            LiveAction::Failed(error) => {
+                next.error = Some(error);
+                next.notice = None;
+            }
             LiveAction::Done => next.error = None,
+            LiveAction::Joined(found) => {
+                next.notice = Some(found);
+                next.error = None;
+            }
             LiveAction::Left => next.left = true,
         }
         Rc::new(next)
@@ -155,6 +167,29 @@ pub fn page_of(member: &MemberInfo) -> Option<String> {
     Some(format!("http://{addr}/"))
 }
 
+/// The addresses a person typed to join, split at spaces and commas.
+pub fn join_addrs(typed: &str) -> Vec<String> {
+    typed
+        .split([' ', ','])
+        .filter(|addr| !addr.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What a join found, in words: who answered where, and which addresses stayed silent.
+pub fn join_found(found: &gossip_api::JoinInfo) -> String {
+    let mut parts: Vec<String> = found
+        .answered
+        .iter()
+        .map(|answer| format!("joined {} at {}", answer.name, answer.addr))
+        .collect();
+    if !found.unanswered.is_empty() {
+        let silent: Vec<String> = found.unanswered.iter().map(ToString::to_string).collect();
+        parts.push(format!("no answer from {}", silent.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// The agent's keys as the store panel shows them, every sibling with its clock.
 pub fn key_rows(keys: &[KeyInfo]) -> Vec<KeyRow> {
     keys.iter()
@@ -200,6 +235,29 @@ mod tests {
     use super::*;
     use gossip_core::MemberState;
     use gossip_core::NodeId;
+
+    #[test]
+    fn a_join_is_typed_as_addresses_and_reported_in_words() {
+        assert_eq!(
+            join_addrs(" 10.0.0.7:7946, seed.internal:7946  127.0.0.1:1,"),
+            ["10.0.0.7:7946", "seed.internal:7946", "127.0.0.1:1"]
+        );
+        let found = gossip_api::JoinInfo {
+            contacted: vec![
+                "127.0.0.1:7946".parse().unwrap(),
+                "127.0.0.1:1".parse().unwrap(),
+            ],
+            answered: vec![gossip_api::JoinAnswer {
+                addr: "127.0.0.1:7946".parse().unwrap(),
+                name: NodeId::new("n1").unwrap(),
+            }],
+            unanswered: vec!["127.0.0.1:1".parse().unwrap()],
+        };
+        assert_eq!(
+            join_found(&found),
+            "joined n1 at 127.0.0.1:7946; no answer from 127.0.0.1:1"
+        );
+    }
 
     #[test]
     fn an_agents_rumors_read_as_keys_with_the_excitement_left() {
