@@ -122,6 +122,7 @@ enum Command {
         Vec<SocketAddr>,
         oneshot::Sender<Result<Vec<SocketAddr>, AgentError>>,
     ),
+    ForceLeave(NodeId, oneshot::Sender<Result<(), AgentError>>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
     SetTags(Tags, oneshot::Sender<()>),
     ChangeKey(
@@ -264,6 +265,12 @@ impl AgentHandle {
         self.ask(Command::Leave).await
     }
 
+    /// Declares `member`, which the agent holds dead, to have left the cluster
+    /// ([`gossip_core::Node::force_leave`]), as `serf force-leave` does.
+    pub async fn force_leave(&self, member: NodeId) -> Result<(), AgentError> {
+        self.ask(|reply| Command::ForceLeave(member, reply)).await?
+    }
+
     /// Sends each of `addrs` a full-state exchange now ([`gossip_core::Node::contact`]),
     /// without waiting for answers ([`AgentHandle::join`] waits). Returns the
     /// addresses contacted: `addrs` without repeats or the agent's own.
@@ -368,6 +375,7 @@ impl std::fmt::Debug for Command {
             Command::Config(_) => "Config",
             Command::Leave(_) => "Leave",
             Command::Contact(..) => "Contact",
+            Command::ForceLeave(..) => "ForceLeave",
             Command::Keyring(_) => "Keyring",
             Command::SetTags(..) => "SetTags",
             Command::ChangeKey(..) => "ChangeKey",
@@ -742,6 +750,10 @@ impl Agent {
             Command::Leave(reply) => {
                 self.leave_requested = true;
                 let _ = reply.send(());
+            }
+            Command::ForceLeave(member, reply) => {
+                let forced = self.node.force_leave(now, &member);
+                let _ = reply.send(forced.map_err(AgentError::from));
             }
             Command::Contact(addrs, reply) => {
                 let contacted = self.node.contact(now, &addrs).map_err(AgentError::from);

@@ -59,6 +59,9 @@ pub enum Command {
     Datagrams(DatagramsArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
+    /// Declare a member that failed and will not come back to have left, like `serf
+    /// force-leave`: the cluster stops trying to reconnect to it.
+    ForceLeave(ForceLeaveArgs),
     /// Make a running agent join more agents, like `serf join`: it exchanges member
     /// tables with each, so two clusters merge or a lost member finds its cluster.
     Join(JoinArgs),
@@ -251,6 +254,17 @@ pub struct TagsArgs {
     /// Remove a tag; repeatable.
     #[arg(long = "delete", value_name = "KEY")]
     pub delete: Vec<String>,
+}
+
+/// Flags of `gossip force-leave`.
+#[derive(Clone, Debug, Args)]
+pub struct ForceLeaveArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The member's name; the agent must hold it dead.
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 /// Flags of `gossip join`.

@@ -1,7 +1,7 @@
 //! The client subcommands (`gossip members`, `kv`, `stats`, `events`, `leave`, `join`,
-//! `keys`): each talks to one agent's HTTP API and prints what it answered, for a
-//! person (tables) or a program (`--format json`). Failures are one line: the agent cannot be reached, or
-//! what the agent said was wrong.
+//! `force-leave`, `keys`): each talks to one agent's HTTP API and prints what it
+//! answered, for a person (tables) or a program (`--format json`). Failures are one
+//! line: the agent cannot be reached, or what the agent said was wrong.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
 use crate::cli::{
-    ClientArgs, EventsArgs, JoinArgs, KeysAction, KeysArgs, KvAction, KvArgs, ListFormat,
-    MembersArgs, StatsArgs, StreamFormat, TagsArgs,
+    ClientArgs, EventsArgs, ForceLeaveArgs, JoinArgs, KeysAction, KeysArgs, KvAction, KvArgs,
+    ListFormat, MembersArgs, StatsArgs, StreamFormat, TagsArgs,
 };
 use crate::event_feed::EventId;
 use crate::view::{JoinInfo, KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
@@ -323,6 +323,19 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
     Ok(format!(
         "{} is leaving the cluster",
         answer["leaving"].as_str().unwrap_or("the agent")
+    ))
+}
+
+/// `gossip force-leave`.
+pub fn force_leave(args: &ForceLeaveArgs) -> Result<String, ClientError> {
+    Client::of(&args.client).call::<serde_json::Value>(
+        "POST",
+        "/api/force-leave",
+        Some(&args.name),
+    )?;
+    Ok(format!(
+        "{} is declared left: the cluster hears it with the agent's next gossip",
+        args.name
     ))
 }
 

@@ -17,6 +17,7 @@
 //! | `GET /api/datagrams` | server-sent events, one per datagram sent or received |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
+//! | `POST /api/force-leave` | body: a member's name; declare it, held dead, to have left (404 unknown, 422 not dead) |
 //! | `POST /api/join` | body: a JSON array of `IP:PORT` or `HOST:PORT`; exchange full state with each ([`crate::join`]) |
 //! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
 //! | `GET /api/keys` | the keyring: every key, the primary first (422 without `--keyring`) |
@@ -68,6 +69,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
         .route("/api/join", post(join))
+        .route("/api/force-leave", post(force_leave))
         .route("/api/tags", get(tags).put(set_tags))
         .route("/api/keys", get(keyring))
         .route("/api/keys/{change}", post(change_key))
@@ -218,6 +220,8 @@ impl From<AgentError> for ApiError {
             AgentError::Disk(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
+            AgentError::Core(gossip_core::Error::UnknownMember(_)) => StatusCode::NOT_FOUND,
+            AgentError::Core(gossip_core::Error::NotDead(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AgentError::Core(_) => StatusCode::BAD_REQUEST,
             AgentError::Keyring(KeyringError::NotBase64 | KeyringError::WrongLength(_)) => {
                 StatusCode::BAD_REQUEST
@@ -373,6 +377,18 @@ async fn set_tags(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     agent.set_tags(tags).await?;
     Ok(Json(pairs))
+}
+
+/// Declares a member held dead to have left the cluster, on its behalf.
+async fn force_leave(
+    State(agent): State<AgentHandle>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<serde_json::Value> {
+    let text = text_of(body, "the body is a member's name, as UTF-8 text")?;
+    let member = gossip_core::NodeId::new(text.trim())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    agent.force_leave(member.clone()).await?;
+    Ok(Json(json!({ "left": member.as_str() })))
 }
 
 /// Joins more agents while running: 200 with what answered once one has, 504 when

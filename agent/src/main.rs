@@ -83,6 +83,7 @@ async fn run() -> Result<(), Failure> {
         Command::Stats(args) => print(client_call(move || client::stats(&args)).await?),
         Command::Leave(args) => print(client_call(move || client::leave(&args)).await?),
         Command::Join(args) => print(client_call(move || client::join(&args)).await?),
+        Command::ForceLeave(args) => print(client_call(move || client::force_leave(&args)).await?),
         Command::Keys(args) => print(client_call(move || client::keys(&args)).await?),
         Command::Tags(args) => print(client_call(move || client::tags(&args)).await?),
         Command::Keygen(args) => match args.keyring {

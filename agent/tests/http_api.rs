@@ -17,12 +17,12 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
 async fn start_with_page(
     ui_dir: Option<std::path::PathBuf>,
 ) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let (http, _, stop) = start_named("solo", ui_dir).await;
+    let (http, _, stop, _) = start_named("solo", ui_dir).await;
     (http, stop)
 }
 
-/// An agent named `name`, alone in its cluster: its HTTP address, its UDP address, and
-/// what stops it.
+/// An agent named `name`, alone in its cluster: its HTTP address, its UDP address,
+/// what stops it (gracefully), and its task (aborted, it crashes).
 async fn start_named(
     name: &str,
     ui_dir: Option<std::path::PathBuf>,
@@ -30,6 +30,7 @@ async fn start_named(
     std::net::SocketAddr,
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let options = AgentOptions {
@@ -54,10 +55,10 @@ async fn start_named(
         ui_dir,
         std::future::pending(),
     ));
-    tokio::spawn(agent.run(async {
+    let running = tokio::spawn(agent.run(async {
         let _ = stopped.await;
     }));
-    (addr, udp, stop)
+    (addr, udp, stop, running)
 }
 
 /// One request on a fresh connection; the status and the body.
@@ -740,8 +741,8 @@ async fn a_seed_that_does_not_resolve_yet_is_waited_for() {
 /// refused without contacting anyone.
 #[tokio::test]
 async fn a_running_agent_joins_another_and_reports_who_answered() {
-    let (a, _, _stop_a) = start_named("a", None).await;
-    let (b, b_udp, _stop_b) = start_named("b", None).await;
+    let (a, _, _stop_a, _) = start_named("a", None).await;
+    let (b, b_udp, _stop_b, _) = start_named("b", None).await;
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let silent = silent.local_addr().unwrap();
 
@@ -790,4 +791,45 @@ async fn a_running_agent_joins_another_and_reports_who_answered() {
     let (status, body) =
         request(b, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
     assert_eq!(status, 422, "{body}");
+}
+
+/// A member that crashed is declared left on its behalf once it is held dead; one
+/// still alive, one unknown and a bad name are refused, with nothing changed.
+#[tokio::test]
+async fn a_dead_member_is_made_to_leave() {
+    let (a, _, _stop_a, _) = start_named("a", None).await;
+    let (_, b_udp, _stop_b, b_running) = start_named("b", None).await;
+    let joined = request(a, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
+    assert_eq!(joined.0, 200, "{}", joined.1);
+    let status_of_b = || async {
+        let (_, members) = request(a, "GET", "/api/members", b"").await;
+        let members: serde_json::Value = serde_json::from_str(&members).unwrap();
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "b")
+            .map(|m| m["status"].as_str().unwrap().to_owned())
+    };
+    for (name, expected_status, expected) in [
+        ("b", 422, "b is not dead here"),
+        ("a", 422, "a is not dead here"),
+        ("nobody", 404, "no member nobody"),
+        ("", 400, "invalid node name"),
+    ] {
+        let (status, body) = request(a, "POST", "/api/force-leave", name.as_bytes()).await;
+        assert_eq!(status, expected_status, "{name}: {body}");
+        assert!(body.contains(expected), "{name}: {body}");
+    }
+    assert_eq!(status_of_b().await.as_deref(), Some("alive"));
+
+    b_running.abort();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while status_of_b().await.as_deref() != Some("dead") {
+        assert!(tokio::time::Instant::now() < deadline, "b is declared dead");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = request(a, "POST", "/api/force-leave", b"b").await;
+    assert_eq!((status, body.as_str()), (200, r#"{"left":"b"}"#));
+    assert_eq!(status_of_b().await.as_deref(), Some("left"));
 }

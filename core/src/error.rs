@@ -65,4 +65,13 @@ pub enum Error {
     /// The node has left the cluster and takes no more writes. Nothing was stored.
     #[error("this node has left the cluster")]
     Left,
+    /// A member this node does not hold was named. Nothing changed.
+    #[error("no member {0} is known here")]
+    UnknownMember(String),
+    /// Only a member held dead can be made to leave on its behalf; this one is
+    /// running, as far as this node knows. Nothing changed.
+    #[error(
+        "{0} is not dead here: only a member held dead can be made to leave (a running agent leaves with `gossip leave`)"
+    )]
+    NotDead(String),
 }

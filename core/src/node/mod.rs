@@ -582,6 +582,47 @@ impl Node {
             .set(Timer::Gossip, now + self.config.gossip_interval);
     }
 
+    /// Declares `member`, which this node holds dead, to have left the cluster, on its
+    /// behalf, as `serf force-leave` does for a member that failed and will not come
+    /// back: the departure spreads as the member's own would, and everywhere it lands
+    /// the member is no longer tried by reconnects (which try the dead, now and then)
+    /// and is reaped as any departed member is. A member that does still run
+    /// hears it and refutes, as it would a wrong death (SWIM section 4.2). Refused, with
+    /// nothing changed: a member held alive or suspect ([`Error::NotDead`]; let it be
+    /// declared dead first), this node itself (it leaves with [`Node::leave`]), a member
+    /// not held ([`Error::UnknownMember`]), and any request once this node has left.
+    pub fn force_leave(&mut self, now: Instant, member: &NodeId) -> Result<(), Error> {
+        if self.status == NodeStatus::Left {
+            return Err(Error::Left);
+        }
+        if *member == self.id {
+            return Err(Error::NotDead(member.to_string()));
+        }
+        let held = self
+            .membership
+            .members
+            .get(member)
+            .ok_or_else(|| Error::UnknownMember(member.to_string()))?;
+        match held.state {
+            MemberState::Left => Ok(()),
+            MemberState::Dead => {
+                self.apply_member_update(
+                    now,
+                    MemberUpdate {
+                        id: held.id,
+                        addr: held.addr,
+                        incarnation: held.incarnation,
+                        state: MemberState::Left,
+                        accuser: None,
+                        tags: Tags::none(),
+                    },
+                );
+                Ok(())
+            }
+            MemberState::Alive | MemberState::Suspect => Err(Error::NotDead(member.to_string())),
+        }
+    }
+
     /// Writes `key = value` on this node; the write spreads to every member. Returns
     /// the new version. Too large a key or value is an error and stores nothing.
     pub fn put(&mut self, now: Instant, key: &str, value: &str) -> Result<Version, Error> {

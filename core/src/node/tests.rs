@@ -2023,3 +2023,52 @@ fn contacting_follows_the_node_s_status() {
     assert_eq!(joining.contact(now, &[seed.addr()]), Err(Error::Left));
     assert!(joining.poll_transmit().is_none());
 }
+
+/// A member held dead is declared left on its behalf, and the news spreads; one that
+/// still runs refutes it. Anyone not dead here is refused, with nothing changed.
+#[test]
+fn a_dead_member_is_made_to_leave_and_a_running_one_refutes() {
+    let now = Instant::ZERO;
+    let (mut a, mut b) = joined_pair();
+    let mut c = node("c", 3);
+    c.join(now, &[a.addr()]);
+    deliver(now, &mut c, &mut a);
+    deliver(now, &mut a, &mut c);
+    for n in [&mut a, &mut b, &mut c] {
+        while n.poll_transmit().is_some() {}
+        while n.poll_event().is_some() {}
+    }
+    let unknown = NodeId::new("nobody").unwrap();
+    assert_eq!(
+        a.force_leave(now, &unknown),
+        Err(Error::UnknownMember("nobody".into()))
+    );
+    for running in [c.id().clone(), a.id().clone()] {
+        assert_eq!(
+            a.force_leave(now, &running),
+            Err(Error::NotDead(running.to_string()))
+        );
+    }
+    assert!(a.poll_event().is_none() && a.poll_transmit().is_none());
+
+    hold(&mut a, "c", 3, MemberState::Dead);
+    hold(&mut b, "c", 3, MemberState::Alive);
+    while a.poll_event().is_some() {}
+    a.force_leave(now, c.id()).unwrap();
+    assert_eq!(a.member_state(c.id()), Some(MemberState::Left));
+    assert_eq!(
+        std::iter::from_fn(|| a.poll_event()).collect::<Vec<_>>(),
+        [Event::MemberLeft { id: c.id().clone() }]
+    );
+    a.force_leave(now, c.id()).unwrap();
+    assert!(a.poll_event().is_none(), "once is enough");
+
+    // The departure travels with a's next message, to b as to c itself.
+    for to in [&mut b, &mut c] {
+        a.handle_timeout(now + a.config().gossip_interval);
+        a.send(to.addr(), Message::Gossip);
+        deliver(now, &mut a, to);
+    }
+    assert_eq!(b.member_state(c.id()), Some(MemberState::Left));
+    assert_eq!(c.incarnation(), 1, "c runs, and refutes its departure");
+}
