@@ -755,9 +755,24 @@ impl Agent {
                 let forced = self.node.force_leave(now, &member);
                 let _ = reply.send(forced.map_err(AgentError::from));
             }
-            Command::Contact(addrs, reply) => {
+            Command::Contact(mut addrs, reply) => {
+                // The socket's own address as well as the advertised one (the core
+                // leaves that out): behind --advertise they differ.
+                if let Ok(bound) = self.socket.local_addr() {
+                    addrs.retain(|&addr| addr != bound);
+                }
+                let joining = matches!(self.node.status(), NodeStatus::Idle | NodeStatus::Joining);
                 let contacted = self.node.contact(now, &addrs).map_err(AgentError::from);
-                if contacted.is_ok() {
+                if let Ok(contacted) = &contacted {
+                    if joining {
+                        // Seeds from now on, like --join's: the next lookup of the
+                        // named seeds replaces the node's seeds with these and theirs.
+                        for &addr in contacted {
+                            if !self.seeds.contains(&Seed::Addr(addr)) {
+                                self.seeds.push(Seed::Addr(addr));
+                            }
+                        }
+                    }
                     self.watch_join();
                 }
                 let _ = reply.send(contacted);

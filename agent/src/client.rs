@@ -354,6 +354,9 @@ pub fn join(args: &JoinArgs) -> Result<String, ClientError> {
         let silent: Vec<String> = report.unanswered.iter().map(ToString::to_string).collect();
         lines.push(format!("no answer from {}", silent.join(", ")));
     }
+    if !report.unresolved.is_empty() {
+        lines.push(format!("no address for {}", report.unresolved.join(", ")));
+    }
     Ok(lines.join("\n"))
 }
 

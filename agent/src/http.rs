@@ -407,22 +407,40 @@ async fn join(
     if given.is_empty() {
         return Err(bad("a join needs at least one address".into()));
     }
+    if given.len() > crate::join::MOST_ADDRESSES {
+        return Err(bad(format!(
+            "a join names at most {} addresses, not {}",
+            crate::join::MOST_ADDRESSES,
+            given.len()
+        )));
+    }
     let seeds = given
         .iter()
         .map(|text| text.parse::<Seed>())
         .collect::<Result<Vec<Seed>, _>>()
         .map_err(|e| bad(e.to_string()))?;
-    let mut addrs = Vec::new();
+    // Only addresses the agent's socket can send to: `localhost` may give [::1] too.
+    let ipv4 = agent.local_addr().is_ipv4();
+    let (mut addrs, mut unresolved) = (Vec::new(), Vec::new());
     for (seed, found) in seeds.iter().zip(resolve_each(&seeds).await) {
-        if found.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{seed} does not resolve to an address"),
-            ));
+        let before = addrs.len();
+        addrs.extend(found.into_iter().filter(|addr| addr.is_ipv4() == ipv4));
+        if addrs.len() == before {
+            unresolved.push(seed.to_string());
         }
-        addrs.extend(found);
     }
-    let report = crate::join::join(&agent, addrs).await?;
+    if addrs.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{} resolve to no {} address, which this agent's socket needs",
+                unresolved.join(", "),
+                if ipv4 { "IPv4" } else { "IPv6" }
+            ),
+        ));
+    }
+    let mut report = crate::join::join(&agent, addrs).await?;
+    report.unresolved = unresolved;
     if report.contacted.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,8 +5,9 @@
 //!
 //! UDP says nothing of a datagram lost, so an address that has not answered is asked
 //! again, [`ATTEMPTS`] times in all, [`ATTEMPT_WAIT`] apart. An answer is any datagram
-//! of the protocol from that address; one sealed with a key this agent does not hold,
-//! or for another cluster name, is dropped unread and never counts.
+//! of the protocol from that address under another member's name; one sealed with a
+//! key this agent does not hold, or for another cluster name, is dropped unread and
+//! never counts.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,6 +17,10 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::agent::{AgentError, AgentHandle, Direction};
 use crate::view::{JoinAnswer, JoinInfo};
+
+/// The most addresses one join may name: each gets the agent's whole member table up
+/// to [`ATTEMPTS`] times, and a join is no way to flood the network.
+pub const MOST_ADDRESSES: usize = 64;
 
 /// How many times an address that has not answered is contacted.
 pub const ATTEMPTS: u32 = 3;
@@ -44,14 +49,21 @@ pub async fn join(agent: &AgentHandle, addrs: Vec<SocketAddr>) -> Result<JoinInf
             let (direction, datagram) = match timeout_at(deadline, datagrams.recv()).await {
                 Err(_) => break,
                 Ok(Ok(seen)) => seen,
-                // An answer missed while lagging is asked for again.
-                Ok(Err(RecvError::Lagged(_))) => continue,
+                // Answers may have gone by unseen: ask again.
+                Ok(Err(RecvError::Lagged(_))) => {
+                    agent.contact(unanswered.clone()).await?;
+                    continue;
+                }
                 Ok(Err(RecvError::Closed)) => return Err(AgentError::Stopped),
             };
             let Some(at) = unanswered.iter().position(|&a| a == datagram.peer) else {
                 continue;
             };
-            if let (Direction::Received, Some(name)) = (direction, datagram.peer_name) {
+            // Not this agent's own datagrams, come back to it through an address it
+            // was given that is its own after all (a NAT, another interface).
+            if let (Direction::Received, Some(name)) = (direction, datagram.peer_name)
+                && name != *agent.name()
+            {
                 unanswered.remove(at);
                 answered.push(JoinAnswer {
                     addr: datagram.peer,
@@ -64,5 +76,6 @@ pub async fn join(agent: &AgentHandle, addrs: Vec<SocketAddr>) -> Result<JoinInf
         contacted,
         answered,
         unanswered,
+        unresolved: Vec::new(),
     })
 }

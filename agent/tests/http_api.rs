@@ -21,22 +21,30 @@ async fn start_with_page(
     (http, stop)
 }
 
-/// An agent named `name`, alone in its cluster: its HTTP address, its UDP address,
-/// what stops it (gracefully), and its task (aborted, it crashes).
-async fn start_named(
-    name: &str,
-    ui_dir: Option<std::path::PathBuf>,
-) -> (
+type Started = (
     std::net::SocketAddr,
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
-) {
+);
+
+/// An agent named `name`, alone in its cluster: its HTTP address, its UDP address,
+/// what stops it (gracefully), and its task (aborted, it crashes).
+async fn start_named(name: &str, ui_dir: Option<std::path::PathBuf>) -> Started {
+    start_advertising(name, ui_dir, None).await
+}
+
+/// [`start_named`], telling the others `advertise` rather than its socket's address.
+async fn start_advertising(
+    name: &str,
+    ui_dir: Option<std::path::PathBuf>,
+    advertise: Option<std::net::SocketAddr>,
+) -> Started {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let options = AgentOptions {
         name: NodeId::new(name).unwrap(),
         join: vec![],
-        advertise: None,
+        advertise,
         cluster_name: None,
         keyring: None,
         tags: gossip_core::Tags::none(),
@@ -743,10 +751,11 @@ async fn a_seed_that_does_not_resolve_yet_is_waited_for() {
 async fn a_running_agent_joins_another_and_reports_who_answered() {
     let (a, _, _stop_a, _) = start_named("a", None).await;
     let (b, b_udp, _stop_b, _) = start_named("b", None).await;
-    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let silent = silent.local_addr().unwrap();
+    let silent_socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let silent = silent_socket.local_addr().unwrap();
 
-    let body = format!(r#"["{b_udp}", "{silent}", "{b_udp}"]"#);
+    let body =
+        format!(r#"["{b_udp}", "{silent}", "{b_udp}", "[::1]:7946", "nohost.invalid:7946"]"#);
     let (status, body) = request(a, "POST", "/api/join", body.as_bytes()).await;
     assert_eq!(status, 200, "{body}");
     let report: gossip_agent::view::JoinInfo = serde_json::from_str(&body).unwrap();
@@ -755,6 +764,21 @@ async fn a_running_agent_joins_another_and_reports_who_answered() {
     assert_eq!(report.answered[0].addr, b_udp);
     assert_eq!(report.answered[0].name.as_str(), "b");
     assert_eq!(report.unanswered, vec![silent]);
+    assert_eq!(
+        report.unresolved,
+        ["[::1]:7946", "nohost.invalid:7946"],
+        "an IPv6 address is out of an IPv4 socket's reach"
+    );
+    let mut asked = 0;
+    let mut datagram = [0u8; 2048];
+    while silent_socket.try_recv_from(&mut datagram).is_ok() {
+        asked += 1;
+    }
+    assert_eq!(
+        asked,
+        gossip_agent::join::ATTEMPTS,
+        "asked again until the tries ran out"
+    );
     for agent in [a, b] {
         let (_, members) = request(agent, "GET", "/api/members", b"").await;
         let members: serde_json::Value = serde_json::from_str(&members).unwrap();
@@ -779,10 +803,12 @@ async fn a_running_agent_joins_another_and_reports_who_answered() {
     .await;
     assert_eq!(status, 504, "{body}");
     assert!(body.contains(&format!("no answer from {silent}")), "{body}");
+    let too_many = format!("[{}]", vec![r#""10.0.0.1:1""#; 65].join(","));
     for (request_body, expected) in [
         (r#"{"addr": "x"}"#, "JSON array of strings"),
         ("[]", "at least one address"),
         (r#"["no-port"]"#, "has no port"),
+        (too_many.as_str(), "at most 64 addresses"),
     ] {
         let (status, body) = request(a, "POST", "/api/join", request_body.as_bytes()).await;
         assert_eq!(status, 400, "{request_body}: {body}");
@@ -791,6 +817,19 @@ async fn a_running_agent_joins_another_and_reports_who_answered() {
     let (status, body) =
         request(b, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
     assert_eq!(status, 422, "{body}");
+
+    // Behind --advertise, the socket's own address is the agent's too.
+    let elsewhere = "127.0.0.1:1".parse().unwrap();
+    let (me, me_udp, _stop_me, _) = start_advertising("me", None, Some(elsewhere)).await;
+    let (status, body) = request(
+        me,
+        "POST",
+        "/api/join",
+        format!(r#"["{me_udp}"]"#).as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("nothing to join"), "{body}");
 }
 
 /// A member that crashed is declared left on its behalf once it is held dead; one
@@ -829,6 +868,10 @@ async fn a_dead_member_is_made_to_leave() {
         assert!(tokio::time::Instant::now() < deadline, "b is declared dead");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Datagrams to a dead member's address are no answer from it.
+    let (status, body) =
+        request(a, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
+    assert_eq!(status, 504, "{body}");
     let (status, body) = request(a, "POST", "/api/force-leave", b"b").await;
     assert_eq!((status, body.as_str()), (200, r#"{"left":"b"}"#));
     assert_eq!(status_of_b().await.as_deref(), Some("left"));

@@ -314,9 +314,9 @@ fn get_page(port: u16) -> String {
 
 /// The client commands, each aimed at the launched cluster: the README's
 /// `--http 127.0.0.1:900N` becomes the cluster's N-th API, a command without
-/// `--http` gets the first, and an agent's UDP address `127.0.0.1:7946 + N` (as `join`
-/// takes) becomes the cluster's N-th.
-fn aimed(args: &[String], http_base: u16, udp_base: u16) -> Vec<String> {
+/// `--http` gets the first, and the UDP address of the README cluster's N-th agent,
+/// `127.0.0.1:7945+N` (as `join` takes), becomes the launched cluster's N-th.
+fn aimed(args: &[String], http_base: u16, udp: std::ops::Range<u16>) -> Vec<String> {
     let mut out = Vec::new();
     let mut aimed = false;
     let mut iter = args.iter().peekable();
@@ -332,8 +332,9 @@ fn aimed(args: &[String], http_base: u16, udp_base: u16) -> Vec<String> {
         } else if let Some(offset) = arg
             .strip_prefix("127.0.0.1:")
             .and_then(|port| port.parse::<u16>().ok()?.checked_sub(7946))
+            .filter(|&offset| offset < udp.len() as u16)
         {
-            out.push(format!("127.0.0.1:{}", udp_base + offset));
+            out.push(format!("127.0.0.1:{}", udp.start + offset));
         } else {
             out.push(arg.clone());
         }
@@ -413,7 +414,7 @@ fn the_readme_cluster_answers_every_client_command() {
     }
     let clients = ["members", "kv", "stats", "events", "tags", "join", "leave"];
     for args in commands.iter().filter(|c| clients.contains(&c[0].as_str())) {
-        let args = aimed(args, http, udp);
+        let args = aimed(args, http, udp..udp + nodes);
         // A key read right after it was written elsewhere may still be spreading.
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut out = gossip().args(&args).output().unwrap();

@@ -189,6 +189,10 @@ pub struct JoinInfo {
     pub answered: Vec<JoinAnswer>,
     /// Those that did not answer in time.
     pub unanswered: Vec<SocketAddr>,
+    /// Those given that reach no address this agent's socket can send to: a name that
+    /// does not resolve, or only to addresses of the other IP family.
+    #[serde(default)]
+    pub unresolved: Vec<String>,
 }
 
 /// An address that answered a join, and the member that answered there.

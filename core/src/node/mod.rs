@@ -477,8 +477,9 @@ impl Node {
     /// as news and spreading them; a member whose seeds are all gone finds its cluster
     /// again. An idle node joins through `addrs` ([`Node::join`]); one still joining
     /// adds them to its seeds and asks them at once. Returns the addresses contacted:
-    /// `addrs` without repeats or this node's own address. A node that has left
-    /// refuses ([`Error::Left`]) and sends nothing.
+    /// `addrs` without repeats or this node's own address; with none left, nothing
+    /// happens (an idle node stays idle). A node that has left refuses
+    /// ([`Error::Left`]) and sends nothing.
     pub fn contact(
         &mut self,
         now: Instant,
@@ -490,8 +491,15 @@ impl Node {
                 fresh.push(addr);
             }
         }
+        if self.status == NodeStatus::Left {
+            return Err(Error::Left);
+        }
+        if fresh.is_empty() {
+            // An idle node given nobody must not start a cluster of its own.
+            return Ok(fresh);
+        }
         match self.status {
-            NodeStatus::Left => return Err(Error::Left),
+            NodeStatus::Left => {}
             NodeStatus::Idle => self.join(now, &fresh),
             NodeStatus::Joining => {
                 for &addr in &fresh {

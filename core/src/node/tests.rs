@@ -1999,6 +1999,9 @@ fn contacting_follows_the_node_s_status() {
     seed.join(now, &[]);
 
     let mut idle = node("idle", 2);
+    assert_eq!(idle.contact(now, &[idle.addr()]), Ok(vec![]));
+    assert_eq!(idle.status(), NodeStatus::Idle, "not a cluster of its own");
+    assert!(idle.poll_transmit().is_none());
     assert_eq!(
         idle.contact(now, &[seed.addr()]).unwrap(),
         vec![seed.addr()]

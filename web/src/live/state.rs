@@ -187,6 +187,9 @@ pub fn join_found(found: &gossip_api::JoinInfo) -> String {
         let silent: Vec<String> = found.unanswered.iter().map(ToString::to_string).collect();
         parts.push(format!("no answer from {}", silent.join(", ")));
     }
+    if !found.unresolved.is_empty() {
+        parts.push(format!("no address for {}", found.unresolved.join(", ")));
+    }
     parts.join("; ")
 }
 
@@ -252,10 +255,11 @@ mod tests {
                 name: NodeId::new("n1").unwrap(),
             }],
             unanswered: vec!["127.0.0.1:1".parse().unwrap()],
+            unresolved: vec!["gone.internal:7946".into()],
         };
         assert_eq!(
             join_found(&found),
-            "joined n1 at 127.0.0.1:7946; no answer from 127.0.0.1:1"
+            "joined n1 at 127.0.0.1:7946; no answer from 127.0.0.1:1; no address for gone.internal:7946"
         );
     }
 
