@@ -2,10 +2,10 @@
 //! commands are read from the README itself, so a new example is covered the moment it
 //! is written. Experiment sizes are scaled down to keep the test quick; each command
 //! must exit 0 and print the result fields the README's experiment table documents.
-//! Agent commands are started together (on free ports), must find each other, and
-//! must leave gracefully on SIGTERM. The `cluster` command is started (on free ports),
-//! and every client command (`members`, `kv`, `stats`, `events`, `tags`, `join`,
-//! `leave`) is run against it in the README's order.
+//! Agent commands are started together (on free ports), then its `join` commands run,
+//! and they must find each other and leave gracefully on SIGTERM. The `cluster`
+//! command is started (on free ports), and every client command (`members`, `kv`,
+//! `stats`, `events`, `tags`, `join`, `leave`) is run against it in the README's order.
 
 mod support;
 
@@ -233,17 +233,24 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
             })
             .collect()
     };
-    // Which cluster each agent is in: the one of the agent it joins through.
+    // Which cluster each agent is in: the one of the agent it joins through, at start
+    // (`--join`) or later (`join ADDR --http ITS_API`).
     let flag = |args: &[String], name: &str| {
         let at = args.iter().position(|a| a == name)?;
         args.get(at + 1).cloned()
     };
+    let joins: Vec<&Vec<String>> = commands.iter().filter(|c| c[0] == "join").collect();
     let mut cluster_of: BTreeMap<String, usize> = BTreeMap::new();
     let clusters: Vec<usize> = agents
         .iter()
         .enumerate()
         .map(|(i, args)| {
+            let joined_later = joins
+                .iter()
+                .find(|join| flag(join, "--http") == flag(args, "--http"))
+                .map(|join| join[1].clone());
             let cluster = flag(args, "--join")
+                .or(joined_later)
                 .and_then(|seed| cluster_of.get(&seed).copied())
                 .unwrap_or(i);
             cluster_of.insert(flag(args, "--bind").unwrap_or_default(), cluster);
@@ -267,6 +274,17 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
         .collect();
     // Demo timings: a join takes a gossip round or two.
     std::thread::sleep(Duration::from_secs(4));
+    for join in &joins {
+        let out = gossip().args(localised(join)).output().unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("joined "),
+            "gossip {}: {out:?}",
+            join.join(" ")
+        );
+    }
+    if !joins.is_empty() {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     for keys in commands.iter().filter(|c| c[0] == "keys") {
         let out = gossip().args(localised(keys)).output().unwrap();
         assert!(
