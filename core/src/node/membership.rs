@@ -62,10 +62,12 @@ pub(super) struct Forgotten {
     until: Instant,
 }
 
-/// Where a member reaped while dead was last found, and until when to look there.
+/// Where a member reaped while dead was last found, at which incarnation, and until
+/// when to look there.
 #[derive(Clone, Debug)]
 pub(super) struct Lost {
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
+    pub(super) incarnation: Incarnation,
     until: Instant,
 }
 
@@ -198,6 +200,9 @@ impl Node {
             self.broadcasts.push(update);
             return;
         }
+        if self.gives_up_on_lost(&update) {
+            return;
+        }
         if let Some(last) = self.membership.forgotten.get(&update.id) {
             // Old news about a member already forgotten would bring it back as a
             // zombie; only its own word at a higher incarnation (a restart, or a
@@ -279,6 +284,23 @@ impl Node {
             }
         }
         self.broadcasts.push(update);
+    }
+
+    /// A departure ([`Node::force_leave`]) of a member reaped here while dead, and still
+    /// tried by reconnects ([`Lost`]), at its incarnation or a later one: it is no
+    /// longer tried, and the news goes on to whoever else still tries it.
+    fn gives_up_on_lost(&mut self, update: &MemberUpdate) -> bool {
+        let lost = &mut self.membership.lost;
+        let given_up = update.state == MemberState::Left
+            && lost
+                .get(&update.id)
+                .is_some_and(|lost| lost.incarnation <= update.incarnation)
+            && self.membership.members.get(&update.id).is_none();
+        if given_up {
+            lost.remove(&update.id);
+            self.broadcasts.push(update.clone());
+        }
+        given_up
     }
 
     /// Reports `update` if it claims its member alive at an address other than `held`,
@@ -467,6 +489,7 @@ impl Node {
                     id.clone(),
                     Lost {
                         addr: member.addr,
+                        incarnation: member.incarnation,
                         until: now + self.config.tombstone_grace,
                     },
                 );

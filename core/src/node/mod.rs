@@ -598,7 +598,10 @@ impl Node {
     /// hears it and refutes, as it would a wrong death (SWIM section 4.2). Refused, with
     /// nothing changed: a member held alive or suspect ([`Error::NotDead`]; let it be
     /// declared dead first), this node itself (it leaves with [`Node::leave`]), a member
-    /// not held ([`Error::UnknownMember`]), and any request once this node has left.
+    /// neither held nor still tried after it was reaped ([`Error::UnknownMember`]), and
+    /// any request once this node has left. A member that was reaped while dead and is
+    /// still tried is given up on, and so it is wherever the news lands. One held left
+    /// already is left as it is.
     pub fn force_leave(&mut self, now: Instant, member: &NodeId) -> Result<(), Error> {
         if self.status == NodeStatus::Left {
             return Err(Error::Left);
@@ -606,11 +609,24 @@ impl Node {
         if *member == self.id {
             return Err(Error::NotDead(member.to_string()));
         }
-        let held = self
-            .membership
-            .members
-            .get(member)
-            .ok_or_else(|| Error::UnknownMember(member.to_string()))?;
+        let Some(held) = self.membership.members.get(member) else {
+            // Reaped while dead, and still tried by reconnects: given up on here, and
+            // the news goes to the others, who may still try it too.
+            let lost = self
+                .membership
+                .lost
+                .remove(member)
+                .ok_or_else(|| Error::UnknownMember(member.to_string()))?;
+            self.broadcasts.push(MemberUpdate {
+                id: member.clone(),
+                addr: lost.addr,
+                incarnation: lost.incarnation,
+                state: MemberState::Left,
+                accuser: None,
+                tags: Tags::none(),
+            });
+            return Ok(());
+        };
         match held.state {
             MemberState::Left => Ok(()),
             MemberState::Dead => {

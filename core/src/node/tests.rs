@@ -2052,7 +2052,17 @@ fn a_dead_member_is_made_to_leave_and_a_running_one_refutes() {
             Err(Error::NotDead(running.to_string()))
         );
     }
-    assert!(a.poll_event().is_none() && a.poll_transmit().is_none());
+    hold(&mut a, "d", 4, MemberState::Suspect);
+    while a.poll_event().is_some() {}
+    a.broadcasts.select(usize::MAX, 1);
+    assert_eq!(
+        a.force_leave(now, &NodeId::new("d").unwrap()),
+        Err(Error::NotDead("d".into()))
+    );
+    assert!(
+        a.poll_event().is_none() && a.broadcasts.is_empty(),
+        "nothing changed"
+    );
 
     hold(&mut a, "c", 3, MemberState::Dead);
     hold(&mut b, "c", 3, MemberState::Alive);
@@ -2074,4 +2084,43 @@ fn a_dead_member_is_made_to_leave_and_a_running_one_refutes() {
     }
     assert_eq!(b.member_state(c.id()), Some(MemberState::Left));
     assert_eq!(c.incarnation(), 1, "c runs, and refutes its departure");
+    c.send(b.addr(), Message::Gossip);
+    deliver(now, &mut c, &mut b);
+    assert_eq!(
+        b.member_state(c.id()),
+        Some(MemberState::Alive),
+        "and is back"
+    );
+}
+
+/// A member reaped while dead is still tried by reconnects for a while; made to leave,
+/// it is given up on by the node that was told and by the others as the news comes.
+#[test]
+fn a_member_reaped_while_dead_is_given_up_on_when_made_to_leave() {
+    let now = Instant::ZERO;
+    let (mut a, mut b) = joined_pair();
+    let gone = NodeId::new("gone").unwrap();
+    let later = now + Config::demo().reap_after + Duration::from_millis(1);
+    for n in [&mut a, &mut b] {
+        hold(n, "gone", 9, MemberState::Alive);
+        hold(n, "gone", 9, MemberState::Dead);
+        n.reap(later);
+        assert!(n.membership.lost.contains_key(&gone), "still tried");
+        while n.poll_transmit().is_some() {}
+        n.broadcasts.select(usize::MAX, 1);
+    }
+    assert_eq!(a.member_state(&gone), None, "reaped");
+
+    a.force_leave(later, &gone).unwrap();
+    assert!(!a.membership.lost.contains_key(&gone), "given up on");
+    assert_eq!(
+        a.force_leave(later, &gone),
+        Err(Error::UnknownMember("gone".into())),
+        "and then unknown"
+    );
+    a.send(b.addr(), Message::Gossip);
+    deliver(later, &mut a, &mut b);
+    assert!(!b.membership.lost.contains_key(&gone), "the news reached b");
+    assert!(!b.broadcasts.is_empty(), "which passes it on");
+    assert_eq!(b.member_state(&gone), None, "without bringing it back");
 }
