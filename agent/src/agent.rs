@@ -122,7 +122,7 @@ enum Command {
         Vec<SocketAddr>,
         oneshot::Sender<Result<Vec<SocketAddr>, AgentError>>,
     ),
-    ForceLeave(NodeId, oneshot::Sender<Result<(), AgentError>>),
+    ForceLeave(NodeId, oneshot::Sender<Result<bool, AgentError>>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
     SetTags(Tags, oneshot::Sender<()>),
     ChangeKey(
@@ -266,8 +266,9 @@ impl AgentHandle {
     }
 
     /// Declares `member`, which the agent holds dead, to have left the cluster
-    /// ([`gossip_core::Node::force_leave`]), as `serf force-leave` does.
-    pub async fn force_leave(&self, member: NodeId) -> Result<(), AgentError> {
+    /// ([`gossip_core::Node::force_leave`]), as `serf force-leave` does. Returns
+    /// whether this was news (false: it had left already).
+    pub async fn force_leave(&self, member: NodeId) -> Result<bool, AgentError> {
         self.ask(|reply| Command::ForceLeave(member, reply)).await?
     }
 

@@ -328,15 +328,16 @@ pub fn leave(args: &ClientArgs) -> Result<String, ClientError> {
 
 /// `gossip force-leave`.
 pub fn force_leave(args: &ForceLeaveArgs) -> Result<String, ClientError> {
-    Client::of(&args.client).call::<serde_json::Value>(
-        "POST",
-        "/api/force-leave",
-        Some(&args.name),
-    )?;
-    Ok(format!(
-        "{} is declared left: the cluster hears it with the agent's next gossip",
-        args.name
-    ))
+    let answer: serde_json::Value =
+        Client::of(&args.client).call("POST", "/api/force-leave", Some(&args.name))?;
+    Ok(if answer["already"] == true {
+        format!("{} had left already", args.name)
+    } else {
+        format!(
+            "{} is declared left: the cluster hears it with the agent's next gossip",
+            args.name
+        )
+    })
 }
 
 /// `gossip join`: a line per address that answered (`joined n2 at 10.0.0.7:7946`),

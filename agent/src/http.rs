@@ -387,8 +387,8 @@ async fn force_leave(
     let text = text_of(body, "the body is a member's name, as UTF-8 text")?;
     let member = gossip_core::NodeId::new(text.trim())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    agent.force_leave(member.clone()).await?;
-    Ok(Json(json!({ "left": member.as_str() })))
+    let news = agent.force_leave(member.clone()).await?;
+    Ok(Json(json!({ "left": member.as_str(), "already": !news })))
 }
 
 /// Joins more agents while running: 200 with what answered once one has, 504 when

@@ -873,6 +873,14 @@ async fn a_dead_member_is_made_to_leave() {
         request(a, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
     assert_eq!(status, 504, "{body}");
     let (status, body) = request(a, "POST", "/api/force-leave", b"b").await;
-    assert_eq!((status, body.as_str()), (200, r#"{"left":"b"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"left":"b","already":false}"#)
+    );
     assert_eq!(status_of_b().await.as_deref(), Some("left"));
+    let (status, body) = request(a, "POST", "/api/force-leave", b"b").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"left":"b","already":true}"#)
+    );
 }

@@ -600,9 +600,9 @@ impl Node {
     /// declared dead first), this node itself (it leaves with [`Node::leave`]), a member
     /// neither held nor still tried after it was reaped ([`Error::UnknownMember`]), and
     /// any request once this node has left. A member that was reaped while dead and is
-    /// still tried is given up on, and so it is wherever the news lands. One held left
-    /// already is left as it is.
-    pub fn force_leave(&mut self, now: Instant, member: &NodeId) -> Result<(), Error> {
+    /// still tried is given up on, and so it is wherever the news lands. Returns whether
+    /// this was news: false for a member held left already, which stays as it is.
+    pub fn force_leave(&mut self, now: Instant, member: &NodeId) -> Result<bool, Error> {
         if self.status == NodeStatus::Left {
             return Err(Error::Left);
         }
@@ -625,10 +625,10 @@ impl Node {
                 accuser: None,
                 tags: Tags::none(),
             });
-            return Ok(());
+            return Ok(true);
         };
         match held.state {
-            MemberState::Left => Ok(()),
+            MemberState::Left => Ok(false),
             MemberState::Dead => {
                 self.apply_member_update(
                     now,
@@ -641,7 +641,7 @@ impl Node {
                         tags: Tags::none(),
                     },
                 );
-                Ok(())
+                Ok(true)
             }
             MemberState::Alive | MemberState::Suspect => Err(Error::NotDead(member.to_string())),
         }

@@ -2067,13 +2067,13 @@ fn a_dead_member_is_made_to_leave_and_a_running_one_refutes() {
     hold(&mut a, "c", 3, MemberState::Dead);
     hold(&mut b, "c", 3, MemberState::Alive);
     while a.poll_event().is_some() {}
-    a.force_leave(now, c.id()).unwrap();
+    assert_eq!(a.force_leave(now, c.id()), Ok(true));
     assert_eq!(a.member_state(c.id()), Some(MemberState::Left));
     assert_eq!(
         std::iter::from_fn(|| a.poll_event()).collect::<Vec<_>>(),
         [Event::MemberLeft { id: c.id().clone() }]
     );
-    a.force_leave(now, c.id()).unwrap();
+    assert_eq!(a.force_leave(now, c.id()), Ok(false), "left already");
     assert!(a.poll_event().is_none(), "once is enough");
 
     // The departure travels with a's next message, to b as to c itself.
@@ -2111,7 +2111,7 @@ fn a_member_reaped_while_dead_is_given_up_on_when_made_to_leave() {
     }
     assert_eq!(a.member_state(&gone), None, "reaped");
 
-    a.force_leave(later, &gone).unwrap();
+    assert_eq!(a.force_leave(later, &gone), Ok(true));
     assert!(!a.membership.lost.contains_key(&gone), "given up on");
     assert_eq!(
         a.force_leave(later, &gone),
