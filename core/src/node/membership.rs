@@ -133,7 +133,11 @@ impl Node {
         current: Option<Held>,
     ) -> bool {
         let name = entry.name();
-        if name == self.id.as_bytes() || entry.has_accuser() || self.has_forgotten(name) {
+        if name == self.id.as_bytes()
+            || entry.has_accuser()
+            || self.has_forgotten(name)
+            || self.still_tries(name)
+        {
             return false;
         }
         let incarnation = entry.incarnation();
@@ -154,6 +158,13 @@ impl Node {
     fn has_forgotten(&self, name: &[u8]) -> bool {
         let forgotten = &self.membership.forgotten;
         !forgotten.is_empty() && NodeId::from_utf8(name).is_ok_and(|id| forgotten.contains_key(&id))
+    }
+
+    /// Whether the member named `name` was reaped while dead and is still tried by
+    /// reconnects ([`Lost`]): its departure is news ([`Node::gives_up_on_lost`]).
+    fn still_tries(&self, name: &[u8]) -> bool {
+        let lost = &self.membership.lost;
+        !lost.is_empty() && NodeId::from_utf8(name).is_ok_and(|id| lost.contains_key(&id))
     }
 
     /// Whether tags are held for the member named `name`.
