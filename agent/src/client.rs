@@ -346,19 +346,7 @@ pub fn join(args: &JoinArgs) -> Result<String, ClientError> {
     let addrs: Vec<String> = args.addrs.iter().map(ToString::to_string).collect();
     let body = serde_json::to_string(&addrs).unwrap_or_default();
     let report: JoinInfo = Client::of(&args.client).call("POST", "/api/join", Some(&body))?;
-    let mut lines: Vec<String> = report
-        .answered
-        .iter()
-        .map(|answer| format!("joined {} at {}", answer.name, answer.addr))
-        .collect();
-    if !report.unanswered.is_empty() {
-        let silent: Vec<String> = report.unanswered.iter().map(ToString::to_string).collect();
-        lines.push(format!("no answer from {}", silent.join(", ")));
-    }
-    if !report.unresolved.is_empty() {
-        lines.push(format!("no address for {}", report.unresolved.join(", ")));
-    }
-    Ok(lines.join("\n"))
+    Ok(report.in_words().join("\n"))
 }
 
 /// `gossip events`: prints each event of the stream as it comes, until the agent stops

@@ -195,6 +195,26 @@ pub struct JoinInfo {
     pub unresolved: Vec<String>,
 }
 
+impl JoinInfo {
+    /// What the join found, a phrase each: every answer (`joined n1 at 10.0.0.7:7946`),
+    /// then the addresses that stayed silent, then those that reached nothing.
+    pub fn in_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .answered
+            .iter()
+            .map(|answer| format!("joined {} at {}", answer.name, answer.addr))
+            .collect();
+        if !self.unanswered.is_empty() {
+            let silent: Vec<String> = self.unanswered.iter().map(ToString::to_string).collect();
+            words.push(format!("no answer from {}", silent.join(", ")));
+        }
+        if !self.unresolved.is_empty() {
+            words.push(format!("no address for {}", self.unresolved.join(", ")));
+        }
+        words
+    }
+}
+
 /// An address that answered a join, and the member that answered there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinAnswer {

@@ -178,19 +178,7 @@ pub fn join_addrs(typed: &str) -> Vec<String> {
 
 /// What a join found, in words: who answered where, and which addresses stayed silent.
 pub fn join_found(found: &gossip_api::JoinInfo) -> String {
-    let mut parts: Vec<String> = found
-        .answered
-        .iter()
-        .map(|answer| format!("joined {} at {}", answer.name, answer.addr))
-        .collect();
-    if !found.unanswered.is_empty() {
-        let silent: Vec<String> = found.unanswered.iter().map(ToString::to_string).collect();
-        parts.push(format!("no answer from {}", silent.join(", ")));
-    }
-    if !found.unresolved.is_empty() {
-        parts.push(format!("no address for {}", found.unresolved.join(", ")));
-    }
-    parts.join("; ")
+    found.in_words().join("; ")
 }
 
 /// The agent's keys as the store panel shows them, every sibling with its clock.
