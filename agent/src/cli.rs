@@ -696,6 +696,15 @@ pub struct AgentArgs {
     #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_setting)]
     pub settings: Vec<(String, String)>,
 
+    /// A command to run on each event of the kinds named (`dead,left=./on-failure.sh`;
+    /// every kind without `KINDS=`), like `serf agent -event-handler`: it runs under
+    /// `sh -c` with the event as one line of JSON on standard input and in `GOSSIP_*`
+    /// environment variables (GOSSIP_EVENT, GOSSIP_MEMBER, GOSSIP_MEMBER_ADDRESS, ...).
+    /// Handlers run one at a time, in the order of the events; one still running after
+    /// 60 s is killed. Repeatable.
+    #[arg(long = "event-handler", value_name = "[KINDS=]COMMAND")]
+    pub event_handlers: Vec<crate::event_handler::EventHandler>,
+
     /// Leave gracefully when standard input closes. `gossip cluster` starts its agents
     /// with this and keeps their standard input open: if the launcher itself is killed
     /// (`kill -9`), the kernel closes it, and the agents stop instead of holding their

@@ -12,6 +12,7 @@
 //! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
 //!   web page in live mode;
 //! * [`join`]: joining more agents while running;
+//! * [`event_handler`]: `--event-handler`, commands run on the agent's events;
 //! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
 //! * [`persist`]: `--data-dir`, its state across restarts (redb);
 //! * [`envelope`] and [`keyring`]: `--cluster-name` and `--keyring`, sealed datagrams.
@@ -33,6 +34,7 @@ pub mod cluster;
 pub mod datagram_watch;
 pub mod envelope;
 pub mod event_feed;
+pub mod event_handler;
 pub mod experiment_error;
 pub mod experiments;
 pub mod http;

@@ -3,13 +3,16 @@ use std::io::Write;
 use clap::Parser;
 use gossip_agent::agent::{Agent, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
-use gossip_agent::{client, cluster, http, keyring, settings};
+use gossip_agent::{client, cluster, event_handler, http, keyring, settings};
 use gossip_core::NodeId;
 use tokio::net::UdpSocket;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long an agent that stops waits for the handlers of its last events.
+const HANDLERS_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How a command failed: a client that could not get its answer and flags that do not
 /// fit together exit 2 (as a wrong flag does), anything else 1. Either way one line on
@@ -175,6 +178,13 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.data_dir {
         agent = agent.with_data_dir(DataDir::open(dir)?)?;
     }
+    let handlers = (!args.event_handlers.is_empty()).then(|| {
+        event_handler::spawn(
+            handle.clone(),
+            args.event_handlers,
+            event_handler::TIME_LIMIT,
+        )
+    });
     let (stopped, on_stop) = tokio::sync::oneshot::channel::<()>();
     let api = match args.http {
         Some(addr) => {
@@ -211,6 +221,16 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         })
         .await?;
     let _ = stopped.send(());
+    if let Some(handlers) = handlers {
+        // The last events' handlers (the others leaving while this one did) get a
+        // moment to run; one still running then is killed as the process ends.
+        if tokio::time::timeout(HANDLERS_AT_EXIT, handlers)
+            .await
+            .is_err()
+        {
+            tracing::warn!("event handlers still running at exit were stopped");
+        }
+    }
     if let Some(api) = api {
         // Open event streams would hold a graceful shutdown forever: give it a moment.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(1), api).await;

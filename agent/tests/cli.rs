@@ -58,6 +58,13 @@ fn bad_flags_are_rejected_clearly() {
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--join", "seed-without-port"]);
     assert_eq!(code, 2);
     assert!(err.contains("HOST:PORT"), "{err}");
+
+    let (code, _, err) = gossip(&["agent", "--name", "n1", "--event-handler", "died=./x.sh"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--event-handler") && err.contains("no event kind \"died\""),
+        "{err}"
+    );
 }
 
 /// What a person types wrong or writes differently is read or refused by name: an

@@ -3,7 +3,8 @@
 //! is written. Experiment sizes are scaled down to keep the test quick; each command
 //! must exit 0 and print the result fields the README's experiment table documents.
 //! Agent commands are started together (on free ports), then its `join` commands run,
-//! and they must find each other and leave gracefully on SIGTERM. The `cluster`
+//! and they must find each other and leave gracefully on SIGTERM (the one with an event
+//! handler keeping its list of the others as they come and go). The `cluster`
 //! command is started (on free ports), and every client command (`members`, `kv`,
 //! `stats`, `events`, `tags`, `join`, `leave`) is run against it in the README's order.
 
@@ -216,6 +217,12 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("gossip-readme-agents-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // Event handlers are named from the source tree's root, as the README runs them.
+    std::os::unix::fs::symlink(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples"),
+        dir.join("examples"),
+    )
+    .unwrap();
     for keygen in commands.iter().filter(|c| c[0] == "keygen") {
         let out = gossip().args(keygen).current_dir(&dir).output().unwrap();
         assert!(out.status.success(), "gossip {}: {out:?}", keygen.join(" "));
@@ -294,11 +301,44 @@ fn the_readme_agents_form_a_cluster_and_leave_on_sigterm() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The agent running examples/upstreams.sh lists the others of its cluster, alive.
+    let keeps_upstreams = agents.iter().position(|args| {
+        flag(args, "--event-handler").is_some_and(|h| h.ends_with("examples/upstreams.sh"))
+    });
+    let upstreams = dir.join("upstreams");
+    let listed = || {
+        let mut lines: Vec<String> = std::fs::read_to_string(&upstreams)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    if let Some(keeper) = keeps_upstreams {
+        let mut expected: Vec<String> = (0..agents.len())
+            .filter(|&i| i != keeper && clusters[i] == clusters[keeper])
+            .map(|i| {
+                let bind = localised(&[flag(&agents[i], "--bind").unwrap()]).remove(0);
+                format!("{} {bind}", flag(&agents[i], "--name").unwrap())
+            })
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty());
+        assert!(
+            support::eventually(Duration::from_secs(10), || listed() == expected),
+            "upstreams lists {expected:?}: {:?}",
+            listed()
+        );
+    }
     let mut logs: Vec<String> = vec![String::new(); children.len()];
     for (i, child) in children.iter_mut().enumerate().rev() {
         let (exited_ok, log) = stop(&mut child.0);
         assert!(exited_ok, "an agent exits 0 on SIGTERM:\n{log}");
         logs[i] = log;
+    }
+    if keeps_upstreams.is_some() {
+        assert_eq!(listed(), [] as [String; 0], "the others left before it");
     }
     for (first, log) in logs.iter().enumerate() {
         if clusters[first] != first {

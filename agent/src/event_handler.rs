@@ -1,0 +1,484 @@
+//! `--event-handler`: a command the agent runs on each event it reports, so that a
+//! script can act on the cluster's news (take a failed member out of a load balancer's
+//! backends, page someone, reload a configuration), like Serf's event handlers.
+//!
+//! ```text
+//!   agent ──events──► EventLog ──follow──► handler task ──► sh -c COMMAND   (one at a time)
+//!                                                           stdin: the event as JSON
+//!                                                           env:   GOSSIP_EVENT, ...
+//! ```
+//!
+//! The handlers run on a task of their own, one run at a time, in the order of the
+//! events: a slow handler delays the handlers of later events, never the node. A run
+//! still going after its time limit is killed; a run that fails is logged, and the next
+//! event's handlers run regardless. A task that falls more than the event log's backlog
+//! behind is told how many events it missed, and logs it.
+
+use std::fmt;
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::Duration;
+
+use gossip_api::{EVENT_KINDS, MemberInfo, RecentEvent};
+use gossip_core::{Event, NodeId};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, info, warn};
+
+use crate::agent::{AgentHandle, EventId, FollowFrom};
+
+/// How long a handler may run before it is killed, so that one that hangs does not
+/// hold up every later event for good.
+pub const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// After this long a run is logged as slow: later events are waiting for it.
+const SLOW: Duration = Duration::from_secs(1);
+
+/// How much of a run's output goes into the log.
+const OUTPUT_LOGGED: usize = 1024;
+
+/// How long after a run exits its output is still read: what it wrote before exiting
+/// is in the pipe already.
+const AFTER_EXIT: Duration = Duration::from_millis(100);
+
+/// One `--event-handler [KINDS=]COMMAND`: a shell command and the event kinds it runs
+/// on (every kind when none is named).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventHandler {
+    /// The kinds it runs on, as the event stream names them; `None`: all of them.
+    kinds: Option<Vec<&'static str>>,
+    /// Run with `sh -c`.
+    command: String,
+}
+
+impl EventHandler {
+    /// Whether this handler runs on events of `kind`.
+    pub fn runs_on(&self, kind: &str) -> bool {
+        self.kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(&kind))
+    }
+
+    /// The command, as given.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+}
+
+/// The kinds a handler can run on: every kind of [`Event`], not `lagged`, which is the
+/// stream's word to a listener rather than the node's news.
+fn handled_kinds() -> impl Iterator<Item = &'static str> {
+    EVENT_KINDS.into_iter().filter(|kind| *kind != "lagged")
+}
+
+impl FromStr for EventHandler {
+    type Err = String;
+
+    /// `COMMAND`, `*=COMMAND` or `KIND,KIND=COMMAND`. The text before the first `=`
+    /// names kinds only when it is lowercase words, commas and `*`, as kinds are; so
+    /// `FOO=1 ./script.sh` is a command that sets a variable.
+    fn from_str(spec: &str) -> Result<EventHandler, String> {
+        let (kinds, command) = match spec.split_once('=') {
+            Some((kinds, command))
+                if !kinds.is_empty()
+                    && kinds
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | ',' | '*')) =>
+            {
+                (Some(kinds), command)
+            }
+            _ => (None, spec),
+        };
+        if command.trim().is_empty() {
+            return Err(
+                "the command is empty: write [KINDS=]COMMAND, e.g. dead,left=./on-failure.sh"
+                    .into(),
+            );
+        }
+        let kinds = match kinds {
+            None => None,
+            Some(kinds) if kinds.split(',').any(|kind| kind == "*") => None,
+            Some(kinds) => Some(
+                kinds
+                    .split(',')
+                    .map(|given| {
+                        handled_kinds().find(|kind| *kind == given).ok_or_else(|| {
+                            format!(
+                                "no event kind {given:?}: the kinds are {}, or * for all of them",
+                                handled_kinds().collect::<Vec<_>>().join(", ")
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(EventHandler {
+            kinds,
+            command: command.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for EventHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kinds {
+            Some(kinds) => write!(f, "{}={}", kinds.join(","), self.command),
+            None => f.write_str(&self.command),
+        }
+    }
+}
+
+/// What a run gets on standard input, as one line of JSON: the event as
+/// `GET /api/events/recent` lists it, with the member it is about as `GET /api/members`
+/// lists it, while the agent holds that member.
+#[derive(Serialize)]
+struct HandlerInput<'a> {
+    #[serde(flatten)]
+    event: &'a RecentEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<&'a MemberInfo>,
+}
+
+/// Starts running `handlers` on every event `agent` reports from its start on (the
+/// events it keeps, then each new one), until the agent stops. The task ends once it
+/// has run the handlers of the agent's last event.
+pub fn spawn(
+    agent: AgentHandle,
+    handlers: Vec<EventHandler>,
+    time_limit: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(run(agent, handlers, time_limit).in_current_span())
+}
+
+async fn run(agent: AgentHandle, handlers: Vec<EventHandler>, time_limit: Duration) {
+    let Ok(mut feed) = agent.follow(FollowFrom::Kept).await else {
+        return;
+    };
+    if feed.missed > 0 {
+        warn!(
+            missed = feed.missed,
+            "event handlers start late: the first events were not handed to them"
+        );
+    }
+    let life = feed.life;
+    for event in std::mem::take(&mut feed.history) {
+        handle(&agent, &handlers, life, &event, time_limit).await;
+    }
+    loop {
+        match feed.live.recv().await {
+            Ok(event) => handle(&agent, &handlers, life, &event, time_limit).await,
+            Err(RecvError::Lagged(missed)) => warn!(
+                missed,
+                "event handlers fell behind: these events were not handed to them"
+            ),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Runs, one after the other, each handler that runs on `event`'s kind.
+async fn handle(
+    agent: &AgentHandle,
+    handlers: &[EventHandler],
+    life: u64,
+    event: &RecentEvent,
+    time_limit: Duration,
+) {
+    let chosen: Vec<&EventHandler> = handlers.iter().filter(|h| h.runs_on(&event.kind)).collect();
+    if chosen.is_empty() {
+        return;
+    }
+    // As the agent holds it now: a member removed since is no longer there.
+    let member = match event.event.member() {
+        Some(name) => agent
+            .members()
+            .await
+            .ok()
+            .and_then(|members| members.into_iter().find(|m| &m.name == name)),
+        None => None,
+    };
+    let input = HandlerInput {
+        event,
+        member: member.as_ref(),
+    };
+    let mut stdin = serde_json::to_vec(&input).expect("an event serialises");
+    stdin.push(b'\n');
+    let environment = environment(agent.name(), life, event, member.as_ref());
+    for handler in chosen {
+        run_one(handler, &environment, &stdin, time_limit).await;
+    }
+}
+
+/// The variables a run gets, for a script that needs no JSON: the event's kind and id,
+/// this agent's name, and the member or key the event is about.
+fn environment(
+    own_name: &NodeId,
+    life: u64,
+    event: &RecentEvent,
+    member: Option<&MemberInfo>,
+) -> Vec<(&'static str, String)> {
+    let id = EventId {
+        life,
+        seq: event.seq,
+    };
+    let mut variables = vec![
+        ("GOSSIP_EVENT", event.kind.clone()),
+        ("GOSSIP_EVENT_ID", id.to_string()),
+        ("GOSSIP_SELF_NAME", own_name.to_string()),
+    ];
+    if let Some(name) = event.event.member() {
+        variables.push(("GOSSIP_MEMBER", name.to_string()));
+    }
+    let address = match (&event.event, member) {
+        (_, Some(member)) => Some(member.addr),
+        (Event::MemberJoined { addr, .. }, None) => Some(*addr),
+        _ => None,
+    };
+    if let Some(address) = address {
+        variables.push(("GOSSIP_MEMBER_ADDRESS", address.to_string()));
+    }
+    if let Some(member) = member {
+        variables.push(("GOSSIP_MEMBER_STATUS", member.status.to_string()));
+    }
+    if let Event::KeyChanged { key, .. } | Event::Conflict { key, .. } = &event.event {
+        variables.push(("GOSSIP_KEY", key.clone()));
+    }
+    variables
+}
+
+/// One run of one handler: it is killed once past `time_limit`, and whatever it
+/// prints is logged (its standard output as information, its standard error with a
+/// failure). The run is over when the handler's process exits: a process it started in
+/// the background may keep its output open, and is no reason to wait.
+async fn run_one(
+    handler: &EventHandler,
+    environment: &[(&'static str, String)],
+    stdin: &[u8],
+    time_limit: Duration,
+) {
+    let spawned = Command::new("sh")
+        .arg("-c")
+        .arg(&handler.command)
+        .envs(environment.iter().map(|(name, value)| (name, value)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => {
+            warn!(handler = %handler, %error, "cannot start the event handler");
+            return;
+        }
+    };
+    let stdout = child.stdout.take().map(Captured::start);
+    let stderr = child.stderr.take().map(Captured::start);
+    if let Some(mut input) = child.stdin.take() {
+        // A handler that does not read its input closes it early: that is its choice.
+        let _ = input.write_all(stdin).await;
+    }
+    let exited = tokio::select! {
+        exited = child.wait() => Some(exited),
+        () = tokio::time::sleep(SLOW) => None,
+    };
+    let exited = match exited {
+        Some(exited) => exited,
+        None => {
+            info!(handler = %handler, "the event handler is still running; later events wait for it");
+            match tokio::time::timeout(time_limit.saturating_sub(SLOW), child.wait()).await {
+                Ok(exited) => exited,
+                Err(_) => {
+                    let _ = child.kill().await;
+                    warn!(handler = %handler, ?time_limit, "the event handler ran too long and was killed");
+                    return;
+                }
+            }
+        }
+    };
+    let status = match exited {
+        Ok(status) => status,
+        Err(error) => {
+            warn!(handler = %handler, %error, "the event handler could not be waited for");
+            return;
+        }
+    };
+    let printed = match stdout {
+        Some(captured) => captured.finish().await,
+        None => String::new(),
+    };
+    if !printed.is_empty() {
+        info!(handler = %handler, output = %printed, "event handler output");
+    }
+    if !status.success() {
+        let stderr = match stderr {
+            Some(captured) => captured.finish().await,
+            None => String::new(),
+        };
+        if stderr.is_empty() {
+            warn!(handler = %handler, %status, "the event handler failed");
+        } else {
+            warn!(handler = %handler, %status, %stderr, "the event handler failed");
+        }
+    }
+}
+
+/// What a run writes to one of its pipes, read as it comes (so the run never blocks on
+/// a full pipe) and kept up to what is logged.
+struct Captured {
+    kept: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl Captured {
+    fn start(mut pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Captured {
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = kept.clone();
+        let reader = tokio::spawn(async move {
+            let mut chunk = [0u8; 4096];
+            while let Ok(read @ 1..) = pipe.read(&mut chunk).await {
+                let mut kept = into.lock().unwrap_or_else(|e| e.into_inner());
+                let room = (OUTPUT_LOGGED + 1).saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..read.min(room)]);
+            }
+        });
+        Captured { kept, reader }
+    }
+
+    /// The text written so far, once the pipe closes or, if a process the run left
+    /// behind holds it open, a moment after the run ended.
+    async fn finish(self) -> String {
+        let reader = self.reader;
+        tokio::pin!(reader);
+        if tokio::time::timeout(AFTER_EXIT, &mut reader).await.is_err() {
+            reader.abort();
+        }
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        logged(&kept)
+    }
+}
+
+/// The first [`OUTPUT_LOGGED`] bytes of a run's output, as text, without the final
+/// newline.
+fn logged(output: &[u8]) -> String {
+    let shown = &output[..output.len().min(OUTPUT_LOGGED)];
+    let mut text = String::from_utf8_lossy(shown).trim_end().to_owned();
+    if output.len() > OUTPUT_LOGGED {
+        text.push_str(" ...");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(spec: &str) -> EventHandler {
+        spec.parse().unwrap()
+    }
+
+    #[test]
+    fn a_handler_names_its_kinds_before_the_first_equals_sign() {
+        let on_failure = parsed("dead,left=./on-failure.sh --quiet");
+        assert_eq!(on_failure.command(), "./on-failure.sh --quiet");
+        assert!(on_failure.runs_on("dead") && on_failure.runs_on("left"));
+        assert!(!on_failure.runs_on("joined"));
+        assert_eq!(on_failure.to_string(), "dead,left=./on-failure.sh --quiet");
+
+        for every in ["./log.sh", "*=./log.sh"] {
+            let handler = parsed(every);
+            assert_eq!(handler.command(), "./log.sh");
+            assert!(handled_kinds().all(|kind| handler.runs_on(kind)), "{every}");
+        }
+        // A variable set for the command is no list of kinds.
+        let with_variable = parsed("FOO=1 ./log.sh a=b");
+        assert_eq!(with_variable.command(), "FOO=1 ./log.sh a=b");
+        assert!(with_variable.runs_on("dead"));
+        assert_eq!(parsed("dead=x=1").command(), "x=1");
+    }
+
+    #[test]
+    fn an_unknown_kind_or_an_empty_command_is_refused_clearly() {
+        let error = "died=./x.sh".parse::<EventHandler>().unwrap_err();
+        assert!(error.contains("no event kind \"died\""), "{error}");
+        assert!(
+            error.contains("joined_cluster, joined, suspected"),
+            "{error}"
+        );
+        assert!(!error.contains("lagged"), "{error}");
+        assert!("lagged=./x.sh".parse::<EventHandler>().is_err());
+        assert!("dead,,left=./x.sh".parse::<EventHandler>().is_err());
+        for empty in ["", "  ", "dead=", "dead= "] {
+            let error = empty.parse::<EventHandler>().unwrap_err();
+            assert!(error.contains("the command is empty"), "{empty:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_run_is_told_the_event_in_variables() {
+        let own = NodeId::new("n1").unwrap();
+        let recent = |event: Event| RecentEvent {
+            at_unix_ms: 1,
+            kind: gossip_api::event_kind(&event).to_owned(),
+            seq: 7,
+            event,
+        };
+        let n2 = NodeId::new("n2").unwrap();
+        let joined = recent(Event::MemberJoined {
+            id: n2.clone(),
+            addr: "127.0.0.1:7947".parse().unwrap(),
+        });
+        assert_eq!(
+            environment(&own, 0xab, &joined, None),
+            [
+                ("GOSSIP_EVENT", "joined".to_owned()),
+                ("GOSSIP_EVENT_ID", "ab-7".to_owned()),
+                ("GOSSIP_SELF_NAME", "n1".to_owned()),
+                ("GOSSIP_MEMBER", "n2".to_owned()),
+                ("GOSSIP_MEMBER_ADDRESS", "127.0.0.1:7947".to_owned()),
+            ]
+        );
+        let held = MemberInfo {
+            name: n2.clone(),
+            addr: "127.0.0.1:8000".parse().unwrap(),
+            status: gossip_core::MemberState::Dead,
+            incarnation: 3,
+            local_health: None,
+            tags: Default::default(),
+        };
+        let dead = recent(Event::MemberDead {
+            id: n2.clone(),
+            incarnation: 3,
+        });
+        let variables = environment(&own, 0xab, &dead, Some(&held));
+        assert_eq!(
+            variables[3..],
+            [
+                ("GOSSIP_MEMBER", "n2".to_owned()),
+                ("GOSSIP_MEMBER_ADDRESS", "127.0.0.1:8000".to_owned()),
+                ("GOSSIP_MEMBER_STATUS", "dead".to_owned()),
+            ]
+        );
+        let removed = recent(Event::MemberRemoved { id: n2 });
+        assert_eq!(environment(&own, 0xab, &removed, None).len(), 4);
+        let key = recent(Event::Conflict {
+            key: "colour".into(),
+            siblings: 2,
+        });
+        assert_eq!(
+            environment(&own, 0xab, &key, None)[3..],
+            [("GOSSIP_KEY", "colour".to_owned())]
+        );
+    }
+
+    #[test]
+    fn logged_output_is_cut_short() {
+        assert_eq!(logged(b"done\n"), "done");
+        let long = vec![b'x'; OUTPUT_LOGGED + 10];
+        let text = logged(&long);
+        assert!(text.ends_with(" ...") && text.len() == OUTPUT_LOGGED + 4);
+    }
+}

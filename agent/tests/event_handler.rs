@@ -1,0 +1,191 @@
+//! `--event-handler` on real agents on 127.0.0.1: each handler runs on the kinds it
+//! names, in the order of the events, with the event on standard input and in its
+//! variables; a failing handler does not stop the next event's, and one past its time
+//! limit is killed.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gossip_agent::agent::{Agent, AgentHandle, AgentOptions, Seed};
+use gossip_agent::event_handler::{self, EventHandler};
+use gossip_core::{Config, NodeId};
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+struct Running {
+    handle: AgentHandle,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// An agent named `name` joining through `seed` (none: it starts the cluster), with
+/// `handlers` killed past `time_limit`; it runs the handlers in `dir`.
+async fn start(
+    name: &str,
+    seed: Option<std::net::SocketAddr>,
+    handlers: &[&str],
+    time_limit: Duration,
+) -> Running {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let options = AgentOptions {
+        name: NodeId::new(name).unwrap(),
+        join: seed
+            .map(|s| s.to_string().parse::<Seed>().unwrap())
+            .into_iter()
+            .collect(),
+        advertise: None,
+        cluster_name: None,
+        keyring: None,
+        tags: gossip_core::Tags::none(),
+        config: Config::demo(),
+        rng_seed: 11,
+    };
+    let (agent, handle) = Agent::new(socket, options).unwrap();
+    let handlers: Vec<EventHandler> = handlers.iter().map(|h| h.parse().unwrap()).collect();
+    if !handlers.is_empty() {
+        event_handler::spawn(handle.clone(), handlers, time_limit);
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(agent.run(async {
+        let _ = stopped.await;
+    }));
+    Running { handle, stop, task }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gossip-handlers-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits (up to `limit`) until the file holds `count` lines or more.
+async fn wait_for_lines(path: &Path, count: usize, limit: Duration) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let now = lines(path);
+        if now.len() >= count || tokio::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
+    let dir = scratch("kinds");
+    let all = dir.join("all.log");
+    let json = dir.join("json.log");
+    let gone = dir.join("gone.log");
+    let every = format!(
+        r#"echo "$GOSSIP_EVENT $GOSSIP_MEMBER $GOSSIP_MEMBER_ADDRESS" >> {}; cat >> {}"#,
+        all.display(),
+        json.display()
+    );
+    // It fails every time: the events after it still get their handlers.
+    let on_gone = format!(
+        "dead,left=echo $GOSSIP_MEMBER $GOSSIP_MEMBER_STATUS >> {}; exit 1",
+        gone.display()
+    );
+    let a = start("a", None, &[&every, &on_gone], Duration::from_secs(10)).await;
+    let a_udp = a.handle.local_addr();
+    let b = start("b", Some(a_udp), &[], Duration::ZERO).await;
+    let b_udp = b.handle.local_addr();
+    let c = start("c", Some(a_udp), &[], Duration::ZERO).await;
+    let c_udp = c.handle.local_addr();
+    let joined = wait_for_lines(&all, 3, Duration::from_secs(10)).await;
+    assert_eq!(joined.len(), 3, "{joined:?}");
+
+    b.task.abort();
+    let _ = c.stop.send(());
+    let gone_lines = wait_for_lines(&gone, 2, Duration::from_secs(30)).await;
+    let mut sorted = gone_lines.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["b dead", "c left"], "only dead and left run it");
+
+    let seen = lines(&all);
+    let position = |line: &str| seen.iter().position(|l| l == line);
+    assert_eq!(seen[0], "joined_cluster  ", "{seen:?}");
+    for (before, after) in [
+        (format!("joined b {b_udp}"), format!("suspected b {b_udp}")),
+        (format!("suspected b {b_udp}"), format!("dead b {b_udp}")),
+        (format!("joined c {c_udp}"), format!("left c {c_udp}")),
+    ] {
+        let (Some(before_at), Some(after_at)) = (position(&before), position(&after)) else {
+            panic!("{before:?} then {after:?} in {seen:?}");
+        };
+        assert!(
+            before_at < after_at,
+            "{before:?} then {after:?} in {seen:?}"
+        );
+    }
+
+    // Standard input: the event as the API lists it, numbered without a gap, with the
+    // member as the agent held it.
+    let inputs: Vec<serde_json::Value> = lines(&json)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(inputs.len(), seen.len());
+    for (i, (input, line)) in inputs.iter().zip(&seen).enumerate() {
+        assert_eq!(input["seq"], i + 1, "{input}");
+        assert!(
+            line.starts_with(input["kind"].as_str().unwrap()),
+            "{input} {line}"
+        );
+    }
+    let dead_b = inputs.iter().find(|i| i["kind"] == "dead").unwrap();
+    assert_eq!(dead_b["event"]["MemberDead"]["id"], "b");
+    assert_eq!(dead_b["member"]["status"], "dead");
+    assert_eq!(dead_b["member"]["addr"], b_udp.to_string());
+    assert!(
+        inputs[0].get("member").is_none(),
+        "joined_cluster is about no member"
+    );
+    let _ = a.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
+    let dir = scratch("limit");
+    let log = dir.join("runs.log");
+    let hangs = format!(
+        "echo start $GOSSIP_EVENT >> {0}; sleep 30; echo end >> {0}",
+        log.display()
+    );
+    let a = start("a", None, &[&hangs], Duration::from_millis(1500)).await;
+    let b = start("b", Some(a.handle.local_addr()), &[], Duration::ZERO).await;
+    let runs = wait_for_lines(&log, 2, Duration::from_secs(15)).await;
+    assert_eq!(runs, ["start joined_cluster", "start joined"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!lines(&log).contains(&"end".to_owned()));
+    let _ = b.stop.send(());
+    let _ = a.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_over_when_its_process_exits_even_with_one_left_in_the_background() {
+    let dir = scratch("background");
+    let log = dir.join("runs.log");
+    let leaves_one = format!("sleep 20 & echo ran $GOSSIP_EVENT >> {}", log.display());
+    let a = start("a", None, &[&leaves_one], Duration::from_secs(60)).await;
+    let b = start("b", Some(a.handle.local_addr()), &[], Duration::ZERO).await;
+    let runs = wait_for_lines(&log, 2, Duration::from_secs(10)).await;
+    assert_eq!(runs, ["ran joined_cluster", "ran joined"]);
+    let _ = b.stop.send(());
+    let _ = a.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
