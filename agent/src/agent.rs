@@ -916,6 +916,11 @@ fn log_event(event: &Event) {
             info!(member = %id, incarnation, "member alive again")
         }
         Event::MemberDead { id, incarnation } => warn!(member = %id, incarnation, "member dead"),
+        Event::MemberUpdated {
+            id,
+            incarnation,
+            tags,
+        } => info!(member = %id, incarnation, %tags, "member tags changed"),
         Event::MemberLeft { id } => info!(member = %id, "member left"),
         Event::MemberRemoved { id } => info!(member = %id, "member removed"),
         Event::Refuted { incarnation } => warn!(incarnation, "refuted being held suspect or dead"),

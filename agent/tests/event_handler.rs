@@ -106,6 +106,10 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
     let c_udp = c.handle.local_addr();
     let joined = wait_for_lines(&all, 3, Duration::from_secs(10)).await;
     assert_eq!(joined.len(), 3, "{joined:?}");
+    let db = gossip_core::Tags::new([("role", "db")]).unwrap();
+    b.handle.set_tags(db).await.unwrap();
+    let updated = wait_for_lines(&all, 4, Duration::from_secs(10)).await;
+    assert_eq!(updated.get(3), Some(&format!("updated b {b_udp}")));
 
     b.task.abort();
     let _ = c.stop.send(());
@@ -153,6 +157,13 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
         inputs[0].get("member").is_none(),
         "joined_cluster is about no member"
     );
+    let tagged = inputs.iter().find(|i| i["kind"] == "updated").unwrap();
+    assert_eq!(
+        tagged["event"]["MemberUpdated"]["tags"],
+        serde_json::json!([["role", "db"]]),
+        "{tagged}"
+    );
+    assert_eq!(tagged["member"]["tags"]["role"], "db", "{tagged}");
     let _ = a.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
 }

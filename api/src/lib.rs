@@ -111,12 +111,13 @@ pub struct StatsInfo {
 /// The names of the agent's event stream (`GET /api/events`), one per kind of
 /// [`gossip_core::Event`] as the Java module's listeners had them, and `lagged` for a
 /// listener that fell behind.
-pub const EVENT_KINDS: [&str; 14] = [
+pub const EVENT_KINDS: [&str; 15] = [
     "joined_cluster",
     "joined",
     "suspected",
     "alive",
     "dead",
+    "updated",
     "left",
     "removed",
     "refuted",
@@ -137,6 +138,7 @@ pub fn event_kind(event: &gossip_core::Event) -> &'static str {
         Event::MemberSuspected { .. } => "suspected",
         Event::MemberAlive { .. } => "alive",
         Event::MemberDead { .. } => "dead",
+        Event::MemberUpdated { .. } => "updated",
         Event::MemberLeft { .. } => "left",
         Event::MemberRemoved { .. } => "removed",
         Event::Refuted { .. } => "refuted",

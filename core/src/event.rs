@@ -3,7 +3,7 @@
 use core::fmt;
 use core::net::SocketAddr;
 
-use crate::{Incarnation, NodeId, ReplicaId};
+use crate::{Incarnation, NodeId, ReplicaId, Tags};
 
 /// Something the application may want to react to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -60,6 +60,15 @@ pub enum Event {
     /// `forgotten` ones of keys the cluster deleted and has since forgotten, which are
     /// dropped rather than brought back. The rest were held already.
     StoreTakenBack { added: usize, forgotten: usize },
+    /// The tags this node holds for a member it knew already changed: set, changed or
+    /// removed, with alive news at a newer incarnation (or, for a member first heard of
+    /// through news that carries none, learned at the same one). `tags` are the new ones.
+    /// Last in the list, so that every other event keeps its hash in trace digests.
+    MemberUpdated {
+        id: NodeId,
+        incarnation: Incarnation,
+        tags: Tags,
+    },
 }
 
 impl Event {
@@ -72,6 +81,7 @@ impl Event {
             | Event::MemberSuspected { id, .. }
             | Event::MemberAlive { id, .. }
             | Event::MemberDead { id, .. }
+            | Event::MemberUpdated { id, .. }
             | Event::MemberLeft { id }
             | Event::MemberRemoved { id } => Some(id),
             Event::JoinedCluster
@@ -100,6 +110,10 @@ impl fmt::Display for Event {
             Event::MemberDead { id, incarnation } => {
                 write!(f, "declares {id} dead (inc {incarnation})")
             }
+            Event::MemberUpdated { id, tags, .. } if tags.is_empty() => {
+                write!(f, "sees {id} without tags")
+            }
+            Event::MemberUpdated { id, tags, .. } => write!(f, "sees {id} tagged {tags}"),
             Event::MemberLeft { id } => write!(f, "saw {id} leave"),
             Event::MemberRemoved { id } => write!(f, "forgot {id}"),
             Event::Refuted { incarnation } => {

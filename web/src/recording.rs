@@ -224,6 +224,7 @@ fn subject_of(event: &Event) -> Option<&str> {
         | Event::MemberSuspected { id, .. }
         | Event::MemberAlive { id, .. }
         | Event::MemberDead { id, .. }
+        | Event::MemberUpdated { id, .. }
         | Event::MemberLeft { id }
         | Event::MemberRemoved { id } => Some(id.as_str()),
         _ => None,
@@ -328,8 +329,11 @@ impl AgentView {
                     held.siblings = *siblings;
                 }
             }
-            // For the log; the keys taken back come as their own key changes.
-            Event::NameConflict { .. } | Event::StoreTakenBack { .. } => {}
+            // For the log; the keys taken back come as their own key changes, and a
+            // change of state comes as its own event beside a change of tags.
+            Event::NameConflict { .. }
+            | Event::StoreTakenBack { .. }
+            | Event::MemberUpdated { .. } => {}
         }
     }
 }

@@ -245,7 +245,7 @@ impl Node {
                 // Tags are the same at the same incarnation: a member first heard of
                 // through news without them (a suspicion) takes them from later news.
                 if update.incarnation == current.incarnation {
-                    self.note_tags(&update);
+                    self.note_tags(&update, true);
                 }
                 return;
             }
@@ -266,7 +266,6 @@ impl Node {
                 addr: update.addr,
             });
         }
-        self.note_tags(&update);
         let (id, incarnation) = (update.id.clone(), update.incarnation);
         let changed = previous != Some(update.state);
         match update.state {
@@ -294,6 +293,8 @@ impl Node {
                 self.events.push_back(Event::MemberLeft { id });
             }
         }
+        // After the news of its state: "n3 is alive again", then "with these tags".
+        self.note_tags(&update, !new);
         self.broadcasts.push(update);
     }
 
@@ -388,14 +389,27 @@ impl Node {
         )
     }
 
-    /// Keeps the tags alive news brings, if they are newer than those held.
-    fn note_tags(&mut self, update: &MemberUpdate) {
+    /// Keeps the tags alive news brings, if they are newer than those held. A change
+    /// of the tags held for a member `known` before this news is an event: a member new
+    /// here is reported joined, and its tags are read with it.
+    fn note_tags(&mut self, update: &MemberUpdate, known: bool) {
         if update.state != MemberState::Alive {
             return;
         }
-        let held = self.membership.tags.get(&update.id).map(|(inc, _)| *inc);
-        if held.is_some_and(|inc| inc >= update.incarnation) {
+        let held = self.membership.tags.get(&update.id);
+        if held.is_some_and(|(inc, _)| *inc >= update.incarnation) {
             return;
+        }
+        let changed = match held {
+            Some((_, tags)) => *tags != update.tags,
+            None => !update.tags.is_empty(),
+        };
+        if known && changed {
+            self.events.push_back(Event::MemberUpdated {
+                id: update.id.clone(),
+                incarnation: update.incarnation,
+                tags: update.tags.clone(),
+            });
         }
         if update.tags.is_empty() {
             // Alive news without tags at a newer incarnation: they were removed, or

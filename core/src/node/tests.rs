@@ -875,6 +875,16 @@ fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
         "the full state carries them"
     );
     assert_eq!(a.member_tags(b.id()), None, "b has none");
+    let updates = |node: &mut Node| -> Vec<Event> {
+        std::iter::from_fn(|| node.poll_event())
+            .filter(|e| matches!(e, Event::MemberUpdated { .. }))
+            .collect()
+    };
+    assert_eq!(
+        updates(&mut b),
+        [],
+        "a member new here is joined, not updated"
+    );
 
     let db = Tags::new([("role", "db")]).unwrap();
     a.set_tags(db.clone());
@@ -889,6 +899,15 @@ fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
         Some(&db),
         "gossip carries the change"
     );
+    assert_eq!(
+        updates(&mut b),
+        [Event::MemberUpdated {
+            id: a.id().clone(),
+            incarnation: 1,
+            tags: db.clone()
+        }]
+    );
+    assert_eq!(updates(&mut a), [], "a node does not report its own");
 
     // News without tags at the same incarnation does not erase them.
     let suspicion = MemberUpdate {
@@ -901,6 +920,15 @@ fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
     };
     b.apply_member_update(t, suspicion);
     assert_eq!(b.member_tags(a.id()), Some(&db));
+    // Its refutation carries the same tags: no change to report.
+    let t = t + a.config().gossip_interval;
+    b.handle_timeout(t);
+    deliver(t, &mut b, &mut a);
+    assert_eq!(a.incarnation(), 2, "a refuted");
+    a.handle_timeout(t);
+    deliver(t, &mut a, &mut b);
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Alive));
+    assert_eq!(updates(&mut b), []);
 }
 
 #[test]
@@ -957,23 +985,40 @@ fn tags_are_adopted_at_the_same_incarnation_cleared_by_newer_news_and_reaped() {
         tags: tags.clone(),
     };
     let b = NodeId::new("b").unwrap();
+    let tags_reported = |a: &mut Node| -> Vec<(u32, Tags)> {
+        std::iter::from_fn(|| a.poll_event())
+            .filter_map(|e| match e {
+                Event::MemberUpdated {
+                    incarnation, tags, ..
+                } => Some((incarnation, tags)),
+                _ => None,
+            })
+            .collect()
+    };
     // First heard of through a suspicion, which carries no tags ...
     a.apply_member_update(now, news(MemberState::Suspect, 3, &Tags::none()));
     assert_eq!(a.member_tags(&b), None);
+    assert_eq!(tags_reported(&mut a), []);
     // ... then alive news at the same incarnation (a full state) brings them.
     a.apply_member_update(now, news(MemberState::Alive, 3, &web));
     assert_eq!(a.member_tags(&b), Some(&web));
+    assert_eq!(tags_reported(&mut a), [(3, web.clone())], "learned");
     // Alive news at a newer incarnation without tags: they were removed.
     a.apply_member_update(now, news(MemberState::Alive, 4, &Tags::none()));
     assert_eq!(a.member_tags(&b), None);
+    assert_eq!(tags_reported(&mut a), [(4, Tags::none())], "removed");
     a.apply_member_update(now, news(MemberState::Alive, 5, &web));
     assert_eq!(a.member_tags(&b), Some(&web));
-    // Older alive news with other tags changes nothing.
+    assert_eq!(tags_reported(&mut a), [(5, web.clone())]);
+    // Newer alive news with the same tags, and older alive news with other tags,
+    // change nothing.
+    a.apply_member_update(now, news(MemberState::Alive, 6, &web));
     let old = Tags::new([("role", "old")]).unwrap();
     a.apply_member_update(now, news(MemberState::Alive, 4, &old));
     assert_eq!(a.member_tags(&b), Some(&web));
+    assert_eq!(tags_reported(&mut a), []);
     // Dead, then reaped: the tags go with the member.
-    a.apply_member_update(now, news(MemberState::Dead, 5, &Tags::none()));
+    a.apply_member_update(now, news(MemberState::Dead, 6, &Tags::none()));
     let later = now + a.config().reap_after + Duration::from_secs(1);
     a.handle_timeout(later);
     a.handle_timeout(later + a.config().probe_interval);
