@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tracing::Instrument;
 
 use gossip_core::{
@@ -29,6 +30,7 @@ use tracing::{debug, info, warn};
 use crate::envelope::Envelope;
 use crate::event_feed::EventLog;
 pub use crate::event_feed::{EventFeed, EventId, FollowFrom};
+use crate::event_handler::HandlerRuns;
 use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
 use crate::persist::{Loaded, Saved};
@@ -160,6 +162,7 @@ pub struct AgentHandle {
     commands: mpsc::Sender<Command>,
     local_addr: SocketAddr,
     name: NodeId,
+    handler_runs: Arc<HandlerRuns>,
 }
 
 impl AgentHandle {
@@ -171,6 +174,11 @@ impl AgentHandle {
     /// The agent's node name.
     pub fn name(&self) -> &NodeId {
         &self.name
+    }
+
+    /// Where its event handlers count their runs, for its statistics.
+    pub fn handler_runs(&self) -> &HandlerRuns {
+        &self.handler_runs
     }
 
     /// Every event the node reports (joins, suspicions, deaths, key changes, ...) from
@@ -310,6 +318,8 @@ pub struct Agent {
     /// Seals and opens datagrams; the keyring's file, to save key changes to.
     envelope: Envelope,
     keyring_file: Option<KeyringFile>,
+    /// How its event handlers' runs ended, counted by their task.
+    handler_runs: Arc<HandlerRuns>,
 }
 
 /// A data directory, what was saved in it last, and when the node was last saved as
@@ -410,6 +420,7 @@ impl Agent {
         node.set_tags(options.tags);
         let (sender, commands) = mpsc::channel(64);
         let (datagrams, _) = broadcast::channel(DATAGRAM_BACKLOG);
+        let handler_runs = Arc::new(HandlerRuns::default());
         let agent = Agent {
             node,
             socket,
@@ -429,6 +440,7 @@ impl Agent {
             data_dir: None,
             envelope,
             keyring_file: options.keyring,
+            handler_runs: handler_runs.clone(),
         };
         Ok((
             agent,
@@ -436,6 +448,7 @@ impl Agent {
                 commands: sender,
                 local_addr,
                 name,
+                handler_runs,
             },
         ))
     }
@@ -732,6 +745,7 @@ impl Agent {
                     wrong_cluster: refused.wrong_cluster,
                 };
                 stats.encrypted = self.envelope.keyring().is_some();
+                stats.event_handlers = self.handler_runs.counted();
                 let _ = reply.send(stats);
             }
             Command::SetTags(tags, reply) => {

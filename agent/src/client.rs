@@ -244,6 +244,9 @@ fn stats_in_words(stats: &StatsInfo) -> String {
         ("datagrams", stats.datagrams_in_words()),
         ("uptime", format!("{:.0} s", stats.uptime_seconds)),
     ];
+    let runs = stats.event_handlers;
+    let handlers = (runs != Default::default()).then(|| ("event handlers", runs.in_words()));
+    let facts: Vec<(&str, String)> = facts.into_iter().chain(handlers).collect();
     let width = facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     let mut text: Vec<String> = facts
         .iter()
@@ -677,12 +680,41 @@ mod tests {
         assert!(shown(&["--tag", "role=cache"]).is_empty());
     }
 
+    /// Event handler runs are counted in words once there were any.
+    #[test]
+    fn stats_in_words_count_event_handler_runs_once_any_ran() {
+        let node = gossip_core::Node::new(
+            gossip_core::NodeId::new("n1").unwrap(),
+            "127.0.0.1:7946".parse().unwrap(),
+            gossip_core::Config::demo(),
+            1,
+        )
+        .unwrap();
+        let mut stats = StatsInfo::of(&node, 3.0);
+        assert!(!stats_in_words(&stats).contains("event handlers"));
+        stats.event_handlers.succeeded = 5;
+        stats.event_handlers.failed = 1;
+        let words = stats_in_words(&stats);
+        assert!(
+            words.contains("event handlers  5 succeeded, 1 failed, 0 killed\n"),
+            "{words}"
+        );
+        stats.event_handlers.missed = 2;
+        assert!(stats_in_words(&stats).contains("0 killed; 2 events missed"));
+    }
+
     #[test]
     fn an_event_reads_as_words_with_its_time_and_kind() {
         let data = r#"{"MemberSuspected":{"id":"n3","incarnation":2}}"#;
         assert_eq!(
             event_in_words("06:12:03.412".into(), "suspected", data),
             "06:12:03.412  suspected      suspects n3 (inc 2)"
+        );
+        let data =
+            r#"{"MemberUpdated":{"id":"n3","incarnation":4,"tags":[["dc","east"],["role","db"]]}}"#;
+        assert_eq!(
+            event_in_words("06:12:03.412".into(), "updated", data),
+            "06:12:03.412  updated        sees n3 tagged dc=east,role=db"
         );
         // A control character in a key or value reaches the terminal escaped.
         let escape = r#"{"KeyChanged":{"key":"k\u001b[2J","value":"\u001b[31mred","writer":{"node":"n1","epoch":1}}}"#;

@@ -19,7 +19,9 @@ use std::process::Stdio;
 use std::str::FromStr;
 use std::time::Duration;
 
-use gossip_api::{EVENT_KINDS, MemberInfo, RecentEvent};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gossip_api::{EVENT_KINDS, HandlerRunsInfo, MemberInfo, RecentEvent};
 use gossip_core::{Event, NodeId};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,6 +45,49 @@ const OUTPUT_LOGGED: usize = 1024;
 /// How long after a run exits its output is still read: what it wrote before exiting
 /// is in the pipe already.
 const AFTER_EXIT: Duration = Duration::from_millis(100);
+
+/// How the agent's handler runs ended, counted as they end: the agent's statistics
+/// read them while the handlers run.
+#[derive(Debug, Default)]
+pub struct HandlerRuns {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    killed: AtomicU64,
+    missed: AtomicU64,
+}
+
+impl HandlerRuns {
+    /// The counts so far.
+    pub fn counted(&self) -> HandlerRunsInfo {
+        HandlerRunsInfo {
+            succeeded: self.succeeded.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            killed: self.killed.load(Ordering::Relaxed),
+            missed: self.missed.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Succeeded => &self.succeeded,
+            Outcome::Failed => &self.failed,
+            Outcome::Killed => &self.killed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn missed(&self, events: u64) {
+        self.missed.fetch_add(events, Ordering::Relaxed);
+    }
+}
+
+/// How one run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    Killed,
+}
 
 /// One `--event-handler [KINDS=]COMMAND`: a shell command and the event kinds it runs
 /// on (every kind when none is named).
@@ -157,7 +202,9 @@ async fn run(agent: AgentHandle, handlers: Vec<EventHandler>, time_limit: Durati
     let Ok(mut feed) = agent.follow(FollowFrom::Kept).await else {
         return;
     };
+    let runs = agent.handler_runs();
     if feed.missed > 0 {
+        runs.missed(feed.missed);
         warn!(
             missed = feed.missed,
             "event handlers start late: the first events were not handed to them"
@@ -170,10 +217,13 @@ async fn run(agent: AgentHandle, handlers: Vec<EventHandler>, time_limit: Durati
     loop {
         match feed.live.recv().await {
             Ok(event) => handle(&agent, &handlers, life, &event, time_limit).await,
-            Err(RecvError::Lagged(missed)) => warn!(
-                missed,
-                "event handlers fell behind: these events were not handed to them"
-            ),
+            Err(RecvError::Lagged(missed)) => {
+                runs.missed(missed);
+                warn!(
+                    missed,
+                    "event handlers fell behind: these events were not handed to them"
+                );
+            }
             Err(RecvError::Closed) => return,
         }
     }
@@ -208,7 +258,8 @@ async fn handle(
     stdin.push(b'\n');
     let environment = environment(agent.name(), life, event, member.as_ref());
     for handler in chosen {
-        run_one(handler, &environment, &stdin, time_limit).await;
+        let outcome = run_one(handler, &environment, &stdin, time_limit).await;
+        agent.handler_runs().count(outcome);
     }
 }
 
@@ -258,7 +309,7 @@ async fn run_one(
     environment: &[(&'static str, String)],
     stdin: &[u8],
     time_limit: Duration,
-) {
+) -> Outcome {
     let spawned = Command::new("sh")
         .arg("-c")
         .arg(&handler.command)
@@ -272,7 +323,7 @@ async fn run_one(
         Ok(child) => child,
         Err(error) => {
             warn!(handler = %handler, %error, "cannot start the event handler");
-            return;
+            return Outcome::Failed;
         }
     };
     let stdout = child.stdout.take().map(Captured::start);
@@ -294,7 +345,7 @@ async fn run_one(
                 Err(_) => {
                     let _ = child.kill().await;
                     warn!(handler = %handler, ?time_limit, "the event handler ran too long and was killed");
-                    return;
+                    return Outcome::Killed;
                 }
             }
         }
@@ -303,7 +354,7 @@ async fn run_one(
         Ok(status) => status,
         Err(error) => {
             warn!(handler = %handler, %error, "the event handler could not be waited for");
-            return;
+            return Outcome::Failed;
         }
     };
     let printed = match stdout {
@@ -313,17 +364,19 @@ async fn run_one(
     if !printed.is_empty() {
         info!(handler = %handler, output = %printed, "event handler output");
     }
-    if !status.success() {
-        let stderr = match stderr {
-            Some(captured) => captured.finish().await,
-            None => String::new(),
-        };
-        if stderr.is_empty() {
-            warn!(handler = %handler, %status, "the event handler failed");
-        } else {
-            warn!(handler = %handler, %status, %stderr, "the event handler failed");
-        }
+    if status.success() {
+        return Outcome::Succeeded;
     }
+    let stderr = match stderr {
+        Some(captured) => captured.finish().await,
+        None => String::new(),
+    };
+    if stderr.is_empty() {
+        warn!(handler = %handler, %status, "the event handler failed");
+    } else {
+        warn!(handler = %handler, %status, %stderr, "the event handler failed");
+    }
+    Outcome::Failed
 }
 
 /// What a run writes to one of its pipes, read as it comes (so the run never blocks on

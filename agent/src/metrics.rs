@@ -188,6 +188,28 @@ pub fn render(stats: &StatsInfo) -> String {
     for (reason, count) in refused {
         family.labelled("reason", reason, count);
     }
+    let runs = stats.event_handlers;
+    let mut family = Family::new(
+        &mut out,
+        "gossip_event_handler_runs_total",
+        "counter",
+        "Runs of the --event-handler commands, by how they ended: exit status 0 \
+         (succeeded), another or none (failed), or killed at the time limit (killed).",
+    );
+    for (outcome, count) in [
+        ("succeeded", runs.succeeded),
+        ("failed", runs.failed),
+        ("killed", runs.killed),
+    ] {
+        family.labelled("outcome", outcome, count);
+    }
+    Family::new(
+        &mut out,
+        "gossip_event_handler_missed_events_total",
+        "counter",
+        "Events the event handlers never ran on: they fell too far behind.",
+    )
+    .value(runs.missed);
     histogram(
         &mut out,
         "gossip_probe_rtt_seconds",

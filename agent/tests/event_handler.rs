@@ -157,6 +157,14 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
         inputs[0].get("member").is_none(),
         "joined_cluster is about no member"
     );
+    // The failing handler's runs are counted as failed, the others as succeeded.
+    let runs = a.handle.stats().await.unwrap().event_handlers;
+    assert_eq!(
+        (runs.failed, runs.killed, runs.missed),
+        (2, 0, 0),
+        "{runs:?}"
+    );
+    assert!(runs.succeeded >= seen.len() as u64, "{runs:?}");
     let tagged = inputs.iter().find(|i| i["kind"] == "updated").unwrap();
     assert_eq!(
         tagged["event"]["MemberUpdated"]["tags"],
@@ -182,6 +190,12 @@ async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
     assert_eq!(runs, ["start joined_cluster", "start joined"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!lines(&log).contains(&"end".to_owned()));
+    let runs = a.handle.stats().await.unwrap().event_handlers;
+    assert_eq!(
+        (runs.succeeded, runs.failed, runs.killed),
+        (0, 0, 1),
+        "{runs:?}"
+    );
     let _ = b.stop.send(());
     let _ = a.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);

@@ -563,6 +563,9 @@ async fn metrics_are_prometheus_text() {
         "gossip_datagrams_refused_total{reason=\"replayed\"} 0\n",
         "gossip_conflicts_total 0\n",
         "gossip_encrypted 0\n",
+        "# TYPE gossip_event_handler_runs_total counter\n",
+        "gossip_event_handler_runs_total{outcome=\"killed\"} 0\n",
+        "gossip_event_handler_missed_events_total 0\n",
     ] {
         assert!(body.contains(line), "{line} in {body}");
     }

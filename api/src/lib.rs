@@ -93,6 +93,9 @@ pub struct StatsInfo {
     /// Datagrams refused before the protocol saw them.
     #[serde(default)]
     pub refused: RefusedInfo,
+    /// Runs of the agent's `--event-handler` commands, by how they ended.
+    #[serde(default)]
+    pub event_handlers: HandlerRunsInfo,
     /// Names, addresses and pairs of them the node's registry holds: about three per
     /// member after a renumbering, up to twice that (and 64) before reaping renumbers
     /// it again.
@@ -254,6 +257,35 @@ pub struct RefusedInfo {
     pub replayed: u64,
     /// Another cluster's name (clusters named without a keyring).
     pub wrong_cluster: u64,
+}
+
+/// How an agent's event handler runs ended (`--event-handler`), and the events its
+/// handlers missed by falling too far behind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerRunsInfo {
+    /// Exited with status 0.
+    pub succeeded: u64,
+    /// Exited otherwise, or could not be started.
+    pub failed: u64,
+    /// Still running at the time limit, and killed.
+    pub killed: u64,
+    /// Events no handler was run on: the handlers fell more than the event backlog
+    /// behind.
+    pub missed: u64,
+}
+
+impl HandlerRunsInfo {
+    /// `5 succeeded, 1 failed, 0 killed` (and the events missed, if any).
+    pub fn in_words(&self) -> String {
+        let mut words = format!(
+            "{} succeeded, {} failed, {} killed",
+            self.succeeded, self.failed, self.killed
+        );
+        if self.missed > 0 {
+            words.push_str(&format!("; {} events missed", self.missed));
+        }
+        words
+    }
 }
 
 /// An agent's keyring: every key in base64, the primary (the one it seals with) first.
@@ -462,6 +494,7 @@ impl StatsInfo {
             },
             encrypted: false,
             refused: RefusedInfo::default(),
+            event_handlers: HandlerRunsInfo::default(),
             interned: node.registry_footprint().0,
             rumors: {
                 let mut rumors: Vec<RumorInfo> = node
