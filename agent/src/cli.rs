@@ -382,6 +382,12 @@ pub struct ClusterArgs {
     /// Where the web page's build is, for every agent (as `gossip agent --ui-dir`).
     #[arg(long, value_name = "DIR")]
     pub ui_dir: Option<std::path::PathBuf>,
+
+    /// A command every agent runs on each event of the kinds named (as `gossip agent
+    /// --event-handler`), in the launcher's directory: GOSSIP_SELF_NAME tells which
+    /// agent runs it. Repeatable.
+    #[arg(long = "event-handler", value_name = "[KINDS=]COMMAND")]
+    pub event_handlers: Vec<crate::event_handler::EventHandler>,
 }
 
 /// Flags of `gossip sim`.

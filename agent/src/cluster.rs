@@ -228,6 +228,9 @@ fn agent_args(
     if let Some(dir) = &args.ui_dir {
         flags.extend(["--ui-dir".into(), path(dir)]);
     }
+    for handler in &args.event_handlers {
+        flags.extend(["--event-handler".into(), handler.to_string()]);
+    }
     flags
 }
 

@@ -97,6 +97,9 @@ pub struct EventHandler {
     kinds: Option<Vec<&'static str>>,
     /// Run with `sh -c`.
     command: String,
+    /// As given, `[KINDS=]COMMAND`: what names it in the log, and what `gossip
+    /// cluster` passes on to each agent.
+    spec: String,
 }
 
 impl EventHandler {
@@ -163,16 +166,15 @@ impl FromStr for EventHandler {
         Ok(EventHandler {
             kinds,
             command: command.to_owned(),
+            spec: spec.to_owned(),
         })
     }
 }
 
+/// As given: it reads back as the same handler.
 impl fmt::Display for EventHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kinds {
-            Some(kinds) => write!(f, "{}={}", kinds.join(","), self.command),
-            None => f.write_str(&self.command),
-        }
+        f.write_str(&self.spec)
     }
 }
 
@@ -445,7 +447,14 @@ mod tests {
             let handler = parsed(every);
             assert_eq!(handler.command(), "./log.sh");
             assert!(handled_kinds().all(|kind| handler.runs_on(kind)), "{every}");
+            assert_eq!(parsed(&handler.to_string()), handler, "reads back");
         }
+        let every_with_variable = parsed("*=x=1 ./log.sh");
+        assert_eq!(every_with_variable.command(), "x=1 ./log.sh");
+        assert_eq!(
+            parsed(&every_with_variable.to_string()),
+            every_with_variable
+        );
         // A variable set for the command is no list of kinds.
         let with_variable = parsed("FOO=1 ./log.sh a=b");
         assert_eq!(with_variable.command(), "FOO=1 ./log.sh a=b");

@@ -31,10 +31,18 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
     let recording = std::env::temp_dir().join(format!("gossip-recording-{pid}.jsonl"));
+    // Every agent runs the handler: each writes who heard which member's tags change.
+    let updates = std::env::temp_dir().join(format!("gossip-cluster-updates-{pid}.log"));
+    let _ = std::fs::remove_file(&updates);
+    let on_update = format!(
+        "updated=echo $GOSSIP_SELF_NAME heard $GOSSIP_MEMBER tagged >> {}",
+        updates.display()
+    );
     let mut launcher = Stopped(
         Command::new(env!("CARGO_BIN_EXE_gossip"))
             .args(["cluster", "--nodes", "3"])
             .args(["--record", recording.to_str().unwrap()])
+            .args(["--event-handler", &on_update])
             .args([
                 "--base-port",
                 &udp.to_string(),
@@ -108,6 +116,23 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         heard,
         "n1 hears n2's new tags: {:?}",
         tags_of(&api(0), "n2")
+    );
+    let handled = |line: &str| {
+        std::fs::read_to_string(&updates)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l == line)
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            handled("n1 heard n2 tagged") && handled("n3 heard n2 tagged")
+        }),
+        "each other agent ran its handler: {:?}",
+        std::fs::read_to_string(&updates)
+    );
+    assert!(
+        !handled("n2 heard n2 tagged"),
+        "an agent's own change is no event"
     );
     let untagged = gossip(&["tags", "--http", &api(1), "--delete", "dc"]);
     assert!(untagged.status.success(), "{}", text(&untagged));
@@ -270,6 +295,7 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     // in the order they came, the key's spread and n3's departure among them.
     let recorded = std::fs::read_to_string(&recording).unwrap();
     let _ = std::fs::remove_file(&recording);
+    let _ = std::fs::remove_file(&updates);
     let mut lines = recorded.lines();
     let header: gossip_agent::view::recording::RecordingHeader =
         serde_json::from_str(lines.next().unwrap()).unwrap();
