@@ -198,6 +198,17 @@ pub struct EventsArgs {
     /// First print the events the agent reported lately (its last 100), then follow.
     #[arg(long)]
     pub recent: bool,
+
+    /// Only events of this kind (joined, suspected, alive, dead, updated, left, removed,
+    /// key_changed, ...; `lagged`, a reader falling behind, is always shown); may be
+    /// repeated.
+    #[arg(long, value_name = "KIND", value_parser = parse_event_kind)]
+    pub kind: Vec<String>,
+}
+
+/// An event kind `gossip events --kind` takes.
+fn parse_event_kind(text: &str) -> Result<String, String> {
+    crate::event_handler::event_kind_named(text).map(str::to_owned)
 }
 
 /// Flags of `gossip datagrams`.

@@ -362,6 +362,10 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
         StreamFormat::Text => event_in_words(time_of_day(at), kind, data),
         StreamFormat::Json => event_as_json(at, kind, id, data),
     };
+    // A reader that falls behind is told so whatever it asked for.
+    let shown = |kind: &str| {
+        args.kind.is_empty() || kind == "lagged" || args.kind.iter().any(|k| k == kind)
+    };
     let mut reading = true;
     read_events_with_ids(client.subscribe(args.recent)?, |kind, id, data| {
         let lines = match (kind, serde_json::from_str::<Vec<RecentEvent>>(data)) {
@@ -373,6 +377,7 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
                     .map(|id| id.life);
                 history
                     .iter()
+                    .filter(|earlier| shown(&earlier.kind))
                     .map(|earlier| {
                         let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
                         let data = serde_json::to_string(&earlier.event).unwrap_or_default();
@@ -387,7 +392,8 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
                     })
                     .collect()
             }
-            _ => vec![line(SystemTime::now(), kind, id, data)],
+            _ if shown(kind) => vec![line(SystemTime::now(), kind, id, data)],
+            _ => Vec::new(),
         };
         reading = lines
             .iter()

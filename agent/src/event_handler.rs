@@ -122,6 +122,17 @@ fn handled_kinds() -> impl Iterator<Item = &'static str> {
     EVENT_KINDS.into_iter().filter(|kind| *kind != "lagged")
 }
 
+/// The kind of node event named `given`, as the event stream names them; an error that
+/// lists them all when there is none.
+pub fn event_kind_named(given: &str) -> Result<&'static str, String> {
+    handled_kinds().find(|kind| *kind == given).ok_or_else(|| {
+        format!(
+            "no event kind {given:?}: the kinds are {}",
+            handled_kinds().collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
 impl FromStr for EventHandler {
     type Err = String;
 
@@ -153,12 +164,8 @@ impl FromStr for EventHandler {
                 kinds
                     .split(',')
                     .map(|given| {
-                        handled_kinds().find(|kind| *kind == given).ok_or_else(|| {
-                            format!(
-                                "no event kind {given:?}: the kinds are {}, or * for all of them",
-                                handled_kinds().collect::<Vec<_>>().join(", ")
-                            )
-                        })
+                        event_kind_named(given)
+                            .map_err(|error| format!("{error}, or * for all of them"))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ),

@@ -59,6 +59,10 @@ fn bad_flags_are_rejected_clearly() {
     assert_eq!(code, 2);
     assert!(err.contains("HOST:PORT"), "{err}");
 
+    let (code, _, err) = gossip(&["events", "--kind", "died"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no event kind \"died\""), "{err}");
+
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--event-handler", "died=./x.sh"]);
     assert_eq!(code, 2);
     assert!(

@@ -155,6 +155,23 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
             .unwrap(),
     );
     let streamed = Collected::from(events.0.stdout.take().unwrap());
+    // And with `--kind`, only the kind asked for, from before and after.
+    let mut key_events = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args([
+                "events",
+                "--http",
+                &api(1),
+                "--recent",
+                "--kind",
+                "key_changed",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let key_streamed = Collected::from(key_events.0.stdout.take().unwrap());
     let put = gossip(&["kv", "--http", &api(0), "put", "colour", "blue"]);
     assert!(put.status.success(), "{}", text(&put));
     let spread = eventually(Duration::from_secs(10), || {
@@ -176,6 +193,15 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     assert!(
         streamed.contains(" joined_cluster "),
         "the events from before come first: {streamed}"
+    );
+    let key_seen = key_streamed.wait_for(Duration::from_secs(10), |text| text.lines().any(blue));
+    let _ = key_events.0.kill();
+    let _ = key_events.0.wait();
+    let key_streamed = key_streamed.finish();
+    assert!(key_seen, "{key_streamed}");
+    assert!(
+        key_streamed.lines().all(|l| l.contains("  key_changed ")),
+        "only key changes: {key_streamed}"
     );
 
     // `gossip datagrams --kind ping` shows n1's probes, each peer by name.
