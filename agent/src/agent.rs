@@ -110,6 +110,7 @@ pub enum KeyChange {
 /// A question or an order for the agent's loop, with where to send the answer.
 enum Command {
     Members(oneshot::Sender<Vec<MemberInfo>>),
+    Member(NodeId, oneshot::Sender<Option<MemberInfo>>),
     Keys(oneshot::Sender<Vec<KeyInfo>>),
     Key(String, oneshot::Sender<Option<KeyInfo>>),
     Put(String, String, oneshot::Sender<Result<Version, AgentError>>),
@@ -213,6 +214,11 @@ impl AgentHandle {
     /// The agent's member table, itself first, then by name.
     pub async fn members(&self) -> Result<Vec<MemberInfo>, AgentError> {
         self.ask(Command::Members).await
+    }
+
+    /// Another member as the agent holds it, if it does.
+    pub async fn member(&self, id: &NodeId) -> Result<Option<MemberInfo>, AgentError> {
+        self.ask(|reply| Command::Member(id.clone(), reply)).await
     }
 
     /// Every key the node holds, with its versions.
@@ -375,6 +381,7 @@ impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = match self {
             Command::Members(_) => "Members",
+            Command::Member(..) => "Member",
             Command::Keys(_) => "Keys",
             Command::Key(..) => "Key",
             Command::Put(..) => "Put",
@@ -708,6 +715,9 @@ impl Agent {
         match command {
             Command::Members(reply) => {
                 let _ = reply.send(MemberInfo::all_of(&self.node));
+            }
+            Command::Member(id, reply) => {
+                let _ = reply.send(MemberInfo::one_of(&self.node, &id));
             }
             Command::Keys(reply) => {
                 let _ = reply.send(KeyInfo::all_of(&self.node));

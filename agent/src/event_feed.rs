@@ -57,6 +57,9 @@ pub enum FollowFrom {
     Now,
     /// With every event still kept.
     Kept,
+    /// With the agent's first event: those still kept, and a count of the earlier ones
+    /// no longer kept (a listener that must not miss any without knowing it).
+    Start,
     /// Just after this one: a listener coming back.
     After(EventId),
 }
@@ -123,6 +126,7 @@ impl EventLog {
         let seen = match from {
             FollowFrom::Now => self.last_seq,
             FollowFrom::Kept => self.first_kept().saturating_sub(1),
+            FollowFrom::Start => 0,
             FollowFrom::After(id) if id.life == self.life => id.seq.min(self.last_seq),
             FollowFrom::After(_) => 0,
         };
@@ -237,6 +241,15 @@ mod tests {
         assert_eq!(feed.history.len(), RECENT_EVENTS);
         assert_eq!(feed.missed, 0);
         assert!(log_of(0).follow(FollowFrom::Kept).history.is_empty());
+    }
+
+    #[test]
+    fn a_listener_from_the_start_is_told_how_many_are_no_longer_kept() {
+        let feed = log_of(RECENT_EVENTS + 3).follow(FollowFrom::Start);
+        assert_eq!(feed.missed, 3);
+        assert_eq!(feed.history[0].seq, 4);
+        let feed = log_of(2).follow(FollowFrom::Start);
+        assert_eq!((feed.missed, seqs(&feed.history)), (0, vec![1, 2]));
     }
 
     #[test]

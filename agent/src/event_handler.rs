@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use gossip_api::{EVENT_KINDS, HandlerRunsInfo, MemberInfo, RecentEvent};
 use gossip_core::{Event, NodeId};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
@@ -136,18 +138,18 @@ pub fn event_kind_named(given: &str) -> Result<&'static str, String> {
 impl FromStr for EventHandler {
     type Err = String;
 
-    /// `COMMAND`, `*=COMMAND` or `KIND,KIND=COMMAND`. The text before the first `=`
-    /// names kinds only when it is lowercase words, commas and `*`, as kinds are; so
-    /// `FOO=1 ./script.sh` is a command that sets a variable.
+    /// `COMMAND`, `*=COMMAND` or `KIND,KIND=COMMAND`. The text before the first `=` is
+    /// a list of kinds when it is words between commas, as kinds are, and each must
+    /// then be one: `Dead=./x.sh` or `dead, lft=./x.sh` is refused, not run as a
+    /// command. Only a shell variable in capitals (`LANG=C ./log.sh`), or text that is
+    /// no list of words (`./log.sh --level=2`, `echo a=b`), starts a command.
     fn from_str(spec: &str) -> Result<EventHandler, String> {
         let (kinds, command) = match spec.split_once('=') {
-            Some((kinds, command))
-                if !kinds.is_empty()
-                    && kinds
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | ',' | '*')) =>
-            {
-                (Some(kinds), command)
+            Some((before, command)) if names_kinds(before) => (Some(before), command),
+            Some(("", _)) => {
+                return Err(format!(
+                    "{spec:?} names no kinds before its `=`: write [KINDS=]COMMAND, e.g. dead,left=./on-failure.sh"
+                ));
             }
             _ => (None, spec),
         };
@@ -159,16 +161,21 @@ impl FromStr for EventHandler {
         }
         let kinds = match kinds {
             None => None,
-            Some(kinds) if kinds.split(',').any(|kind| kind == "*") => None,
-            Some(kinds) => Some(
-                kinds
-                    .split(',')
-                    .map(|given| {
-                        event_kind_named(given)
-                            .map_err(|error| format!("{error}, or * for all of them"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            Some(kinds) => {
+                let named: Vec<&str> = kinds.split(',').map(str::trim).collect();
+                if named.contains(&"*") {
+                    None
+                } else {
+                    let known = named.into_iter().map(|given| {
+                        event_kind_named(given).map_err(|error| {
+                            format!(
+                                "{error}, or * for all of them (a command with `=` before its first space runs on every kind as *=COMMAND)"
+                            )
+                        })
+                    });
+                    Some(known.collect::<Result<Vec<_>, _>>()?)
+                }
+            }
         };
         Ok(EventHandler {
             kinds,
@@ -176,6 +183,23 @@ impl FromStr for EventHandler {
             spec: spec.to_owned(),
         })
     }
+}
+
+/// Whether `before`, the text before a handler's first `=`, is meant as a list of
+/// kinds: words (letters, `_`, `*`) between commas, spaces around them allowed, and
+/// not a shell variable in capitals.
+fn names_kinds(before: &str) -> bool {
+    let shell_variable = before.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && before
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    // An empty item (`dead,,left`) still reads as a list of kinds, and is refused.
+    let word = |item: &str| {
+        item.trim()
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '*'))
+    };
+    !before.trim().is_empty() && !shell_variable && before.split(',').all(word)
 }
 
 /// As given: it reads back as the same handler.
@@ -208,7 +232,7 @@ pub fn spawn(
 }
 
 async fn run(agent: AgentHandle, handlers: Vec<EventHandler>, time_limit: Duration) {
-    let Ok(mut feed) = agent.follow(FollowFrom::Kept).await else {
+    let Ok(mut feed) = agent.follow(FollowFrom::Start).await else {
         return;
     };
     let runs = agent.handler_runs();
@@ -216,7 +240,7 @@ async fn run(agent: AgentHandle, handlers: Vec<EventHandler>, time_limit: Durati
         runs.missed(feed.missed);
         warn!(
             missed = feed.missed,
-            "event handlers start late: the first events were not handed to them"
+            "event handlers started late: the agent's first events were not handed to them"
         );
     }
     let life = feed.life;
@@ -252,11 +276,7 @@ async fn handle(
     }
     // As the agent holds it now: a member removed since is no longer there.
     let member = match event.event.member() {
-        Some(name) => agent
-            .members()
-            .await
-            .ok()
-            .and_then(|members| members.into_iter().find(|m| &m.name == name)),
+        Some(name) => agent.member(name).await.ok().flatten(),
         None => None,
     };
     let input = HandlerInput {
@@ -306,13 +326,18 @@ fn environment(
     if let Event::KeyChanged { key, .. } | Event::Conflict { key, .. } = &event.event {
         variables.push(("GOSSIP_KEY", key.clone()));
     }
+    // The environment cannot carry a NUL (a key may hold one): such a value is left
+    // out, and read from standard input instead.
+    variables.retain(|(_, value)| !value.contains('\0'));
     variables
 }
 
-/// One run of one handler: it is killed once past `time_limit`, and whatever it
-/// prints is logged (its standard output as information, its standard error with a
-/// failure). The run is over when the handler's process exits: a process it started in
-/// the background may keep its output open, and is no reason to wait.
+/// One run of one handler, in a process group of its own. Past `time_limit` the whole
+/// group is killed, the shell and whatever it started; what the run printed is logged
+/// either way (standard output as information, standard error beside it, or with the
+/// failure). The run is over when the shell exits: a process it started in the
+/// background (`daemon &`) may keep its output open and runs on, and is no reason to
+/// wait.
 async fn run_one(
     handler: &EventHandler,
     environment: &[(&'static str, String)],
@@ -326,7 +351,7 @@ async fn run_one(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .process_group(0)
         .spawn();
     let mut child = match spawned {
         Ok(child) => child,
@@ -335,57 +360,100 @@ async fn run_one(
             return Outcome::Failed;
         }
     };
+    let mut group = ProcessGroup::of(&child);
     let stdout = child.stdout.take().map(Captured::start);
     let stderr = child.stderr.take().map(Captured::start);
-    if let Some(mut input) = child.stdin.take() {
-        // A handler that does not read its input closes it early: that is its choice.
-        let _ = input.write_all(stdin).await;
-    }
-    let exited = tokio::select! {
-        exited = child.wait() => Some(exited),
-        () = tokio::time::sleep(SLOW) => None,
-    };
-    let exited = match exited {
-        Some(exited) => exited,
-        None => {
-            info!(handler = %handler, "the event handler is still running; later events wait for it");
-            match tokio::time::timeout(time_limit.saturating_sub(SLOW), child.wait()).await {
-                Ok(exited) => exited,
-                Err(_) => {
-                    let _ = child.kill().await;
-                    warn!(handler = %handler, ?time_limit, "the event handler ran too long and was killed");
-                    return Outcome::Killed;
-                }
+    let mut input = child.stdin.take();
+    let finished = tokio::time::timeout(time_limit, async {
+        if let Some(input) = &mut input {
+            // A handler that does not read its input closes it early: its choice.
+            let _ = input.write_all(stdin).await;
+        }
+        drop(input);
+        tokio::select! {
+            exited = child.wait() => exited,
+            () = tokio::time::sleep(SLOW) => {
+                info!(handler = %handler, "the event handler is still running; later events wait for it");
+                child.wait().await
             }
         }
-    };
-    let status = match exited {
-        Ok(status) => status,
-        Err(error) => {
-            warn!(handler = %handler, %error, "the event handler could not be waited for");
-            return Outcome::Failed;
+    })
+    .await;
+    let exited = match finished {
+        Ok(exited) => {
+            group.exited();
+            Some(exited)
+        }
+        Err(_) => {
+            group.kill();
+            let _ = child.wait().await;
+            None
         }
     };
-    let printed = match stdout {
+    let printed = output_of(stdout).await;
+    let complained = output_of(stderr).await;
+    match exited {
+        Some(Ok(status)) if status.success() => {
+            if !printed.is_empty() || !complained.is_empty() {
+                info!(handler = %handler, output = %printed, stderr = %complained, "event handler output");
+            }
+            Outcome::Succeeded
+        }
+        Some(Ok(status)) => {
+            warn!(handler = %handler, %status, output = %printed, stderr = %complained, "the event handler failed");
+            Outcome::Failed
+        }
+        Some(Err(error)) => {
+            warn!(handler = %handler, %error, "the event handler could not be waited for");
+            Outcome::Failed
+        }
+        None => {
+            warn!(handler = %handler, ?time_limit, output = %printed, stderr = %complained, "the event handler ran too long and was killed, with everything it started");
+            Outcome::Killed
+        }
+    }
+}
+
+/// What a pipe brought, or nothing when it was not captured.
+async fn output_of(captured: Option<Captured>) -> String {
+    match captured {
         Some(captured) => captured.finish().await,
         None => String::new(),
-    };
-    if !printed.is_empty() {
-        info!(handler = %handler, output = %printed, "event handler output");
     }
-    if status.success() {
-        return Outcome::Succeeded;
+}
+
+/// A run's process group (the shell's own, `process_group(0)`): killed if the run ends
+/// by its time limit, or is dropped while its shell still runs (the agent stopping).
+/// Once the shell has exited, what it left in the background is its business.
+struct ProcessGroup {
+    leader: Option<Pid>,
+}
+
+impl ProcessGroup {
+    fn of(child: &tokio::process::Child) -> ProcessGroup {
+        ProcessGroup {
+            leader: child
+                .id()
+                .and_then(|id| i32::try_from(id).ok())
+                .map(Pid::from_raw),
+        }
     }
-    let stderr = match stderr {
-        Some(captured) => captured.finish().await,
-        None => String::new(),
-    };
-    if stderr.is_empty() {
-        warn!(handler = %handler, %status, "the event handler failed");
-    } else {
-        warn!(handler = %handler, %status, %stderr, "the event handler failed");
+
+    fn kill(&mut self) {
+        if let Some(leader) = self.leader.take() {
+            let _ = killpg(leader, Signal::SIGKILL);
+        }
     }
-    Outcome::Failed
+
+    fn exited(&mut self) {
+        self.leader = None;
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// What a run writes to one of its pipes, read as it comes (so the run never blocks on
@@ -462,11 +530,21 @@ mod tests {
             parsed(&every_with_variable.to_string()),
             every_with_variable
         );
-        // A variable set for the command is no list of kinds.
-        let with_variable = parsed("FOO=1 ./log.sh a=b");
-        assert_eq!(with_variable.command(), "FOO=1 ./log.sh a=b");
-        assert!(with_variable.runs_on("dead"));
+        // A variable set for the command, or text that is no list of words, is no
+        // list of kinds.
+        for command in [
+            "FOO=1 ./log.sh a=b",
+            "LANG=C ./log.sh",
+            "./log.sh --level=2",
+            "echo a=b",
+        ] {
+            let handler = parsed(command);
+            assert_eq!(handler.command(), command);
+            assert!(handler.runs_on("dead"), "{command}");
+        }
         assert_eq!(parsed("dead=x=1").command(), "x=1");
+        let spaced = parsed("dead, left =./x.sh");
+        assert!(spaced.runs_on("left") && !spaced.runs_on("joined"));
     }
 
     #[test]
@@ -480,6 +558,14 @@ mod tests {
         assert!(!error.contains("lagged"), "{error}");
         assert!("lagged=./x.sh".parse::<EventHandler>().is_err());
         assert!("dead,,left=./x.sh".parse::<EventHandler>().is_err());
+        // What looks like kinds must be kinds, rather than run as a command.
+        for typo in ["Dead=./x.sh", "dead, lft=./x.sh", "x=1 ./log.sh"] {
+            let error = typo.parse::<EventHandler>().unwrap_err();
+            assert!(error.contains("no event kind"), "{typo}: {error}");
+            assert!(error.contains("*=COMMAND"), "{typo}: {error}");
+        }
+        let error = "=./x.sh".parse::<EventHandler>().unwrap_err();
+        assert!(error.contains("names no kinds"), "{error}");
         for empty in ["", "  ", "dead=", "dead= "] {
             let error = empty.parse::<EventHandler>().unwrap_err();
             assert!(error.contains("the command is empty"), "{empty:?}: {error}");
@@ -533,6 +619,16 @@ mod tests {
         );
         let removed = recent(Event::MemberRemoved { id: n2 });
         assert_eq!(environment(&own, 0xab, &removed, None).len(), 4);
+        let with_nul = recent(Event::KeyChanged {
+            key: "a\0b".into(),
+            value: None,
+            writer: gossip_core::ReplicaId::new(own.clone(), 1),
+        });
+        let variables = environment(&own, 0xab, &with_nul, None);
+        assert!(
+            variables.iter().all(|(name, _)| *name != "GOSSIP_KEY"),
+            "a NUL cannot go in the environment: {variables:?}"
+        );
         let key = recent(Event::Conflict {
             key: "colour".into(),
             siblings: 2,

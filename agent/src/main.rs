@@ -221,13 +221,15 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         })
         .await?;
     let _ = stopped.send(());
-    if let Some(handlers) = handlers {
+    if let Some(mut handlers) = handlers {
         // The last events' handlers (the others leaving while this one did) get a
-        // moment to run; one still running then is killed as the process ends.
-        if tokio::time::timeout(HANDLERS_AT_EXIT, handlers)
+        // moment to run; a run still going then is killed with its process group.
+        if tokio::time::timeout(HANDLERS_AT_EXIT, &mut handlers)
             .await
             .is_err()
         {
+            handlers.abort();
+            let _ = handlers.await;
             tracing::warn!("event handlers still running at exit were stopped");
         }
     }

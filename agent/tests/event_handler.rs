@@ -1,7 +1,8 @@
 //! `--event-handler` on real agents on 127.0.0.1: each handler runs on the kinds it
 //! names, in the order of the events, with the event on standard input and in its
-//! variables; a failing handler does not stop the next event's, and one past its time
-//! limit is killed.
+//! variables; a failing handler does not stop the next event's, one past its time
+//! limit is killed with what it started, and an agent that stops lets the run of its
+//! last event finish.
 
 mod support;
 
@@ -70,6 +71,18 @@ fn lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Waits (up to `limit`) until the file's lines satisfy `done`; whether they did.
+async fn wait_for(path: &Path, limit: Duration, done: impl Fn(&Vec<String>) -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if done(&lines(path)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// Waits (up to `limit`) until the file holds `count` lines or more.
 async fn wait_for_lines(path: &Path, count: usize, limit: Duration) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + limit;
@@ -104,12 +117,21 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
     let b_udp = b.handle.local_addr();
     let c = start("c", Some(a_udp), &[], Duration::ZERO).await;
     let c_udp = c.handle.local_addr();
-    let joined = wait_for_lines(&all, 3, Duration::from_secs(10)).await;
-    assert_eq!(joined.len(), 3, "{joined:?}");
+    let joined_b = format!("joined b {b_udp}");
+    let joined_c = format!("joined c {c_udp}");
+    let both = wait_for(&all, Duration::from_secs(10), |seen| {
+        seen.contains(&joined_b) && seen.contains(&joined_c)
+    })
+    .await;
+    assert!(both, "{:?}", lines(&all));
     let db = gossip_core::Tags::new([("role", "db")]).unwrap();
     b.handle.set_tags(db).await.unwrap();
-    let updated = wait_for_lines(&all, 4, Duration::from_secs(10)).await;
-    assert_eq!(updated.get(3), Some(&format!("updated b {b_udp}")));
+    let updated_b = format!("updated b {b_udp}");
+    let updated = wait_for(&all, Duration::from_secs(10), |seen| {
+        seen.contains(&updated_b)
+    })
+    .await;
+    assert!(updated, "{:?}", lines(&all));
 
     b.task.abort();
     let _ = c.stop.send(());
@@ -180,11 +202,14 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
 async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
     let dir = scratch("limit");
     let log = dir.join("runs.log");
+    // What the run starts dies with it: its pid is noted before it waits.
+    let pids = dir.join("pids.log");
     let hangs = format!(
-        "echo start $GOSSIP_EVENT >> {0}; sleep 30; echo end >> {0}",
-        log.display()
+        "echo start $GOSSIP_EVENT >> {0}; sleep 30 & echo $! >> {1}; wait; echo end >> {0}",
+        log.display(),
+        pids.display()
     );
-    let a = start("a", None, &[&hangs], Duration::from_millis(1500)).await;
+    let a = start("a", None, &[&hangs], Duration::from_secs(3)).await;
     let b = start("b", Some(a.handle.local_addr()), &[], Duration::ZERO).await;
     let runs = wait_for_lines(&log, 2, Duration::from_secs(15)).await;
     assert_eq!(runs, ["start joined_cluster", "start joined"]);
@@ -196,6 +221,16 @@ async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
         (0, 0, 1),
         "{runs:?}"
     );
+    let first_sleep = lines(&pids)[0].clone();
+    // Gone, or a zombie waiting for whoever inherited it to reap it.
+    let gone = wait_for(&pids, Duration::from_secs(5), |_| {
+        std::fs::read_to_string(format!("/proc/{first_sleep}/stat")).map_or(true, |stat| {
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'))
+        })
+    })
+    .await;
+    assert!(gone, "the killed run's sleep {first_sleep} is gone too");
     let _ = b.stop.send(());
     let _ = a.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
@@ -212,5 +247,46 @@ async fn a_run_is_over_when_its_process_exits_even_with_one_left_in_the_backgrou
     assert_eq!(runs, ["ran joined_cluster", "ran joined"]);
     let _ = b.stop.send(());
     let _ = a.stop.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An agent stopped (SIGTERM) while a handler of its last event runs waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_stops_lets_its_last_handler_finish() {
+    let dir = scratch("exit");
+    let log = dir.join("runs.log");
+    let port = support::free_port();
+    let slow = format!("joined=sleep 3; echo $GOSSIP_MEMBER >> {}", log.display());
+    let mut agent = support::Stopped(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args([
+                "agent",
+                "--name",
+                "a",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["--event-handler", &slow])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let seed = format!("127.0.0.1:{port}").parse().unwrap();
+    let b = start("b", Some(seed), &[], Duration::ZERO).await;
+    let a_name = NodeId::new("a").unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while b.handle.member(&a_name).await.unwrap().is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "b joins a");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // a's handler for b joining has just started: stop a now.
+    let status = support::terminate(&mut agent.0, Duration::from_secs(15));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert_eq!(
+        lines(&log),
+        ["b"],
+        "the run finished before the agent exited"
+    );
+    let _ = b.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -306,19 +306,26 @@ impl MemberInfo {
             local_health: Some(node.local_health()),
             tags: tag_map(Some(node.tags())),
         };
-        let mut others: Vec<MemberInfo> = node
-            .members()
-            .map(|m| MemberInfo {
-                name: m.id.clone(),
-                addr: m.addr,
-                status: m.state,
-                incarnation: m.incarnation,
-                local_health: None,
-                tags: tag_map(node.member_tags(&m.id)),
-            })
-            .collect();
+        let mut others: Vec<MemberInfo> =
+            node.members().map(|m| MemberInfo::held(node, m)).collect();
         others.sort_by(|a, b| a.name.cmp(&b.name));
         std::iter::once(me).chain(others).collect()
+    }
+
+    /// Another member `id` as the node holds it, if it does.
+    pub fn one_of(node: &Node, id: &NodeId) -> Option<MemberInfo> {
+        node.member(id).map(|m| MemberInfo::held(node, m))
+    }
+
+    fn held(node: &Node, m: gossip_core::Member) -> MemberInfo {
+        MemberInfo {
+            tags: tag_map(node.member_tags(&m.id)),
+            name: m.id,
+            addr: m.addr,
+            status: m.state,
+            incarnation: m.incarnation,
+            local_health: None,
+        }
     }
 }
 

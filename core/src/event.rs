@@ -61,8 +61,9 @@ pub enum Event {
     /// dropped rather than brought back. The rest were held already.
     StoreTakenBack { added: usize, forgotten: usize },
     /// The tags this node holds for a member it knew already changed: set, changed or
-    /// removed, with alive news at a newer incarnation (or, for a member first heard of
-    /// through news that carries none, learned at the same one). `tags` are the new ones.
+    /// removed, with alive news at a newer incarnation; or, for a member first heard of
+    /// through news that carries none (a suspicion), learned at the same one while it is
+    /// held alive or suspect. `tags` are the new ones.
     /// Last in the list, so that every other event keeps its hash in trace digests.
     MemberUpdated {
         id: NodeId,

@@ -243,9 +243,10 @@ impl Node {
                     self.note_claim((current.addr, current.incarnation), &update);
                 }
                 // Tags are the same at the same incarnation: a member first heard of
-                // through news without them (a suspicion) takes them from later news.
+                // through news without them (a suspicion) takes them from later news,
+                // and reports them learned while it is still held active.
                 if update.incarnation == current.incarnation {
-                    self.note_tags(&update, true);
+                    self.note_tags(&update, current.state.is_active());
                 }
                 return;
             }
@@ -390,9 +391,10 @@ impl Node {
     }
 
     /// Keeps the tags alive news brings, if they are newer than those held. A change
-    /// of the tags held for a member `known` before this news is an event: a member new
-    /// here is reported joined, and its tags are read with it.
-    fn note_tags(&mut self, update: &MemberUpdate, known: bool) {
+    /// of the tags held for a member `reported` is an event; a member new here is
+    /// reported joined instead (its tags are read with it), and one held dead is not
+    /// reported on until it is alive again.
+    fn note_tags(&mut self, update: &MemberUpdate, reported: bool) {
         if update.state != MemberState::Alive {
             return;
         }
@@ -404,7 +406,7 @@ impl Node {
             Some((_, tags)) => *tags != update.tags,
             None => !update.tags.is_empty(),
         };
-        if known && changed {
+        if reported && changed {
             self.events.push_back(Event::MemberUpdated {
                 id: update.id.clone(),
                 incarnation: update.incarnation,

@@ -995,6 +995,12 @@ impl Node {
         self.membership.members.active()
     }
 
+    /// The entry this node holds for another member `id`, if any: a driver reading
+    /// one member after an event about it need not list them all.
+    pub fn member(&self, id: &NodeId) -> Option<Member> {
+        self.membership.members.get(id)
+    }
+
     /// What this node believes about `id` (itself included, as alive).
     pub fn member_state(&self, id: &NodeId) -> Option<MemberState> {
         if *id == self.id {

@@ -1017,13 +1017,62 @@ fn tags_are_adopted_at_the_same_incarnation_cleared_by_newer_news_and_reaped() {
     a.apply_member_update(now, news(MemberState::Alive, 4, &old));
     assert_eq!(a.member_tags(&b), Some(&web));
     assert_eq!(tags_reported(&mut a), []);
+    // Suspected, then refuted with other tags: alive again first, then the tags.
+    let db = Tags::new([("role", "db")]).unwrap();
+    a.apply_member_update(now, news(MemberState::Suspect, 6, &Tags::none()));
+    a.apply_member_update(now, news(MemberState::Alive, 7, &db));
+    let reported: Vec<Event> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(
+        reported[1..],
+        [
+            Event::MemberAlive {
+                id: b.clone(),
+                incarnation: 7
+            },
+            Event::MemberUpdated {
+                id: b.clone(),
+                incarnation: 7,
+                tags: db.clone()
+            }
+        ]
+    );
+    // A member without tags that refutes a suspicion has no tags to report.
+    let untagged = |state, incarnation| MemberUpdate {
+        id: NodeId::new("u").unwrap(),
+        addr: SocketAddr::from(([127, 0, 0, 1], 4)),
+        incarnation,
+        state,
+        accuser: None,
+        tags: Tags::none(),
+    };
+    a.apply_member_update(now, untagged(MemberState::Alive, 1));
+    a.apply_member_update(now, untagged(MemberState::Suspect, 1));
+    a.apply_member_update(now, untagged(MemberState::Alive, 2));
+    assert_eq!(tags_reported(&mut a), []);
+    // Tags learned for a member held dead are kept, not reported: it is not back.
+    let c_news = |state, tags: &Tags| MemberUpdate {
+        id: NodeId::new("c").unwrap(),
+        addr: SocketAddr::from(([127, 0, 0, 1], 3)),
+        incarnation: 3,
+        state,
+        accuser: None,
+        tags: tags.clone(),
+    };
+    a.apply_member_update(now, c_news(MemberState::Suspect, &Tags::none()));
+    a.apply_member_update(now, c_news(MemberState::Dead, &Tags::none()));
+    a.apply_member_update(now, c_news(MemberState::Alive, &web));
+    assert_eq!(tags_reported(&mut a), []);
+    assert_eq!(
+        a.member_state(&NodeId::new("c").unwrap()),
+        Some(MemberState::Dead)
+    );
     // Dead, then reaped: the tags go with the member.
-    a.apply_member_update(now, news(MemberState::Dead, 6, &Tags::none()));
+    a.apply_member_update(now, news(MemberState::Dead, 7, &Tags::none()));
     let later = now + a.config().reap_after + Duration::from_secs(1);
     a.handle_timeout(later);
     a.handle_timeout(later + a.config().probe_interval);
     assert_eq!(a.member_state(&b), None, "reaped");
-    assert!(a.membership.tags.is_empty(), "its tags are gone too");
+    assert!(!a.membership.tags.contains_key(&b), "its tags are gone too");
 }
 
 /// A member's store summary is kept while it is in the table, an empty one not at all,
