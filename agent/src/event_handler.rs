@@ -44,6 +44,9 @@ const SLOW: Duration = Duration::from_secs(1);
 /// How much of a run's output goes into the log.
 const OUTPUT_LOGGED: usize = 1024;
 
+/// How long a killed run's shell is waited for.
+const AFTER_KILL: Duration = Duration::from_secs(1);
+
 /// How long after a run exits its output is still read: what it wrote before exiting
 /// is in the pipe already.
 const AFTER_EXIT: Duration = Duration::from_millis(100);
@@ -146,12 +149,15 @@ impl FromStr for EventHandler {
     fn from_str(spec: &str) -> Result<EventHandler, String> {
         let (kinds, command) = match spec.split_once('=') {
             Some((before, command)) if names_kinds(before) => (Some(before), command),
-            Some(("", _)) => {
-                return Err(format!(
-                    "{spec:?} names no kinds before its `=`: write [KINDS=]COMMAND, e.g. dead,left=./on-failure.sh"
-                ));
+            Some((before, after)) => {
+                if let Some(why) = misread(before, after) {
+                    return Err(format!(
+                        "{spec:?} {why}: write [KINDS=]COMMAND, e.g. dead,left=./on-failure.sh"
+                    ));
+                }
+                (None, spec)
             }
-            _ => (None, spec),
+            None => (None, spec),
         };
         if command.trim().is_empty() {
             return Err(
@@ -168,8 +174,11 @@ impl FromStr for EventHandler {
                 } else {
                     let known = named.into_iter().map(|given| {
                         event_kind_named(given).map_err(|error| {
+                            let serf = serf_kind(given)
+                                .map(|ours| format!(" (Serf's {given} is {ours} here)"))
+                                .unwrap_or_default();
                             format!(
-                                "{error}, or * for all of them (a command with `=` before its first space runs on every kind as *=COMMAND)"
+                                "{error}, or * for all of them{serf}; a command with `=` before its first space runs on every kind as *=COMMAND"
                             )
                         })
                     });
@@ -186,20 +195,54 @@ impl FromStr for EventHandler {
 }
 
 /// Whether `before`, the text before a handler's first `=`, is meant as a list of
-/// kinds: words (letters, `_`, `*`) between commas, spaces around them allowed, and
-/// not a shell variable in capitals.
+/// kinds: words (letters, `_`, `-`, `:`, `*`, as Serf's `member-join` or `user:deploy`)
+/// between commas, spaces around them allowed, and not a shell variable in capitals.
 fn names_kinds(before: &str) -> bool {
-    let shell_variable = before.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-        && before
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     // An empty item (`dead,,left`) still reads as a list of kinds, and is refused.
     let word = |item: &str| {
         item.trim()
             .chars()
-            .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '*'))
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | ':' | '*'))
     };
-    !before.trim().is_empty() && !shell_variable && before.split(',').all(word)
+    !before.trim().is_empty() && !is_shell_variable(before) && before.split(',').all(word)
+}
+
+/// A name in capitals, as shell variables are written (`LANG`, `HTTP_PROXY`).
+fn is_shell_variable(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Why a handler whose text before the first `=` names no kinds is still not a
+/// command worth running, if it is not: nothing before the `=`, a variable set for no
+/// command (`DEAD=./x.sh`), or kinds written without their commas (`dead left=`).
+fn misread(before: &str, after: &str) -> Option<&'static str> {
+    if before.trim().is_empty() {
+        return Some("names no kinds before its `=`");
+    }
+    if is_shell_variable(before) && !after.trim().contains(char::is_whitespace) {
+        return Some("sets a shell variable and runs no command (kinds are written in lowercase)");
+    }
+    let first_word = before.split_whitespace().next().unwrap_or_default();
+    let is_kind = |word: &str| event_kind_named(word).is_ok() || serf_kind(word).is_some();
+    if before.contains(char::is_whitespace) && is_kind(first_word) {
+        return Some("names kinds without commas between them");
+    }
+    None
+}
+
+/// Our name for one of Serf's event kinds, for the error that meets a Serf user.
+fn serf_kind(serf: &str) -> Option<&'static str> {
+    Some(match serf {
+        "member-join" => "joined",
+        "member-leave" => "left",
+        "member-failed" => "dead",
+        "member-update" => "updated",
+        "member-reap" => "removed",
+        _ => return None,
+    })
 }
 
 /// As given: it reads back as the same handler.
@@ -292,6 +335,17 @@ async fn handle(
     }
 }
 
+/// Every variable a run may get.
+const VARIABLES: [&str; 7] = [
+    "GOSSIP_EVENT",
+    "GOSSIP_EVENT_ID",
+    "GOSSIP_SELF_NAME",
+    "GOSSIP_MEMBER",
+    "GOSSIP_MEMBER_ADDRESS",
+    "GOSSIP_MEMBER_STATUS",
+    "GOSSIP_KEY",
+];
+
 /// The variables a run gets, for a script that needs no JSON: the event's kind and id,
 /// this agent's name, and the member or key the event is about.
 fn environment(
@@ -344,7 +398,13 @@ async fn run_one(
     stdin: &[u8],
     time_limit: Duration,
 ) -> Outcome {
-    let spawned = Command::new("sh")
+    let mut command = Command::new("sh");
+    // The agent's own GOSSIP_* variables (an agent started by another's handler) would
+    // pass for this event's where this one has none.
+    for name in VARIABLES {
+        command.env_remove(name);
+    }
+    let spawned = command
         .arg("-c")
         .arg(&handler.command)
         .envs(environment.iter().map(|(name, value)| (name, value)))
@@ -386,7 +446,16 @@ async fn run_one(
         }
         Err(_) => {
             group.kill();
-            let _ = child.wait().await;
+            // The group is gone at once, unless the kill could not reach it (a setuid
+            // process alone in it): the shell itself is then killed, and not waited on
+            // for long.
+            if tokio::time::timeout(AFTER_KILL, child.wait())
+                .await
+                .is_err()
+            {
+                let _ = child.start_kill();
+                warn!(handler = %handler, "the event handler's process group could not be killed");
+            }
             None
         }
     };
@@ -479,13 +548,11 @@ impl Captured {
     }
 
     /// The text written so far, once the pipe closes or, if a process the run left
-    /// behind holds it open, a moment after the run ended.
-    async fn finish(self) -> String {
-        let reader = self.reader;
-        tokio::pin!(reader);
-        if tokio::time::timeout(AFTER_EXIT, &mut reader).await.is_err() {
-            reader.abort();
-        }
+    /// behind holds it open, a moment after the run ended. The reader then goes on
+    /// draining the pipe unseen: closing it would kill that process (SIGPIPE) at its
+    /// next write.
+    async fn finish(mut self) -> String {
+        let _ = tokio::time::timeout(AFTER_EXIT, &mut self.reader).await;
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         logged(&kept)
     }
@@ -537,6 +604,8 @@ mod tests {
             "LANG=C ./log.sh",
             "./log.sh --level=2",
             "echo a=b",
+            "curl -d x=1 http://example.invalid/",
+            "env FOO=1 ./log.sh",
         ] {
             let handler = parsed(command);
             assert_eq!(handler.command(), command);
@@ -559,13 +628,31 @@ mod tests {
         assert!("lagged=./x.sh".parse::<EventHandler>().is_err());
         assert!("dead,,left=./x.sh".parse::<EventHandler>().is_err());
         // What looks like kinds must be kinds, rather than run as a command.
-        for typo in ["Dead=./x.sh", "dead, lft=./x.sh", "x=1 ./log.sh"] {
+        for typo in [
+            "Dead=./x.sh",
+            "dead, lft=./x.sh",
+            "x=1 ./log.sh",
+            "user:deploy=./x.sh",
+        ] {
             let error = typo.parse::<EventHandler>().unwrap_err();
             assert!(error.contains("no event kind"), "{typo}: {error}");
             assert!(error.contains("*=COMMAND"), "{typo}: {error}");
         }
-        let error = "=./x.sh".parse::<EventHandler>().unwrap_err();
-        assert!(error.contains("names no kinds"), "{error}");
+        let error = "member-join=./x.sh".parse::<EventHandler>().unwrap_err();
+        assert!(
+            error.contains("Serf's member-join is joined here"),
+            "{error}"
+        );
+        for (misread, why) in [
+            ("=./x.sh", "names no kinds"),
+            (" =./x.sh", "names no kinds"),
+            ("DEAD=./x.sh", "sets a shell variable and runs no command"),
+            ("dead left=./x.sh", "without commas"),
+            ("member-join member-leave=./x.sh", "without commas"),
+        ] {
+            let error = misread.parse::<EventHandler>().unwrap_err();
+            assert!(error.contains(why), "{misread}: {error}");
+        }
         for empty in ["", "  ", "dead=", "dead= "] {
             let error = empty.parse::<EventHandler>().unwrap_err();
             assert!(error.contains("the command is empty"), "{empty:?}: {error}");

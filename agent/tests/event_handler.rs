@@ -63,6 +63,15 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Whether the process `pid` is gone, or a zombie left for whoever inherited it to
+/// reap.
+fn gone(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    })
+}
+
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -179,8 +188,14 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
         inputs[0].get("member").is_none(),
         "joined_cluster is about no member"
     );
-    // The failing handler's runs are counted as failed, the others as succeeded.
-    let runs = a.handle.stats().await.unwrap().event_handlers;
+    // The failing handler's runs are counted as failed (once counted: the count
+    // follows its exit), the others as succeeded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut runs = a.handle.stats().await.unwrap().event_handlers;
+    while runs.failed < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        runs = a.handle.stats().await.unwrap().event_handlers;
+    }
     assert_eq!(
         (runs.failed, runs.killed, runs.missed),
         (2, 0, 0),
@@ -222,15 +237,8 @@ async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
         "{runs:?}"
     );
     let first_sleep = lines(&pids)[0].clone();
-    // Gone, or a zombie waiting for whoever inherited it to reap it.
-    let gone = wait_for(&pids, Duration::from_secs(5), |_| {
-        std::fs::read_to_string(format!("/proc/{first_sleep}/stat")).map_or(true, |stat| {
-            stat.rsplit_once(") ")
-                .is_some_and(|(_, rest)| rest.starts_with('Z'))
-        })
-    })
-    .await;
-    assert!(gone, "the killed run's sleep {first_sleep} is gone too");
+    let killed = wait_for(&pids, Duration::from_secs(5), |_| gone(&first_sleep)).await;
+    assert!(killed, "the killed run's sleep {first_sleep} is gone too");
     let _ = b.stop.send(());
     let _ = a.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
@@ -240,23 +248,40 @@ async fn a_handler_past_its_time_limit_is_killed_and_the_next_event_runs() {
 async fn a_run_is_over_when_its_process_exits_even_with_one_left_in_the_background() {
     let dir = scratch("background");
     let log = dir.join("runs.log");
-    let leaves_one = format!("sleep 20 & echo ran $GOSSIP_EVENT >> {}", log.display());
+    let late = dir.join("late.log");
+    // One process holds the output for long; another writes to it after the run, and
+    // must live on to note it did.
+    let leaves_one = format!(
+        "sleep 20 & (sleep 1; echo late; echo $GOSSIP_EVENT >> {1}) & echo ran $GOSSIP_EVENT >> {0}",
+        log.display(),
+        late.display()
+    );
     let a = start("a", None, &[&leaves_one], Duration::from_secs(60)).await;
     let b = start("b", Some(a.handle.local_addr()), &[], Duration::ZERO).await;
     let runs = wait_for_lines(&log, 2, Duration::from_secs(10)).await;
     assert_eq!(runs, ["ran joined_cluster", "ran joined"]);
+    let survived = wait_for(&late, Duration::from_secs(5), |seen| seen.len() == 2).await;
+    assert!(survived, "a late write does not kill: {:?}", lines(&late));
     let _ = b.stop.send(());
     let _ = a.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// An agent stopped (SIGTERM) while a handler of its last event runs waits for it.
+/// An agent stopped (SIGTERM) while a handler of its last event runs waits for it,
+/// up to its grace, then kills what still runs. Its own GOSSIP_* variables are not
+/// passed on for an event's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_that_stops_lets_its_last_handler_finish() {
     let dir = scratch("exit");
     let log = dir.join("runs.log");
+    let pids = dir.join("pids.log");
     let port = support::free_port();
-    let slow = format!("joined=sleep 3; echo $GOSSIP_MEMBER >> {}", log.display());
+    let slow = format!(
+        "joined=sleep 3; echo $GOSSIP_MEMBER [${{GOSSIP_KEY:-}}] >> {}",
+        log.display()
+    );
+    // Runs after the slow one, and would outlast the agent's grace.
+    let hangs = format!("joined=sleep 30 & echo $! >> {}; wait", pids.display());
     let mut agent = support::Stopped(
         std::process::Command::new(env!("CARGO_BIN_EXE_gossip"))
             .args([
@@ -266,7 +291,8 @@ async fn an_agent_that_stops_lets_its_last_handler_finish() {
                 "--bind",
                 &format!("127.0.0.1:{port}"),
             ])
-            .args(["--event-handler", &slow])
+            .args(["--event-handler", &slow, "--event-handler", &hangs])
+            .env("GOSSIP_KEY", "stale")
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
@@ -284,9 +310,13 @@ async fn an_agent_that_stops_lets_its_last_handler_finish() {
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     assert_eq!(
         lines(&log),
-        ["b"],
+        ["b []"],
         "the run finished before the agent exited"
     );
+    let hanging = lines(&pids);
+    assert_eq!(hanging.len(), 1, "the second handler ran: {hanging:?}");
+    let killed = wait_for(&pids, Duration::from_secs(3), |_| gone(&hanging[0])).await;
+    assert!(killed, "what outlasted the grace was killed with the agent");
     let _ = b.stop.send(());
     let _ = std::fs::remove_dir_all(&dir);
 }
