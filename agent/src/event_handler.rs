@@ -9,17 +9,17 @@
 //! ```
 //!
 //! The handlers run on a task of their own, one run at a time, in the order of the
-//! events: a slow handler delays the handlers of later events, never the node. A run
-//! still going after its time limit is killed; a run that fails is logged, and the next
-//! event's handlers run regardless. A task that falls more than the event log's backlog
-//! behind is told how many events it missed, and logs it.
+//! events: a slow handler delays the handlers of later events, never the node. Each run
+//! is a process group of its own, killed whole if it is still going after its time
+//! limit; a run that fails is logged, and the next event's handlers run regardless. A
+//! task that falls more than the event log's backlog behind is told how many events it
+//! missed, counts them and logs it.
 
 use std::fmt;
 use std::process::Stdio;
 use std::str::FromStr;
-use std::time::Duration;
-
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use gossip_api::{EVENT_KINDS, HandlerRunsInfo, MemberInfo, RecentEvent};
 use gossip_core::{Event, NodeId};
