@@ -94,14 +94,8 @@ async fn wait_for(path: &Path, limit: Duration, done: impl Fn(&Vec<String>) -> b
 
 /// Waits (up to `limit`) until the file holds `count` lines or more.
 async fn wait_for_lines(path: &Path, count: usize, limit: Duration) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let now = lines(path);
-        if now.len() >= count || tokio::time::Instant::now() > deadline {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for(path, limit, |seen| seen.len() >= count).await;
+    lines(path)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
