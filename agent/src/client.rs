@@ -242,6 +242,7 @@ fn stats_in_words(stats: &StatsInfo) -> String {
         ("keys", stats.keys_in_words()),
         ("rumors spread", printable(&stats.rumors_in_words())),
         ("datagrams", stats.datagrams_in_words()),
+        ("address checks", stats.address_checks_in_words()),
         ("uptime", format!("{:.0} s", stats.uptime_seconds)),
     ];
     let runs = stats.event_handlers;

@@ -114,6 +114,18 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.decode_errors as f64,
         ),
         (
+            "gossip_address_checks_total",
+            "counter",
+            "Pings sent to check an address before sending it a full state.",
+            stats.address_checks as f64,
+        ),
+        (
+            "gossip_address_checks_passed_total",
+            "counter",
+            "Address checks answered in time, each followed by the full state.",
+            stats.address_checks_passed as f64,
+        ),
+        (
             "gossip_conflicts_total",
             "counter",
             "Writes that arrived concurrent with the version held, leaving siblings.",

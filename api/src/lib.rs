@@ -77,6 +77,12 @@ pub struct StatsInfo {
     pub indirect_probes: u64,
     pub refutations: u64,
     pub decode_errors: u64,
+    /// Pings sent to check an address before sending it a full state, and how many
+    /// of them were answered in time.
+    #[serde(default)]
+    pub address_checks: u64,
+    #[serde(default)]
+    pub address_checks_passed: u64,
     pub messages_sent: BTreeMap<String, u64>,
     pub messages_received: BTreeMap<String, u64>,
     pub bytes_sent: BTreeMap<String, u64>,
@@ -433,6 +439,14 @@ impl StatsInfo {
         )
     }
 
+    /// Address checks before a full state: how many were sent, and answered.
+    pub fn address_checks_in_words(&self) -> String {
+        format!(
+            "{} sent, {} answered",
+            self.address_checks, self.address_checks_passed
+        )
+    }
+
     /// Messages by kind, each kind sent or received once: its name, then how many were
     /// sent and received and their bytes out and in.
     pub fn by_kind(&self) -> Vec<(&str, [u64; 4])> {
@@ -488,6 +502,8 @@ impl StatsInfo {
             indirect_probes: stats.indirect_probes,
             refutations: stats.refutations,
             decode_errors: stats.decode_errors,
+            address_checks: stats.address_checks,
+            address_checks_passed: stats.address_checks_passed,
             messages_sent: by_kind(&stats.sent.messages),
             messages_received: by_kind(&stats.received.messages),
             bytes_sent: by_kind(&stats.sent.bytes),
@@ -612,6 +628,8 @@ mod tests {
         assert_eq!(stats.round_trip_in_words(), "1.5 ms mean over 4 probes");
         (stats.probes, stats.failed_probes, stats.indirect_probes) = (9, 2, 1);
         assert_eq!(stats.probes_in_words(), "9 (2 failed, 1 indirect)");
+        (stats.address_checks, stats.address_checks_passed) = (3, 2);
+        assert_eq!(stats.address_checks_in_words(), "3 sent, 2 answered");
         stats.refused.replayed = 5;
         assert_eq!(
             stats.datagrams_in_words(),

@@ -49,6 +49,10 @@ pub struct Stats {
     pub refutations: u64,
     /// Datagrams that failed to decode.
     pub decode_errors: u64,
+    /// Pings sent to check an address before sending it a full state.
+    pub address_checks: u64,
+    /// Address checks answered in time, each followed by the full state owed.
+    pub address_checks_passed: u64,
     /// Rumors this node started (its own writes and versions it learned as rumors).
     pub rumors_started: u64,
     /// Versions sent in rumor messages (Demers' update traffic).

@@ -63,6 +63,7 @@ impl Node {
     /// sender's store may prompt anti-entropy ([`Node::compare_store_fingerprint`]).
     pub(super) fn handle_ping(
         &mut self,
+        now: Instant,
         from: SocketAddr,
         sender: &NodeId,
         seq: u32,
@@ -77,7 +78,7 @@ impl Node {
             self.send_with(from, Message::Ack { seq }, Some(departure));
         } else {
             self.send(from, Message::Ack { seq });
-            self.meet_unknown_pinger(from, sender);
+            self.meet_unknown_pinger(now, from, sender);
             self.compare_store_fingerprint(from, store_fingerprint);
         }
     }

@@ -58,8 +58,12 @@ impl Node {
 
     /// Sends this node's whole member table (itself included), split over as many
     /// datagrams as the MTU requires; only the first asks for a reply. Entries are
-    /// written straight from the table ([`SyncWriter`]).
+    /// written straight from the table ([`SyncWriter`]). Asking for a reply invites
+    /// `to` to send its own full state (`address_check`).
     pub(super) fn send_full_state(&mut self, to: SocketAddr, reply: bool) {
+        if reply {
+            self.address_checks.invite(to);
+        }
         let budget = self.config.mtu
             - self.bare_datagram_len(&Message::Sync {
                 members: Vec::new(),

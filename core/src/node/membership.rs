@@ -73,15 +73,12 @@ pub(super) struct Lost {
 
 impl Node {
     /// A full-state exchange (memberlist's push-pull; joining; reconnecting): every
-    /// entry is applied as news, and a request is answered with this node's own full
-    /// state. A member that left speaks only of its own departure: its member table is
-    /// going stale and would bring forgotten members back.
+    /// entry is applied as news. A request for this node's own full state in return is
+    /// answered by [`Node::answer_full_state`].
     pub(super) fn handle_sync<E: FullStateEntry>(
         &mut self,
         now: Instant,
-        from: SocketAddr,
         entries: impl IntoIterator<Item = E>,
-        reply: bool,
     ) {
         for entry in entries {
             let current = self.membership.members.held_by_name(entry.name());
@@ -101,11 +98,20 @@ impl Node {
                 self.apply_member_update(now, update);
             }
         }
-        self.answer_full_state(from, reply);
     }
 
-    /// Answers a full-state share that asked for a `reply` with this node's own.
-    pub(super) fn answer_full_state(&mut self, from: SocketAddr, reply: bool) {
+    /// Answers a full-state share from `sender` at `from` that asked for a `reply`
+    /// with this node's own: at once to the peer this node invited this push-pull
+    /// round, otherwise once `from` passes an address check (`address_check`). A
+    /// member that left speaks only of its own departure (one small datagram, sent at
+    /// once): its member table is going stale and would bring forgotten members back.
+    pub(super) fn answer_full_state(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        sender: &NodeId,
+        reply: bool,
+    ) {
         if reply && self.status == NodeStatus::Left {
             let members = vec![self.own_update(MemberState::Left)];
             self.send_unpiggybacked(
@@ -115,8 +121,10 @@ impl Node {
                     reply: false,
                 },
             );
-        } else if reply {
+        } else if reply && self.address_checks.take_invitation(from) {
             self.send_full_state(from, false);
+        } else if reply {
+            self.share_full_state(now, from, sender, false);
         }
     }
 

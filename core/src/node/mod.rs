@@ -26,11 +26,13 @@
 //! | `failure_detection` | `FailureDetection`: probe schedule, probe in flight, relays, local health | `Ping`, `Ack`, `Nack`, `PingReq` | `Probe`, `ProbeTimeout`; relays' nack deadlines |
 //! | `membership` | `Membership`: member table, suspicions, forgotten members, seeds | `Sync` (full state); every piggybacked member update | `JoinRetry`, `Reap`, `Reconnect`; suspicion deadlines |
 //! | `push_pull` | none of its own: a fingerprint of the full state `membership` holds | `SyncOffer` | `PushPull` |
+//! | `address_check` | `AddressChecks`: full states owed to addresses being checked, the addresses proven, the peer invited this round | the `Ack` that passes a check | |
 //! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
 //! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
 //! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |
 //! | `store_aside` | `StoreAside`: the store from before a restart `tombstone_grace` after the node last heard from the cluster, until it has caught up | taken back after `Digest` and `Deltas` | |
 
+mod address_check;
 mod anti_entropy;
 mod failure_detection;
 mod gossip;
@@ -61,6 +63,7 @@ use crate::{
     Tags,
 };
 
+use address_check::AddressChecks;
 use anti_entropy::AntiEntropy;
 use failure_detection::FailureDetection;
 use membership::Membership;
@@ -189,6 +192,9 @@ pub struct Node {
     rumors: Rumors,
     /// Peers' store summaries and tombstone ages (`anti_entropy`).
     anti_entropy: AntiEntropy,
+    /// Full states owed to addresses not yet shown to receive this node's datagrams
+    /// (`address_check`).
+    address_checks: AddressChecks,
     timers: TimerTable,
     /// This life of this node as a writer.
     replica: ReplicaId,
@@ -244,6 +250,7 @@ impl Node {
             broadcasts: BroadcastQueue::default(),
             rumors: Rumors::default(),
             anti_entropy: AntiEntropy::new(registry.clone()),
+            address_checks: AddressChecks::default(),
             timers: TimerTable::default(),
             replica,
             store: Store::default(),
@@ -732,7 +739,12 @@ impl Node {
         if let Some(share) = SyncView::parse(datagram) {
             self.stats.received.count(MessageKind::Sync, datagram.len());
             if !share.is_from(&self.id) {
-                self.handle_sync(now, from, share.entries(), share.reply());
+                self.handle_sync(now, share.entries());
+                if share.reply()
+                    && let Some(sender) = share.sender()
+                {
+                    self.answer_full_state(now, from, &sender, true);
+                }
                 self.after_packet(now, from);
             }
             return Ok(());
@@ -766,8 +778,11 @@ impl Node {
                 seq,
                 target,
                 store_fingerprint,
-            } => self.handle_ping(from, &packet.from, seq, &target, store_fingerprint),
-            Message::Ack { seq } => self.handle_ack(now, seq),
+            } => self.handle_ping(now, from, &packet.from, seq, &target, store_fingerprint),
+            Message::Ack { seq } => {
+                self.pass_address_check(now, from, seq);
+                self.handle_ack(now, seq);
+            }
             Message::Nack { seq } => self.handle_nack(seq),
             Message::PingReq {
                 seq,
@@ -775,7 +790,10 @@ impl Node {
                 target_addr,
                 nack,
             } => self.handle_ping_req(now, from, seq, target, target_addr, nack),
-            Message::Sync { members, reply } => self.handle_sync(now, from, members, reply),
+            Message::Sync { members, reply } => {
+                self.handle_sync(now, members);
+                self.answer_full_state(now, from, &packet.from, reply);
+            }
             Message::Gossip => {}
             Message::Rumor {
                 batch,
@@ -796,7 +814,9 @@ impl Node {
                 self.handle_deltas(now, versions, &ranges);
                 self.catch_up_with(now, None);
             }
-            Message::SyncOffer { fingerprint } => self.handle_sync_offer(from, fingerprint),
+            Message::SyncOffer { fingerprint } => {
+                self.handle_sync_offer(now, from, &packet.from, fingerprint);
+            }
         }
         self.after_packet(now, from);
     }

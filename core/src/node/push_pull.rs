@@ -18,10 +18,11 @@
 //!
 //! What the offer costs:
 //! - The initiator's state travels third, after the offer and the peer's first share
-//!   datagram: under loss p it reaches the peer with probability (1-p)^3 where
-//!   memberlist's push reached it with (1-p), and over a link that works one way only
-//!   (initiator to peer) it never does. Push-pull is the backstop of dissemination, and
-//!   the next interval, with another peer, tries again.
+//!   datagram, and fifth when the peer first checks the initiator's address (a ping
+//!   and its ack, `address_check`): under loss p it reaches the peer with probability
+//!   (1-p)^3 or (1-p)^5 where memberlist's push reached it with (1-p), and over a link
+//!   that works one way only (initiator to peer) it never does. Push-pull is the
+//!   backstop of dissemination, and the next interval, with another peer, tries again.
 //! - The wire version is unchanged: a build without `SyncOffer` refuses just that
 //!   message (a decode error) and still pushes its own full state to newer members,
 //!   which answer it, so a cluster in a rolling upgrade still repairs, one way.
@@ -36,17 +37,19 @@ use crate::member::MemberState;
 use crate::member_table::entry_fingerprint;
 use crate::registry::identity_fingerprint;
 use crate::wire::Message;
-use crate::{NodeId, Tags};
+use crate::{Instant, NodeId, Tags};
 
 /// The most members not held whose pings a node answers with a full-state exchange in
 /// one push-pull round ([`Node::meet_unknown_pinger`]): a few joiners at a time need
 /// this, and it bounds what a burst of joins (or of pings under made-up names) costs.
-/// It does not bound full states sent in general: a join request or a push-pull
-/// offer from anyone gets one too.
+/// Each such exchange, like any full state sent in answer, first checks the address
+/// (`address_check`).
 const UNKNOWN_PINGERS_PER_ROUND: usize = 8;
 
 impl Node {
-    /// Offers a full-state exchange to one random live member.
+    /// Offers a full-state exchange to one random live member, which is then invited
+    /// to send its own full state, asking for this node's, for the rest of the round
+    /// (`address_check`).
     pub(super) fn push_pull(&mut self) {
         let peer = self
             .membership
@@ -55,7 +58,9 @@ impl Node {
             .pop()
             .map(|m| m.addr);
         self.membership.unknown_pingers_met.clear();
+        self.address_checks.new_round();
         if let Some(peer) = peer {
+            self.address_checks.invite(peer);
             let fingerprint = self.full_state_fingerprint();
             self.send(peer, Message::SyncOffer { fingerprint });
         }
@@ -71,31 +76,40 @@ impl Node {
     /// Only once joined (a joining node's first answer starts an exchange anyway), and
     /// once per sender per push-pull round (the round stretches beyond 32 members, see
     /// `push_pull_period`), for at most [`UNKNOWN_PINGERS_PER_ROUND`] senders a round:
-    /// a sender that cannot hear back costs one exchange a round, not one a ping. This
-    /// is a repair, not a guarantee: past the cap, or with the exchange lost, the next
-    /// round or push-pull does it. A member reaped here but still alive learns from the
-    /// exchange, while this node remembers it as dead (`reap_after`), that it was
-    /// declared dead, and refutes.
-    pub(super) fn meet_unknown_pinger(&mut self, from: SocketAddr, sender: &NodeId) {
+    /// a sender that cannot hear back costs one address check a round, not one a ping.
+    /// This is a repair, not a guarantee: past the cap, or with the exchange lost, the
+    /// next round or push-pull does it. A member reaped here but still alive learns from
+    /// the exchange, while this node remembers it as dead (`reap_after`), that it was
+    /// declared dead, and refutes. A ping from a peer this node has just asked for its
+    /// full state is that peer checking this node's address: the exchange is under way.
+    pub(super) fn meet_unknown_pinger(&mut self, now: Instant, from: SocketAddr, sender: &NodeId) {
         let membership = &mut self.membership;
         if self.status != NodeStatus::Joined
             || membership.members.held_by_name(sender.as_bytes()).is_some()
+            || self.address_checks.is_invited(from)
             || membership.unknown_pingers_met.len() >= UNKNOWN_PINGERS_PER_ROUND
             || !membership.unknown_pingers_met.insert(sender.clone())
         {
             return;
         }
-        self.send_full_state(from, true);
+        self.share_full_state(now, from, sender, true);
     }
 
-    /// An offer of a full-state exchange: taken up (this node's full state, asking for
-    /// the sender's) only when the sender's full state differs from this node's. A member
-    /// that left answers with its departure, as it does a request for its full state.
-    pub(super) fn handle_sync_offer(&mut self, from: SocketAddr, fingerprint: u64) {
+    /// An offer of a full-state exchange from `sender` at `from`: taken up (this node's
+    /// full state, asking for the sender's, once `from` passes an address check) only
+    /// when the sender's full state differs from this node's. A member that left
+    /// answers with its departure, as it does a request for its full state.
+    pub(super) fn handle_sync_offer(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        sender: &NodeId,
+        fingerprint: u64,
+    ) {
         if self.status == NodeStatus::Left {
-            self.answer_full_state(from, true);
+            self.answer_full_state(now, from, sender, true);
         } else if fingerprint != self.full_state_fingerprint() {
-            self.send_full_state(from, true);
+            self.share_full_state(now, from, sender, true);
         }
     }
 

@@ -22,14 +22,48 @@ fn deliver(now: Instant, from: &mut Node, to: &mut Node) -> usize {
     count
 }
 
+/// Delivers between `a` and `b`, both ways, until neither has anything more for the
+/// other; the kinds delivered, in order, each with whether `a` sent it.
+fn converse(now: Instant, a: &mut Node, b: &mut Node) -> Vec<(bool, MessageKind)> {
+    let mut delivered = Vec::new();
+    for _ in 0..16 {
+        let mut quiet = true;
+        for a_sends in [true, false] {
+            let (from, to) = if a_sends {
+                (&mut *a, &mut *b)
+            } else {
+                (&mut *b, &mut *a)
+            };
+            let to_addr = to.addr();
+            let outgoing: Vec<Transmit> = std::iter::from_fn(|| from.poll_transmit())
+                .filter(|t| t.to == to_addr)
+                .collect();
+            for transmit in outgoing {
+                quiet = false;
+                delivered.push((a_sends, transmit.kind));
+                to.handle_packet(now, from.addr(), &transmit.payload)
+                    .unwrap();
+            }
+        }
+        if quiet {
+            return delivered;
+        }
+    }
+    panic!("still talking after 16 rounds: {delivered:?}");
+}
+
+/// `joiner` joins through `seed`: every datagram between them delivered.
+fn join_through(now: Instant, joiner: &mut Node, seed: &mut Node) {
+    joiner.join(now, &[seed.addr()]);
+    converse(now, joiner, seed);
+}
+
 /// `a` and `b`, `b` joined through `a`, each holding the other alive.
 fn joined_pair() -> (Node, Node) {
     let mut a = node("a", 1);
     let mut b = node("b", 2);
     a.join(Instant::ZERO, &[]);
-    b.join(Instant::ZERO, &[a.addr()]);
-    deliver(Instant::ZERO, &mut b, &mut a);
-    deliver(Instant::ZERO, &mut a, &mut b);
+    join_through(Instant::ZERO, &mut b, &mut a);
     (a, b)
 }
 
@@ -42,8 +76,17 @@ fn joining_through_a_seed_exchanges_full_state_both_ways() {
     assert_eq!(seed.status(), NodeStatus::Joined);
     joiner.join(now, &[seed.addr()]);
     assert_eq!(joiner.status(), NodeStatus::Joining);
-    assert_eq!(deliver(now, &mut joiner, &mut seed), 1);
-    assert_eq!(deliver(now, &mut seed, &mut joiner), 1);
+    // The joiner's share asks for the seed's; the seed first checks that the joiner is
+    // at the address its request came from (`address_check`).
+    assert_eq!(
+        converse(now, &mut joiner, &mut seed),
+        [
+            (true, MessageKind::Sync),
+            (false, MessageKind::Ping),
+            (true, MessageKind::Ack),
+            (false, MessageKind::Sync)
+        ]
+    );
     assert_eq!(joiner.status(), NodeStatus::Joined);
     assert_eq!(seed.member_state(joiner.id()), Some(MemberState::Alive));
     assert_eq!(joiner.member_state(seed.id()), Some(MemberState::Alive));
@@ -62,9 +105,7 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
     let mut late = node("late", 3);
     seed.join(now, &[]);
     for joiner in [&mut early, &mut late] {
-        joiner.join(now, &[seed.addr()]);
-        deliver(now, joiner, &mut seed);
-        deliver(now, &mut seed, joiner);
+        join_through(now, joiner, &mut seed);
     }
     while seed.poll_transmit().is_some() {}
     assert_eq!(late.member_state(early.id()), Some(MemberState::Alive));
@@ -84,13 +125,27 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         .unwrap();
     let answers: Vec<Transmit> = std::iter::from_fn(|| early.poll_transmit()).collect();
     let kinds: Vec<MessageKind> = answers.iter().map(|t| t.kind).collect();
-    assert_eq!(kinds, [MessageKind::Ack, MessageKind::Sync], "{answers:?}");
+    assert_eq!(
+        kinds,
+        [MessageKind::Ack, MessageKind::Ping],
+        "the ack, and a check of the address before the full state: {answers:?}"
+    );
     assert!(answers.iter().all(|t| t.to == late.addr()));
     for answer in &answers {
         late.handle_packet(now, early.addr(), &answer.payload)
             .unwrap();
     }
-    deliver(now, &mut late, &mut early);
+    assert_eq!(
+        converse(now, &mut late, &mut early),
+        [
+            (true, MessageKind::Ack),
+            (false, MessageKind::Sync),
+            (true, MessageKind::Ping),
+            (false, MessageKind::Ack),
+            (true, MessageKind::Sync),
+        ],
+        "each checks the other before sending its full state"
+    );
     assert_eq!(early.member_state(late.id()), Some(MemberState::Alive));
     // A member held pings without more ado; a joining node answers anyone with the
     // one exchange joining starts.
@@ -126,7 +181,7 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         [MessageKind::Ack, MessageKind::Sync]
     );
 
-    // Once per sender per round: a sender this node cannot answer costs one exchange.
+    // Once per sender per round: a sender this node cannot answer costs one check.
     let mut stranger = node("stranger", 4);
     stranger.join(now, &[]);
     let from_stranger = Packet {
@@ -143,8 +198,8 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         .collect();
     assert_eq!(
         kinds,
-        [MessageKind::Ack, MessageKind::Sync, MessageKind::Ack],
-        "one exchange for two pings"
+        [MessageKind::Ack, MessageKind::Ping, MessageKind::Ack],
+        "one check for two pings"
     );
     // The next round, another.
     let next_round = now + early.config().push_pull_interval;
@@ -156,16 +211,18 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         .filter(|t| t.to == stranger.addr())
         .map(|t| t.kind)
         .collect();
-    assert_eq!(to_stranger, [MessageKind::Ack, MessageKind::Sync]);
+    assert_eq!(to_stranger, [MessageKind::Ack, MessageKind::Ping]);
 
-    // Pings under made-up names: every one acked, a few answered with the table.
+    // Pings under made-up names, from addresses of their own: every one acked, a few
+    // answered with a check towards a full-state exchange.
     for i in 0..20 {
         let made_up = Packet {
             from: NodeId::new(&format!("made-up-{i}")).unwrap(),
             ..from_stranger.clone()
         };
+        let addr = SocketAddr::from(([127, 0, 0, 1], 100 + i));
         early
-            .handle_packet(next_round, stranger.addr(), &wire::encode(&made_up))
+            .handle_packet(next_round, addr, &wire::encode(&made_up))
             .unwrap();
     }
     let kinds: Vec<MessageKind> = std::iter::from_fn(|| early.poll_transmit())
@@ -173,9 +230,116 @@ fn a_ping_from_a_member_not_held_starts_a_full_state_exchange() {
         .collect();
     let count = |kind| kinds.iter().filter(|k| **k == kind).count();
     assert_eq!(
-        (count(MessageKind::Ack), count(MessageKind::Sync)),
+        (count(MessageKind::Ack), count(MessageKind::Ping)),
         (20, 7),
         "8 senders a round, the stranger among them"
+    );
+}
+
+/// A request for the full state from an address that has not shown it receives this
+/// node's datagrams (here, a forged one naming a bystander) costs that address one
+/// ping no larger than the request; the full state goes only to whoever acks it.
+#[test]
+fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
+    let now = Instant::ZERO;
+    let mut seed = node("seed", 1);
+    let members: Vec<MemberUpdate> = (0..300)
+        .map(|i| MemberUpdate {
+            id: NodeId::new(&format!("member-{i:03}")).unwrap(),
+            addr: SocketAddr::from(([10, 0, (i / 250) as u8, (i % 250) as u8], 7946)),
+            incarnation: 1,
+            state: MemberState::Alive,
+            accuser: None,
+            tags: Tags::none(),
+        })
+        .collect();
+    seed.restore_members(now, MemberSnapshot::from_updates(members));
+    seed.join(now, &[]);
+    while seed.poll_transmit().is_some() {}
+
+    let bystander = SocketAddr::from(([192, 0, 2, 7], 7946));
+    let claimed = NodeId::new("claimed").unwrap();
+    let forged = |message: Message| {
+        wire::encode(&Packet {
+            from: claimed.clone(),
+            message,
+            updates: Vec::new(),
+        })
+    };
+    let join_request = forged(Message::Sync {
+        members: Vec::new(),
+        reply: true,
+    });
+    let offer = forged(Message::SyncOffer { fingerprint: 1 });
+    let ping_from_unknown = forged(Message::Ping {
+        seq: 1,
+        target: seed.id().clone(),
+        store_fingerprint: 0,
+    });
+    let mut check_seq = None;
+    for request in [&join_request, &offer, &ping_from_unknown] {
+        seed.handle_packet(now, bystander, request).unwrap();
+        let sent: Vec<Transmit> = std::iter::from_fn(|| seed.poll_transmit()).collect();
+        assert!(sent.iter().all(|t| t.to == bystander));
+        assert!(
+            sent.iter().all(|t| t.kind != MessageKind::Sync),
+            "no full state yet: {sent:?}"
+        );
+        assert!(
+            sent.iter().map(|t| t.payload.len()).sum::<usize>() <= request.len() + 16,
+            "no larger than the request: {sent:?}"
+        );
+        for transmit in sent {
+            let packet = wire::decode(&transmit.payload).unwrap();
+            if let Message::Ping { seq, target, .. } = packet.message {
+                assert_eq!(target, claimed, "the check names the member claimed");
+                assert!(check_seq.is_none(), "one check of one address at a time");
+                check_seq = Some(seq);
+            }
+        }
+    }
+    let check_seq = check_seq.expect("the first request starts a check");
+    assert_eq!(seed.stats().address_checks, 1);
+
+    let ack = |seq: u32| {
+        wire::encode(&Packet {
+            from: claimed.clone(),
+            message: Message::Ack { seq },
+            updates: Vec::new(),
+        })
+    };
+    // An ack from elsewhere, or with another number, passes nothing.
+    let elsewhere = SocketAddr::from(([192, 0, 2, 8], 7946));
+    seed.handle_packet(now, elsewhere, &ack(check_seq)).unwrap();
+    seed.handle_packet(now, bystander, &ack(check_seq.wrapping_add(1)))
+        .unwrap();
+    assert_eq!(seed.poll_transmit(), None);
+
+    seed.handle_packet(now, bystander, &ack(check_seq)).unwrap();
+    let shares: Vec<Transmit> = std::iter::from_fn(|| seed.poll_transmit()).collect();
+    assert!(
+        shares.iter().map(|t| t.payload.len()).sum::<usize>() > 100 * join_request.len(),
+        "300 members"
+    );
+    assert!(
+        shares
+            .iter()
+            .all(|t| t.to == bystander && t.kind == MessageKind::Sync)
+    );
+    let asks = shares.iter().any(|t| {
+        matches!(
+            wire::decode(&t.payload).unwrap().message,
+            Message::Sync { reply: true, .. }
+        )
+    });
+    assert!(asks, "the offer asked for an exchange: the share asks back");
+    assert_eq!(seed.stats().address_checks_passed, 1);
+
+    // Proven, the address is answered at once for a while.
+    seed.handle_packet(now, bystander, &join_request).unwrap();
+    assert_eq!(
+        seed.poll_transmit().map(|t| t.kind),
+        Some(MessageKind::Sync)
     );
 }
 
@@ -813,9 +977,7 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
     let pair = |a: &mut Node| {
         let mut b = make("b", 2);
         b.join(now, &[]);
-        a.join(now, &[b.addr()]);
-        deliver(now, a, &mut b);
-        deliver(now, &mut b, a);
+        join_through(now, a, &mut b);
         std::iter::from_fn(|| a.poll_transmit()).count();
     };
     let digests_asking = |node: &mut Node| -> Vec<bool> {
@@ -866,9 +1028,7 @@ fn tags_travel_with_alive_news_and_a_change_raises_the_incarnation() {
     a.set_tags(web.clone());
     assert_eq!(a.incarnation(), 0, "tags set before starting cost nothing");
     a.join(now, &[]);
-    b.join(now, &[a.addr()]);
-    deliver(now, &mut b, &mut a);
-    deliver(now, &mut a, &mut b);
+    join_through(now, &mut b, &mut a);
     assert_eq!(
         b.member_tags(a.id()),
         Some(&web),
@@ -1237,14 +1397,18 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
     a.broadcasts = BroadcastQueue::default();
     assert_ne!(a.full_state_fingerprint(), b.full_state_fingerprint());
     a.push_pull();
-    deliver(now, &mut a, &mut b);
-    assert_eq!(b.transmits.front().map(|t| t.kind), Some(MessageKind::Sync));
     assert_eq!(
-        deliver(now, &mut b, &mut a),
-        1,
-        "b's full state, asking for a's"
+        converse(now, &mut a, &mut b),
+        [
+            (true, MessageKind::SyncOffer),
+            (false, MessageKind::Ping),
+            (true, MessageKind::Ack),
+            (false, MessageKind::Sync),
+            (true, MessageKind::Sync),
+        ],
+        "b checks a's address, sends its full state asking for a's, and a, which \
+         invited it, answers at once"
     );
-    assert_eq!(deliver(now, &mut a, &mut b), 1, "a's full state, in answer");
     assert_eq!(b.member_state(&c), Some(MemberState::Suspect));
     assert_eq!(a.full_state_fingerprint(), b.full_state_fingerprint());
     sent(&mut b);
@@ -1314,7 +1478,7 @@ mod full_state_in_place {
             }
             node.apply_member_update(now, member);
         }
-        node.answer_full_state(from, reply);
+        node.answer_full_state(now, from, &packet.from, reply);
         node.after_packet(now, from);
     }
 
@@ -1878,15 +2042,11 @@ fn the_store_aside_waits_for_several_peers() {
     b.join(now, &[]);
     for (name, port) in [("c", 3), ("d", 4)] {
         let mut other = node(name, port);
-        other.join(now, &[b.addr()]);
-        deliver(now, &mut other, &mut b);
-        deliver(now, &mut b, &mut other);
+        join_through(now, &mut other, &mut b);
     }
     let mut again = node("a", 1);
     again.restore(state, Some(Config::demo().tombstone_grace));
-    again.join(now, &[b.addr()]);
-    deliver(now, &mut again, &mut b);
-    deliver(now, &mut b, &mut again);
+    join_through(now, &mut again, &mut b);
     assert_eq!(again.membership.members.active(), 3);
 
     let nothing = VectorClock::default();
@@ -2036,9 +2196,7 @@ fn contacting_another_cluster_while_running_merges_the_two() {
     let mut c = node("c", 3);
     let mut d = node("d", 4);
     c.join(now, &[]);
-    d.join(now, &[c.addr()]);
-    deliver(now, &mut d, &mut c);
-    deliver(now, &mut c, &mut d);
+    join_through(now, &mut d, &mut c);
     for n in [&mut a, &mut b, &mut c, &mut d] {
         while n.poll_transmit().is_some() {}
         while n.poll_event().is_some() {}
@@ -2051,11 +2209,15 @@ fn contacting_another_cluster_while_running_merges_the_two() {
         "its own address and repeats are left out"
     );
     assert_eq!(
-        deliver(now, &mut a, &mut c),
-        1,
-        "one datagram holds a's table"
+        converse(now, &mut a, &mut c),
+        [
+            (true, MessageKind::Sync),
+            (false, MessageKind::Ping),
+            (true, MessageKind::Ack),
+            (false, MessageKind::Sync)
+        ],
+        "a's table in one datagram; c checks a's address, then answers with its own"
     );
-    assert_eq!(deliver(now, &mut c, &mut a), 1, "c answers with its own");
     for (holder, others) in [(&a, [&c, &d]), (&c, [&a, &b])] {
         for other in others {
             assert_eq!(
@@ -2101,8 +2263,7 @@ fn contacting_follows_the_node_s_status() {
         vec![seed.addr()]
     );
     assert_eq!(idle.status(), NodeStatus::Joining);
-    assert_eq!(deliver(now, &mut idle, &mut seed), 1);
-    deliver(now, &mut seed, &mut idle);
+    assert_eq!(converse(now, &mut idle, &mut seed).len(), 4);
     assert_eq!(idle.status(), NodeStatus::Joined);
 
     let gone = SocketAddr::from(([127, 0, 0, 1], 9));
@@ -2111,8 +2272,11 @@ fn contacting_follows_the_node_s_status() {
     while joining.poll_transmit().is_some() {}
     joining.contact(now, &[seed.addr()]).unwrap();
     assert_eq!(joining.seeds().collect::<Vec<_>>(), vec![gone, seed.addr()]);
-    assert_eq!(deliver(now, &mut joining, &mut seed), 1, "asked at once");
-    deliver(now, &mut seed, &mut joining);
+    assert_eq!(
+        converse(now, &mut joining, &mut seed).first(),
+        Some(&(true, MessageKind::Sync)),
+        "asked at once"
+    );
     assert_eq!(joining.status(), NodeStatus::Joined);
 
     joining.leave(now);

@@ -85,6 +85,11 @@ impl<'a> SyncView<'a> {
         self.from == id.as_bytes()
     }
 
+    /// The sender's name (`parse` checked it, so this is `Some`).
+    pub(crate) fn sender(&self) -> Option<NodeId> {
+        NodeId::from_utf8(self.from).ok()
+    }
+
     /// Whether the sender asks for the receiver's full state in return.
     pub(crate) fn reply(&self) -> bool {
         self.reply

@@ -21,10 +21,11 @@
 //! probe (SWIM 3.1)       indirect probe (SWIM 3.1)          join (full state)
 //! A          B           A          W          B            J              S
 //! |--Ping--->|           |--PingReq->|          |            |--Sync{reply}->|
-//! |<--Ack----|           |           |--Ping--->|            |<--Sync--------|
-//!                        |           |<--Ack----|
-//!                        |<--Ack-----|          |            gossip round (SWIM 4.1)
-//!                                                            A --Gossip--> random B
+//! |<--Ack----|           |           |--Ping--->|            |<--Ping--------|  S checks
+//!                        |           |<--Ack----|            |--Ack--------->|  J's address
+//!                        |<--Ack-----|          |            |<--Sync--------|
+//!
+//! gossip round (SWIM 4.1): A --Gossip--> random B
 //! nack (Lifeguard 4.1)
 //! A          W          B
 //! |--PingReq->|          |      the witness got no ack in time: it says so, and A,
@@ -34,7 +35,9 @@
 //! push-pull, offered first (memberlist's push-pull; the offer is ours)
 //! A                            B
 //! |--SyncOffer{fingerprint}--->|   B's full state has the same fingerprint: done
-//! |<--Sync{reply}--------------|   it differs: B shares its own and asks for A's
+//! |<--Ping---------------------|   it differs: B checks A's address (unless A
+//! |--Ack---------------------->|   answered one lately), then
+//! |<--Sync{reply}--------------|   shares its own and asks for A's
 //! |--Sync--------------------->|
 //! |<--Sync{[B left]}-----------|   or B has left: it says only that
 //!

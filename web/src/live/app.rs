@@ -330,6 +330,8 @@ fn agent_stats(props: &AgentStatsProps) -> Html {
                 <dt title="Rumor mongering (Demers et al. 1987): each new write is pushed to random members until it cools; the excitement left of what it started with">{ "rumors spread" }</dt>
                 <dd aria-label="Rumors spread">{ rumors }</dd>
                 <dt>{ "datagrams" }</dt><dd>{ stats.datagrams_in_words() }</dd>
+                <dt title="Before a full member table goes to an address, a ping checks that whoever asked for it is there: a forged request costs the address it names one ping">{ "address checks" }</dt>
+                <dd>{ stats.address_checks_in_words() }</dd>
                 <dt>{ "tags" }</dt><dd>{ tags }</dd>
                 <dt>{ "uptime" }</dt><dd>{ format!("{:.0} s", stats.uptime_seconds) }</dd>
             </dl>

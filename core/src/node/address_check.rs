@@ -1,0 +1,346 @@
+//! An address is checked before it is sent a full state: a node answers a request for
+//! its member table, O(n) datagrams, only once the requesting address has shown that it
+//! receives this node's datagrams.
+//!
+//! A full state answers small requests: a joiner's share of one entry, a push-pull offer
+//! (one fingerprint), a ping from a member not held. UDP does not check source
+//! addresses, so without a check one forged 60-byte request naming someone else's
+//! address sends them the whole table: about 60 KB at 1,000 members, an amplification
+//! of about 1,000 that would make every member a reflector for denial-of-service
+//! attacks, as open NTP and memcached servers were. A cluster sealed with a keyring is
+//! not exposed (nobody without the key can forge a request), but the check does not
+//! depend on it.
+//!
+//! The check is SWIM's own ping, in the way QUIC checks an address with a token (RFC
+//! 9000, section 8.1) and DTLS with a cookie (RFC 6347, section 4.2.1): to an address
+//! not yet proven the node sends a ping naming the member the request came from, with
+//! a sequence number drawn at random, and owes the full state until the ack carrying
+//! that number comes back from that address. A forged request then costs the address
+//! it names one ping, no larger than the request. Whoever answers the ping receives
+//! this node's datagrams, and is sent the full state; an address that answered stays
+//! proven for a push-pull period, so that a retried request is answered at once.
+//!
+//! What it costs: a join and a push-pull exchange whose fingerprints differ each take
+//! one more round trip (ping and ack) before the full state goes out. Sends on this
+//! node's own initiative need no check (joining through its seeds, contacting,
+//! reconnecting), nor does the answer to a peer this node itself asked for its full
+//! state in the current push-pull round (its offer, or its own full state asking for
+//! the peer's): the node chose that address. Such a peer's check of this node's
+//! address, a ping from a member perhaps not held yet, starts no exchange of its own.
+//!
+//! What it does not do: the checks waiting are capped at [`MAX_WAITING`], so a flood
+//! of forged requests can make real ones wait for the next try (a joiner retries, and
+//! push-pull comes round again); a sequence number is 32 bits, so an attacker who
+//! forges acks blindly needs about 2^31 of them per check.
+
+use core::net::SocketAddr;
+use std::collections::VecDeque;
+
+use rand::Rng;
+
+use super::Node;
+use crate::wire::Message;
+use crate::{Instant, NodeId};
+
+/// The most full states owed to addresses whose ack has not come yet. A few joiners at
+/// a time need one each; forged requests beyond the cap are dropped unanswered.
+pub(super) const MAX_WAITING: usize = 16;
+
+/// The most addresses remembered as proven.
+const MAX_PROVEN: usize = 32;
+
+/// The most peers remembered as asked for their full state in one round.
+const MAX_INVITED: usize = 16;
+
+/// Full states owed to addresses being checked, and the addresses that passed.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AddressChecks {
+    /// Checks in flight, oldest first.
+    waiting: Vec<Waiting>,
+    /// Addresses that answered a check, and until when they count as proven, oldest
+    /// first.
+    proven: VecDeque<(SocketAddr, Instant)>,
+    /// The peers this node asked for their full state in the current push-pull round
+    /// (its offer, or its own full state asking for theirs), oldest first: their
+    /// answer asking for this node's is sent at once, and their pings (a check of this
+    /// node's address) start no exchange of their own.
+    invited: VecDeque<SocketAddr>,
+}
+
+/// A full state owed to `to` once it acks the ping numbered `seq`.
+#[derive(Clone, Debug)]
+struct Waiting {
+    to: SocketAddr,
+    seq: u32,
+    /// Whether the full state asks for the receiver's in return.
+    reply: bool,
+    /// When the ack is no longer waited for.
+    until: Instant,
+}
+
+/// What to do with a full state owed to an address.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Send it now.
+    Send,
+    /// Check the address first, with a ping numbered so.
+    Check(u32),
+    /// A check of this address is already under way (the full state will go when it
+    /// passes), or too many are: send nothing.
+    Wait,
+}
+
+impl AddressChecks {
+    /// Whether a full state may go to `to` now; otherwise, whether to start a check
+    /// numbered `seq` that expires at `until`.
+    pub(super) fn verdict(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        reply: bool,
+        seq: u32,
+        until: Instant,
+    ) -> Verdict {
+        self.waiting.retain(|w| w.until > now);
+        self.proven.retain(|&(_, until)| until > now);
+        if self.proven.iter().any(|&(addr, _)| addr == to) {
+            return Verdict::Send;
+        }
+        if let Some(waiting) = self.waiting.iter_mut().find(|w| w.to == to) {
+            waiting.reply |= reply;
+            return Verdict::Wait;
+        }
+        if self.waiting.len() >= MAX_WAITING {
+            return Verdict::Wait;
+        }
+        self.waiting.push(Waiting {
+            to,
+            seq,
+            reply,
+            until,
+        });
+        Verdict::Check(seq)
+    }
+
+    /// An ack numbered `seq` came from `from`: if it passes a check still waited for,
+    /// `from` is proven until `proven_until`, and the full state owed is returned (its
+    /// `reply` flag).
+    pub(super) fn acked(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        seq: u32,
+        proven_until: Instant,
+    ) -> Option<bool> {
+        let at = self
+            .waiting
+            .iter()
+            .position(|w| w.to == from && w.seq == seq && w.until > now)?;
+        let passed = self.waiting.remove(at);
+        if self.proven.len() >= MAX_PROVEN {
+            self.proven.pop_front();
+        }
+        self.proven.push_back((from, proven_until));
+        Some(passed.reply)
+    }
+
+    /// Remembers that `peer` was asked for its full state this round.
+    pub(super) fn invite(&mut self, peer: SocketAddr) {
+        if self.invited.contains(&peer) {
+            return;
+        }
+        if self.invited.len() >= MAX_INVITED {
+            self.invited.pop_front();
+        }
+        self.invited.push_back(peer);
+    }
+
+    /// Whether `peer` was asked for its full state this round.
+    pub(super) fn is_invited(&self, peer: SocketAddr) -> bool {
+        self.invited.contains(&peer)
+    }
+
+    /// Whether `from` was asked for its full state this round; its answer is taken
+    /// once.
+    pub(super) fn take_invitation(&mut self, from: SocketAddr) -> bool {
+        let Some(at) = self.invited.iter().position(|&peer| peer == from) else {
+            return false;
+        };
+        self.invited.remove(at);
+        true
+    }
+
+    /// A new push-pull round: the invitations of the last one lapse.
+    pub(super) fn new_round(&mut self) {
+        self.invited.clear();
+    }
+}
+
+impl Node {
+    /// Sends this node's full state to `to`, which asked for it claiming to be
+    /// `member`: at once if `to` is proven, otherwise once `to` answers a ping naming
+    /// `member` (see the module doc).
+    pub(super) fn share_full_state(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        member: &NodeId,
+        reply: bool,
+    ) {
+        let seq = self.rng.random();
+        let until = now + self.config.probe_interval;
+        match self.address_checks.verdict(now, to, reply, seq, until) {
+            Verdict::Send => self.send_full_state(to, reply),
+            Verdict::Check(seq) => {
+                self.stats.address_checks += 1;
+                let store_fingerprint = self.store.summary_fingerprint();
+                self.send(
+                    to,
+                    Message::Ping {
+                        seq,
+                        target: member.clone(),
+                        store_fingerprint,
+                    },
+                );
+            }
+            Verdict::Wait => {}
+        }
+    }
+
+    /// An ack from `from`: if it passes a check, the full state owed goes out.
+    pub(super) fn pass_address_check(&mut self, now: Instant, from: SocketAddr, seq: u32) {
+        let proven_until = now + self.push_pull_period();
+        if let Some(reply) = self.address_checks.acked(now, from, seq, proven_until) {
+            self.stats.address_checks_passed += 1;
+            self.send_full_state(from, reply);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Duration;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([10, 0, 0, 1], port))
+    }
+
+    const fn at(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    #[test]
+    fn an_address_is_sent_a_full_state_only_after_acking_its_check() {
+        let mut checks = AddressChecks::default();
+        let until = at(500);
+        assert_eq!(
+            checks.verdict(at(0), addr(1), false, 7, until),
+            Verdict::Check(7)
+        );
+        // Asked again while the check is out: no second ping, and the reply asked for
+        // is remembered.
+        assert_eq!(
+            checks.verdict(at(10), addr(1), true, 8, until),
+            Verdict::Wait
+        );
+        assert_eq!(
+            checks.acked(at(20), addr(1), 8, at(30_000)),
+            None,
+            "wrong number"
+        );
+        assert_eq!(
+            checks.acked(at(20), addr(2), 7, at(30_000)),
+            None,
+            "wrong address"
+        );
+        assert_eq!(checks.acked(at(20), addr(1), 7, at(30_000)), Some(true));
+        assert_eq!(
+            checks.acked(at(21), addr(1), 7, at(30_000)),
+            None,
+            "taken once"
+        );
+        assert_eq!(
+            checks.verdict(at(29_999), addr(1), true, 9, until),
+            Verdict::Send,
+            "proven for a while"
+        );
+        assert_eq!(
+            checks.verdict(at(30_000), addr(1), true, 9, at(30_500)),
+            Verdict::Check(9),
+            "and then checked again"
+        );
+    }
+
+    #[test]
+    fn a_late_ack_passes_nothing_and_a_new_check_can_start() {
+        let mut checks = AddressChecks::default();
+        checks.verdict(at(0), addr(1), true, 7, at(500));
+        assert_eq!(checks.acked(at(500), addr(1), 7, at(30_000)), None);
+        assert_eq!(
+            checks.verdict(at(600), addr(1), true, 8, at(1_100)),
+            Verdict::Check(8)
+        );
+    }
+
+    #[test]
+    fn checks_in_flight_are_capped_and_expire() {
+        let mut checks = AddressChecks::default();
+        for port in 0..MAX_WAITING as u16 {
+            let verdict = checks.verdict(at(0), addr(port), true, port.into(), at(500));
+            assert_eq!(verdict, Verdict::Check(port.into()));
+        }
+        let one_more = addr(MAX_WAITING as u16);
+        assert_eq!(
+            checks.verdict(at(1), one_more, true, 99, at(501)),
+            Verdict::Wait
+        );
+        assert_eq!(checks.acked(at(2), one_more, 99, at(30_000)), None);
+        // Once the others expire, there is room again.
+        assert_eq!(
+            checks.verdict(at(500), one_more, true, 99, at(1_000)),
+            Verdict::Check(99)
+        );
+    }
+
+    #[test]
+    fn the_proven_are_capped_oldest_first() {
+        let mut checks = AddressChecks::default();
+        let long = at(0) + Duration::from_secs(3_600);
+        for port in 0..=MAX_PROVEN as u16 {
+            checks.verdict(at(0), addr(port), false, port.into(), at(500));
+            assert_eq!(
+                checks.acked(at(1), addr(port), port.into(), long),
+                Some(false)
+            );
+        }
+        assert_eq!(
+            checks.verdict(at(2), addr(1), false, 0, at(502)),
+            Verdict::Send
+        );
+        assert_eq!(
+            checks.verdict(at(2), addr(0), false, 0, at(502)),
+            Verdict::Check(0),
+            "the oldest was forgotten"
+        );
+    }
+
+    #[test]
+    fn an_invited_peer_is_answered_once_and_invitations_lapse_each_round() {
+        let mut checks = AddressChecks::default();
+        checks.invite(addr(1));
+        checks.invite(addr(2));
+        assert!(checks.is_invited(addr(1)) && !checks.is_invited(addr(3)));
+        assert!(!checks.take_invitation(addr(3)));
+        assert!(checks.take_invitation(addr(1)));
+        assert!(!checks.take_invitation(addr(1)));
+        assert!(checks.is_invited(addr(2)));
+        checks.new_round();
+        assert!(!checks.take_invitation(addr(2)), "a new round forgets it");
+        for port in 0..=MAX_INVITED as u16 {
+            checks.invite(addr(port));
+        }
+        assert!(!checks.is_invited(addr(0)), "the oldest lapses first");
+        assert!(checks.is_invited(addr(1)));
+    }
+}
