@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
 use gossip_agent::agent::{Agent, AgentHandle, AgentOptions};
+use gossip_core::wire::{self, Message, Packet};
 use gossip_core::{Config, Duration, MemberState, NodeId};
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
@@ -147,6 +148,74 @@ async fn a_killed_agent_is_declared_dead() {
         "and keep each other alive"
     );
     for agent in [n1, n2] {
+        agent.stop.send(()).unwrap();
+        agent.task.await.unwrap().unwrap();
+    }
+}
+
+/// What an agent sends `socket` until it has been quiet for `quiet`, decoded.
+async fn received_until_quiet(socket: &UdpSocket, quiet: StdDuration) -> Vec<Packet> {
+    let mut packets = Vec::new();
+    let mut buf = vec![0; wire::MAX_DATAGRAM];
+    while let Ok(Ok((len, _))) = tokio::time::timeout(quiet, socket.recv_from(&mut buf)).await {
+        packets.push(wire::decode(&buf[..len]).unwrap());
+    }
+    packets
+}
+
+/// A request for an agent's full state from an address it has not heard back from is
+/// answered with one ping naming the member the request claims to come from; the
+/// member table follows only its ack, so a request forged in somebody else's name
+/// cannot point an agent's table at them.
+#[tokio::test]
+async fn an_agent_sends_its_member_table_only_to_an_address_that_acked_a_check() {
+    let [n1, n2, n3] = three_converged(91).await;
+    let asker = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let claimed = NodeId::new("asker").unwrap();
+    let packet = |message| {
+        wire::encode(&Packet {
+            from: claimed.clone(),
+            message,
+            updates: Vec::new(),
+        })
+    };
+    let request = packet(Message::Sync {
+        members: Vec::new(),
+        reply: true,
+    });
+    asker
+        .send_to(&request, n1.handle.local_addr())
+        .await
+        .unwrap();
+    let quiet = StdDuration::from_millis(300);
+    let answers = received_until_quiet(&asker, quiet).await;
+    let [answer] = answers.as_slice() else {
+        panic!("one datagram, the check: {answers:?}");
+    };
+    let Message::Ping {
+        seq, ref target, ..
+    } = answer.message
+    else {
+        panic!("a ping: {answer:?}");
+    };
+    assert_eq!(*target, claimed);
+
+    asker
+        .send_to(&packet(Message::Ack { seq }), n1.handle.local_addr())
+        .await
+        .unwrap();
+    let names: BTreeSet<String> = received_until_quiet(&asker, quiet)
+        .await
+        .into_iter()
+        .flat_map(|packet| match packet.message {
+            Message::Sync { members, .. } => members,
+            other => panic!("only the full state: {other:?}"),
+        })
+        .map(|member| member.id.to_string())
+        .collect();
+    assert_eq!(names, ["n1", "n2", "n3"].map(String::from).into());
+
+    for agent in [n1, n2, n3] {
         agent.stop.send(()).unwrap();
         agent.task.await.unwrap().unwrap();
     }

@@ -28,10 +28,15 @@
 //! the peer's): the node chose that address. Such a peer's check of this node's
 //! address, a ping from a member perhaps not held yet, starts no exchange of its own.
 //!
-//! What it does not do: the checks waiting are capped at [`MAX_WAITING`], so a flood
-//! of forged requests can make real ones wait for the next try (a joiner retries, and
-//! push-pull comes round again); a sequence number is 32 bits, so an attacker who
-//! forges acks blindly needs about 2^31 of them per check.
+//! An ack counts for the rest of the push-pull round it was asked in, not just a probe
+//! timeout: a slow member, whose datagrams are handled seconds late, must still be able
+//! to take part in push-pull, the repair that matters most to it.
+//!
+//! What it does not do: the checks waiting are capped at [`MAX_WAITING`], the oldest
+//! giving way, so a flood of forged requests, sixteen in one round trip, can push out a
+//! real one, which then waits for its next try (a joiner retries, and push-pull comes
+//! round again); a sequence number is 32 bits, so an attacker who forges acks blindly
+//! needs about 2^31 of them per check.
 
 use core::net::SocketAddr;
 use std::collections::VecDeque;
@@ -43,7 +48,7 @@ use crate::wire::Message;
 use crate::{Instant, NodeId};
 
 /// The most full states owed to addresses whose ack has not come yet. A few joiners at
-/// a time need one each; forged requests beyond the cap are dropped unanswered.
+/// a time need one each; past the cap, the oldest check gives way to the new one.
 pub(super) const MAX_WAITING: usize = 16;
 
 /// The most addresses remembered as proven.
@@ -85,8 +90,8 @@ pub(super) enum Verdict {
     Send,
     /// Check the address first, with a ping numbered so.
     Check(u32),
-    /// A check of this address is already under way (the full state will go when it
-    /// passes), or too many are: send nothing.
+    /// A check of this address is already under way: the full state goes when it
+    /// passes.
     Wait,
 }
 
@@ -111,7 +116,7 @@ impl AddressChecks {
             return Verdict::Wait;
         }
         if self.waiting.len() >= MAX_WAITING {
-            return Verdict::Wait;
+            self.waiting.remove(0);
         }
         self.waiting.push(Waiting {
             to,
@@ -188,7 +193,7 @@ impl Node {
         reply: bool,
     ) {
         let seq = self.rng.random();
-        let until = now + self.config.probe_interval;
+        let until = now + self.push_pull_period();
         match self.address_checks.verdict(now, to, reply, seq, until) {
             Verdict::Send => self.send_full_state(to, reply),
             Verdict::Check(seq) => {
@@ -284,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn checks_in_flight_are_capped_and_expire() {
+    fn checks_in_flight_are_capped_the_oldest_giving_way() {
         let mut checks = AddressChecks::default();
         for port in 0..MAX_WAITING as u16 {
             let verdict = checks.verdict(at(0), addr(port), true, port.into(), at(500));
@@ -293,14 +298,15 @@ mod tests {
         let one_more = addr(MAX_WAITING as u16);
         assert_eq!(
             checks.verdict(at(1), one_more, true, 99, at(501)),
-            Verdict::Wait
-        );
-        assert_eq!(checks.acked(at(2), one_more, 99, at(30_000)), None);
-        // Once the others expire, there is room again.
-        assert_eq!(
-            checks.verdict(at(500), one_more, true, 99, at(1_000)),
             Verdict::Check(99)
         );
+        assert_eq!(
+            checks.acked(at(2), addr(0), 0, at(30_000)),
+            None,
+            "gave way"
+        );
+        assert_eq!(checks.acked(at(2), addr(1), 1, at(30_000)), Some(true));
+        assert_eq!(checks.acked(at(2), one_more, 99, at(30_000)), Some(true));
     }
 
     #[test]
