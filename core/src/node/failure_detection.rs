@@ -5,7 +5,7 @@ use core::net::SocketAddr;
 
 use super::{Node, NodeStatus};
 use crate::local_health::LocalHealth;
-use crate::member::{MemberState, MemberUpdate};
+use crate::member::{Member, MemberState, MemberUpdate};
 use crate::member_table::Slot;
 use crate::probe_schedule::ProbeSchedule;
 use crate::timer::Timer;
@@ -26,8 +26,6 @@ pub(super) struct FailureDetection {
     pub(super) relays: Vec<Relay>,
     /// Lifeguard's Local Health score.
     pub(super) health: LocalHealth,
-    /// The sequence number of the last ping sent.
-    pub(super) next_seq: u32,
 }
 
 /// The probe of the current protocol period.
@@ -98,15 +96,7 @@ impl Node {
             return;
         };
         let (target, addr) = (member.id.clone(), member.addr);
-        let buddy_news = (self.config.lifeguard.buddy_system
-            && member.state == MemberState::Suspect)
-            .then(|| {
-                Update::Member(MemberUpdate {
-                    state: MemberState::Suspect,
-                    accuser: Some(self.id.clone()),
-                    ..MemberUpdate::from(&member)
-                })
-            });
+        let buddy_news = self.buddy_news(&member);
         let seq = self.next_seq();
         self.stats.probes += 1;
         self.detection.probe = Some(Probe {
@@ -124,8 +114,21 @@ impl Node {
             store_fingerprint,
         };
         self.send_with(addr, ping, buddy_news);
+        self.note_ping(addr, seq);
         let timeout = self.stretched(self.config.probe_timeout);
         self.timers.set(Timer::ProbeTimeout, now + timeout);
+    }
+
+    /// Lifeguard's buddy system (section 4.3): a ping to a member held suspect carries
+    /// the suspicion, so that the member hears of it first-hand and can refute at once.
+    pub(super) fn buddy_news(&self, member: &Member) -> Option<Update> {
+        (self.config.lifeguard.buddy_system && member.state == MemberState::Suspect).then(|| {
+            Update::Member(MemberUpdate {
+                state: MemberState::Suspect,
+                accuser: Some(self.id.clone()),
+                ..MemberUpdate::from(member)
+            })
+        })
     }
 
     /// SWIM section 3.1: no direct ack in time, so ask `k` random members to ping the
@@ -272,6 +275,7 @@ impl Node {
             store_fingerprint,
         };
         self.send(target_addr, ping);
+        self.note_ping(target_addr, seq);
     }
 
     /// Sends the nacks that are due and forgets relays whose period is over.

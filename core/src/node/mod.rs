@@ -462,7 +462,9 @@ impl Node {
             .set(Timer::Reap, now + self.config.probe_interval);
         // Staggered over the whole (size-scaled) interval, as memberlist does, so a
         // large restored cluster does not exchange every member table at once.
-        let first_push_pull = self.random_fraction_of(self.push_pull_period());
+        let period = self.push_pull_period();
+        self.address_checks.new_round(period);
+        let first_push_pull = self.random_fraction_of(period);
         self.timers.set(Timer::PushPull, now + first_push_pull);
         let first_sync = self.random_fraction_of(self.config.sync_interval);
         self.timers.set(Timer::Sync, now + first_sync);
@@ -1103,9 +1105,11 @@ impl Node {
         Duration::from_millis(self.rng.random_range(0..=span.as_millis()))
     }
 
+    /// A ping's number, drawn at random: its ack then shows that whoever sent it
+    /// received the ping (`address_check`).
     fn next_seq(&mut self) -> u32 {
-        self.detection.next_seq = self.detection.next_seq.wrapping_add(1);
-        self.detection.next_seq
+        use rand::Rng;
+        self.rng.random()
     }
 }
 

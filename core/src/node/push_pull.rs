@@ -58,7 +58,8 @@ impl Node {
             .pop()
             .map(|m| m.addr);
         self.membership.unknown_pingers_met.clear();
-        self.address_checks.new_round();
+        let period = self.push_pull_period();
+        self.address_checks.new_round(period);
         if let Some(peer) = peer {
             self.address_checks.invite(peer);
             let fingerprint = self.full_state_fingerprint();

@@ -1421,6 +1421,40 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
     assert_eq!(a.member_state(b.id()), Some(MemberState::Left));
 }
 
+/// A member whose address acked one of this node's probes, however late, has shown it
+/// receives this node's datagrams: its push-pull offer is answered without a check.
+#[test]
+fn an_offer_from_an_address_that_acked_a_probe_is_answered_without_a_check() {
+    let (mut a, mut b) = joined_pair();
+    let t1 = Instant::ZERO + b.config().probe_interval;
+    b.handle_timeout(t1);
+    let probe = std::iter::from_fn(|| b.poll_transmit())
+        .find(|t| t.kind == MessageKind::Ping)
+        .expect("b probes a");
+    a.handle_packet(t1, b.addr(), &probe.payload).unwrap();
+    // The ack comes two periods late.
+    let late = t1 + b.config().probe_interval * 2;
+    b.handle_timeout(late);
+    let ack = std::iter::from_fn(|| a.poll_transmit())
+        .find(|t| t.kind == MessageKind::Ack)
+        .expect("a acks");
+    b.handle_packet(late, a.addr(), &ack.payload).unwrap();
+    while b.poll_transmit().is_some() {}
+
+    a.set_tags(Tags::new([("role", "web")]).unwrap());
+    a.broadcasts = BroadcastQueue::default();
+    a.push_pull();
+    assert_eq!(
+        converse(late, &mut a, &mut b),
+        [
+            (true, MessageKind::SyncOffer),
+            (false, MessageKind::Sync),
+            (true, MessageKind::Sync),
+        ]
+    );
+    assert_eq!(b.member_tags(a.id()), Some(a.tags()));
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod full_state_in_place {
     use super::*;
