@@ -170,7 +170,7 @@ impl AddressChecks {
         let owed = if let Some(at) = self
             .waiting
             .iter()
-            .position(|w| w.to == from && w.seq == seq && w.until > now)
+            .position(|w| w.seq == seq && w.to == from && w.until > now)
         {
             Some(self.waiting.remove(at).reply)
         } else {
@@ -178,7 +178,7 @@ impl AddressChecks {
             let at = self
                 .pings_out
                 .iter()
-                .rposition(|p| p.to == from && p.seq == seq)?;
+                .rposition(|p| p.seq == seq && p.to == from)?;
             self.pings_out.remove(at);
             None
         };
