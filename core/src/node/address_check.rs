@@ -14,37 +14,52 @@
 //! The check is SWIM's own ping, in the way QUIC checks an address with a token (RFC
 //! 9000, section 8.1) and DTLS with a cookie (RFC 6347, section 4.2.1): to an address
 //! not yet proven the node sends a ping naming the member the request came from, with
-//! a sequence number drawn at random, and owes the full state until the ack carrying
-//! that number comes back from that address. A forged request then costs the address
-//! it names one ping, no larger than the request. Whoever answers the ping receives
-//! this node's datagrams, and is sent the full state.
+//! a sequence number drawn at random and nothing piggybacked, and owes the full state
+//! until the ack carrying that number comes back from that address. A forged request
+//! then costs the address it names one ping, no larger than the request. Whoever
+//! answers the ping receives this node's datagrams, and is sent the full state, once:
+//! each ack pays for one full state, so that forged requests cannot send a proven
+//! address table after table. A request repeated while its check is out (a joiner
+//! retrying) sends the same ping again, at most once a probe interval, in case the
+//! first was lost.
 //!
-//! Every ping is such a check: probes and pings relayed for others are numbered at
-//! random too, and the direct ack of any of them, however late, proves the address it
-//! comes from for a push-pull period. A node probes every member in turn, so when a
-//! member offers a push-pull exchange its address is usually proven already, and the
-//! exchange takes no more round trips than it did without checks: that matters under
-//! loss and for slow members, for which push-pull is the repair that counts (with
-//! every offer checked, Lifeguard's false deaths in `gossip sim false-positives` at
-//! 10% loss and 5% of members 2 s late more than doubled).
+//! Probes are numbered at random too, and the direct ack of one, however late, proves
+//! the member's address for one full state within a push-pull period: a node probes
+//! every member in turn, so in a cluster of a hundred a member offering a push-pull
+//! exchange has usually been probed lately, and the exchange takes no more round trips
+//! than it did without checks. That matters under loss and for slow members, for which
+//! push-pull is the repair that counts: with every offer checked, Lifeguard's false
+//! deaths in `gossip sim false-positives` at 10% loss and 5% of members 2 s late more
+//! than doubled. In larger clusters (the round-robin takes longer than a push-pull
+//! period, and at most [`MAX_PROVEN`] proofs are kept) more offers wait for a check.
+//! Pings relayed for others prove nothing: a ping-req, which anyone can forge, says
+//! where they go.
 //!
 //! What it costs: a join, and an exchange with an address not proven lately, take one
-//! more round trip (ping and ack) before the full state goes out. Sends on this
+//! more round trip (ping and ack) before the full state goes out; pings and acks are
+//! 2 to 4 bytes longer (a random number takes 5 bytes as a varint). Sends on this
 //! node's own initiative need no check (joining through its seeds, contacting,
-//! reconnecting), nor does the answer to a peer this node itself asked for its full
-//! state in the current push-pull round (its offer, or its own full state asking for
-//! the peer's): the node chose that address. Such a peer's check of this node's
-//! address, a ping from a member perhaps not held yet, starts no exchange of its own.
+//! reconnecting), nor does the answer to the peer this node offered an exchange in the
+//! current push-pull round: it chose that address from its own table. A peer this node
+//! asked for its full state does not start an exchange of its own when it checks this
+//! node's address (a ping from a member perhaps not held yet).
 //!
-//! An ack counts for the rest of the push-pull round it was asked in, not just a probe
-//! timeout: a slow member, whose datagrams are handled seconds late, must still be able
-//! to take part in push-pull, the repair that matters most to it.
+//! A check is waited for until the round ends, not just a probe timeout: a slow member,
+//! whose datagrams are handled seconds late, must still be able to take part in
+//! push-pull.
 //!
-//! What it does not do: the checks waiting are capped at [`MAX_WAITING`], the oldest
-//! giving way, so a flood of forged requests, sixteen in one round trip, can push out a
-//! real one, which then waits for its next try (a joiner retries, and push-pull comes
-//! round again); a sequence number is 32 bits, so an attacker who forges acks blindly
-//! needs about 2^31 of them per check.
+//! What it does not do:
+//! - The checks waiting are capped at [`MAX_WAITING`], the oldest giving way, so a flood
+//!   of forged requests, sixteen in one round trip, can push out a real one, which then
+//!   waits for its next try (a joiner retries, and push-pull comes round again).
+//! - A sequence number is 32 bits: an attacker who forges acks blindly needs about
+//!   2^31 of them per check.
+//! - Answers of one datagram are not checked: an ack carries piggybacked news, a digest
+//!   is answered with one datagram of deltas, a rumor pull with the hot rumors.
+//! - Reconnecting sends a full state to the address of a member held dead, which news
+//!   forged in a cluster without a keyring can set; at most one a `reconnect_interval`.
+//! - A member that has left hands off its writes, up to 64 datagrams of deltas, to
+//!   whoever asks with a digest.
 
 use core::net::SocketAddr;
 use std::collections::VecDeque;
@@ -59,13 +74,13 @@ use crate::{Duration, Instant, NodeId};
 /// a time need one each; past the cap, the oldest check gives way to the new one.
 pub(super) const MAX_WAITING: usize = 16;
 
-/// The most addresses remembered as proven: the members probed in about two minutes at
-/// one probe a second, enough to cover most push-pull rounds (which stretch with
-/// log2 n beyond 32 members).
+/// The most proofs kept: the members probed in about two minutes at one probe a
+/// second, which covers a push-pull round (90 s at 100 members) in a cluster of a
+/// hundred, not of a thousand (180 s, and a member is probed every 1,000 s).
 const MAX_PROVEN: usize = 128;
 
-/// The most probes and relayed pings whose ack would prove an address: a probe's ack
-/// may come periods late, from a slow member.
+/// The most probes whose ack would prove an address: a probe's ack may come periods
+/// late, from a slow member.
 const MAX_PINGS_OUT: usize = 16;
 
 /// The most peers remembered as asked for their full state in one round.
@@ -79,17 +94,19 @@ pub(super) struct AddressChecks {
     lifetime: Duration,
     /// Checks in flight, oldest first.
     waiting: Vec<Waiting>,
-    /// Probes and pings relayed for others, oldest first: their acks prove addresses
-    /// too.
+    /// Probes, oldest first: their acks prove addresses too.
     pings_out: VecDeque<PingOut>,
     /// Addresses that acked a ping, and until when they count as proven, oldest
-    /// first (an address acked again may be listed twice).
+    /// first; each proof is good for one full state (an address acked twice is listed
+    /// twice).
     proven: VecDeque<(SocketAddr, Instant)>,
     /// The peers this node asked for their full state in the current push-pull round
     /// (its offer, or its own full state asking for theirs), oldest first: their
-    /// answer asking for this node's is sent at once, and their pings (a check of this
-    /// node's address) start no exchange of their own.
+    /// pings (a check of this node's address) start no exchange of their own.
     invited: VecDeque<SocketAddr>,
+    /// The peer offered a push-pull exchange this round: its full state, asking for
+    /// this node's, is answered at once, once.
+    offered_to: Option<SocketAddr>,
 }
 
 /// A full state owed to `to` once it acks the ping numbered `seq`.
@@ -101,9 +118,11 @@ struct Waiting {
     reply: bool,
     /// When the ack is no longer waited for.
     until: Instant,
+    /// When the check's ping last went out.
+    pinged_at: Instant,
 }
 
-/// A probe or relayed ping sent to `to`, numbered `seq`.
+/// A probe sent to `to`, numbered `seq`.
 #[derive(Clone, Copy, Debug)]
 struct PingOut {
     to: SocketAddr,
@@ -120,25 +139,36 @@ pub(super) enum Verdict {
     /// A check of this address is already under way: the full state goes when it
     /// passes.
     Wait,
+    /// A check of this address is under way but its ping went out a while ago and may
+    /// have been lost: ping again, with the same number.
+    Repeat(u32),
 }
 
 impl AddressChecks {
-    /// Whether a full state may go to `to` now; otherwise, whether to start a check
-    /// numbered `seq`.
+    /// Whether a full state may go to `to` now (a proof of `to` is then used up: one
+    /// full state per ack, so that forged requests cannot send a proven address table
+    /// after table); otherwise, whether to start a check numbered `seq`, or to repeat
+    /// one whose ping went out `repeat_after` ago or more.
     pub(super) fn verdict(
         &mut self,
         now: Instant,
         to: SocketAddr,
         reply: bool,
         seq: u32,
+        repeat_after: Duration,
     ) -> Verdict {
         self.waiting.retain(|w| w.until > now);
         self.proven.retain(|&(_, until)| until > now);
-        if self.proven.iter().any(|&(addr, _)| addr == to) {
+        if let Some(at) = self.proven.iter().position(|&(addr, _)| addr == to) {
+            self.proven.remove(at);
             return Verdict::Send;
         }
         if let Some(waiting) = self.waiting.iter_mut().find(|w| w.to == to) {
             waiting.reply |= reply;
+            if now.saturating_since(waiting.pinged_at) >= repeat_after {
+                waiting.pinged_at = now;
+                return Verdict::Repeat(waiting.seq);
+            }
             return Verdict::Wait;
         }
         if self.waiting.len() >= MAX_WAITING {
@@ -149,12 +179,15 @@ impl AddressChecks {
             seq,
             reply,
             until: now + self.lifetime,
+            pinged_at: now,
         });
         Verdict::Check(seq)
     }
 
-    /// Remembers a probe or relayed ping numbered `seq` to `to`: its ack, however late,
-    /// proves `to` (until [`MAX_PINGS_OUT`] later pings push it out).
+    /// Remembers a probe numbered `seq` to `to`: its ack, however late, proves `to`
+    /// (until [`MAX_PINGS_OUT`] later probes push it out). Only probes: their targets
+    /// are members this node chose from its own table, where a ping relayed for
+    /// another goes wherever a ping-req, which anyone can forge, says.
     pub(super) fn ping_sent(&mut self, to: SocketAddr, seq: u32) {
         if self.pings_out.len() >= MAX_PINGS_OUT {
             self.pings_out.pop_front();
@@ -162,31 +195,30 @@ impl AddressChecks {
         self.pings_out.push_back(PingOut { to, seq });
     }
 
-    /// An ack numbered `seq` came from `from`: if it answers a ping this node sent
-    /// there, `from` is proven for a while; if that ping was a check still waited
-    /// for, the full state owed is returned (its `reply` flag). Called for every ack,
+    /// An ack numbered `seq` came from `from`: if it answers a check still waited for,
+    /// the full state owed is returned (its `reply` flag); if it answers a probe,
+    /// `from` is proven for a while, for one full state. Called for every ack,
     /// so it does little when there is nothing to find.
     pub(super) fn acked(&mut self, now: Instant, from: SocketAddr, seq: u32) -> Option<bool> {
-        let owed = if let Some(at) = self
+        if let Some(at) = self
             .waiting
             .iter()
             .position(|w| w.seq == seq && w.to == from && w.until > now)
         {
-            Some(self.waiting.remove(at).reply)
-        } else {
-            // Most acks answer the latest probe: look from the newest.
-            let at = self
-                .pings_out
-                .iter()
-                .rposition(|p| p.seq == seq && p.to == from)?;
-            self.pings_out.remove(at);
-            None
-        };
+            // The full state owed goes now: that is what this proof is used for.
+            return Some(self.waiting.remove(at).reply);
+        }
+        // Most acks answer the latest probe: look from the newest.
+        let at = self
+            .pings_out
+            .iter()
+            .rposition(|p| p.seq == seq && p.to == from)?;
+        self.pings_out.remove(at);
         if self.proven.len() >= MAX_PROVEN {
             self.proven.pop_front();
         }
         self.proven.push_back((from, now + self.lifetime));
-        owed
+        None
     }
 
     /// Remembers that `peer` was asked for its full state this round.
@@ -205,20 +237,32 @@ impl AddressChecks {
         self.invited.contains(&peer)
     }
 
-    /// Whether `from` was asked for its full state this round; its answer is taken
-    /// once.
-    pub(super) fn take_invitation(&mut self, from: SocketAddr) -> bool {
-        let Some(at) = self.invited.iter().position(|&peer| peer == from) else {
-            return false;
-        };
-        self.invited.remove(at);
-        true
+    /// Remembers the peer offered a push-pull exchange this round (also invited).
+    pub(super) fn offer_to(&mut self, peer: SocketAddr) {
+        self.invite(peer);
+        self.offered_to = Some(peer);
+    }
+
+    /// Whether `from` is the peer offered an exchange this round; its full state,
+    /// asking for this node's, is answered at once, once.
+    pub(super) fn take_offer(&mut self, from: SocketAddr) -> bool {
+        if self.offered_to == Some(from) {
+            self.offered_to = None;
+            return true;
+        }
+        false
+    }
+
+    /// Forgets every invitation.
+    pub(super) fn forget_invitations(&mut self) {
+        self.invited.clear();
+        self.offered_to = None;
     }
 
     /// A new push-pull round, `period` long: the invitations of the last one lapse,
     /// and checks and proofs last `period` from now on.
     pub(super) fn new_round(&mut self, period: Duration) {
-        self.invited.clear();
+        self.forget_invitations();
         self.lifetime = period;
     }
 }
@@ -235,12 +279,17 @@ impl Node {
         reply: bool,
     ) {
         let seq = self.rng.random();
-        match self.address_checks.verdict(now, to, reply, seq) {
+        let repeat_after = self.config.probe_interval;
+        match self
+            .address_checks
+            .verdict(now, to, reply, seq, repeat_after)
+        {
             Verdict::Send => self.send_full_state(to, reply),
-            Verdict::Check(seq) => {
+            Verdict::Check(seq) | Verdict::Repeat(seq) => {
                 self.stats.address_checks += 1;
-                // A ping like any other: to a member held suspect there it carries the
-                // suspicion, which the member can refute at once.
+                // Nothing piggybacked, so that the ping is no larger than a request:
+                // only, to a member held suspect there, the suspicion, which the
+                // member can refute at once (Lifeguard's buddy system).
                 let buddy_news = self
                     .membership
                     .members
@@ -253,13 +302,13 @@ impl Node {
                     target: member.clone(),
                     store_fingerprint,
                 };
-                self.send_with(to, ping, buddy_news);
+                self.push_transmit(to, &ping, buddy_news.as_slice());
             }
             Verdict::Wait => {}
         }
     }
 
-    /// Remembers a probe or relayed ping, whose ack will prove `to`.
+    /// Remembers a probe, whose ack will prove `to`.
     pub(super) fn note_ping(&mut self, to: SocketAddr, seq: u32) {
         self.address_checks.ping_sent(to, seq);
     }
@@ -286,6 +335,9 @@ mod tests {
         Instant::from_millis(ms)
     }
 
+    /// Longer than any test waits: no check is repeated.
+    const LONG: Duration = Duration::from_secs(3_600);
+
     /// Checks and proofs that last 30 s.
     fn checks() -> AddressChecks {
         let mut checks = AddressChecks::default();
@@ -296,34 +348,38 @@ mod tests {
     #[test]
     fn an_address_is_sent_a_full_state_only_after_acking_its_check() {
         let mut checks = checks();
-        assert_eq!(checks.verdict(at(0), addr(1), false, 7), Verdict::Check(7));
+        assert_eq!(
+            checks.verdict(at(0), addr(1), false, 7, LONG),
+            Verdict::Check(7)
+        );
         // Asked again while the check is out: no second ping, and the reply asked for
         // is remembered.
-        assert_eq!(checks.verdict(at(10), addr(1), true, 8), Verdict::Wait);
+        assert_eq!(
+            checks.verdict(at(10), addr(1), true, 8, LONG),
+            Verdict::Wait
+        );
         assert_eq!(checks.acked(at(20), addr(1), 8), None, "wrong number");
         assert_eq!(checks.acked(at(20), addr(2), 7), None, "wrong address");
-        assert_eq!(checks.verdict(at(20), addr(2), true, 9), Verdict::Check(9));
+        assert_eq!(
+            checks.verdict(at(20), addr(2), true, 9, LONG),
+            Verdict::Check(9)
+        );
         assert_eq!(checks.acked(at(20), addr(1), 7), Some(true));
         assert_eq!(checks.acked(at(21), addr(1), 7), None, "taken once");
         assert_eq!(
-            checks.verdict(at(30_019), addr(1), true, 9),
-            Verdict::Send,
-            "proven for a while"
-        );
-        assert_eq!(
-            checks.verdict(at(30_020), addr(1), true, 10),
+            checks.verdict(at(22), addr(1), true, 10, LONG),
             Verdict::Check(10),
-            "and then checked again"
+            "one full state per check"
         );
     }
 
     #[test]
     fn a_late_ack_passes_nothing_and_a_new_check_can_start() {
         let mut checks = checks();
-        checks.verdict(at(0), addr(1), true, 7);
+        checks.verdict(at(0), addr(1), true, 7, LONG);
         assert_eq!(checks.acked(at(30_000), addr(1), 7), None);
         assert_eq!(
-            checks.verdict(at(30_001), addr(1), true, 8),
+            checks.verdict(at(30_001), addr(1), true, 8, LONG),
             Verdict::Check(8)
         );
     }
@@ -335,18 +391,21 @@ mod tests {
         checks.ping_sent(addr(2), 6);
         assert_eq!(checks.acked(at(10), addr(1), 6), None);
         assert_eq!(
-            checks.verdict(at(10), addr(1), true, 7),
+            checks.verdict(at(10), addr(1), true, 7, LONG),
             Verdict::Check(7),
             "an ack with another ping's number proves nothing"
         );
         assert_eq!(checks.acked(at(20_000), addr(2), 6), None);
-        assert_eq!(checks.verdict(at(20_000), addr(2), true, 8), Verdict::Send);
+        assert_eq!(
+            checks.verdict(at(20_000), addr(2), true, 8, LONG),
+            Verdict::Send
+        );
         for seq in 0..MAX_PINGS_OUT as u32 {
             checks.ping_sent(addr(3), 100 + seq);
         }
         checks.acked(at(20_001), addr(1), 5);
         assert_eq!(
-            checks.verdict(at(40_000), addr(1), false, 9),
+            checks.verdict(at(40_000), addr(1), false, 9, LONG),
             Verdict::Check(9),
             "the oldest ping was forgotten: its ack proves nothing"
         );
@@ -356,12 +415,12 @@ mod tests {
     fn checks_in_flight_are_capped_the_oldest_giving_way() {
         let mut checks = checks();
         for port in 0..MAX_WAITING as u16 {
-            let verdict = checks.verdict(at(0), addr(port), true, port.into());
+            let verdict = checks.verdict(at(0), addr(port), true, port.into(), LONG);
             assert_eq!(verdict, Verdict::Check(port.into()));
         }
         let one_more = addr(MAX_WAITING as u16);
         assert_eq!(
-            checks.verdict(at(1), one_more, true, 99),
+            checks.verdict(at(1), one_more, true, 99, LONG),
             Verdict::Check(99)
         );
         assert_eq!(checks.acked(at(2), addr(0), 0), None, "gave way");
@@ -376,30 +435,40 @@ mod tests {
             checks.ping_sent(addr(port), port.into());
             assert_eq!(checks.acked(at(1), addr(port), port.into()), None);
         }
-        assert_eq!(checks.verdict(at(2), addr(1), false, 0), Verdict::Send);
         assert_eq!(
-            checks.verdict(at(2), addr(0), false, 0),
+            checks.verdict(at(2), addr(1), false, 0, LONG),
+            Verdict::Send
+        );
+        assert_eq!(
+            checks.verdict(at(2), addr(0), false, 0, LONG),
             Verdict::Check(0),
             "the oldest was forgotten"
         );
     }
 
     #[test]
-    fn an_invited_peer_is_answered_once_and_invitations_lapse_each_round() {
+    fn the_peer_offered_an_exchange_is_answered_once_and_invitations_lapse_each_round() {
         let mut checks = checks();
-        checks.invite(addr(1));
+        checks.offer_to(addr(1));
         checks.invite(addr(2));
-        assert!(checks.is_invited(addr(1)) && !checks.is_invited(addr(3)));
-        assert!(!checks.take_invitation(addr(3)));
-        assert!(checks.take_invitation(addr(1)));
-        assert!(!checks.take_invitation(addr(1)));
-        assert!(checks.is_invited(addr(2)));
+        assert!(checks.is_invited(addr(1)) && checks.is_invited(addr(2)));
+        assert!(!checks.is_invited(addr(3)));
+        assert!(
+            !checks.take_offer(addr(2)),
+            "asked, but not offered an exchange"
+        );
+        assert!(checks.take_offer(addr(1)));
+        assert!(!checks.take_offer(addr(1)), "once");
+        checks.offer_to(addr(1));
         checks.new_round(Duration::from_secs(30));
-        assert!(!checks.take_invitation(addr(2)), "a new round forgets it");
+        assert!(!checks.take_offer(addr(1)), "a new round forgets it");
+        assert!(!checks.is_invited(addr(2)));
         for port in 0..=MAX_INVITED as u16 {
             checks.invite(addr(port));
         }
         assert!(!checks.is_invited(addr(0)), "the oldest lapses first");
         assert!(checks.is_invited(addr(1)));
+        checks.forget_invitations();
+        assert!(!checks.is_invited(addr(1)));
     }
 }

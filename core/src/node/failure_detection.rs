@@ -275,7 +275,6 @@ impl Node {
             store_fingerprint,
         };
         self.send(target_addr, ping);
-        self.note_ping(target_addr, seq);
     }
 
     /// Sends the nacks that are due and forgets relays whose period is over.

@@ -154,7 +154,7 @@ impl Node {
         self.push_transmit(to, &message, &[]);
     }
 
-    fn push_transmit(&mut self, to: SocketAddr, message: &Message, updates: &[Update]) {
+    pub(super) fn push_transmit(&mut self, to: SocketAddr, message: &Message, updates: &[Update]) {
         let payload = wire::encode_ref(PacketRef {
             from: &self.id,
             message,

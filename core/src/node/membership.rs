@@ -101,7 +101,7 @@ impl Node {
     }
 
     /// Answers a full-state share from `sender` at `from` that asked for a `reply`
-    /// with this node's own: at once to the peer this node invited this push-pull
+    /// with this node's own: at once to the peer this node offered an exchange this push-pull
     /// round, otherwise once `from` passes an address check (`address_check`). A
     /// member that left speaks only of its own departure (one small datagram, sent at
     /// once): its member table is going stale and would bring forgotten members back.
@@ -121,7 +121,7 @@ impl Node {
                     reply: false,
                 },
             );
-        } else if reply && self.address_checks.take_invitation(from) {
+        } else if reply && self.address_checks.take_offer(from) {
             self.send_full_state(from, false);
         } else if reply {
             self.share_full_state(now, from, sender, false);

@@ -26,7 +26,7 @@
 //! | `failure_detection` | `FailureDetection`: probe schedule, probe in flight, relays, local health | `Ping`, `Ack`, `Nack`, `PingReq` | `Probe`, `ProbeTimeout`; relays' nack deadlines |
 //! | `membership` | `Membership`: member table, suspicions, forgotten members, seeds | `Sync` (full state); every piggybacked member update | `JoinRetry`, `Reap`, `Reconnect`; suspicion deadlines |
 //! | `push_pull` | none of its own: a fingerprint of the full state `membership` holds | `SyncOffer` | `PushPull` |
-//! | `address_check` | `AddressChecks`: full states owed to addresses being checked, the addresses proven, the peer invited this round | the `Ack` that passes a check | |
+//! | `address_check` | `AddressChecks`: full states owed to addresses being checked, the addresses proven, the peers asked for their full state this round | the `Ack` that passes a check | |
 //! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
 //! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
 //! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |
@@ -1060,6 +1060,9 @@ impl Node {
     }
 
     fn become_member(&mut self) {
+        // Whoever a joining node asked for the cluster (anyone who spoke to it) is not
+        // a peer whose request for the full table goes unchecked once it is a member.
+        self.address_checks.forget_invitations();
         self.status = NodeStatus::Joined;
         self.events.push_back(Event::JoinedCluster);
     }

@@ -61,7 +61,7 @@ impl Node {
         let period = self.push_pull_period();
         self.address_checks.new_round(period);
         if let Some(peer) = peer {
-            self.address_checks.invite(peer);
+            self.address_checks.offer_to(peer);
             let fingerprint = self.full_state_fingerprint();
             self.send(peer, Message::SyncOffer { fingerprint });
         }

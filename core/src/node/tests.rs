@@ -255,6 +255,9 @@ fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
         .collect();
     seed.restore_members(now, MemberSnapshot::from_updates(members));
     seed.join(now, &[]);
+    // News waiting to be piggybacked: a check carries none of it.
+    seed.put(now, "key", "a value that would ride on any datagram")
+        .unwrap();
     while seed.poll_transmit().is_some() {}
 
     let bystander = SocketAddr::from(([192, 0, 2, 7], 7946));
@@ -285,8 +288,11 @@ fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
             sent.iter().all(|t| t.kind != MessageKind::Sync),
             "no full state yet: {sent:?}"
         );
+        // The check is no larger than the request (a ping is acked as SWIM acks any,
+        // news piggybacked: at most one datagram).
+        let checks = sent.iter().filter(|t| t.kind == MessageKind::Ping);
         assert!(
-            sent.iter().map(|t| t.payload.len()).sum::<usize>() <= request.len() + 16,
+            checks.map(|t| t.payload.len()).sum::<usize>() <= request.len() + 16,
             "no larger than the request: {sent:?}"
         );
         for transmit in sent {
@@ -335,12 +341,20 @@ fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
     assert!(asks, "the offer asked for an exchange: the share asks back");
     assert_eq!(seed.stats().address_checks_passed, 1);
 
-    // Proven, the address is answered at once for a while.
+    // The proof was used up: the next request is checked again, and a request while
+    // that check is out is answered, a probe interval on, with the same ping again.
     seed.handle_packet(now, bystander, &join_request).unwrap();
+    let again: Vec<Transmit> = std::iter::from_fn(|| seed.poll_transmit()).collect();
     assert_eq!(
-        seed.poll_transmit().map(|t| t.kind),
-        Some(MessageKind::Sync)
+        again.iter().map(|t| t.kind).collect::<Vec<_>>(),
+        [MessageKind::Ping]
     );
+    seed.handle_packet(now, bystander, &join_request).unwrap();
+    assert_eq!(seed.poll_transmit(), None, "the check is out");
+    let later = now + seed.config().probe_interval;
+    seed.handle_packet(later, bystander, &join_request).unwrap();
+    let repeated = seed.poll_transmit().expect("the check again");
+    assert_eq!(repeated.payload, again[0].payload, "the same ping");
 }
 
 #[test]
@@ -1861,7 +1875,8 @@ fn a_name_claimed_from_a_second_address_is_reported_once_and_the_held_one_kept()
         a.handle_packet(now, impostor.addr(), &share.payload)
             .unwrap();
     }
-    deliver(now, &mut a, &mut impostor);
+    // a checks the newcomer's address, then sends its full state.
+    converse(now, &mut a, &mut impostor);
     let id = NodeId::new("b").unwrap();
     assert_eq!(
         conflicts(&mut a),
