@@ -66,7 +66,7 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
-use super::Node;
+use super::{Node, NodeStatus};
 use crate::wire::Message;
 use crate::{Duration, Instant, NodeId};
 
@@ -318,7 +318,12 @@ impl Node {
     pub(super) fn pass_address_check(&mut self, now: Instant, from: SocketAddr, seq: u32) {
         if let Some(reply) = self.address_checks.acked(now, from, seq) {
             self.stats.address_checks_passed += 1;
-            self.send_full_state(from, reply);
+            if self.status == NodeStatus::Left {
+                // Left since the check began: its table is going stale.
+                self.send_departure(from);
+            } else {
+                self.send_full_state(from, reply);
+            }
         }
     }
 }

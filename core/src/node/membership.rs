@@ -113,19 +113,25 @@ impl Node {
         reply: bool,
     ) {
         if reply && self.status == NodeStatus::Left {
-            let members = vec![self.own_update(MemberState::Left)];
-            self.send_unpiggybacked(
-                from,
-                Message::Sync {
-                    members,
-                    reply: false,
-                },
-            );
+            self.send_departure(from);
         } else if reply && self.address_checks.take_offer(from) {
             self.send_full_state(from, false);
         } else if reply {
             self.share_full_state(now, from, sender, false);
         }
+    }
+
+    /// What a member that left answers a request for its full state with: its
+    /// departure alone.
+    pub(super) fn send_departure(&mut self, to: SocketAddr) {
+        let members = vec![self.own_update(MemberState::Left)];
+        self.send_unpiggybacked(
+            to,
+            Message::Sync {
+                members,
+                reply: false,
+            },
+        );
     }
 
     /// Whether `apply_member_update` would do nothing with this entry, claiming

@@ -1435,6 +1435,40 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
     assert_eq!(a.member_state(b.id()), Some(MemberState::Left));
 }
 
+/// A check that passes after the node left is answered with the departure alone: the
+/// table of a member that left is going stale.
+#[test]
+fn a_check_passed_after_leaving_gets_the_departure_only() {
+    let now = Instant::ZERO;
+    let mut seed = node("seed", 1);
+    let mut joiner = node("joiner", 2);
+    seed.join(now, &[]);
+    joiner.join(now, &[seed.addr()]);
+    deliver(now, &mut joiner, &mut seed);
+    let check = seed.poll_transmit().expect("the check");
+    assert_eq!(check.kind, MessageKind::Ping);
+    seed.leave(now);
+    while seed.poll_transmit().is_some() {}
+    joiner
+        .handle_packet(now, seed.addr(), &check.payload)
+        .unwrap();
+    deliver(now, &mut joiner, &mut seed);
+    let answers: Vec<Transmit> = std::iter::from_fn(|| seed.poll_transmit()).collect();
+    let [answer] = answers.as_slice() else {
+        panic!("one datagram: {answers:?}");
+    };
+    let Message::Sync { members, .. } = wire::decode(&answer.payload).unwrap().message else {
+        panic!("a share: {answer:?}");
+    };
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.id.as_str(), m.state))
+            .collect::<Vec<_>>(),
+        [("seed", MemberState::Left)]
+    );
+}
+
 /// A member whose address acked one of this node's probes, however late, has shown it
 /// receives this node's datagrams: its push-pull offer is answered without a check.
 #[test]
