@@ -1435,6 +1435,49 @@ fn push_pull_exchanges_full_states_only_when_their_fingerprints_differ() {
     assert_eq!(a.member_state(b.id()), Some(MemberState::Left));
 }
 
+/// A ping relayed for another goes wherever a ping-req says, and anyone can forge one:
+/// its ack proves nothing, and a request from that address is still checked.
+#[test]
+fn the_ack_of_a_ping_relayed_on_a_ping_req_proves_nothing() {
+    let now = Instant::ZERO;
+    let (mut a, _b) = joined_pair();
+    while a.poll_transmit().is_some() {}
+    let victim = SocketAddr::from(([192, 0, 2, 9], 7946));
+    let name = NodeId::new("victim").unwrap();
+    let forged = |message: Message| {
+        wire::encode(&Packet {
+            from: name.clone(),
+            message,
+            updates: Vec::new(),
+        })
+    };
+    let requester = SocketAddr::from(([192, 0, 2, 10], 7946));
+    let ping_req = forged(Message::PingReq {
+        seq: 1,
+        target: name.clone(),
+        target_addr: victim,
+        nack: false,
+    });
+    a.handle_packet(now, requester, &ping_req).unwrap();
+    let relayed = a
+        .poll_transmit()
+        .expect("a pings the victim for the requester");
+    assert_eq!((relayed.to, relayed.kind), (victim, MessageKind::Ping));
+    let Message::Ping { seq, .. } = wire::decode(&relayed.payload).unwrap().message else {
+        panic!("a ping");
+    };
+    a.handle_packet(now, victim, &forged(Message::Ack { seq }))
+        .unwrap();
+    while a.poll_transmit().is_some() {}
+
+    a.handle_packet(now, victim, &forged(Message::SyncOffer { fingerprint: 1 }))
+        .unwrap();
+    let answers: Vec<MessageKind> = std::iter::from_fn(|| a.poll_transmit())
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(answers, [MessageKind::Ping], "checked, not answered");
+}
+
 /// A check that passes after the node left is answered with the departure alone: the
 /// table of a member that left is going stale.
 #[test]
