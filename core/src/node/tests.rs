@@ -52,6 +52,15 @@ fn converse(now: Instant, a: &mut Node, b: &mut Node) -> Vec<(bool, MessageKind)
     panic!("still talking after 16 rounds: {delivered:?}");
 }
 
+/// A datagram holding `message` from the member named `from`, nothing piggybacked.
+fn datagram_from(from: &NodeId, message: Message) -> Vec<u8> {
+    wire::encode(&Packet {
+        from: from.clone(),
+        message,
+        updates: Vec::new(),
+    })
+}
+
 /// `joiner` joins through `seed`: every datagram between them delivered.
 fn join_through(now: Instant, joiner: &mut Node, seed: &mut Node) {
     joiner.join(now, &[seed.addr()]);
@@ -262,13 +271,7 @@ fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
 
     let bystander = SocketAddr::from(([192, 0, 2, 7], 7946));
     let claimed = NodeId::new("claimed").unwrap();
-    let forged = |message: Message| {
-        wire::encode(&Packet {
-            from: claimed.clone(),
-            message,
-            updates: Vec::new(),
-        })
-    };
+    let forged = |message: Message| datagram_from(&claimed, message);
     let join_request = forged(Message::Sync {
         members: Vec::new(),
         reply: true,
@@ -307,13 +310,7 @@ fn a_full_state_goes_only_to_an_address_that_answered_a_check() {
     let check_seq = check_seq.expect("the first request starts a check");
     assert_eq!(seed.stats().address_checks, 1);
 
-    let ack = |seq: u32| {
-        wire::encode(&Packet {
-            from: claimed.clone(),
-            message: Message::Ack { seq },
-            updates: Vec::new(),
-        })
-    };
+    let ack = |seq: u32| forged(Message::Ack { seq });
     // An ack from elsewhere, or with another number, passes nothing.
     let elsewhere = SocketAddr::from(([192, 0, 2, 8], 7946));
     seed.handle_packet(now, elsewhere, &ack(check_seq)).unwrap();
@@ -1444,13 +1441,7 @@ fn the_ack_of_a_ping_relayed_on_a_ping_req_proves_nothing() {
     while a.poll_transmit().is_some() {}
     let victim = SocketAddr::from(([192, 0, 2, 9], 7946));
     let name = NodeId::new("victim").unwrap();
-    let forged = |message: Message| {
-        wire::encode(&Packet {
-            from: name.clone(),
-            message,
-            updates: Vec::new(),
-        })
-    };
+    let forged = |message: Message| datagram_from(&name, message);
     let requester = SocketAddr::from(([192, 0, 2, 10], 7946));
     let ping_req = forged(Message::PingReq {
         seq: 1,
