@@ -437,6 +437,21 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     let put = gossip(&["kv", "--http", &api(2), "put", "kept", "yes"]);
     assert!(put.status.success(), "{}", text(&put));
     let writer = writer_of("kept").expect("n3 wrote it");
+    // The recorder follows each agent on its own thread: n3's first table is in the
+    // recording before n3 is killed, or the recording could not hold two.
+    let tables_of_n3 = || {
+        std::fs::read_to_string(data.join("run.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|line| line["node"] == "n3" && line.get("members").is_some())
+            .count()
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || tables_of_n3() == 1),
+        "n3's first table recorded: {}",
+        std::fs::read_to_string(data.join("run.jsonl")).unwrap_or_default()
+    );
     let killed = Command::new("kill")
         .args(["-KILL", n3_pid])
         .status()
@@ -502,14 +517,6 @@ fn a_killed_agent_is_found_dead_while_the_others_go_on_and_starts_again_from_the
     // The recording follows n3 into its second life: its member table twice. The
     // recorder looks for a stopped agent every quarter second, which can be after n3
     // answered the commands above.
-    let tables_of_n3 = || {
-        std::fs::read_to_string(data.join("run.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|line| line["node"] == "n3" && line.get("members").is_some())
-            .count()
-    };
     assert!(
         eventually(Duration::from_secs(5), || tables_of_n3() == 2),
         "n3's table recorded twice: {}",
