@@ -480,12 +480,12 @@ impl StatsInfo {
         let own = node.member_state(node.id()).unwrap_or(MemberState::Alive);
         *members.entry(own.to_string()).or_default() += 1;
         members.insert("total".into(), node.members().count() + 1);
-        let by_kind = |counts: &[u64]| -> BTreeMap<String, u64> {
+        let by_kind = |count: &dyn Fn(MessageKind) -> u64| -> BTreeMap<String, u64> {
             MessageKind::ALL
                 .iter()
-                .zip(counts)
-                .filter(|(_, count)| **count > 0)
-                .map(|(kind, count)| (kind.as_str().to_owned(), *count))
+                .map(|&kind| (kind, count(kind)))
+                .filter(|&(_, count)| count > 0)
+                .map(|(kind, count)| (kind.as_str().to_owned(), count))
                 .collect()
         };
         StatsInfo {
@@ -504,10 +504,10 @@ impl StatsInfo {
             decode_errors: stats.decode_errors,
             address_checks: stats.address_checks,
             address_checks_passed: stats.address_checks_passed,
-            messages_sent: by_kind(&stats.sent.messages),
-            messages_received: by_kind(&stats.received.messages),
-            bytes_sent: by_kind(&stats.sent.bytes),
-            bytes_received: by_kind(&stats.received.bytes),
+            messages_sent: by_kind(&|kind| stats.sent.messages_of(kind)),
+            messages_received: by_kind(&|kind| stats.received.messages_of(kind)),
+            bytes_sent: by_kind(&|kind| stats.sent.bytes_of(kind)),
+            bytes_received: by_kind(&|kind| stats.received.bytes_of(kind)),
             conflicts: stats.conflicts,
             probe_rtt: RttInfo {
                 bounds_ms: gossip_core::RttHistogram::BOUNDS_MS.to_vec(),
