@@ -434,16 +434,6 @@ impl MemberTable {
         self.fingerprint
     }
 
-    /// Calls `visit` with every member's state and address, in slot order, reading the
-    /// registry once (reconnecting scans the table for the dead).
-    pub(crate) fn visit_addrs(&self, mut visit: impl FnMut(MemberState, SocketAddr)) {
-        let interned = self.registry.read();
-        for entry in self.slots.iter().flatten() {
-            let addr = interned.identity(entry.identity).1;
-            visit(entry.state(), interned.addr(addr));
-        }
-    }
-
     /// The first slot, in slot order, whose member is active and at `addr`, found
     /// through the registry's pairs at that address rather than a scan.
     pub(crate) fn active_slot_at(&self, addr: SocketAddr) -> Option<Slot> {

@@ -559,6 +559,13 @@ impl Node {
     /// partition outlasts `reap_after`, each side has forgotten the other, and without
     /// them (and with the seeds down) the halves would never meet again (Serf keeps
     /// failed members for `reconnect_timeout` for the same reason).
+    ///
+    /// A seed's address is the operator's word and gets the table at once. A dead
+    /// member's address came from others, and in a cluster without a keyring anyone can
+    /// forge it (news of a member at a victim's address, which then dies there), so it
+    /// gets the table only once it has answered a ping naming the member, as any full
+    /// state given on request does ([`Node::share_full_state`]): a member that is back
+    /// answers, an address where nobody runs gets one small ping.
     pub(super) fn reconnect(&mut self, now: Instant) {
         // Those back in the table are tried (or not) as what they are now, and counted
         // once.
@@ -594,19 +601,41 @@ impl Node {
         let dead = members.counts()[MemberState::Dead as usize] + lost.len();
         let share = dead as f64 / (members.active() + 1) as f64;
         if dead > 0 && self.rng.random_bool(share.min(1.0)) {
-            members.visit_addrs(|state, addr| {
-                if state == MemberState::Dead {
-                    candidates.push(addr);
-                }
-            });
-            candidates.extend(lost.values().map(|lost| lost.addr));
+            candidates.extend(
+                members
+                    .states()
+                    .filter(|&(_, state)| state == MemberState::Dead)
+                    .map(|(slot, _)| Reconnect::Dead(slot)),
+            );
+            candidates.extend(lost.iter().map(|(id, lost)| Reconnect::Lost(id, lost.addr)));
         }
-        candidates.extend(unreached);
-        let Some(&peer) = candidates.choose(&mut self.rng) else {
-            return;
+        candidates.extend(unreached.into_iter().map(Reconnect::Seed));
+        // The member the address is held for, if any: a seed is only an address.
+        let (member, addr) = match candidates.choose(&mut self.rng) {
+            None => return,
+            Some(&Reconnect::Seed(addr)) => (None, addr),
+            Some(&Reconnect::Dead(slot)) => match members.at(slot) {
+                Some(dead) => (Some(dead.id), dead.addr),
+                None => return,
+            },
+            Some(&Reconnect::Lost(id, addr)) => (Some(id.clone()), addr),
         };
-        self.send_full_state(peer, true);
+        match member {
+            None => self.send_full_state(addr, true),
+            Some(member) => self.share_full_state(now, addr, &member, true),
+        }
     }
+}
+
+/// Someone [`Node::reconnect`] may try.
+#[derive(Clone, Copy)]
+enum Reconnect<'a> {
+    /// A member held dead, in its slot.
+    Dead(Slot),
+    /// A member reaped while dead, still tried.
+    Lost(&'a NodeId, SocketAddr),
+    /// A seed not reached where it was last found.
+    Seed(SocketAddr),
 }
 
 /// A seed's address, with the member-table slot of the member last found there, so

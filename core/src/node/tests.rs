@@ -1765,19 +1765,74 @@ mod full_state_in_place {
     }
 }
 
+/// Reconnecting to a member held dead checks the address first, since others told of
+/// it: where nobody answers (a forged address) it gets one ping, no larger than a
+/// request; a member that is back answers, is sent the full state, and refutes.
+#[test]
+fn reconnecting_to_the_dead_sends_the_table_once_the_address_answers() {
+    let now = Instant::ZERO;
+    let mut lone = node("lone", 1);
+    lone.join(now, &[]);
+    let ghost = hold(&mut lone, "ghost", 9, MemberState::Alive);
+    hold(&mut lone, "ghost", 9, MemberState::Dead);
+    while lone.poll_transmit().is_some() {}
+    lone.reconnect(now);
+    let sent: Vec<Transmit> = std::iter::from_fn(|| lone.poll_transmit()).collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].kind, MessageKind::Ping);
+    assert_eq!(sent[0].to.port(), 9);
+    assert!(
+        sent[0].payload.len() < 64,
+        "{} bytes",
+        sent[0].payload.len()
+    );
+    assert_eq!(lone.member_state(&ghost), Some(MemberState::Dead));
+
+    let (mut a, mut b) = joined_pair();
+    let dead = MemberUpdate {
+        id: b.id().clone(),
+        addr: b.addr(),
+        incarnation: b.incarnation(),
+        state: MemberState::Dead,
+        accuser: None,
+        tags: Tags::none(),
+    };
+    a.apply_member_update(now, dead);
+    while a.poll_transmit().is_some() {}
+    a.reconnect(now);
+    let kinds = converse(now, &mut a, &mut b);
+    assert_eq!(
+        kinds[..3],
+        [
+            (true, MessageKind::Ping),
+            (false, MessageKind::Ack),
+            (true, MessageKind::Sync)
+        ],
+        "{kinds:?}"
+    );
+    assert_eq!(
+        a.member_state(b.id()),
+        Some(MemberState::Alive),
+        "{kinds:?}"
+    );
+}
+
 /// Reconnecting to the dead (Serf's `reconnect`): a member tries with probability
 /// dead / alive (itself counted), so that a large cluster reaches one crashed member
 /// about once an interval instead of every member sending it its whole table; with at
 /// least as many dead as alive, every member tries every time. Members that left are
-/// never tried.
+/// never tried. A try is a ping that checks the dead member's address (nobody answers
+/// here), which a full state would follow.
 #[test]
 fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
     let seed = 3;
     println!("seed {seed}");
     let config = Config {
-        // No probes, push-pulls, anti-entropy or reaping in the 4,000 s watched: only
-        // reconnecting.
-        probe_interval: Duration::from_secs(7_200),
+        // No push-pulls, anti-entropy, deaths or reaping in the 4,000 s watched: only
+        // reconnecting, and probes of the alive, whose failures leave them suspect. A
+        // probe period as long as a reconnect interval lets each try ping again a dead
+        // member whose last check went unanswered.
+        probe_interval: Config::demo().reconnect_interval,
         suspicion_timeout: Duration::from_secs(7_200),
         reap_after: Duration::from_secs(36_000),
         tombstone_grace: Duration::from_secs(36_000),
@@ -1810,7 +1865,8 @@ fn members_reconnect_to_the_dead_in_proportion_to_how_many_are_dead() {
             node.handle_timeout(now);
             while let Some(transmit) = node.poll_transmit() {
                 let port = transmit.to.port();
-                if transmit.kind == MessageKind::Sync && (1..=dead).contains(&port) {
+                if (1..=dead).contains(&port) {
+                    assert_eq!(transmit.kind, MessageKind::Ping, "a check first");
                     to_the_dead += 1;
                 }
                 assert!(
