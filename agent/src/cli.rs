@@ -104,6 +104,22 @@ pub struct ClientArgs {
 
 /// An agent's HTTP address as a person writes it: `127.0.0.1:9001`, `localhost:9001`,
 /// or the page's `http://127.0.0.1:9001/`; a host name is looked up (its first address).
+/// A bare host name for `--http-host`: no scheme, port or path.
+fn parse_host_name(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 253
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "'{text}' is not a host name: letters, digits, '-' and '.' only, with no scheme or port (as node1.example)"
+        ))
+    }
+}
+
 fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
     let bare = text.strip_prefix("http://").unwrap_or(text);
     let bare = bare.strip_suffix('/').unwrap_or(bare);
@@ -679,6 +695,13 @@ pub struct AgentArgs {
     /// Serve the HTTP API (members, key/value store, stats, events) on this address.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+
+    /// A host name browsers may open the page and API by, besides IP addresses and
+    /// localhost (as `node1.example`); repeatable. Browsers are refused at any other
+    /// name, so that a page cannot reach the agent by pointing its own name at it (DNS
+    /// rebinding).
+    #[arg(long = "http-host", value_name = "NAME", value_parser = parse_host_name)]
+    pub http_hosts: Vec<String>,
 
     /// Where the web page's build is (`trunk build` output), served at `/` of the HTTP
     /// address in live mode. Default: the `dist` directory of the source tree this

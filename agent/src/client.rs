@@ -182,7 +182,9 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
         }
         KvAction::Get { key, format } => {
             let info: KeyInfo = client.call("GET", &path(key), None)?;
-            if is_deleted(&info) {
+            // As JSON, a deleted key is its tombstone (`"value": null`), as the API
+            // gives it: a program reads that, where a person is told.
+            if is_deleted(&info) && *format == ListFormat::Table {
                 // As good as missing, which is status 2; its tombstone says by whom.
                 let tombstone = &info.versions[0];
                 return Err(ClientError(format!(

@@ -1,12 +1,13 @@
 //! The agent's HTTP API (axum): the member table, the key/value store, counters, the
 //! live event stream, configuration and a graceful leave. Every answer is JSON; every
 //! error is JSON `{"error": "..."}` with the status that fits (400 bad input, 404 no such
-//! key or route, 413 too large, 503 the agent has stopped).
+//! key or route, 408 a body that did not arrive in time, 413 too large, 503 the agent
+//! has stopped).
 //!
 //! | route | what |
 //! |---|---|
 //! | `GET /healthz` | `ok` while the agent runs |
-//! | `GET /api/members` | every member: name, address, status, incarnation |
+//! | `GET /api/members` | every member: name, address, status, incarnation; `?status=` and `?tag=KEY=VALUE` narrow the list |
 //! | `GET /api/kv` | every key with its versions (siblings) and vector clocks |
 //! | `GET /api/kv/{key}` | one key; 404 if this node never held it |
 //! | `PUT /api/kv/{key}` | body: the value (UTF-8 text); answers the new version |
@@ -29,10 +30,11 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -53,9 +55,40 @@ use crate::seeds::{Seed, resolve_each};
 /// default); anything far beyond that is refused before it is read.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// How long a request's body may take to arrive, all of it: the largest body takes a
+/// few milliseconds on any network an API without accounts belongs on.
+const BODY_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The host names, besides IP addresses and `localhost`, that browsers may reach the
+/// API and the page by (`gossip agent --http-host`).
+#[derive(Clone, Debug, Default)]
+pub struct BrowserHosts(Arc<[String]>);
+
+impl BrowserHosts {
+    /// Allows `names` too.
+    pub fn new(names: Vec<String>) -> BrowserHosts {
+        BrowserHosts(names.into())
+    }
+
+    /// Whether a `Host` header names an IP address, `localhost` or one of these names
+    /// (with or without a port).
+    fn allow(&self, host: &str) -> bool {
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.split(':').next().unwrap_or_default(),
+        };
+        name.eq_ignore_ascii_case("localhost")
+            || name.parse::<std::net::IpAddr>().is_ok()
+            || self
+                .0
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    }
+}
+
 /// The API's routes over `agent`, and with `ui_dir` the web page ([`crate::ui`]) at
-/// `/`.
-pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
+/// `/`; browsers are answered only at an address or one of `browser_hosts`.
+pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, browser_hosts: BrowserHosts) -> Router {
     let node = agent.name().to_string();
     let api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -88,17 +121,28 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>) -> Router {
         None => api.merge(not_found),
     };
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(declared_size_within_limit))
-        .layer(axum::middleware::from_fn(same_origin_only))
+        .layer(axum::middleware::from_fn(whole_body_in_time))
+        .layer(axum::middleware::from_fn_with_state(
+            browser_hosts,
+            same_origin_only,
+        ))
 }
 
-/// The API has no accounts, so it guards against the one way a visitor's browser could
-/// be made to use it: a page from elsewhere. Browsers name the page's origin on every
-/// request that changes something, and only the agent's own page (the same host and
-/// port) may do so; programs (the CLI, curl) send no origin and are not affected. The
-/// keyring's secrets are answered only to a host that is an address or `localhost`, so
-/// a name rebound to 127.0.0.1 (DNS rebinding) cannot read or change them.
+/// The API has no accounts, so it guards against the ways a visitor's browser could be
+/// made to use it by a page from elsewhere:
+///
+/// * Browsers name the page's origin on every request that changes something, and only
+///   the agent's own page (the same host and port) may do so.
+/// * A page can have its own host name point at 127.0.0.1 (DNS rebinding), after
+///   which its requests reach the agent as same-origin ones, with that name in `Host`.
+///   So a browser (a request with `Origin` or the `Sec-Fetch-*` headers every current
+///   browser sends) is answered only at an IP address, `localhost` or a name given
+///   with `--http-host`, for reading as for changing.
+///
+/// Programs (the CLI, curl) send none of these headers and may use any name, but for
+/// the keyring, whose secrets are answered only at an address or an allowed name.
 async fn same_origin_only(
+    State(browser_hosts): State<BrowserHosts>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -108,6 +152,16 @@ async fn same_origin_only(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
+    let from_browser = headers.contains_key(header::ORIGIN)
+        || headers.contains_key("sec-fetch-site")
+        || headers.contains_key("sec-fetch-mode");
+    if from_browser && !browser_hosts.allow(host) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "browsers are answered only at an IP address or localhost (as http://127.0.0.1:PORT/), or at a name given to the agent with --http-host",
+        )
+        .into_response();
+    }
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
     let foreign = headers
         .get(header::ORIGIN)
@@ -119,10 +173,10 @@ async fn same_origin_only(
         )
         .into_response();
     }
-    if request.uri().path().starts_with("/api/keys") && !host_is_address(host) {
+    if request.uri().path().starts_with("/api/keys") && !browser_hosts.allow(host) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
-            "the keyring answers only requests addressed to an IP address or localhost",
+            "the keyring answers only requests addressed to an IP address, localhost or a name given with --http-host",
         )
         .into_response();
     }
@@ -130,9 +184,12 @@ async fn same_origin_only(
 }
 
 /// A body whose declared length is over [`BODY_LIMIT`] is refused before a byte of it
-/// is read, so a client is not kept sending what will be refused (a body without a
-/// declared length is cut off at the limit as it is read).
-async fn declared_size_within_limit(
+/// is read, so a client is not kept sending what will be refused. Any other body is read
+/// whole here, within [`BODY_TIME_LIMIT`] and cut off at the limit, before the route
+/// sees it: a client that declares a body and then sends it slowly, or never, would
+/// otherwise hold its connection open for good (and a few thousand such hold the
+/// agent's sockets).
+async fn whole_body_in_time(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -140,9 +197,41 @@ async fn declared_size_within_limit(
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > BODY_LIMIT as u64 => too_large().into_response(),
-        _ => next.run(request).await,
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return too_large().into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let mut chunks = body.into_data_stream();
+    let mut whole = Vec::new();
+    let read = async {
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the body: {e}"),
+                )
+            })?;
+            if whole.len() + chunk.len() > BODY_LIMIT {
+                return Err(too_large());
+            }
+            whole.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(BODY_TIME_LIMIT, read).await {
+        Ok(Ok(())) => {
+            let request = axum::extract::Request::from_parts(parts, whole.into());
+            next.run(request).await
+        }
+        Ok(Err(error)) => error.into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive whole within {} s",
+                BODY_TIME_LIMIT.as_secs()
+            ),
+        )
+        .into_response(),
     }
 }
 
@@ -153,23 +242,15 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Whether a `Host` header names an IP address or `localhost` (with or without a port).
-fn host_is_address(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
-}
-
 /// Serves the API (and the page from `ui_dir`) on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     agent: AgentHandle,
     ui_dir: Option<PathBuf>,
+    browser_hosts: BrowserHosts,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(agent, ui_dir))
+    axum::serve(listener, router(agent, ui_dir, browser_hosts))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -237,8 +318,55 @@ impl From<AgentError> for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-async fn members(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::MemberInfo>> {
-    Ok(Json(agent.members().await?))
+/// Every member, or with `?status=STATE` those in that state and with `?tag=KEY=VALUE`
+/// (repeatable) those carrying every tag given, as `gossip members --status --tag`
+/// narrow the list.
+async fn members(
+    State(agent): State<AgentHandle>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Vec<crate::view::MemberInfo>> {
+    let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let mut status = None;
+    let mut tags = Vec::new();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "status" => {
+                let state = gossip_core::MemberState::ALL
+                    .into_iter()
+                    .find(|state| state.as_str() == value)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            format!("status={value}: a status is alive, suspect, dead or left"),
+                        )
+                    })?;
+                status = Some(state);
+            }
+            "tag" => match value.split_once('=') {
+                Some((key, value)) => tags.push((key.to_owned(), value.to_owned())),
+                None => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("tag={value}: a tag is KEY=VALUE"),
+                    ));
+                }
+            },
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("no parameter {name:?}: the member list takes status and tag"),
+                ));
+            }
+        }
+    }
+    let mut members = agent.members().await?;
+    members.retain(|member| {
+        status.is_none_or(|status| member.status == status)
+            && tags
+                .iter()
+                .all(|(key, value)| member.tags.get(key) == Some(value))
+    });
+    Ok(Json(members))
 }
 
 async fn keys(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::KeyInfo>> {
@@ -273,6 +401,14 @@ async fn key(
     match agent.key(&key).await? {
         Some(info) => Ok(Json(info)),
         None => {
+            let max = agent.config().await?.max_key_len;
+            if key.len() > max {
+                // A key no node can hold: said as a write of it would be, and not echoed.
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("key is {} bytes, over the limit of {max}", key.len()),
+                ));
+            }
             // Whether the key is among them or not, a reader should know reads are not
             // whole yet.
             let aside = agent.stats().await.map_or(0, |stats| stats.keys_aside);

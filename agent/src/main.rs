@@ -202,7 +202,14 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
                 .unwrap_or_else(gossip_agent::ui::default_dir);
             tracing::info!(page = %format!("http://{addr}/"), ui_dir = %ui_dir.display(), "web page");
             Some(tokio::spawn(
-                http::serve(listener, handle, Some(ui_dir), shutdown).in_current_span(),
+                http::serve(
+                    listener,
+                    handle,
+                    Some(ui_dir),
+                    http::BrowserHosts::new(args.http_hosts.clone()),
+                    shutdown,
+                )
+                .in_current_span(),
             ))
         }
         None => None,

@@ -59,6 +59,13 @@ fn bad_flags_are_rejected_clearly() {
     assert_eq!(code, 2);
     assert!(err.contains("HOST:PORT"), "{err}");
 
+    let (code, _, err) = gossip(&["agent", "--name", "n1", "--http-host", "http://n1:80"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--http-host") && err.contains("not a host name"),
+        "{err}"
+    );
+
     let (code, _, err) = gossip(&["events", "--kind", "died"]);
     assert_eq!(code, 2);
     assert!(err.contains("no event kind \"died\""), "{err}");

@@ -249,6 +249,13 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "{}",
         text(&gone)
     );
+    let tombstone = gossip(&["kv", "--http", &api(0), "get", "shade", "--format", "json"]);
+    assert!(tombstone.status.success(), "{}", text(&tombstone));
+    assert!(
+        text(&tombstone).contains(r#""value":null"#),
+        "{}",
+        text(&tombstone)
+    );
     let listed = text(&gossip(&["kv", "--http", &api(0), "list"]));
     assert!(
         listed.contains("colour = blue") && !listed.contains("shade"),

@@ -61,6 +61,7 @@ async fn start_advertising(
         listener,
         handle,
         ui_dir,
+        http::BrowserHosts::new(vec!["agent.example".to_owned()]),
         std::future::pending(),
     ));
     let running = tokio::spawn(agent.run(async {
@@ -164,6 +165,33 @@ async fn the_api_answers_and_refuses_clearly() {
     );
     let (status, body) = request(addr, "DELETE", "/api/kv/none", b"").await;
     assert_eq!(status, 404, "{body}");
+    for (query, listed) in [
+        ("", 1),
+        ("?status=alive", 1),
+        ("?status=dead", 0),
+        ("?tag=role%3Dnone", 0),
+    ] {
+        let (status, body) = request(addr, "GET", &format!("/api/members{query}"), b"").await;
+        assert_eq!(status, 200, "{query}: {body}");
+        let members: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+        assert_eq!(members.len(), listed, "{query}: {body}");
+    }
+    for (query, says) in [
+        ("?status=gone", "alive, suspect, dead or left"),
+        ("?tag=role", "KEY=VALUE"),
+        ("?state=dead", "takes status and tag"),
+    ] {
+        let (status, body) = request(addr, "GET", &format!("/api/members{query}"), b"").await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(error(&body).contains(says), "{query}: {body}");
+    }
+    let long = format!("/api/kv/{}", "k".repeat(5000));
+    let (status, body) = request(addr, "GET", &long, b"").await;
+    assert_eq!(
+        (status, error(&body)),
+        (413, "key is 5000 bytes, over the limit of 128".into()),
+        "as a write of it is, and not echoed"
+    );
     let (status, body) = request(addr, "GET", "/api/nope", b"").await;
     assert_eq!((status, error(&body)), (404, "no such route".into()));
     let (status, body) = request(addr, "PUT", "/api/kv/bad", &[0xff, 0xfe]).await;
@@ -666,6 +694,36 @@ async fn the_page_is_served_in_live_mode_beside_the_api() {
     let _ = std::fs::remove_dir_all(empty);
 }
 
+/// A client that declares a body and stops sending it is answered 408 once the body's
+/// time is up (10 s), and its connection closed: it cannot hold the agent's sockets.
+/// Nothing is written.
+#[tokio::test]
+async fn a_body_that_never_arrives_whole_is_given_up_on() {
+    let (addr, _stop) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"PUT /api/kv/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nab")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408") && answer.contains("did not arrive whole within 10 s"),
+        "{answer}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(request(addr, "GET", "/api/kv/slow", b"").await.0, 404);
+}
+
 /// Tags are read and replaced as a JSON object; a body that is not one, or tags out of
 /// bounds, are refused and change nothing.
 #[tokio::test]
@@ -684,6 +742,10 @@ async fn tags_are_replaced_as_a_json_object() {
     assert_eq!(status, 422, "{body}");
     let (_, members) = request(addr, "GET", "/api/members", b"").await;
     assert!(members.contains(r#""tags":{"role":"web"}"#), "{members}");
+    let (_, tagged) = request(addr, "GET", "/api/members?tag=role=web", b"").await;
+    assert_eq!(tagged, members, "carries the tag");
+    let (_, other) = request(addr, "GET", "/api/members?tag=role=db", b"").await;
+    assert_eq!(other, "[]");
     let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
     assert!(
         stats.contains(r#""incarnation":1"#),
@@ -692,8 +754,10 @@ async fn tags_are_replaced_as_a_json_object() {
 }
 
 /// A page from elsewhere cannot make a visitor's browser change the agent; the agent's
-/// own page can, and so can programs (no origin). The keyring answers only requests
-/// addressed to an IP address or localhost.
+/// own page can, and so can programs (no origin). A page whose own name was pointed at
+/// the agent (DNS rebinding) is refused even as same-origin: browsers are answered only
+/// at an IP address, localhost or a name given with `--http-host`. The keyring answers
+/// only requests addressed to those.
 #[tokio::test]
 async fn pages_from_other_origins_may_not_change_the_agent() {
     let (addr, _stop) = start().await;
@@ -719,10 +783,48 @@ async fn pages_from_other_origins_may_not_change_the_agent() {
     let rebound = [("Host", "evil.example:9001")];
     let (status, body) = request_with(addr, "GET", "/api/keys", &rebound, b"").await;
     assert_eq!(status, 403, "{body}");
-    for host in ["127.0.0.1:9001", "localhost:9001", "[::1]:9001"] {
+    for host in [
+        "127.0.0.1:9001",
+        "localhost:9001",
+        "[::1]:9001",
+        "Agent.example:9001",
+    ] {
         let (status, _) = request_with(addr, "GET", "/api/keys", &[("Host", host)], b"").await;
         assert_eq!(status, 422, "{host}: no keyring here, but allowed to ask");
     }
+
+    let rebound_page = [
+        ("Host", "evil.example:9001"),
+        ("Origin", "http://evil.example:9001"),
+    ];
+    for (method, path, body) in [
+        ("POST", "/api/leave", &b""[..]),
+        ("PUT", "/api/kv/rebound", b"v"),
+        ("POST", "/api/join", br#"["127.0.0.1:9"]"#),
+    ] {
+        let (status, body) = request_with(addr, method, path, &rebound_page, body).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert!(body.contains("--http-host"), "{body}");
+    }
+    let rebound_read = [
+        ("Host", "evil.example:9001"),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let (status, _) = request_with(addr, "GET", "/api/kv/k", &rebound_read, b"").await;
+    assert_eq!(status, 403, "a rebound page reads nothing either");
+    let named_read = [
+        ("Host", "agent.example:9001"),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let (status, _) = request_with(addr, "GET", "/api/kv/k", &named_read, b"").await;
+    assert_eq!(status, 200, "a name given with --http-host");
+    let (status, _) = request_with(addr, "GET", "/api/kv/k", &rebound, b"").await;
+    assert_eq!(status, 200, "a program may use any name");
+    let (status, _) = request(addr, "GET", "/api/kv/rebound", b"").await;
+    assert_eq!(status, 404, "nothing written");
+    let (status, body) = request(addr, "GET", "/api/stats", b"").await;
+    assert_eq!(status, 200, "still running, not left: {body}");
+    assert!(body.contains(r#""status":"joined""#), "{body}");
 }
 
 /// Told to join through a seed whose name does not resolve, an agent waits for it
