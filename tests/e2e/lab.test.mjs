@@ -95,6 +95,25 @@ test('a key put on one node spreads to all five, and so does its delete', async 
   await page.close();
 });
 
+test('a refused write is said beside the store, and what was typed stays', async () => {
+  const { page, errors } = await openLab();
+  const key = 'k'.repeat(200);
+  await page.getByLabel('Key', { exact: true }).fill(key);
+  await page.getByLabel('Value', { exact: true }).fill('v');
+  await page.getByRole('button', { name: 'Put' }).click();
+  const store = page.getByRole('region', { name: 'Key/value store' });
+  const alert = store.getByRole('alert');
+  await alert.waitFor({ timeout: 5_000 });
+  assert.match(await alert.textContent(), /key is 200 bytes, over the limit of 128/);
+  assert.equal(await page.getByLabel('Key', { exact: true }).inputValue(), key, 'the key can be corrected');
+  await page.getByLabel('Key', { exact: true }).fill('short');
+  await page.getByRole('button', { name: 'Put' }).click();
+  await page.locator('tr[data-key="short"]').waitFor();
+  assert.equal(await store.getByRole('alert').count(), 0, 'a write that goes through clears it');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('switching Lifeguard on restarts the cluster from the same seed', async () => {
   const { page, errors } = await openLab();
   const clock = page.getByLabel('Simulated time');

@@ -106,9 +106,12 @@ test('10,000 members run in the page: a crash is seen dead by the consensus, and
   await page.getByLabel('Cluster size').press('Enter');
   // Built a piece each frame: the page answers meanwhile and says how far it got.
   await page.waitForFunction(() => /^Building 10000 members: [1-9]\d?% done/.test(document.querySelector('.behind').textContent));
-  assert.equal(await page.getByLabel('Speed').inputValue(), '0.5', 'the page answers while it builds');
+  assert.equal(await page.getByLabel('Speed').inputValue(), '1', 'the page answers while it builds');
+  assert.ok(await page.locator('.view-choice .building progress').isVisible(), 'above the empty graph, how far the build got');
+  assert.ok(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled(), 'nothing to pause yet');
   await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 10000, null, { timeout: 180_000 });
   assert.doesNotMatch(await page.locator('.behind').textContent(), /Building/, 'the notice goes once built');
+  assert.equal(await page.locator('.view-choice .building').count(), 0, 'and so does the bar');
   console.log(`10,000 members built and drawn in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(await page.locator('canvas.topology').count(), 1);
   // A copy of 10,000 member tables does not fit beside them: no snapshots, and the

@@ -19,7 +19,9 @@ use crate::share::read_trace;
 
 /// Speeds a person can choose: simulated time per wall-clock time.
 pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 100.0];
-const DEFAULT_SPEED: f64 = 0.5;
+/// Real time: the tour's moments (a crash noticed, suspected, declared dead) take as long
+/// as the protocol's timeouts say; slower speeds are there to follow single datagrams.
+const DEFAULT_SPEED: f64 = 1.0;
 /// A frame longer than this (a background tab, a breakpoint) does not fast-forward the
 /// simulation by the whole gap.
 const MAX_FRAME_MS: f64 = 100.0;
@@ -95,6 +97,9 @@ pub struct LabState {
     pub wall_clock: fn() -> f64,
     /// The last thing that went wrong, shown to the person.
     pub error: Option<String>,
+    /// Why the last write or delete from the store panel was refused, shown beside it
+    /// (where the person is looking), until the next one goes through.
+    pub store_error: Option<String>,
     /// A recording of a real cluster, shown instead of the simulation (which waits,
     /// paused, behind it) until it is closed.
     pub recording: Option<RecordingState>,
@@ -274,6 +279,7 @@ impl LabState {
             pace: Pace::default(),
             wall_clock: crate::clock::wall_ms,
             error: None,
+            store_error: None,
             recording: None,
             preparing: None,
         }
@@ -621,6 +627,7 @@ impl PartialEq for LabState {
             && self.pinned == other.pinned
             && self.picked_key == other.picked_key
             && self.error == other.error
+            && self.store_error == other.store_error
             && self.pace == other.pace
             && self.recording == other.recording
             && self.preparing.as_ref().map(Rc::as_ptr) == other.preparing.as_ref().map(Rc::as_ptr)
@@ -651,6 +658,7 @@ impl Reducible for LabState {
             pace: self.pace.clone(),
             wall_clock: self.wall_clock,
             error: self.error.clone(),
+            store_error: self.store_error.clone(),
             recording: self.recording.clone(),
             preparing: self.preparing.clone(),
         };
@@ -816,11 +824,11 @@ impl Reducible for LabState {
             }
             Action::Put { node, key, value } => {
                 let result = next.sim.borrow_mut().put(&node, &key, &value);
-                next.error = result.err().map(|e| format!("put on {node} failed: {e}"));
+                next.store_error = result.err().map(|e| format!("put on {node} failed: {e}"));
             }
             Action::Delete { node, key } => {
                 let result = next.sim.borrow_mut().delete(&node, &key);
-                next.error = result
+                next.store_error = result
                     .err()
                     .map(|e| format!("delete on {node} failed: {e}"));
             }
@@ -1559,7 +1567,8 @@ mod tests {
                 value: "v".into(),
             },
         );
-        assert!(state.error.as_deref().unwrap().contains("n3"));
+        assert!(state.store_error.as_deref().unwrap().contains("n3"));
+        assert_eq!(state.error, None, "said beside the store, not with the run");
         state = reduce(
             state,
             Action::Put {
@@ -1568,7 +1577,7 @@ mod tests {
                 value: "v".into(),
             },
         );
-        assert_eq!(state.error, None);
+        assert_eq!(state.store_error, None);
         state = reduce(
             state,
             Action::Delete {
@@ -1576,7 +1585,7 @@ mod tests {
                 key: "k".into(),
             },
         );
-        assert_eq!(state.error, None);
+        assert_eq!(state.store_error, None);
         assert_eq!(
             state
                 .sim
@@ -1815,7 +1824,7 @@ mod tests {
         assert_eq!(state.error, None);
         {
             let sim = state.sim.borrow();
-            assert_eq!(sim.now().as_millis(), 50, "the same run goes on");
+            assert_eq!(sim.now().as_millis(), 100, "the same run goes on");
             assert!(
                 sim.nodes()
                     .all(|n| n.node().config().suspicion_timeout == Duration::from_secs(30))

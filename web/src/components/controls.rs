@@ -144,6 +144,8 @@ pub fn controls() -> Html {
             .set_custom_validity("");
     });
 
+    // While a cluster is built or a run opened there is nothing to pause or step yet.
+    let preparing = lab.preparing.is_some();
     html! {
         <section class="panel controls" aria-label="Simulation controls">
             <h2>{ "Simulation" }</h2>
@@ -170,9 +172,9 @@ pub fn controls() -> Html {
                 }
             </p>
             <div class="row">
-                <button type="button" class="pause-toggle" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
-                <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)">{ "▸ event" }</button>
-                <button type="button" class="small" onclick={step(Action::StepPeriod)} aria-label="Step one protocol period" title="Pause and run one protocol period (Shift →)">{ "▸▸ period" }</button>
+                <button type="button" class="pause-toggle" onclick={toggle_pause} title="Space" disabled={preparing}>{ if lab.paused { "Resume" } else { "Pause" } }</button>
+                <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)" disabled={preparing}>{ "▸ event" }</button>
+                <button type="button" class="small" onclick={step(Action::StepPeriod)} aria-label="Step one protocol period" title="Pause and run one protocol period (Shift →)" disabled={preparing}>{ "▸▸ period" }</button>
                 <label>
                     { "speed " }
                     <select aria-label="Speed" onchange={set_speed}>

@@ -49,6 +49,9 @@ pub struct KeyPanelProps {
     /// Only shows the keys, with no way to write (a recording's store).
     #[prop_or_default]
     pub read_only: bool,
+    /// Why the last write or delete was refused, said under the form.
+    #[prop_or_default]
+    pub error: Option<AttrValue>,
 }
 
 /// The key/value store: write a key, see each key's value, its siblings with their
@@ -80,13 +83,13 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
             if key.value().is_empty() {
                 return;
             }
+            // The fields keep what was typed: a refused write can be corrected, and a
+            // key written again with a new value need not be typed again.
             on_put.emit(PutRequest {
                 node: chosen_node(),
                 key: key.value(),
                 value: value.value(),
             });
-            key.set_value("");
-            value.set_value("");
         })
     };
     let delete = {
@@ -119,6 +122,9 @@ pub fn key_panel(props: &KeyPanelProps) -> Html {
                     <input ref={value_ref} type="text" placeholder="value" aria-label="Value" />
                     <button type="submit">{ "Put" }</button>
                 </form>
+                if let Some(error) = &props.error {
+                    <p class="error" role="alert">{ error.clone() }</p>
+                }
             }
             if props.rows.len() > SHOWN_AT_ONCE {
                 <input class="key-filter" type="search" placeholder={format!("filter {} keys", props.rows.len())}

@@ -51,6 +51,7 @@ pub fn kv_panel() -> Html {
     };
     html! {
         <KeyPanel {rows} {writers} {on_put} {on_delete} on_pick={Some(on_pick)} picked={lab.picked_key.clone()}
+            error={lab.store_error.clone().map(AttrValue::from)}
             empty_hint="No keys yet: put one on any node." />
     }
 }

@@ -31,6 +31,14 @@ pub fn view_choice() -> Html {
             if lab.picked_key.is_some() {
                 <span class="hint">{ format!("ringed: nodes holding the newest {:?}", lab.picked_key.as_deref().unwrap_or_default()) }</span>
             }
+            // Where the person is looking while a large cluster's tables are built (the
+            // graph stays empty until then); the Simulation panel says it in words.
+            if let Some((done, all)) = lab.building_progress() {
+                <label class="building">
+                    { format!("building {} members ", lab.size) }
+                    <progress max={all.max(1).to_string()} value={done.to_string()} />
+                </label>
+            }
         </div>
     }
 }
