@@ -121,6 +121,11 @@ fn parse_host_name(text: &str) -> Result<String, String> {
 }
 
 fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
+    if text.starts_with("https://") {
+        return Err(format!(
+            "'{text}': the agent's API is plain HTTP (keep it on loopback or a trusted network); write http://HOST:PORT or HOST:PORT"
+        ));
+    }
     let bare = text.strip_prefix("http://").unwrap_or(text);
     let bare = bare.strip_suffix('/').unwrap_or(bare);
     if let Ok(addr) = bare.parse() {

@@ -163,7 +163,10 @@ pub async fn run(
     }
     if let Some((recorder, path)) = recorder {
         match tokio::task::spawn_blocking(move || recorder.finish()).await {
-            Ok(Ok(lines)) => say(&format!("recorded {lines} lines to {}", path.display())),
+            Ok(Ok(lines)) => say(&format!(
+                "recorded a header and {lines} lines to {}",
+                path.display()
+            )),
             Ok(Err(error)) => eprintln!("the recording {} is incomplete: {error}", path.display()),
             Err(error) => eprintln!("the recording {} is incomplete: {error}", path.display()),
         }

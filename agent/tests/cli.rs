@@ -95,6 +95,9 @@ fn values_as_people_write_them_are_read_or_refused_by_name() {
     let (code, _, err) = gossip(&["members", "--http", "nohost"]);
     assert_eq!(code, 2);
     assert!(err.contains("no port"), "{err}");
+    let (code, _, err) = gossip(&["members", "--http", "https://127.0.0.1:1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("plain HTTP"), "{err}");
     // Read as the address they name: nobody answers there.
     for written in ["http://127.0.0.1:1/", "localhost:1"] {
         let (code, _, err) = gossip(&["members", "--http", written, "--timeout", "2"]);

@@ -135,9 +135,10 @@ impl fmt::Display for Duration {
 impl FromStr for Duration {
     type Err = String;
 
-    /// `250ms`, `1.5s` or `2m`, rounded to the nearest millisecond. A bare number is
-    /// refused (but for 0): read as milliseconds, a `2` meant as seconds would make a
-    /// cluster probe 500 times as often as intended.
+    /// `250ms`, `1.5s`, `2m` or `1h`, rounded to the nearest millisecond. A bare number
+    /// is refused (but for 0): read as milliseconds, a `2` meant as seconds would make a
+    /// cluster probe 500 times as often as intended. So is a time above zero that rounds
+    /// to none (`0.1ms`): a millisecond is the finest step, and 0 often means "off".
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
@@ -146,6 +147,8 @@ impl FromStr for Duration {
             (s, 1_000.0)
         } else if let Some(m) = text.strip_suffix('m') {
             (m, 60_000.0)
+        } else if let Some(h) = text.strip_suffix('h') {
+            (h, 3_600_000.0)
         } else if text.parse::<f64>() == Ok(0.0) {
             (text, 1.0)
         } else if text.parse::<f64>().is_ok() {
@@ -156,10 +159,13 @@ impl FromStr for Duration {
             (text, 1.0)
         };
         match number.trim().parse::<f64>() {
+            Ok(n) if n > 0.0 && (n * scale).round() == 0.0 => Err(format!(
+                "{text} is under a millisecond, the finest step a duration takes"
+            )),
             Ok(n) if n.is_finite() && n >= 0.0 && n * scale < u64::MAX as f64 => {
                 Ok(Duration((n * scale).round() as u64))
             }
-            _ => Err("a duration such as 500ms or 1.5s".into()),
+            _ => Err("a duration such as 500ms, 1.5s, 2m or 1h".into()),
         }
     }
 }
@@ -182,7 +188,7 @@ impl<'de> serde::Deserialize<'de> for Duration {
             type Value = Duration;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as 500ms or 1.5s, or a number of milliseconds")
+                f.write_str("a duration such as 500ms, 1.5s, 2m or 1h, or a number of milliseconds")
             }
 
             fn visit_u64<E: serde::de::Error>(self, millis: u64) -> Result<Duration, E> {
@@ -247,7 +253,12 @@ mod tests {
         assert_eq!(read("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(read(" 1.5s "), Ok(Duration::from_millis(1500)));
         assert_eq!(read("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(read("1h"), Ok(Duration::from_secs(3_600)));
         assert_eq!(read("0"), Ok(Duration::ZERO));
+        assert_eq!(read("0s"), Ok(Duration::ZERO));
+        assert_eq!(read("0.6ms"), Ok(Duration::from_millis(1)));
+        let tiny = read("0.0001ms").unwrap_err();
+        assert!(tiny.contains("under a millisecond"), "{tiny}");
         let bare = read("500").unwrap_err();
         assert!(bare.contains("500ms or 500s"), "{bare}");
         assert!(read("-1s").is_err());

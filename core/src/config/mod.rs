@@ -422,7 +422,15 @@ impl Config {
 }
 
 fn unknown_field(field: &str) -> Error {
-    let known: Vec<&str> = Config::FIELDS.iter().map(|f| f.name).collect();
+    let known: Vec<String> = Config::FIELDS
+        .iter()
+        .map(|f| f.name.to_owned())
+        .chain(
+            Lifeguard::PARTS
+                .iter()
+                .map(|part| format!("lifeguard.{part}")),
+        )
+        .collect();
     Error::InvalidConfig(format!(
         "unknown field {field:?}; known fields: {}",
         known.join(", ")
@@ -610,6 +618,10 @@ mod tests {
         assert!(
             unknown.contains("unknown field") && unknown.contains("fanout"),
             "{unknown}"
+        );
+        assert!(
+            unknown.contains("lifeguard.nack"),
+            "Lifeguard's parts are named as they are set: {unknown}"
         );
         assert!(
             config
