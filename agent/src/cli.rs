@@ -102,8 +102,6 @@ pub struct ClientArgs {
     pub timeout: std::time::Duration,
 }
 
-/// An agent's HTTP address as a person writes it: `127.0.0.1:9001`, `localhost:9001`,
-/// or the page's `http://127.0.0.1:9001/`; a host name is looked up (its first address).
 /// A bare host name for `--http-host`: no scheme, port or path.
 fn parse_host_name(text: &str) -> Result<String, String> {
     let valid = !text.is_empty()
@@ -120,6 +118,8 @@ fn parse_host_name(text: &str) -> Result<String, String> {
     }
 }
 
+/// An agent's HTTP address as a person writes it: `127.0.0.1:9001`, `localhost:9001`,
+/// or the page's `http://127.0.0.1:9001/`; a host name is looked up (its first address).
 fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
     if text.starts_with("https://") {
         return Err(format!(
@@ -701,10 +701,10 @@ pub struct AgentArgs {
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
 
-    /// A host name browsers may open the page and API by, besides IP addresses and
-    /// localhost (as `node1.example`); repeatable. Browsers are refused at any other
-    /// name, so that a page cannot reach the agent by pointing its own name at it (DNS
-    /// rebinding).
+    /// A host name the page and API may be reached by, besides IP addresses and
+    /// localhost (as `node1.example`); repeatable. Requests naming any other host are
+    /// refused, so that a page cannot reach the agent by pointing its own name at it
+    /// (DNS rebinding).
     #[arg(long = "http-host", value_name = "NAME", value_parser = parse_host_name)]
     pub http_hosts: Vec<String>,
 

@@ -59,15 +59,15 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// few milliseconds on any network an API without accounts belongs on.
 const BODY_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The host names, besides IP addresses and `localhost`, that browsers may reach the
-/// API and the page by (`gossip agent --http-host`).
+/// The host names, besides IP addresses and `localhost`, that the API and the page may
+/// be reached by (`gossip agent --http-host`).
 #[derive(Clone, Debug, Default)]
-pub struct BrowserHosts(Arc<[String]>);
+pub struct AllowedHosts(Arc<[String]>);
 
-impl BrowserHosts {
+impl AllowedHosts {
     /// Allows `names` too.
-    pub fn new(names: Vec<String>) -> BrowserHosts {
-        BrowserHosts(names.into())
+    pub fn new(names: Vec<String>) -> AllowedHosts {
+        AllowedHosts(names.into())
     }
 
     /// Whether a `Host` header names an IP address, `localhost` or one of these names
@@ -87,8 +87,8 @@ impl BrowserHosts {
 }
 
 /// The API's routes over `agent`, and with `ui_dir` the web page ([`crate::ui`]) at
-/// `/`; browsers are answered only at an address or one of `browser_hosts`.
-pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, browser_hosts: BrowserHosts) -> Router {
+/// `/`; answering only requests addressed to an IP address or one of `allowed_hosts`.
+pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: AllowedHosts) -> Router {
     let node = agent.name().to_string();
     let api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -123,7 +123,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, browser_hosts: Browse
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(whole_body_in_time))
         .layer(axum::middleware::from_fn_with_state(
-            browser_hosts,
+            allowed_hosts,
             same_origin_only,
         ))
 }
@@ -131,18 +131,15 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, browser_hosts: Browse
 /// The API has no accounts, so it guards against the ways a visitor's browser could be
 /// made to use it by a page from elsewhere:
 ///
+/// * A page can have its own host name point at 127.0.0.1 (DNS rebinding), after which
+///   its requests reach the agent as same-origin ones, with that name in `Host`, and
+///   without an `Origin` on reads. So every request must name the agent by an IP
+///   address, `localhost` or a name given with `--http-host`, as dev servers'
+///   allowed-hosts lists do. The CLI always names an address.
 /// * Browsers name the page's origin on every request that changes something, and only
-///   the agent's own page (the same host and port) may do so.
-/// * A page can have its own host name point at 127.0.0.1 (DNS rebinding), after
-///   which its requests reach the agent as same-origin ones, with that name in `Host`.
-///   So a browser (a request with `Origin` or the `Sec-Fetch-*` headers every current
-///   browser sends) is answered only at an IP address, `localhost` or a name given
-///   with `--http-host`, for reading as for changing.
-///
-/// Programs (the CLI, curl) send none of these headers and may use any name, but for
-/// the keyring, whose secrets are answered only at an address or an allowed name.
+///   the agent's own page (the same host and port) may change it.
 async fn same_origin_only(
-    State(browser_hosts): State<BrowserHosts>,
+    State(allowed_hosts): State<AllowedHosts>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -152,13 +149,10 @@ async fn same_origin_only(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let from_browser = headers.contains_key(header::ORIGIN)
-        || headers.contains_key("sec-fetch-site")
-        || headers.contains_key("sec-fetch-mode");
-    if from_browser && !browser_hosts.allow(host) {
+    if !allowed_hosts.allow(host) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
-            "browsers are answered only at an IP address or localhost (as http://127.0.0.1:PORT/), or at a name given to the agent with --http-host",
+            "this agent answers only requests addressed to an IP address or localhost (as http://127.0.0.1:PORT/), or to a name given to it with --http-host",
         )
         .into_response();
     }
@@ -173,13 +167,6 @@ async fn same_origin_only(
         )
         .into_response();
     }
-    if request.uri().path().starts_with("/api/keys") && !browser_hosts.allow(host) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "the keyring answers only requests addressed to an IP address, localhost or a name given with --http-host",
-        )
-        .into_response();
-    }
     next.run(request).await
 }
 
@@ -188,7 +175,8 @@ async fn same_origin_only(
 /// whole here, within [`BODY_TIME_LIMIT`] and cut off at the limit, before the route
 /// sees it: a client that declares a body and then sends it slowly, or never, would
 /// otherwise hold its connection open for good (and a few thousand such hold the
-/// agent's sockets).
+/// agent's sockets). Headers sent slowly are not timed: like the rest of an API without
+/// accounts, that is left to keeping it on loopback or a trusted network.
 async fn whole_body_in_time(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -247,10 +235,10 @@ pub async fn serve(
     listener: TcpListener,
     agent: AgentHandle,
     ui_dir: Option<PathBuf>,
-    browser_hosts: BrowserHosts,
+    allowed_hosts: AllowedHosts,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(agent, ui_dir, browser_hosts))
+    axum::serve(listener, router(agent, ui_dir, allowed_hosts))
         .with_graceful_shutdown(shutdown)
         .await
 }

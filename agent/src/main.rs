@@ -206,7 +206,7 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
                     listener,
                     handle,
                     Some(ui_dir),
-                    http::BrowserHosts::new(args.http_hosts.clone()),
+                    http::AllowedHosts::new(args.http_hosts.clone()),
                     shutdown,
                 )
                 .in_current_span(),

@@ -285,6 +285,13 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         counters["messages_sent"]["ping"].as_u64() > Some(0),
         "{counters}"
     );
+    // A ping is tens of bytes: the bytes are counted apart from the datagrams.
+    let pings = |field: &str| counters[field]["ping"].as_u64().unwrap_or(0);
+    assert!(
+        pings("bytes_sent") >= 20 * pings("messages_sent")
+            && pings("bytes_received") >= 20 * pings("messages_received"),
+        "{counters}"
+    );
 
     // What a user gets wrong is one line and status 2, and changes nothing.
     let missing = gossip(&["kv", "--http", &api(1), "get", "no-such-key"]);

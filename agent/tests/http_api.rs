@@ -61,7 +61,7 @@ async fn start_advertising(
         listener,
         handle,
         ui_dir,
-        http::BrowserHosts::new(vec!["agent.example".to_owned()]),
+        http::AllowedHosts::new(vec!["agent.example".to_owned()]),
         std::future::pending(),
     ));
     let running = tokio::spawn(agent.run(async {
@@ -271,7 +271,7 @@ async fn events_stream_as_server_sent_events() {
     let (addr, _stop) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+        .write_all(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     // The answer's head comes once the stream is subscribed.
@@ -312,7 +312,7 @@ async fn events_stream_as_server_sent_events() {
 /// Opens `path` as an event stream, sending `headers`.
 async fn open_stream(addr: std::net::SocketAddr, path: &str, headers: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n{headers}\r\n");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
     stream
 }
@@ -746,6 +746,12 @@ async fn tags_are_replaced_as_a_json_object() {
     assert_eq!(tagged, members, "carries the tag");
     let (_, other) = request(addr, "GET", "/api/members?tag=role=db", b"").await;
     assert_eq!(other, "[]");
+    let both = "/api/members?tag=role=web&tag=zone=a";
+    assert_eq!(
+        request(addr, "GET", both, b"").await.1,
+        "[]",
+        "every tag given"
+    );
     let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
     assert!(
         stats.contains(r#""incarnation":1"#),
@@ -755,9 +761,9 @@ async fn tags_are_replaced_as_a_json_object() {
 
 /// A page from elsewhere cannot make a visitor's browser change the agent; the agent's
 /// own page can, and so can programs (no origin). A page whose own name was pointed at
-/// the agent (DNS rebinding) is refused even as same-origin: browsers are answered only
-/// at an IP address, localhost or a name given with `--http-host`. The keyring answers
-/// only requests addressed to those.
+/// the agent (DNS rebinding) is refused even as same-origin, reading as writing: the
+/// agent answers only requests addressed to an IP address, localhost or a name given
+/// with `--http-host`.
 #[tokio::test]
 async fn pages_from_other_origins_may_not_change_the_agent() {
     let (addr, _stop) = start().await;
@@ -806,20 +812,15 @@ async fn pages_from_other_origins_may_not_change_the_agent() {
         assert_eq!(status, 403, "{method} {path}: {body}");
         assert!(body.contains("--http-host"), "{body}");
     }
-    let rebound_read = [
-        ("Host", "evil.example:9001"),
-        ("Sec-Fetch-Site", "same-origin"),
-    ];
-    let (status, _) = request_with(addr, "GET", "/api/kv/k", &rebound_read, b"").await;
-    assert_eq!(status, 403, "a rebound page reads nothing either");
-    let named_read = [
-        ("Host", "agent.example:9001"),
-        ("Sec-Fetch-Site", "same-origin"),
-    ];
-    let (status, _) = request_with(addr, "GET", "/api/kv/k", &named_read, b"").await;
+    // A rebound page's reads carry no Origin (same-origin GETs do not), nor
+    // Sec-Fetch-* (sent only to trustworthy origins): its Host alone gives it away.
+    for path in ["/api/kv/k", "/api/members", "/api/events", "/metrics", "/"] {
+        let (status, body) = request_with(addr, "GET", path, &rebound, b"").await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    let named = [("Host", "agent.example:9001")];
+    let (status, _) = request_with(addr, "GET", "/api/kv/k", &named, b"").await;
     assert_eq!(status, 200, "a name given with --http-host");
-    let (status, _) = request_with(addr, "GET", "/api/kv/k", &rebound, b"").await;
-    assert_eq!(status, 200, "a program may use any name");
     let (status, _) = request(addr, "GET", "/api/kv/rebound", b"").await;
     assert_eq!(status, 404, "nothing written");
     let (status, body) = request(addr, "GET", "/api/stats", b"").await;

@@ -108,7 +108,7 @@ test('10,000 members run in the page: a crash is seen dead by the consensus, and
   await page.waitForFunction(() => /^Building 10000 members: [1-9]\d?% done/.test(document.querySelector('.behind').textContent));
   assert.equal(await page.getByLabel('Speed').inputValue(), '1', 'the page answers while it builds');
   assert.ok(await page.locator('.view-choice .building progress').isVisible(), 'above the empty graph, how far the build got');
-  assert.ok(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled(), 'nothing to pause yet');
+  assert.ok(await page.getByRole('button', { name: 'Step one event' }).isDisabled(), 'nothing to step yet');
   await page.waitForFunction(() => document.querySelectorAll('[data-node-id]').length === 10000, null, { timeout: 180_000 });
   assert.doesNotMatch(await page.locator('.behind').textContent(), /Building/, 'the notice goes once built');
   assert.equal(await page.locator('.view-choice .building').count(), 0, 'and so does the bar');

@@ -452,6 +452,7 @@ impl LabState {
         // the machine's pace.
         self.last_frame = None;
         self.pace = Pace::default();
+        self.store_error = None;
         self.timeline = Rc::new(RefCell::new(timeline));
         self.series = Rc::new(RefCell::new(series));
         self.sim = Rc::new(RefCell::new(sim));

@@ -38,9 +38,11 @@
 //! What it costs: a join, and an exchange with an address not proven lately, take one
 //! more round trip (ping and ack) before the full state goes out; pings and acks are
 //! 2 to 4 bytes longer (a random number takes 5 bytes as a varint). Sends on this
-//! node's own initiative need no check (joining through its seeds, contacting,
-//! reconnecting), nor does the answer to the peer this node offered an exchange in the
-//! current push-pull round: it chose that address from its own table. A peer this node
+//! node's own initiative to addresses it was given need no check (joining through its
+//! seeds, contacting, reconnecting to a seed), nor does the answer to the peer this
+//! node offered an exchange in the current push-pull round: it chose that address from
+//! its own table. Reconnecting to a member held dead is checked, as a request is: that
+//! address came from others' news, which can be forged in a cluster without a keyring. A peer this node
 //! asked for its full state does not start an exchange of its own when it checks this
 //! node's address (a ping from a member perhaps not held yet).
 //!
@@ -56,8 +58,6 @@
 //!   2^31 of them per check.
 //! - Answers of one datagram are not checked: an ack carries piggybacked news, a digest
 //!   is answered with one datagram of deltas, a rumor pull with the hot rumors.
-//! - Reconnecting sends a full state to the address of a member held dead, which news
-//!   forged in a cluster without a keyring can set; at most one a `reconnect_interval`.
 //! - A member that has left hands off its writes, up to 64 datagrams of deltas, to
 //!   whoever asks with a digest.
 

@@ -1765,9 +1765,10 @@ mod full_state_in_place {
     }
 }
 
-/// Reconnecting to a member held dead checks the address first, since others told of
-/// it: where nobody answers (a forged address) it gets one ping, no larger than a
-/// request; a member that is back answers, is sent the full state, and refutes.
+/// Reconnecting to a member held dead (or reaped while dead and still tried) checks the
+/// address first, since others told of it: where nobody answers (a forged address) it
+/// gets one ping, no larger than a request; a member that is back answers, is sent the
+/// full state, and refutes.
 #[test]
 fn reconnecting_to_the_dead_sends_the_table_once_the_address_answers() {
     let now = Instant::ZERO;
@@ -1787,6 +1788,17 @@ fn reconnecting_to_the_dead_sends_the_table_once_the_address_answers() {
         sent[0].payload.len()
     );
     assert_eq!(lone.member_state(&ghost), Some(MemberState::Dead));
+
+    // Reaped while dead, and still tried: checked the same way.
+    let later = now + Config::demo().reap_after + Duration::from_millis(1);
+    lone.reap(later);
+    assert!(lone.membership.lost.contains_key(&ghost), "still tried");
+    assert_eq!(lone.member_state(&ghost), None, "reaped");
+    while lone.poll_transmit().is_some() {}
+    lone.reconnect(later + Duration::from_secs(60));
+    let sent: Vec<Transmit> = std::iter::from_fn(|| lone.poll_transmit()).collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!((sent[0].kind, sent[0].to.port()), (MessageKind::Ping, 9));
 
     let (mut a, mut b) = joined_pair();
     let dead = MemberUpdate {

@@ -144,7 +144,8 @@ pub fn controls() -> Html {
             .set_custom_validity("");
     });
 
-    // While a cluster is built or a run opened there is nothing to pause or step yet.
+    // While a cluster is built or a run opened there is nothing to step yet (pausing is
+    // taken, and holds once it runs).
     let preparing = lab.preparing.is_some();
     html! {
         <section class="panel controls" aria-label="Simulation controls">
@@ -172,7 +173,7 @@ pub fn controls() -> Html {
                 }
             </p>
             <div class="row">
-                <button type="button" class="pause-toggle" onclick={toggle_pause} title="Space" disabled={preparing}>{ if lab.paused { "Resume" } else { "Pause" } }</button>
+                <button type="button" class="pause-toggle" onclick={toggle_pause} title="Space">{ if lab.paused { "Resume" } else { "Pause" } }</button>
                 <button type="button" class="small" onclick={step(Action::StepEvent)} aria-label="Step one event" title="Pause and handle the next event (→)" disabled={preparing}>{ "▸ event" }</button>
                 <button type="button" class="small" onclick={step(Action::StepPeriod)} aria-label="Step one protocol period" title="Pause and run one protocol period (Shift →)" disabled={preparing}>{ "▸▸ period" }</button>
                 <label>
