@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -120,11 +120,11 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: Allowe
         Some(dir) => api.merge(crate::ui::routes(dir, node, not_found)),
         None => api.merge(not_found),
     };
-    app.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(whole_body_in_time))
+    // The body is read whole, within its limits, before any route sees it.
+    app.layer(axum::middleware::from_fn(whole_body_in_time))
         .layer(axum::middleware::from_fn_with_state(
             allowed_hosts,
-            same_origin_only,
+            refuse_other_pages,
         ))
 }
 
@@ -138,7 +138,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: Allowe
 ///   allowed-hosts lists do. The CLI always names an address.
 /// * Browsers name the page's origin on every request that changes something, and only
 ///   the agent's own page (the same host and port) may change it.
-async fn same_origin_only(
+async fn refuse_other_pages(
     State(allowed_hosts): State<AllowedHosts>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
