@@ -31,6 +31,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -41,6 +42,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
@@ -57,7 +61,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// How long a request's body may take to arrive, all of it: the largest body takes a
 /// few milliseconds on any network an API without accounts belongs on.
-const BODY_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+const BODY_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// The host names, besides IP addresses and `localhost`, that the API and the page may
 /// be reached by (`gossip agent --http-host`).
@@ -230,6 +234,12 @@ fn too_large() -> ApiError {
     )
 }
 
+/// How long a client may take to send a request's head, and how long a kept-alive
+/// connection may sit idle before its next request: a connection that sends nothing
+/// is closed rather than holding a task and a socket for as long as its client likes.
+/// Responses, event streams included, are not limited by it.
+const HEAD_TIME_LIMIT: Duration = Duration::from_secs(10);
+
 /// Serves the API (and the page from `ui_dir`) on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -238,9 +248,70 @@ pub async fn serve(
     allowed_hosts: AllowedHosts,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(agent, ui_dir, allowed_hosts))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_router(
+        listener,
+        router(agent, ui_dir, allowed_hosts),
+        HEAD_TIME_LIMIT,
+        shutdown,
+    )
+    .await;
+    Ok(())
+}
+
+/// Serves `app` over HTTP/1.1, each connection in a task of its own, closing any
+/// that takes longer than `head_time_limit` to send a request's head. Once `shutdown`
+/// completes it stops accepting, lets each connection finish the response it is
+/// writing, and returns when all have closed.
+///
+/// This is `axum::serve` with a timer given to hyper: without one hyper keeps a
+/// connection that never finishes its head (a slow-loris client) open forever.
+async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    head_time_limit: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(head_time_limit);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    wait_after_accept_error(&error).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "HTTP connection ended with an error");
+            }
+        });
+    }
+    connections.shutdown().await;
+}
+
+/// After a failed accept: a connection that its client reset before it was taken is
+/// no matter, but anything else (most often too many open files) is logged and waited
+/// out for a second, so that the loop does not spin on it.
+async fn wait_after_accept_error(error: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(%error, "the HTTP API cannot accept a connection; trying again in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Binds `addr` for the API, with the address in the error.
@@ -780,5 +851,104 @@ mod tests {
         assert_eq!(kept(&[("tag", "role=web"), ("status", "dead")]), ["web-2"]);
         assert_eq!(kept(&[("status", "alive")]), ["web-1", "db-1", "bare"]);
         assert!(kept(&[("tag", "role=cache")]).is_empty());
+    }
+
+    /// The limit the tests give [`serve_router`]: short, so that they run quickly.
+    const TEST_HEAD_TIME_LIMIT: Duration = Duration::from_millis(200);
+
+    /// Serves `app` on a loopback port with [`TEST_HEAD_TIME_LIMIT`], for the life of
+    /// the test's runtime.
+    async fn serve_for_test(app: Router) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve_router(
+            listener,
+            app,
+            TEST_HEAD_TIME_LIMIT,
+            std::future::pending(),
+        ));
+        addr
+    }
+
+    /// Reads until the server closes the connection, or gives up after `patience`:
+    /// what was read, and whether the connection was closed.
+    async fn read_until_closed(
+        stream: &mut tokio::net::TcpStream,
+        patience: Duration,
+    ) -> (String, bool) {
+        use tokio::io::AsyncReadExt;
+        let mut read = Vec::new();
+        let closed = tokio::time::timeout(patience, async {
+            let mut buf = [0; 4096];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => read.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await
+        .is_ok();
+        (String::from_utf8_lossy(&read).into_owned(), closed)
+    }
+
+    /// A client that opens a connection and never finishes a request's head (the
+    /// slow-loris attack) is cut off once the limit has passed.
+    #[tokio::test]
+    async fn a_connection_that_never_finishes_its_head_is_closed() {
+        use tokio::io::AsyncWriteExt;
+        let addr = serve_for_test(Router::new().route("/", get(|| async { "ok" }))).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+        assert!(closed, "the connection was kept past five seconds");
+        assert!(!answer.contains("200 OK"), "{answer}");
+    }
+
+    /// A kept-alive connection is answered, then closed once it has sat idle for the
+    /// limit.
+    #[tokio::test]
+    async fn an_idle_kept_alive_connection_is_answered_then_closed() {
+        use tokio::io::AsyncWriteExt;
+        let addr = serve_for_test(Router::new().route("/", get(|| async { "ok" }))).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let (answer, closed) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+        assert!(closed, "the idle connection was kept past five seconds");
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nok"), "{answer}");
+    }
+
+    /// The limit is on what the client sends, not on the answer: an event stream
+    /// runs on well past it.
+    #[tokio::test]
+    async fn an_event_stream_outlives_the_head_time_limit() {
+        use tokio::io::AsyncWriteExt;
+        let ticks = || async {
+            let every = tokio::time::interval(Duration::from_millis(50));
+            let stream = tokio_stream::wrappers::IntervalStream::new(every)
+                .map(|_| Ok::<_, Infallible>(SseEvent::default().data("tick")));
+            Sse::new(stream)
+        };
+        let addr = serve_for_test(Router::new().route("/events", get(ticks))).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let watched = TEST_HEAD_TIME_LIMIT * 4;
+        let (answer, closed) = read_until_closed(&mut stream, watched).await;
+        assert!(
+            !closed,
+            "the stream was closed within {watched:?}: {answer}"
+        );
+        let ticks = answer.matches("data: tick").count();
+        assert!(ticks >= 10, "{ticks} events in {watched:?}: {answer}");
     }
 }
