@@ -142,6 +142,22 @@ fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("'{bare}' names no address"))
 }
 
+/// The address the agent serves its API on: `127.0.0.1:9001`, or as the page's address
+/// is written, `http://127.0.0.1:9001/`. Only an IP address: a name could be looked up
+/// to an interface other than the one meant.
+fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if text.starts_with("https://") {
+        return Err(format!(
+            "'{text}': the agent serves plain HTTP (keep it on loopback or a trusted network); write IP:PORT, as 127.0.0.1:9001"
+        ));
+    }
+    let bare = text.strip_prefix("http://").unwrap_or(text);
+    let bare = bare.strip_suffix('/').unwrap_or(bare);
+    bare.parse().map_err(|_| {
+        format!("'{text}' is not IP:PORT, as 127.0.0.1:9001 or 0.0.0.0:9001 (an IP address to listen on, not a name)")
+    })
+}
+
 /// A key on the command line: not empty (the API has no route for it).
 fn parse_key(text: &str) -> Result<String, String> {
     if text.is_empty() {
@@ -697,8 +713,9 @@ pub struct AgentArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
 
-    /// Serve the HTTP API (members, key/value store, stats, events) on this address.
-    #[arg(long, value_name = "ADDR")]
+    /// Serve the HTTP API (members, key/value store, stats, events) on this address:
+    /// IP:PORT (`http://` may lead).
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_addr)]
     pub http: Option<SocketAddr>,
 
     /// A host name the page and API may be reached by, besides IP addresses and

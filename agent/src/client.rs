@@ -698,19 +698,20 @@ mod tests {
 
     #[test]
     fn an_event_reads_as_words_with_its_time_and_kind() {
-        let data = r#"{"MemberSuspected":{"id":"n3","incarnation":2}}"#;
+        let data = r#"{"kind":"suspected","id":"n3","incarnation":2}"#;
         assert_eq!(
             event_in_words("06:12:03.412".into(), "suspected", data),
             "06:12:03.412  suspected      suspects n3 (inc 2)"
         );
         let data =
-            r#"{"MemberUpdated":{"id":"n3","incarnation":4,"tags":[["dc","east"],["role","db"]]}}"#;
+            r#"{"kind":"updated","id":"n3","incarnation":4,"tags":{"dc":"east","role":"db"}}"#;
         assert_eq!(
             event_in_words("06:12:03.412".into(), "updated", data),
             "06:12:03.412  updated        sees n3 tagged dc=east,role=db"
         );
         // A control character in a key or value reaches the terminal escaped.
-        let escape = r#"{"KeyChanged":{"key":"k\u001b[2J","value":"\u001b[31mred","writer":{"node":"n1","epoch":1}}}"#;
+        let escape =
+            r#"{"kind":"key_changed","key":"k\u001b[2J","value":"\u001b[31mred","writer":"n1.1"}"#;
         let line = event_in_words("06:12:03.412".into(), "key_changed", escape);
         assert!(!line.contains('\u{1b}'), "{line}");
         assert!(
@@ -754,14 +755,14 @@ mod tests {
 
     #[test]
     fn an_event_as_json_is_one_object_with_its_kind() {
-        let data = r#"{"MemberLeft":{"id":"n3"}}"#;
+        let data = r#"{"kind":"left","id":"n3"}"#;
         let at = UNIX_EPOCH + Duration::from_millis(1_796_105_523_412);
         let line: serde_json::Value =
             serde_json::from_str(&event_as_json(at, "left", Some("5f3a-12"), data)).unwrap();
         assert_eq!(line["at_unix_ms"], 1_796_105_523_412u64);
         assert_eq!(line["kind"], "left");
         assert_eq!(line["id"], "5f3a-12");
-        assert_eq!(line["event"]["MemberLeft"]["id"], "n3");
+        assert_eq!(line["event"]["id"], "n3");
         let lagged: serde_json::Value =
             serde_json::from_str(&event_as_json(at, "lagged", None, "7")).unwrap();
         assert_eq!(lagged["event"], 7);

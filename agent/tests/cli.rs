@@ -98,6 +98,15 @@ fn values_as_people_write_them_are_read_or_refused_by_name() {
     let (code, _, err) = gossip(&["members", "--http", "https://127.0.0.1:1"]);
     assert_eq!(code, 2);
     assert!(err.contains("plain HTTP"), "{err}");
+    let (code, _, err) = gossip(&["agent", "--name", "a", "--http", "https://127.0.0.1:9001"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("plain HTTP"), "{err}");
+    let (code, _, err) = gossip(&["agent", "--name", "a", "--http", "localhost:9001"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not IP:PORT") && err.contains("not a name"),
+        "{err}"
+    );
     // Read as the address they name: nobody answers there.
     for written in ["http://127.0.0.1:1/", "localhost:1"] {
         let (code, _, err) = gossip(&["members", "--http", written, "--timeout", "2"]);
@@ -151,6 +160,27 @@ fn a_taken_port_is_a_clear_error() {
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--bind", &addr]);
     assert_eq!(code, 1);
     assert!(err.contains("cannot bind"), "{err}");
+
+    // The API's address as the page's is written: read as the address it names.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let page = format!("http://{}/", taken.local_addr().unwrap());
+    let (code, _, err) = gossip(&[
+        "agent",
+        "--name",
+        "n1",
+        "--bind",
+        "127.0.0.1:0",
+        "--http",
+        &page,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "cannot bind the HTTP API to {}",
+            taken.local_addr().unwrap()
+        )),
+        "{err}"
+    );
 }
 
 /// A chaos schedule written to a trace file replays through the CLI as the same run,

@@ -175,7 +175,7 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
         );
     }
     let dead_b = inputs.iter().find(|i| i["kind"] == "dead").unwrap();
-    assert_eq!(dead_b["event"]["MemberDead"]["id"], "b");
+    assert_eq!(dead_b["event"]["id"], "b");
     assert_eq!(dead_b["member"]["status"], "dead");
     assert_eq!(dead_b["member"]["addr"], b_udp.to_string());
     assert!(
@@ -198,8 +198,8 @@ async fn handlers_run_on_their_kinds_in_order_and_are_told_the_event() {
     assert!(runs.succeeded >= seen.len() as u64, "{runs:?}");
     let tagged = inputs.iter().find(|i| i["kind"] == "updated").unwrap();
     assert_eq!(
-        tagged["event"]["MemberUpdated"]["tags"],
-        serde_json::json!([["role", "db"]]),
+        tagged["event"]["tags"],
+        serde_json::json!({"role": "db"}),
         "{tagged}"
     );
     assert_eq!(tagged["member"]["tags"]["role"], "db", "{tagged}");

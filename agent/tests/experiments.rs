@@ -152,7 +152,7 @@ fn preset_set_and_loss_change_the_run() {
         "wan",
     ]);
     assert_eq!(wan["params"]["preset"], "wan");
-    assert_eq!(wan["params"]["config"]["probe_interval"], "5.000s");
+    assert_eq!(wan["params"]["config"]["probe_interval"], "5s");
     let plain = sim_json(&[
         "detection",
         "--nodes",

@@ -544,11 +544,73 @@ impl StatsInfo {
 /// written as they come, so a recording cut short is still readable up to its end.
 pub mod recording {
     use serde::{Deserialize, Serialize};
+    use serde_json::Value;
 
     use super::MemberInfo;
 
-    /// This format's version, the header's `recording` field.
-    pub const FORMAT: u32 = 1;
+    /// This format's version, the header's `recording` field. Format 1 wrote each event
+    /// as an object named by the core's Rust variant (`{"MemberDead":{"id":"n3",...}}`)
+    /// and tags as pairs; format 2 writes the flat object with a `kind` that the event
+    /// stream sends. Both are read.
+    pub const FORMAT: u32 = 2;
+
+    /// Whether [`parse_line`] reads lines of a recording whose header says `format`.
+    pub fn is_read(format: u32) -> bool {
+        matches!(format, 1 | FORMAT)
+    }
+
+    /// One line after the header, from a recording of `format`.
+    pub fn parse_line(format: u32, text: &str) -> Result<Recorded, serde_json::Error> {
+        if format == 1 {
+            let mut line: Value = serde_json::from_str(text)?;
+            if let Some(event) = line.get_mut("event") {
+                *event = event_of_format_1(event.take());
+            }
+            serde_json::from_value(line)
+        } else {
+            serde_json::from_str(text)
+        }
+    }
+
+    /// Format 1's event, `"JoinedCluster"` or `{"MemberDead":{...}}`, as format 2 writes
+    /// it. Anything else is left as it is, for the parser to refuse.
+    fn event_of_format_1(event: Value) -> Value {
+        let (variant, mut fields) = match event {
+            Value::String(variant) => (variant, serde_json::Map::new()),
+            Value::Object(named) if named.len() == 1 => match named.into_iter().next() {
+                Some((variant, Value::Object(fields))) => (variant, fields),
+                Some((variant, other)) => {
+                    return Value::Object([(variant, other)].into_iter().collect());
+                }
+                None => return Value::Object(serde_json::Map::new()),
+            },
+            other => return other,
+        };
+        let kind = FORMAT_1_VARIANTS
+            .iter()
+            .find(|(name, _)| *name == variant)
+            .map_or(variant.as_str(), |(_, kind)| kind);
+        fields.insert("kind".to_owned(), Value::String(kind.to_owned()));
+        Value::Object(fields)
+    }
+
+    /// Format 1's name of each event, with its kind.
+    pub(crate) const FORMAT_1_VARIANTS: [(&str, &str); 14] = [
+        ("JoinedCluster", "joined_cluster"),
+        ("MemberJoined", "joined"),
+        ("MemberSuspected", "suspected"),
+        ("MemberAlive", "alive"),
+        ("MemberDead", "dead"),
+        ("MemberUpdated", "updated"),
+        ("MemberLeft", "left"),
+        ("MemberRemoved", "removed"),
+        ("Refuted", "refuted"),
+        ("LocalHealthChanged", "local_health"),
+        ("KeyChanged", "key_changed"),
+        ("Conflict", "conflict"),
+        ("NameConflict", "name_conflict"),
+        ("StoreTakenBack", "store_taken_back"),
+    ];
 
     /// The first line: what was recorded.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -635,6 +697,125 @@ mod tests {
             stats.datagrams_in_words(),
             "not sealed; 0 undecodable; refused: 0 unauthenticated, 5 replayed, 0 stale, 0 other cluster"
         );
+    }
+
+    /// One event of each kind, as the node reports them.
+    fn one_event_of_each_kind() -> Vec<gossip_core::Event> {
+        use gossip_core::{Event, Incarnation, ReplicaId, Tags};
+        let id = NodeId::new("n3").unwrap();
+        let addr: std::net::SocketAddr = "127.0.0.1:7948".parse().unwrap();
+        let incarnation: Incarnation = 2;
+        vec![
+            Event::JoinedCluster,
+            Event::MemberJoined {
+                id: id.clone(),
+                addr,
+            },
+            Event::MemberSuspected {
+                id: id.clone(),
+                incarnation,
+            },
+            Event::MemberAlive {
+                id: id.clone(),
+                incarnation,
+            },
+            Event::MemberDead {
+                id: id.clone(),
+                incarnation,
+            },
+            Event::MemberLeft { id: id.clone() },
+            Event::MemberRemoved { id: id.clone() },
+            Event::Refuted { incarnation },
+            Event::LocalHealthChanged { score: 1 },
+            Event::KeyChanged {
+                key: "colour".into(),
+                value: Some("blue".into()),
+                writer: ReplicaId::new(id.clone(), 7),
+            },
+            Event::Conflict {
+                key: "colour".into(),
+                siblings: 2,
+            },
+            Event::NameConflict {
+                id: id.clone(),
+                held: addr,
+                claimed: addr,
+            },
+            Event::StoreTakenBack {
+                added: 1,
+                forgotten: 0,
+            },
+            Event::MemberUpdated {
+                id,
+                incarnation,
+                tags: Tags::new([("dc", "east")]).unwrap(),
+            },
+        ]
+    }
+
+    /// An event in JSON is one flat object whose `kind` is its name on the stream, and
+    /// reads back as itself.
+    #[test]
+    fn each_event_in_json_is_named_as_the_stream_names_it() {
+        let events = one_event_of_each_kind();
+        assert_eq!(events.len(), EVENT_KINDS.len() - 1, "every kind but lagged");
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["kind"], event_kind(&event), "{json}");
+            assert_eq!(
+                serde_json::from_value::<gossip_core::Event>(json).unwrap(),
+                event
+            );
+        }
+        let dead = serde_json::to_string(&one_event_of_each_kind()[4]).unwrap();
+        assert_eq!(dead, r#"{"kind":"dead","id":"n3","incarnation":2}"#);
+    }
+
+    /// A recording of format 1 named each event by its Rust variant; its lines read as
+    /// the same events.
+    #[test]
+    fn recordings_of_format_1_read_as_the_same_events() {
+        for event in one_event_of_each_kind() {
+            let kind = event_kind(&event);
+            let mut json = serde_json::to_value(&event).unwrap();
+            let fields = json.as_object_mut().unwrap();
+            fields.remove("kind");
+            if let Some(tags) = fields.get_mut("tags") {
+                let pairs: Vec<(String, serde_json::Value)> =
+                    tags.as_object().unwrap().clone().into_iter().collect();
+                *tags = serde_json::to_value(pairs).unwrap();
+            }
+            let (variant, _) = recording::FORMAT_1_VARIANTS
+                .iter()
+                .find(|(_, k)| *k == kind)
+                .unwrap();
+            let old = if fields.is_empty() {
+                serde_json::json!(variant)
+            } else {
+                serde_json::json!({ *variant: fields })
+            };
+            let line = serde_json::json!({"type": "event", "at_ms": 5, "node": "n1", "event": old});
+            let read = recording::parse_line(1, &line.to_string()).unwrap();
+            assert_eq!(
+                read,
+                recording::Recorded::Event {
+                    at_ms: 5,
+                    node: "n1".into(),
+                    event
+                },
+                "{line}"
+            );
+        }
+        let unknown = r#"{"type":"event","at_ms":5,"node":"n1","event":{"MemberExploded":{}}}"#;
+        assert!(recording::parse_line(1, unknown).is_err());
+        assert!(
+            recording::parse_line(
+                2,
+                r#"{"type":"event","at_ms":5,"node":"n1","event":{"MemberLeft":{"id":"n3"}}}"#
+            )
+            .is_err()
+        );
+        assert!(recording::is_read(1) && recording::is_read(2) && !recording::is_read(3));
     }
 
     #[test]

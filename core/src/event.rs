@@ -6,35 +6,47 @@ use core::net::SocketAddr;
 use crate::{Incarnation, NodeId, ReplicaId, Tags};
 
 /// Something the application may want to react to.
+///
+/// As JSON (the agent's event stream, its recordings, its event handlers' input) an
+/// event is one flat object named by its `kind`, the name the agent's stream gives it:
+/// `{"kind":"dead","id":"n3","incarnation":2}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// This node got its first answer from the cluster and is now a member.
     JoinedCluster,
     /// A member this node did not know is alive.
+    #[serde(rename = "joined")]
     MemberJoined { id: NodeId, addr: SocketAddr },
     /// A member missed a probe (here or elsewhere) and is suspected.
+    #[serde(rename = "suspected")]
     MemberSuspected {
         id: NodeId,
         incarnation: Incarnation,
     },
     /// A suspected or dead member proved it is alive with a higher incarnation.
+    #[serde(rename = "alive")]
     MemberAlive {
         id: NodeId,
         incarnation: Incarnation,
     },
     /// A suspicion ran out without refutation: the member is considered failed.
+    #[serde(rename = "dead")]
     MemberDead {
         id: NodeId,
         incarnation: Incarnation,
     },
     /// A member left the cluster on purpose.
+    #[serde(rename = "left")]
     MemberLeft { id: NodeId },
     /// A dead or departed member was forgotten after `reap_after`.
+    #[serde(rename = "removed")]
     MemberRemoved { id: NodeId },
     /// Somebody suspected this node; it raised its incarnation to refute it.
     Refuted { incarnation: Incarnation },
     /// Lifeguard's Local Health score changed: above 0 this node believes it is the slow
     /// one and stretches its probe interval and timeout by `1 + score`.
+    #[serde(rename = "local_health")]
     LocalHealthChanged { score: u32 },
     /// A key has a new version on this node (`value: None`: deleted).
     KeyChanged {
@@ -65,6 +77,7 @@ pub enum Event {
     /// through news that carries none (a suspicion), learned at the same one while it is
     /// held alive or suspect. `tags` are the new ones.
     /// Last in the list, so that every other event keeps its hash in trace digests.
+    #[serde(rename = "updated")]
     MemberUpdated {
         id: NodeId,
         incarnation: Incarnation,

@@ -235,10 +235,20 @@ impl serde::de::Visitor<'_> for NameVisitor {
 /// One life of a writer: the node's name plus an epoch drawn at random when the node
 /// starts. A node that restarts with fresh state writes as a new replica, so its new
 /// writes can never be mistaken for the ones it made before.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// In JSON it is its text, `"n3.1f2e"`, as the HTTP API and the CLI show a writer; on
+/// the wire and on disk, the name and then the epoch.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ReplicaId {
     pub node: NodeId,
     pub epoch: u32,
+}
+
+/// [`ReplicaId`]'s fields, as the wire and the disk hold them.
+#[derive(Serialize, Deserialize)]
+struct ReplicaFields {
+    node: NodeId,
+    epoch: u32,
 }
 
 impl ReplicaId {
@@ -254,6 +264,68 @@ impl fmt::Display for ReplicaId {
     }
 }
 
+/// Reads the text [`Display`](fmt::Display) writes: the name, a dot, the epoch in hex.
+/// A name may hold dots; the epoch is what follows the last.
+impl core::str::FromStr for ReplicaId {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<ReplicaId, Error> {
+        let not_a_writer =
+            || Error::InvalidNodeId(format!("{text:?} is not a writer, NAME.EPOCH as n1.1f2e"));
+        let (name, epoch) = text.rsplit_once('.').ok_or_else(not_a_writer)?;
+        if epoch.is_empty() || epoch.len() > 8 || !epoch.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(not_a_writer());
+        }
+        let epoch = u32::from_str_radix(epoch, 16).map_err(|_| not_a_writer())?;
+        Ok(ReplicaId::new(NodeId::new(name)?, epoch))
+    }
+}
+
+impl Serialize for ReplicaId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            ReplicaFields {
+                node: self.node.clone(),
+                epoch: self.epoch,
+            }
+            .serialize(serializer)
+        }
+    }
+}
+
+/// In JSON the text, or the object of the fields that recordings of format 1 hold.
+impl<'de> Deserialize<'de> for ReplicaId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ReplicaId, D::Error> {
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(ReplicaInJson)
+        } else {
+            let ReplicaFields { node, epoch } = ReplicaFields::deserialize(deserializer)?;
+            Ok(ReplicaId { node, epoch })
+        }
+    }
+}
+
+struct ReplicaInJson;
+
+impl<'de> serde::de::Visitor<'de> for ReplicaInJson {
+    type Value = ReplicaId;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a writer, NAME.EPOCH as n1.1f2e")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ReplicaId, E> {
+        text.parse().map_err(E::custom)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ReplicaId, A::Error> {
+        let fields = ReplicaFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(ReplicaId::new(fields.node, fields.epoch))
+    }
+}
+
 impl fmt::Debug for ReplicaId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{self}")
@@ -263,6 +335,37 @@ impl fmt::Debug for ReplicaId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writer_is_its_text_in_json_and_its_fields_on_the_wire() {
+        let writer = ReplicaId::new(NodeId::new("db.east").unwrap(), 0xea10_f2e2);
+        let json = serde_json::to_string(&writer).unwrap();
+        assert_eq!(json, r#""db.east.ea10f2e2""#);
+        assert_eq!(serde_json::from_str::<ReplicaId>(&json).unwrap(), writer);
+        let fields = r#"{"node":"db.east","epoch":3926979298}"#;
+        assert_eq!(serde_json::from_str::<ReplicaId>(fields).unwrap(), writer);
+        let wire = postcard::to_allocvec(&writer).unwrap();
+        assert_eq!(
+            wire,
+            postcard::to_allocvec(&("db.east", 0xea10_f2e2u32)).unwrap()
+        );
+        assert_eq!(postcard::from_bytes::<ReplicaId>(&wire).unwrap(), writer);
+        for bad in [
+            "n1",
+            "n1.",
+            ".1f",
+            "n1.xyz",
+            "n1.123456789",
+            "n1.-1",
+            "\n.1",
+        ] {
+            assert!(bad.parse::<ReplicaId>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "n1.0".parse::<ReplicaId>().unwrap(),
+            ReplicaId::new(NodeId::new("n1").unwrap(), 0)
+        );
+    }
 
     #[test]
     fn rejects_empty_long_and_control_names() {

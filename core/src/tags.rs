@@ -9,7 +9,8 @@
 
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
 
@@ -21,8 +22,11 @@ pub const MAX_TAG_KEY_LEN: usize = 64;
 pub const MAX_TAGS_LEN: usize = 256;
 
 /// A member's tags: keys in order, each once, within [`MAX_TAGS_LEN`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "Vec<(String, String)>")]
+///
+/// On the wire they are a sequence of key/value pairs, in order (postcard's layout of
+/// the pairs); in JSON an object, `{"dc":"east","role":"db"}`, as the HTTP API shows a
+/// member's tags.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tags(Vec<(String, String)>);
 
 impl Tags {
@@ -117,6 +121,56 @@ impl TryFrom<Vec<(String, String)>> for Tags {
     }
 }
 
+impl Serialize for Tags {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_map(self.iter())
+        } else {
+            self.0.serialize(serializer)
+        }
+    }
+}
+
+/// Off the wire only pairs in order are taken, so that equal tags stay equal bytes; in
+/// JSON an object in any order, or the pairs (as recordings of format 1 hold them).
+impl<'de> Deserialize<'de> for Tags {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(TagsInJson)
+        } else {
+            let pairs = Vec::<(String, String)>::deserialize(deserializer)?;
+            Tags::try_from(pairs).map_err(de::Error::custom)
+        }
+    }
+}
+
+/// Reads tags from a JSON object or a list of pairs.
+struct TagsInJson;
+
+impl<'de> Visitor<'de> for TagsInJson {
+    type Value = Tags;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tags: an object of text values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tags, A::Error> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        while let Some(pair) = map.next_entry()? {
+            pairs.push(pair);
+        }
+        Tags::new(pairs).map_err(de::Error::custom)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tags, A::Error> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        while let Some(pair) = seq.next_element()? {
+            pairs.push(pair);
+        }
+        Tags::new(pairs).map_err(de::Error::custom)
+    }
+}
+
 impl fmt::Display for Tags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, (key, value)) in self.iter().enumerate() {
@@ -170,6 +224,23 @@ mod tests {
         assert!(Tags::new([("role", "web\nn9  10.0.0.9  alive")]).is_err());
         assert!(Tags::new([("role", "\u{1b}[31mred")]).is_err());
         assert!(Tags::new([("dc.zone-1_a", "east, rack 4 (ü)")]).is_ok());
+    }
+
+    #[test]
+    fn tags_are_an_object_in_json_and_pairs_on_the_wire() {
+        let tags = Tags::new([("role", "db"), ("dc", "east")]).unwrap();
+        let json = serde_json::to_string(&tags).unwrap();
+        assert_eq!(json, r#"{"dc":"east","role":"db"}"#);
+        assert_eq!(serde_json::from_str::<Tags>(&json).unwrap(), tags);
+        let unordered = r#"{"role":"db","dc":"east"}"#;
+        assert_eq!(serde_json::from_str::<Tags>(unordered).unwrap(), tags);
+        let as_pairs = r#"[["dc","east"],["role","db"]]"#;
+        assert_eq!(serde_json::from_str::<Tags>(as_pairs).unwrap(), tags);
+        assert!(serde_json::from_str::<Tags>(r#"{"a b":"1"}"#).is_err());
+        assert!(serde_json::from_str::<Tags>(r#"{"a":1}"#).is_err());
+        let wire = postcard::to_allocvec(&tags).unwrap();
+        assert_eq!(wire, postcard::to_allocvec(&tags.0).unwrap());
+        assert_eq!(postcard::from_bytes::<Tags>(&wire).unwrap(), tags);
     }
 
     #[test]

@@ -122,12 +122,22 @@ impl fmt::Display for Instant {
     }
 }
 
+/// The shortest text in the largest whole unit that reads back ([`FromStr`]) as the same
+/// time, as one would write it in a settings file: `250ms`, `1.25s`, `45s`, `90m`, `1h`.
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 < 1000 {
-            write!(f, "{}ms", self.0)
-        } else {
-            write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+        const HOUR: u64 = 3_600_000;
+        const MINUTE: u64 = 60_000;
+        match self.0 {
+            0 => f.write_str("0s"),
+            ms if ms % HOUR == 0 => write!(f, "{}h", ms / HOUR),
+            ms if ms % MINUTE == 0 => write!(f, "{}m", ms / MINUTE),
+            ms if ms % 1000 == 0 => write!(f, "{}s", ms / 1000),
+            ms if ms < 1000 => write!(f, "{ms}ms"),
+            ms => {
+                let thousandths = format!("{:03}", ms % 1000);
+                write!(f, "{}.{}s", ms / 1000, thousandths.trim_end_matches('0'))
+            }
         }
     }
 }
@@ -242,9 +252,45 @@ mod tests {
             Duration::from_millis(1250)
         );
         assert_eq!(Duration::from_millis(500) * 3, Duration::from_millis(1500));
-        assert_eq!(Duration::from_millis(1250).to_string(), "1.250s");
-        assert_eq!(Duration::from_millis(250).to_string(), "250ms");
+        let shown = |ms: u64| Duration::from_millis(ms).to_string();
+        assert_eq!(shown(1250), "1.25s");
+        assert_eq!(shown(1001), "1.001s");
+        assert_eq!(shown(250), "250ms");
+        assert_eq!(shown(0), "0s");
+        assert_eq!(shown(1000), "1s");
+        assert_eq!(shown(90_000), "90s");
+        assert_eq!(shown(300_000), "5m");
+        assert_eq!(shown(5_400_000), "90m");
+        assert_eq!(shown(7_200_000), "2h");
         assert_eq!(Instant::from_millis(61_005).to_string(), "61.005s");
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig {
+                cases: 5_000,
+                rng_seed: proptest::test_runner::RngSeed::Fixed(20_261_203),
+                failure_persistence: None,
+                ..proptest::prelude::ProptestConfig::default()
+            })]
+
+            /// What a duration shows is what a settings file may say: it reads back the same.
+            #[test]
+            fn a_duration_reads_back_from_its_text(
+                ms in proptest::prop_oneof![
+                    0u64..2_000,
+                    0u64..100_000_000,
+                    proptest::strategy::Strategy::prop_map(0u64..1_000, |minutes| minutes * 60_000),
+                    0u64..(1 << 44),
+                ]
+            ) {
+                let duration = Duration::from_millis(ms);
+                proptest::prop_assert_eq!(duration.to_string().parse(), Ok(duration));
+            }
+        }
     }
 
     #[test]

@@ -93,11 +93,11 @@ async function recordCluster() {
     await sleep(2_000);
     const n3 = agentPid(launcher.pid, 'n3');
     process.kill(n3, 'SIGSTOP');
-    const suspected = await waitForLine(file, (l) => l.event?.MemberSuspected?.id === 'n3', 'n3 suspected');
+    const suspected = await waitForLine(file, (l) => l.event?.kind === 'suspected' && l.event.id === 'n3', 'n3 suspected');
     for (const node of ['n1', 'n2']) {
-      await waitForLine(file, (l) => l.node === node && l.event?.MemberDead?.id === 'n3', `${node} declaring n3 dead`);
+      await waitForLine(file, (l) => l.node === node && l.event?.kind === 'dead' && l.event.id === 'n3', `${node} declaring n3 dead`);
     }
-    const dead = (await linesOf(file)).filter((l) => l.event?.MemberDead?.id === 'n3').map((l) => l.at_ms);
+    const dead = (await linesOf(file)).filter((l) => l.event?.kind === 'dead' && l.event.id === 'n3').map((l) => l.at_ms);
     process.kill(n3, 'SIGCONT');
     await sleep(500);
     launcher.kill('SIGTERM');

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use gossip_api::recording::{FORMAT, Recorded, RecordingHeader};
+use gossip_api::recording::{self, FORMAT, Recorded, RecordingHeader};
 use gossip_core::{Event, Instant, MemberState};
 use yew::AttrValue;
 
@@ -86,9 +86,9 @@ impl Recording {
         };
         let header: RecordingHeader = serde_json::from_str(first)
             .map_err(|e| format!("line 1 is not a recording header: {}", reason(&e)))?;
-        if header.recording != FORMAT {
+        if !recording::is_read(header.recording) {
             return Err(format!(
-                "line 1: recording format {}, but this lab reads format {FORMAT}",
+                "line 1: recording format {}, but this lab reads formats 1 to {FORMAT}",
                 header.recording
             ));
         }
@@ -107,7 +107,7 @@ impl Recording {
                     "line {number}: over the {MAX_LINES} lines the lab reads"
                 ));
             }
-            let line: Recorded = serde_json::from_str(text).map_err(|e| {
+            let line = recording::parse_line(header.recording, text).map_err(|e| {
                 if cut_short_at == Some(number) && e.is_eof() {
                     format!("line {number} is cut short: the recording ends mid-line")
                 } else {
@@ -631,23 +631,23 @@ mod tests {
 
     /// Three agents: n3 stops answering, is suspected and declared dead by both others,
     /// comes back with a higher incarnation; a key is written on n1 and spreads.
-    const SMALL: &str = r#"{"recording":1,"started_unix_ms":1796043023193,"nodes":[{"name":"n1","udp":"127.0.0.1:7946","http":"127.0.0.1:9001"},{"name":"n2","udp":"127.0.0.1:7947","http":"127.0.0.1:9002"},{"name":"n3","udp":"127.0.0.1:7948","http":"127.0.0.1:9003"}],"preset":"demo"}
+    const SMALL: &str = r#"{"recording":2,"started_unix_ms":1796043023193,"nodes":[{"name":"n1","udp":"127.0.0.1:7946","http":"127.0.0.1:9001"},{"name":"n2","udp":"127.0.0.1:7947","http":"127.0.0.1:9002"},{"name":"n3","udp":"127.0.0.1:7948","http":"127.0.0.1:9003"}],"preset":"demo"}
 {"type":"members","at_ms":64,"node":"n1","members":[{"name":"n1","addr":"127.0.0.1:7946","status":"alive","incarnation":0,"local_health":0}]}
 {"type":"members","at_ms":65,"node":"n2","members":[{"name":"n2","addr":"127.0.0.1:7947","status":"alive","incarnation":0,"local_health":0},{"name":"n1","addr":"127.0.0.1:7946","status":"alive","incarnation":0}]}
 {"type":"members","at_ms":65,"node":"n3","members":[{"name":"n3","addr":"127.0.0.1:7948","status":"alive","incarnation":0,"local_health":0},{"name":"n1","addr":"127.0.0.1:7946","status":"alive","incarnation":0}]}
-{"type":"event","at_ms":200,"node":"n1","event":{"MemberJoined":{"id":"n2","addr":"127.0.0.1:7947"}}}
-{"type":"event","at_ms":200,"node":"n1","event":{"MemberJoined":{"id":"n3","addr":"127.0.0.1:7948"}}}
-{"type":"event","at_ms":210,"node":"n2","event":{"MemberJoined":{"id":"n3","addr":"127.0.0.1:7948"}}}
-{"type":"event","at_ms":3003,"node":"n1","event":{"KeyChanged":{"key":"colour","value":"blue","writer":{"node":"n1","epoch":571189250}}}}
-{"type":"event","at_ms":3202,"node":"n2","event":{"KeyChanged":{"key":"colour","value":"blue","writer":{"node":"n1","epoch":571189250}}}}
-{"type":"event","at_ms":5202,"node":"n1","event":{"MemberSuspected":{"id":"n3","incarnation":0}}}
-{"type":"event","at_ms":5400,"node":"n2","event":{"MemberSuspected":{"id":"n3","incarnation":0}}}
-{"type":"event","at_ms":10202,"node":"n1","event":{"MemberDead":{"id":"n3","incarnation":0}}}
+{"type":"event","at_ms":200,"node":"n1","event":{"kind":"joined","id":"n2","addr":"127.0.0.1:7947"}}
+{"type":"event","at_ms":200,"node":"n1","event":{"kind":"joined","id":"n3","addr":"127.0.0.1:7948"}}
+{"type":"event","at_ms":210,"node":"n2","event":{"kind":"joined","id":"n3","addr":"127.0.0.1:7948"}}
+{"type":"event","at_ms":3003,"node":"n1","event":{"kind":"key_changed","key":"colour","value":"blue","writer":"n1.220ba802"}}
+{"type":"event","at_ms":3202,"node":"n2","event":{"kind":"key_changed","key":"colour","value":"blue","writer":"n1.220ba802"}}
+{"type":"event","at_ms":5202,"node":"n1","event":{"kind":"suspected","id":"n3","incarnation":0}}
+{"type":"event","at_ms":5400,"node":"n2","event":{"kind":"suspected","id":"n3","incarnation":0}}
+{"type":"event","at_ms":10202,"node":"n1","event":{"kind":"dead","id":"n3","incarnation":0}}
 {"type":"gap","at_ms":10203,"node":"n2","missed":4}
-{"type":"event","at_ms":10204,"node":"n2","event":{"MemberDead":{"id":"n3","incarnation":0}}}
-{"type":"event","at_ms":24207,"node":"n3","event":{"Refuted":{"incarnation":1}}}
-{"type":"event","at_ms":24208,"node":"n1","event":{"MemberAlive":{"id":"n3","incarnation":1}}}
-{"type":"event","at_ms":24300,"node":"n2","event":{"MemberAlive":{"id":"n3","incarnation":1}}}
+{"type":"event","at_ms":10204,"node":"n2","event":{"kind":"dead","id":"n3","incarnation":0}}
+{"type":"event","at_ms":24207,"node":"n3","event":{"kind":"refuted","incarnation":1}}
+{"type":"event","at_ms":24208,"node":"n1","event":{"kind":"alive","id":"n3","incarnation":1}}
+{"type":"event","at_ms":24300,"node":"n2","event":{"kind":"alive","id":"n3","incarnation":1}}
 "#;
 
     fn small() -> Recording {
@@ -811,10 +811,10 @@ mod tests {
         assert!(error.starts_with("line 6: at 1 ms, before"), "{error}");
         let error = Recording::parse(&with(
             1,
-            r#"{"recording":2,"started_unix_ms":0,"nodes":[],"preset":"demo"}"#,
+            r#"{"recording":3,"started_unix_ms":0,"nodes":[],"preset":"demo"}"#,
         ))
         .unwrap_err();
-        assert!(error.contains("format 2"), "{error}");
+        assert!(error.contains("format 3"), "{error}");
 
         let cut = &SMALL[..SMALL.len() - 20];
         let error = Recording::parse(cut).unwrap_err();
@@ -822,6 +822,28 @@ mod tests {
         assert!(Recording::parse("").unwrap_err().contains("empty"));
         assert!(!is_recording("{\"setup\":{}}"));
         assert!(!is_recording("not json \"recording\""));
+    }
+
+    /// Format 1 named each event by the core's Rust variant; such a recording reads as
+    /// the same lines.
+    #[test]
+    fn a_recording_of_format_1_reads_as_format_2() {
+        let format_1 = SMALL
+            .replacen(r#"{"recording":2,"#, r#"{"recording":1,"#, 1)
+            .replace(r#"{"kind":"joined","#, r#"{"MemberJoined":{"#)
+            .replace(r#"{"kind":"key_changed","#, r#"{"KeyChanged":{"#)
+            .replace(r#"{"kind":"suspected","#, r#"{"MemberSuspected":{"#)
+            .replace(r#"{"kind":"dead","#, r#"{"MemberDead":{"#)
+            .replace(r#"{"kind":"refuted","#, r#"{"Refuted":{"#)
+            .replace(r#"{"kind":"alive","#, r#"{"MemberAlive":{"#)
+            .replace(
+                r#""writer":"n1.220ba802""#,
+                r#""writer":{"node":"n1","epoch":571189250}"#,
+            )
+            .replace("}}\n", "}}}\n");
+        assert!(!format_1.contains("kind"), "{format_1}");
+        let read = Recording::parse(&format_1).unwrap();
+        assert_eq!(read.lines, small().lines);
     }
 
     #[test]

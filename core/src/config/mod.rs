@@ -292,7 +292,10 @@ impl Config {
             ));
         }
         if !(512..=65_507).contains(&self.mtu) {
-            return fail(format!("mtu must be 512..=65507 bytes, got {}", self.mtu));
+            return fail(format!(
+                "mtu must be 512 to 65507 bytes (a UDP payload), got {}",
+                self.mtu
+            ));
         }
         if self.max_key_len == 0 {
             return fail("max_key_len must be at least 1".into());
@@ -564,7 +567,7 @@ mod tests {
         config.rumor_mode = GossipMode::PushPull;
         let json = serde_json::to_value(&config).unwrap();
         assert_eq!(json["probe_timeout"], "500ms");
-        assert_eq!(json["suspicion_timeout"], "12.000s");
+        assert_eq!(json["suspicion_timeout"], "12s");
         assert_eq!(json["rumor_mode"], "push-pull");
         assert_eq!(json["lifeguard"]["buddy_system"], false);
         let back: Config = serde_json::from_value(json.clone()).unwrap();
