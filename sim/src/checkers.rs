@@ -95,10 +95,10 @@ impl Simulation {
                     violations.push(Violation {
                         checker: Checker::Completeness,
                         detail: format!(
-                            "{} still holds {} {:?} although it has been down since {}",
+                            "{} still holds {} {} although it has been down since {}",
                             observer.id(),
                             down.id(),
-                            belief,
+                            belief_in_words(belief),
                             down.down_since().unwrap_or(now)
                         ),
                     });
@@ -182,7 +182,8 @@ impl Simulation {
             violations.push(Violation {
                 checker: Checker::Convergence,
                 detail: format!(
-                    "{wrong} wrong membership beliefs, e.g. {observer} holds {subject} {belief:?} but it is {truth}"
+                    "{wrong} wrong membership beliefs, e.g. {observer} holds {subject} {} but it is {truth}",
+                    belief_in_words(belief)
                 ),
             });
         }
@@ -245,4 +246,9 @@ impl Simulation {
         all.extend(self.check_durability());
         all
     }
+}
+
+/// What an observer believes of a member, as a violation says it.
+fn belief_in_words(belief: Option<MemberState>) -> &'static str {
+    belief.map_or("unknown", MemberState::as_str)
 }

@@ -42,7 +42,8 @@
 //! seeds, contacting, reconnecting to a seed), nor does the answer to the peer this
 //! node offered an exchange in the current push-pull round: it chose that address from
 //! its own table. Reconnecting to a member held dead is checked, as a request is: that
-//! address came from others' news, which can be forged in a cluster without a keyring. A peer this node
+//! address came from others' news, which can be forged in a cluster without a keyring,
+//! and a proof from before the member was held dead is forgotten then. A peer this node
 //! asked for its full state does not start an exchange of its own when it checks this
 //! node's address (a ping from a member perhaps not held yet).
 //!
@@ -219,6 +220,12 @@ impl AddressChecks {
         }
         self.proven.push_back((from, now + self.lifetime));
         None
+    }
+
+    /// Forgets the proofs of `addr`: its member is now held dead, and an ack from before
+    /// says nothing of who answers there since (reconnecting to it is checked afresh).
+    pub(super) fn forget_proofs(&mut self, addr: SocketAddr) {
+        self.proven.retain(|&(proven, _)| proven != addr);
     }
 
     /// Remembers that `peer` was asked for its full state this round.

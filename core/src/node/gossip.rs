@@ -52,6 +52,11 @@ impl Node {
             return;
         }
         for to in self.random_peers(self.config.fanout) {
+            // The peers before may have taken the last transmissions of every piece of
+            // news: a gossip datagram without any would carry nothing.
+            if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
+                break;
+            }
             self.send(to, Message::Gossip);
         }
     }

@@ -301,6 +301,7 @@ impl Node {
             }
             MemberState::Dead => {
                 self.membership.suspicions.remove(&id);
+                self.address_checks.forget_proofs(update.addr);
                 self.events.push_back(Event::MemberDead { id, incarnation });
             }
             MemberState::Left => {

@@ -76,6 +76,44 @@ fn joined_pair() -> (Node, Node) {
     (a, b)
 }
 
+/// SWIM section 4.1's gossip pushes news; a round whose first peers took the last
+/// transmissions of every piece sends the rest nothing rather than empty datagrams.
+#[test]
+fn a_gossip_round_stops_once_the_news_is_spent() {
+    let mut config = Config::demo();
+    // Four members: each piece of news goes out once, to one of the three peers.
+    config.retransmit_mult = 1;
+    config.fanout = 3;
+    let member = |name: &str, port: u16| {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Node::new(NodeId::new(name).unwrap(), addr, config.clone(), 1).unwrap()
+    };
+    let mut a = member("a", 1);
+    a.join(Instant::ZERO, &[]);
+    for (name, port) in [("b", 2), ("c", 3), ("d", 4)] {
+        join_through(Instant::ZERO, &mut member(name, port), &mut a);
+    }
+    while a.poll_transmit().is_some() {}
+    a.set_tags(Tags::new([("role", "db")]).unwrap());
+    let mut updates_per_gossip = Vec::new();
+    let mut now = Instant::ZERO;
+    for _ in 0..10 {
+        now += config.gossip_interval;
+        a.handle_timeout(now);
+        while let Some(transmit) = a.poll_transmit() {
+            if transmit.kind == MessageKind::Gossip {
+                let packet = wire::decode(&transmit.payload).unwrap();
+                updates_per_gossip.push(packet.updates.len());
+            }
+        }
+    }
+    // The first peer takes every piece (the tags and the joins before them) once.
+    assert!(
+        matches!(updates_per_gossip[..], [n] if n > 0),
+        "one gossip datagram, with the news: {updates_per_gossip:?}"
+    );
+}
+
 #[test]
 fn joining_through_a_seed_exchanges_full_state_both_ways() {
     let now = Instant::ZERO;
@@ -1800,7 +1838,13 @@ fn reconnecting_to_the_dead_sends_the_table_once_the_address_answers() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!((sent[0].kind, sent[0].to.port()), (MessageKind::Ping, 9));
 
+    // b acked a probe of a's a moment before it was held dead: an ack from before the
+    // death proves nothing of who answers at b's address now.
     let (mut a, mut b) = joined_pair();
+    let now = now + Config::demo().probe_interval;
+    a.handle_timeout(now);
+    assert!(deliver(now, &mut a, &mut b) >= 1, "a probes b");
+    assert!(deliver(now, &mut b, &mut a) >= 1, "b acks");
     let dead = MemberUpdate {
         id: b.id().clone(),
         addr: b.addr(),
