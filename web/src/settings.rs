@@ -29,8 +29,10 @@ pub struct FieldError {
 }
 
 /// The configuration a draft describes, or every field that does not read and, once
-/// they all do, what [`Config::validate`] refuses, placed at the field it names first.
-pub fn apply(draft: &[(&'static str, String)]) -> Result<Config, Vec<FieldError>> {
+/// they all do, what [`Config::validate`] refuses, placed at the field it names that
+/// the draft changed from `before` (a rule that ties two fields is broken by the one
+/// just edited), or else at the first it names.
+pub fn apply(draft: &[(&'static str, String)], before: &Config) -> Result<Config, Vec<FieldError>> {
     let mut config = Config::demo();
     let mut errors = Vec::new();
     for (field, text) in draft {
@@ -46,8 +48,18 @@ pub fn apply(draft: &[(&'static str, String)]) -> Result<Config, Vec<FieldError>
     }
     config.validate().map_err(|error| {
         let message = plain(error);
+        let before = draft_of(before);
+        let changed = |field: &str| {
+            let text_in = |draft: &[(&'static str, String)]| {
+                draft
+                    .iter()
+                    .find(|(f, _)| *f == field)
+                    .map(|(_, t)| t.clone())
+            };
+            text_in(draft) != text_in(&before)
+        };
         vec![FieldError {
-            field: named_field(&message),
+            field: named_field(&message, changed),
             message,
         }]
     })?;
@@ -62,13 +74,20 @@ fn plain(error: Error) -> String {
     }
 }
 
-/// The field a message names first (the longest name where several start at once).
-fn named_field(message: &str) -> Option<&'static str> {
-    Config::FIELDS
+/// Of the fields a message names, in the order it names them (the longest name where
+/// several start at once), the first that is `changed`, or else the first.
+fn named_field(message: &str, changed: impl Fn(&str) -> bool) -> Option<&'static str> {
+    let mut named: Vec<(usize, &'static str)> = Config::FIELDS
         .iter()
         .filter_map(|field| Some((message.find(field.name)?, field.name)))
-        .min_by_key(|(at, name)| (*at, std::cmp::Reverse(name.len())))
-        .map(|(_, name)| name)
+        .collect();
+    named.sort_by_key(|(at, name)| (*at, std::cmp::Reverse(name.len())));
+    named.dedup_by_key(|(at, _)| *at);
+    named
+        .iter()
+        .find(|(_, name)| changed(name))
+        .or(named.first())
+        .map(|(_, name)| *name)
 }
 
 #[cfg(test)]
@@ -85,7 +104,11 @@ mod tests {
     fn a_draft_of_a_preset_applies_back_to_it() {
         for name in PRESETS {
             let config = preset(name, 20);
-            assert_eq!(apply(&draft_of(&config)), Ok(config), "{name}");
+            assert_eq!(
+                apply(&draft_of(&config), &config),
+                Ok(config.clone()),
+                "{name}"
+            );
         }
     }
 
@@ -94,19 +117,19 @@ mod tests {
         let mut draft = draft_of(&Config::demo());
         set(&mut draft, "suspicion_timeout", "30s");
         set(&mut draft, "lifeguard", "nack,buddy_system");
-        let config = apply(&draft).unwrap();
+        let config = apply(&draft, &Config::demo()).unwrap();
         assert_eq!(config.suspicion_timeout, Duration::from_secs(30));
         assert!(config.lifeguard.nack && !config.lifeguard.local_health);
 
         set(&mut draft, "fanout", "many");
         set(&mut draft, "rumor_mode", "sideways");
-        let errors = apply(&draft).unwrap_err();
+        let errors = apply(&draft, &Config::demo()).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, vec![Some("fanout"), Some("rumor_mode")]);
 
         let mut draft = draft_of(&Config::demo());
         set(&mut draft, "probe_timeout", "5s");
-        let errors = apply(&draft).unwrap_err();
+        let errors = apply(&draft, &Config::demo()).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(
             errors[0].field,
@@ -115,5 +138,16 @@ mod tests {
             errors[0].message
         );
         assert!(errors[0].message.contains("probe_interval"));
+
+        // The same rule broken from its other side is said at that side.
+        let mut draft = draft_of(&Config::demo());
+        set(&mut draft, "probe_interval", "100ms");
+        let errors = apply(&draft, &Config::demo()).unwrap_err();
+        assert_eq!(
+            errors[0].field,
+            Some("probe_interval"),
+            "{}",
+            errors[0].message
+        );
     }
 }

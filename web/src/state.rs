@@ -532,6 +532,11 @@ fn run_within_budget(
     sim.now().saturating_since(from)
 }
 
+/// Whether `node` runs but left the cluster on purpose (and so takes no part).
+pub fn has_left(node: &gossip_sim::SimNode) -> bool {
+    node.is_up() && node.node().status() == gossip_core::NodeStatus::Left
+}
+
 /// Simulated time run against simulated time wanted (wall time times speed) over the
 /// last two seconds of frames. A window of wall time, rather than an average over
 /// frames, lets one slow frame (a rebuild, a snapshot) pass unremarked, and the odd
@@ -814,14 +819,19 @@ impl Reducible for LabState {
             }
             Action::ToggleNode(name) => {
                 let mut sim = next.sim.borrow_mut();
-                let up = sim.node(&name).map(|n| n.is_up());
-                let result = match up {
-                    Some(true) => sim.crash(&name),
-                    Some(false) => sim.restart(&name),
+                let running = sim.node(&name).map(|n| (n.is_up(), has_left(n)));
+                let result = match running {
+                    Some((true, false)) => sim.crash(&name),
+                    // A node that left takes no part any more: a click starts it again,
+                    // as it does a crashed one, rather than crashing what already left.
+                    Some((true, true)) => sim.crash(&name).and_then(|()| sim.restart(&name)),
+                    Some((false, _)) => sim.restart(&name),
                     None => Err(gossip_sim::Error::UnknownNode(name)),
                 };
                 drop(sim);
                 next.error = result.err().map(|e| e.to_string());
+                // A refused write was about the nodes as they were.
+                next.store_error = None;
             }
             Action::Put { node, key, value } => {
                 let result = next.sim.borrow_mut().put(&node, &key, &value);
@@ -1556,6 +1566,26 @@ mod tests {
         assert!(state.error.as_deref().unwrap().contains("nope"));
     }
 
+    /// One click brings back a node that left, as it does one that crashed.
+    #[test]
+    fn a_click_starts_a_node_that_left_again() {
+        let mut state = Rc::new(LabState::new(1));
+        state = reduce(
+            state,
+            Action::Fault {
+                node: "n2".into(),
+                fault: NodeFault::Leave,
+            },
+        );
+        state.sim.borrow_mut().run_for(Duration::from_secs(2));
+        assert!(has_left(state.sim.borrow().node("n2").unwrap()));
+        state = reduce(state, Action::ToggleNode("n2".into()));
+        assert_eq!(state.error, None);
+        let sim = state.sim.borrow();
+        let n2 = sim.node("n2").unwrap();
+        assert!(n2.is_up() && !has_left(n2), "{:?}", n2.node().status());
+    }
+
     #[test]
     fn a_put_on_a_crashed_node_is_reported_not_lost_silently() {
         let mut state = Rc::new(LabState::new(1));
@@ -1570,6 +1600,21 @@ mod tests {
         );
         assert!(state.store_error.as_deref().unwrap().contains("n3"));
         assert_eq!(state.error, None, "said beside the store, not with the run");
+        state = reduce(state, Action::ToggleNode("n3".into()));
+        assert_eq!(
+            state.store_error, None,
+            "n3 runs again: the refusal is past"
+        );
+        state = reduce(state, Action::ToggleNode("n3".into()));
+        state = reduce(
+            state,
+            Action::Put {
+                node: "n3".into(),
+                key: "k".into(),
+                value: "v".into(),
+            },
+        );
+        assert!(state.store_error.is_some());
         state = reduce(
             state,
             Action::Put {

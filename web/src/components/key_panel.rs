@@ -185,14 +185,14 @@ fn key_row(
                 if let Some(on_pick) = on_pick {
                     <button type="button" class="link" aria-pressed={picked.to_string()} aria-label={format!("Show who holds {}", row.key)}
                         onclick={ let (on_pick, key) = (on_pick.clone(), row.key.clone()); Callback::from(move |_: MouseEvent| on_pick.emit(key.clone())) }>
-                        { &row.key }
+                        { printable(&row.key) }
                     </button>
                 } else {
-                    { &row.key }
+                    { printable(&row.key) }
                 }
             </td>
             <td title={row.versions.join("\n")}>
-                <span class="value">{ row.value.clone().unwrap_or_else(|| "(deleted)".into()) }</span>
+                <span class="value">{ row.value.as_deref().map_or("(deleted)".into(), printable) }</span>
                 if siblings > 1 {
                     <span class="conflict" title="concurrent writes: every node shows the same winner">{ format!(" +{} conflicting", siblings - 1) }</span>
                 }
@@ -217,6 +217,21 @@ fn key_row(
     }
 }
 
+/// `text` with each control character written as its escape (`\u{1}`, `\n`), as the
+/// CLI shows keys: two keys that differ only there must not look alike, and a newline
+/// must not break a row.
+fn printable(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// A version as one line: its value (or that it deletes), its writer and its vector
 /// clock.
 pub fn describe_version(
@@ -235,6 +250,13 @@ pub fn describe_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_show_as_their_escapes() {
+        assert_eq!(printable("ctl\u{1}"), "ctl\\u{1}");
+        assert_eq!(printable("ctl\u{1}\n"), "ctl\\u{1}\\n");
+        assert_eq!(printable("ünï \"q\" \\ ok"), "ünï \"q\" \\ ok");
+    }
 
     fn row(key: &str) -> KeyRow {
         KeyRow {

@@ -23,7 +23,7 @@ pub fn settings_panel() -> Html {
         // A cluster rebuilt or changed with other settings (the Lifeguard switch, a
         // shared link, a rewind) shows them.
         let (draft, errors) = (draft.clone(), errors.clone());
-        use_effect_with(in_force, move |config: &Config| {
+        use_effect_with(in_force.clone(), move |config: &Config| {
             draft.set(draft_of(config));
             errors.set(Vec::new());
         });
@@ -47,9 +47,10 @@ pub fn settings_panel() -> Html {
     };
     let apply_draft = {
         let (lab, draft, errors) = (lab.clone(), draft.clone(), errors.clone());
+        let before = in_force.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            match apply(&draft) {
+            match apply(&draft, &before) {
                 Ok(config) => {
                     errors.set(Vec::new());
                     lab.dispatch(Action::SetConfig(Box::new(config)));

@@ -113,7 +113,9 @@ pub fn topology() -> Html {
                 incarnation: node.node().incarnation(),
                 keys: Some(node.node().store().len()),
                 local_health: node.node().local_health(),
-                action: Some(AttrValue::Static(if node.is_up() {
+                action: Some(AttrValue::Static(if crate::state::has_left(node) {
+                    "start it again: it left (shift: pick it for a cut)"
+                } else if node.is_up() {
                     "crash it (shift: pick it for a cut)"
                 } else {
                     "restart it (shift: pick it for a cut)"
