@@ -34,6 +34,7 @@ use crate::event_handler::HandlerRuns;
 use crate::keyring::{Key, KeyringError, KeyringFile};
 pub use crate::persist::DataDir;
 use crate::persist::{Loaded, Saved};
+use crate::refusals::RefusalLog;
 pub use crate::seeds::Seed;
 use crate::seeds::{SeedAddrs, resolve_each};
 
@@ -303,6 +304,8 @@ pub struct Agent {
     /// remembered.
     seeds: Vec<Seed>,
     seed_addrs: SeedAddrs,
+    /// What the log was last told of refused datagrams.
+    refusals: RefusalLog,
     saved_peers: Vec<SocketAddr>,
     /// Seed lookups done in the background, and when to look them up next.
     resolved: Lookups,
@@ -432,7 +435,8 @@ impl Agent {
             node,
             socket,
             seeds: options.join,
-            seed_addrs: SeedAddrs::default(),
+            seed_addrs: SeedAddrs::for_socket(local_addr),
+            refusals: RefusalLog::default(),
             saved_peers: Vec::new(),
             resolved: mpsc::channel(1),
             resolve_at: None,
@@ -594,7 +598,12 @@ impl Agent {
                                 debug!(%from, %error, "dropped a datagram");
                             }
                         }
-                        Err(reason) => debug!(%from, ?reason, "refused a datagram"),
+                        Err(reason) => {
+                            debug!(%from, ?reason, "refused a datagram");
+                            if let Some(line) = self.refusals.refused(std::time::Instant::now(), from, reason) {
+                                warn!("{line}");
+                            }
+                        }
                     },
                     Err(error) => warn!(%error, "receive failed"),
                 },

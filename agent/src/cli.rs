@@ -128,6 +128,11 @@ fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
     }
     let bare = text.strip_prefix("http://").unwrap_or(text);
     let bare = bare.strip_suffix('/').unwrap_or(bare);
+    if bare.contains('/') {
+        return Err(format!(
+            "'{text}' has a path: give the agent's address alone, as http://127.0.0.1:9001 or 127.0.0.1:9001"
+        ));
+    }
     if let Ok(addr) = bare.parse() {
         return Ok(addr);
     }
@@ -302,6 +307,10 @@ pub struct TagsArgs {
     /// Remove a tag; repeatable.
     #[arg(long = "delete", value_name = "KEY")]
     pub delete: Vec<String>,
+
+    /// `KEY=VALUE` lines for people, a JSON object for programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// Flags of `gossip force-leave`.
@@ -340,6 +349,11 @@ pub struct KeygenArgs {
 pub struct KeysArgs {
     #[command(flatten)]
     pub client: ClientArgs,
+
+    /// The keys, the primary marked, for people; `{"keys": [...], "primary": KEY}` for
+    /// programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table, global = true)]
+    pub format: ListFormat,
 
     #[command(subcommand)]
     pub action: KeysAction,

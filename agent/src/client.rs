@@ -288,6 +288,15 @@ fn stats_in_words(stats: &StatsInfo) -> String {
 
 /// `gossip tags [--set K=V]... [--delete K]...`: the agent's tags after the change.
 pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
+    if let Some(key) = args
+        .delete
+        .iter()
+        .find(|k| args.set.iter().any(|(s, _)| s == *k))
+    {
+        return Err(ClientError(format!(
+            "the tag {key:?} is both set and deleted: give it once"
+        )));
+    }
     let client = Client::of(&args.client);
     let mut tags: BTreeMap<String, String> = client.call("GET", "/api/tags", None)?;
     if !args.set.is_empty() || !args.delete.is_empty() {
@@ -298,11 +307,14 @@ pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
         let body = serde_json::to_string(&tags).unwrap_or_default();
         tags = client.call("PUT", "/api/tags", Some(&body))?;
     }
-    Ok(tags
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join("\n"))
+    Ok(match args.format {
+        ListFormat::Table => tags
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        ListFormat::Json => serde_json::to_string(&tags).unwrap_or_default(),
+    })
 }
 
 /// `gossip keys ...`: the keyring after the change, the primary marked.
@@ -314,6 +326,9 @@ pub fn keys(args: &KeysArgs) -> Result<String, ClientError> {
         KeysAction::Use { key } => client.call("POST", "/api/keys/use", Some(key))?,
         KeysAction::Remove { key } => client.call("POST", "/api/keys/remove", Some(key))?,
     };
+    if args.format == ListFormat::Json {
+        return Ok(serde_json::to_string(&ring).unwrap_or_default());
+    }
     Ok(ring
         .keys
         .iter()

@@ -53,7 +53,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::agent::{AgentError, AgentHandle, EventId, FollowFrom, KeyChange};
 use crate::keyring::{Key, KeyringError};
-use crate::seeds::{Seed, resolve_each};
+use crate::seeds::{Seed, can_send, resolve_each};
 
 /// The largest request body taken: a value is at most `max_value_len` (512 bytes by
 /// default); anything far beyond that is refused before it is read.
@@ -149,10 +149,13 @@ async fn refuse_other_pages(
 ) -> Response {
     use axum::http::{Method, header};
     let headers = request.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a request must say which host it is for (a Host header, as HTTP/1.1 has); this agent answers only those addressed to an IP address, localhost or an --http-host name",
+        )
+        .into_response();
+    };
     if !allowed_hosts.allow(host) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -626,11 +629,12 @@ async fn join(
         .collect::<Result<Vec<Seed>, _>>()
         .map_err(|e| bad(e.to_string()))?;
     // Only addresses the agent's socket can send to: `localhost` may give [::1] too.
-    let ipv4 = agent.local_addr().is_ipv4();
+    let local = agent.local_addr();
+    let ipv4 = local.is_ipv4();
     let (mut addrs, mut unresolved) = (Vec::new(), Vec::new());
     for (seed, found) in seeds.iter().zip(resolve_each(&seeds).await) {
         let before = addrs.len();
-        addrs.extend(found.into_iter().filter(|addr| addr.is_ipv4() == ipv4));
+        addrs.extend(found.into_iter().filter(|addr| can_send(local, *addr)));
         if addrs.len() == before {
             unresolved.push(seed.to_string());
         }

@@ -43,6 +43,7 @@ pub mod keyring;
 pub mod metrics;
 pub mod persist;
 pub mod record;
+pub mod refusals;
 pub mod report;
 pub mod seeds;
 pub mod settings;

@@ -59,18 +59,36 @@ pub async fn resolve_each(seeds: &[Seed]) -> Vec<Vec<SocketAddr>> {
     futures_util::future::join_all(seeds.iter().map(Seed::resolve)).await
 }
 
-/// Where each seed was last found: a lookup that fails keeps the addresses of the last
-/// one that worked, so a DNS hiccup does not leave a node with nobody to reconnect to.
-#[derive(Clone, Debug, Default)]
+/// Whether a UDP socket bound to `local` can send to `addr`: only within its own
+/// address family (a name such as `localhost` may give an IPv4 and an IPv6 address).
+pub fn can_send(local: SocketAddr, addr: SocketAddr) -> bool {
+    local.is_ipv4() == addr.is_ipv4()
+}
+
+/// Where each seed was last found, as addresses the agent's socket can send to: a
+/// lookup that fails keeps the addresses of the last one that worked, so a DNS hiccup
+/// does not leave a node with nobody to reconnect to.
+#[derive(Clone, Debug)]
 pub struct SeedAddrs {
+    local: SocketAddr,
     found: Vec<Vec<SocketAddr>>,
 }
 
 impl SeedAddrs {
-    /// Takes a round of lookups (as [`resolve_each`] answers).
+    /// For a socket bound to `local`.
+    pub fn for_socket(local: SocketAddr) -> SeedAddrs {
+        SeedAddrs {
+            local,
+            found: Vec::new(),
+        }
+    }
+
+    /// Takes a round of lookups (as [`resolve_each`] answers). Addresses of the other
+    /// family are dropped: sending to them could only fail, every time.
     pub fn update(&mut self, looked_up: Vec<Vec<SocketAddr>>) {
         self.found.resize(looked_up.len(), Vec::new());
-        for (known, now) in self.found.iter_mut().zip(looked_up) {
+        for (known, mut now) in self.found.iter_mut().zip(looked_up) {
+            now.retain(|addr| can_send(self.local, *addr));
             if !now.is_empty() {
                 *known = now;
             }
@@ -123,6 +141,9 @@ impl FromStr for Seed {
     fn from_str(text: &str) -> Result<Seed, SeedError> {
         let text = text.trim();
         if let Ok(addr) = text.parse::<SocketAddr>() {
+            if addr.port() == 0 {
+                return Err(SeedError::BadPort(text.to_owned()));
+            }
             return Ok(Seed::Addr(addr));
         }
         let (host, port) = text
@@ -169,10 +190,12 @@ mod tests {
             })
         );
         assert!(matches!("node1".parse::<Seed>(), Err(SeedError::NoPort(_))));
-        assert!(matches!(
-            "node1:0".parse::<Seed>(),
-            Err(SeedError::BadPort(_))
-        ));
+        for no_port in ["node1:0", "127.0.0.1:0", "[::1]:0"] {
+            assert!(
+                matches!(no_port.parse::<Seed>(), Err(SeedError::BadPort(_))),
+                "{no_port}"
+            );
+        }
         assert!(matches!(
             "node1:99999".parse::<Seed>(),
             Err(SeedError::BadPort(_))
@@ -190,8 +213,13 @@ mod tests {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect();
-        let mut found = SeedAddrs::default();
+        let mut found = SeedAddrs::for_socket("127.0.0.1:7000".parse().unwrap());
         found.update(resolve_each(&seeds).await);
+        assert!(
+            found.all().iter().all(SocketAddr::is_ipv4),
+            "{:?}",
+            found.all()
+        );
         let addrs = found.all();
         let loopback: SocketAddr = "127.0.0.1:7946".parse().unwrap();
         assert_eq!(
@@ -209,9 +237,13 @@ mod tests {
         let a: SocketAddr = "10.0.0.1:7946".parse().unwrap();
         let b: SocketAddr = "10.0.0.2:7946".parse().unwrap();
         let c: SocketAddr = "10.0.0.3:7946".parse().unwrap();
-        let mut found = SeedAddrs::default();
+        let mut found = SeedAddrs::for_socket("10.0.0.9:7946".parse().unwrap());
         found.update(vec![vec![a], vec![b]]);
         found.update(vec![vec![], vec![c]]);
         assert_eq!(found.all(), vec![a, c], "the first kept, the second moved");
+        // An address the socket cannot send to is no address: the last ones stay.
+        let v6: SocketAddr = "[2001:db8::1]:7946".parse().unwrap();
+        found.update(vec![vec![v6], vec![v6, b]]);
+        assert_eq!(found.all(), vec![a, b]);
     }
 }

@@ -107,6 +107,20 @@ fn values_as_people_write_them_are_read_or_refused_by_name() {
         err.contains("not IP:PORT") && err.contains("not a name"),
         "{err}"
     );
+    let (code, _, err) = gossip(&["members", "--http", "http://127.0.0.1:9001/api/"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("has a path"), "{err}");
+    let (code, _, err) = gossip(&[
+        "tags",
+        "--set",
+        "a=b",
+        "--delete",
+        "a",
+        "--http",
+        "127.0.0.1:1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"a\" is both set and deleted"), "{err}");
     // Read as the address they name: nobody answers there.
     for written in ["http://127.0.0.1:1/", "localhost:1"] {
         let (code, _, err) = gossip(&["members", "--http", written, "--timeout", "2"]);

@@ -134,8 +134,18 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         !handled("n2 heard n2 tagged"),
         "an agent's own change is no event"
     );
-    let untagged = gossip(&["tags", "--http", &api(1), "--delete", "dc"]);
+    let untagged = gossip(&[
+        "tags",
+        "--http",
+        &api(1),
+        "--delete",
+        "dc",
+        "--format",
+        "json",
+    ]);
     assert!(untagged.status.success(), "{}", text(&untagged));
+    let left: serde_json::Value = serde_json::from_str(&text(&untagged)).unwrap();
+    assert_eq!(left, serde_json::json!({ "http": api(1), "role": "db" }));
     assert!(eventually(Duration::from_secs(10), || {
         tags_of(&api(0), "n2").is_some_and(|(tags, _)| tags.get("dc").is_none())
     }));

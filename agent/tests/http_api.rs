@@ -818,6 +818,10 @@ async fn pages_from_other_origins_may_not_change_the_agent() {
         let (status, body) = request_with(addr, "GET", path, &rebound, b"").await;
         assert_eq!(status, 403, "{path}: {body}");
     }
+    // A request naming no host at all (HTTP/1.0 allows it) is told what is missing.
+    let (status, body) = request_with(addr, "GET", "/api/members", &[], b"").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("Host header"), "{body}");
     let named = [("Host", "agent.example:9001")];
     let (status, _) = request_with(addr, "GET", "/api/kv/k", &named, b"").await;
     assert_eq!(status, 200, "a name given with --http-host");

@@ -269,6 +269,12 @@ fn sealed_clusters_keep_strangers_out_and_rotate_keys_live() {
         .next()
         .unwrap()
         .to_owned();
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&gossip(&[
+        "keys", "--format", "json", "list", "--http", &k1.http,
+    ])))
+    .unwrap();
+    assert_eq!(listed["primary"], old.as_str(), "{listed}");
+    assert_eq!(listed["keys"][0], old.as_str(), "{listed}");
     let new = stdout(&gossip(&["keygen"])).trim().to_owned();
     for step in ["install", "use"] {
         for agent in agents {

@@ -387,10 +387,11 @@ impl StatsInfo {
             .join(", ")
     }
 
-    /// Keys held, conflicts, and any held aside ("3 (0 conflicts)", or "0 (0
-    /// conflicts); 2 more held aside until caught up with peers").
+    /// Keys held, the conflicts seen since the start (a count of events: the siblings
+    /// may be settled since), and any held aside ("3 (0 conflicts seen)", or "0 (0
+    /// conflicts seen); 2 more held aside until caught up with peers").
     pub fn keys_in_words(&self) -> String {
-        let held = format!("{} ({} conflicts)", self.keys, self.conflicts);
+        let held = format!("{} ({} conflicts seen)", self.keys, self.conflicts);
         if self.keys_aside == 0 {
             held
         } else {
@@ -685,6 +686,11 @@ mod tests {
             "1 alive, 0 suspect, 2 dead, 0 left"
         );
         assert_eq!(stats.round_trip_in_words(), "no probe answered yet");
+        (stats.keys, stats.conflicts, stats.keys_aside) = (3, 4, 2);
+        assert_eq!(
+            stats.keys_in_words(),
+            "3 (4 conflicts seen); 2 more held aside until caught up with peers"
+        );
         stats.probe_rtt.count = 4;
         stats.probe_rtt.sum_seconds = 0.006;
         assert_eq!(stats.round_trip_in_words(), "1.5 ms mean over 4 probes");
