@@ -90,6 +90,15 @@ pub enum AgentError {
     /// A key change was refused, or the keyring file could not be written.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// A seed given as an address the socket cannot send to.
+    #[error(
+        "--join {seed}: this agent's socket is {family} ({bound}) and cannot send to it; bind an address of the seed's family, or give a seed name that resolves to one"
+    )]
+    SeedOfOtherFamily {
+        seed: SocketAddr,
+        bound: SocketAddr,
+        family: &'static str,
+    },
     /// Key commands need an agent started with `--keyring`.
     #[error(
         "this agent runs without a keyring: start it with --keyring FILE to seal its datagrams"
@@ -412,6 +421,17 @@ impl Agent {
         options: AgentOptions,
     ) -> Result<(Agent, AgentHandle), AgentError> {
         let local_addr = socket.local_addr().map_err(AgentError::LocalAddr)?;
+        // A seed name may resolve to both families (its other addresses are left out
+        // when looked up); an address of the other family can never be reached.
+        if let Some(&Seed::Addr(seed)) = options.join.iter().find(
+            |seed| matches!(seed, Seed::Addr(addr) if !crate::seeds::can_send(local_addr, *addr)),
+        ) {
+            return Err(AgentError::SeedOfOtherFamily {
+                seed,
+                bound: local_addr,
+                family: if local_addr.is_ipv4() { "IPv4" } else { "IPv6" },
+            });
+        }
         let name = options.name.clone();
         let advertised = options.advertise.unwrap_or(local_addr);
         let envelope = Envelope::new(
@@ -601,7 +621,7 @@ impl Agent {
                         Err(reason) => {
                             debug!(%from, ?reason, "refused a datagram");
                             if let Some(line) = self.refusals.refused(std::time::Instant::now(), from, reason) {
-                                warn!("{line}");
+                                warn!(%from, ?reason, "{line}");
                             }
                         }
                     },

@@ -371,7 +371,8 @@ impl From<AgentError> for ApiError {
             }
             AgentError::Keyring(KeyringError::Unknown) => StatusCode::NOT_FOUND,
             AgentError::Keyring(KeyringError::RemovingPrimary | KeyringError::Empty)
-            | AgentError::NoKeyring => StatusCode::UNPROCESSABLE_ENTITY,
+            | AgentError::NoKeyring
+            | AgentError::SeedOfOtherFamily { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AgentError::Keyring(KeyringError::File(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, error.to_string())

@@ -34,7 +34,7 @@ impl RefusalLog {
         let before = std::mem::take(&mut self.unsaid);
         self.last_said = Some(now);
         let also = if before > 0 {
-            format!(" ({before} more refused since the last such line)")
+            format!(" ({before} more refused since the last such line, for any reason)")
         } else {
             String::new()
         };
@@ -85,7 +85,7 @@ mod tests {
             .unwrap();
         assert!(later.contains("--cluster-name"), "{later}");
         assert!(
-            later.ends_with("(59 more refused since the last such line)"),
+            later.ends_with("(59 more refused since the last such line, for any reason)"),
             "{later}"
         );
         let quiet = start + QUIET_FOR * 3;

@@ -175,6 +175,23 @@ fn a_taken_port_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot bind"), "{err}");
 
+    // A seed address the socket cannot send to is refused before the agent starts.
+    let (code, _, err) = gossip(&[
+        "agent",
+        "--name",
+        "n1",
+        "--bind",
+        "127.0.0.1:0",
+        "--join",
+        "[::1]:7946",
+        "--stop-when-stdin-closes",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--join [::1]:7946") && err.contains("IPv4 (127.0.0.1:"),
+        "{err}"
+    );
+
     // The API's address as the page's is written: read as the address it names.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let page = format!("http://{}/", taken.local_addr().unwrap());

@@ -245,9 +245,16 @@ pub struct ReplicaId {
 }
 
 /// [`ReplicaId`]'s fields, as the wire and the disk hold them.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct ReplicaFields {
     node: NodeId,
+    epoch: u32,
+}
+
+/// [`ReplicaFields`] to write, borrowed.
+#[derive(Serialize)]
+struct ReplicaFieldsRef<'a> {
+    node: &'a NodeId,
     epoch: u32,
 }
 
@@ -286,8 +293,8 @@ impl Serialize for ReplicaId {
         if serializer.is_human_readable() {
             serializer.collect_str(self)
         } else {
-            ReplicaFields {
-                node: self.node.clone(),
+            ReplicaFieldsRef {
+                node: &self.node,
                 epoch: self.epoch,
             }
             .serialize(serializer)

@@ -123,7 +123,8 @@ impl fmt::Display for Instant {
 }
 
 /// The shortest text in the largest whole unit that reads back ([`FromStr`]) as the same
-/// time, as one would write it in a settings file: `250ms`, `1.25s`, `45s`, `90m`, `1h`.
+/// time, as one would write it in a settings file: `250ms`, `1.25s`, `45s`, `90m`, `1h`
+/// (exactly for any duration under 2^51 ms, some 70,000 years: text is read as `f64`).
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const HOUR: u64 = 3_600_000;

@@ -136,10 +136,34 @@ pub struct Trace {
     pub setup: Setup,
     pub until: Instant,
     pub commands: Vec<(Instant, Command)>,
+    /// The most recent events. Those of a file written before events were objects
+    /// named by a `kind` are skipped when it loads: the replay gives them all again.
+    #[serde(deserialize_with = "events_this_build_reads")]
     pub events: Vec<LogEntry>,
     pub messages: Vec<MessageRecord>,
     /// [`Simulation::trace_digest`] at `until`.
     pub digest: u64,
+}
+
+/// A trace's events, each as this build reads it, or skipped: a trace from an older
+/// build still opens and replays.
+fn events_this_build_reads<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<LogEntry>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Readable {
+        Now(LogEntry),
+        Older(serde::de::IgnoredAny),
+    }
+    let entries = <Vec<Readable> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Readable::Now(entry) => Some(entry),
+            Readable::Older(_) => None,
+        })
+        .collect())
 }
 
 impl Trace {

@@ -52,8 +52,10 @@ impl Node {
             return;
         }
         for to in self.random_peers(self.config.fanout) {
-            // The peers before may have taken the last transmissions of every piece of
-            // news: a gossip datagram without any would carry nothing.
+            // Membership news starts a round (key/value rumors have rounds of their
+            // own, but ride along while any are hot); the peers before may have taken
+            // the last transmissions of all of it, and a datagram with nothing to
+            // piggyback ([`Node::send_with`]'s quiet case) would carry nothing.
             if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
                 break;
             }

@@ -218,13 +218,17 @@ fn key_row(
 }
 
 /// `text` with each control character written as its escape (`\u{1}`, `\n`), as the
-/// CLI shows keys: two keys that differ only there must not look alike, and a newline
+/// CLI shows keys, and so is each invisible one (zero-width, or turning the text's
+/// direction): two keys that differ only there must not look alike, and a newline
 /// must not break a row.
 fn printable(text: &str) -> String {
+    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
             shown.extend(c.escape_debug());
+        } else if invisible(c) {
+            shown.extend(c.escape_unicode());
         } else {
             shown.push(c);
         }
@@ -255,6 +259,7 @@ mod tests {
     fn control_characters_show_as_their_escapes() {
         assert_eq!(printable("ctl\u{1}"), "ctl\\u{1}");
         assert_eq!(printable("ctl\u{1}\n"), "ctl\\u{1}\\n");
+        assert_eq!(printable("a\u{200B}b\u{202E}"), "a\\u{200b}b\\u{202e}");
         assert_eq!(printable("ünï \"q\" \\ ok"), "ünï \"q\" \\ ok");
     }
 
