@@ -90,8 +90,8 @@ pub struct ClientArgs {
     )]
     pub http: SocketAddr,
 
-    /// Seconds the agent has to answer before the command gives up (for `events`,
-    /// to begin its stream).
+    /// Seconds the agent has to answer before the command gives up (a stream, as
+    /// `events` and `datagrams` follow, to begin).
     #[arg(
         long,
         default_value = "10",
@@ -377,24 +377,30 @@ pub enum KeysAction {
 pub enum KvAction {
     /// Write KEY = VALUE on the agent; it spreads from there.
     Put {
+        /// The key: any text but empty, up to `max_key_len` bytes.
         #[arg(value_parser = parse_key)]
         key: String,
+        /// The value: UTF-8 text, up to `max_value_len` bytes.
         value: String,
     },
     /// Read KEY as the agent holds it (concurrent siblings listed).
     Get {
+        /// The key.
         #[arg(value_parser = parse_key)]
         key: String,
+        /// The value and its versions for people, the API's JSON for programs.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// Delete KEY (a tombstone that spreads).
     Delete {
+        /// The key.
         #[arg(value_parser = parse_key)]
         key: String,
     },
     /// Every key the agent holds (deleted ones only with `--deleted`).
     List {
+        /// `KEY = VALUE` lines for people, the API's JSON for programs.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
         /// Also list deleted keys whose tombstones are still held.
