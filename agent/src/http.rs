@@ -47,6 +47,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio_io_timeout::TimeoutStream;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -237,11 +238,26 @@ fn too_large() -> ApiError {
     )
 }
 
-/// How long a client may take to send a request's head, and how long a kept-alive
-/// connection may sit idle before its next request: a connection that sends nothing
-/// is closed rather than holding a task and a socket for as long as its client likes.
-/// Responses, event streams included, are not limited by it.
-const HEAD_TIME_LIMIT: Duration = Duration::from_secs(10);
+/// How long the HTTP server waits on a client before closing its connection.
+#[derive(Clone, Copy, Debug)]
+struct TimeLimits {
+    /// How long a client may take to send a request's head, and how long a kept-alive
+    /// connection may sit idle before its next request: a connection that sends nothing
+    /// is closed rather than holding a task and a socket for as long as its client
+    /// likes. Responses, event streams included, are not limited by it.
+    head: Duration,
+    /// How long one write of a response may wait for the client to take what was sent
+    /// before: a client that stops reading (its window shut) is let go, rather than
+    /// holding the connection's task and buffers for good. A reader that keeps up,
+    /// however long its stream runs, never waits this long.
+    write: Duration,
+}
+
+/// The limits the agent serves with.
+const TIME_LIMITS: TimeLimits = TimeLimits {
+    head: Duration::from_secs(10),
+    write: Duration::from_secs(30),
+};
 
 /// Serves the API (and the page from `ui_dir`) on `listener` until `shutdown` completes.
 pub async fn serve(
@@ -254,7 +270,7 @@ pub async fn serve(
     serve_router(
         listener,
         router(agent, ui_dir, allowed_hosts),
-        HEAD_TIME_LIMIT,
+        TIME_LIMITS,
         shutdown,
     )
     .await;
@@ -262,21 +278,22 @@ pub async fn serve(
 }
 
 /// Serves `app` over HTTP/1.1, each connection in a task of its own, closing any
-/// that takes longer than `head_time_limit` to send a request's head. Once `shutdown`
-/// completes it stops accepting, lets each connection finish the response it is
-/// writing, and returns when all have closed.
+/// whose client outwaits `limits`. Once `shutdown` completes it stops accepting, lets
+/// each connection finish the response it is writing, and returns when all have
+/// closed.
 ///
-/// This is `axum::serve` with a timer given to hyper: without one hyper keeps a
-/// connection that never finishes its head (a slow-loris client) open forever.
+/// This is `axum::serve` with a timer given to hyper and a write timeout on the
+/// socket: without them a connection that never finishes its head (a slow-loris
+/// client) or never reads its answer stays open forever.
 async fn serve_router(
     listener: TcpListener,
     app: Router,
-    head_time_limit: Duration,
+    limits: TimeLimits,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(head_time_limit);
+        .header_read_timeout(limits.head);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -290,8 +307,12 @@ async fn serve_router(
             },
             () = &mut shutdown => break,
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write));
+        let connection = http.serve_connection(
+            TokioIo::new(Box::pin(stream)),
+            TowerToHyperService::new(app.clone()),
+        );
         let connection = connections.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -858,18 +879,21 @@ mod tests {
         assert!(kept(&[("tag", "role=cache")]).is_empty());
     }
 
-    /// The limit the tests give [`serve_router`]: short, so that they run quickly.
-    const TEST_HEAD_TIME_LIMIT: Duration = Duration::from_millis(200);
+    /// The limits the tests give [`serve_router`]: short, so that they run quickly.
+    const TEST_TIME_LIMITS: TimeLimits = TimeLimits {
+        head: Duration::from_millis(200),
+        write: Duration::from_millis(200),
+    };
 
-    /// Serves `app` on a loopback port with [`TEST_HEAD_TIME_LIMIT`], for the life of
-    /// the test's runtime.
+    /// Serves `app` on a loopback port with [`TEST_TIME_LIMITS`], for the life of the
+    /// test's runtime.
     async fn serve_for_test(app: Router) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(serve_router(
             listener,
             app,
-            TEST_HEAD_TIME_LIMIT,
+            TEST_TIME_LIMITS,
             std::future::pending(),
         ));
         addr
@@ -947,7 +971,7 @@ mod tests {
             .write_all(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             .await
             .unwrap();
-        let watched = TEST_HEAD_TIME_LIMIT * 4;
+        let watched = TEST_TIME_LIMITS.head * 4;
         let (answer, closed) = read_until_closed(&mut stream, watched).await;
         assert!(
             !closed,
@@ -955,5 +979,40 @@ mod tests {
         );
         let ticks = answer.matches("data: tick").count();
         assert!(ticks >= 10, "{ticks} events in {watched:?}: {answer}");
+    }
+
+    /// A client that stops reading an answer that never ends is let go once a write
+    /// has waited the limit; one that keeps reading is not (the stream test above).
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_let_go() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let endless = || async {
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            axum::body::Body::from_stream(futures_util::stream::repeat(Ok::<_, Infallible>(chunk)))
+        };
+        let addr = serve_for_test(Router::new().route("/endless", get(endless))).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /endless HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        // Not reading, until the buffers between are full and the server's write has
+        // waited well past the limit; then what they hold drains, and the end comes.
+        tokio::time::sleep(TEST_TIME_LIMITS.write * 5).await;
+        let drained = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut buf = vec![0; 1 << 16];
+            let mut total = 0usize;
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break total,
+                    Ok(n) => total += n,
+                }
+            }
+        })
+        .await;
+        assert!(
+            drained.is_ok(),
+            "the server still wrote to a client that had stopped reading"
+        );
     }
 }

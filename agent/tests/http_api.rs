@@ -694,6 +694,64 @@ async fn the_page_is_served_in_live_mode_beside_the_api() {
     let _ = std::fs::remove_dir_all(empty);
 }
 
+/// The page's files go gzip-compressed to a client that takes gzip, and as they are
+/// to one that does not; the event stream is never held back to be compressed.
+#[tokio::test]
+async fn the_page_is_compressed_for_a_browser_that_takes_it() {
+    let dir = scratch_dir("ui-gzip");
+    std::fs::write(dir.join("index.html"), "<html><head></head></html>").unwrap();
+    // Like a wasm build: far from random, far from one byte repeated.
+    let wasm: Vec<u8> = (0..200_000u32)
+        .map(|i| (i % 251) as u8 ^ (i / 1000) as u8)
+        .collect();
+    std::fs::write(dir.join("lab_bg.wasm"), &wasm).unwrap();
+    let (addr, _stop) = start_with_page(Some(dir.clone())).await;
+    let fetch = move |path: &'static str, gzip: bool| {
+        let mut call = ureq::get(format!("http://{addr}{path}"));
+        if gzip {
+            call = call.header("Accept-Encoding", "gzip");
+        }
+        let mut answer = call.call().unwrap();
+        let encoding = answer
+            .headers()
+            .get("content-encoding")
+            .map(|value| value.to_str().unwrap().to_owned());
+        (encoding, answer.body_mut().read_to_vec().unwrap())
+    };
+    let (encoding, sent) = tokio::task::spawn_blocking(move || fetch("/lab_bg.wasm", true))
+        .await
+        .unwrap();
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(sent.len() < wasm.len() / 3, "{} bytes sent", sent.len());
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&sent[..]), &mut unpacked)
+        .unwrap();
+    assert!(unpacked == wasm, "the same bytes once unpacked");
+    let (encoding, plain) = tokio::task::spawn_blocking(move || fetch("/lab_bg.wasm", false))
+        .await
+        .unwrap();
+    assert_eq!((encoding, plain.len()), (None, wasm.len()));
+    let (encoding, _) = tokio::task::spawn_blocking(move || fetch("/", true))
+        .await
+        .unwrap();
+    assert_eq!(
+        encoding.as_deref(),
+        Some("gzip"),
+        "the live page's index too"
+    );
+    let stream_encoding = tokio::task::spawn_blocking(move || {
+        let answer = ureq::get(format!("http://{addr}/api/events"))
+            .header("Accept-Encoding", "gzip")
+            .call()
+            .unwrap();
+        answer.headers().get("content-encoding").cloned()
+    })
+    .await
+    .unwrap();
+    assert_eq!(stream_encoding, None, "events go out as they happen");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A client that declares a body and stops sending it is answered 408 once the body's
 /// time is up (10 s), and its connection closed: it cannot hold the agent's sockets.
 /// Nothing is written.
