@@ -380,7 +380,8 @@ pub enum KvAction {
         /// The key: any text but empty, up to `max_key_len` bytes.
         #[arg(value_parser = parse_key)]
         key: String,
-        /// The value: UTF-8 text, up to `max_value_len` bytes.
+        /// The value: UTF-8 text, up to `max_value_len` bytes; `-` reads it from
+        /// standard input, to its end and byte for byte.
         value: String,
     },
     /// Read KEY as the agent holds it (concurrent siblings listed).

@@ -3,7 +3,7 @@
 //! answered, for a person (tables) or a program (`--format json`). Failures are one
 //! line: the agent cannot be reached, or what the agent said was wrong.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -172,17 +172,56 @@ pub fn members(args: &MembersArgs) -> Result<String, ClientError> {
     })
 }
 
+/// The value argument of `kv put` that says "read the value from standard input", as
+/// with `consul kv put`.
+pub const VALUE_FROM_STDIN: &str = "-";
+
+/// The most `kv put -` reads: a value travels in one UDP datagram, which holds at most
+/// this many bytes, so more is a mistake (the wrong file) better said than sent.
+const STDIN_VALUE_LIMIT: usize = 65_507;
+
+/// The value `kv put` writes: its argument, or for `-` all of standard input, byte for
+/// byte, so that a file or another command's output is stored as it is (a trailing
+/// newline included, as `consul kv put` and `etcdctl put` keep it).
+fn value_to_put(given: &str, stdin: impl Read) -> Result<String, ClientError> {
+    if given != VALUE_FROM_STDIN {
+        return Ok(given.to_owned());
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .take(STDIN_VALUE_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| {
+            ClientError(format!(
+                "cannot read the value from standard input: {error}"
+            ))
+        })?;
+    if bytes.len() > STDIN_VALUE_LIMIT {
+        return Err(ClientError(format!(
+            "standard input holds over {STDIN_VALUE_LIMIT} bytes: a value travels in one \
+             datagram"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        ClientError(format!(
+            "the value on standard input is not UTF-8 text (byte {} is not)",
+            error.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// `gossip kv ...`.
 pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
     let client = Client::of(&args.client);
     let path = |key: &str| format!("/api/kv/{}", encode_path(key));
     Ok(match &args.action {
         KvAction::Put { key, value } => {
-            let written: KeyInfo = client.call("PUT", &path(key), Some(value))?;
+            let value = value_to_put(value, std::io::stdin().lock())?;
+            let written: KeyInfo = client.call("PUT", &path(key), Some(&value))?;
             format!(
                 "{} = {} {}",
                 printable(key),
-                printable(value),
+                printable(&value),
                 clock_of(&written)
             )
         }
@@ -686,6 +725,26 @@ mod tests {
             path(&["--tag", "role=web", "--tag", "dc=a&b", "--status", "dead"]),
             "/api/members?status=dead&tag=role%3Dweb&tag=dc%3Da%26b"
         );
+    }
+
+    /// `kv put KEY -` takes standard input whole, newlines and all; anything else is
+    /// the value itself. Too much input and bytes that are not UTF-8 are refused.
+    #[test]
+    fn a_dash_reads_the_value_from_standard_input() {
+        let input = "two lines\nof text\n".as_bytes();
+        assert_eq!(value_to_put("-", input).unwrap(), "two lines\nof text\n");
+        assert_eq!(value_to_put("blue", input).unwrap(), "blue");
+        assert_eq!(value_to_put("-", &b""[..]).unwrap(), "");
+        let largest = vec![b'x'; STDIN_VALUE_LIMIT];
+        assert_eq!(
+            value_to_put("-", &largest[..]).unwrap().len(),
+            STDIN_VALUE_LIMIT
+        );
+        let over = vec![b'x'; STDIN_VALUE_LIMIT + 1];
+        let refused = value_to_put("-", &over[..]).unwrap_err().to_string();
+        assert!(refused.contains("over 65507 bytes"), "{refused}");
+        let latin1 = value_to_put("-", &b"caf\xe9"[..]).unwrap_err().to_string();
+        assert!(latin1.contains("not UTF-8 text (byte 3"), "{latin1}");
     }
 
     /// Event handler runs are counted in words once there were any.

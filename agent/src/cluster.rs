@@ -49,6 +49,23 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How many other agents a restart hint joins through.
 const HINT_SEEDS: usize = 3;
 
+/// Why a cluster did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Settings no agent would take, refused before any started.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// Anything else: a port in use, an agent that failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for ClusterError {
+    fn from(message: String) -> ClusterError {
+        ClusterError::Failed(message)
+    }
+}
+
 /// Starts the agents, waits until each answers, prints where each does, and watches
 /// them until `shutdown`; then stops those still running gracefully. An agent that
 /// leaves (`gossip leave`) or is killed (`kill -9`, to watch the others find it dead)
@@ -58,7 +75,7 @@ pub async fn run(
     args: &ClusterArgs,
     log_format: LogFormat,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), ClusterError> {
     let members = members(args)?;
     // Settings every agent would refuse are refused once, before any starts; each
     // agent reads them again (the same file, environment and flags) as it starts.
@@ -171,7 +188,7 @@ pub async fn run(
             Err(error) => eprintln!("the recording {} is incomplete: {error}", path.display()),
         }
     }
-    outcome
+    outcome.map_err(ClusterError::Failed)
 }
 
 /// Whether every agent's UDP and HTTP ports can be taken on 127.0.0.1.

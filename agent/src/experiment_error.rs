@@ -28,3 +28,18 @@ pub enum ExperimentError {
     )]
     ARecording { path: std::path::PathBuf },
 }
+
+impl ExperimentError {
+    /// Whether what the command was given is at fault (its flags, its settings, the
+    /// trace it named), which exits 2 as a wrong flag does; a run is deterministic, so
+    /// only writing its trace can fail on its own.
+    pub fn is_in_the_input(&self) -> bool {
+        !matches!(
+            self,
+            ExperimentError::File {
+                action: "write",
+                ..
+            }
+        )
+    }
+}

@@ -14,8 +14,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How long an agent that stops waits for the handlers of its last events.
 const HANDLERS_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// How a command failed: a client that could not get its answer and flags that do not
-/// fit together exit 2 (as a wrong flag does), anything else 1. Either way one line on
+/// How a command failed. What the person gave that cannot be taken exits 2, as a wrong
+/// flag does (clap's own status): flags that do not fit together, settings no node
+/// would take, a trace or keyring that does not read; and so does a client that could
+/// not get its answer (an agent unreachable, a missing key). What failed while running
+/// (a port in use, an agent that failed to start) exits 1. Either way one line on
 /// stderr, for a person.
 enum Failure {
     Client(BoxError),
@@ -78,9 +81,12 @@ async fn run() -> Result<(), Failure> {
                 .await
                 .map_err(|failure| failure.of_agent(&name))?
         }
-        Command::Cluster(args) => {
-            cluster::run(&args, cli.log_format, Interrupts::listen().wait()).await?
-        }
+        Command::Cluster(args) => cluster::run(&args, cli.log_format, Interrupts::listen().wait())
+            .await
+            .map_err(|error| match error {
+                cluster::ClusterError::Settings(refused) => Failure::Usage(refused.to_string()),
+                failed => Failure::Other(failed.into()),
+            })?,
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
         Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
         Command::Stats(args) => print(client_call(move || client::stats(&args)).await?),
@@ -112,8 +118,14 @@ async fn run() -> Result<(), Failure> {
             let experiment = args.experiment;
             let report =
                 tokio::task::spawn_blocking(move || gossip_agent::experiments::run(&experiment))
-                    .await??;
-            print(report);
+                    .await?;
+            match report {
+                Ok(report) => print(report),
+                Err(refused) if refused.is_in_the_input() => {
+                    return Err(Failure::Usage(refused.to_string()));
+                }
+                Err(failed) => return Err(failed.into()),
+            }
         }
     }
     Ok(())
@@ -128,7 +140,8 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         args.config.as_deref(),
         settings::environment(),
         &args.settings,
-    )?;
+    )
+    .map_err(|refused| Failure::Usage(refused.to_string()))?;
     if args.bind.ip().is_unspecified() && args.advertise.is_none() {
         return Err(Failure::Usage(format!(
             "--bind {} listens on every interface, so the other members need to be told \

@@ -7,13 +7,25 @@ use std::path::Path;
 
 use gossip_core::{Config, Lifeguard};
 
+/// Settings that cannot be taken, saying which layer and field: the person's to fix,
+/// as a wrong flag is (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+impl From<String> for SettingsError {
+    fn from(message: String) -> SettingsError {
+        SettingsError(message)
+    }
+}
+
 /// The settings an agent starts with, validated; the error names the layer and field.
 pub fn layered(
     mut config: Config,
     file: Option<&Path>,
     env: impl IntoIterator<Item = (String, String)>,
     flags: &[(String, String)],
-) -> Result<Config, String> {
+) -> Result<Config, SettingsError> {
     // Where each field set by a layer was set last, to say so if the result breaks a rule.
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut note = |field: &str, origin: String| {
@@ -193,31 +205,41 @@ mod tests {
     #[test]
     fn bad_settings_name_their_layer_and_field() {
         let file = write("fanuot = 3\n");
-        let err = layered(Config::demo(), Some(&file), vec![], &[]).unwrap_err();
+        let err = layered(Config::demo(), Some(&file), vec![], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("fanuot") && err.contains(".toml"), "{err}");
         let file = write("probe_interval = [1, 2]\n");
         assert!(layered(Config::demo(), Some(&file), vec![], &[]).is_err());
         let file = write("fanout = 3\nthis is not toml");
-        let err = layered(Config::demo(), Some(&file), vec![], &[]).unwrap_err();
+        let err = layered(Config::demo(), Some(&file), vec![], &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("line 2, column 6:"),
             "where it went wrong: {err}"
         );
         let env = vec![("GOSSIP_FANOUT".to_owned(), "many".to_owned())];
-        let err = layered(Config::demo(), None, env, &[]).unwrap_err();
+        let err = layered(Config::demo(), None, env, &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("GOSSIP_FANOUT") && err.contains("whole number"),
             "{err}"
         );
         let flags = vec![("probe_timeout".to_owned(), "5s".to_owned())];
-        let err = layered(Config::demo(), None, vec![], &flags).unwrap_err();
+        let err = layered(Config::demo(), None, vec![], &flags)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("probe_timeout"),
             "validation names the field: {err}"
         );
         // A rule broken by two layers together says where each value came from.
         let env = vec![("GOSSIP_PROBE_INTERVAL".to_owned(), "500ms".to_owned())];
-        let err = layered(Config::demo(), None, env, &[]).unwrap_err();
+        let err = layered(Config::demo(), None, env, &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.ends_with(
                 "(probe_interval from environment variable GOSSIP_PROBE_INTERVAL; \
@@ -225,7 +247,9 @@ mod tests {
             ),
             "{err}"
         );
-        let err = layered(Config::demo(), None, vec![], &flags).unwrap_err();
+        let err = layered(Config::demo(), None, vec![], &flags)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.ends_with(
                 "(probe_interval from the preset; probe_timeout from --set probe_timeout=5s)"
@@ -236,6 +260,7 @@ mod tests {
         assert!(
             layered(Config::demo(), Some(missing), vec![], &[])
                 .unwrap_err()
+                .to_string()
                 .contains("cannot read")
         );
     }

@@ -166,6 +166,32 @@ fn an_unspecified_bind_needs_an_advertised_address() {
     assert!(err.contains("--advertise"), "{err}");
 }
 
+/// What a person gave wrong exits 2 as a wrong flag does, whichever layer it came
+/// through; what failed while running (a port taken, below) exits 1.
+#[test]
+fn settings_an_agent_cannot_take_exit_as_a_wrong_flag_does() {
+    let agent = |more: &[&str]| {
+        let args = [
+            &["agent", "--name", "n1", "--bind", "127.0.0.1:0"][..],
+            more,
+        ]
+        .concat();
+        gossip(&args)
+    };
+    let (code, _, err) = agent(&["--set", "fanout=0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fanout must be at least 1"), "{err}");
+    let (code, _, err) = agent(&["--set", "fanuot=3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fanuot"), "{err}");
+    let (code, _, err) = agent(&["--config", "/nonexistent/gossip.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot read /nonexistent/gossip.toml"),
+        "{err}"
+    );
+}
+
 /// Binding an address that is already taken is an error, not a panic.
 #[test]
 fn a_taken_port_is_a_clear_error() {
@@ -263,7 +289,10 @@ fn chaos_traces_replay_as_the_same_run_through_the_file() {
     let endless_path = dir.join("endless.json");
     std::fs::write(&endless_path, endless.to_string()).unwrap();
     let (code, _, err) = gossip(&["sim", "replay", endless_path.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(
+        code, 2,
+        "the trace given is at fault, as a wrong flag would be"
+    );
     assert!(
         err.contains("invalid trace") && err.contains("past the"),
         "{err}"
@@ -272,13 +301,13 @@ fn chaos_traces_replay_as_the_same_run_through_the_file() {
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"not\": \"a trace\"}").unwrap();
     let (code, _, err) = gossip(&["sim", "replay", bad.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         err.starts_with("error: ") && err.contains("is not a trace"),
         "{err}"
     );
     let (code, _, err) = gossip(&["sim", "replay", dir.join("missing.json").to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(err.contains("cannot read"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -337,7 +366,7 @@ fn extreme_values_do_not_panic() {
         );
     }
     let (code, _, err) = gossip(cases[0]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "settings that break a rule, as a wrong flag");
     assert!(err.contains("max_key_len + max_value_len"), "{err}");
     let (code, _, err) = gossip(cases[3]);
     assert_eq!(code, 2, "{err}");

@@ -16,6 +16,19 @@ fn gossip(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `gossip ARGS` with `input` on its standard input.
+fn gossip_fed(args: &[&str], input: &[u8]) -> Output {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_gossip"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut run.stdin.take().unwrap(), input).unwrap();
+    run.wait_with_output().unwrap()
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -273,6 +286,19 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     );
     let all = text(&gossip(&["kv", "--http", &api(0), "list", "--deleted"]));
     assert!(all.contains("shade = (deleted)"), "{all}");
+
+    // `kv put KEY -` stores standard input as it is, newlines and all.
+    let fed = gossip_fed(
+        &["kv", "--http", &api(0), "put", "motd", "-"],
+        b"line one\nline two\n",
+    );
+    assert!(fed.status.success(), "{}", text(&fed));
+    let stored = gossip(&["kv", "--http", &api(0), "get", "motd", "--format", "json"]);
+    let stored: serde_json::Value = serde_json::from_slice(&stored.stdout).unwrap();
+    assert_eq!(stored["value"], "line one\nline two\n");
+    let binary = gossip_fed(&["kv", "--http", &api(0), "put", "raw", "-"], b"\xff\xfe");
+    assert_eq!(binary.status.code(), Some(2), "{}", text(&binary));
+    assert!(text(&binary).contains("not UTF-8"), "{}", text(&binary));
 
     // `gossip stats` sums an agent up for a person; `--format json` has every counter.
     let summary = text(&gossip(&["stats", "--http", &api(0)]));
@@ -634,7 +660,12 @@ fn two_agents<T>(from: u16, more: &[&str], before: impl FnOnce(u16, u16) -> T) -
 fn settings_no_agent_would_take_stop_the_cluster_before_it_starts() {
     let pid = std::process::id() as u16;
     let (out, http) = two_agents(40_000 + pid % 10_000, &["--set", "fanout=0"], |_, _| ());
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "as a wrong flag: {}",
+        text(&out)
+    );
     let said = text(&out);
     assert_eq!(
         said.matches("fanout must be at least 1").count(),

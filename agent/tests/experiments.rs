@@ -239,7 +239,7 @@ fn reports_show_the_config_that_ran_and_refuse_overridden_settings() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "as a wrong flag: {err}");
     assert!(err.contains("--mode"), "{err}");
 }
 
