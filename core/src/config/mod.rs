@@ -157,7 +157,9 @@ settings! {
         pub max_key_len: usize,
 
         /// Largest value accepted by `put`, in bytes. Must leave room in one datagram
-        /// together with its key.
+        /// together with its key. Values that peers wrote are taken whatever their
+        /// length (a datagram bounds it): refusing them would leave members set
+        /// differently disagreeing for good, and anti-entropy repairing in vain.
         pub max_value_len: usize,
     }
 }

@@ -688,6 +688,40 @@ fn oversized_writes_are_rejected_and_store_nothing() {
     assert_eq!(a.store().get("k"), Some("v"));
 }
 
+/// `max_value_len` limits the writes a node takes, not what its peers wrote: a member
+/// set tighter than the writer still stores the value, so the store converges.
+#[test]
+fn a_peers_value_over_this_nodes_limit_is_taken_as_it_comes() {
+    let tight = Config {
+        max_value_len: 16,
+        ..Config::demo()
+    };
+    let (mut a, mut b) = (
+        node("a", 1),
+        Node::new(
+            NodeId::new("b").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 2)),
+            tight,
+            1,
+        )
+        .unwrap(),
+    );
+    let mut now = Instant::ZERO;
+    a.join(now, &[]);
+    b.join(now, &[a.addr()]);
+    deliver(now, &mut b, &mut a);
+    deliver(now, &mut a, &mut b);
+    let long = "x".repeat(400);
+    a.put(now, "k", &long).unwrap();
+    assert!(matches!(
+        b.put(now, "mine", &long),
+        Err(Error::TooLarge { what: "value", .. })
+    ));
+    now += Duration::from_secs(5);
+    run_pair(&mut a, &mut b, now);
+    assert_eq!(b.store().get("k"), Some(long.as_str()));
+}
+
 /// memberlist's push-pull stretch: up to 32 members the full-state exchange runs every
 /// `push_pull_interval`; beyond, every `ceil(log2(n / 32)) + 1` intervals, so its
 /// cluster-wide O(n²) cost grows near linearly. A snapshot restored into a node gives it
