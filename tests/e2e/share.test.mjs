@@ -59,6 +59,15 @@ test('a copied link reproduces the same run at the same moment', async () => {
   await Promise.all([page.close(), copy.close(), broken.close()]);
 });
 
+test('what the page address gets wrong is said, and the rest of it is used', async () => {
+  const page = await suite.browser.context.newPage();
+  await page.goto(`${suite.server.url}?sed=3&nodes=7`);
+  await page.waitForSelector('[data-node-id]');
+  assert.match(await page.getByRole('alert').textContent(), /sed means nothing here: the lab reads seed and nodes/);
+  assert.equal(await page.locator('[data-node-id]').count(), 7, 'nodes=7 was used');
+  await page.close();
+});
+
 test('a chaos trace opens as the same run and can be scrubbed back through', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gossip-trace-'));
   const file = join(dir, 'chaos.json');

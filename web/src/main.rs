@@ -8,6 +8,7 @@ mod datagram_text;
 mod experiments;
 mod layout;
 mod live;
+mod page_query;
 mod raster;
 mod recording;
 mod replaying;

@@ -185,6 +185,11 @@ impl Recording {
                 at: Instant::from_millis(at_ms(line)).to_string(),
                 at_ms: Some(at_ms(line)),
                 node: agent_of(line).to_owned(),
+                kind: match line {
+                    Recorded::Event { event, .. } => gossip_api::event_kind(event),
+                    Recorded::Members { .. } => "",
+                    Recorded::Gap { .. } => "lagged",
+                },
                 text: match line {
                     Recorded::Event { event, .. } => event.to_string(),
                     Recorded::Members { members, .. } => {

@@ -18,33 +18,33 @@ use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::stage_bar::{PinnedMessage, ViewChoice};
 use super::topology::Topology;
+use crate::page_query::PageQuery;
 use crate::share;
 use crate::state::{Action, LabState};
 use wasm_bindgen::JsCast;
 
-/// A number in the page's query (`?seed=7&nodes=200`).
-fn query_number(name: &str) -> Option<u64> {
-    let query = web_sys::window()?.location().search().ok()?;
-    let prefix = format!("{name}=");
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(prefix.as_str())?.parse().ok())
+/// The page's query (`?seed=7&nodes=200`).
+fn page_query() -> PageQuery {
+    let query = web_sys::window()
+        .and_then(|window| window.location().search().ok())
+        .unwrap_or_default();
+    PageQuery::read(&query)
 }
 
-/// The seed in the page's `?seed=N`, or a random one (shown on the page, so any run can
-/// be replayed).
-fn initial_seed() -> u64 {
-    query_number("seed").unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64)
-}
-
-/// A fresh cluster from the query's seed, of the query's size (`?nodes=N`) if given.
+/// A fresh cluster of the query's seed, or a random one (shown on the page, so any run
+/// can be replayed), and of the query's size (`?nodes=N`) if given. What the query got
+/// wrong is said in the Simulation panel.
 fn fresh_state() -> LabState {
-    let seed = initial_seed();
-    match query_number("nodes") {
-        Some(nodes) => LabState::with_size(seed, nodes.min(u64::from(u32::MAX)) as usize),
+    let query = page_query();
+    let seed = query
+        .seed
+        .unwrap_or_else(|| (js_sys::Math::random() * 1_000_000.0) as u64);
+    let mut state = match query.nodes {
+        Some(nodes) => LabState::with_size(seed, nodes),
         None => LabState::new(seed),
-    }
+    };
+    state.error = query.complaint();
+    state
 }
 
 /// The run in the page's link (`#run=...`), replayed; else a fresh cluster.

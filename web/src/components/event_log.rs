@@ -15,7 +15,21 @@ pub struct EventLine {
     pub at_ms: Option<u64>,
     /// The node that reported it.
     pub node: String,
+    /// Its kind as the agent's event stream names it (`left`, `dead`, one of
+    /// [`gossip_api::EVENT_KINDS`]), which the filter matches besides the words shown:
+    /// `left` finds "saw n3 leave", `joined` finds "learned of n3".
+    pub kind: &'static str,
     pub text: String,
+}
+
+impl EventLine {
+    /// Whether the line is one a filter of `needle` (already lower case) keeps.
+    fn matches(&self, needle: &str) -> bool {
+        needle.is_empty()
+            || self.kind.contains(needle)
+            || self.node.to_lowercase().contains(needle)
+            || self.text.to_lowercase().contains(needle)
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -42,11 +56,7 @@ pub fn event_list(props: &EventListProps) -> Html {
     let shown = props
         .lines
         .iter()
-        .filter(|line| {
-            needle.is_empty()
-                || line.node.to_lowercase().contains(&needle)
-                || line.text.to_lowercase().contains(&needle)
-        })
+        .filter(|line| line.matches(&needle))
         .take(SHOWN);
     html! {
         <section class="panel log" aria-label="Event log">
@@ -93,6 +103,7 @@ pub fn event_log() -> Html {
             at: entry.at.to_string(),
             at_ms: Some(entry.at.as_millis()),
             node: entry.node.to_string(),
+            kind: gossip_api::event_kind(&entry.event),
             text: entry.event.to_string(),
         })
         .collect();
@@ -101,4 +112,35 @@ pub fn event_log() -> Html {
         Callback::from(move |at: u64| lab.dispatch(Action::JumpTo(at)))
     };
     html! { <EventList {lines} on_jump={Some(on_jump)} /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gossip_core::{Event, NodeId};
+
+    fn line_of(event: Event) -> EventLine {
+        EventLine {
+            at: "1.000s".to_owned(),
+            at_ms: Some(1_000),
+            node: "n1".to_owned(),
+            kind: gossip_api::event_kind(&event),
+            text: event.to_string(),
+        }
+    }
+
+    /// A filter finds an event by its kind's name as well as by the words shown.
+    #[test]
+    fn the_filter_finds_events_by_their_kind_and_their_words() {
+        let id = NodeId::new("n3").unwrap();
+        let left = line_of(Event::MemberLeft { id: id.clone() });
+        assert!(left.matches("left") && left.matches("leave") && left.matches("n3"));
+        assert!(left.matches("") && left.matches("n1"));
+        assert!(!left.matches("dead") && !left.matches("n4"));
+        let joined = line_of(Event::MemberJoined {
+            id,
+            addr: "127.0.0.1:7003".parse().unwrap(),
+        });
+        assert!(joined.matches("joined") && !joined.matches("left"));
+    }
 }

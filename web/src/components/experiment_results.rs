@@ -15,6 +15,17 @@ pub struct ExperimentResultsProps {
     pub points: Vec<Option<Point>>,
 }
 
+/// The seeds `runs` runs starting at `first` take, as `seed_of_run` gives them: past
+/// the largest seed they go on from 0.
+fn seeds_run(first: u64, runs: u32) -> String {
+    let last = gossip_sim::summary::seed_of_run(first, runs.saturating_sub(1));
+    match (runs, last >= first) {
+        (1, _) => format!("seed {first}"),
+        (_, true) => format!("seeds {first}–{last}"),
+        (_, false) => format!("seeds {first}–{} and 0–{last}", u64::MAX),
+    }
+}
+
 /// A study's results as they arrive: a plot (with the published values that compare
 /// honestly, or a note saying why there are none) and the same numbers as a table.
 #[function_component(ExperimentResults)]
@@ -24,10 +35,9 @@ pub fn experiment_results(props: &ExperimentResultsProps) -> Html {
         return html! {};
     }
     let seeds = format!(
-        "{} runs per point, seeds {}–{}",
+        "{} runs per point, {}",
         props.plan.runs,
-        props.plan.seed,
-        props.plan.seed.wrapping_add(u64::from(props.plan.runs) - 1)
+        seeds_run(props.plan.seed, props.plan.runs)
     );
     let body = match &props.plan.study {
         Study::Detection { .. } => detection(&done),
@@ -471,5 +481,24 @@ fn anti_entropy(points: &[&Point]) -> Html {
                    so an update can travel more than one hop within a cycle." }
             </p>
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seeds_of_a_study_are_said_as_its_runs_take_them() {
+        assert_eq!(seeds_run(1, 100), "seeds 1–100");
+        assert_eq!(seeds_run(7, 1), "seed 7");
+        assert_eq!(
+            seeds_run(u64::MAX - 1, 2),
+            "seeds 18446744073709551614–18446744073709551615"
+        );
+        assert_eq!(
+            seeds_run(u64::MAX - 1, 5),
+            "seeds 18446744073709551614–18446744073709551615 and 0–2"
+        );
     }
 }

@@ -216,6 +216,6 @@ fn in_flight_summary(sim: &Simulation, drawn: usize) -> String {
     if drawn < total {
         summary.push_str(&format!(" ({drawn} drawn)"));
     }
-    summary.push_str(". Click one to pin its contents.");
+    // How to pin one is said once, below the graph, at every size.
     summary
 }

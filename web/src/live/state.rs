@@ -206,17 +206,26 @@ pub fn key_rows(keys: &[KeyInfo]) -> Vec<KeyRow> {
 /// An event from the stream as a log line, or word that the page missed some; data
 /// that is not an event is shown as it came.
 pub fn event_line(agent: &str, at: String, kind: &str, data: &str) -> EventLine {
-    let text = match serde_json::from_str::<gossip_core::Event>(data) {
-        Ok(event) => event.to_string(),
-        Err(_) if kind == "lagged" => format!(
-            "missed {data} events: the page fell behind, or was away longer than the agent keeps them"
+    let (kind, text) = match serde_json::from_str::<gossip_core::Event>(data) {
+        Ok(event) => (gossip_api::event_kind(&event), event.to_string()),
+        Err(_) if kind == "lagged" => (
+            "lagged",
+            format!(
+                "missed {data} events: the page fell behind, or was away longer than the agent keeps them"
+            ),
         ),
-        Err(_) => data.to_owned(),
+        Err(_) => {
+            let known = gossip_api::EVENT_KINDS
+                .into_iter()
+                .find(|known| *known == kind);
+            (known.unwrap_or_default(), data.to_owned())
+        }
     };
     EventLine {
         at,
         at_ms: None,
         node: agent.to_owned(),
+        kind,
         text,
     }
 }
