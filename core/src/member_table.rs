@@ -437,6 +437,16 @@ impl MemberTable {
     /// The first slot, in slot order, whose member is active and at `addr`, found
     /// through the registry's pairs at that address rather than a scan.
     pub(crate) fn active_slot_at(&self, addr: SocketAddr) -> Option<Slot> {
+        self.slot_at(addr, MemberState::is_active)
+    }
+
+    /// Whether a member in any state, dead and left included, is held at `addr`.
+    pub(crate) fn holds_addr(&self, addr: SocketAddr) -> bool {
+        self.slot_at(addr, |_| true).is_some()
+    }
+
+    /// The first slot, in slot order, of a member at `addr` whose state is `kept`.
+    fn slot_at(&self, addr: SocketAddr, kept: impl Fn(MemberState) -> bool) -> Option<Slot> {
         let interned = self.registry.read();
         interned
             .identities_at(addr)
@@ -445,7 +455,7 @@ impl MemberTable {
                 let name = interned.identity(identity).0;
                 let slot = *self.slot_by_name.get(name as usize)?;
                 let entry = self.entry(slot)?;
-                (entry.identity == identity && entry.state().is_active()).then_some(slot)
+                (entry.identity == identity && kept(entry.state())).then_some(slot)
             })
             .min()
     }

@@ -21,10 +21,23 @@ impl Node {
 
     /// Like [`Node::send`], with `first` piggybacked ahead of the queue (Lifeguard's
     /// buddy system uses it to tell a suspect about its suspicion).
+    ///
+    /// News rides only to the address of a member held here, in any state: one held
+    /// dead that still runs hears of it on the acks to its probes, and refutes. An
+    /// answer to any other address (the source of a ping, which UDP does not check; the
+    /// target a ping-req names, which anyone can forge) goes bare, about the size of
+    /// what asked for it: a 60-byte forgery would otherwise send a bystander a datagram
+    /// of up to the MTU, some 20 times more, from every member it reaches. QUIC likewise
+    /// caps what it sends an address it has not validated (RFC 9000 section 8.1). A
+    /// member new here loses nothing: it learns the table from the full-state exchange
+    /// its ping starts.
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
         if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
             // Nothing to piggyback: skip measuring the room for it (most probes and
             // acks in a quiet cluster).
+            return self.push_transmit(to, &message, first.as_slice());
+        }
+        if !self.membership.members.holds_addr(to) {
             return self.push_transmit(to, &message, first.as_slice());
         }
         let mut updates: Vec<Update> = first.into_iter().collect();

@@ -1541,6 +1541,72 @@ fn the_ack_of_a_ping_relayed_on_a_ping_req_proves_nothing() {
     assert_eq!(answers, [MessageKind::Ping], "checked, not answered");
 }
 
+/// News rides only to members' addresses. A ping forged from a bystander's address,
+/// or a ping-req naming one, sends the bystander no more than the forgery's size,
+/// however much news waits; a member's ping is answered with the news.
+#[test]
+fn news_rides_only_to_members_so_a_forgery_is_answered_no_larger() {
+    let now = Instant::ZERO;
+    let (mut a, b) = joined_pair();
+    a.put(now, "key", &"v".repeat(400)).unwrap();
+    while a.poll_transmit().is_some() {}
+    let bystander = SocketAddr::from(([192, 0, 2, 7], 7946));
+    let claimed = NodeId::new("claimed").unwrap();
+    let sent_for = |a: &mut Node, from: SocketAddr, request: &[u8], kind: MessageKind| {
+        a.handle_packet(now, from, request).unwrap();
+        let sent: Vec<Transmit> = std::iter::from_fn(|| a.poll_transmit()).collect();
+        sent.into_iter()
+            .find(|t| t.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} for the request"))
+    };
+
+    let ping = |target: &NodeId| Message::Ping {
+        seq: 1,
+        target: target.clone(),
+        store_fingerprint: 0,
+    };
+    let forged_ping = datagram_from(&claimed, ping(a.id()));
+    let ack = sent_for(&mut a, bystander, &forged_ping, MessageKind::Ack);
+    assert_eq!(ack.to, bystander);
+    assert!(ack.payload.len() <= forged_ping.len(), "{ack:?}");
+
+    let relay_to_bystander = datagram_from(
+        &claimed,
+        Message::PingReq {
+            seq: 2,
+            target: claimed.clone(),
+            target_addr: bystander,
+            nack: false,
+        },
+    );
+    let requester = SocketAddr::from(([192, 0, 2, 10], 7946));
+    let relayed = sent_for(&mut a, requester, &relay_to_bystander, MessageKind::Ping);
+    assert_eq!(relayed.to, bystander);
+    assert!(
+        relayed.payload.len() <= relay_to_bystander.len(),
+        "{relayed:?}"
+    );
+
+    let about_itself = datagram_from(
+        &claimed,
+        Message::PingReq {
+            seq: 3,
+            target: a.id().clone(),
+            target_addr: a.addr(),
+            nack: false,
+        },
+    );
+    let ack = sent_for(&mut a, bystander, &about_itself, MessageKind::Ack);
+    assert!(ack.payload.len() <= about_itself.len(), "{ack:?}");
+
+    let from_member = datagram_from(b.id(), ping(a.id()));
+    let ack = sent_for(&mut a, b.addr(), &from_member, MessageKind::Ack);
+    assert!(
+        ack.payload.len() > 400,
+        "the member hears the news: {ack:?}"
+    );
+}
+
 /// A check that passes after the node left is answered with the departure alone: the
 /// table of a member that left is going stale.
 #[test]
@@ -2555,9 +2621,7 @@ fn a_dead_member_is_made_to_leave_and_a_running_one_refutes() {
     let now = Instant::ZERO;
     let (mut a, mut b) = joined_pair();
     let mut c = node("c", 3);
-    c.join(now, &[a.addr()]);
-    deliver(now, &mut c, &mut a);
-    deliver(now, &mut a, &mut c);
+    join_through(now, &mut c, &mut a);
     for n in [&mut a, &mut b, &mut c] {
         while n.poll_transmit().is_some() {}
         while n.poll_event().is_some() {}
