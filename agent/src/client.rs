@@ -216,7 +216,12 @@ pub fn kv(args: &KvArgs) -> Result<String, ClientError> {
     let path = |key: &str| format!("/api/kv/{}", encode_path(key));
     Ok(match &args.action {
         KvAction::Put { key, value } => {
-            let value = value_to_put(value, std::io::stdin().lock())?;
+            let stdin = std::io::stdin();
+            if value == VALUE_FROM_STDIN && std::io::IsTerminal::is_terminal(&stdin) {
+                // Said, or the command would seem to hang.
+                eprintln!("reading the value from standard input: end it with Ctrl-D");
+            }
+            let value = value_to_put(value, stdin.lock())?;
             let written: KeyInfo = client.call("PUT", &path(key), Some(&value))?;
             format!(
                 "{} = {} {}",

@@ -52,12 +52,18 @@ const HINT_SEEDS: usize = 3;
 /// Why a cluster did not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// Settings no agent would take, refused before any started.
-    #[error(transparent)]
-    Settings(#[from] crate::settings::SettingsError),
+    /// Flags or settings no agent would take, refused before any started.
+    #[error("{0}")]
+    Refused(String),
     /// Anything else: a port in use, an agent that failed.
     #[error("{0}")]
     Failed(String),
+}
+
+impl From<crate::settings::SettingsError> for ClusterError {
+    fn from(refused: crate::settings::SettingsError) -> ClusterError {
+        ClusterError::Refused(refused.to_string())
+    }
 }
 
 impl From<String> for ClusterError {
@@ -76,7 +82,7 @@ pub async fn run(
     log_format: LogFormat,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ClusterError> {
-    let members = members(args)?;
+    let members = members(args).map_err(ClusterError::Refused)?;
     // Settings every agent would refuse are refused once, before any starts; each
     // agent reads them again (the same file, environment and flags) as it starts.
     crate::settings::layered(

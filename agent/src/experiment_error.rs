@@ -9,10 +9,15 @@ pub enum ExperimentError {
     /// A simulation that refused to run.
     #[error(transparent)]
     Sim(#[from] gossip_sim::Error),
-    /// A trace file could not be read or written.
-    #[error("cannot {action} {path}: {source}")]
-    File {
-        action: &'static str,
+    /// The trace file given could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The trace could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
@@ -34,12 +39,6 @@ impl ExperimentError {
     /// trace it named), which exits 2 as a wrong flag does; a run is deterministic, so
     /// only writing its trace can fail on its own.
     pub fn is_in_the_input(&self) -> bool {
-        !matches!(
-            self,
-            ExperimentError::File {
-                action: "write",
-                ..
-            }
-        )
+        !matches!(self, ExperimentError::Write { .. })
     }
 }

@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use gossip_agent::agent::{Agent, AgentOptions, DataDir};
+use gossip_agent::agent::{Agent, AgentError, AgentOptions, DataDir};
 use gossip_agent::cli::{AgentArgs, Cli, Command, LogFormat};
 use gossip_agent::{client, cluster, event_handler, http, keyring, settings};
 use gossip_core::NodeId;
@@ -16,10 +16,11 @@ const HANDLERS_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How a command failed. What the person gave that cannot be taken exits 2, as a wrong
 /// flag does (clap's own status): flags that do not fit together, settings no node
-/// would take, a trace or keyring that does not read; and so does a client that could
-/// not get its answer (an agent unreachable, a missing key). What failed while running
-/// (a port in use, an agent that failed to start) exits 1. Either way one line on
-/// stderr, for a person.
+/// would take, a trace or keyring that does not read; and so does a client command
+/// whose agent did not carry out the request (unreachable, silent, or refusing it: a
+/// missing key). What failed while running (a port in use, a file that cannot be
+/// written, an agent that failed to start) exits 1. Either way one line on stderr,
+/// for a person.
 enum Failure {
     Client(BoxError),
     Usage(String),
@@ -84,7 +85,7 @@ async fn run() -> Result<(), Failure> {
         Command::Cluster(args) => cluster::run(&args, cli.log_format, Interrupts::listen().wait())
             .await
             .map_err(|error| match error {
-                cluster::ClusterError::Settings(refused) => Failure::Usage(refused.to_string()),
+                cluster::ClusterError::Refused(refused) => Failure::Usage(refused),
                 failed => Failure::Other(failed.into()),
             })?,
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
@@ -187,7 +188,10 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         config,
         rng_seed,
     };
-    let (mut agent, handle) = Agent::new(socket, options)?;
+    let (mut agent, handle) = Agent::new(socket, options).map_err(|error| match error {
+        AgentError::SeedOfOtherFamily { .. } => Failure::Usage(error.to_string()),
+        error => error.into(),
+    })?;
     if let Some(dir) = &args.data_dir {
         agent = agent.with_data_dir(DataDir::open(dir)?)?;
     }

@@ -17,8 +17,7 @@ pub fn write(path: &Path, trace: &Trace) -> Result<(), ExperimentError> {
         path: path.to_owned(),
         source,
     })?;
-    std::fs::write(path, json).map_err(|source| ExperimentError::File {
-        action: "write",
+    std::fs::write(path, json).map_err(|source| ExperimentError::Write {
         path: path.to_owned(),
         source,
     })
@@ -26,8 +25,7 @@ pub fn write(path: &Path, trace: &Trace) -> Result<(), ExperimentError> {
 
 /// Reads a trace written by [`write()`].
 pub fn read(path: &Path) -> Result<Trace, ExperimentError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::File {
-        action: "read",
+    let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -30,14 +30,18 @@ impl PageQuery {
                         u64::MAX
                     )),
                 },
-                "nodes" if read.nodes.is_none() => match value.parse::<usize>() {
-                    Ok(nodes) if (1..=MAX_NODES).contains(&nodes) => read.nodes = Some(nodes),
+                // Read as u64, so that a size too large reads the same in wasm32 as
+                // natively (its usize is 32 bits).
+                "nodes" if read.nodes.is_none() => match value.parse::<u64>() {
                     Ok(nodes) => {
-                        let runs = nodes.clamp(1, MAX_NODES);
+                        let runs = nodes.clamp(1, MAX_NODES as u64) as usize;
                         read.nodes = Some(runs);
-                        read.problems.push(format!(
-                            "nodes={nodes} is not from 1 to {MAX_NODES}: {runs} it is"
-                        ));
+                        if runs as u64 != nodes {
+                            read.problems.push(format!(
+                                "nodes={nodes} is out of range, 1 to {MAX_NODES}: the lab \
+                                 runs {runs}"
+                            ));
+                        }
                     }
                     Err(_) => read.problems.push(format!(
                         "nodes={value} is not a whole number from 1 to {MAX_NODES}"
@@ -100,10 +104,20 @@ mod tests {
         assert_eq!(big.nodes, Some(MAX_NODES));
         assert_eq!(
             big.problems,
-            ["nodes=20000 is not from 1 to 10000: 10000 it is"]
+            ["nodes=20000 is out of range, 1 to 10000: the lab runs 10000"]
         );
         let none = PageQuery::read("nodes=0");
         assert_eq!(none.nodes, Some(1));
-        assert_eq!(none.problems, ["nodes=0 is not from 1 to 10000: 1 it is"]);
+        assert_eq!(
+            none.problems,
+            ["nodes=0 is out of range, 1 to 10000: the lab runs 1"]
+        );
+        // Beyond 32 bits, as wasm32's usize is.
+        assert_eq!(PageQuery::read("nodes=5000000000").nodes, Some(MAX_NODES));
+        assert_eq!(PageQuery::read("seed=7&").seed, Some(7));
+        assert_eq!(
+            PageQuery::read("seed=").problems,
+            ["seed= is not a whole number from 0 to 18446744073709551615"]
+        );
     }
 }

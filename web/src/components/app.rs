@@ -58,7 +58,12 @@ fn initial_state() -> LabState {
         Some(Ok(state)) => state,
         Some(Err(error)) => {
             let mut state = fresh_state();
-            state.error = Some(format!("the link's run could not be opened: {error}"));
+            let link = format!("the link's run could not be opened: {error}");
+            // What the query got wrong is said too, after the link's failure.
+            state.error = Some(match state.error.take() {
+                Some(query) => format!("{link}; {query}"),
+                None => link,
+            });
             state
         }
         None => fresh_state(),
