@@ -103,11 +103,21 @@ impl Node {
     }
 
     /// A ping's fingerprint of its sender's store summary: a difference from this
-    /// node's sends the next round's digest to the sender.
+    /// node's sends the next round's digest to the sender, if it is a member held here
+    /// (see [`Node::answers_anti_entropy`]).
     pub(super) fn compare_store_fingerprint(&mut self, from: SocketAddr, fingerprint: u32) {
-        if fingerprint != self.store.summary_fingerprint() {
+        if fingerprint != self.store.summary_fingerprint() && self.answers_anti_entropy(from) {
             self.anti_entropy.differing_peer = Some(from);
         }
+    }
+
+    /// Whether anti-entropy sends anything to `addr`: only to the address of a member
+    /// held here, in any state, as news rides only there ([`Node::send_with`]). A
+    /// digest or a ping forged with a bystander's source address would otherwise draw
+    /// at it a datagram of deltas, or this node's digest, up to the MTU, some 20 times
+    /// the forgery; a member not yet held here is repaired once it is.
+    fn answers_anti_entropy(&self, addr: SocketAddr) -> bool {
+        self.membership.members.holds_addr(addr)
     }
 
     /// Sends this node's summary to `peer`, asking for what it lacks (`send_deltas`) and
@@ -147,6 +157,9 @@ impl Node {
         send_deltas: bool,
         send_digest: bool,
     ) {
+        if !self.answers_anti_entropy(from) {
+            return;
+        }
         if send_deltas {
             self.send_deltas(from, &summary);
         }

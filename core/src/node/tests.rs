@@ -852,9 +852,7 @@ fn a_leaving_member_hands_off_writes_nobody_else_holds() {
         };
         let (mut leaving, mut staying) = (make("leaving", 1), make("staying", 2));
         leaving.join(now, &[]);
-        staying.join(now, &[leaving.addr()]);
-        deliver(now, &mut staying, &mut leaving);
-        deliver(now, &mut leaving, &mut staying);
+        join_through(now, &mut staying, &mut leaving);
         // More than one datagram of deltas.
         for i in 0..40 {
             leaving
@@ -1543,7 +1541,8 @@ fn the_ack_of_a_ping_relayed_on_a_ping_req_proves_nothing() {
 
 /// News rides only to members' addresses. A ping forged from a bystander's address,
 /// or a ping-req naming one, sends the bystander no more than the forgery's size,
-/// however much news waits; a member's ping is answered with the news.
+/// however much news waits, and a forged digest nothing; a member's ping is answered
+/// with the news, and its digest with deltas.
 #[test]
 fn news_rides_only_to_members_so_a_forgery_is_answered_no_larger() {
     let now = Instant::ZERO;
@@ -1605,6 +1604,30 @@ fn news_rides_only_to_members_so_a_forgery_is_answered_no_larger() {
         ack.payload.len() > 400,
         "the member hears the news: {ack:?}"
     );
+
+    // Anti-entropy answers members alone: a digest asking for deltas and a digest
+    // back draws nothing at a bystander, and what the member asks it gets.
+    let digest = |from: &NodeId| {
+        datagram_from(
+            from,
+            Message::Digest {
+                summary: VectorClock::default(),
+                send_deltas: true,
+                send_digest: true,
+            },
+        )
+    };
+    a.handle_packet(now, bystander, &digest(&claimed)).unwrap();
+    assert_eq!(a.poll_transmit(), None, "nothing for the bystander");
+    let deltas = sent_for(&mut a, b.addr(), &digest(b.id()), MessageKind::Deltas);
+    assert!(deltas.payload.len() > 400, "{deltas:?}");
+    // A forged ping's store fingerprint that differs from a's draws no digest either.
+    a.handle_packet(now, bystander, &forged_ping).unwrap();
+    while a.poll_transmit().is_some() {}
+    let later = now + a.config().sync_interval * 2;
+    a.handle_timeout(later);
+    let sent: Vec<Transmit> = std::iter::from_fn(|| a.poll_transmit()).collect();
+    assert!(sent.iter().all(|t| t.to != bystander), "{sent:?}");
 }
 
 /// A check that passes after the node left is answered with the departure alone: the
