@@ -57,10 +57,13 @@
 //!   waits for its next try (a joiner retries, and push-pull comes round again).
 //! - A sequence number is 32 bits: an attacker who forges acks blindly needs about
 //!   2^31 of them per check.
-//! - Answers of one datagram are not checked: an ack carries piggybacked news, a digest
-//!   is answered with one datagram of deltas, a rumor pull with the hot rumors.
-//! - A member that has left hands off its writes, up to 64 datagrams of deltas, to
-//!   whoever asks with a digest.
+//! - Answers of one datagram are not checked. They are kept from amplifying instead:
+//!   news rides only to the address of a member held ([`Node::send_with`]), and a
+//!   digest's deltas or a rumor pull's rumors go to the address held for the member
+//!   that asked ([`Node::answer_addr`]), never to a request's unchecked source.
+//! - A member that has left hands off its writes, up to 64 datagrams of deltas, to a
+//!   member that asks with a digest: at that member's held address, so a forged digest
+//!   naming one turns the hand-off on a member of the cluster, not on a bystander.
 
 use core::net::SocketAddr;
 use std::collections::VecDeque;

@@ -103,21 +103,14 @@ impl Node {
     }
 
     /// A ping's fingerprint of its sender's store summary: a difference from this
-    /// node's sends the next round's digest to the sender, if it is a member held here
-    /// (see [`Node::answers_anti_entropy`]).
-    pub(super) fn compare_store_fingerprint(&mut self, from: SocketAddr, fingerprint: u32) {
-        if fingerprint != self.store.summary_fingerprint() && self.answers_anti_entropy(from) {
-            self.anti_entropy.differing_peer = Some(from);
+    /// node's sends the next round's digest to the sender, at the address held for it
+    /// ([`Node::answer_addr`]).
+    pub(super) fn compare_store_fingerprint(&mut self, sender: &NodeId, fingerprint: u32) {
+        if fingerprint != self.store.summary_fingerprint()
+            && let Some(addr) = self.answer_addr(sender)
+        {
+            self.anti_entropy.differing_peer = Some(addr);
         }
-    }
-
-    /// Whether anti-entropy sends anything to `addr`: only to the address of a member
-    /// held here, in any state, as news rides only there ([`Node::send_with`]). A
-    /// digest or a ping forged with a bystander's source address would otherwise draw
-    /// at it a datagram of deltas, or this node's digest, up to the MTU, some 20 times
-    /// the forgery; a member not yet held here is repaired once it is.
-    fn answers_anti_entropy(&self, addr: SocketAddr) -> bool {
-        self.membership.members.holds_addr(addr)
     }
 
     /// Sends this node's summary to `peer`, asking for what it lacks (`send_deltas`) and
@@ -149,17 +142,22 @@ impl Node {
 
     /// A peer's digest: remember its summary, send it what it lacks if asked, and our
     /// own summary if asked (so it can send us what we lack).
+    ///
+    /// The answers go to the address held for the sender ([`Node::answer_addr`]), not
+    /// to the digest's source: forged, a digest would otherwise draw a datagram of
+    /// deltas, or this node's digest, at a bystander. A sender not held here (a member
+    /// whose join news has not arrived yet, a leaver's hand-off to a peer that never
+    /// held it) is answered by nobody; the exchange runs again once it is held.
     pub(super) fn handle_digest(
         &mut self,
-        from: SocketAddr,
         from_id: NodeId,
         summary: VectorClock,
         send_deltas: bool,
         send_digest: bool,
     ) {
-        if !self.answers_anti_entropy(from) {
+        let Some(from) = self.answer_addr(&from_id) else {
             return;
-        }
+        };
         if send_deltas {
             self.send_deltas(from, &summary);
         }

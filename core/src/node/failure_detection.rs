@@ -75,10 +75,22 @@ impl Node {
             let departure = Update::Member(self.own_update(MemberState::Left));
             self.send_with(from, Message::Ack { seq }, Some(departure));
         } else {
-            self.send(from, Message::Ack { seq });
+            let charge = self.charge_against(sender);
+            self.send_with(from, Message::Ack { seq }, charge);
             self.meet_unknown_pinger(now, from, sender);
-            self.compare_store_fingerprint(from, store_fingerprint);
+            self.compare_store_fingerprint(sender, store_fingerprint);
         }
+    }
+
+    /// The suspicion or death this node holds against a pinger, which the pinger
+    /// refutes on hearing it. It rides on the ack wherever the ack goes, where other
+    /// news rides only to held addresses ([`Node::send_with`]): a member restarted at a
+    /// new address, held at its old one, would otherwise hear of it only at its next
+    /// push-pull, after being declared dead. One update, about the ping's size.
+    fn charge_against(&self, pinger: &NodeId) -> Option<Update> {
+        let member = self.membership.members.get(pinger)?;
+        matches!(member.state, MemberState::Suspect | MemberState::Dead)
+            .then(|| Update::Member(MemberUpdate::from(&member)))
     }
 
     /// SWIM section 3.1: each period, ping the next member of the probe schedule. With

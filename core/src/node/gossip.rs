@@ -25,12 +25,14 @@ impl Node {
     /// News rides only to the address of a member held here, in any state: one held
     /// dead that still runs hears of it on the acks to its probes, and refutes. An
     /// answer to any other address (the source of a ping, which UDP does not check; the
-    /// target a ping-req names, which anyone can forge) goes bare, about the size of
-    /// what asked for it: a 60-byte forgery would otherwise send a bystander a datagram
-    /// of up to the MTU, some 20 times more, from every member it reaches. QUIC likewise
-    /// caps what it sends an address it has not validated (RFC 9000 section 8.1). A
-    /// member new here loses nothing: it learns the table from the full-state exchange
-    /// its ping starts.
+    /// target a ping-req names, which anyone can forge) goes with `first` alone, about
+    /// the size of what asked for it: a 60-byte forgery would otherwise send a bystander
+    /// a datagram of up to the MTU, some 20 times more, from every member it reaches.
+    /// QUIC likewise caps what it sends an address it has not validated (RFC 9000
+    /// section 8.1). A member not held yet learns the table from the full-state
+    /// exchange its ping starts; one held at another address (restarted elsewhere)
+    /// hears what concerns it most, its suspicion or death, on every ack
+    /// ([`Node::handle_ping`]).
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
         if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
             // Nothing to piggyback: skip measuring the room for it (most probes and
@@ -57,6 +59,18 @@ impl Node {
         updates.extend(news.into_iter().map(Update::Member));
         updates.extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));
         self.push_transmit(to, &message, &updates);
+    }
+
+    /// Where an answer larger than its request goes (anti-entropy's deltas and digest,
+    /// pulled rumors): the address held here for the member the request names as its
+    /// sender, in any state. Not the request's source, which UDP does not check: a
+    /// forgery naming a member then draws the answer at that member, not at a
+    /// bystander; and a member whose datagrams leave from another address than the one
+    /// it advertises (NAT, a multi-homed host) is answered where it listens.
+    pub(super) fn answer_addr(&self, sender: &NodeId) -> Option<SocketAddr> {
+        self.membership
+            .members
+            .addr_by_name(sender.as_str().as_bytes())
     }
 
     /// SWIM section 4.1: push pending news to `fanout` random members.

@@ -803,14 +803,14 @@ impl Node {
                 feedback,
             } => self.handle_rumor(now, from, batch, versions, feedback),
             Message::RumorFeedback { batch, known } => self.handle_rumor_feedback(batch, &known),
-            Message::RumorPull => self.handle_rumor_pull(from),
+            Message::RumorPull => self.handle_rumor_pull(&packet.from),
             Message::Digest {
                 summary,
                 send_deltas,
                 send_digest,
             } => {
                 self.catch_up_with(now, Some((&packet.from, &summary)));
-                self.handle_digest(from, packet.from, summary, send_deltas, send_digest);
+                self.handle_digest(packet.from, summary, send_deltas, send_digest);
             }
             Message::Deltas { versions, ranges } => {
                 self.handle_deltas(now, versions, &ranges);

@@ -260,10 +260,14 @@ impl Node {
         }
     }
 
-    /// Pull: answer with our hot rumors, if any.
-    pub(super) fn handle_rumor_pull(&mut self, from: SocketAddr) {
-        if self.config.rumor_mongering && !self.rumors.hot.is_empty() {
-            self.send_rumors(from);
+    /// Pull: answer with our hot rumors, if any, at the address held for the sender
+    /// ([`Node::answer_addr`]): a datagram of rumors, for a pull of a few bytes.
+    pub(super) fn handle_rumor_pull(&mut self, sender: &crate::NodeId) {
+        if self.config.rumor_mongering
+            && !self.rumors.hot.is_empty()
+            && let Some(to) = self.answer_addr(sender)
+        {
+            self.send_rumors(to);
         }
     }
 

@@ -1095,7 +1095,7 @@ fn anti_entropy_asks_for_summaries_while_it_waits_on_them() {
     // Nothing awaited: a pull round prompted by a difference asks only for deltas.
     let mut a = make("a", 1);
     pair(&mut a);
-    a.compare_store_fingerprint(SocketAddr::from(([127, 0, 0, 1], 2)), 1);
+    a.compare_store_fingerprint(&NodeId::new("b").unwrap(), 1);
     a.sync_round(now);
     assert_eq!(digests_asking(&mut a), vec![false]);
 }
@@ -1336,11 +1336,11 @@ fn a_peer_summary_is_kept_while_its_member_is_and_an_empty_one_never() {
             tags: Tags::none(),
         },
     );
-    a.handle_digest(b_addr, b.clone(), VectorClock::default(), false, false);
+    a.handle_digest(b.clone(), VectorClock::default(), false, false);
     assert_eq!(a.anti_entropy.peer_summaries.len(), 0, "an empty summary");
     let mut summary = VectorClock::default();
     summary.observe(&ReplicaId::new(b.clone(), 9), 4);
-    a.handle_digest(b_addr, b.clone(), summary, false, false);
+    a.handle_digest(b.clone(), summary, false, false);
     assert_eq!(a.anti_entropy.peer_summaries.len(), 1);
     assert!(a.peer_summary_bytes() > 0);
 
@@ -1628,6 +1628,91 @@ fn news_rides_only_to_members_so_a_forgery_is_answered_no_larger() {
     a.handle_timeout(later);
     let sent: Vec<Transmit> = std::iter::from_fn(|| a.poll_transmit()).collect();
     assert!(sent.iter().all(|t| t.to != bystander), "{sent:?}");
+}
+
+/// Answers larger than their request go to the address held for the member the
+/// request names, not to its source: a member whose datagrams leave from another
+/// address than the one it advertises (NAT) is answered where it listens, a forgery
+/// naming a member draws nothing at the bystander. And a member held suspect hears its
+/// suspicion on the ack to any ping, wherever it pings from (restarted elsewhere).
+#[test]
+fn answers_go_where_the_sender_is_held_and_its_suspicion_rides_on_every_ack() {
+    let now = Instant::ZERO;
+    let (mut a, b) = joined_pair();
+    a.put(now, "key", &"v".repeat(400)).unwrap();
+    while a.poll_transmit().is_some() {}
+    let elsewhere = SocketAddr::from(([192, 0, 2, 20], 40_000));
+    let answers = |a: &mut Node, request: &[u8]| -> Vec<Transmit> {
+        a.handle_packet(now, elsewhere, request).unwrap();
+        std::iter::from_fn(|| a.poll_transmit()).collect()
+    };
+
+    let digest = datagram_from(
+        b.id(),
+        Message::Digest {
+            summary: VectorClock::default(),
+            send_deltas: true,
+            send_digest: true,
+        },
+    );
+    let sent = answers(&mut a, &digest);
+    let kinds: Vec<(SocketAddr, MessageKind)> = sent.iter().map(|t| (t.to, t.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (b.addr(), MessageKind::Deltas),
+            (b.addr(), MessageKind::Digest)
+        ]
+    );
+    let pull = datagram_from(b.id(), Message::RumorPull);
+    let sent = answers(&mut a, &pull);
+    assert!(
+        !sent.is_empty() && sent.iter().all(|t| t.to == b.addr()),
+        "{sent:?}"
+    );
+    let stranger = NodeId::new("stranger").unwrap();
+    assert!(answers(&mut a, &datagram_from(&stranger, Message::RumorPull)).is_empty());
+
+    // b is suspected here; it pings from a new address, not held: the ack carries its
+    // suspicion (and nothing else), and b refutes.
+    let suspicion = MemberUpdate {
+        id: b.id().clone(),
+        addr: b.addr(),
+        incarnation: 0,
+        state: MemberState::Suspect,
+        accuser: Some(a.id().clone()),
+        tags: Tags::none(),
+    };
+    a.apply_member_update(now, suspicion);
+    while a.poll_transmit().is_some() {}
+    let ping = datagram_from(
+        b.id(),
+        Message::Ping {
+            seq: 9,
+            target: a.id().clone(),
+            store_fingerprint: 0,
+        },
+    );
+    let ack = answers(&mut a, &ping)
+        .into_iter()
+        .find(|t| t.kind == MessageKind::Ack)
+        .expect("acked");
+    assert_eq!(ack.to, elsewhere);
+    let packet = wire::decode(&ack.payload).unwrap();
+    let charged: Vec<(&NodeId, MemberState)> = packet
+        .updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::Member(m) => Some((&m.id, m.state)),
+            Update::Kv(_) => None,
+        })
+        .collect();
+    assert_eq!(charged, [(b.id(), MemberState::Suspect)]);
+    assert_eq!(
+        packet.updates.len(),
+        1,
+        "the value stays for held addresses"
+    );
 }
 
 /// A check that passes after the node left is answered with the departure alone: the
@@ -2519,11 +2604,11 @@ fn a_tombstone_is_collected_only_once_every_member_covers_what_it_replaced() {
     };
 
     let below = reported(4);
-    a.handle_digest(b.addr(), b.id().clone(), below, false, false);
+    a.handle_digest(b.id().clone(), below, false, false);
     a.collect_tombstones(after_grace);
     assert!(a.store().versions("k").is_some(), "b does not cover w's 5");
     let covering = reported(5);
-    a.handle_digest(b.addr(), b.id().clone(), covering, false, false);
+    a.handle_digest(b.id().clone(), covering, false, false);
     a.collect_tombstones(after_grace);
     assert!(a.store().versions("k").is_none(), "collected");
 }
