@@ -387,9 +387,14 @@ mod tests {
         });
         assert_eq!(state.events[0].text, "declares n4 dead (inc 3)");
         assert_eq!(state.events[0].node, "n1");
+        // The kind, which the log's filter matches, is the event's own.
+        assert_eq!(state.events[0].kind, "dead");
         let odd = event_line("n1", "t".into(), "from-a-newer-agent", "7");
-        assert_eq!(odd.text, "7");
+        assert_eq!((odd.kind, odd.text.as_str()), ("", "7"));
+        let unread = event_line("n1", "t".into(), "left", "not an event");
+        assert_eq!(unread.kind, "left", "a kind the stream names, kept");
         let missed = event_line("n1", "t".into(), "lagged", "7");
+        assert_eq!(missed.kind, "lagged");
         assert!(
             missed.text.starts_with("missed 7 events"),
             "{}",
