@@ -200,13 +200,18 @@ pub struct MembersArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
-    /// Only members in this state.
-    #[arg(long, value_parser = ["alive", "suspect", "dead", "left"])]
-    pub status: Option<String>,
+    /// Only members in this state; repeated, those in any of them.
+    #[arg(long = "status", value_parser = ["alive", "suspect", "dead", "left"])]
+    pub statuses: Vec<String>,
 
-    /// Only members carrying this tag, `KEY=VALUE`; repeated, only those carrying
-    /// every one.
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    /// Only members whose whole name matches this regular expression, as in
+    /// `serf members -name` (`n[1-3]`, `web-.*`).
+    #[arg(long, value_name = "REGEX", value_parser = parse_name_filter)]
+    pub name: Option<String>,
+
+    /// Only members carrying tag KEY with a value that this regular expression matches
+    /// whole (`role=web`, `role='web|db'`); repeated, only those matching every one.
+    #[arg(long = "tag", value_name = "KEY=REGEX", value_parser = parse_tag_filter)]
     pub tags: Vec<(String, String)>,
 
     /// Table for people, JSON for programs.
@@ -833,6 +838,22 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("a tag is KEY=VALUE, {text:?} has no '='"))?;
     gossip_core::Tags::new([(key, value)]).map_err(|e| e.to_string())?;
     Ok((key.to_owned(), value.to_owned()))
+}
+
+/// `members --name`: a regular expression, checked here so that a typo is said before
+/// the agent is asked.
+fn parse_name_filter(pattern: &str) -> Result<String, String> {
+    crate::member_filter::whole_match(pattern)?;
+    Ok(pattern.to_owned())
+}
+
+/// `members --tag`: `KEY=REGEX`.
+fn parse_tag_filter(text: &str) -> Result<(String, String), String> {
+    let (key, pattern) = text
+        .split_once('=')
+        .ok_or_else(|| format!("a tag filter is KEY=REGEX, {text:?} has no '='"))?;
+    crate::member_filter::whole_match(pattern)?;
+    Ok((key.to_owned(), pattern.to_owned()))
 }
 
 fn parse_cluster_name(name: &str) -> Result<String, String> {

@@ -114,12 +114,17 @@ impl Client {
     }
 }
 
-/// The member list's path, narrowed by the agent as `--status` and `--tag` ask.
+/// The member list's path, narrowed by the agent as `--status`, `--name` and `--tag` ask.
 fn members_path(args: &MembersArgs) -> String {
     let query: Vec<String> = args
-        .status
+        .statuses
         .iter()
         .map(|status| format!("status={}", encode_path(status)))
+        .chain(
+            args.name
+                .iter()
+                .map(|name| format!("name={}", encode_path(name))),
+        )
         .chain(
             args.tags
                 .iter()
@@ -713,8 +718,8 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    /// `--status` and `--tag` go to the agent as the member list's query, each value
-    /// encoded (a tag's `=` and any `&` in it too).
+    /// `--status`, `--name` and `--tag` go to the agent as the member list's query,
+    /// each value encoded (a tag's `=`, and any `&`, `|` or `+` in a pattern too).
     #[test]
     fn member_filters_become_the_query() {
         let path = |flags: &[&str]| -> String {
@@ -730,6 +735,18 @@ mod tests {
             path(&["--tag", "role=web", "--tag", "dc=a&b", "--status", "dead"]),
             "/api/members?status=dead&tag=role%3Dweb&tag=dc%3Da%26b"
         );
+        assert_eq!(
+            path(&["--name", "n+|m", "--status", "alive", "--status", "left"]),
+            "/api/members?status=alive&status=left&name=n%2B%7Cm"
+        );
+        let refused = |flags: &[&str]| {
+            crate::cli::Cli::try_parse_from(["gossip", "members"].iter().chain(flags))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refused(&["--name", "n("]).contains("not a usable regular expression"));
+        assert!(refused(&["--tag", "role=("]).contains("not a usable regular expression"));
+        assert!(refused(&["--tag", "role"]).contains("KEY=REGEX"));
     }
 
     /// `kv put KEY -` takes standard input whole, newlines and all; anything else is

@@ -7,7 +7,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /healthz` | `ok` while the agent runs |
-//! | `GET /api/members` | every member: name, address, status, incarnation; `?status=` and `?tag=KEY=VALUE` narrow the list |
+//! | `GET /api/members` | every member: name, address, status, incarnation; `?status=`, `?name=REGEX` and `?tag=KEY=REGEX` narrow the list |
 //! | `GET /api/kv` | every key with its versions (siblings) and vector clocks |
 //! | `GET /api/kv/{key}` | one key; 404 if this node never held it |
 //! | `PUT /api/kv/{key}` | body: the value (UTF-8 text); answers the new version |
@@ -54,6 +54,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::agent::{AgentError, AgentHandle, EventId, FollowFrom, KeyChange};
 use crate::keyring::{Key, KeyringError};
+use crate::member_filter::MemberFilter;
 use crate::seeds::{Seed, can_send, resolve_each};
 
 /// The largest request body taken: a value is at most `max_value_len` (512 bytes by
@@ -402,66 +403,17 @@ impl From<AgentError> for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Every member, or those [`MemberFilter`] keeps.
+/// Every member, or those a [`MemberFilter`] keeps.
 async fn members(
     State(agent): State<AgentHandle>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Vec<crate::view::MemberInfo>> {
     let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let filter = MemberFilter::from_query(pairs)?;
+    let filter = MemberFilter::from_query(pairs)
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
     let mut members = agent.members().await?;
     members.retain(|member| filter.keeps(member));
     Ok(Json(members))
-}
-
-/// `?status=STATE` keeps the members in that state, and `?tag=KEY=VALUE` (repeatable)
-/// those carrying every tag given: what `gossip members --status --tag` ask for.
-#[derive(Debug, Default)]
-struct MemberFilter {
-    status: Option<gossip_core::MemberState>,
-    tags: Vec<(String, String)>,
-}
-
-impl MemberFilter {
-    fn from_query(pairs: Vec<(String, String)>) -> Result<MemberFilter, ApiError> {
-        let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
-        let mut filter = MemberFilter::default();
-        for (name, value) in pairs {
-            match name.as_str() {
-                "status" => {
-                    let state = gossip_core::MemberState::ALL
-                        .into_iter()
-                        .find(|state| state.as_str() == value)
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "status={value}: a status is alive, suspect, dead or left"
-                            ))
-                        })?;
-                    filter.status = Some(state);
-                }
-                "tag" => {
-                    let (key, value) = value
-                        .split_once('=')
-                        .ok_or_else(|| bad(format!("tag={value}: a tag is KEY=VALUE")))?;
-                    filter.tags.push((key.to_owned(), value.to_owned()));
-                }
-                _ => {
-                    return Err(bad(format!(
-                        "no parameter {name:?}: the member list takes status and tag"
-                    )));
-                }
-            }
-        }
-        Ok(filter)
-    }
-
-    fn keeps(&self, member: &crate::view::MemberInfo) -> bool {
-        self.status.is_none_or(|status| member.status == status)
-            && self
-                .tags
-                .iter()
-                .all(|(key, value)| member.tags.get(key) == Some(value))
-    }
 }
 
 async fn keys(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::KeyInfo>> {
@@ -837,47 +789,6 @@ fn lagged(count: u64) -> SseEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `status` and `tag` narrow the list; a member must match every one given.
-    #[test]
-    fn members_are_kept_by_status_and_every_tag() {
-        let member = |name: &str, status, tags: &[(&str, &str)]| crate::view::MemberInfo {
-            name: gossip_core::NodeId::new(name).unwrap(),
-            addr: "127.0.0.1:7946".parse().unwrap(),
-            status,
-            incarnation: 0,
-            local_health: None,
-            tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        };
-        use gossip_core::MemberState::{Alive, Dead};
-        let members = [
-            member("web-1", Alive, &[("role", "web"), ("dc", "east")]),
-            member("web-2", Dead, &[("role", "web"), ("dc", "west")]),
-            member("db-1", Alive, &[("role", "db"), ("dc", "east")]),
-            member("bare", Alive, &[]),
-        ];
-        let kept = |query: &[(&str, &str)]| -> Vec<String> {
-            let pairs = query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            let filter = MemberFilter::from_query(pairs).unwrap();
-            members
-                .iter()
-                .filter(|m| filter.keeps(m))
-                .map(|m| m.name.to_string())
-                .collect()
-        };
-        assert_eq!(kept(&[]), ["web-1", "web-2", "db-1", "bare"]);
-        assert_eq!(kept(&[("tag", "role=web")]), ["web-1", "web-2"]);
-        assert_eq!(kept(&[("tag", "role=web"), ("tag", "dc=east")]), ["web-1"]);
-        assert_eq!(kept(&[("tag", "role=web"), ("status", "dead")]), ["web-2"]);
-        assert_eq!(kept(&[("status", "alive")]), ["web-1", "db-1", "bare"]);
-        assert!(kept(&[("tag", "role=cache")]).is_empty());
-    }
 
     /// The limits the tests give [`serve_router`]: short, so that they run quickly.
     const TEST_TIME_LIMITS: TimeLimits = TimeLimits {

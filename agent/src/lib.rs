@@ -9,8 +9,8 @@
 //!   [`event_feed`], its events as listeners follow them;
 //! * [`view`] (the `gossip-api` crate): what it reports (members, keys, counters) as
 //!   serialisable values;
-//! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text and [`ui`], the
-//!   web page in live mode;
+//! * [`http`]: its HTTP API (axum), with [`metrics`] in Prometheus text, [`ui`], the
+//!   web page in live mode, and [`member_filter`], the member list's query;
 //! * [`join`]: joining more agents while running;
 //! * [`event_handler`]: `--event-handler`, commands run on the agent's events;
 //! * [`settings`]: its protocol settings in layers (preset, file, environment, flags);
@@ -40,6 +40,7 @@ pub mod experiments;
 pub mod http;
 pub mod join;
 pub mod keyring;
+pub mod member_filter;
 pub mod metrics;
 pub mod persist;
 pub mod record;

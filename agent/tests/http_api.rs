@@ -810,6 +810,13 @@ async fn tags_are_replaced_as_a_json_object() {
         "[]",
         "every tag given"
     );
+    let (_, pattern) = request(addr, "GET", "/api/members?tag=role=w.b|db", b"").await;
+    assert_eq!(pattern, members, "a tag's value is a regular expression");
+    let (_, part) = request(addr, "GET", "/api/members?tag=role=we", b"").await;
+    assert_eq!(part, "[]", "matched whole, as Serf does");
+    let (status, body) = request(addr, "GET", "/api/members?tag=role=web(", b"").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("tag=role=web(: not a usable regular expression"), "{body}");
     let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
     assert!(
         stats.contains(r#""incarnation":1"#),
