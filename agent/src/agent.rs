@@ -995,6 +995,11 @@ fn log_event(event: &Event) {
             %claimed,
             "a member is claimed from two addresses: a second process uses its name (names must be unique: stop one, or start it under another name), or it restarted at a new address before the others noticed"
         ),
+        Event::UserEvent {
+            origin,
+            name,
+            payload,
+        } => info!(%origin, %name, %payload, "user event"),
         Event::StoreTakenBack { added, forgotten } => info!(
             added,
             forgotten,

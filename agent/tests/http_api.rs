@@ -816,7 +816,10 @@ async fn tags_are_replaced_as_a_json_object() {
     assert_eq!(part, "[]", "matched whole, as Serf does");
     let (status, body) = request(addr, "GET", "/api/members?tag=role=web(", b"").await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("tag=role=web(: not a usable regular expression"), "{body}");
+    assert!(
+        body.contains("tag=role=web(: not a usable regular expression"),
+        "{body}"
+    );
     let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
     assert!(
         stats.contains(r#""incarnation":1"#),

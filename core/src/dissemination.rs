@@ -1,14 +1,38 @@
 //! Infection-style dissemination of membership news (SWIM section 4.1): news rides on
 //! the packets the protocol sends anyway, fewest-sent first, until each item has gone
-//! out about `retransmit_mult * ceil(log10(n + 1))` times. (Key/value versions spread by
-//! rumor mongering instead, with its own cooling.)
+//! out about `retransmit_mult * ceil(log10(n + 1))` times. User events spread the same
+//! way, in a queue of their own. (Key/value versions spread by rumor mongering
+//! instead, with its own cooling.)
+
+use serde::Serialize;
 
 use crate::member::MemberUpdate;
+use crate::user_event::UserEvent;
 use crate::wire::encoded_len;
 
+/// An item a [`BroadcastQueue`] spreads.
+pub(crate) trait News: Clone + Serialize {
+    /// Whether this item makes `older`, queued before it, not worth sending any more.
+    fn supersedes(&self, older: &Self) -> bool;
+}
+
+/// Newer news about a member replaces older: spreading stale news wastes room.
+impl News for MemberUpdate {
+    fn supersedes(&self, older: &MemberUpdate) -> bool {
+        self.id == older.id
+    }
+}
+
+/// Every user event is heard once, whatever else was sent.
+impl News for UserEvent {
+    fn supersedes(&self, _older: &UserEvent) -> bool {
+        false
+    }
+}
+
 #[derive(Clone, Debug)]
-struct Pending {
-    update: MemberUpdate,
+struct Pending<T> {
+    item: T,
     encoded_len: usize,
     transmits: u32,
     /// Insertion order, so that equally-sent items go out oldest first, deterministically.
@@ -16,21 +40,29 @@ struct Pending {
 }
 
 /// The queue of news still being spread.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct BroadcastQueue {
-    pending: Vec<Pending>,
+#[derive(Clone, Debug)]
+pub(crate) struct BroadcastQueue<T> {
+    pending: Vec<Pending<T>>,
     next_order: u64,
 }
 
-impl BroadcastQueue {
-    /// Queues `update`, replacing any pending news about the same member: spreading
-    /// stale news wastes room.
-    pub(crate) fn push(&mut self, update: MemberUpdate) {
-        self.pending.retain(|p| p.update.id != update.id);
+impl<T> Default for BroadcastQueue<T> {
+    fn default() -> Self {
+        BroadcastQueue {
+            pending: Vec::new(),
+            next_order: 0,
+        }
+    }
+}
+
+impl<T: News> BroadcastQueue<T> {
+    /// Queues `item`, dropping any pending news it supersedes.
+    pub(crate) fn push(&mut self, item: T) {
+        self.pending.retain(|p| !item.supersedes(&p.item));
         self.pending.push(Pending {
             // One more byte: the tag that wraps it as an `Update` in the packet.
-            encoded_len: encoded_len(&update) + 1,
-            update,
+            encoded_len: encoded_len(&item) + 1,
+            item,
             transmits: 0,
             order: self.next_order,
         });
@@ -46,10 +78,10 @@ impl BroadcastQueue {
         self.pending.len()
     }
 
-    /// Takes the fewest-sent updates that fit in `budget` bytes, counts one transmission
+    /// Takes the fewest-sent items that fit in `budget` bytes, counts one transmission
     /// for each, and drops those that reached `limit` transmissions. Returns them with
     /// the room they take in a packet.
-    pub(crate) fn select(&mut self, budget: usize, limit: u32) -> (Vec<MemberUpdate>, usize) {
+    pub(crate) fn select(&mut self, budget: usize, limit: u32) -> (Vec<T>, usize) {
         self.pending.sort_by_key(|p| (p.transmits, p.order));
         let mut room = budget;
         let mut chosen = Vec::new();
@@ -57,11 +89,16 @@ impl BroadcastQueue {
             if pending.encoded_len <= room {
                 room -= pending.encoded_len;
                 pending.transmits += 1;
-                chosen.push(pending.update.clone());
+                chosen.push(pending.item.clone());
             }
         }
         self.pending.retain(|p| p.transmits < limit);
         (chosen, budget - room)
+    }
+
+    /// Drops the pending items `stale` picks, unsent.
+    pub(crate) fn drop_where(&mut self, mut stale: impl FnMut(&T) -> bool) {
+        self.pending.retain(|p| !stale(&p.item));
     }
 }
 

@@ -65,6 +65,9 @@ pub enum Error {
     /// The node has left the cluster and takes no more writes. Nothing was stored.
     #[error("this node has left the cluster")]
     Left,
+    /// A user event's name was refused. Nothing was sent.
+    #[error("{0}")]
+    BadUserEvent(String),
     /// A member this node does not hold was named. Nothing changed.
     #[error("no member {0} is known here")]
     UnknownMember(String),

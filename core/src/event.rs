@@ -76,12 +76,21 @@ pub enum Event {
     /// removed, with alive news at a newer incarnation; or, for a member first heard of
     /// through news that carries none (a suspicion), learned at the same one while it is
     /// held alive or suspect. `tags` are the new ones.
-    /// Last in the list, so that every other event keeps its hash in trace digests.
+    /// After the kinds older than it, so that each of those keeps its hash in trace
+    /// digests (as every kind added later does).
     #[serde(rename = "updated")]
     MemberUpdated {
         id: NodeId,
         incarnation: Incarnation,
         tags: Tags,
+    },
+    /// A user event, heard for the first time (sent from here, or by `origin`): see
+    /// [`Node::send_user_event`](crate::Node::send_user_event).
+    #[serde(rename = "user")]
+    UserEvent {
+        origin: NodeId,
+        name: String,
+        payload: String,
     },
 }
 
@@ -104,7 +113,8 @@ impl Event {
             | Event::KeyChanged { .. }
             | Event::Conflict { .. }
             | Event::NameConflict { .. }
-            | Event::StoreTakenBack { .. } => None,
+            | Event::StoreTakenBack { .. }
+            | Event::UserEvent { .. } => None,
         }
     }
 }
@@ -157,6 +167,16 @@ impl fmt::Display for Event {
             Event::NameConflict { id, held, claimed } => {
                 write!(f, "heard {id} claimed at {claimed}, held at {held}")
             }
+            Event::UserEvent {
+                origin,
+                name,
+                payload,
+            } if payload.is_empty() => write!(f, "heard event {name:?} from {origin}"),
+            Event::UserEvent {
+                origin,
+                name,
+                payload,
+            } => write!(f, "heard event {name:?} from {origin}: {payload:?}"),
             Event::StoreTakenBack { added, forgotten } => write!(
                 f,
                 "took back its store from before the restart: {added} versions added, {forgotten} of keys deleted meanwhile dropped"

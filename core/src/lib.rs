@@ -34,6 +34,7 @@ mod suspicion;
 mod tags;
 mod time;
 mod timer;
+mod user_event;
 mod vclock;
 pub mod wire;
 
@@ -51,4 +52,5 @@ pub use stats::{RttHistogram, Stats, TrafficCounts};
 pub use store::{Applied, CoveredRange, Store, Version};
 pub use tags::{MAX_TAG_KEY_LEN, MAX_TAGS_LEN, Tags};
 pub use time::{Duration, Instant};
+pub use user_event::{MAX_USER_EVENT_LEN, UserEvent};
 pub use vclock::{Causality, VectorClock};

@@ -114,6 +114,13 @@ pub fn describe_update(update: &Update) -> String {
     match update {
         Update::Member(update) => format!("+ {}", member(update)),
         Update::Kv(written) => format!("+ {}", version(written)),
+        Update::User(event) if event.payload.is_empty() => {
+            format!("+ event {:?} from {}", event.name, event.origin)
+        }
+        Update::User(event) => format!(
+            "+ event {:?} from {}: {:?}",
+            event.name, event.origin, event.payload
+        ),
     }
 }
 

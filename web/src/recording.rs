@@ -338,6 +338,7 @@ impl AgentView {
             // change of state comes as its own event beside a change of tags.
             Event::NameConflict { .. }
             | Event::StoreTakenBack { .. }
+            | Event::UserEvent { .. }
             | Event::MemberUpdated { .. } => {}
         }
     }

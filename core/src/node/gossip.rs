@@ -34,7 +34,7 @@ impl Node {
     /// hears what concerns it most, its suspicion or death, on every ack
     /// ([`Node::handle_ping`]).
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
-        if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
+        if !self.has_news() && self.rumors.hot.is_empty() {
             // Nothing to piggyback: skip measuring the room for it (most probes and
             // acks in a quiet cluster).
             return self.push_transmit(to, &message, first.as_slice());
@@ -55,8 +55,13 @@ impl Node {
         );
         let budget = self.config.mtu.saturating_sub(used);
         let (news, used_by_news) = self.broadcasts.select(budget, limit);
-        let room = budget.saturating_sub(used_by_news);
+        let mut room = budget.saturating_sub(used_by_news);
         updates.extend(news.into_iter().map(Update::Member));
+        if !self.user_events.queue.is_empty() {
+            let (events, used_by_events) = self.user_events.queue.select(room, limit);
+            room = room.saturating_sub(used_by_events);
+            updates.extend(events.into_iter().map(Update::User));
+        }
         updates.extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));
         self.push_transmit(to, &message, &updates);
     }
@@ -75,15 +80,16 @@ impl Node {
 
     /// SWIM section 4.1: push pending news to `fanout` random members.
     pub(super) fn gossip_round(&mut self) {
-        if self.broadcasts.is_empty() {
+        if !self.has_news() {
             return;
         }
         for to in self.random_peers(self.config.fanout) {
-            // Membership news starts a round (key/value rumors have rounds of their
-            // own, but ride along while any are hot); the peers before may have taken
-            // the last transmissions of all of it, and a datagram with nothing to
-            // piggyback ([`Node::send_with`]'s quiet case) would carry nothing.
-            if self.broadcasts.is_empty() && self.rumors.hot.is_empty() {
+            // Membership news and user events start a round (key/value rumors have
+            // rounds of their own, but ride along while any are hot); the peers before
+            // may have taken the last transmissions of all of it, and a datagram with
+            // nothing to piggyback ([`Node::send_with`]'s quiet case) would carry
+            // nothing.
+            if !self.has_news() && self.rumors.hot.is_empty() {
                 break;
             }
             self.send(to, Message::Gossip);

@@ -204,6 +204,7 @@ impl Node {
             Update::Kv(version) => {
                 self.apply_version(now, version, true);
             }
+            Update::User(event) => self.hear_user_event(now, event),
         }
     }
 

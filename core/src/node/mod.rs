@@ -30,6 +30,7 @@
 //! | `gossip` | the `BroadcastQueue` of membership news | `Gossip` (carries only piggybacked updates); packs every datagram | `Gossip` (with `rumor`) |
 //! | `rumor` | `Rumors`: hot rumors, batches awaiting feedback | `Rumor`, `RumorFeedback`, `RumorPull`; piggybacked key/value versions | `Gossip` (with `gossip`) |
 //! | `anti_entropy` | `AntiEntropy`: peers' summaries, tombstone ages | `Digest`, `Deltas` | `Sync` |
+//! | `user_events` | `UserEvents`: the user events being spread, the ids heard lately | piggybacked user events | `Gossip` (with `gossip`) |
 //! | `store_aside` | `StoreAside`: the store from before a restart `tombstone_grace` after the node last heard from the cluster, until it has caught up | taken back after `Digest` and `Deltas` | |
 
 mod address_check;
@@ -42,6 +43,7 @@ mod rumor;
 mod store_aside;
 #[cfg(test)]
 mod tests;
+mod user_events;
 
 use core::net::SocketAddr;
 use std::collections::VecDeque;
@@ -52,6 +54,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::dissemination::BroadcastQueue;
 use crate::member::{Incarnation, Member, MemberState, MemberUpdate};
 use crate::member_table::MemberTable;
+use user_events::UserEvents;
 
 use crate::store::{Store, Version};
 use crate::suspicion::Suspicion;
@@ -187,9 +190,11 @@ pub struct Node {
     /// The member table, suspicions, forgotten members and seeds (`membership`).
     membership: Membership,
     /// Membership news waiting to be piggybacked (`gossip`).
-    broadcasts: BroadcastQueue,
+    broadcasts: BroadcastQueue<MemberUpdate>,
     /// Hot rumors and the batches awaiting feedback (`rumor`).
     rumors: Rumors,
+    /// User events being spread, and the ids of those heard lately (`user_events`).
+    user_events: UserEvents,
     /// Peers' store summaries and tombstone ages (`anti_entropy`).
     anti_entropy: AntiEntropy,
     /// Full states owed to addresses not yet shown to receive this node's datagrams
@@ -248,6 +253,7 @@ impl Node {
             detection: FailureDetection::default(),
             membership: Membership::new(registry.clone()),
             broadcasts: BroadcastQueue::default(),
+            user_events: UserEvents::default(),
             rumors: Rumors::default(),
             anti_entropy: AntiEntropy::new(registry.clone()),
             address_checks: AddressChecks::default(),
@@ -855,6 +861,7 @@ impl Node {
                 }
                 Timer::ProbeTimeout => self.probe_indirectly(),
                 Timer::Gossip => {
+                    self.user_events.expire(now);
                     self.gossip_round();
                     self.rumor_round();
                 }
@@ -896,7 +903,7 @@ impl Node {
         // one phase (Demers' synchronous cycles), not ones restarted by the next rumor.
         let steady = mode.pulls() || self.config.rumor_accounting == RumorAccounting::PerRound;
         let every_round = rumors && steady && self.status != NodeStatus::Left;
-        let gossip_work = !self.broadcasts.is_empty()
+        let gossip_work = self.has_news()
             || (rumors && mode.pushes() && !self.rumors.hot.is_empty())
             || every_round;
         if gossip_work && self.timers.get(Timer::Gossip).is_none() {
@@ -1113,6 +1120,17 @@ impl Node {
     fn next_seq(&mut self) -> u32 {
         use rand::Rng;
         self.rng.random()
+    }
+
+    /// 64 random bits, from the seeded generator.
+    fn next_random_u64(&mut self) -> u64 {
+        use rand::Rng;
+        self.rng.random()
+    }
+
+    /// Whether news waits to be piggybacked: membership news or user events.
+    fn has_news(&self) -> bool {
+        !self.broadcasts.is_empty() || !self.user_events.queue.is_empty()
     }
 }
 

@@ -4,7 +4,7 @@ use super::*;
 use crate::wire::{Packet, Update};
 use crate::{CoveredRange, GossipMode, VectorClock};
 
-fn node(name: &str, port: u16) -> Node {
+pub(super) fn node(name: &str, port: u16) -> Node {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     Node::new(NodeId::new(name).unwrap(), addr, Config::demo(), 1).unwrap()
 }
@@ -68,7 +68,7 @@ fn join_through(now: Instant, joiner: &mut Node, seed: &mut Node) {
 }
 
 /// `a` and `b`, `b` joined through `a`, each holding the other alive.
-fn joined_pair() -> (Node, Node) {
+pub(super) fn joined_pair() -> (Node, Node) {
     let mut a = node("a", 1);
     let mut b = node("b", 2);
     a.join(Instant::ZERO, &[]);
@@ -1360,7 +1360,7 @@ fn a_peer_summary_is_kept_while_its_member_is_and_an_empty_one_never() {
 
 /// Runs `a` and `b`, wired to each other, until `until`; returns how many pings `a`
 /// sent.
-fn run_pair(a: &mut Node, b: &mut Node, until: Instant) -> usize {
+pub(super) fn run_pair(a: &mut Node, b: &mut Node, until: Instant) -> usize {
     let mut pings = 0;
     while let Some(now) = [a.poll_timeout(), b.poll_timeout()]
         .into_iter()
@@ -1704,7 +1704,7 @@ fn answers_go_where_the_sender_is_held_and_its_suspicion_rides_on_every_ack() {
         .iter()
         .filter_map(|u| match u {
             Update::Member(m) => Some((&m.id, m.state)),
-            Update::Kv(_) => None,
+            Update::Kv(_) | Update::User(_) => None,
         })
         .collect();
     assert_eq!(charged, [(b.id(), MemberState::Suspect)]);

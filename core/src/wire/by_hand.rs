@@ -57,7 +57,7 @@ pub(super) fn encode(packet: PacketRef<'_>, out: &mut Vec<u8>) {
                 out.push(variant::MEMBER);
                 write_member_update(out, news);
             }
-            Update::Kv(_) => by_serde(out, update),
+            Update::Kv(_) | Update::User(_) => by_serde(out, update),
         }
     }
 }

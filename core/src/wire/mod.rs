@@ -60,6 +60,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::member::MemberUpdate;
 use crate::store::{CoveredRange, Version};
+use crate::user_event::UserEvent;
 use crate::vclock::VectorClock;
 use crate::{DecodeError, NodeId};
 
@@ -230,6 +231,10 @@ pub enum Update {
     Member(MemberUpdate),
     /// A key/value version, piggybacked as a hot rumor.
     Kv(Version),
+    /// A user event, spread as membership news is. A build from before user events
+    /// reads no datagram that carries one (it drops it whole); the rest of the wire is
+    /// unchanged, so such builds still run in one cluster while no events are sent.
+    User(UserEvent),
 }
 
 /// A packet about to be sent, borrowing its parts: it encodes to exactly the bytes of

@@ -9,7 +9,7 @@ use super::{Message, Packet, Update};
 use crate::member::{MemberState, MemberUpdate};
 use crate::store::{CoveredRange, Version};
 use crate::vclock::VectorClock;
-use crate::{NodeId, ReplicaId, Tags};
+use crate::{NodeId, ReplicaId, Tags, UserEvent};
 
 /// Short names (inline), long ones (shared) and names that are not ASCII.
 pub(crate) fn name() -> impl Strategy<Value = NodeId> {
@@ -156,12 +156,23 @@ pub(crate) fn rare_message() -> impl Strategy<Value = Message> {
     ]
 }
 
-/// Piggybacked news: member updates, now and then a key/value version.
+/// A user event, within the sender's rules or not (the reader must not care).
+fn user_event() -> impl Strategy<Value = UserEvent> {
+    (any::<u64>(), name(), ".{0,8}", ".{0,16}").prop_map(|(id, origin, name, payload)| UserEvent {
+        id,
+        origin,
+        name,
+        payload,
+    })
+}
+
+/// Piggybacked news: member updates, now and then a key/value version or a user event.
 pub(crate) fn piggybacked() -> impl Strategy<Value = Vec<Update>> {
     proptest::collection::vec(
         prop_oneof![
             6 => update(true).prop_map(Update::Member),
             1 => version().prop_map(Update::Kv),
+            1 => user_event().prop_map(Update::User),
         ],
         0..5,
     )

@@ -1,0 +1,185 @@
+//! User events ([`crate::user_event`]): sent from here, heard once, passed on.
+
+use super::{Node, NodeStatus};
+use crate::dissemination::BroadcastQueue;
+use crate::user_event::{HeardEvents, UserEvent};
+use crate::{Error, Event, Instant};
+
+/// The user events this node is spreading, and the ids of those it heard lately.
+#[derive(Clone, Debug, Default)]
+pub(super) struct UserEvents {
+    pub(super) queue: BroadcastQueue<UserEvent>,
+    heard: HeardEvents,
+}
+
+impl UserEvents {
+    /// Forgets the ids heard too long ago, and drops unsent the queued events whose ids
+    /// are forgotten: a member that heard one long ago may hear it again as new.
+    pub(super) fn expire(&mut self, now: Instant) {
+        if self.queue.is_empty() {
+            return;
+        }
+        self.heard.forget_before(now);
+        let heard = &self.heard;
+        self.queue
+            .drop_where(|event| heard.heard_at(event.id).is_none());
+    }
+}
+
+impl Node {
+    /// Sends a user event to every member: `name` for handlers to pick it by and a
+    /// `payload` for them to act on. This node hears it too ([`Event::UserEvent`], at
+    /// once), as every member does once, within a few protocol periods. Refused, with
+    /// nothing sent, for a node that left, an empty name, one with control characters,
+    /// or more than [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all.
+    pub fn send_user_event(
+        &mut self,
+        now: Instant,
+        name: &str,
+        payload: &str,
+    ) -> Result<(), Error> {
+        if self.status == NodeStatus::Left {
+            return Err(Error::Left);
+        }
+        UserEvent::check(name, payload)?;
+        let event = UserEvent {
+            id: self.next_random_u64(),
+            origin: self.id.clone(),
+            name: name.to_owned(),
+            payload: payload.to_owned(),
+        };
+        self.hear_user_event(now, event);
+        self.rearm_idle_timers(now);
+        Ok(())
+    }
+
+    /// A user event heard from a peer (or sent from here): reported and passed on the
+    /// first time, ignored after. One that breaks the rules a sender checks is dropped:
+    /// forged, or from a build with other limits.
+    pub(super) fn hear_user_event(&mut self, now: Instant, event: UserEvent) {
+        if self.status == NodeStatus::Left
+            || UserEvent::check(&event.name, &event.payload).is_err()
+            || !self.user_events.heard.first_hearing(now, event.id)
+        {
+            return;
+        }
+        self.events.push_back(Event::UserEvent {
+            origin: event.origin.clone(),
+            name: event.name.clone(),
+            payload: event.payload.clone(),
+        });
+        self.user_events.queue.push(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{joined_pair, node, run_pair};
+    use super::*;
+    use crate::user_event::REMEMBERED_FOR;
+    use crate::wire::{self, Message, Packet, Update};
+    use crate::{Duration, MAX_USER_EVENT_LEN};
+
+    /// The user events `node` reported, as (origin, name, payload).
+    fn heard(node: &mut Node) -> Vec<(String, String, String)> {
+        std::iter::from_fn(|| node.poll_event())
+            .filter_map(|event| match event {
+                Event::UserEvent {
+                    origin,
+                    name,
+                    payload,
+                } => Some((origin.to_string(), name, payload)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn one(origin: &str, name: &str, payload: &str) -> Vec<(String, String, String)> {
+        vec![(origin.into(), name.into(), payload.into())]
+    }
+
+    #[test]
+    fn an_event_is_heard_once_by_its_sender_and_by_every_member() {
+        let (mut a, mut b) = joined_pair();
+        let now = Instant::ZERO;
+        heard(&mut a);
+        heard(&mut b);
+        a.send_user_event(now, "deploy", "v2").unwrap();
+        assert_eq!(heard(&mut a), one("a", "deploy", "v2"), "at once");
+        run_pair(&mut a, &mut b, now + Duration::from_secs(10));
+        assert_eq!(heard(&mut b), one("a", "deploy", "v2"));
+        assert!(heard(&mut a).is_empty(), "not again when b passes it back");
+        assert!(
+            a.user_events.queue.is_empty() && b.user_events.queue.is_empty(),
+            "each sent it as often as news is sent, then stopped"
+        );
+    }
+
+    #[test]
+    fn what_a_sender_refuses_is_refused_and_dropped_when_heard() {
+        let (mut a, mut b) = joined_pair();
+        let now = Instant::ZERO;
+        heard(&mut b);
+        assert!(matches!(
+            a.send_user_event(now, "", "x"),
+            Err(Error::BadUserEvent(_))
+        ));
+        let too_long = "p".repeat(MAX_USER_EVENT_LEN);
+        assert!(matches!(
+            a.send_user_event(now, "deploy", &too_long),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(a.user_events.queue.is_empty(), "nothing sent");
+
+        // Forged or foreign events beside a good one, in one datagram: the good one is
+        // heard, the others dropped, and a second hearing of it is no news.
+        let event = |id: u64, name: &str, payload: &str| {
+            Update::User(UserEvent {
+                id,
+                origin: a.id().clone(),
+                name: name.into(),
+                payload: payload.into(),
+            })
+        };
+        let datagram = wire::encode(&Packet {
+            from: a.id().clone(),
+            message: Message::Gossip,
+            updates: vec![
+                event(1, "two\nlines", ""),
+                event(2, "big", &too_long),
+                event(3, "", ""),
+                event(4, "flush", "cache"),
+            ],
+        });
+        b.handle_packet(now, a.addr(), &datagram).unwrap();
+        assert_eq!(heard(&mut b), one("a", "flush", "cache"));
+        b.handle_packet(now, a.addr(), &datagram).unwrap();
+        assert!(heard(&mut b).is_empty(), "heard already");
+
+        b.leave(now);
+        assert_eq!(b.send_user_event(now, "bye", ""), Err(Error::Left));
+    }
+
+    #[test]
+    fn an_event_queued_past_the_memory_of_it_is_dropped_unsent() {
+        let mut a = node("a", 1);
+        a.join(Instant::ZERO, &[]);
+        a.send_user_event(Instant::ZERO, "deploy", "").unwrap();
+        // Alone, a has nobody to send it to; its gossip timer runs while it waits.
+        let mut waited_until = Instant::ZERO;
+        while let Some(next) = a.poll_timeout() {
+            if next >= Instant::ZERO + REMEMBERED_FOR {
+                break;
+            }
+            waited_until = next;
+            a.handle_timeout(next);
+            while a.poll_transmit().is_some() {}
+        }
+        assert!(!a.user_events.queue.is_empty(), "kept at {waited_until}");
+        a.handle_timeout(Instant::ZERO + REMEMBERED_FOR + Duration::from_secs(1));
+        assert!(
+            a.user_events.queue.is_empty(),
+            "dropped once its id is forgotten"
+        );
+    }
+}
