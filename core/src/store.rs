@@ -653,4 +653,40 @@ mod tests {
         put(&mut store, "a", "k", "v");
         assert_ne!(store.summary_fingerprint(), 0);
     }
+
+    /// Counters come from the network: two near the end, in one clock, order siblings
+    /// without overflowing their sum.
+    #[test]
+    fn siblings_with_counters_near_the_end_are_ordered_without_overflow() {
+        let replica = |name: &str| ReplicaId::new(NodeId::new(name).unwrap(), 1);
+        let mut store = Store::default();
+        let mut big = VectorClock::default();
+        big.observe(&replica("x"), u64::MAX - 1);
+        big.observe(&replica("y"), u64::MAX - 1);
+        store.apply(Version {
+            key: "k".into(),
+            value: Some("big".into()),
+            clock: big,
+            writer: replica("x"),
+        });
+        let mut small = VectorClock::default();
+        small.observe(&replica("z"), 1);
+        store.apply(Version {
+            key: "k".into(),
+            value: Some("small".into()),
+            clock: small,
+            writer: replica("z"),
+        });
+        let values: Vec<_> = store
+            .versions("k")
+            .unwrap()
+            .iter()
+            .map(|v| v.value.as_deref())
+            .collect();
+        assert_eq!(
+            values,
+            [Some("big"), Some("small")],
+            "the most-informed first"
+        );
+    }
 }

@@ -6,10 +6,12 @@ use crate::Instant;
 /// the suspicions themselves (see `Node::suspicions`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Timer {
+    /// The direct probe of this period went unanswered: ask witnesses (SWIM 3.1).
+    /// First, so that a late wake-up that finds this and [`Timer::Probe`] both due asks
+    /// the witnesses about the probe they belong to, before a new one starts.
+    ProbeTimeout,
     /// Start the next protocol period: judge the last probe, probe the next member.
     Probe,
-    /// The direct probe of this period went unanswered: ask witnesses (SWIM 3.1).
-    ProbeTimeout,
     /// Push pending updates to `fanout` random members.
     Gossip,
     /// No seed answered yet: ask them again.
@@ -26,8 +28,8 @@ pub(crate) enum Timer {
 
 impl Timer {
     const ALL: [Timer; 8] = [
-        Timer::Probe,
         Timer::ProbeTimeout,
+        Timer::Probe,
         Timer::Gossip,
         Timer::JoinRetry,
         Timer::Reap,

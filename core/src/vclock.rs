@@ -89,9 +89,13 @@ impl VectorClock {
         matches!(self.compare(other), Causality::After | Causality::Equal)
     }
 
-    /// The sum of all counters: how many writes this clock has seen.
+    /// The sum of all counters: how many writes this clock has seen. It stops at the
+    /// largest number rather than overflow: counters come from the network, and two
+    /// forged ones near the end would otherwise overflow the sum.
     pub fn total(&self) -> u64 {
-        self.entries.values().sum()
+        self.entries
+            .values()
+            .fold(0, |sum: u64, &count| sum.saturating_add(count))
     }
 
     /// The entries, ordered by replica.

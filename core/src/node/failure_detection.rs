@@ -145,14 +145,14 @@ impl Node {
 
     /// SWIM section 3.1: no direct ack in time, so ask `k` random members to ping the
     /// target for us. Their relayed ack counts as much as a direct one, and so does a
-    /// late direct ack.
-    pub(super) fn probe_indirectly(&mut self) {
+    /// late direct ack. Whether any witness was asked.
+    pub(super) fn probe_indirectly(&mut self) -> bool {
         let Some(probe) = self.detection.probe.as_ref().filter(|p| !p.acked) else {
-            return;
+            return false;
         };
         let (target, seq) = (probe.target.clone(), probe.seq);
         let Some(target_addr) = self.membership.members.get(&target).map(|m| m.addr) else {
-            return;
+            return false;
         };
         let target_slot = self.membership.members.slot_of(&target);
         let witnesses: Vec<SocketAddr> = self
@@ -165,7 +165,7 @@ impl Node {
             .map(|m| m.addr)
             .collect();
         if witnesses.is_empty() {
-            return;
+            return false;
         }
         self.stats.indirect_probes += 1;
         let nack = self.config.lifeguard.nack;
@@ -181,6 +181,7 @@ impl Node {
             };
             self.send(witness, message);
         }
+        true
     }
 
     /// SWIM section 4.2: a probe without any ack by the end of its period makes the

@@ -211,10 +211,7 @@ impl Node {
     /// Applies membership news if it supersedes what this node believes, and passes it
     /// on (infection-style, SWIM section 4.1: whoever learns something new spreads it).
     pub(super) fn apply_member_update(&mut self, now: Instant, update: MemberUpdate) {
-        // Nobody reaches the last incarnation by restarting and refuting: news at it is
-        // forged or corrupt, and could never be refuted (SWIM section 4.2: the member
-        // answers an accusation with a higher incarnation). Dropped, as if unheard.
-        if update.incarnation == Incarnation::MAX {
+        if is_beyond_refutation(&update) {
             return;
         }
         if update.id == self.id {
@@ -381,7 +378,7 @@ impl Node {
         suspicion.incarnation == update.incarnation && suspicion.confirm(accuser)
     }
 
-    fn new_suspicion(&self, now: Instant, update: &MemberUpdate) -> Suspicion {
+    pub(super) fn new_suspicion(&self, now: Instant, update: &MemberUpdate) -> Suspicion {
         let min = self.config.suspicion_timeout;
         if !self.config.lifeguard.dynamic_suspicion {
             return Suspicion::new(now, update.incarnation, update.accuser.clone(), 0, min, min);
@@ -472,7 +469,8 @@ impl Node {
             self.broadcasts.push(self.own_update(MemberState::Alive));
             return;
         }
-        // Below the maximum: news at it was dropped above.
+        // At most the last incarnation: accusations there or one below are dropped
+        // (`is_beyond_refutation`), and alive news at the last is no news here.
         self.incarnation = rumour.incarnation.saturating_add(1);
         self.stats.refutations += 1;
         self.events.push_back(Event::Refuted {
@@ -713,5 +711,19 @@ impl FullStateEntry for EntryRef<'_> {
     }
     fn into_update(self) -> Option<MemberUpdate> {
         self.to_update()
+    }
+}
+
+/// Nobody reaches the last incarnations by restarting and refuting: news there is forged
+/// or corrupt. A member answers an accusation (suspect, dead, left) with alive news at a
+/// higher incarnation (SWIM section 4.2), so an accusation must leave it one: one at the
+/// last incarnation or the one below could never be refuted, and alive news at the last
+/// could never be corrected. Such news is dropped, as if unheard.
+fn is_beyond_refutation(update: &MemberUpdate) -> bool {
+    match update.state {
+        MemberState::Alive => update.incarnation == Incarnation::MAX,
+        MemberState::Suspect | MemberState::Dead | MemberState::Left => {
+            update.incarnation >= Incarnation::MAX - 1
+        }
     }
 }

@@ -427,6 +427,35 @@ impl Node {
             }
         }
         self.restart_probe_schedule();
+        self.suspect_restored_suspects(now);
+    }
+
+    /// A member restored as suspect is suspected afresh from `now`. Without a running
+    /// suspicion nothing would ever declare it dead or clear it: a failed probe of it,
+    /// and the others' news at its incarnation, are old news about it.
+    fn suspect_restored_suspects(&mut self, now: Instant) {
+        if self.member_counts()[MemberState::Suspect as usize] == 0 {
+            return;
+        }
+        let mut suspects = Vec::new();
+        self.membership
+            .members
+            .visit(|id, addr, incarnation, state| {
+                if state == MemberState::Suspect {
+                    suspects.push(MemberUpdate {
+                        id: id.clone(),
+                        addr,
+                        incarnation,
+                        state,
+                        accuser: None,
+                        tags: Tags::none(),
+                    });
+                }
+            });
+        for suspect in suspects {
+            let suspicion = self.new_suspicion(now, &suspect);
+            self.membership.suspicions.insert(suspect.id, suspicion);
+        }
     }
 
     /// A new round-robin pass over every active member, in a fresh random order.
@@ -671,11 +700,18 @@ impl Node {
     }
 
     /// Deletes `key` (a tombstone that spreads like a write). Returns the tombstone, or
-    /// `None` if the key held no value here.
+    /// `None` if the key held no value here: none of its versions, nor of those held
+    /// aside, is a value. A value standing beside a concurrent delete counts, though the
+    /// delete reads first: the tombstone settles the conflict.
     pub fn delete(&mut self, now: Instant, key: &str) -> Result<Option<Version>, Error> {
         self.check_writable(key)?;
-        let aside_value = self.store_aside.as_ref().and_then(|a| a.store.get(key));
-        if self.store.get(key).is_none() && aside_value.is_none() {
+        let holds_value = |store: &Store| {
+            store
+                .versions(key)
+                .is_some_and(|versions| versions.iter().any(|v| !v.is_tombstone()))
+        };
+        let aside = self.store_aside.as_ref().map(|aside| &aside.store);
+        if !holds_value(&self.store) && !aside.is_some_and(holds_value) {
             return Ok(None);
         }
         self.write(now, key, None).map(Some)
@@ -851,15 +887,27 @@ impl Node {
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let mut witnesses_asked_now = false;
         for timer in self.timers.take_expired(now) {
             match timer {
+                Timer::ProbeTimeout => witnesses_asked_now = self.probe_indirectly(),
+                Timer::Probe if witnesses_asked_now => {
+                    // A late wake-up (a paused or slow node) found the probe's timeout
+                    // and its period's end both passed. SWIM section 3.1 asks witnesses
+                    // before anyone is suspected: those just asked get what is left of
+                    // a period after the direct probe's timeout to answer, and the
+                    // probe is judged then.
+                    let period = self.stretched(self.config.probe_interval).as_millis();
+                    let timeout = self.stretched(self.config.probe_timeout).as_millis();
+                    let rest = Duration::from_millis(period.saturating_sub(timeout).max(1));
+                    self.timers.set(Timer::Probe, now + rest);
+                }
                 Timer::Probe => {
                     self.conclude_probe(now);
                     self.start_probe(now);
                     let period = self.stretched(self.config.probe_interval);
                     self.timers.set(Timer::Probe, now + period);
                 }
-                Timer::ProbeTimeout => self.probe_indirectly(),
                 Timer::Gossip => {
                     self.user_events.expire(now);
                     self.gossip_round();

@@ -314,6 +314,15 @@ impl Node {
         version: Version,
         as_rumor: bool,
     ) -> Applied {
+        // Nobody knows this node's own writes better than it does (anti-entropy's
+        // ranges keep the same rule): a version whose clock counts more of them than it
+        // made is forged or corrupt. Adopted, that count would pass into its next write
+        // of the key, and a count near the counter's end would leave every later write
+        // of this node a number its peers take for one they hold. Dropped, as if
+        // unheard.
+        if version.clock.get(&self.replica) > self.store.summary().get(&self.replica) {
+            return Applied::Known;
+        }
         let applied = self.store.apply(version.clone());
         if let Applied::New { siblings } = applied {
             self.note_tombstone(now, &version);

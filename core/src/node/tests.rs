@@ -2817,3 +2817,201 @@ fn a_member_reaped_while_dead_is_given_up_on_when_made_to_leave() {
     assert!(!b.broadcasts.is_empty(), "which passes it on");
     assert_eq!(b.member_state(&gone), None, "without bringing it back");
 }
+
+/// Every accusation a member takes leaves the accused an incarnation to refute it with:
+/// one at the last but one is dropped with the last, and one below that is refuted,
+/// the refutation taken.
+#[test]
+fn every_accusation_taken_leaves_its_member_an_incarnation_to_refute_it_with() {
+    let (mut a, mut b) = joined_pair();
+    let now = Instant::ZERO;
+    let x = NodeId::new("x").unwrap();
+    let (a_id, a_addr) = (a.id().clone(), a.addr());
+    let accusation = |incarnation| {
+        wire::encode(&Packet {
+            from: x.clone(),
+            message: Message::Gossip,
+            updates: vec![Update::Member(MemberUpdate {
+                id: a_id.clone(),
+                addr: a_addr,
+                incarnation,
+                state: MemberState::Suspect,
+                accuser: Some(x.clone()),
+                tags: Tags::none(),
+            })],
+        })
+    };
+    let nowhere = SocketAddr::from(([127, 0, 0, 1], 9));
+    let unrefutable = accusation(Incarnation::MAX - 1);
+    b.handle_packet(now, nowhere, &unrefutable).unwrap();
+    a.handle_packet(now, nowhere, &unrefutable).unwrap();
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Alive), "dropped");
+    assert_eq!(a.incarnation(), 0, "nothing to refute");
+
+    let last_refutable = accusation(Incarnation::MAX - 2);
+    b.handle_packet(now, nowhere, &last_refutable).unwrap();
+    a.handle_packet(now, nowhere, &last_refutable).unwrap();
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Suspect));
+    assert_eq!(a.incarnation(), Incarnation::MAX - 1, "refuted");
+    let refutation = wire::encode(&Packet {
+        from: a.id().clone(),
+        message: Message::Gossip,
+        updates: vec![Update::Member(a.own_update(MemberState::Alive))],
+    });
+    b.handle_packet(now, a.addr(), &refutation).unwrap();
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Alive));
+}
+
+/// A version whose clock counts more of this node's own writes than it made is dropped:
+/// adopted, a count near the counter's end would pass into this node's next writes and
+/// leave them numbers its peers hold already.
+#[test]
+fn a_clock_claiming_more_of_a_nodes_own_writes_than_it_made_is_dropped() {
+    let (mut a, mut b) = joined_pair();
+    let x = NodeId::new("x").unwrap();
+    let forger = ReplicaId::new(x.clone(), 1);
+    let mut clock = VectorClock::default();
+    clock.observe(&forger, 1);
+    clock.observe(a.replica(), u64::MAX - 1);
+    let forged = wire::encode(&Packet {
+        from: x,
+        message: Message::Rumor {
+            batch: 1,
+            versions: vec![crate::Version {
+                key: "k".into(),
+                value: Some("forged".into()),
+                clock,
+                writer: forger,
+            }],
+            feedback: false,
+        },
+        updates: Vec::new(),
+    });
+    let nowhere = SocketAddr::from(([127, 0, 0, 1], 9));
+    a.handle_packet(Instant::ZERO, nowhere, &forged).unwrap();
+    assert_eq!(a.store().versions("k"), None, "dropped");
+    let mine = a.put(Instant::ZERO, "k", "mine").unwrap();
+    let next = a.put(Instant::ZERO, "other", "also mine").unwrap();
+    assert_eq!((mine.seq(), next.seq()), (1, 2));
+    assert!(matches!(b.store.apply(mine), crate::Applied::New { .. }));
+    assert!(matches!(b.store.apply(next), crate::Applied::New { .. }));
+}
+
+/// A node woken late, after both its probe's timeout and its period's end, asks the
+/// witnesses about that probe and gives them the rest of a period before judging it:
+/// nobody is suspected on a direct probe alone, and no witness is asked about a probe
+/// whose ping has just left.
+#[test]
+fn a_late_wake_up_asks_the_witnesses_before_anyone_is_suspected() {
+    let mut a = node("a", 1);
+    a.join(Instant::ZERO, &[]);
+    for (name, port) in [("b", 2), ("c", 3), ("d", 4)] {
+        join_through(Instant::ZERO, &mut node(name, port), &mut a);
+    }
+    while a.poll_transmit().is_some() {}
+    let start = a.timers.get(Timer::Probe).unwrap();
+    a.handle_timeout(start);
+    let ping = std::iter::from_fn(|| a.poll_transmit())
+        .find(|t| t.kind == MessageKind::Ping)
+        .expect("a probe");
+    let Message::Ping { target, .. } = wire::decode(&ping.payload).unwrap().message else {
+        panic!("a ping");
+    };
+    // Paused until the period's end: the probe's timeout passed unseen.
+    let late = a.timers.get(Timer::Probe).unwrap();
+    assert!(a.timers.get(Timer::ProbeTimeout).unwrap() < late);
+    a.handle_timeout(late);
+    let probing = |a: &mut Node| -> Vec<MessageKind> {
+        std::iter::from_fn(|| a.poll_transmit())
+            .map(|t| t.kind)
+            .filter(|kind| matches!(kind, MessageKind::Ping | MessageKind::PingReq))
+            .collect()
+    };
+    let kinds = probing(&mut a);
+    assert_eq!(
+        kinds,
+        [MessageKind::PingReq; 2],
+        "witnesses asked, no new probe"
+    );
+    assert_eq!(
+        a.member_state(&target),
+        Some(MemberState::Alive),
+        "not suspected yet"
+    );
+    let judged = a.timers.get(Timer::Probe).unwrap();
+    let config = Config::demo();
+    assert_eq!(
+        judged,
+        late + (config.probe_interval - config.probe_timeout),
+        "the witnesses get the rest of a period"
+    );
+    a.handle_timeout(judged);
+    assert_eq!(a.member_state(&target), Some(MemberState::Suspect));
+    let kinds = probing(&mut a);
+    assert!(
+        kinds.contains(&MessageKind::Ping) && !kinds.contains(&MessageKind::PingReq),
+        "the next probe starts, its witnesses asked at its own timeout: {kinds:?}"
+    );
+}
+
+/// A member restored as suspect is suspected afresh: without that, nothing would ever
+/// declare it dead (its failed probes and the others' news at its incarnation are old
+/// news about a suspect).
+#[test]
+fn a_member_restored_as_suspect_is_declared_dead_in_time() {
+    let now = Instant::ZERO;
+    let mut a = node("a", 1);
+    let b = NodeId::new("b").unwrap();
+    a.restore_members(
+        now,
+        MemberSnapshot::from_updates([MemberUpdate {
+            id: b.clone(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 2)),
+            incarnation: 0,
+            state: MemberState::Suspect,
+            accuser: None,
+            tags: Tags::none(),
+        }]),
+    );
+    a.join(now, &[]);
+    assert_eq!(
+        a.suspicion_deadline(&b),
+        Some(now + a.config().suspicion_timeout)
+    );
+    let end = now + a.config().suspicion_timeout + a.config().probe_interval;
+    while let Some(next) = a.poll_timeout().filter(|&t| t <= end) {
+        a.handle_timeout(next);
+        while a.poll_transmit().is_some() {}
+    }
+    assert_eq!(a.member_state(&b), Some(MemberState::Dead));
+}
+
+/// A value standing beside a concurrent delete that reads first is still a value:
+/// deleting the key settles the conflict with a tombstone over both.
+#[test]
+fn deleting_a_key_whose_delete_reads_first_removes_the_value_beside_it() {
+    let mut a = node("a", 1);
+    a.join(Instant::ZERO, &[]);
+    let version = |writer: &str, value: Option<&str>| {
+        let writer = ReplicaId::new(NodeId::new(writer).unwrap(), 1);
+        let mut clock = VectorClock::default();
+        clock.observe(&writer, 1);
+        crate::Version {
+            key: "k".into(),
+            value: value.map(str::to_owned),
+            clock,
+            writer,
+        }
+    };
+    a.store.apply(version("b", Some("v")));
+    a.store.apply(version("z", None));
+    assert_eq!(a.store().get("k"), None, "the delete reads first");
+    let tombstone = a.delete(Instant::ZERO, "k").unwrap().expect("a tombstone");
+    assert!(tombstone.is_tombstone());
+    assert_eq!(a.store().versions("k").unwrap(), [tombstone]);
+    assert_eq!(
+        a.delete(Instant::ZERO, "k"),
+        Ok(None),
+        "nothing left to delete"
+    );
+}
