@@ -47,8 +47,15 @@ impl Suspicion {
         }
     }
 
-    /// Records `accuser` as suspecting too; true if it is a new, independent one.
+    /// Records `accuser` as suspecting too; true if it is a new, independent one that
+    /// counts. Beyond the `k` expected, confirmations no longer bring the deadline
+    /// closer, so they are neither kept nor worth passing on (memberlist's `Confirm`
+    /// stops there too): a flood of forged accusers makes a node hold and spread at
+    /// most `k` of them.
     pub(crate) fn confirm(&mut self, accuser: &NodeId) -> bool {
+        if self.confirmations() >= self.expected_confirmations {
+            return false;
+        }
         self.accusers.insert(accuser.clone())
     }
 
@@ -109,5 +116,10 @@ mod tests {
         assert!(suspicion.confirm(&id("c")));
         assert_eq!(suspicion.confirmations(), 2);
         assert_eq!(suspicion.deadline(), Instant::ZERO + min);
+        assert!(
+            !suspicion.confirm(&id("d")),
+            "beyond the k expected: neither kept nor passed on"
+        );
+        assert_eq!(suspicion.accusers.len(), 3);
     }
 }

@@ -70,5 +70,5 @@ fn the_codec_round_trips_and_rejects_garbage() {
 #[wasm_bindgen_test]
 fn a_chaos_schedule_gives_the_native_trace_digest() {
     let outcome = run_schedule(&ChaosParams::new(12), 1).unwrap();
-    assert_eq!(outcome.sim.trace_digest(), 6_897_447_988_331_395_234);
+    assert_eq!(outcome.sim.trace_digest(), 14_115_297_464_710_717_135);
 }

@@ -11,7 +11,9 @@
 use gossip_sim::chaos::{ChaosParams, run_schedule};
 
 /// `(seed, digest)` (seed 1's is also pinned for wasm32 in `sim/tests/wasm.rs`), digests
-/// as written since news rides only to the addresses of members held, but for a
+/// as written since a suspicion's confirmations stop counting, and being passed on, at
+/// the `k` expected, as memberlist's do (every seed but 12, and the 150 members);
+/// before that, news rides only to the addresses of members held, but for a
 /// pinger's own suspicion or death, which rides on every ack to it, and anti-entropy
 /// and rumor pulls answer at the address held for the sender (every seed; the 150
 /// members stay as they were); before that, a
@@ -26,16 +28,16 @@ use gossip_sim::chaos::{ChaosParams, run_schedule};
 /// offered first by a fingerprint of the full state, and reconnecting to the dead with
 /// probability dead / alive, as Serf does, changed them).
 const PINNED: [(u64, u64); 5] = [
-    (1, 6_897_447_988_331_395_234),
-    (2, 16_645_117_762_260_049_549),
-    (3, 901_381_857_419_000_895),
-    (7, 10_800_966_339_305_238_166),
+    (1, 14_115_297_464_710_717_135),
+    (2, 636_963_151_401_286_856),
+    (3, 3_247_536_050_713_126_820),
+    (7, 17_800_804_779_835_416_230),
     (12, 13_748_415_549_427_699_180),
 ];
 
 /// 150 members, 6 faults, seed 5: a member joins, and the full state it is sent takes
 /// two datagrams.
-const PINNED_150: u64 = 8_037_818_172_604_557_860;
+const PINNED_150: u64 = 17_744_844_980_215_684_828;
 
 #[test]
 fn fixed_chaos_schedules_keep_their_trace_digests() {

@@ -52,6 +52,12 @@ pub(super) struct Relay {
     expires: Instant,
 }
 
+/// The most pings a node relays at once (each lasts a probe interval). An honest
+/// cluster asks a member for a few a period; past this many, the requests are forged
+/// or the cluster is failing wholesale, and a request left unrelayed costs its prober
+/// one witness.
+const MAX_RELAYS: usize = 64;
+
 impl Node {
     /// SWIM section 3.1: a ping for this node is acked. A member that left still
     /// answers while it runs, with the news of its departure attached: a prober that
@@ -261,6 +267,9 @@ impl Node {
     ) {
         if target == self.id {
             self.send(requester, Message::Ack { seq: requester_seq });
+            return;
+        }
+        if self.detection.relays.len() >= MAX_RELAYS {
             return;
         }
         let seq = self.next_seq();

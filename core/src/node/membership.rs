@@ -337,7 +337,8 @@ impl Node {
     /// alive claim is the member's own word; a suspicion carries whatever address its
     /// accuser holds. memberlist likewise keeps the address it holds against a
     /// conflicting claim and logs it. Each claim is reported once, not on every message
-    /// that repeats it, until its member is forgotten.
+    /// that repeats it, until its member is forgotten, or until [`MAX_NAME_CLAIMS`] are
+    /// held: then all are forgotten, and a claim still made is reported again.
     fn note_claim(
         &mut self,
         (held, incarnation): (SocketAddr, Incarnation),
@@ -349,11 +350,11 @@ impl Node {
         {
             return;
         }
-        if self
-            .membership
-            .name_claims
-            .insert((update.id.clone(), update.addr))
-        {
+        let claims = &mut self.membership.name_claims;
+        if claims.len() >= MAX_NAME_CLAIMS {
+            claims.clear();
+        }
+        if claims.insert((update.id.clone(), update.addr)) {
             self.events.push_back(Event::NameConflict {
                 id: update.id.clone(),
                 held,
@@ -713,6 +714,11 @@ impl FullStateEntry for EntryRef<'_> {
         self.to_update()
     }
 }
+
+/// The most name claims a node remembers having reported. Claims are forgotten with
+/// their member, but a member that stays, or this node itself, can be claimed from any
+/// number of addresses by forged news: past this many, the node starts over.
+const MAX_NAME_CLAIMS: usize = 64;
 
 /// Nobody reaches the last incarnations by restarting and refuting: news there is forged
 /// or corrupt. A member answers an accusation (suspect, dead, left) with alive news at a

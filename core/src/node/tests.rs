@@ -3015,3 +3015,65 @@ fn deleting_a_key_whose_delete_reads_first_removes_the_value_beside_it() {
         "nothing left to delete"
     );
 }
+
+/// What forged news can make a node hold is bounded: the name claims it remembers
+/// having reported, and the pings it relays for others at once.
+#[test]
+fn forged_claims_and_relay_requests_fill_bounded_memories() {
+    let (mut a, b) = joined_pair();
+    let now = Instant::ZERO;
+    let x = NodeId::new("x").unwrap();
+    let nowhere = SocketAddr::from(([127, 0, 0, 1], 9));
+    let claim = |port: u16| {
+        wire::encode(&Packet {
+            from: x.clone(),
+            message: Message::Gossip,
+            updates: vec![Update::Member(MemberUpdate {
+                id: b.id().clone(),
+                addr: SocketAddr::from(([10, 0, 0, 1], port)),
+                incarnation: 0,
+                state: MemberState::Alive,
+                accuser: None,
+                tags: Tags::none(),
+            })],
+        })
+    };
+    while a.poll_event().is_some() {}
+    for port in 1..=200 {
+        a.handle_packet(now, nowhere, &claim(port)).unwrap();
+        assert!(a.membership.name_claims.len() <= 64);
+    }
+    let reported = std::iter::from_fn(|| a.poll_event())
+        .filter(|e| matches!(e, Event::NameConflict { .. }))
+        .count();
+    assert_eq!(reported, 200, "each distinct claim reported");
+    a.handle_packet(now, nowhere, &claim(200)).unwrap();
+    assert!(
+        a.poll_event().is_none(),
+        "a claim remembered is not reported again"
+    );
+    assert_eq!(
+        a.member(b.id()).unwrap().addr,
+        b.addr(),
+        "b stays where it is"
+    );
+
+    while a.poll_transmit().is_some() {}
+    for seq in 0..100 {
+        let request = datagram_from(
+            &x,
+            Message::PingReq {
+                seq,
+                target: NodeId::new("t").unwrap(),
+                target_addr: SocketAddr::from(([10, 0, 0, 2], 1)),
+                nack: true,
+            },
+        );
+        a.handle_packet(now, nowhere, &request).unwrap();
+    }
+    let pings = std::iter::from_fn(|| a.poll_transmit())
+        .filter(|t| t.kind == MessageKind::Ping)
+        .count();
+    assert_eq!(pings, 64, "relayed up to the bound");
+    assert_eq!(a.detection.relays.len(), 64);
+}
