@@ -125,6 +125,7 @@ enum Command {
     Key(String, oneshot::Sender<Option<KeyInfo>>),
     Put(String, String, oneshot::Sender<Result<Version, AgentError>>),
     Delete(String, oneshot::Sender<Result<Option<Version>, AgentError>>),
+    UserEvent(String, String, oneshot::Sender<Result<(), AgentError>>),
     Stats(oneshot::Sender<StatsInfo>),
     RecentEvents(oneshot::Sender<Vec<RecentEvent>>),
     Follow(FollowFrom, oneshot::Sender<EventFeed>),
@@ -250,6 +251,13 @@ impl AgentHandle {
     /// Deletes `key`; `None` if it held no value here.
     pub async fn delete(&self, key: &str) -> Result<Option<Version>, AgentError> {
         self.ask(|reply| Command::Delete(key.to_owned(), reply))
+            .await?
+    }
+
+    /// Sends a user event to every member, this one included: `name` for handlers to
+    /// pick it by, `payload` for them to act on.
+    pub async fn send_user_event(&self, name: &str, payload: &str) -> Result<(), AgentError> {
+        self.ask(|reply| Command::UserEvent(name.to_owned(), payload.to_owned(), reply))
             .await?
     }
 
@@ -398,6 +406,7 @@ impl std::fmt::Debug for Command {
             Command::Key(..) => "Key",
             Command::Put(..) => "Put",
             Command::Delete(..) => "Delete",
+            Command::UserEvent(..) => "UserEvent",
             Command::Stats(_) => "Stats",
             Command::RecentEvents(_) => "RecentEvents",
             Command::Follow(..) => "Follow",
@@ -763,6 +772,10 @@ impl Agent {
             Command::Delete(key, reply) => {
                 let deleted = self.node.delete(now, &key).map_err(AgentError::from);
                 let _ = reply.send(deleted.and_then(|v| self.persist().map(|()| v)));
+            }
+            Command::UserEvent(name, payload, reply) => {
+                let sent = self.node.send_user_event(now, &name, &payload);
+                let _ = reply.send(sent.map_err(AgentError::from));
             }
             Command::RecentEvents(reply) => {
                 let _ = reply.send(self.events.kept());

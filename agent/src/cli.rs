@@ -57,6 +57,9 @@ pub enum Command {
     Events(EventsArgs),
     /// Follow the datagrams an agent sends and receives, one line each.
     Datagrams(DatagramsArgs),
+    /// Send a user event that every member hears once, like `serf event`: each runs
+    /// its `--event-handler user=...` on it.
+    Event(EventArgs),
     /// Make an agent leave the cluster gracefully (it then stops).
     Leave(ClientArgs),
     /// Declare a member that failed and will not come back to have left, like `serf
@@ -316,6 +319,23 @@ pub struct TagsArgs {
     /// `KEY=VALUE` lines for people, a JSON object for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// Flags of `gossip event`.
+#[derive(Clone, Debug, Args)]
+pub struct EventArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// The event's name, for handlers to pick their events by (`deploy`): any text
+    /// without control characters.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// What the handlers need to act on (none if left out): UTF-8 text, at most 512
+    /// bytes with the name; `-` reads it from standard input.
+    #[arg(value_name = "PAYLOAD", default_value = "")]
+    pub payload: String,
 }
 
 /// Flags of `gossip force-leave`.

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
 use crate::cli::{
-    ClientArgs, EventsArgs, ForceLeaveArgs, JoinArgs, KeysAction, KeysArgs, KvAction, KvArgs,
-    ListFormat, MembersArgs, StatsArgs, StreamFormat, TagsArgs,
+    ClientArgs, EventArgs, EventsArgs, ForceLeaveArgs, JoinArgs, KeysAction, KeysArgs, KvAction,
+    KvArgs, ListFormat, MembersArgs, StatsArgs, StreamFormat, TagsArgs,
 };
 use crate::event_feed::EventId;
 use crate::view::{JoinInfo, KeyInfo, KeysInfo, MemberInfo, RecentEvent, StatsInfo};
@@ -189,6 +189,12 @@ const STDIN_VALUE_LIMIT: usize = 65_507;
 /// byte, so that a file or another command's output is stored as it is (a trailing
 /// newline included, as `consul kv put` and `etcdctl put` keep it).
 fn value_to_put(given: &str, stdin: impl Read) -> Result<String, ClientError> {
+    given_or_read(given, "value", stdin)
+}
+
+/// `given`, or for `-` all of standard input, byte for byte: `what` names it in the
+/// complaints.
+fn given_or_read(given: &str, what: &str, stdin: impl Read) -> Result<String, ClientError> {
     if given != VALUE_FROM_STDIN {
         return Ok(given.to_owned());
     }
@@ -198,18 +204,18 @@ fn value_to_put(given: &str, stdin: impl Read) -> Result<String, ClientError> {
         .read_to_end(&mut bytes)
         .map_err(|error| {
             ClientError(format!(
-                "cannot read the value from standard input: {error}"
+                "cannot read the {what} from standard input: {error}"
             ))
         })?;
     if bytes.len() > STDIN_VALUE_LIMIT {
         return Err(ClientError(format!(
-            "standard input holds over {STDIN_VALUE_LIMIT} bytes: a value travels in one \
+            "standard input holds over {STDIN_VALUE_LIMIT} bytes: a {what} travels in one \
              datagram"
         )));
     }
     String::from_utf8(bytes).map_err(|error| {
         ClientError(format!(
-            "the value on standard input is not UTF-8 text (byte {} is not)",
+            "the {what} on standard input is not UTF-8 text (byte {} is not)",
             error.utf8_error().valid_up_to()
         ))
     })
@@ -414,6 +420,17 @@ pub fn force_leave(args: &ForceLeaveArgs) -> Result<String, ClientError> {
             args.name
         )
     })
+}
+
+/// `gossip event`: sends it through the agent, which hears it first.
+pub fn event(args: &EventArgs) -> Result<String, ClientError> {
+    let payload = given_or_read(&args.payload, "payload", std::io::stdin().lock())?;
+    let path = format!("/api/user-events/{}", encode_path(&args.name));
+    let _: serde_json::Value = Client::of(&args.client).call("POST", &path, Some(&payload))?;
+    Ok(format!(
+        "event {:?} sent: every member hears it within a few protocol periods",
+        args.name
+    ))
 }
 
 /// `gossip join`: a line per address that answered (`joined n2 at 10.0.0.7:7946`),

@@ -336,7 +336,7 @@ async fn handle(
 }
 
 /// Every variable a run may get.
-const VARIABLES: [&str; 7] = [
+const VARIABLES: [&str; 10] = [
     "GOSSIP_EVENT",
     "GOSSIP_EVENT_ID",
     "GOSSIP_SELF_NAME",
@@ -344,10 +344,14 @@ const VARIABLES: [&str; 7] = [
     "GOSSIP_MEMBER_ADDRESS",
     "GOSSIP_MEMBER_STATUS",
     "GOSSIP_KEY",
+    "GOSSIP_USER_EVENT",
+    "GOSSIP_USER_PAYLOAD",
+    "GOSSIP_USER_ORIGIN",
 ];
 
 /// The variables a run gets, for a script that needs no JSON: the event's kind and id,
-/// this agent's name, and the member or key the event is about.
+/// this agent's name, the member or key the event is about, and a user event's name,
+/// payload and sender.
 fn environment(
     own_name: &NodeId,
     life: u64,
@@ -379,6 +383,16 @@ fn environment(
     }
     if let Event::KeyChanged { key, .. } | Event::Conflict { key, .. } = &event.event {
         variables.push(("GOSSIP_KEY", key.clone()));
+    }
+    if let Event::UserEvent {
+        origin,
+        name,
+        payload,
+    } = &event.event
+    {
+        variables.push(("GOSSIP_USER_EVENT", name.clone()));
+        variables.push(("GOSSIP_USER_PAYLOAD", payload.clone()));
+        variables.push(("GOSSIP_USER_ORIGIN", origin.to_string()));
     }
     // The environment cannot carry a NUL (a key may hold one): such a value is left
     // out, and read from standard input instead.
@@ -702,6 +716,19 @@ mod tests {
                 ("GOSSIP_MEMBER", "n2".to_owned()),
                 ("GOSSIP_MEMBER_ADDRESS", "127.0.0.1:8000".to_owned()),
                 ("GOSSIP_MEMBER_STATUS", "dead".to_owned()),
+            ]
+        );
+        let deploy = recent(Event::UserEvent {
+            origin: n2.clone(),
+            name: "deploy".into(),
+            payload: "v2".into(),
+        });
+        assert_eq!(
+            environment(&own, 0xab, &deploy, None)[3..],
+            [
+                ("GOSSIP_USER_EVENT", "deploy".to_owned()),
+                ("GOSSIP_USER_PAYLOAD", "v2".to_owned()),
+                ("GOSSIP_USER_ORIGIN", "n2".to_owned()),
             ]
         );
         let removed = recent(Event::MemberRemoved { id: n2 });

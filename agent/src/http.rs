@@ -15,6 +15,7 @@
 //! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
 //! | `GET /api/events` | server-sent events, one per node event, as JSON; `?recent=true` starts with the kept ones |
 //! | `GET /api/events/recent` | the last events, oldest first, each with its time |
+//! | `POST /api/user-events/{name}` | body: a payload (UTF-8 text, may be empty); send a user event every member hears once (413 over 512 bytes with the name, 400 a name with control characters) |
 //! | `GET /api/datagrams` | server-sent events, one per datagram sent or received |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
@@ -104,6 +105,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: Allowe
         .route("/api/stats", get(stats))
         .route("/api/events", get(events))
         .route("/api/events/recent", get(recent_events))
+        .route("/api/user-events/{name}", post(send_user_event))
         .route("/api/datagrams", get(datagrams))
         .route("/api/config", get(config))
         .route("/api/leave", post(leave))
@@ -486,6 +488,24 @@ async fn put(
     let value = text_of(body, "the value must be UTF-8 text")?;
     let version = agent.put(&key, &value).await?;
     Ok(Json(crate::view::KeyInfo::new(&key, &[version])))
+}
+
+/// A user event named by the path, its payload the body (may be empty): every member,
+/// this one included, hears it once as a `user` event on its stream and runs its
+/// handlers. Answers what was sent.
+async fn send_user_event(
+    State(agent): State<AgentHandle>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let name = key_of(path)?;
+    let payload = text_of(body, "the payload must be UTF-8 text")?;
+    agent.send_user_event(&name, &payload).await?;
+    Ok(Json(json!({
+        "origin": agent.name().to_string(),
+        "name": name,
+        "payload": payload,
+    })))
 }
 
 async fn delete(

@@ -91,6 +91,7 @@ async fn run() -> Result<(), Failure> {
         Command::Members(args) => print(client_call(move || client::members(&args)).await?),
         Command::Kv(args) => print(client_call(move || client::kv(&args)).await?),
         Command::Stats(args) => print(client_call(move || client::stats(&args)).await?),
+        Command::Event(args) => print(client_call(move || client::event(&args)).await?),
         Command::Leave(args) => print(client_call(move || client::leave(&args)).await?),
         Command::Join(args) => print(client_call(move || client::join(&args)).await?),
         Command::ForceLeave(args) => print(client_call(move || client::force_leave(&args)).await?),

@@ -51,11 +51,17 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         "updated=echo $GOSSIP_SELF_NAME heard $GOSSIP_MEMBER tagged >> {}",
         updates.display()
     );
+    // And each writes the user events it hears.
+    let on_user = format!(
+        "user=echo $GOSSIP_SELF_NAME heard $GOSSIP_USER_EVENT $GOSSIP_USER_PAYLOAD from $GOSSIP_USER_ORIGIN >> {}",
+        updates.display()
+    );
     let mut launcher = Stopped(
         Command::new(env!("CARGO_BIN_EXE_gossip"))
             .args(["cluster", "--nodes", "3"])
             .args(["--record", recording.to_str().unwrap()])
             .args(["--event-handler", &on_update])
+            .args(["--event-handler", &on_user])
             .args([
                 "--base-port",
                 &udp.to_string(),
@@ -146,6 +152,42 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     assert!(
         !handled("n2 heard n2 tagged"),
         "an agent's own change is no event"
+    );
+
+    // A user event sent through n2 is heard once by every agent, n2 included.
+    let sent = gossip(&["event", "--http", &api(1), "deploy", "v2"]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    let heard_deploy = || {
+        std::fs::read_to_string(&updates)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.ends_with("heard deploy v2 from n2"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || heard_deploy().len() == 3),
+        "every agent ran its user handler: {:?}",
+        heard_deploy()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let mut heard = heard_deploy();
+    heard.sort();
+    assert_eq!(
+        heard,
+        [
+            "n1 heard deploy v2 from n2",
+            "n2 heard deploy v2 from n2",
+            "n3 heard deploy v2 from n2"
+        ],
+        "once each"
+    );
+    let refused = gossip(&["event", "--http", &api(1), "big", &"x".repeat(600)]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("over the limit of 512"),
+        "{}",
+        text(&refused)
     );
     let untagged = gossip(&[
         "tags",

@@ -1062,3 +1062,35 @@ async fn a_dead_member_is_made_to_leave() {
         (200, r#"{"left":"b","already":true}"#)
     );
 }
+
+/// A user event is sent by name with its payload as the body, and heard at once by the
+/// agent itself; a name or payload the core refuses is a 4xx that sends nothing.
+#[tokio::test]
+async fn a_user_event_is_sent_by_name_and_refused_when_it_breaks_the_rules() {
+    let (addr, _stop) = start().await;
+    let (status, body) = request(addr, "POST", "/api/user-events/deploy", b"v2").await;
+    assert_eq!(status, 200, "{body}");
+    let sent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (&sent["name"], &sent["payload"]),
+        (&"deploy".into(), &"v2".into())
+    );
+    let (_, recent) = request(addr, "GET", "/api/events/recent", b"").await;
+    assert!(
+        recent.contains(r#""kind":"user""#) && recent.contains(r#""payload":"v2""#),
+        "{recent}"
+    );
+    let (status, body) = request(addr, "POST", "/api/user-events/a%0Ab", b"").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("control characters"), "{body}");
+    let (status, body) = request(addr, "POST", "/api/user-events/big", &[b'x'; 600]).await;
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = request(addr, "POST", "/api/user-events/latin", b"caf\xe9").await;
+    assert_eq!(status, 400, "{body}");
+    let (_, recent) = request(addr, "GET", "/api/events/recent", b"").await;
+    assert_eq!(
+        recent.matches(r#""event":{"kind":"user""#).count(),
+        1,
+        "{recent}"
+    );
+}

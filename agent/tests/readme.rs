@@ -6,7 +6,7 @@
 //! and they must find each other and leave gracefully on SIGTERM (the one with an event
 //! handler keeping its list of the others as they come and go). The `cluster`
 //! command is started (on free ports), and every client command (`members`, `kv`,
-//! `stats`, `events`, `tags`, `join`, `leave`) is run against it in the README's order.
+//! `stats`, `events`, `tags`, `event`, `join`, `leave`) is run against it in the README's order.
 
 mod support;
 
@@ -469,7 +469,9 @@ fn the_readme_cluster_answers_every_client_command() {
             "the page on {port}: {page}"
         );
     }
-    let clients = ["members", "kv", "stats", "events", "tags", "join", "leave"];
+    let clients = [
+        "members", "kv", "stats", "events", "tags", "event", "join", "leave",
+    ];
     for args in commands.iter().filter(|c| clients.contains(&c[0].as_str())) {
         let args = aimed(args, http, udp..udp + nodes);
         // A key read right after it was written elsewhere may still be spreading.

@@ -316,6 +316,23 @@ impl Simulation {
         Ok(())
     }
 
+    /// Sends a user event from the node named `name`: `event` and its `payload`, which
+    /// every member hears once ([`gossip_core::Node::send_user_event`]).
+    pub fn send_user_event(&mut self, name: &str, event: &str, payload: &str) -> Result<(), Error> {
+        self.record(Command::UserEvent {
+            name: name.to_owned(),
+            event: event.to_owned(),
+            payload: payload.to_owned(),
+        });
+        let index = self.running(name)?;
+        let now = self.now;
+        self.nodes[index]
+            .node
+            .send_user_event(now, event, payload)?;
+        self.drain(index);
+        Ok(())
+    }
+
     fn running(&self, name: &str) -> Result<usize, Error> {
         let index = self.index_of(name)?;
         if !self.nodes[index].up {

@@ -124,6 +124,12 @@ pub enum Command {
         name: String,
         key: String,
     },
+    /// A user event sent from the node `name`.
+    UserEvent {
+        name: String,
+        event: String,
+        payload: String,
+    },
 }
 
 /// What a run did, in a form that exports (to JSON, say, with serde) and loads back:
@@ -268,6 +274,11 @@ impl Simulation {
             Command::RemoveNode(name) => self.remove_node(name),
             Command::Put { name, key, value } => self.put(name, key, value),
             Command::Delete { name, key } => self.delete(name, key),
+            Command::UserEvent {
+                name,
+                event,
+                payload,
+            } => self.send_user_event(name, event, payload),
         }
     }
 

@@ -4,7 +4,7 @@
 use gossip_core::wire::MessageKind;
 use gossip_core::{Config, Duration, Event, Lifeguard, MemberState, NodeStatus};
 use gossip_sim::experiment::{self, RunParams};
-use gossip_sim::{SimBuilder, Simulation};
+use gossip_sim::{NetworkModel, SimBuilder, Simulation};
 use gossip_tests::{names, refs, scenario_seed};
 
 /// Runs in steps of `step` until `done` holds or `bound` has passed; returns the time it
@@ -455,5 +455,45 @@ fn a_seed_that_has_left_does_not_make_a_lonely_member() {
         sim.membership_is_accurate(),
         "{:?} (seed {seed})",
         sim.membership_disagreements()
+    );
+}
+
+/// A user event reaches every member exactly once through 10% loss, within a few
+/// periods: it spreads as membership news does (SWIM section 4.1), and a member tells
+/// the copies it hears again apart by the event's id.
+#[test]
+fn a_user_event_reaches_every_member_once() {
+    let seed = scenario_seed(900);
+    println!("seed {seed}");
+    let mut sim = cluster(seed, 50, Config::default())
+        .converged()
+        .build()
+        .unwrap();
+    sim.set_network(NetworkModel {
+        loss: 0.1,
+        ..NetworkModel::lan()
+    });
+    sim.run_for(Duration::from_secs(2));
+    sim.send_user_event("n7", "deploy", "v2").unwrap();
+    sim.run_for(Duration::from_secs(5));
+    let mut heard = std::collections::BTreeMap::<String, usize>::new();
+    for entry in sim.log() {
+        if let Event::UserEvent {
+            origin,
+            name,
+            payload,
+        } = &entry.event
+        {
+            assert_eq!(
+                (origin.as_str(), &name[..], &payload[..]),
+                ("n7", "deploy", "v2")
+            );
+            *heard.entry(entry.node.to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!(heard.len(), 50, "seed {seed}: every member: {heard:?}");
+    assert!(
+        heard.values().all(|&times| times == 1),
+        "seed {seed}: once each: {heard:?}"
     );
 }
