@@ -1006,7 +1006,7 @@ fn log_event(event: &Event) {
             member = %id,
             %held,
             %claimed,
-            "a member is claimed from two addresses: a second process uses its name (names must be unique: stop one, or start it under another name), or it restarted at a new address before the others noticed"
+            "a member is claimed from two addresses: a second process uses its name (names must be unique: stop one, or start it under another name; the member held keeps its place meanwhile), or it restarted at a new address before the others noticed (it moves there once its old address is found dead)"
         ),
         Event::UserEvent {
             origin,

@@ -178,8 +178,8 @@ async fn the_api_answers_and_refuses_clearly() {
     }
     for (query, says) in [
         ("?status=gone", "alive, suspect, dead or left"),
-        ("?tag=role", "KEY=VALUE"),
-        ("?state=dead", "takes status and tag"),
+        ("?tag=role", "KEY=REGEX"),
+        ("?state=dead", "takes status, name and tag"),
     ] {
         let (status, body) = request(addr, "GET", &format!("/api/members{query}"), b"").await;
         assert_eq!(status, 400, "{query}: {body}");

@@ -216,7 +216,14 @@ impl Node {
         }
         if update.id == self.id {
             self.note_claim((self.addr, self.incarnation), &update);
-            self.refute(&update);
+            // Alive news of this node from another address is another process's word
+            // (one using the same name, or this node's own earlier life elsewhere,
+            // which the others will find dead): refuted, it would raise this node's
+            // incarnation for nothing, as the others keep this node at its address
+            // ([`Node::holds_elsewhere`]).
+            if update.state != MemberState::Alive || update.addr == self.addr {
+                self.refute(&update);
+            }
             return;
         }
         if self.confirms_suspicion(&update) {
@@ -250,6 +257,10 @@ impl Node {
         let previous = match self.membership.members.get(&update.id) {
             None if !update.state.is_active() => return,
             None => None,
+            Some(current) if holds_elsewhere(&current, &update) => {
+                self.note_claim((current.addr, current.incarnation), &update);
+                return;
+            }
             Some(current) if !update.overrides(&current) => {
                 if current.state.is_active() {
                     self.note_claim((current.addr, current.incarnation), &update);
@@ -713,6 +724,18 @@ impl FullStateEntry for EntryRef<'_> {
     fn into_update(self) -> Option<MemberUpdate> {
         self.to_update()
     }
+}
+
+/// Whether `update` is news of a member held active at another address than the one
+/// it gives. It is dropped, whatever its incarnation, as memberlist does ("conflicting
+/// address"): a name held by a running member stays at its address until that member
+/// is found dead or gone. The news is then either another process's that uses the
+/// same name, which must not take the member's place (nor, leaving, make it seem to
+/// have left), or a member restarted elsewhere before the others noticed, which takes
+/// its new address once its old one is found dead: it hears of that death on the acks
+/// to its pings, and refutes it from where it now runs.
+fn holds_elsewhere(current: &crate::Member, update: &MemberUpdate) -> bool {
+    current.state.is_active() && current.addr != update.addr
 }
 
 /// The most name claims a node remembers having reported. Claims are forgotten with

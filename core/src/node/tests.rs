@@ -2244,6 +2244,9 @@ fn a_table_restored_from_another_registry_is_numbered_in_the_nodes_own() {
     );
 }
 
+/// A second process using a member's name never takes its place: its claims, at any
+/// incarnation, and its departure are dropped while the member held runs, and each
+/// claim is reported once; only a member found dead moves to a new address.
 #[test]
 fn a_name_claimed_from_a_second_address_is_reported_once_and_the_held_one_kept() {
     let (mut a, _b) = joined_pair();
@@ -2284,29 +2287,35 @@ fn a_name_claimed_from_a_second_address_is_reported_once_and_the_held_one_kept()
         }],
         "and so does the newcomer, about its own name"
     );
-    let held_at = a.members().find(|m| m.id == id).map(|m| m.addr);
-    assert_eq!(held_at, Some(held), "the address held is kept");
+    let held_at = |a: &Node| a.members().find(|m| m.id == id).map(|m| m.addr);
+    assert_eq!(held_at(&a), Some(held), "the address held is kept");
+    assert_eq!(impostor.incarnation(), 0, "the newcomer does not refute it");
 
-    // The same claim as gossip, and a claim one incarnation higher (a restart at the
-    // new address refuting): neither is reported again, and the higher one moves b.
-    let claim = |incarnation| MemberUpdate {
+    // The same claim as gossip, one incarnation higher, and the newcomer's departure:
+    // none is reported again, and none moves b or makes it seem to have left.
+    let claim = |incarnation, state| MemberUpdate {
         id: id.clone(),
         addr: claimed,
         incarnation,
-        state: MemberState::Alive,
+        state,
         accuser: None,
         tags: Tags::none(),
     };
-    a.apply_member_update(now, claim(0));
+    a.apply_member_update(now, claim(0, MemberState::Alive));
+    a.apply_member_update(now, claim(1, MemberState::Alive));
+    a.apply_member_update(now, claim(1, MemberState::Left));
     assert_eq!(conflicts(&mut a), vec![]);
-    a.apply_member_update(now, claim(1));
-    assert_eq!(conflicts(&mut a), vec![]);
-    let held_at = a.members().find(|m| m.id == id).map(|m| m.addr);
-    assert_eq!(
-        held_at,
-        Some(claimed),
-        "a newer incarnation moves the member"
-    );
+    assert_eq!(held_at(&a), Some(held), "b stays where it runs");
+    assert_eq!(a.member_state(&id), Some(MemberState::Alive));
+
+    // Once the b held is found dead, a member by that name elsewhere is a restart
+    // there: its refutation moves b.
+    let mut dead = claim(0, MemberState::Dead);
+    dead.addr = held;
+    a.apply_member_update(now, dead);
+    a.apply_member_update(now, claim(1, MemberState::Alive));
+    assert_eq!(held_at(&a), Some(claimed), "a dead member moves");
+    assert_eq!(a.member_state(&id), Some(MemberState::Alive));
 }
 
 /// `a`'s state after writing `k = v`, with an incarnation to recognise.
