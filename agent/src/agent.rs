@@ -139,12 +139,17 @@ enum Command {
     ForceLeave(NodeId, oneshot::Sender<Result<bool, AgentError>>),
     Keyring(oneshot::Sender<Result<KeysInfo, AgentError>>),
     SetTags(Tags, oneshot::Sender<()>),
+    PatchTags(TagPatch, oneshot::Sender<Result<Tags, AgentError>>),
     ChangeKey(
         KeyChange,
         Key,
         oneshot::Sender<Result<KeysInfo, AgentError>>,
     ),
 }
+
+/// A change to some tags: each key set to a value, or with `None` deleted (a JSON merge
+/// patch, RFC 7396, as `PATCH /api/tags` takes it).
+pub type TagPatch = std::collections::BTreeMap<String, Option<String>>;
 
 pub use crate::event_feed::RECENT_EVENTS;
 
@@ -292,6 +297,14 @@ impl AgentHandle {
         self.ask(|reply| Command::SetTags(tags, reply)).await
     }
 
+    /// Changes some of this node's tags, the others kept: `patch` sets a key to a value,
+    /// or with `None` deletes it. Made in the agent's own task, between two others, so
+    /// that changes made at once by several clients all stand. Answers the tags now
+    /// held; tags out of bounds change nothing.
+    pub async fn patch_tags(&self, patch: TagPatch) -> Result<Tags, AgentError> {
+        self.ask(|reply| Command::PatchTags(patch, reply)).await?
+    }
+
     /// Leaves the cluster gracefully and stops the agent, as its shutdown future would.
     pub async fn leave(&self) -> Result<(), AgentError> {
         self.ask(Command::Leave).await
@@ -417,6 +430,7 @@ impl std::fmt::Debug for Command {
             Command::ForceLeave(..) => "ForceLeave",
             Command::Keyring(_) => "Keyring",
             Command::SetTags(..) => "SetTags",
+            Command::PatchTags(..) => "PatchTags",
             Command::ChangeKey(..) => "ChangeKey",
         };
         f.write_str(name)
@@ -804,6 +818,28 @@ impl Agent {
                 info!(%tags, "tags changed");
                 self.node.set_tags(tags);
                 let _ = reply.send(());
+            }
+            Command::PatchTags(patch, reply) => {
+                let mut pairs: std::collections::BTreeMap<String, String> = self
+                    .node
+                    .tags()
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                for (key, value) in patch {
+                    match value {
+                        Some(value) => pairs.insert(key, value),
+                        None => pairs.remove(&key),
+                    };
+                }
+                let patched = Tags::new(pairs).map_err(AgentError::from);
+                if let Ok(tags) = &patched
+                    && tags != self.node.tags()
+                {
+                    info!(%tags, "tags changed");
+                    self.node.set_tags(tags.clone());
+                }
+                let _ = reply.send(patched);
             }
             Command::Keyring(reply) => {
                 let _ = reply.send(self.keys_info());

@@ -94,6 +94,7 @@ impl Client {
             ("DELETE", _) => self.http.delete(&url).call(),
             ("POST", None) => self.http.post(&url).send_empty(),
             ("POST", Some(body)) => self.http.post(&url).send(body),
+            ("PATCH", body) => self.http.patch(&url).send(body.unwrap_or_default()),
             (_, body) => self.http.put(&url).send(body.unwrap_or_default()),
         };
         let mut response = sent.map_err(|e| self.unreachable(e))?;
@@ -353,15 +354,23 @@ pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
         )));
     }
     let client = Client::of(&args.client);
-    let mut tags: BTreeMap<String, String> = client.call("GET", "/api/tags", None)?;
-    if !args.set.is_empty() || !args.delete.is_empty() {
-        for key in &args.delete {
-            tags.remove(key);
-        }
-        tags.extend(args.set.iter().cloned());
-        let body = serde_json::to_string(&tags).unwrap_or_default();
-        tags = client.call("PUT", "/api/tags", Some(&body))?;
-    }
+    let tags: BTreeMap<String, String> = if args.set.is_empty() && args.delete.is_empty() {
+        client.call("GET", "/api/tags", None)?
+    } else {
+        // Only the change goes: tags changed meanwhile through another client stay.
+        let patch: BTreeMap<&str, Option<&str>> = args
+            .delete
+            .iter()
+            .map(|key| (key.as_str(), None))
+            .chain(
+                args.set
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), Some(value.as_str()))),
+            )
+            .collect();
+        let body = serde_json::to_string(&patch).unwrap_or_default();
+        client.call("PATCH", "/api/tags", Some(&body))?
+    };
     Ok(match args.format {
         ListFormat::Table => tags
             .iter()

@@ -21,7 +21,7 @@
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |
 //! | `POST /api/force-leave` | body: a member's name; declare it, held dead, to have left (404 unknown, 422 not dead) |
 //! | `POST /api/join` | body: a JSON array of `IP:PORT` or `HOST:PORT`; exchange full state with each ([`crate::join`]) |
-//! | `GET /api/tags`, `PUT /api/tags` | this agent's tags; PUT a JSON object to replace them |
+//! | `GET /api/tags`, `PUT /api/tags`, `PATCH /api/tags` | this agent's tags; PUT a JSON object to replace them, PATCH one to change some (`null` deletes a tag) |
 //! | `GET /api/keys` | the keyring: every key, the primary first (422 without `--keyring`) |
 //! | `POST /api/keys/install`, `use`, `remove` | body: a base64 key; add it, seal with it, forget it |
 //! | `GET /metrics` | the counters in Prometheus text format |
@@ -111,7 +111,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: Allowe
         .route("/api/leave", post(leave))
         .route("/api/join", post(join))
         .route("/api/force-leave", post(force_leave))
-        .route("/api/tags", get(tags).put(set_tags))
+        .route("/api/tags", get(tags).put(set_tags).patch(patch_tags))
         .route("/api/keys", get(keyring))
         .route("/api/keys/{change}", post(change_key))
         .route("/metrics", get(metrics))
@@ -388,7 +388,9 @@ impl From<AgentError> for ApiError {
             AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
             AgentError::Core(gossip_core::Error::UnknownMember(_)) => StatusCode::NOT_FOUND,
-            AgentError::Core(gossip_core::Error::NotDead(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AgentError::Core(gossip_core::Error::NotDead(_) | gossip_core::Error::BadTag(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AgentError::Core(_) => StatusCode::BAD_REQUEST,
             AgentError::Keyring(KeyringError::NotBase64 | KeyringError::WrongLength(_)) => {
                 StatusCode::BAD_REQUEST
@@ -580,6 +582,31 @@ async fn set_tags(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     agent.set_tags(tags).await?;
     Ok(Json(pairs))
+}
+
+/// Changes some tags, keeping the others: a JSON merge patch (RFC 7396), `{"role":
+/// "db", "dc": null}` sets `role` and deletes `dc`. Applied by the agent in one step,
+/// so that clients changing different tags at once do not undo each other, as a read
+/// and a whole `PUT` would.
+async fn patch_tags(
+    State(agent): State<AgentHandle>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<std::collections::BTreeMap<String, String>> {
+    let body = body_of(body)?;
+    let patch: crate::agent::TagPatch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a tag patch is a JSON object of strings, and null for a tag to delete, e.g. {{\"role\": \"web\", \"dc\": null}}: {e}"
+            ),
+        )
+    })?;
+    let tags = agent.patch_tags(patch).await?;
+    Ok(Json(
+        tags.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    ))
 }
 
 /// Declares a member held dead to have left the cluster, on its behalf.

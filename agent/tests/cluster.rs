@@ -182,6 +182,24 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         ],
         "once each"
     );
+    // Tags changed by several clients at once all stand.
+    let changes: Vec<_> = (0..6)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_gossip"))
+                .args(["tags", "--http", &api(2), "--set", &format!("k{i}=v")])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut change in changes {
+        assert!(change.wait().unwrap().success());
+    }
+    let tags = text(&gossip(&["tags", "--http", &api(2)]));
+    for i in 0..6 {
+        assert!(tags.contains(&format!("k{i}=v")), "k{i} lost: {tags}");
+    }
+
     let refused = gossip(&["event", "--http", &api(1), "big", &"x".repeat(600)]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(

@@ -825,6 +825,30 @@ async fn tags_are_replaced_as_a_json_object() {
         stats.contains(r#""incarnation":1"#),
         "a change raises the incarnation: {stats}"
     );
+
+    // A patch changes the tags it names and keeps the others; null deletes one.
+    let (status, body) = request(addr, "PATCH", "/api/tags", br#"{"dc":"east"}"#).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"dc":"east","role":"web"}"#)
+    );
+    let (status, body) = request(addr, "PATCH", "/api/tags", br#"{"role":null}"#).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"dc":"east"}"#));
+    let (status, body) = request(addr, "PATCH", "/api/tags", br#"{"dc":1}"#).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = request(addr, "PATCH", "/api/tags", br#"{"":"x"}"#).await;
+    assert_eq!(status, 422, "{body}");
+    // Patches sent at once all stand: none undoes another.
+    let patches = (0..8).map(|i| {
+        let body = format!(r#"{{"k{i}":"v"}}"#);
+        async move { request(addr, "PATCH", "/api/tags", body.as_bytes()).await }
+    });
+    for (status, body) in futures_util::future::join_all(patches).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, tags) = request(addr, "GET", "/api/tags", b"").await;
+    let tags: std::collections::BTreeMap<String, String> = serde_json::from_str(&tags).unwrap();
+    assert_eq!(tags.len(), 9, "dc and the eight: {tags:?}");
 }
 
 /// A page from elsewhere cannot make a visitor's browser change the agent; the agent's
