@@ -316,13 +316,15 @@ async fn stdin_closed() {
     let _ = on_closed.await;
 }
 
-/// Ctrl-C and, on Unix, SIGTERM: either way the agent leaves gracefully. Listened to
-/// from the moment the agent starts, so that a signal that comes while it is still
+/// Ctrl-C and, on Unix, SIGTERM and SIGHUP: either way the agent leaves gracefully.
+/// SIGHUP is what a closed terminal or a dropped ssh session sends: by default it
+/// would kill the agent at once, and the cluster would take it for a crash. Listened
+/// to from the moment the agent starts, so that a signal that comes while it is still
 /// binding, loading its data dir or looking up its seeds is held until it runs, rather
 /// than killing it the default way.
 struct Interrupts {
     #[cfg(unix)]
-    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    signals: Option<[tokio::signal::unix::Signal; 3]>,
 }
 
 impl Interrupts {
@@ -330,10 +332,15 @@ impl Interrupts {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let signals = signal(SignalKind::terminate())
-                .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)));
+            let signals = (|| {
+                Ok::<_, std::io::Error>([
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::hangup())?,
+                ])
+            })();
             if let Err(error) = &signals {
-                tracing::warn!(%error, "cannot listen for SIGTERM: only Ctrl-C stops the agent gracefully");
+                tracing::warn!(%error, "cannot listen for SIGTERM and SIGHUP: only Ctrl-C stops the agent gracefully");
             }
             Interrupts {
                 signals: signals.ok(),
@@ -348,10 +355,11 @@ impl Interrupts {
     /// Completes when one of the signals has come (or came already).
     async fn wait(self) {
         #[cfg(unix)]
-        if let Some((mut terminate, mut interrupt)) = self.signals {
+        if let Some([mut terminate, mut interrupt, mut hangup]) = self.signals {
             tokio::select! {
                 _ = terminate.recv() => {}
                 _ = interrupt.recv() => {}
+                _ = hangup.recv() => {}
             }
             return;
         }

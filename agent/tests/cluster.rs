@@ -869,3 +869,55 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
     assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "{printed}");
     assert!(terminate(&mut agent.0, Duration::from_secs(10)).is_some());
 }
+
+/// SIGHUP, which a closed terminal or a dropped ssh session sends, makes an agent
+/// leave gracefully, as SIGTERM does: the others see it left, not failed.
+#[test]
+fn a_hangup_makes_an_agent_leave_gracefully() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(30_000 + pid % 10_000, 2);
+    let http = free_run(udp + 2, 2);
+    let agent = |i: u16, join: Option<u16>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
+        command
+            .args(["agent", "--name", &format!("h{i}")])
+            .args(["--bind", &format!("127.0.0.1:{}", udp + i)])
+            .args(["--http", &format!("127.0.0.1:{}", http + i)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(seed) = join {
+            command.args(["--join", &format!("127.0.0.1:{seed}")]);
+        }
+        Stopped(command.spawn().unwrap())
+    };
+    let _first = agent(0, None);
+    let mut second = agent(1, Some(udp));
+    let status_of_h1 = || {
+        let out = gossip(&[
+            "members",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+            "--name",
+            "h1",
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|members| members[0]["status"].as_str().map(str::to_owned))
+    };
+    assert!(eventually(Duration::from_secs(10), || {
+        status_of_h1().as_deref() == Some("alive")
+    }));
+    Command::new("kill")
+        .args(["-HUP", &second.0.id().to_string()])
+        .status()
+        .unwrap();
+    let mut exited = None;
+    assert!(eventually(Duration::from_secs(10), || {
+        exited = second.0.try_wait().unwrap();
+        exited.is_some()
+    }));
+    assert!(exited.unwrap().success(), "{exited:?}");
+    assert_eq!(status_of_h1().as_deref(), Some("left"));
+}
