@@ -77,8 +77,28 @@ impl Client {
                 self.base,
                 self.answer.as_secs_f64()
             )),
-            error => ClientError(format!("cannot reach the agent at {}: {error}", self.base)),
+            error @ (ureq::Error::Io(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_)) => ClientError(format!(
+                "cannot reach the agent at {}: {error} (does an agent run there, started with --http at that address?)",
+                self.base
+            )),
+            // The request itself could not be made (a path too long for HTTP, say):
+            // the agent is not at fault, nor out of reach.
+            error => ClientError(format!(
+                "cannot send this request to the agent at {}: {error}",
+                self.base
+            )),
         }
+    }
+
+    /// What an answer that is not the API's says: the address may be another server's.
+    fn not_the_api(&self, what: &str) -> ClientError {
+        ClientError(format!(
+            "{} answered {what}, not as a gossip agent's API does: is it an agent's --http address?",
+            self.base
+        ))
     }
 
     /// Sends a request and reads a JSON answer, or the API's error message.
@@ -106,12 +126,14 @@ impl Client {
         if !status.is_success() {
             let message = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(ClientError(message));
+                .and_then(|v| v["error"].as_str().map(str::to_owned));
+            return Err(message.map_or_else(
+                || self.not_the_api(&format!("{status} without the API's error")),
+                ClientError,
+            ));
         }
         serde_json::from_str(&text)
-            .map_err(|e| ClientError(format!("the agent answered something unexpected: {e}")))
+            .map_err(|e| self.not_the_api(&format!("{status} with what it cannot read ({e})")))
     }
 }
 
@@ -773,6 +795,40 @@ mod tests {
         assert!(refused(&["--name", "n("]).contains("not a usable regular expression"));
         assert!(refused(&["--tag", "role=("]).contains("not a usable regular expression"));
         assert!(refused(&["--tag", "role"]).contains("KEY=REGEX"));
+    }
+
+    /// A server that is not an agent (another program on the port) is said to be one,
+    /// in one line, without echoing the page it sent.
+    #[test]
+    fn an_answer_that_is_not_the_api_is_said_to_be_so() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for page in ["HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"] {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = [0; 1024];
+                let _ = stream.read(&mut request);
+                let body = "<!DOCTYPE HTML>\n<html>directory listing</html>";
+                let _ = write!(
+                    stream,
+                    "{page}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let client = Client::new(addr);
+        for _ in 0..2 {
+            let error = client
+                .call::<serde_json::Value>("GET", "/api/members", None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("is it an agent's --http address?"),
+                "{error}"
+            );
+            assert!(!error.contains("<html") && !error.contains('\n'), "{error}");
+        }
     }
 
     /// `kv put KEY -` takes standard input whole, newlines and all; anything else is
