@@ -442,12 +442,14 @@ pub struct ClusterArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=200))]
     pub nodes: u16,
 
-    /// UDP port of the first agent; the others take the next ones.
-    #[arg(long, default_value_t = 7946)]
+    /// UDP port of the first agent; the others take the next ones (not 0: each agent
+    /// joins the first at its port).
+    #[arg(long, default_value_t = 7946, value_parser = clap::value_parser!(u16).range(1..))]
     pub base_port: u16,
 
-    /// HTTP port of the first agent's API; the others take the next ones.
-    #[arg(long, default_value_t = 9001)]
+    /// HTTP port of the first agent's API; the others take the next ones (not 0: the
+    /// launcher finds each agent at its port).
+    #[arg(long, default_value_t = 9001, value_parser = clap::value_parser!(u16).range(1..))]
     pub http_base: u16,
 
     /// Protocol preset of every agent.

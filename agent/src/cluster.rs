@@ -105,6 +105,14 @@ pub async fn run(
                     (m.name.clone(), local(m.udp_port), local(m.http_port))
                 })
                 .collect();
+            // A recording of an earlier run is not written over, as `keygen` writes
+            // over no keyring.
+            if path.exists() {
+                return Err(ClusterError::Refused(format!(
+                    "{} exists already: record to a new file, or remove it first",
+                    path.display()
+                )));
+            }
             let recorder = Recorder::start(path, &nodes, args.preset.name())?;
             say(&format!(
                 "recording every agent's events to {}",

@@ -43,7 +43,7 @@ impl Recorder {
         nodes: &[(String, SocketAddr, SocketAddr)],
         preset: &str,
     ) -> Result<Recorder, String> {
-        let file = File::create(path)
+        let file = File::create_new(path)
             .map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
         let started = Instant::now();
         let header = RecordingHeader {

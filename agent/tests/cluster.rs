@@ -737,6 +737,30 @@ fn settings_no_agent_would_take_stop_the_cluster_before_it_starts() {
     assert_eq!(n1.status.code(), Some(2), "n1 never started");
 }
 
+/// A recording is never written over, and port 0 is no base: both are refused before
+/// any agent starts, as wrong flags.
+#[test]
+fn an_existing_recording_and_port_zero_are_refused_before_any_agent_starts() {
+    let pid = std::process::id() as u16;
+    let precious = std::env::temp_dir().join(format!("gossip-precious-{pid}.txt"));
+    std::fs::write(&precious, "precious").unwrap();
+    let record = ["--record", precious.to_str().unwrap()];
+    let (out, http) = two_agents(45_000 + pid % 10_000, &record, |_, _| ());
+    let said = text(&out);
+    let kept = std::fs::read_to_string(&precious).unwrap();
+    let _ = std::fs::remove_file(&precious);
+    assert_eq!(kept, "precious", "not written over");
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("exists already"), "{said}");
+    let n1 = gossip(&["members", "--http", &format!("127.0.0.1:{http}")]);
+    assert_eq!(n1.status.code(), Some(2), "n1 never started");
+    for flag in ["--base-port", "--http-base"] {
+        let out = gossip(&["cluster", "--nodes", "2", flag, "0"]);
+        assert_eq!(out.status.code(), Some(2), "{flag} 0: {}", text(&out));
+        assert!(text(&out).contains(flag), "{}", text(&out));
+    }
+}
+
 #[test]
 fn an_agent_that_fails_to_start_stops_the_cluster_at_once() {
     let pid = std::process::id() as u16;
