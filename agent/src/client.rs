@@ -713,9 +713,17 @@ fn show_key(info: &KeyInfo) -> String {
     text
 }
 
-/// `text` as it is, unless it holds control characters: then quoted and escaped.
+/// `text` as it is, unless it could be misread: then quoted and escaped. That is text
+/// holding control characters (a terminal would act on them), empty text and text with
+/// spaces at either end (invisible as it is), and text starting with a quote (which
+/// would read as an escaped one).
 fn printable(text: &str) -> String {
-    if text.chars().any(char::is_control) {
+    let misread = text.is_empty()
+        || text.starts_with('"')
+        || text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace)
+        || text.chars().any(char::is_control);
+    if misread {
         format!("{text:?}")
     } else {
         text.to_owned()
@@ -904,6 +912,19 @@ mod tests {
             event_in_words("06:12:03.412".into(), "newer", r#"{"Unknown":1}"#),
             r#"06:12:03.412  newer          {"Unknown":1}"#
         );
+    }
+
+    /// Text that would read as other text is quoted: empty, spaced at an end, or
+    /// starting with a quote; other text is shown as it is.
+    #[test]
+    fn text_that_could_be_misread_is_quoted() {
+        assert_eq!(printable("blue sky"), "blue sky");
+        assert_eq!(printable("a\"b"), "a\"b");
+        assert_eq!(printable("a\nb"), r#""a\nb""#);
+        assert_eq!(printable(r#""a\nb""#), r#""\"a\\nb\"""#);
+        assert_eq!(printable(""), r#""""#);
+        assert_eq!(printable(" "), r#"" ""#);
+        assert_eq!(printable("x "), r#""x ""#);
     }
 
     /// Server-sent events as the agent writes them: a history's id after its data, a
