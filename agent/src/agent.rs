@@ -531,14 +531,29 @@ impl Agent {
             state.incarnation = state.incarnation.saturating_add(1);
             let (incarnation, keys) = (state.incarnation, state.store.len());
             // Unknown (never saved, or damaged) counts as long away: holding the store
-            // aside costs a catch-up, taking back forgotten deletes cannot be undone. A
-            // clock set back reads as no time away.
-            let away = heard_at_unix_ms
-                .map_or(gossip_core::Duration::from_millis(u64::MAX), |at| {
-                    gossip_core::Duration::from_millis(wall_clock_ms().saturating_sub(at))
-                });
-            let away_text = heard_at_unix_ms.map_or("unknown".to_owned(), |_| away.to_string());
-            match self.node.restore(state, Some(away)) {
+            // aside costs a catch-up, taking back forgotten deletes cannot be undone.
+            // But a node that never heard from a peer (alone, or its seeds not yet
+            // up) holds only its own writes: no peer forgot a delete of them, so it
+            // takes its store back and writes on as the same writer. A clock set back
+            // reads as no time away.
+            let only_own_writes = state.aside.is_none()
+                && state
+                    .store
+                    .summary()
+                    .iter()
+                    .all(|(writer, _)| *writer == state.replica);
+            let away = match heard_at_unix_ms {
+                Some(at) => Some(gossip_core::Duration::from_millis(
+                    wall_clock_ms().saturating_sub(at),
+                )),
+                None if only_own_writes => None,
+                None => Some(gossip_core::Duration::from_millis(u64::MAX)),
+            };
+            let away_text = match (heard_at_unix_ms, away) {
+                (Some(_), Some(away)) => away.to_string(),
+                _ => "unknown".to_owned(),
+            };
+            match self.node.restore(state, away) {
                 Restored::Whole => info!(
                     incarnation,
                     keys,

@@ -153,6 +153,12 @@ fn an_acknowledged_write_survives_an_immediate_kill() {
         let put = gossip(&["kv", "--http", &api, "put", &format!("k{i}"), "v"]);
         assert!(put.status.success());
     }
+    let writer_of = |key: &str| {
+        json(&["kv", "--http", &api, "get", key, "--format", "json"]).unwrap()["versions"][0]
+            ["writer"]
+            .clone()
+    };
+    let writer = writer_of("k0");
     alone.0.kill().unwrap();
     alone.0.wait().unwrap();
     let mut again = agent("n1", udp, http, &data);
@@ -163,6 +169,14 @@ fn an_acknowledged_write_survives_an_immediate_kill() {
     }));
     let keys = json(&["kv", "--http", &api, "list", "--format", "json"]).unwrap();
     assert_eq!(keys.as_array().map(Vec::len), Some(20), "{keys}");
+    // Alone, it never heard from a peer: nobody can have forgotten a delete of its
+    // writes, so it writes on as the same writer rather than hold its store aside.
+    assert!(
+        gossip(&["kv", "--http", &api, "put", "k20", "v"])
+            .status
+            .success()
+    );
+    assert_eq!(writer_of("k20"), writer, "the same writer");
     let _ = again.0.kill();
     let _ = again.0.wait();
     let _ = std::fs::remove_dir_all(&dir);
