@@ -92,7 +92,7 @@ pub fn datagrams(args: &DatagramsArgs, out: &mut impl Write) -> Result<(), Clien
     });
     if reading {
         eprintln!(
-            "the agent at {} ended its datagram stream (it stopped or left)",
+            "the agent at http://{} ended its datagram stream (it stopped or left)",
             args.client.http
         );
     }

@@ -52,6 +52,7 @@ use tokio_io_timeout::TimeoutStream;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tracing::Instrument;
 
 use crate::agent::{AgentError, AgentHandle, EventId, FollowFrom, KeyChange};
 use crate::keyring::{Key, KeyringError};
@@ -317,11 +318,16 @@ async fn serve_router(
             TowerToHyperService::new(app.clone()),
         );
         let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "HTTP connection ended with an error");
+        // In the agent's span, as everything it logs: a join asked for over HTTP
+        // logs the seeds it cannot resolve.
+        tokio::spawn(
+            async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "HTTP connection ended with an error");
+                }
             }
-        });
+            .in_current_span(),
+        );
     }
     connections.shutdown().await;
 }
@@ -653,22 +659,32 @@ async fn join(
     let local = agent.local_addr();
     let ipv4 = local.is_ipv4();
     let (mut addrs, mut unresolved) = (Vec::new(), Vec::new());
+    let mut other_family_only = Vec::new();
     for (seed, found) in seeds.iter().zip(resolve_each(&seeds).await) {
         let before = addrs.len();
+        let any = !found.is_empty();
         addrs.extend(found.into_iter().filter(|addr| can_send(local, *addr)));
         if addrs.len() == before {
             unresolved.push(seed.to_string());
+            if any {
+                other_family_only.push(seed.to_string());
+            }
         }
     }
     if addrs.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        let family = if ipv4 { "IPv4" } else { "IPv6" };
+        let message = if other_family_only.is_empty() {
             format!(
-                "{} resolve to no {} address, which this agent's socket needs",
-                unresolved.join(", "),
-                if ipv4 { "IPv4" } else { "IPv6" }
-            ),
-        ));
+                "no address given resolves: {} (the agent logs why)",
+                unresolved.join(", ")
+            )
+        } else {
+            format!(
+                "no address given resolves to an {family} address, which this agent's socket needs: {}",
+                unresolved.join(", ")
+            )
+        };
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let mut report = crate::join::join(&agent, addrs).await?;
     report.unresolved = unresolved;
