@@ -78,6 +78,9 @@ pub enum Command {
     Keys(KeysArgs),
     /// Run headless experiments on the deterministic simulator.
     Sim(SimArgs),
+    /// Print this build's version and the wire protocol version it speaks, like `serf
+    /// version`: agents speaking different wire versions cannot talk.
+    Version,
 }
 
 /// Where to find a running agent's HTTP API.

@@ -97,6 +97,11 @@ async fn run() -> Result<(), Failure> {
         Command::ForceLeave(args) => print(client_call(move || client::force_leave(&args)).await?),
         Command::Keys(args) => print(client_call(move || client::keys(&args)).await?),
         Command::Tags(args) => print(client_call(move || client::tags(&args)).await?),
+        Command::Version => print(format!(
+            "gossip {}\nwire protocol version {}",
+            env!("CARGO_PKG_VERSION"),
+            gossip_core::wire::WIRE_VERSION
+        )),
         Command::Keygen(args) => match args.keyring {
             Some(path) => {
                 keyring::create(&path)?;

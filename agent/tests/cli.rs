@@ -37,6 +37,21 @@ fn help_explains_subcommands_and_flags() {
     }
 }
 
+/// `gossip version` names the build and the wire protocol it speaks.
+#[test]
+fn version_names_the_build_and_its_wire_protocol() {
+    let (code, out, _) = gossip(&["version"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "gossip {}\nwire protocol version {}\n",
+            env!("CARGO_PKG_VERSION"),
+            gossip_core::wire::WIRE_VERSION
+        )
+    );
+}
+
 /// Wrong flags fail with exit code 2 and name the offending value.
 #[test]
 fn bad_flags_are_rejected_clearly() {
