@@ -114,6 +114,33 @@ test('a refused write is said beside the store, and what was typed stays', async
   await page.close();
 });
 
+test('a user event sent from one node is heard by all five, and a bad name is refused', async () => {
+  const { page, errors } = await openLab();
+  const panel = page.getByRole('region', { name: 'User events' });
+  await panel.locator('select[aria-label="Node to send from"]').selectOption('n3');
+  await panel.getByLabel('Event name').fill('deploy');
+  await panel.getByLabel('Payload').fill('v2');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  await page.waitForFunction(
+    () => /"deploy" from n3: heard by 5 of 5 running nodes/.test(
+      document.querySelector('section[aria-label="User events"] [role="status"]')?.textContent ?? ''),
+    null,
+    { timeout: 30_000 },
+  );
+  await panel.getByLabel('Event name').fill('a\tb');
+  await panel.getByRole('button', { name: 'Send' }).click();
+  const alert = panel.getByRole('alert');
+  await alert.waitFor({ timeout: 5_000 });
+  assert.match(await alert.textContent(), /sending from n3 failed: .*control characters/);
+  assert.match(
+    await panel.getByRole('status').textContent(),
+    /"deploy" from n3: heard by 5 of 5/,
+    'the refused one is not counted as sent',
+  );
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('switching Lifeguard on restarts the cluster from the same seed', async () => {
   const { page, errors } = await openLab();
   const clock = page.getByLabel('Simulated time');

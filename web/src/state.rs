@@ -100,6 +100,9 @@ pub struct LabState {
     /// Why the last write or delete from the store panel was refused, shown beside it
     /// (where the person is looking), until the next one goes through.
     pub store_error: Option<String>,
+    /// Why the last user event was refused, shown beside its form until the next one
+    /// goes.
+    pub event_error: Option<String>,
     /// A recording of a real cluster, shown instead of the simulation (which waits,
     /// paused, behind it) until it is closed.
     pub recording: Option<RecordingState>,
@@ -163,6 +166,12 @@ pub enum Action {
         node: String,
         key: String,
         value: String,
+    },
+    /// Send a user event from `node`.
+    SendUserEvent {
+        node: String,
+        name: String,
+        payload: String,
     },
     /// Start over with a new cluster from this seed.
     Reset(u64),
@@ -280,6 +289,7 @@ impl LabState {
             wall_clock: crate::clock::wall_ms,
             error: None,
             store_error: None,
+            event_error: None,
             recording: None,
             preparing: None,
         }
@@ -453,6 +463,7 @@ impl LabState {
         self.last_frame = None;
         self.pace = Pace::default();
         self.store_error = None;
+        self.event_error = None;
         self.timeline = Rc::new(RefCell::new(timeline));
         self.series = Rc::new(RefCell::new(series));
         self.sim = Rc::new(RefCell::new(sim));
@@ -634,6 +645,7 @@ impl PartialEq for LabState {
             && self.picked_key == other.picked_key
             && self.error == other.error
             && self.store_error == other.store_error
+            && self.event_error == other.event_error
             && self.pace == other.pace
             && self.recording == other.recording
             && self.preparing.as_ref().map(Rc::as_ptr) == other.preparing.as_ref().map(Rc::as_ptr)
@@ -665,6 +677,7 @@ impl Reducible for LabState {
             wall_clock: self.wall_clock,
             error: self.error.clone(),
             store_error: self.store_error.clone(),
+            event_error: self.event_error.clone(),
             recording: self.recording.clone(),
             preparing: self.preparing.clone(),
         };
@@ -836,6 +849,19 @@ impl Reducible for LabState {
             Action::Put { node, key, value } => {
                 let result = next.sim.borrow_mut().put(&node, &key, &value);
                 next.store_error = result.err().map(|e| format!("put on {node} failed: {e}"));
+            }
+            Action::SendUserEvent {
+                node,
+                name,
+                payload,
+            } => {
+                let result = next
+                    .sim
+                    .borrow_mut()
+                    .send_user_event(&node, &name, &payload);
+                next.event_error = result
+                    .err()
+                    .map(|e| format!("sending from {node} failed: {e}"));
             }
             Action::Delete { node, key } => {
                 let result = next.sim.borrow_mut().delete(&node, &key);
@@ -1584,6 +1610,40 @@ mod tests {
         let sim = state.sim.borrow();
         let n2 = sim.node("n2").unwrap();
         assert!(n2.is_up() && !has_left(n2), "{:?}", n2.node().status());
+    }
+
+    /// A user event sent from the panel reaches every running node once; one the core
+    /// refuses is said beside the form, and the next that goes clears it.
+    #[test]
+    fn a_user_event_is_heard_by_every_node_and_a_refused_one_said() {
+        let send = |name: &str| Action::SendUserEvent {
+            node: "n2".into(),
+            name: name.into(),
+            payload: "v2".into(),
+        };
+        let mut state = Rc::new(LabState::new(1));
+        state.sim.borrow_mut().run_for(Duration::from_secs(3));
+        state = reduce(state, send("two\nlines"));
+        assert!(
+            state
+                .event_error
+                .as_deref()
+                .unwrap()
+                .contains("control characters"),
+            "{:?}",
+            state.event_error
+        );
+        state = reduce(state, send("deploy"));
+        assert_eq!(state.event_error, None);
+        state.sim.borrow_mut().run_for(Duration::from_secs(10));
+        let sim = state.sim.borrow();
+        let heard = sim
+            .log()
+            .filter(
+                |entry| matches!(&entry.event, gossip_core::Event::UserEvent { name, .. } if name == "deploy"),
+            )
+            .count();
+        assert_eq!(heard, sim.nodes().count(), "once by each");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::scenario_panel::ScenarioPanel;
 use super::settings_panel::SettingsPanel;
 use super::stage_bar::{PinnedMessage, ViewChoice};
 use super::topology::Topology;
+use super::user_event_panel::UserEventPanel;
 use crate::page_query::PageQuery;
 use crate::share;
 use crate::state::{Action, LabState};
@@ -182,6 +183,7 @@ pub fn app() -> Html {
                             <NetworkPanel />
                             <SettingsPanel />
                             <KvPanel />
+                            <UserEventPanel />
                             <MembershipMatrix />
                             <Invariants />
                             <NodeInspector />

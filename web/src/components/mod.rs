@@ -36,6 +36,7 @@ mod scenario_panel;
 mod settings_panel;
 mod stage_bar;
 mod topology;
+mod user_event_panel;
 
 /// The lab state and its dispatcher, shared through a context provider.
 pub type LabContext = UseReducerHandle<LabState>;
