@@ -728,8 +728,9 @@ fn parse_setting(text: &str) -> Result<(String, String), String> {
 /// Flags of `gossip agent`.
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// This node's name, unique in the cluster (1-64 bytes).
-    #[arg(long, value_parser = parse_node_id)]
+    /// This node's name, unique in the cluster (1-64 bytes); the machine's host name
+    /// when not given, as Serf's default is (two agents on one machine each need one).
+    #[arg(long, value_parser = parse_node_id, default_value_t = host_name())]
     pub name: NodeId,
 
     /// UDP address to listen on.
@@ -891,6 +892,36 @@ fn parse_cluster_name(name: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// The machine's host name as a node name, or `node` where it cannot be one (unknown,
+/// not UTF-8, too long).
+fn host_name() -> NodeId {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| NodeId::new(name.to_str()?).ok())
+        .unwrap_or_else(|| NodeId::new("node").expect("a name"))
+}
+
 fn parse_node_id(name: &str) -> Result<NodeId, String> {
     NodeId::new(name).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without `--name` an agent takes the machine's host name, as Serf's does.
+    #[test]
+    fn an_agent_is_named_after_its_host_by_default() {
+        let cli = Cli::try_parse_from(["gossip", "agent"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("parsed as agent");
+        };
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(args.name.as_str(), host.trim());
+        let cli = Cli::try_parse_from(["gossip", "agent", "--name", "n7"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("parsed as agent");
+        };
+        assert_eq!(args.name.as_str(), "n7");
+    }
 }

@@ -100,6 +100,9 @@ enum Outcome {
 pub struct EventHandler {
     /// The kinds it runs on, as the event stream names them; `None`: all of them.
     kinds: Option<Vec<&'static str>>,
+    /// The names of the user events it runs on besides (`user:deploy`, as Serf writes
+    /// it), where `user` is not among its kinds.
+    user_events: Vec<String>,
     /// Run with `sh -c`.
     command: String,
     /// As given, `[KINDS=]COMMAND`: what names it in the log, and what `gossip
@@ -113,6 +116,13 @@ impl EventHandler {
         self.kinds
             .as_ref()
             .is_none_or(|kinds| kinds.contains(&kind))
+    }
+
+    /// Whether this handler runs on `event`: on its kind, or, for a user event, on its
+    /// name (`user:deploy`).
+    pub fn takes(&self, event: &Event) -> bool {
+        self.runs_on(gossip_api::event_kind(event))
+            || matches!(event, Event::UserEvent { name, .. } if self.user_events.contains(name))
     }
 
     /// The command, as given.
@@ -165,10 +175,23 @@ impl FromStr for EventHandler {
                     .into(),
             );
         }
+        let mut user_events = Vec::new();
         let kinds = match kinds {
             None => None,
             Some(kinds) => {
-                let named: Vec<&str> = kinds.split(',').map(str::trim).collect();
+                let mut named: Vec<&str> = kinds.split(',').map(str::trim).collect();
+                named.retain(|given| match given.strip_prefix("user:") {
+                    Some(name) => {
+                        user_events.push(name.to_owned());
+                        false
+                    }
+                    None => true,
+                });
+                if let Some(empty) = user_events.iter().find(|name| name.is_empty()) {
+                    return Err(format!(
+                        "user:{empty} names no event: write user:NAME, e.g. user:deploy=./deploy.sh"
+                    ));
+                }
                 if named.contains(&"*") {
                     None
                 } else {
@@ -188,6 +211,7 @@ impl FromStr for EventHandler {
         };
         Ok(EventHandler {
             kinds,
+            user_events,
             command: command.to_owned(),
             spec: spec.to_owned(),
         })
@@ -195,14 +219,21 @@ impl FromStr for EventHandler {
 }
 
 /// Whether `before`, the text before a handler's first `=`, is meant as a list of
-/// kinds: words (letters, `_`, `-`, `:`, `*`, as Serf's `member-join` or `user:deploy`)
-/// between commas, spaces around them allowed, and not a shell variable in capitals.
+/// kinds: words (letters, `_`, `-`, `:`, `*`, as Serf's `member-join`) between commas,
+/// spaces around them allowed, and not a shell variable in capitals; or `user:NAME`,
+/// whose name may hold digits and dots too (`user:deploy-v2.1`).
 fn names_kinds(before: &str) -> bool {
     // An empty item (`dead,,left`) still reads as a list of kinds, and is refused.
     let word = |item: &str| {
-        item.trim()
-            .chars()
-            .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | ':' | '*'))
+        let item = item.trim();
+        match item.strip_prefix("user:") {
+            Some(name) => name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')),
+            None => item
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | ':' | '*')),
+        }
     };
     !before.trim().is_empty() && !is_shell_variable(before) && before.split(',').all(word)
 }
@@ -313,7 +344,7 @@ async fn handle(
     event: &RecentEvent,
     time_limit: Duration,
 ) {
-    let chosen: Vec<&EventHandler> = handlers.iter().filter(|h| h.runs_on(&event.kind)).collect();
+    let chosen: Vec<&EventHandler> = handlers.iter().filter(|h| h.takes(&event.event)).collect();
     if chosen.is_empty() {
         return;
     }
@@ -589,6 +620,32 @@ mod tests {
 
     fn parsed(spec: &str) -> EventHandler {
         spec.parse().unwrap()
+    }
+
+    /// `user:NAME` picks the user events of that name, as in Serf; `user` takes all.
+    #[test]
+    fn a_handler_picks_user_events_by_name_as_serf_writes_it() {
+        let event = |name: &str| Event::UserEvent {
+            origin: NodeId::new("n1").unwrap(),
+            name: name.into(),
+            payload: String::new(),
+        };
+        let deploy = parsed("user:deploy,dead=./x.sh");
+        assert_eq!(deploy.command(), "./x.sh");
+        assert!(deploy.takes(&event("deploy")) && !deploy.takes(&event("flush")));
+        let dead = Event::MemberDead {
+            id: NodeId::new("n2").unwrap(),
+            incarnation: 0,
+        };
+        assert!(deploy.takes(&dead));
+        assert!(!parsed("user:deploy=./x.sh").takes(&dead));
+        assert!(parsed("user=./x.sh").takes(&event("flush")));
+        let dotted = parsed("user:deploy-v2.1=./x.sh");
+        assert_eq!(dotted.command(), "./x.sh");
+        assert!(dotted.takes(&event("deploy-v2.1")));
+        assert_eq!(parsed(&deploy.to_string()), deploy, "reads back");
+        let empty = "user:=./x.sh".parse::<EventHandler>().unwrap_err();
+        assert!(empty.contains("names no event"), "{empty}");
     }
 
     #[test]
