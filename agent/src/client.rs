@@ -93,10 +93,11 @@ impl Client {
         }
     }
 
-    /// What an answer that is not the API's says: the address may be another server's.
+    /// What an answer that is not the API's says: the address may be another server's,
+    /// or an agent of another version.
     fn not_the_api(&self, what: &str) -> ClientError {
         ClientError(format!(
-            "{} answered {what}, not as a gossip agent's API does: is it an agent's --http address?",
+            "{} answered {what}, not as this version's agent API does: is it an agent's --http address, and of this version (gossip version)?",
             self.base
         ))
     }
@@ -831,10 +832,7 @@ mod tests {
                 .call::<serde_json::Value>("GET", "/api/members", None)
                 .unwrap_err()
                 .to_string();
-            assert!(
-                error.contains("is it an agent's --http address?"),
-                "{error}"
-            );
+            assert!(error.contains("is it an agent's --http address"), "{error}");
             assert!(!error.contains("<html") && !error.contains('\n'), "{error}");
         }
     }

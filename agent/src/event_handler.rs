@@ -220,22 +220,23 @@ impl FromStr for EventHandler {
 
 /// Whether `before`, the text before a handler's first `=`, is meant as a list of
 /// kinds: words (letters, `_`, `-`, `:`, `*`, as Serf's `member-join`) between commas,
-/// spaces around them allowed, and not a shell variable in capitals; or `user:NAME`,
-/// whose name may hold digits and dots too (`user:deploy-v2.1`).
+/// spaces around them allowed, and not a shell variable in capitals. An item
+/// `user:NAME` makes it one whatever else it holds: an event's name is any text
+/// without control characters (but for `,` and `=`, which a handler cannot name), and
+/// a list naming one is never a command.
 fn names_kinds(before: &str) -> bool {
     // An empty item (`dead,,left`) still reads as a list of kinds, and is refused.
     let word = |item: &str| {
-        let item = item.trim();
-        match item.strip_prefix("user:") {
-            Some(name) => name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')),
-            None => item
-                .chars()
-                .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | ':' | '*')),
-        }
+        item.trim()
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | ':' | '*'))
     };
-    !before.trim().is_empty() && !is_shell_variable(before) && before.split(',').all(word)
+    let names_a_user_event = before
+        .split(',')
+        .any(|item| item.trim().starts_with("user:"));
+    !before.trim().is_empty()
+        && !is_shell_variable(before)
+        && (names_a_user_event || before.split(',').all(word))
 }
 
 /// A name in capitals, as shell variables are written (`LANG`, `HTTP_PROXY`).
@@ -640,9 +641,14 @@ mod tests {
         assert!(deploy.takes(&dead));
         assert!(!parsed("user:deploy=./x.sh").takes(&dead));
         assert!(parsed("user=./x.sh").takes(&event("flush")));
-        let dotted = parsed("user:deploy-v2.1=./x.sh");
-        assert_eq!(dotted.command(), "./x.sh");
-        assert!(dotted.takes(&event("deploy-v2.1")));
+        for name in ["deploy-v2.1", "deploy/v2", "café", "cache flush"] {
+            let handler = parsed(&format!("user:{name}=./x.sh"));
+            assert_eq!(handler.command(), "./x.sh", "{name}");
+            assert!(
+                handler.takes(&event(name)) && !handler.takes(&dead),
+                "{name}"
+            );
+        }
         assert_eq!(parsed(&deploy.to_string()), deploy, "reads back");
         let empty = "user:=./x.sh".parse::<EventHandler>().unwrap_err();
         assert!(empty.contains("names no event"), "{empty}");
@@ -703,7 +709,7 @@ mod tests {
             "Dead=./x.sh",
             "dead, lft=./x.sh",
             "x=1 ./log.sh",
-            "user:deploy=./x.sh",
+            "user:deploy,dead,lft=./x.sh",
         ] {
             let error = typo.parse::<EventHandler>().unwrap_err();
             assert!(error.contains("no event kind"), "{typo}: {error}");

@@ -673,17 +673,25 @@ async fn join(
     }
     if addrs.is_empty() {
         let family = if ipv4 { "IPv4" } else { "IPv6" };
-        let message = if other_family_only.is_empty() {
-            format!(
-                "no address given resolves: {} (the agent logs why)",
-                unresolved.join(", ")
-            )
-        } else {
-            format!(
-                "no address given resolves to an {family} address, which this agent's socket needs: {}",
-                unresolved.join(", ")
-            )
-        };
+        let none: Vec<&str> = unresolved
+            .iter()
+            .filter(|seed| !other_family_only.contains(seed))
+            .map(String::as_str)
+            .collect();
+        let mut said = Vec::new();
+        if !none.is_empty() {
+            said.push(format!(
+                "{} resolve to nothing (the agent logs why)",
+                none.join(", ")
+            ));
+        }
+        if !other_family_only.is_empty() {
+            said.push(format!(
+                "{} resolve to no {family} address, which this agent's socket needs",
+                other_family_only.join(", ")
+            ));
+        }
+        let message = format!("no address given can be joined: {}", said.join("; "));
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let mut report = crate::join::join(&agent, addrs).await?;

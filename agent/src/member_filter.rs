@@ -82,9 +82,11 @@ pub fn status_named(name: &str) -> Result<MemberState, String> {
 /// list the members can send one.
 pub fn whole_match(pattern: &str) -> Result<Regex, String> {
     const SIZE_LIMIT: usize = 1 << 20;
-    RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(SIZE_LIMIT)
-        .build()
+    let build = |pattern: &str| RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).build();
+    // The pattern alone first: `a)|(?:b` is no pattern, though wrapped it would read
+    // as one that matches any name starting with `a`.
+    build(pattern)
+        .and_then(|_| build(&format!("^(?:{pattern})$")))
         .map_err(|error| {
             let why = error.to_string();
             let why = why.lines().last().unwrap_or("").trim();
@@ -181,6 +183,10 @@ mod tests {
         );
         assert!(error(&[("name", "[")]).starts_with("name=[: not a usable regular expression"));
         assert!(error(&[("name", "(a{1000}){1000}")]).contains("not a usable regular expression"));
+        assert!(
+            error(&[("name", "a)|(?:b")]).contains("not a usable regular expression"),
+            "no group closed that the anchors opened"
+        );
         assert!(error(&[("name", "a"), ("name", "b")]).contains("one name pattern"));
         assert_eq!(
             error(&[("status", "alve")]),

@@ -44,6 +44,8 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let http = free_run(udp + 3, 3);
     let api = |i: u16| format!("127.0.0.1:{}", http + i);
     let recording = std::env::temp_dir().join(format!("gossip-recording-{pid}.jsonl"));
+    // A recording is never written over: one left by an aborted run goes first.
+    let _ = std::fs::remove_file(&recording);
     // Every agent runs the handler: each writes who heard which member's tags change.
     let updates = std::env::temp_dir().join(format!("gossip-cluster-updates-{pid}.log"));
     let _ = std::fs::remove_file(&updates);

@@ -1,17 +1,20 @@
 //! User events: a name and a payload that one member asks every member to hear once, as
 //! `serf event` does (a deploy to start, a cache to flush, a configuration to reload).
-//! They spread as membership news does (SWIM section 4.1): piggybacked on the datagrams
-//! the protocol sends anyway, fewest-sent first, each member sending an event it heard
-//! `retransmit_limit` times. So they arrive within a few protocol periods, at most once
-//! each, but not surely: a member away while its neighbours spread one never hears it,
-//! and nothing repairs that (Serf's user events are no surer). What must reach everyone
-//! belongs in the key/value store, which anti-entropy repairs.
+//! They spread as membership news does (SWIM section 4.1): each member that hears one
+//! sends it on in its gossip rounds, fewest-sent first, `retransmit_mult *
+//! ceil(log10(n + 1))` times. (Only on the gossip rounds' datagrams: a build from before
+//! user events reads no datagram that carries one, and should lose no ping or ack to
+//! them.) So they arrive within a few protocol periods, at most once each, but not
+//! surely: a member away while its neighbours spread one never hears it, and nothing
+//! repairs that (Serf's user events are no surer). What must reach everyone belongs in
+//! the key/value store, which anti-entropy repairs.
 //!
 //! A member tells an event heard again from a new one by its id, 64 random bits drawn
-//! by the sender (from the node's seeded generator), and remembers the ids it heard for
-//! [`REMEMBERED_FOR`], at most [`REMEMBERED_MAX`] of them. An event still spreading
-//! after that (a member that could send to nobody for five minutes, then could) may be
-//! heard twice; so a member drops, unsent, an event it has queued for that long.
+//! by the sender, and remembers the ids it heard for [`REMEMBERED_FOR`], at most
+//! [`REMEMBERED_MAX`] of them. It passes an event on for at most [`QUEUED_FOR`] after
+//! hearing it (an event normally leaves within seconds): to come back to a member that
+//! has forgotten it, an event would have to be held that long by each of ten members
+//! in turn.
 
 use std::collections::VecDeque;
 
@@ -26,6 +29,9 @@ pub const MAX_USER_EVENT_LEN: usize = 512;
 
 /// How long a member remembers the id of an event it heard.
 pub const REMEMBERED_FOR: Duration = Duration::from_secs(300);
+
+/// How long after hearing an event a member may still pass it on.
+pub const QUEUED_FOR: Duration = Duration::from_secs(30);
 
 /// The most event ids a member remembers: a flood of events makes it forget the
 /// oldest early, rather than grow without bound.

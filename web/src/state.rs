@@ -1637,13 +1637,16 @@ mod tests {
         assert_eq!(state.event_error, None);
         state.sim.borrow_mut().run_for(Duration::from_secs(10));
         let sim = state.sim.borrow();
-        let heard = sim
+        let mut heard: Vec<String> = sim
             .log()
-            .filter(
-                |entry| matches!(&entry.event, gossip_core::Event::UserEvent { name, .. } if name == "deploy"),
-            )
-            .count();
-        assert_eq!(heard, sim.nodes().count(), "once by each");
+            .filter(|entry| {
+                matches!(&entry.event, gossip_core::Event::UserEvent { name, .. } if name == "deploy")
+            })
+            .map(|entry| entry.node.to_string())
+            .collect();
+        heard.sort();
+        let all: Vec<String> = sim.nodes().map(|n| n.id().to_string()).collect();
+        assert_eq!(heard, all, "once by each");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::wire::full_state::SyncWriter;
 use crate::wire::{self, Message, MessageKind, PacketRef, Update};
 
 /// Room reserved for the length prefix of the piggybacked update list.
-const UPDATE_COUNT_RESERVE: usize = 3;
+pub(super) const UPDATE_COUNT_RESERVE: usize = 3;
 
 impl Node {
     /// Sends `message` with as many pending updates piggybacked as fit under the MTU.
@@ -34,7 +34,10 @@ impl Node {
     /// hears what concerns it most, its suspicion or death, on every ack
     /// ([`Node::handle_ping`]).
     pub(super) fn send_with(&mut self, to: SocketAddr, message: Message, first: Option<Update>) {
-        if !self.has_news() && self.rumors.hot.is_empty() {
+        if self.broadcasts.is_empty()
+            && self.rumors.hot.is_empty()
+            && (!matches!(message, Message::Gossip) || self.user_events.queue.is_empty())
+        {
             // Nothing to piggyback: skip measuring the room for it (most probes and
             // acks in a quiet cluster).
             return self.push_transmit(to, &message, first.as_slice());
@@ -57,7 +60,10 @@ impl Node {
         let (news, used_by_news) = self.broadcasts.select(budget, limit);
         let mut room = budget.saturating_sub(used_by_news);
         updates.extend(news.into_iter().map(Update::Member));
-        if !self.user_events.queue.is_empty() {
+        // User events ride on gossip rounds' datagrams alone: a build from before them
+        // reads no datagram carrying one, and would otherwise lose the pings and acks
+        // it needs while an event spreads.
+        if matches!(message, Message::Gossip) && !self.user_events.queue.is_empty() {
             let (events, used_by_events) = self.user_events.queue.select(room, limit);
             room = room.saturating_sub(used_by_events);
             updates.extend(events.into_iter().map(Update::User));

@@ -211,10 +211,17 @@ impl Node {
     /// Applies membership news if it supersedes what this node believes, and passes it
     /// on (infection-style, SWIM section 4.1: whoever learns something new spreads it).
     pub(super) fn apply_member_update(&mut self, now: Instant, update: MemberUpdate) {
-        if is_beyond_refutation(&update) {
+        // Nobody reaches the last incarnation by restarting and refuting: news at it is
+        // forged or corrupt, and an accusation there could never be refuted (SWIM
+        // section 4.2: the member answers with a higher incarnation). Dropped, as if
+        // unheard; so is news that jumps there ([`jumps_too_far`]).
+        if update.incarnation == Incarnation::MAX {
             return;
         }
         if update.id == self.id {
+            if jumps_too_far(self.incarnation, &update) {
+                return;
+            }
             self.note_claim((self.addr, self.incarnation), &update);
             // Alive news of this node from another address is another process's word
             // (one using the same name, or this node's own earlier life elsewhere,
@@ -257,6 +264,7 @@ impl Node {
         let previous = match self.membership.members.get(&update.id) {
             None if !update.state.is_active() => return,
             None => None,
+            Some(current) if jumps_too_far(current.incarnation, &update) => return,
             Some(current) if holds_elsewhere(&current, &update) => {
                 self.note_claim((current.addr, current.incarnation), &update);
                 return;
@@ -344,7 +352,7 @@ impl Node {
     /// where this node holds it active at `incarnation` (or is it), and is not older
     /// news than that, but is not news either: the claim is ignored, and either two
     /// processes share a name or the member restarted at a new address before the
-    /// others noticed (its refutation, one incarnation higher, then moves it). Only an
+    /// others noticed (it moves once its old address is found dead: [`holds_elsewhere`]). Only an
     /// alive claim is the member's own word; a suspicion carries whatever address its
     /// accuser holds. memberlist likewise keeps the address it holds against a
     /// conflicting claim and logs it. Each claim is reported once, not on every message
@@ -481,8 +489,9 @@ impl Node {
             self.broadcasts.push(self.own_update(MemberState::Alive));
             return;
         }
-        // At most the last incarnation: accusations there or one below are dropped
-        // (`is_beyond_refutation`), and alive news at the last is no news here.
+        // Below the maximum: news at it was dropped above. An accusation at the last
+        // but one is refuted at the last, where it stays (reached only through many
+        // forgeries: `jumps_too_far`).
         self.incarnation = rumour.incarnation.saturating_add(1);
         self.stats.refutations += 1;
         self.events.push_back(Event::Refuted {
@@ -743,16 +752,19 @@ fn holds_elsewhere(current: &crate::Member, update: &MemberUpdate) -> bool {
 /// number of addresses by forged news: past this many, the node starts over.
 const MAX_NAME_CLAIMS: usize = 64;
 
-/// Nobody reaches the last incarnations by restarting and refuting: news there is forged
-/// or corrupt. A member answers an accusation (suspect, dead, left) with alive news at a
-/// higher incarnation (SWIM section 4.2), so an accusation must leave it one: one at the
-/// last incarnation or the one below could never be refuted, and alive news at the last
-/// could never be corrected. Such news is dropped, as if unheard.
-fn is_beyond_refutation(update: &MemberUpdate) -> bool {
-    match update.state {
-        MemberState::Alive => update.incarnation == Incarnation::MAX,
-        MemberState::Suspect | MemberState::Dead | MemberState::Left => {
-            update.incarnation >= Incarnation::MAX - 1
-        }
-    }
+/// How far above the incarnation held for a member news of it may be. A member's
+/// incarnation rises by one for each refutation (SWIM section 4.2) or restart, so
+/// honest news is a few above the one held, a few hundred after a long partition of a
+/// flapping member. Forged news far above would bring the member near the last
+/// incarnation in one datagram, where an accusation can no longer be refuted; with
+/// this bound that takes tens of thousands of forgeries, each one refuted in the open
+/// (`refutations` counts them).
+pub(super) const MAX_INCARNATION_JUMP: Incarnation = 1 << 16;
+
+/// Whether `update` claims an incarnation more than [`MAX_INCARNATION_JUMP`] above
+/// `held`, the one held for its member (this node's own, for news of itself): forged
+/// or corrupt, and dropped as if unheard. A member not held (new here, or forgotten)
+/// may come at any incarnation.
+fn jumps_too_far(held: Incarnation, update: &MemberUpdate) -> bool {
+    update.incarnation > held.saturating_add(MAX_INCARNATION_JUMP)
 }

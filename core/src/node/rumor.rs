@@ -71,6 +71,11 @@ pub(super) type RumorId = (ReplicaId, u64);
 /// Batches awaiting feedback are forgotten after this many newer ones.
 const BATCHES_REMEMBERED: usize = 64;
 
+/// How many more of a node's own writes than it made a version heard may count: honest
+/// ones are a few ahead at most (a restart from an older copy of the data dir), and a
+/// forged count must stay this far from the end of the counter's 64 bits.
+const MAX_OWN_WRITES_AHEAD: u64 = 1 << 32;
+
 impl Node {
     /// Makes `version` a hot rumor, replacing hot rumors of the same key it supersedes.
     /// `fresh`: it came from a peer during this round (see `HotRumor::fresh`); a local
@@ -314,13 +319,15 @@ impl Node {
         version: Version,
         as_rumor: bool,
     ) -> Applied {
-        // Nobody knows this node's own writes better than it does (anti-entropy's
-        // ranges keep the same rule): a version whose clock counts more of them than it
+        // A version whose clock counts far more of this node's own writes than it
         // made is forged or corrupt. Adopted, that count would pass into its next write
         // of the key, and a count near the counter's end would leave every later write
         // of this node a number its peers take for one they hold. Dropped, as if
-        // unheard.
-        if version.clock.get(&self.replica) > self.store.summary().get(&self.replica) {
+        // unheard. A few more than it made are honest: writes it spread before a
+        // restart from an older copy of its data dir, which it takes back, and numbers
+        // its next writes after.
+        let own = self.store.summary().get(&self.replica);
+        if version.clock.get(&self.replica) > own.saturating_add(MAX_OWN_WRITES_AHEAD) {
             return Applied::Known;
         }
         let applied = self.store.apply(version.clone());

@@ -2827,11 +2827,11 @@ fn a_member_reaped_while_dead_is_given_up_on_when_made_to_leave() {
     assert_eq!(b.member_state(&gone), None, "without bringing it back");
 }
 
-/// Every accusation a member takes leaves the accused an incarnation to refute it with:
-/// one at the last but one is dropped with the last, and one below that is refuted,
-/// the refutation taken.
+/// News far above the incarnation held is dropped: a forgery cannot bring a member near
+/// the last incarnation in one datagram. News within the bound is taken and refuted,
+/// and a member near the top can still be accused.
 #[test]
-fn every_accusation_taken_leaves_its_member_an_incarnation_to_refute_it_with() {
+fn news_far_above_the_incarnation_held_is_dropped() {
     let (mut a, mut b) = joined_pair();
     let now = Instant::ZERO;
     let x = NodeId::new("x").unwrap();
@@ -2851,17 +2851,24 @@ fn every_accusation_taken_leaves_its_member_an_incarnation_to_refute_it_with() {
         })
     };
     let nowhere = SocketAddr::from(([127, 0, 0, 1], 9));
-    let unrefutable = accusation(Incarnation::MAX - 1);
-    b.handle_packet(now, nowhere, &unrefutable).unwrap();
-    a.handle_packet(now, nowhere, &unrefutable).unwrap();
+    let far = accusation(Incarnation::MAX - 1);
+    b.handle_packet(now, nowhere, &far).unwrap();
+    a.handle_packet(now, nowhere, &far).unwrap();
     assert_eq!(b.member_state(a.id()), Some(MemberState::Alive), "dropped");
     assert_eq!(a.incarnation(), 0, "nothing to refute");
+    let over = accusation(membership::MAX_INCARNATION_JUMP + 1);
+    b.handle_packet(now, nowhere, &over).unwrap();
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Alive), "dropped");
 
-    let last_refutable = accusation(Incarnation::MAX - 2);
-    b.handle_packet(now, nowhere, &last_refutable).unwrap();
-    a.handle_packet(now, nowhere, &last_refutable).unwrap();
+    let within = accusation(membership::MAX_INCARNATION_JUMP);
+    b.handle_packet(now, nowhere, &within).unwrap();
+    a.handle_packet(now, nowhere, &within).unwrap();
     assert_eq!(b.member_state(a.id()), Some(MemberState::Suspect));
-    assert_eq!(a.incarnation(), Incarnation::MAX - 1, "refuted");
+    assert_eq!(
+        a.incarnation(),
+        membership::MAX_INCARNATION_JUMP + 1,
+        "refuted"
+    );
     let refutation = wire::encode(&Packet {
         from: a.id().clone(),
         message: Message::Gossip,
@@ -2869,11 +2876,21 @@ fn every_accusation_taken_leaves_its_member_an_incarnation_to_refute_it_with() {
     });
     b.handle_packet(now, a.addr(), &refutation).unwrap();
     assert_eq!(b.member_state(a.id()), Some(MemberState::Alive));
+
+    // Held near the top (after many refutations), a member can still be accused.
+    let near_top = Incarnation::MAX - 2;
+    b.membership.members.upsert(crate::Member {
+        incarnation: near_top,
+        ..b.member(a.id()).unwrap()
+    });
+    b.handle_packet(now, nowhere, &accusation(near_top + 1))
+        .unwrap();
+    assert_eq!(b.member_state(a.id()), Some(MemberState::Suspect));
 }
 
-/// A version whose clock counts more of this node's own writes than it made is dropped:
-/// adopted, a count near the counter's end would pass into this node's next writes and
-/// leave them numbers its peers hold already.
+/// A version whose clock counts far more of this node's own writes than it made is
+/// dropped: adopted, a count near the counter's end would pass into this node's next
+/// writes and leave them numbers its peers hold already. A few more are taken back.
 #[test]
 fn a_clock_claiming_more_of_a_nodes_own_writes_than_it_made_is_dropped() {
     let (mut a, mut b) = joined_pair();
@@ -2904,6 +2921,20 @@ fn a_clock_claiming_more_of_a_nodes_own_writes_than_it_made_is_dropped() {
     assert_eq!((mine.seq(), next.seq()), (1, 2));
     assert!(matches!(b.store.apply(mine), crate::Applied::New { .. }));
     assert!(matches!(b.store.apply(next), crate::Applied::New { .. }));
+
+    // Writes of a's spread before a restart from an older copy of its store: a takes
+    // them back, and numbers its next writes after them.
+    let mut ahead = VectorClock::default();
+    ahead.observe(a.replica(), 5);
+    let spread = crate::Version {
+        key: "lost".into(),
+        value: Some("spread".into()),
+        clock: ahead,
+        writer: a.replica().clone(),
+    };
+    a.apply_version(Instant::ZERO, spread, false);
+    assert!(a.store().versions("lost").is_some(), "taken back");
+    assert_eq!(a.put(Instant::ZERO, "lost", "new").unwrap().seq(), 6);
 }
 
 /// A node woken late, after both its probe's timeout and its period's end, asks the

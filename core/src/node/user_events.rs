@@ -2,7 +2,8 @@
 
 use super::{Node, NodeStatus};
 use crate::dissemination::BroadcastQueue;
-use crate::user_event::{HeardEvents, UserEvent};
+use crate::user_event::{HeardEvents, QUEUED_FOR, UserEvent};
+use crate::wire::{self, Message, PacketRef, Update};
 use crate::{Error, Event, Instant};
 
 /// The user events this node is spreading, and the ids of those it heard lately.
@@ -13,16 +14,20 @@ pub(super) struct UserEvents {
 }
 
 impl UserEvents {
-    /// Forgets the ids heard too long ago, and drops unsent the queued events whose ids
-    /// are forgotten: a member that heard one long ago may hear it again as new.
+    /// Drops unsent the queued events heard [`QUEUED_FOR`] ago or more (or whose ids
+    /// are forgotten): an event normally leaves within seconds, and one passed on much
+    /// later could reach a member that has forgotten it and would hear it again.
     pub(super) fn expire(&mut self, now: Instant) {
         if self.queue.is_empty() {
             return;
         }
         self.heard.forget_before(now);
         let heard = &self.heard;
-        self.queue
-            .drop_where(|event| heard.heard_at(event.id).is_none());
+        self.queue.drop_where(|event| {
+            heard
+                .heard_at(event.id)
+                .is_none_or(|at| at + QUEUED_FOR <= now)
+        });
     }
 }
 
@@ -42,15 +47,41 @@ impl Node {
             return Err(Error::Left);
         }
         UserEvent::check(name, payload)?;
+        // The seeded generator gives a restart with the same seed the same numbers:
+        // this life's writer epoch, drawn afresh, keeps its ids apart from the last
+        // life's, which the others may still remember.
+        let life = u64::from(self.replica.epoch).rotate_left(32);
         let event = UserEvent {
-            id: self.next_random_u64(),
+            id: self.next_random_u64() ^ life,
             origin: self.id.clone(),
             name: name.to_owned(),
             payload: payload.to_owned(),
         };
+        let room = self.user_event_room();
+        let len = wire::encoded_len(&Update::User(event.clone()));
+        if len > room {
+            return Err(Error::TooLarge {
+                what: "the event with its sender's name and id",
+                len,
+                max: room,
+            });
+        }
         self.hear_user_event(now, event);
         self.rearm_idle_timers(now);
         Ok(())
+    }
+
+    /// The most bytes a user event may take in a gossip datagram of this node's, alone
+    /// beside the message: one that does not fit would never leave.
+    fn user_event_room(&self) -> usize {
+        let bare = 1 + wire::encoded_len(&PacketRef {
+            from: &self.id,
+            message: &Message::Gossip,
+            updates: &[],
+        });
+        self.config
+            .mtu
+            .saturating_sub(bare + super::gossip::UPDATE_COUNT_RESERVE)
     }
 
     /// A user event heard from a peer (or sent from here): reported and passed on the
@@ -76,7 +107,7 @@ impl Node {
 mod tests {
     use super::super::tests::{joined_pair, node, run_pair};
     use super::*;
-    use crate::user_event::REMEMBERED_FOR;
+    use crate::user_event::QUEUED_FOR;
     use crate::wire::{self, Message, Packet, Update};
     use crate::{Duration, MAX_USER_EVENT_LEN};
 
@@ -161,14 +192,14 @@ mod tests {
     }
 
     #[test]
-    fn an_event_queued_past_the_memory_of_it_is_dropped_unsent() {
+    fn an_event_held_past_its_time_is_dropped_unsent() {
         let mut a = node("a", 1);
         a.join(Instant::ZERO, &[]);
         a.send_user_event(Instant::ZERO, "deploy", "").unwrap();
         // Alone, a has nobody to send it to; its gossip timer runs while it waits.
         let mut waited_until = Instant::ZERO;
         while let Some(next) = a.poll_timeout() {
-            if next >= Instant::ZERO + REMEMBERED_FOR {
+            if next >= Instant::ZERO + QUEUED_FOR {
                 break;
             }
             waited_until = next;
@@ -176,10 +207,46 @@ mod tests {
             while a.poll_transmit().is_some() {}
         }
         assert!(!a.user_events.queue.is_empty(), "kept at {waited_until}");
-        a.handle_timeout(Instant::ZERO + REMEMBERED_FOR + Duration::from_secs(1));
+        a.handle_timeout(Instant::ZERO + QUEUED_FOR + Duration::from_secs(1));
+        assert!(a.user_events.queue.is_empty(), "dropped");
         assert!(
-            a.user_events.queue.is_empty(),
-            "dropped once its id is forgotten"
+            a.user_events.heard.heard_at(0).is_none() && a.user_events.heard.len() == 1,
+            "its id still remembered"
         );
+    }
+
+    /// An event that could not leave in a datagram of this node's is refused, not
+    /// reported sent and then held for nobody.
+    #[test]
+    fn an_event_too_large_for_a_datagram_is_refused() {
+        let mut config = crate::Config::demo();
+        config.mtu = 512;
+        config.max_key_len = 64;
+        config.max_value_len = 128;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let mut a = Node::new(crate::NodeId::new("a").unwrap(), addr, config, 1).unwrap();
+        a.join(Instant::ZERO, &[]);
+        let payload = "p".repeat(MAX_USER_EVENT_LEN - 6);
+        assert!(matches!(
+            a.send_user_event(Instant::ZERO, "deploy", &payload),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(a.user_events.queue.is_empty() && heard(&mut a).is_empty());
+        assert!(a.send_user_event(Instant::ZERO, "deploy", "v2").is_ok());
+    }
+
+    /// Ids differ between two lives of one node with the same seed: its writer epoch,
+    /// drawn afresh each life, is mixed in.
+    #[test]
+    fn a_restart_with_the_same_seed_sends_other_ids() {
+        let ids = |epoch: u32| {
+            let mut a = node("a", 1);
+            a.renew_writer(epoch);
+            a.join(Instant::ZERO, &[]);
+            a.send_user_event(Instant::ZERO, "deploy", "").unwrap();
+            a.user_events.queue.select(usize::MAX, 1).0[0].id
+        };
+        assert_ne!(ids(1), ids(2));
+        assert_eq!(ids(1), ids(1), "from the seeded generator");
     }
 }
