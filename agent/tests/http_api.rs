@@ -1019,6 +1019,20 @@ async fn a_running_agent_joins_another_and_reports_who_answered() {
     let (status, body) =
         request(b, "POST", "/api/join", format!(r#"["{b_udp}"]"#).as_bytes()).await;
     assert_eq!(status, 422, "{body}");
+    // Names that resolve to nothing, and one only to the other family, are told apart.
+    let (status, body) = request(
+        a,
+        "POST",
+        "/api/join",
+        br#"["nohost.invalid:1", "[::1]:7946"]"#,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("nohost.invalid:1 resolve to nothing")
+            && body.contains("[::1]:7946 resolve to no IPv4 address"),
+        "{body}"
+    );
 
     // Behind --advertise, the socket's own address is the agent's too.
     let elsewhere = "127.0.0.1:1".parse().unwrap();

@@ -54,8 +54,9 @@ pub(super) struct Relay {
 
 /// The most pings a node relays at once (each lasts a probe interval). An honest
 /// cluster asks a member for a few a period; past this many, the requests are forged
-/// or the cluster is failing wholesale, and a request left unrelayed costs its prober
-/// one witness.
+/// or the cluster is failing wholesale. A request left unrelayed costs its prober one
+/// witness, and with Lifeguard's nacks a point of local health, as a nack lost on the
+/// way would: bounded, where relaying every forged request was not.
 const MAX_RELAYS: usize = 64;
 
 impl Node {
