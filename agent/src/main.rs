@@ -149,6 +149,12 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         &args.settings,
     )
     .map_err(|refused| Failure::Usage(refused.to_string()))?;
+    for (misspelt, meant) in settings::misspelt_variables(settings::environment()) {
+        tracing::warn!(
+            variable = %misspelt,
+            "this environment variable names no setting and is ignored: did you mean {meant}?"
+        );
+    }
     if args.bind.ip().is_unspecified() && args.advertise.is_none() {
         return Err(Failure::Usage(format!(
             "--bind {} listens on every interface, so the other members need to be told \
@@ -175,6 +181,11 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
         }
         None => None,
     };
+    if let Some(key) = twice_given(&args.tags) {
+        return Err(Failure::Usage(format!(
+            "--tag {key}= is given twice: give each tag once"
+        )));
+    }
     let given = gossip_core::Tags::new(args.tags.clone())
         .map_err(|e| Failure::Usage(format!("--tag: {e}")))?;
     // The page's tag is a convenience: where the given tags leave no room for it, they
@@ -224,6 +235,9 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
                 .clone()
                 .unwrap_or_else(gossip_agent::ui::default_dir);
             tracing::info!(page = %format!("http://{addr}/"), ui_dir = %ui_dir.display(), "web page");
+            if args.ui_dir.is_some() && !ui_dir.join("index.html").is_file() {
+                tracing::warn!(ui_dir = %ui_dir.display(), "--ui-dir holds no index.html: the page says how to build the lab, and the API works regardless");
+            }
             Some(tokio::spawn(
                 http::serve(
                     listener,
@@ -273,6 +287,14 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
 /// `tags` with `http=ADDR` added, where this agent serves its page, unless a tag
 /// `http` is given: every agent's page links to the others' pages through it. A page
 /// on every interface (`0.0.0.0`) is named by the advertised address's IP.
+/// A tag's key given more than once, if any: the last would silently win.
+fn twice_given(tags: &[(String, String)]) -> Option<&str> {
+    tags.iter()
+        .enumerate()
+        .find(|(i, (key, _))| tags[..*i].iter().any(|(earlier, _)| earlier == key))
+        .map(|(_, (key, _))| key.as_str())
+}
+
 fn with_page_tag(
     mut tags: Vec<(String, String)>,
     http: Option<std::net::SocketAddr>,
@@ -374,7 +396,22 @@ impl Interrupts {
 
 #[cfg(test)]
 mod tests {
-    use super::with_page_tag;
+    use super::{twice_given, with_page_tag};
+
+    #[test]
+    fn a_tag_given_twice_is_found() {
+        let tags = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(twice_given(&tags(&[("a", "b"), ("c", "d")])), None);
+        assert_eq!(
+            twice_given(&tags(&[("a", "b"), ("c", "d"), ("a", "c")])),
+            Some("a")
+        );
+    }
 
     #[test]
     fn an_agent_with_a_page_tags_where_it_is_unless_told() {

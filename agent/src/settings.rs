@@ -108,6 +108,35 @@ pub fn environment() -> impl Iterator<Item = (String, String)> {
     std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
 }
 
+/// The `GOSSIP_` variables that name no setting but nearly name one (one or two letters
+/// off, as a typo is), each with the variable it nearly names. They are ignored, as any
+/// variable that names no setting is, and the agent says so: a misspelt variable would
+/// otherwise leave its setting as it was without a word.
+pub fn misspelt_variables(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    let settings: Vec<String> = Config::FIELDS
+        .iter()
+        .map(|field| field.name.to_owned())
+        .chain(
+            Lifeguard::PARTS
+                .iter()
+                .map(|part| format!("lifeguard_{part}")),
+        )
+        .map(|name| format!("GOSSIP_{}", name.to_ascii_uppercase()))
+        .collect();
+    env.into_iter()
+        .filter(|(var, _)| var.starts_with("GOSSIP_") && env_field(var).is_none())
+        .filter_map(|(var, _)| {
+            let (distance, meant) = settings
+                .iter()
+                .map(|setting| (strsim::levenshtein(&var, setting), setting))
+                .min()?;
+            (distance <= 2).then(|| (var, meant.clone()))
+        })
+        .collect()
+}
+
 /// `GOSSIP_PROBE_INTERVAL` names `probe_interval`, `GOSSIP_LIFEGUARD_NACK` names
 /// `lifeguard.nack`; other variables name nothing.
 fn env_field(var: &str) -> Option<String> {
@@ -262,6 +291,31 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("cannot read")
+        );
+    }
+
+    /// A variable one or two letters off a setting's is named with the one meant;
+    /// settings, handlers' variables and unrelated ones are not.
+    #[test]
+    fn a_misspelt_variable_is_named_with_the_setting_it_nearly_names() {
+        let env = [
+            ("GOSSIP_PROBE_INTREVAL", "2s"),
+            ("GOSSIP_FANOT", "4"),
+            ("GOSSIP_LIFEGUARD_NAKC", "false"),
+            ("GOSSIP_PROBE_INTERVAL", "2s"),
+            ("GOSSIP_EVENT", "dead"),
+            ("GOSSIP_SEED", "7"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(
+            misspelt_variables(env),
+            [
+                ("GOSSIP_PROBE_INTREVAL", "GOSSIP_PROBE_INTERVAL"),
+                ("GOSSIP_FANOT", "GOSSIP_FANOUT"),
+                ("GOSSIP_LIFEGUARD_NAKC", "GOSSIP_LIFEGUARD_NACK"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
     }
 }
