@@ -131,6 +131,7 @@ pub fn router(agent: AgentHandle, ui_dir: Option<PathBuf>, allowed_hosts: Allowe
     };
     // The body is read whole, within its limits, before any route sees it.
     app.layer(axum::middleware::from_fn(whole_body_in_time))
+        .layer(axum::middleware::from_fn(refuse_stray_query))
         .layer(axum::middleware::from_fn_with_state(
             allowed_hosts,
             refuse_other_pages,
@@ -189,6 +190,30 @@ async fn refuse_other_pages(
 /// otherwise hold its connection open for good (and a few thousand such hold the
 /// agent's sockets). Headers sent slowly are not timed: like the rest of an API without
 /// accounts, that is left to keeping it on loopback or a trusted network.
+/// The API's routes that read a query; every other `/api/` route is asked without one.
+const ROUTES_WITH_A_QUERY: [&str; 2] = ["/api/members", "/api/events"];
+
+/// A query on an API route that reads none is refused, as an unknown parameter is where
+/// a query is read: `PUT /api/kv/colour?ttl=60` would otherwise write `colour` and drop
+/// the `ttl` without a word.
+async fn refuse_stray_query(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri();
+    if let Some(query) = uri.query()
+        && uri.path().starts_with("/api/")
+        && !ROUTES_WITH_A_QUERY.contains(&uri.path())
+    {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{} takes no parameters: ?{query}", uri.path()),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 async fn whole_body_in_time(
     request: axum::extract::Request,
     next: axum::middleware::Next,

@@ -194,6 +194,13 @@ async fn the_api_answers_and_refuses_clearly() {
     );
     let (status, body) = request(addr, "GET", "/api/nope", b"").await;
     assert_eq!((status, error(&body)), (404, "no such route".into()));
+    // A parameter on a route that reads none is refused, and nothing is written.
+    let (status, body) = request(addr, "PUT", "/api/kv/q?ttl=60", b"v").await;
+    assert_eq!(
+        (status, error(&body)),
+        (400, "/api/kv/q takes no parameters: ?ttl=60".into())
+    );
+    assert_eq!(request(addr, "GET", "/api/kv/q", b"").await.0, 404);
     let (status, body) = request(addr, "PUT", "/api/kv/bad", &[0xff, 0xfe]).await;
     assert_eq!(status, 400, "{body}");
     assert!(error(&body).contains("UTF-8"));
