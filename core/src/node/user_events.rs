@@ -146,6 +146,26 @@ mod tests {
         );
     }
 
+    /// Events ride on gossip rounds' datagrams alone: a build from before them drops a
+    /// datagram that carries one, and must not lose pings and acks to them.
+    #[test]
+    fn events_ride_on_gossip_datagrams_alone() {
+        let (mut a, b) = joined_pair();
+        while a.poll_transmit().is_some() {}
+        a.send_user_event(Instant::ZERO, "deploy", "").unwrap();
+        let carries_event = |a: &mut Node, message: Message| {
+            a.send(b.addr(), message);
+            let sent = a.poll_transmit().expect("a datagram");
+            wire::decode(&sent.payload)
+                .unwrap()
+                .updates
+                .iter()
+                .any(|update| matches!(update, Update::User(_)))
+        };
+        assert!(!carries_event(&mut a, Message::Ack { seq: 7 }));
+        assert!(carries_event(&mut a, Message::Gossip));
+    }
+
     #[test]
     fn what_a_sender_refuses_is_refused_and_dropped_when_heard() {
         let (mut a, mut b) = joined_pair();
