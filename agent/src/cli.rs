@@ -332,7 +332,7 @@ pub struct EventArgs {
 
     /// The event's name, for handlers to pick their events by (`deploy`): any text
     /// without control characters.
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_event_name)]
     pub name: String,
 
     /// What the handlers need to act on (none if left out): UTF-8 text, at most 512
@@ -864,6 +864,12 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("a tag is KEY=VALUE, {text:?} has no '='"))?;
     gossip_core::Tags::new([(key, value)]).map_err(|e| e.to_string())?;
     Ok((key.to_owned(), value.to_owned()))
+}
+
+/// `event NAME`: refused here as the agent would refuse it, before it is asked.
+fn parse_event_name(name: &str) -> Result<String, String> {
+    gossip_core::UserEvent::check(name, "").map_err(|e| e.to_string())?;
+    Ok(name.to_owned())
 }
 
 /// `members --name`: a regular expression, checked here so that a typo is said before

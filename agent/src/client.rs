@@ -367,6 +367,17 @@ fn stats_in_words(stats: &StatsInfo) -> String {
 
 /// `gossip tags [--set K=V]... [--delete K]...`: the agent's tags after the change.
 pub fn tags(args: &TagsArgs) -> Result<String, ClientError> {
+    let set_keys: Vec<&str> = args.set.iter().map(|(key, _)| key.as_str()).collect();
+    if let Some(key) = set_keys
+        .iter()
+        .enumerate()
+        .find(|(i, key)| set_keys[..*i].contains(key))
+        .map(|(_, key)| key)
+    {
+        return Err(ClientError(format!(
+            "the tag {key:?} is set twice: give it once"
+        )));
+    }
     if let Some(key) = args
         .delete
         .iter()

@@ -417,7 +417,9 @@ impl From<AgentError> for ApiError {
             AgentError::Stopped | AgentError::LocalAddr(_) => StatusCode::SERVICE_UNAVAILABLE,
             AgentError::Disk(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AgentError::Core(gossip_core::Error::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-            AgentError::Core(gossip_core::Error::Left) => StatusCode::SERVICE_UNAVAILABLE,
+            AgentError::Core(gossip_core::Error::Left | gossip_core::Error::Busy(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AgentError::Core(gossip_core::Error::UnknownMember(_)) => StatusCode::NOT_FOUND,
             AgentError::Core(gossip_core::Error::NotDead(_) | gossip_core::Error::BadTag(_)) => {
                 StatusCode::UNPROCESSABLE_ENTITY

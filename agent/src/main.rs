@@ -183,7 +183,7 @@ async fn agent(args: AgentArgs) -> Result<(), Failure> {
     };
     if let Some(key) = twice_given(&args.tags) {
         return Err(Failure::Usage(format!(
-            "--tag {key}= is given twice: give each tag once"
+            "the tag {key:?} is given twice (--tag {key}=...): give each tag once"
         )));
     }
     let given = gossip_core::Tags::new(args.tags.clone())

@@ -14,6 +14,11 @@ use crate::wire::encoded_len;
 pub(crate) trait News: Clone + Serialize {
     /// Whether this item makes `older`, queued before it, not worth sending any more.
     fn supersedes(&self, older: &Self) -> bool;
+
+    /// The bytes it takes in a packet, but for the tag that wraps it as an `Update`.
+    fn wire_len(&self) -> usize {
+        encoded_len(self)
+    }
 }
 
 /// Newer news about a member replaces older: spreading stale news wastes room.
@@ -27,6 +32,11 @@ impl News for MemberUpdate {
 impl News for UserEvent {
     fn supersedes(&self, _older: &UserEvent) -> bool {
         false
+    }
+
+    /// At any age: the age it goes with is written when it is sent.
+    fn wire_len(&self) -> usize {
+        self.room_needed()
     }
 }
 
@@ -61,7 +71,7 @@ impl<T: News> BroadcastQueue<T> {
         self.pending.retain(|p| !item.supersedes(&p.item));
         self.pending.push(Pending {
             // One more byte: the tag that wraps it as an `Update` in the packet.
-            encoded_len: encoded_len(&item) + 1,
+            encoded_len: item.wire_len() + 1,
             item,
             transmits: 0,
             order: self.next_order,
@@ -71,6 +81,11 @@ impl<T: News> BroadcastQueue<T> {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.pending.is_empty()
+    }
+
+    /// The bytes the pending items take in packets.
+    pub(crate) fn bytes(&self) -> usize {
+        self.pending.iter().map(|p| p.encoded_len).sum()
     }
 
     #[cfg(test)]

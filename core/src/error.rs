@@ -68,6 +68,10 @@ pub enum Error {
     /// A user event's name was refused. Nothing was sent.
     #[error("{0}")]
     BadUserEvent(String),
+    /// Too much is waiting to leave this node to take more now; try again shortly.
+    /// Nothing was sent.
+    #[error("{0}")]
+    Busy(String),
     /// A member this node does not hold was named. Nothing changed.
     #[error("no member {0} is known here")]
     UnknownMember(String),

@@ -30,6 +30,18 @@ pub const MAX_USER_EVENT_LEN: usize = 512;
 /// How long a member remembers the id of an event it heard.
 pub const REMEMBERED_FOR: Duration = Duration::from_secs(300);
 
+/// How many times more than membership news a member sends each user event on: they
+/// ride on gossip rounds alone, where membership news also rides on every ping and ack,
+/// and in a small cluster `retransmit_mult` sends by each member miss a member now and
+/// then (4 sends to random peers of 3 miss a given one with probability 0.2 each).
+pub const TRANSMITS_PER_NEWS: u32 = 2;
+
+/// The most bytes of user events a member may have waiting to leave before it takes no
+/// more of its own: a gossip round carries a few datagrams' worth, and an event waiting
+/// longer than [`QUEUED_FOR`] is dropped unsent. About 30 events of 500 bytes, or
+/// hundreds of short ones.
+pub const MAX_QUEUED_BYTES: usize = 16 * 1024;
+
 /// How long after hearing an event a member may still pass it on.
 pub const QUEUED_FOR: Duration = Duration::from_secs(30);
 
@@ -48,9 +60,24 @@ pub struct UserEvent {
     pub name: String,
     /// Anything the handlers need; often empty.
     pub payload: String,
+    /// How long ago it was sent, in milliseconds, as far as the members that passed it
+    /// on know: each adds the time it held it (the network's delays are not counted).
+    /// A member that joined later than that ignores it, as Serf ignores events from
+    /// before a join: a member restarted moments after hearing an event would
+    /// otherwise hear it again, from the others still passing it on.
+    pub age_ms: u32,
 }
 
 impl UserEvent {
+    /// The bytes it may take on the wire at any age: its age is written when it is
+    /// sent, in as many as 5 bytes.
+    pub(crate) fn room_needed(&self) -> usize {
+        crate::wire::encoded_len(&UserEvent {
+            age_ms: u32::MAX,
+            ..self.clone()
+        })
+    }
+
     /// Checks a name and payload before they are sent: a name of at least one byte,
     /// no control characters in it (it is handed to scripts in an environment
     /// variable), and at most [`MAX_USER_EVENT_LEN`] bytes in all.

@@ -64,8 +64,10 @@ impl Node {
         // reads no datagram carrying one, and would otherwise lose the pings and acks
         // it needs while an event spreads.
         if matches!(message, Message::Gossip) && !self.user_events.queue.is_empty() {
-            let (events, used_by_events) = self.user_events.queue.select(room, limit);
+            let sends = limit.saturating_mul(crate::user_event::TRANSMITS_PER_NEWS);
+            let (events, used_by_events) = self.user_events.queue.select(room, sends);
             room = room.saturating_sub(used_by_events);
+            let events = self.user_events.aged(events);
             updates.extend(events.into_iter().map(Update::User));
         }
         updates.extend(self.piggyback_rumors(room).into_iter().map(Update::Kv));

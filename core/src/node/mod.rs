@@ -483,6 +483,7 @@ impl Node {
             seeds.iter().copied().filter(|s| *s != self.addr).collect();
         addrs.dedup();
         self.membership.seeds = addrs.into_iter().map(membership::Seed::new).collect();
+        self.user_events.joined_at = Some(now);
         if self.membership.seeds.is_empty() {
             // Started alone: nobody to catch up with, nor anyone who forgot a delete.
             self.take_back_store(now);

@@ -10,7 +10,7 @@ pub(super) fn node(name: &str, port: u16) -> Node {
 }
 
 /// Delivers everything `from` wants to send to `to` (and only to `to`).
-fn deliver(now: Instant, from: &mut Node, to: &mut Node) -> usize {
+pub(super) fn deliver(now: Instant, from: &mut Node, to: &mut Node) -> usize {
     let mut count = 0;
     while let Some(transmit) = from.poll_transmit() {
         if transmit.to == to.addr() {
@@ -62,7 +62,7 @@ fn datagram_from(from: &NodeId, message: Message) -> Vec<u8> {
 }
 
 /// `joiner` joins through `seed`: every datagram between them delivered.
-fn join_through(now: Instant, joiner: &mut Node, seed: &mut Node) {
+pub(super) fn join_through(now: Instant, joiner: &mut Node, seed: &mut Node) {
     joiner.join(now, &[seed.addr()]);
     converse(now, joiner, seed);
 }

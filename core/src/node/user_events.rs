@@ -2,8 +2,8 @@
 
 use super::{Node, NodeStatus};
 use crate::dissemination::BroadcastQueue;
-use crate::user_event::{HeardEvents, QUEUED_FOR, UserEvent};
-use crate::wire::{self, Message, PacketRef, Update};
+use crate::user_event::{HeardEvents, MAX_QUEUED_BYTES, QUEUED_FOR, UserEvent};
+use crate::wire::{self, Message, PacketRef};
 use crate::{Error, Event, Instant};
 
 /// The user events this node is spreading, and the ids of those it heard lately.
@@ -11,6 +11,10 @@ use crate::{Error, Event, Instant};
 pub(super) struct UserEvents {
     pub(super) queue: BroadcastQueue<UserEvent>,
     heard: HeardEvents,
+    /// When this life of the node joined: events sent before are not its to hear.
+    pub(super) joined_at: Option<Instant>,
+    /// The time of the gossip round being sent, which the events' ages are counted to.
+    now: Instant,
 }
 
 impl UserEvents {
@@ -18,6 +22,7 @@ impl UserEvents {
     /// are forgotten): an event normally leaves within seconds, and one passed on much
     /// later could reach a member that has forgotten it and would hear it again.
     pub(super) fn expire(&mut self, now: Instant) {
+        self.now = now;
         if self.queue.is_empty() {
             return;
         }
@@ -31,12 +36,30 @@ impl UserEvents {
     }
 }
 
+impl UserEvents {
+    /// `events`, each aged by the time this node has held it, as it goes out in this
+    /// gossip round.
+    pub(super) fn aged(&self, mut events: Vec<UserEvent>) -> Vec<UserEvent> {
+        for event in &mut events {
+            let held = self
+                .heard
+                .heard_at(event.id)
+                .map_or(0, |at| self.now.saturating_since(at).as_millis());
+            let held = u32::try_from(held).unwrap_or(u32::MAX);
+            event.age_ms = event.age_ms.saturating_add(held);
+        }
+        events
+    }
+}
+
 impl Node {
     /// Sends a user event to every member: `name` for handlers to pick it by and a
     /// `payload` for them to act on. This node hears it too ([`Event::UserEvent`], at
     /// once), as every member does once, within a few protocol periods. Refused, with
     /// nothing sent, for a node that left, an empty name, one with control characters,
-    /// or more than [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all.
+    /// more than [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or
+    /// while [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
+    /// already sent would otherwise wait past their time and be dropped).
     pub fn send_user_event(
         &mut self,
         now: Instant,
@@ -56,15 +79,22 @@ impl Node {
             origin: self.id.clone(),
             name: name.to_owned(),
             payload: payload.to_owned(),
+            age_ms: 0,
         };
         let room = self.user_event_room();
-        let len = wire::encoded_len(&Update::User(event.clone()));
+        let len = event.room_needed() + 1;
         if len > room {
             return Err(Error::TooLarge {
                 what: "the event with its sender's name and id",
                 len,
                 max: room,
             });
+        }
+        if self.user_events.queue.bytes() + len > MAX_QUEUED_BYTES {
+            return Err(Error::Busy(format!(
+                "{} bytes of user events are still waiting to leave this node: send again once they have gone (a few protocol periods)",
+                self.user_events.queue.bytes()
+            )));
         }
         self.hear_user_event(now, event);
         self.rearm_idle_timers(now);
@@ -86,12 +116,20 @@ impl Node {
 
     /// A user event heard from a peer (or sent from here): reported and passed on the
     /// first time, ignored after. One that breaks the rules a sender checks is dropped:
-    /// forged, or from a build with other limits.
+    /// forged, or from a build with other limits. One sent before this node joined is
+    /// remembered and not reported or passed on (Serf's `eventJoinIgnore`): a node
+    /// restarted moments after hearing an event would hear it again from the others.
     pub(super) fn hear_user_event(&mut self, now: Instant, event: UserEvent) {
         if self.status == NodeStatus::Left
             || UserEvent::check(&event.name, &event.payload).is_err()
             || !self.user_events.heard.first_hearing(now, event.id)
         {
+            return;
+        }
+        let sent_before_joining = self.user_events.joined_at.is_some_and(|joined| {
+            now.saturating_since(joined) < crate::Duration::from_millis(event.age_ms.into())
+        });
+        if sent_before_joining {
             return;
         }
         self.events.push_back(Event::UserEvent {
@@ -105,7 +143,7 @@ impl Node {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{joined_pair, node, run_pair};
+    use super::super::tests::{deliver, join_through, joined_pair, node, run_pair};
     use super::*;
     use crate::user_event::QUEUED_FOR;
     use crate::wire::{self, Message, Packet, Update};
@@ -143,6 +181,78 @@ mod tests {
         assert!(
             a.user_events.queue.is_empty() && b.user_events.queue.is_empty(),
             "each sent it as often as news is sent, then stopped"
+        );
+    }
+
+    /// An event sent before a node joined is not its to hear (Serf's eventJoinIgnore):
+    /// one restarted moments after hearing it does not hear it again from the others
+    /// still passing it on. Its age is counted by those that held it; one sent after
+    /// the node joined is heard.
+    #[test]
+    fn an_event_sent_before_a_node_joined_is_not_heard_after_a_restart() {
+        let (mut a, b) = joined_pair();
+        let start = Instant::ZERO;
+        a.send_user_event(start, "deploy", "").unwrap();
+        let later = start + Duration::from_secs(2);
+        let mut b = {
+            drop(b);
+            let mut again = node("b", 2);
+            join_through(later, &mut again, &mut a);
+            again
+        };
+        heard(&mut b);
+        let gossip_to_b = |a: &mut Node, b: &mut Node, at: Instant| {
+            while a.poll_transmit().is_some() {}
+            a.user_events.expire(at);
+            a.send(b.addr(), Message::Gossip);
+            deliver(at, a, b);
+        };
+        while a.poll_transmit().is_some() {}
+        a.user_events.expire(later);
+        a.send(b.addr(), Message::Gossip);
+        let sent = a.poll_transmit().unwrap();
+        let ages: Vec<u32> = wire::decode(&sent.payload)
+            .unwrap()
+            .updates
+            .iter()
+            .filter_map(|update| match update {
+                Update::User(event) => Some(event.age_ms),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ages, [2_000], "aged by the time a held it");
+        b.handle_packet(later, a.addr(), &sent.payload).unwrap();
+        assert!(heard(&mut b).is_empty(), "sent before b joined");
+        let after = later + Duration::from_millis(100);
+        a.send_user_event(after, "flush", "").unwrap();
+        gossip_to_b(&mut a, &mut b, after + Duration::from_millis(50));
+        assert_eq!(heard(&mut b), one("a", "flush", ""));
+    }
+
+    /// A node takes no more of its own events while too many wait to leave, and says
+    /// so, rather than let them wait past their time; once they have gone it takes
+    /// more.
+    #[test]
+    fn a_node_with_too_many_events_waiting_refuses_more_until_they_leave() {
+        let (mut a, mut b) = joined_pair();
+        let payload = "p".repeat(400);
+        let mut sent = 0;
+        let refused = loop {
+            match a.send_user_event(Instant::ZERO, "big", &payload) {
+                Ok(()) => sent += 1,
+                Err(error) => break error,
+            }
+            assert!(sent < 1_000, "never refused");
+        };
+        assert!(matches!(refused, Error::Busy(_)), "{refused}");
+        assert!(a.user_events.queue.bytes() <= crate::user_event::MAX_QUEUED_BYTES);
+        assert!(sent >= 30, "{sent} taken first");
+        let drained = Instant::ZERO + QUEUED_FOR + Duration::from_secs(1);
+        run_pair(&mut a, &mut b, drained);
+        assert_eq!(heard(&mut b).len(), sent, "every event taken reached b");
+        assert!(
+            a.send_user_event(Instant::ZERO + Duration::from_secs(20), "big", &payload)
+                .is_ok()
         );
     }
 
@@ -190,6 +300,7 @@ mod tests {
                 origin: a.id().clone(),
                 name: name.into(),
                 payload: payload.into(),
+                age_ms: 0,
             })
         };
         let datagram = wire::encode(&Packet {

@@ -158,12 +158,15 @@ pub(crate) fn rare_message() -> impl Strategy<Value = Message> {
 
 /// A user event, within the sender's rules or not (the reader must not care).
 fn user_event() -> impl Strategy<Value = UserEvent> {
-    (any::<u64>(), name(), ".{0,8}", ".{0,16}").prop_map(|(id, origin, name, payload)| UserEvent {
-        id,
-        origin,
-        name,
-        payload,
-    })
+    (any::<u64>(), name(), ".{0,8}", ".{0,16}", any::<u32>()).prop_map(
+        |(id, origin, name, payload, age_ms)| UserEvent {
+            id,
+            origin,
+            name,
+            payload,
+            age_ms,
+        },
+    )
 }
 
 /// Piggybacked news: member updates, now and then a key/value version or a user event.
