@@ -47,7 +47,7 @@ pub fn user_event_panel() -> Html {
                         <NodeOptions names={senders} />
                     </select>
                 </label>
-                <input ref={name_ref} type="text" placeholder="name (deploy)" aria-label="Event name" required=true />
+                <input ref={name_ref} type="text" placeholder="name" aria-label="Event name" required=true />
                 <input ref={payload_ref} type="text" placeholder="payload" aria-label="Payload" />
                 <button type="submit">{ "Send" }</button>
             </form>
