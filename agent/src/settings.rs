@@ -115,15 +115,8 @@ pub fn environment() -> impl Iterator<Item = (String, String)> {
 pub fn misspelt_variables(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Vec<(String, String)> {
-    let settings: Vec<String> = Config::FIELDS
-        .iter()
-        .map(|field| field.name.to_owned())
-        .chain(
-            Lifeguard::PARTS
-                .iter()
-                .map(|part| format!("lifeguard_{part}")),
-        )
-        .map(|name| format!("GOSSIP_{}", name.to_ascii_uppercase()))
+    let settings: Vec<String> = Config::setting_names()
+        .map(|name| format!("GOSSIP_{}", name.replace('.', "_").to_ascii_uppercase()))
         .collect();
     env.into_iter()
         .filter(|(var, _)| var.starts_with("GOSSIP_") && env_field(var).is_none())

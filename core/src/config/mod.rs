@@ -165,6 +165,16 @@ settings! {
 }
 
 impl Config {
+    /// Every name [`Config::set`] takes: each field's, and each of Lifeguard's parts as
+    /// `lifeguard.PART`.
+    pub fn setting_names() -> impl Iterator<Item = String> {
+        Config::FIELDS.iter().map(|f| f.name.to_owned()).chain(
+            Lifeguard::PARTS
+                .iter()
+                .map(|part| format!("lifeguard.{part}")),
+        )
+    }
+
     /// The numbers of the original teaching demos: 5 nodes, fanout 3, a probe every
     /// second, a member suspected after one failed probe is declared dead after 5 s of
     /// unrefuted suspicion and forgotten after 45 s. Plain SWIM: Lifeguard is off, as it
@@ -427,15 +437,7 @@ impl Config {
 }
 
 fn unknown_field(field: &str) -> Error {
-    let known: Vec<String> = Config::FIELDS
-        .iter()
-        .map(|f| f.name.to_owned())
-        .chain(
-            Lifeguard::PARTS
-                .iter()
-                .map(|part| format!("lifeguard.{part}")),
-        )
-        .collect();
+    let known: Vec<String> = Config::setting_names().collect();
     Error::InvalidConfig(format!(
         "unknown field {field:?}; known fields: {}",
         known.join(", ")
