@@ -253,15 +253,20 @@ pub struct EventsArgs {
     pub recent: bool,
 
     /// Only events of this kind (joined, suspected, alive, dead, updated, left, removed,
-    /// key_changed, ...; `lagged`, a reader falling behind, is always shown); may be
-    /// repeated.
+    /// key_changed, user, ...; `lagged`, a reader falling behind, is always shown), or
+    /// `user:NAME` for the user events of one name; may be repeated.
     #[arg(long, value_name = "KIND", value_parser = parse_event_kind)]
     pub kind: Vec<String>,
 }
 
-/// An event kind `gossip events --kind` takes.
+/// An event kind `gossip events --kind` takes, or `user:NAME`: the user events of that
+/// name, as `--event-handler` and Serf write it.
 fn parse_event_kind(text: &str) -> Result<String, String> {
-    crate::event_handler::event_kind_named(text).map(str::to_owned)
+    match text.strip_prefix("user:") {
+        Some("") => Err("user: names no event: write user:NAME, e.g. user:deploy".into()),
+        Some(_) => Ok(text.to_owned()),
+        None => crate::event_handler::event_kind_named(text).map(str::to_owned),
+    }
 }
 
 /// Flags of `gossip datagrams`.
@@ -331,7 +336,7 @@ pub struct EventArgs {
     pub client: ClientArgs,
 
     /// The event's name, for handlers to pick their events by (`deploy`): any text
-    /// without control characters.
+    /// without control or bidirectional formatting characters.
     #[arg(value_name = "NAME", value_parser = parse_event_name)]
     pub name: String,
 

@@ -213,28 +213,54 @@ const STDIN_VALUE_LIMIT: usize = 65_507;
 /// byte, so that a file or another command's output is stored as it is (a trailing
 /// newline included, as `consul kv put` and `etcdctl put` keep it).
 fn value_to_put(given: &str, stdin: impl Read) -> Result<String, ClientError> {
-    given_or_read(given, "value", stdin)
+    let limit = StdinLimit {
+        bytes: STDIN_VALUE_LIMIT,
+        why: "a value travels in one datagram".into(),
+    };
+    given_or_read(given, "value", &limit, stdin)
+}
+
+/// The payload `event` sends: its argument, or for `-` all of standard input, which
+/// may hold what the name leaves of [`gossip_core::MAX_USER_EVENT_LEN`].
+fn payload_to_send(name: &str, given: &str, stdin: impl Read) -> Result<String, ClientError> {
+    let max = gossip_core::MAX_USER_EVENT_LEN;
+    let limit = StdinLimit {
+        bytes: max.saturating_sub(name.len()),
+        why: format!("an event's name and payload together take at most {max} bytes"),
+    };
+    given_or_read(given, "payload", &limit, stdin)
+}
+
+/// How much of standard input a command takes, and why no more.
+struct StdinLimit {
+    bytes: usize,
+    why: String,
 }
 
 /// `given`, or for `-` all of standard input, byte for byte: `what` names it in the
 /// complaints.
-fn given_or_read(given: &str, what: &str, stdin: impl Read) -> Result<String, ClientError> {
+fn given_or_read(
+    given: &str,
+    what: &str,
+    limit: &StdinLimit,
+    stdin: impl Read,
+) -> Result<String, ClientError> {
     if given != VALUE_FROM_STDIN {
         return Ok(given.to_owned());
     }
     let mut bytes = Vec::new();
     stdin
-        .take(STDIN_VALUE_LIMIT as u64 + 1)
+        .take(limit.bytes as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| {
             ClientError(format!(
                 "cannot read the {what} from standard input: {error}"
             ))
         })?;
-    if bytes.len() > STDIN_VALUE_LIMIT {
+    if bytes.len() > limit.bytes {
         return Err(ClientError(format!(
-            "standard input holds over {STDIN_VALUE_LIMIT} bytes: a {what} travels in one \
-             datagram"
+            "standard input holds over {} bytes: {}",
+            limit.bytes, limit.why
         )));
     }
     String::from_utf8(bytes).map_err(|error| {
@@ -467,7 +493,7 @@ pub fn force_leave(args: &ForceLeaveArgs) -> Result<String, ClientError> {
 
 /// `gossip event`: sends it through the agent, which hears it first.
 pub fn event(args: &EventArgs) -> Result<String, ClientError> {
-    let payload = given_or_read(&args.payload, "payload", std::io::stdin().lock())?;
+    let payload = payload_to_send(&args.name, &args.payload, std::io::stdin().lock())?;
     let path = format!("/api/user-events/{}", encode_path(&args.name));
     let _: serde_json::Value = Client::of(&args.client).call("POST", &path, Some(&payload))?;
     Ok(format!(
@@ -496,8 +522,13 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
         StreamFormat::Json => event_as_json(at, kind, id, data),
     };
     // A reader that falls behind is told so whatever it asked for.
-    let shown = |kind: &str| {
-        args.kind.is_empty() || kind == "lagged" || args.kind.iter().any(|k| k == kind)
+    let shown = |kind: &str, event: Option<&gossip_core::Event>| {
+        args.kind.is_empty()
+            || kind == "lagged"
+            || args
+                .kind
+                .iter()
+                .any(|wanted| wanted_event(wanted, kind, event))
     };
     let mut reading = true;
     read_events_with_ids(client.subscribe(args.recent)?, |kind, id, data| {
@@ -510,7 +541,7 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
                     .map(|id| id.life);
                 history
                     .iter()
-                    .filter(|earlier| shown(&earlier.kind))
+                    .filter(|earlier| shown(&earlier.kind, Some(&earlier.event)))
                     .map(|earlier| {
                         let at = UNIX_EPOCH + Duration::from_millis(earlier.at_unix_ms);
                         let data = serde_json::to_string(&earlier.event).unwrap_or_default();
@@ -525,7 +556,17 @@ pub fn events(args: &EventsArgs, out: &mut impl Write) -> Result<(), ClientError
                     })
                     .collect()
             }
-            _ if shown(kind) => vec![line(SystemTime::now(), kind, id, data)],
+            // Only a user event is read here: its name may be what was asked for.
+            _ if shown(
+                kind,
+                (kind == "user")
+                    .then(|| serde_json::from_str(data).ok())
+                    .flatten()
+                    .as_ref(),
+            ) =>
+            {
+                vec![line(SystemTime::now(), kind, id, data)]
+            }
             _ => Vec::new(),
         };
         reading = lines
@@ -557,6 +598,17 @@ fn event_in_words(time: String, kind: &str, data: &str) -> String {
         Err(_) => data.to_owned(),
     };
     format!("{time}  {kind:<14} {}", printable(&words))
+}
+
+/// Whether `events --kind WANTED` shows an event of `kind`: `wanted` is a kind, or
+/// `user:NAME` for the user events of that name.
+fn wanted_event(wanted: &str, kind: &str, event: Option<&gossip_core::Event>) -> bool {
+    match wanted.strip_prefix("user:") {
+        Some(name) => {
+            matches!(event, Some(gossip_core::Event::UserEvent { name: heard, .. }) if heard == name)
+        }
+        None => wanted == kind,
+    }
 }
 
 /// One event of the stream as a JSON object on one line: `at_unix_ms`, `kind`, `id`
@@ -866,6 +918,40 @@ mod tests {
         assert!(refused.contains("over 65507 bytes"), "{refused}");
         let latin1 = value_to_put("-", &b"caf\xe9"[..]).unwrap_err().to_string();
         assert!(latin1.contains("not UTF-8 text (byte 3"), "{latin1}");
+    }
+
+    /// `events --kind user:deploy` shows the user events named deploy and no others.
+    #[test]
+    fn events_of_a_kind_or_user_events_of_a_name_are_picked() {
+        let origin = gossip_core::NodeId::new("n1").unwrap();
+        let user = |name: &str| gossip_core::Event::UserEvent {
+            origin: origin.clone(),
+            name: name.into(),
+            payload: String::new(),
+        };
+        let (deploy, restart) = (user("deploy"), user("restart"));
+        assert!(wanted_event("user:deploy", "user", Some(&deploy)));
+        assert!(!wanted_event("user:deploy", "user", Some(&restart)));
+        assert!(!wanted_event("user:deploy", "user", None));
+        assert!(wanted_event("user", "user", Some(&restart)));
+        assert!(wanted_event("dead", "dead", None));
+        assert!(!wanted_event("dead", "user", Some(&deploy)));
+    }
+
+    /// `event NAME -` reads what the name leaves of the 512 bytes an event may take.
+    #[test]
+    fn an_event_payload_from_standard_input_takes_what_the_name_leaves() {
+        let name = "deploy";
+        let room = gossip_core::MAX_USER_EVENT_LEN - name.len();
+        let fits = vec![b'x'; room];
+        assert_eq!(payload_to_send(name, "-", &fits[..]).unwrap().len(), room);
+        let over = vec![b'x'; room + 1];
+        let refused = payload_to_send(name, "-", &over[..])
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(&format!("over {room} bytes")), "{refused}");
+        assert!(refused.contains("at most 512 bytes"), "{refused}");
+        assert_eq!(payload_to_send(name, "v2", &over[..]).unwrap(), "v2");
     }
 
     /// Event handler runs are counted in words once there were any.

@@ -15,7 +15,7 @@
 //! | `GET /api/stats` | members by status, probes, messages and bytes by kind, uptime |
 //! | `GET /api/events` | server-sent events, one per node event, as JSON; `?recent=true` starts with the kept ones |
 //! | `GET /api/events/recent` | the last events, oldest first, each with its time |
-//! | `POST /api/user-events/{name}` | body: a payload (UTF-8 text, may be empty); send a user event every member hears once (413 over 512 bytes with the name, 400 a name with control characters) |
+//! | `POST /api/user-events/{name}` | body: a payload (UTF-8 text, may be empty); send a user event every member hears once (413 over 512 bytes with the name, 400 a name with control or bidirectional formatting characters) |
 //! | `GET /api/datagrams` | server-sent events, one per datagram sent or received |
 //! | `GET /api/config` | the protocol settings in force |
 //! | `POST /api/leave` | leave the cluster gracefully; the agent then stops |

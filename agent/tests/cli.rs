@@ -84,6 +84,9 @@ fn bad_flags_are_rejected_clearly() {
     let (code, _, err) = gossip(&["events", "--kind", "died"]);
     assert_eq!(code, 2);
     assert!(err.contains("no event kind \"died\""), "{err}");
+    let (code, _, err) = gossip(&["events", "--kind", "user:"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("user: names no event"), "{err}");
 
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--event-handler", "died=./x.sh"]);
     assert_eq!(code, 2);

@@ -190,6 +190,36 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
         ],
         "once each"
     );
+    // `events --kind user:deploy` shows the deploy events, from before, and no others.
+    let sent = gossip(&["event", "--http", &api(1), "restart"]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    assert!(eventually(Duration::from_secs(10), || {
+        std::fs::read_to_string(&updates)
+            .unwrap_or_default()
+            .contains("n1 heard restart")
+    }));
+    let mut deploys = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_gossip"))
+            .args(["events", "--http", &api(0), "--recent"])
+            .args(["--kind", "user:deploy", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deploys_streamed = Collected::from(deploys.0.stdout.take().unwrap());
+    let deploy_seen =
+        deploys_streamed.wait_for(Duration::from_secs(10), |text| text.contains("\"deploy\""));
+    // The history comes in one piece: a restart event in it would be there by now.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = deploys.0.kill();
+    let _ = deploys.0.wait();
+    let deploys_streamed = deploys_streamed.finish();
+    assert!(deploy_seen, "{deploys_streamed}");
+    assert!(
+        !deploys_streamed.contains("restart"),
+        "only the deploy events: {deploys_streamed}"
+    );
     // Tags changed by several clients at once all stand.
     let changes: Vec<_> = (0..6)
         .map(|i| {

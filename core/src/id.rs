@@ -39,7 +39,7 @@ enum Repr {
 }
 
 impl NodeId {
-    /// Checks and wraps a name: 1 to [`MAX_NODE_ID_LEN`] bytes, no control characters.
+    /// Checks and wraps a name: 1 to [`MAX_NODE_ID_LEN`] bytes, no control or bidirectional formatting characters.
     pub fn new(name: &str) -> Result<Self, Error> {
         Self::from_utf8(name.as_bytes())
     }
@@ -116,12 +116,26 @@ fn bad_length(name: &[u8]) -> Error {
 fn check_text(name: &[u8]) -> Result<(), Error> {
     let text = core::str::from_utf8(name)
         .map_err(|_| Error::InvalidNodeId(format!("a node name must be UTF-8: {name:?}")))?;
-    if text.chars().any(char::is_control) {
+    if text.chars().any(unfit_for_a_name) {
         return Err(Error::InvalidNodeId(format!(
-            "a node name must not contain control characters: {text:?}"
+            "a node name must not contain control or bidirectional formatting characters: \
+             {text:?}"
         )));
     }
     Ok(())
+}
+
+/// Whether `c` may not stand in a name that logs, terminals and scripts show: a
+/// control character, or one of Unicode's bidirectional formatting characters, which
+/// reorder how the text after them is shown, so that a name holding one reads as
+/// another (Unicode Standard Annex #9, section 2; the "Trojan Source" attack,
+/// CVE-2021-42574).
+pub(crate) fn unfit_for_a_name(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// Two inline names compare as fixed-size values (no call to `memcmp` for a few
@@ -379,6 +393,10 @@ mod tests {
         assert!(NodeId::new("").is_err());
         assert!(NodeId::new(&"x".repeat(MAX_NODE_ID_LEN + 1)).is_err());
         assert!(NodeId::new("bad\nname").is_err());
+        // Shown as "n1exe.sh": U+202E turns the text after it around.
+        assert!(NodeId::new("n1\u{202E}hs.exe").is_err());
+        assert!(NodeId::new("n\u{2067}1").is_err());
+        assert!(NodeId::new("nœud-1").is_ok());
         assert_eq!(NodeId::new("n1").unwrap().as_str(), "n1");
     }
 

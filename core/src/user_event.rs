@@ -79,15 +79,16 @@ impl UserEvent {
     }
 
     /// Checks a name and payload before they are sent: a name of at least one byte,
-    /// no control characters in it (it is handed to scripts in an environment
-    /// variable), and at most [`MAX_USER_EVENT_LEN`] bytes in all.
+    /// no control or bidirectional formatting characters in it (it is handed to scripts
+    /// in an environment variable and shown in logs), and at most [`MAX_USER_EVENT_LEN`] bytes in all.
     pub fn check(name: &str, payload: &str) -> Result<(), Error> {
         if name.is_empty() {
             return Err(Error::BadUserEvent("an event needs a name".into()));
         }
-        if name.chars().any(char::is_control) {
+        if name.chars().any(crate::id::unfit_for_a_name) {
             return Err(Error::BadUserEvent(format!(
-                "an event's name has no control characters: {name:?}"
+                "an event's name has no control or bidirectional formatting characters: \
+                 {name:?}"
             )));
         }
         let len = name.len() + payload.len();
@@ -193,6 +194,11 @@ mod tests {
             UserEvent::check("a\nb", ""),
             Err(Error::BadUserEvent(_))
         ));
+        assert!(matches!(
+            UserEvent::check("deploy\u{202E}", ""),
+            Err(Error::BadUserEvent(_))
+        ));
+        assert!(UserEvent::check("déploiement", "\u{202E} in a payload is the handler's").is_ok());
         let room = "p".repeat(MAX_USER_EVENT_LEN - 6);
         assert!(UserEvent::check("deploy", &room).is_ok());
         assert_eq!(

@@ -56,7 +56,7 @@ impl Node {
     /// Sends a user event to every member: `name` for handlers to pick it by and a
     /// `payload` for them to act on. This node hears it too ([`Event::UserEvent`], at
     /// once), as every member does once, within a few protocol periods. Refused, with
-    /// nothing sent, for a node that left, an empty name, one with control characters,
+    /// nothing sent, for a node that left, an empty name, one with control or bidirectional formatting characters,
     /// more than [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or
     /// while [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
     /// already sent would otherwise wait past their time and be dropped).
