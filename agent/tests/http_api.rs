@@ -1127,7 +1127,13 @@ async fn a_user_event_is_sent_by_name_and_refused_when_it_breaks_the_rules() {
     );
     let (status, body) = request(addr, "POST", "/api/user-events/a%0Ab", b"").await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("control characters"), "{body}");
+    assert!(
+        body.contains("control or bidirectional formatting characters"),
+        "{body}"
+    );
+    // U+202E, which shows the rest of a name backwards in a log.
+    let (status, body) = request(addr, "POST", "/api/user-events/deploy%E2%80%AE", b"").await;
+    assert_eq!(status, 400, "{body}");
     let (status, body) = request(addr, "POST", "/api/user-events/big", &[b'x'; 600]).await;
     assert_eq!(status, 413, "{body}");
     let (status, body) = request(addr, "POST", "/api/user-events/latin", b"caf\xe9").await;

@@ -131,7 +131,7 @@ test('a user event sent from one node is heard by all five, and a bad name is re
   await panel.getByRole('button', { name: 'Send' }).click();
   const alert = panel.getByRole('alert');
   await alert.waitFor({ timeout: 5_000 });
-  assert.match(await alert.textContent(), /sending from n3 failed: .*control characters/);
+  assert.match(await alert.textContent(), /sending from n3 failed: .*control or bidirectional formatting characters/);
   assert.match(
     await panel.getByRole('status').textContent(),
     /"deploy" from n3: heard by 5 of 5/,

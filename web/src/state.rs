@@ -1629,7 +1629,7 @@ mod tests {
                 .event_error
                 .as_deref()
                 .unwrap()
-                .contains("control characters"),
+                .contains("control or bidirectional formatting characters"),
             "{:?}",
             state.event_error
         );
