@@ -360,7 +360,9 @@ fn stats_in_words(stats: &StatsInfo) -> String {
     ];
     let runs = stats.event_handlers;
     let handlers = (runs != Default::default()).then(|| ("event handlers", runs.in_words()));
-    let facts: Vec<(&str, String)> = facts.into_iter().chain(handlers).collect();
+    let events = stats.user_events;
+    let events = (events != Default::default()).then(|| ("user events", events.in_words()));
+    let facts: Vec<(&str, String)> = facts.into_iter().chain(handlers).chain(events).collect();
     let width = facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     let mut text: Vec<String> = facts
         .iter()
@@ -971,6 +973,23 @@ mod tests {
         let words = stats_in_words(&stats);
         assert!(
             words.contains("event handlers  5 succeeded, 1 failed, 0 killed\n"),
+            "{words}"
+        );
+        assert!(
+            !words.contains("user events"),
+            "none sent or heard: {words}"
+        );
+        stats.user_events.sent = 1;
+        stats.user_events.heard = 4;
+        let words = stats_in_words(&stats);
+        assert!(
+            words.contains("user events     1 sent, 4 heard\n"),
+            "{words}"
+        );
+        stats.user_events.expired = 2;
+        let words = stats_in_words(&stats);
+        assert!(
+            words.contains("user events     1 sent, 4 heard; 2 dropped before passed on in full\n"),
             "{words}"
         );
         stats.event_handlers.missed = 2;

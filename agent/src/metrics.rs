@@ -132,6 +132,24 @@ pub fn render(stats: &StatsInfo) -> String {
             stats.conflicts as f64,
         ),
         (
+            "gossip_user_events_sent_total",
+            "counter",
+            "User events sent from this node.",
+            stats.user_events.sent as f64,
+        ),
+        (
+            "gossip_user_events_heard_total",
+            "counter",
+            "User events heard, each once, those sent from here included.",
+            stats.user_events.heard as f64,
+        ),
+        (
+            "gossip_user_events_expired_total",
+            "counter",
+            "User events dropped before they were passed on as often as news is.",
+            stats.user_events.expired as f64,
+        ),
+        (
             "gossip_encrypted",
             "gauge",
             "1 when datagrams are sealed with a keyring, else 0.",

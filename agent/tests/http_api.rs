@@ -597,6 +597,9 @@ async fn metrics_are_prometheus_text() {
         "gossip_probe_rtt_seconds_count 0\n",
         "gossip_datagrams_refused_total{reason=\"replayed\"} 0\n",
         "gossip_conflicts_total 0\n",
+        "# TYPE gossip_user_events_expired_total counter\n",
+        "gossip_user_events_sent_total 0\n",
+        "gossip_user_events_expired_total 0\n",
         "gossip_encrypted 0\n",
         "# TYPE gossip_event_handler_runs_total counter\n",
         "gossip_event_handler_runs_total{outcome=\"killed\"} 0\n",
@@ -1124,6 +1127,12 @@ async fn a_user_event_is_sent_by_name_and_refused_when_it_breaks_the_rules() {
     assert!(
         recent.contains(r#""kind":"user""#) && recent.contains(r#""payload":"v2""#),
         "{recent}"
+    );
+    let (_, stats) = request(addr, "GET", "/api/stats", b"").await;
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(
+        stats["user_events"],
+        serde_json::json!({ "sent": 1, "heard": 1, "expired": 0 })
     );
     let (status, body) = request(addr, "POST", "/api/user-events/a%0Ab", b"").await;
     assert_eq!(status, 400, "{body}");

@@ -102,6 +102,9 @@ pub struct StatsInfo {
     /// Runs of the agent's `--event-handler` commands, by how they ended.
     #[serde(default)]
     pub event_handlers: HandlerRunsInfo,
+    /// User events sent from this node, heard here and dropped unsent.
+    #[serde(default)]
+    pub user_events: UserEventsInfo,
     /// Names, addresses and pairs of them the node's registry holds: about three per
     /// member after a renumbering, up to twice that (and 64) before reaping renumbers
     /// it again.
@@ -291,6 +294,33 @@ impl HandlerRunsInfo {
         );
         if self.missed > 0 {
             words.push_str(&format!("; {} events missed", self.missed));
+        }
+        words
+    }
+}
+
+/// A node's user events (`gossip event`) since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEventsInfo {
+    /// Sent from this node.
+    pub sent: u64,
+    /// Heard here, each once, those sent from here included.
+    pub heard: u64,
+    /// Dropped before this node had passed them on as often as news is, 30 s after
+    /// hearing them: more events than its gossip rounds could carry, and a sign that
+    /// some members may not hear them.
+    pub expired: u64,
+}
+
+impl UserEventsInfo {
+    /// `2 sent, 7 heard` (and those dropped unsent, if any).
+    pub fn in_words(&self) -> String {
+        let mut words = format!("{} sent, {} heard", self.sent, self.heard);
+        if self.expired > 0 {
+            words.push_str(&format!(
+                "; {} dropped before passed on in full",
+                self.expired
+            ));
         }
         words
     }
@@ -521,6 +551,11 @@ impl StatsInfo {
             encrypted: false,
             refused: RefusedInfo::default(),
             event_handlers: HandlerRunsInfo::default(),
+            user_events: UserEventsInfo {
+                sent: stats.user_events_sent,
+                heard: stats.user_events_heard,
+                expired: stats.user_events_expired,
+            },
             interned: node.registry_footprint().0,
             rumors: {
                 let mut rumors: Vec<RumorInfo> = node

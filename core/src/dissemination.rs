@@ -111,9 +111,11 @@ impl<T: News> BroadcastQueue<T> {
         (chosen, budget - room)
     }
 
-    /// Drops the pending items `stale` picks, unsent.
-    pub(crate) fn drop_where(&mut self, mut stale: impl FnMut(&T) -> bool) {
+    /// Drops the pending items `stale` picks, unsent; returns how many.
+    pub(crate) fn drop_where(&mut self, mut stale: impl FnMut(&T) -> bool) -> usize {
+        let before = self.pending.len();
         self.pending.retain(|p| !stale(&p.item));
+        before - self.pending.len()
     }
 }
 

@@ -83,6 +83,14 @@ pub struct Stats {
     pub tombstones_collected: u64,
     /// Writes that arrived concurrent with the version held, leaving siblings.
     pub conflicts: u64,
+    /// User events sent from this node.
+    pub user_events_sent: u64,
+    /// User events heard here, each once, those sent from here included.
+    pub user_events_heard: u64,
+    /// User events this node dropped before it had passed them on as often as news is
+    /// ([`crate::user_event::QUEUED_FOR`] after hearing them): gossip rounds too few
+    /// for the events waiting, and a sign that some members may not hear them.
+    pub user_events_expired: u64,
     /// Time from each probe's ping to its first ack, direct or relayed.
     pub probe_rtt: RttHistogram,
 }

@@ -910,7 +910,7 @@ impl Node {
                     self.timers.set(Timer::Probe, now + period);
                 }
                 Timer::Gossip => {
-                    self.user_events.expire(now);
+                    self.stats.user_events_expired += self.user_events.expire(now) as u64;
                     self.gossip_round();
                     self.rumor_round();
                 }

@@ -19,12 +19,13 @@ pub(super) struct UserEvents {
 
 impl UserEvents {
     /// Drops unsent the queued events heard [`QUEUED_FOR`] ago or more (or whose ids
-    /// are forgotten): an event normally leaves within seconds, and one passed on much
-    /// later could reach a member that has forgotten it and would hear it again.
-    pub(super) fn expire(&mut self, now: Instant) {
+    /// are forgotten), and returns how many: an event normally leaves within seconds,
+    /// and one passed on much later could reach a member that has forgotten it and
+    /// would hear it again.
+    pub(super) fn expire(&mut self, now: Instant) -> usize {
         self.now = now;
         if self.queue.is_empty() {
-            return;
+            return 0;
         }
         self.heard.forget_before(now);
         let heard = &self.heard;
@@ -32,7 +33,7 @@ impl UserEvents {
             heard
                 .heard_at(event.id)
                 .is_none_or(|at| at + QUEUED_FOR <= now)
-        });
+        })
     }
 }
 
@@ -56,9 +57,9 @@ impl Node {
     /// Sends a user event to every member: `name` for handlers to pick it by and a
     /// `payload` for them to act on. This node hears it too ([`Event::UserEvent`], at
     /// once), as every member does once, within a few protocol periods. Refused, with
-    /// nothing sent, for a node that left, an empty name, one with control or bidirectional formatting characters,
-    /// more than [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or
-    /// while [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
+    /// nothing sent, for a node that left, an empty name, one with control or
+    /// bidirectional formatting characters, more than
+    /// [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or while [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
     /// already sent would otherwise wait past their time and be dropped).
     pub fn send_user_event(
         &mut self,
@@ -97,6 +98,7 @@ impl Node {
             )));
         }
         self.hear_user_event(now, event);
+        self.stats.user_events_sent += 1;
         self.rearm_idle_timers(now);
         Ok(())
     }
@@ -132,6 +134,7 @@ impl Node {
         if sent_before_joining {
             return;
         }
+        self.stats.user_events_heard += 1;
         self.events.push_back(Event::UserEvent {
             origin: event.origin.clone(),
             name: event.name.clone(),
@@ -178,6 +181,15 @@ mod tests {
         run_pair(&mut a, &mut b, now + Duration::from_secs(10));
         assert_eq!(heard(&mut b), one("a", "deploy", "v2"));
         assert!(heard(&mut a).is_empty(), "not again when b passes it back");
+        let counted = |node: &Node| {
+            let stats = node.stats();
+            (
+                stats.user_events_sent,
+                stats.user_events_heard,
+                stats.user_events_expired,
+            )
+        };
+        assert_eq!((counted(&a), counted(&b)), ((1, 1, 0), (0, 1, 0)));
         assert!(
             a.user_events.queue.is_empty() && b.user_events.queue.is_empty(),
             "each sent it as often as news is sent, then stopped"
@@ -338,8 +350,10 @@ mod tests {
             while a.poll_transmit().is_some() {}
         }
         assert!(!a.user_events.queue.is_empty(), "kept at {waited_until}");
+        assert_eq!(a.stats().user_events_expired, 0);
         a.handle_timeout(Instant::ZERO + QUEUED_FOR + Duration::from_secs(1));
         assert!(a.user_events.queue.is_empty(), "dropped");
+        assert_eq!(a.stats().user_events_expired, 1, "and counted");
         assert!(
             a.user_events.heard.heard_at(0).is_none() && a.user_events.heard.len() == 1,
             "its id still remembered"

@@ -188,8 +188,13 @@ fn store_table(sim_node: &SimNode) -> Html {
 }
 
 fn counters(sim_node: &SimNode) -> String {
-    let stats = sim_node.node().stats();
-    format!(
+    counters_in_words(sim_node.node().stats())
+}
+
+/// A node's counters in one line; its user events once it sent or heard any, and
+/// those it dropped unsent once there were some.
+fn counters_in_words(stats: &gossip_core::Stats) -> String {
+    let mut words = format!(
         "probes {} (failed {}, indirect {}) · refutations {} · sent {} datagrams, {} B · received {}, {} B",
         stats.probes,
         stats.failed_probes,
@@ -199,12 +204,33 @@ fn counters(sim_node: &SimNode) -> String {
         stats.sent.total_bytes(),
         stats.received.total_messages(),
         stats.received.total_bytes(),
-    )
+    );
+    if stats.user_events_heard > 0 {
+        words.push_str(&format!(
+            " · user events {} sent, {} heard",
+            stats.user_events_sent, stats.user_events_heard
+        ));
+    }
+    if stats.user_events_expired > 0 {
+        words.push_str(&format!(", {} dropped unsent", stats.user_events_expired));
+    }
+    words
 }
 
 #[cfg(test)]
 mod tests {
-    use super::by_name;
+    use super::{by_name, counters_in_words};
+
+    #[test]
+    fn user_events_are_counted_once_there_were_any() {
+        let mut stats = gossip_core::Stats::default();
+        assert!(!counters_in_words(&stats).contains("user events"));
+        stats.user_events_sent = 1;
+        stats.user_events_heard = 3;
+        assert!(counters_in_words(&stats).ends_with(" · user events 1 sent, 3 heard"));
+        stats.user_events_expired = 2;
+        assert!(counters_in_words(&stats).ends_with(", 3 heard, 2 dropped unsent"));
+    }
 
     #[test]
     fn names_order_by_their_number() {
