@@ -943,7 +943,7 @@ impl Agent {
             }
         }
         while let Some(event) = self.node.poll_event() {
-            log_event(&event);
+            log_event(self.node.id(), &event);
             self.events.record(wall_clock_ms(), event);
         }
     }
@@ -1022,7 +1022,8 @@ async fn sleep_until(deadline: Option<time::Instant>) {
     }
 }
 
-fn log_event(event: &Event) {
+/// Logs what the node named `own` reports.
+fn log_event(own: &NodeId, event: &Event) {
     match event {
         Event::JoinedCluster => info!("joined the cluster"),
         Event::MemberJoined { id, addr } => info!(member = %id, %addr, "member joined"),
@@ -1053,6 +1054,11 @@ fn log_event(event: &Event) {
             writer,
         } => info!(%key, %writer, "key deleted"),
         Event::Conflict { key, siblings } => warn!(%key, siblings, "concurrent writes"),
+        // This agent is the one held here: another process claims its name.
+        Event::NameConflict { id, claimed, .. } if id == own => warn!(
+            %claimed,
+            "another process claims this agent's name from another address: names must be unique (stop one, or restart one under another name); each member keeps whichever of the two it heard of first, so this agent may be missing from the others' lists meanwhile"
+        ),
         Event::NameConflict { id, held, claimed } => warn!(
             member = %id,
             %held,

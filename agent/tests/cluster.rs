@@ -983,3 +983,70 @@ fn a_hangup_makes_an_agent_leave_gracefully() {
     assert!(exited.unwrap().success(), "{exited:?}");
     assert_eq!(status_of_h1().as_deref(), Some("left"));
 }
+
+/// A second process started under a running member's name is told that another claims
+/// its name, and the agent that holds the member that it is claimed from two
+/// addresses; the member held keeps its address in the list.
+#[test]
+fn a_second_process_under_a_members_name_is_told_so() {
+    let pid = std::process::id() as u16;
+    let udp = free_run(40_000 + pid % 10_000, 3);
+    let http = free_run(udp + 3, 3);
+    let agent = |i: u16, name: &str, join: Option<u16>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
+        command
+            .args(["agent", "--name", name])
+            .args(["--bind", &format!("127.0.0.1:{}", udp + i)])
+            .args(["--http", &format!("127.0.0.1:{}", http + i)])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(seed) = join {
+            command.args(["--join", &format!("127.0.0.1:{seed}")]);
+        }
+        let mut child = Stopped(command.spawn().unwrap());
+        let log = Collected::from(child.0.stderr.take().unwrap());
+        (child, log)
+    };
+    let (first, first_log) = agent(0, "c1", None);
+    let (second, _) = agent(1, "c2", Some(udp));
+    let c2_at = || {
+        let out = gossip(&[
+            "members",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+            "--name",
+            "c2",
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|members| members[0]["addr"].as_str().map(str::to_owned))
+    };
+    let held = format!("127.0.0.1:{}", udp + 1);
+    assert!(eventually(Duration::from_secs(10), || {
+        c2_at().as_deref() == Some(held.as_str())
+    }));
+    let (impostor, impostor_log) = agent(2, "c2", Some(udp));
+    let told = impostor_log.wait_for(Duration::from_secs(10), |log| {
+        log.contains("another process claims this agent's name")
+    });
+    let noticed = first_log.wait_for(Duration::from_secs(10), |log| {
+        log.contains("a member is claimed from two addresses")
+    });
+    assert_eq!(
+        c2_at().as_deref(),
+        Some(held.as_str()),
+        "c2 keeps its address"
+    );
+    // Stopped, so that their logs end.
+    drop((first, second, impostor));
+    let (impostor_log, first_log) = (impostor_log.finish(), first_log.finish());
+    assert!(told, "the impostor is told: {impostor_log}");
+    assert!(
+        !impostor_log.contains("a member is claimed from two addresses"),
+        "in its own words: {impostor_log}"
+    );
+    assert!(noticed, "c1 is told: {first_log}");
+}
