@@ -55,8 +55,10 @@ pub(super) struct Relay {
 /// The most pings a node relays at once (each lasts a probe interval). An honest
 /// cluster asks a member for a few a period; past this many, the requests are forged
 /// or the cluster is failing wholesale. A request left unrelayed costs its prober one
-/// witness, and with Lifeguard's nacks a point of local health, as a nack lost on the
-/// way would: bounded, where relaying every forged request was not.
+/// witness; one that asked for a nack gets it at once, so that a flood of forged
+/// requests does not cost honest probers local health as well (Lifeguard counts a
+/// missing nack against the prober's own links, which are fine). Bounded, where
+/// relaying every forged request was not: a nack is smaller than the request.
 const MAX_RELAYS: usize = 64;
 
 impl Node {
@@ -271,6 +273,9 @@ impl Node {
             return;
         }
         if self.detection.relays.len() >= MAX_RELAYS {
+            if nack {
+                self.send(requester, Message::Nack { seq: requester_seq });
+            }
             return;
         }
         let seq = self.next_seq();

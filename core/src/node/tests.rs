@@ -3111,9 +3111,29 @@ fn forged_claims_and_relay_requests_fill_bounded_memories() {
         );
         a.handle_packet(now, nowhere, &request).unwrap();
     }
-    let pings = std::iter::from_fn(|| a.poll_transmit())
-        .filter(|t| t.kind == MessageKind::Ping)
-        .count();
-    assert_eq!(pings, 64, "relayed up to the bound");
+    let sent: Vec<MessageKind> = std::iter::from_fn(|| a.poll_transmit())
+        .map(|t| t.kind)
+        .collect();
+    let count = |kind| sent.iter().filter(|&&k| k == kind).count();
+    assert_eq!(count(MessageKind::Ping), 64, "relayed up to the bound");
     assert_eq!(a.detection.relays.len(), 64);
+    assert_eq!(
+        count(MessageKind::Nack),
+        36,
+        "the rest nacked at once: the probers' links are fine"
+    );
+    let unasked = datagram_from(
+        &x,
+        Message::PingReq {
+            seq: 100,
+            target: NodeId::new("t").unwrap(),
+            target_addr: SocketAddr::from(([10, 0, 0, 2], 1)),
+            nack: false,
+        },
+    );
+    a.handle_packet(now, nowhere, &unasked).unwrap();
+    assert!(
+        a.poll_transmit().is_none(),
+        "no nack where none was asked for"
+    );
 }
