@@ -443,9 +443,10 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 /// Every member, or those a [`MemberFilter`] keeps.
 async fn members(
     State(agent): State<AgentHandle>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Vec<crate::view::MemberInfo>> {
-    let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let pairs = query_pairs(query.as_deref().unwrap_or_default())
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
     let filter = MemberFilter::from_query(pairs)
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?;
     let mut members = agent.members().await?;
@@ -455,6 +456,27 @@ async fn members(
 
 async fn keys(State(agent): State<AgentHandle>) -> ApiResult<Vec<crate::view::KeyInfo>> {
     Ok(Json(agent.keys().await?))
+}
+
+/// A query's parameters and values, percent-decoded (`+` a space, as forms write it).
+/// One whose escapes decode to bytes that are not UTF-8 is refused, naming it: no name
+/// or tag holds such bytes, and read as U+FFFD, as a lenient decoder reads them, it
+/// would match nothing without a word.
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
+    let decoded = |text: &str, whole: &str| {
+        percent_encoding::percent_decode_str(&text.replace('+', " "))
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| format!("{whole}: its escapes are not UTF-8 text"))
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (parameter, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decoded(parameter, pair)?, decoded(value, pair)?))
+        })
+        .collect()
 }
 
 /// A path's key, or a JSON error for one that does not decode.

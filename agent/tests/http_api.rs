@@ -822,6 +822,14 @@ async fn tags_are_replaced_as_a_json_object() {
     );
     let (_, pattern) = request(addr, "GET", "/api/members?tag=role=w.b|db", b"").await;
     assert_eq!(pattern, members, "a tag's value is a regular expression");
+    let (_, spaced) = request(addr, "GET", "/api/members?tag=role=w%65b", b"").await;
+    assert_eq!(spaced, members, "percent-escapes are decoded");
+    let (status, body) = request(addr, "GET", "/api/members?name=%FF", b"").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("name=%FF: its escapes are not UTF-8 text"),
+        "{body}"
+    );
     let (_, part) = request(addr, "GET", "/api/members?tag=role=we", b"").await;
     assert_eq!(part, "[]", "matched whole, as Serf does");
     let (status, body) = request(addr, "GET", "/api/members?tag=role=web(", b"").await;
