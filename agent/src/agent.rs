@@ -1054,10 +1054,11 @@ fn log_event(own: &NodeId, event: &Event) {
             writer,
         } => info!(%key, %writer, "key deleted"),
         Event::Conflict { key, siblings } => warn!(%key, siblings, "concurrent writes"),
-        // This agent is the one held here: another process claims its name.
+        // This agent's own name, claimed from elsewhere: by another process, or by the
+        // cluster's memory of this agent's earlier run at another address.
         Event::NameConflict { id, claimed, .. } if id == own => warn!(
             %claimed,
-            "another process claims this agent's name from another address: names must be unique (stop one, or restart one under another name); each member keeps whichever of the two it heard of first, so this agent may be missing from the others' lists meanwhile"
+            "this agent's name is claimed from another address: either another process uses it (names must be unique: stop one, or restart one under another name), or the cluster still holds this agent's earlier run there (restarted at a new address without --data-dir: the others move to this one once that address is found dead); meanwhile they may not list this agent"
         ),
         Event::NameConflict { id, held, claimed } => warn!(
             member = %id,

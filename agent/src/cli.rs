@@ -264,7 +264,10 @@ pub struct EventsArgs {
 fn parse_event_kind(text: &str) -> Result<String, String> {
     match text.strip_prefix("user:") {
         Some("") => Err("user: names no event: write user:NAME, e.g. user:deploy".into()),
-        Some(_) => Ok(text.to_owned()),
+        Some(name) => {
+            gossip_core::UserEvent::check(name, "").map_err(|e| e.to_string())?;
+            Ok(text.to_owned())
+        }
         None => crate::event_handler::event_kind_named(text).map(str::to_owned),
     }
 }
@@ -912,8 +915,17 @@ fn host_name() -> NodeId {
         .unwrap_or_else(|| NodeId::new("node").expect("a name"))
 }
 
+/// `--name`: a node name, and one that reads as itself wherever it is shown (peers
+/// still take a name holding such characters from an older build).
 fn parse_node_id(name: &str) -> Result<NodeId, String> {
-    NodeId::new(name).map_err(|e| e.to_string())
+    let id = NodeId::new(name).map_err(|e| e.to_string())?;
+    if name.chars().any(gossip_core::misleads_in_a_name) {
+        return Err(format!(
+            "a node name must not contain bidirectional formatting characters or line \
+             separators, which make it read as another: {name:?}"
+        ));
+    }
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -989,7 +989,7 @@ mod tests {
         stats.user_events.expired = 2;
         let words = stats_in_words(&stats);
         assert!(
-            words.contains("user events     1 sent, 4 heard; 2 dropped before passed on in full\n"),
+            words.contains("user events     1 sent, 4 heard, 2 dropped unsent\n"),
             "{words}"
         );
         stats.event_handlers.missed = 2;

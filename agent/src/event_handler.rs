@@ -222,8 +222,8 @@ impl FromStr for EventHandler {
 /// kinds: words (letters, `_`, `-`, `:`, `*`, as Serf's `member-join`) between commas,
 /// spaces around them allowed, and not a shell variable in capitals. An item
 /// `user:NAME` makes it one whatever else it holds: an event's name is any text
-/// without control or bidirectional formatting characters (but for `,` and `=`, which a handler cannot name), and
-/// a list naming one is never a command.
+/// without control or bidirectional formatting characters (but for `,` and `=`, which
+/// a handler cannot name), and a list naming one is never a command.
 fn names_kinds(before: &str) -> bool {
     // An empty item (`dead,,left`) still reads as a list of kinds, and is refused.
     let word = |item: &str| {

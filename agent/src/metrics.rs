@@ -146,7 +146,7 @@ pub fn render(stats: &StatsInfo) -> String {
         (
             "gossip_user_events_expired_total",
             "counter",
-            "User events dropped before they were passed on as often as news is.",
+            "User events dropped unsent, before they were passed on as often as news is.",
             stats.user_events.expired as f64,
         ),
         (

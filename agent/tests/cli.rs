@@ -87,6 +87,12 @@ fn bad_flags_are_rejected_clearly() {
     let (code, _, err) = gossip(&["events", "--kind", "user:"]);
     assert_eq!(code, 2);
     assert!(err.contains("user: names no event"), "{err}");
+    let (code, _, err) = gossip(&["events", "--kind", "user:a\tb"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("control"), "no event has such a name: {err}");
+    let (code, _, err) = gossip(&["agent", "--name", "n1\u{202E}gnp.exe"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bidirectional formatting"), "{err}");
 
     let (code, _, err) = gossip(&["agent", "--name", "n1", "--event-handler", "died=./x.sh"]);
     assert_eq!(code, 2);

@@ -210,12 +210,19 @@ fn a_launched_cluster_shares_members_and_keys_through_the_cli() {
     let deploys_streamed = Collected::from(deploys.0.stdout.take().unwrap());
     let deploy_seen =
         deploys_streamed.wait_for(Duration::from_secs(10), |text| text.contains("\"deploy\""));
-    // The history comes in one piece: a restart event in it would be there by now.
+    // And as they come: a restart, then a deploy, sent while it follows.
+    for (name, payload) in [("restart", "live"), ("deploy", "v3")] {
+        let sent = gossip(&["event", "--http", &api(1), name, payload]);
+        assert!(sent.status.success(), "{}", text(&sent));
+    }
+    let live_seen =
+        deploys_streamed.wait_for(Duration::from_secs(10), |text| text.contains("\"v3\""));
+    // The restart went first: shown, it would most likely be there by now.
     std::thread::sleep(Duration::from_millis(300));
     let _ = deploys.0.kill();
     let _ = deploys.0.wait();
     let deploys_streamed = deploys_streamed.finish();
-    assert!(deploy_seen, "{deploys_streamed}");
+    assert!(deploy_seen && live_seen, "{deploys_streamed}");
     assert!(
         !deploys_streamed.contains("restart"),
         "only the deploy events: {deploys_streamed}"
@@ -1030,7 +1037,7 @@ fn a_second_process_under_a_members_name_is_told_so() {
     }));
     let (impostor, impostor_log) = agent(2, "c2", Some(udp));
     let told = impostor_log.wait_for(Duration::from_secs(10), |log| {
-        log.contains("another process claims this agent's name")
+        log.contains("this agent's name is claimed from another address")
     });
     let noticed = first_log.wait_for(Duration::from_secs(10), |log| {
         log.contains("a member is claimed from two addresses")

@@ -599,6 +599,7 @@ async fn metrics_are_prometheus_text() {
         "gossip_conflicts_total 0\n",
         "# TYPE gossip_user_events_expired_total counter\n",
         "gossip_user_events_sent_total 0\n",
+        "gossip_user_events_heard_total 0\n",
         "gossip_user_events_expired_total 0\n",
         "gossip_encrypted 0\n",
         "# TYPE gossip_event_handler_runs_total counter\n",

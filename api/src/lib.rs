@@ -306,9 +306,9 @@ pub struct UserEventsInfo {
     pub sent: u64,
     /// Heard here, each once, those sent from here included.
     pub heard: u64,
-    /// Dropped before this node had passed them on as often as news is, 30 s after
-    /// hearing them: more events than its gossip rounds could carry, and a sign that
-    /// some members may not hear them.
+    /// Dropped unsent, before this node had passed them on as often as news is, 30 s
+    /// after hearing them, while it had members to pass them to: more events than its
+    /// gossip rounds could carry, and a sign that some members may not hear them.
     pub expired: u64,
 }
 
@@ -317,10 +317,7 @@ impl UserEventsInfo {
     pub fn in_words(&self) -> String {
         let mut words = format!("{} sent, {} heard", self.sent, self.heard);
         if self.expired > 0 {
-            words.push_str(&format!(
-                "; {} dropped before passed on in full",
-                self.expired
-            ));
+            words.push_str(&format!(", {} dropped unsent", self.expired));
         }
         words
     }

@@ -44,7 +44,7 @@ pub use config::{
 };
 pub use error::{DecodeError, Error};
 pub use event::Event;
-pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId};
+pub use id::{INLINE_NAME_LEN, MAX_NODE_ID_LEN, NodeId, ReplicaId, misleads_in_a_name};
 pub use member::{Incarnation, Member, MemberState, MemberUpdate};
 pub use node::{MemberSnapshot, Node, NodeStatus, PersistedState, Restored, Transmit};
 pub use registry::Registry;

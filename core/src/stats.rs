@@ -87,9 +87,10 @@ pub struct Stats {
     pub user_events_sent: u64,
     /// User events heard here, each once, those sent from here included.
     pub user_events_heard: u64,
-    /// User events this node dropped before it had passed them on as often as news is
-    /// ([`crate::user_event::QUEUED_FOR`] after hearing them): gossip rounds too few
-    /// for the events waiting, and a sign that some members may not hear them.
+    /// User events this node dropped unsent, before it had passed them on as often as
+    /// news is ([`crate::user_event::QUEUED_FOR`] after hearing them), while it had
+    /// members to pass them to: gossip rounds too few for the events waiting, and a
+    /// sign that some members may not hear them.
     pub user_events_expired: u64,
     /// Time from each probe's ping to its first ack, direct or relayed.
     pub probe_rtt: RttHistogram,

@@ -79,16 +79,16 @@ impl UserEvent {
     }
 
     /// Checks a name and payload before they are sent: a name of at least one byte,
-    /// no control or bidirectional formatting characters in it (it is handed to scripts
-    /// in an environment variable and shown in logs), and at most [`MAX_USER_EVENT_LEN`] bytes in all.
+    /// none of the characters [`crate::misleads_in_a_name`] names (it is handed to
+    /// scripts in an environment variable and shown in logs), and at most [`MAX_USER_EVENT_LEN`] bytes in all.
     pub fn check(name: &str, payload: &str) -> Result<(), Error> {
         if name.is_empty() {
             return Err(Error::BadUserEvent("an event needs a name".into()));
         }
-        if name.chars().any(crate::id::unfit_for_a_name) {
+        if name.chars().any(crate::misleads_in_a_name) {
             return Err(Error::BadUserEvent(format!(
-                "an event's name has no control or bidirectional formatting characters: \
-                 {name:?}"
+                "an event's name has no control or bidirectional formatting characters \
+                 (nor line separators): {name:?}"
             )));
         }
         let len = name.len() + payload.len();

@@ -910,7 +910,11 @@ impl Node {
                     self.timers.set(Timer::Probe, now + period);
                 }
                 Timer::Gossip => {
-                    self.stats.user_events_expired += self.user_events.expire(now) as u64;
+                    let expired = self.user_events.expire(now) as u64;
+                    // Alone, a node has nobody to pass events to: nothing was lost.
+                    if self.membership.members.active() > 0 {
+                        self.stats.user_events_expired += expired;
+                    }
                     self.gossip_round();
                     self.rumor_round();
                 }

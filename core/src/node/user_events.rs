@@ -57,9 +57,10 @@ impl Node {
     /// Sends a user event to every member: `name` for handlers to pick it by and a
     /// `payload` for them to act on. This node hears it too ([`Event::UserEvent`], at
     /// once), as every member does once, within a few protocol periods. Refused, with
-    /// nothing sent, for a node that left, an empty name, one with control or
-    /// bidirectional formatting characters, more than
-    /// [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or while [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
+    /// nothing sent, for a node that left, an empty name, one with characters that
+    /// make it read as another ([`crate::misleads_in_a_name`]), more than
+    /// [`MAX_USER_EVENT_LEN`](crate::MAX_USER_EVENT_LEN) bytes in all, or while
+    /// [`MAX_QUEUED_BYTES`] of events wait to leave ([`Error::Busy`]: the events
     /// already sent would otherwise wait past their time and be dropped).
     pub fn send_user_event(
         &mut self,
@@ -350,14 +351,29 @@ mod tests {
             while a.poll_transmit().is_some() {}
         }
         assert!(!a.user_events.queue.is_empty(), "kept at {waited_until}");
-        assert_eq!(a.stats().user_events_expired, 0);
         a.handle_timeout(Instant::ZERO + QUEUED_FOR + Duration::from_secs(1));
         assert!(a.user_events.queue.is_empty(), "dropped");
-        assert_eq!(a.stats().user_events_expired, 1, "and counted");
+        assert_eq!(
+            a.stats().user_events_expired,
+            0,
+            "not counted: alone, a had nobody to pass it to"
+        );
         assert!(
             a.user_events.heard.heard_at(0).is_none() && a.user_events.heard.len() == 1,
             "its id still remembered"
         );
+    }
+
+    /// An event dropped unsent while the node had members to pass it to is counted: a
+    /// sign that some may not hear it.
+    #[test]
+    fn an_event_dropped_unsent_beside_members_is_counted() {
+        let (mut a, _b) = joined_pair();
+        a.send_user_event(Instant::ZERO, "deploy", "").unwrap();
+        // The next gossip round comes only past the event's time: it goes unsent.
+        a.handle_timeout(Instant::ZERO + QUEUED_FOR + Duration::from_secs(1));
+        assert!(a.user_events.queue.is_empty(), "dropped");
+        assert_eq!(a.stats().user_events_expired, 1);
     }
 
     /// An event that could not leave in a datagram of this node's is refused, not
