@@ -941,40 +941,49 @@ fn a_client_gives_up_on_an_agent_that_does_not_answer_and_says_when_a_stream_end
 
 /// SIGHUP, which a closed terminal or a dropped ssh session sends, makes an agent
 /// leave gracefully, as SIGTERM does: the others see it left, not failed.
+/// `gossip agent` named `name` on 127.0.0.1, its protocol on `udp` and its API on
+/// `http`, joining the agent on port `join` if given; its output goes nowhere.
+fn agent_command(name: &str, udp: u16, http: u16, join: Option<u16>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
+    command
+        .args(["agent", "--name", name])
+        .args(["--bind", &format!("127.0.0.1:{udp}")])
+        .args(["--http", &format!("127.0.0.1:{http}")])
+        .stdout(Stdio::null());
+    if let Some(seed) = join {
+        command.args(["--join", &format!("127.0.0.1:{seed}")]);
+    }
+    command
+}
+
+/// `field` of member `name` as the agent whose API is on `http` lists it, if listed.
+fn member_field(http: u16, name: &str, field: &str) -> Option<String> {
+    let out = gossip(&[
+        "members",
+        "--http",
+        &format!("127.0.0.1:{http}"),
+        "--name",
+        name,
+        "--format",
+        "json",
+    ]);
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|members| members[0][field].as_str().map(str::to_owned))
+}
+
 #[test]
 fn a_hangup_makes_an_agent_leave_gracefully() {
     let pid = std::process::id() as u16;
     let udp = free_run(30_000 + pid % 10_000, 2);
     let http = free_run(udp + 2, 2);
     let agent = |i: u16, join: Option<u16>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
-        command
-            .args(["agent", "--name", &format!("h{i}")])
-            .args(["--bind", &format!("127.0.0.1:{}", udp + i)])
-            .args(["--http", &format!("127.0.0.1:{}", http + i)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(seed) = join {
-            command.args(["--join", &format!("127.0.0.1:{seed}")]);
-        }
-        Stopped(command.spawn().unwrap())
+        let mut command = agent_command(&format!("h{i}"), udp + i, http + i, join);
+        Stopped(command.stderr(Stdio::null()).spawn().unwrap())
     };
     let _first = agent(0, None);
     let mut second = agent(1, Some(udp));
-    let status_of_h1 = || {
-        let out = gossip(&[
-            "members",
-            "--http",
-            &format!("127.0.0.1:{http}"),
-            "--name",
-            "h1",
-            "--format",
-            "json",
-        ]);
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|members| members[0]["status"].as_str().map(str::to_owned))
-    };
+    let status_of_h1 = || member_field(http, "h1", "status");
     assert!(eventually(Duration::from_secs(10), || {
         status_of_h1().as_deref() == Some("alive")
     }));
@@ -1000,37 +1009,15 @@ fn a_second_process_under_a_members_name_is_told_so() {
     let udp = free_run(40_000 + pid % 10_000, 3);
     let http = free_run(udp + 3, 3);
     let agent = |i: u16, name: &str, join: Option<u16>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gossip"));
-        command
-            .args(["agent", "--name", name])
-            .args(["--bind", &format!("127.0.0.1:{}", udp + i)])
-            .args(["--http", &format!("127.0.0.1:{}", http + i)])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(seed) = join {
-            command.args(["--join", &format!("127.0.0.1:{seed}")]);
-        }
+        let mut command = agent_command(name, udp + i, http + i, join);
+        command.env("RUST_LOG", "warn").stderr(Stdio::piped());
         let mut child = Stopped(command.spawn().unwrap());
         let log = Collected::from(child.0.stderr.take().unwrap());
         (child, log)
     };
     let (first, first_log) = agent(0, "c1", None);
     let (second, _) = agent(1, "c2", Some(udp));
-    let c2_at = || {
-        let out = gossip(&[
-            "members",
-            "--http",
-            &format!("127.0.0.1:{http}"),
-            "--name",
-            "c2",
-            "--format",
-            "json",
-        ]);
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|members| members[0]["addr"].as_str().map(str::to_owned))
-    };
+    let c2_at = || member_field(http, "c2", "addr");
     let held = format!("127.0.0.1:{}", udp + 1);
     assert!(eventually(Duration::from_secs(10), || {
         c2_at().as_deref() == Some(held.as_str())
