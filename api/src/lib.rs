@@ -313,6 +313,15 @@ pub struct UserEventsInfo {
 }
 
 impl UserEventsInfo {
+    /// A node's user event counters.
+    pub fn of(stats: &gossip_core::Stats) -> UserEventsInfo {
+        UserEventsInfo {
+            sent: stats.user_events_sent,
+            heard: stats.user_events_heard,
+            expired: stats.user_events_expired,
+        }
+    }
+
     /// `2 sent, 7 heard` (and those dropped unsent, if any).
     pub fn in_words(&self) -> String {
         let mut words = format!("{} sent, {} heard", self.sent, self.heard);
@@ -548,11 +557,7 @@ impl StatsInfo {
             encrypted: false,
             refused: RefusedInfo::default(),
             event_handlers: HandlerRunsInfo::default(),
-            user_events: UserEventsInfo {
-                sent: stats.user_events_sent,
-                heard: stats.user_events_heard,
-                expired: stats.user_events_expired,
-            },
+            user_events: UserEventsInfo::of(stats),
             interned: node.registry_footprint().0,
             rumors: {
                 let mut rumors: Vec<RumorInfo> = node

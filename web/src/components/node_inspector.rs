@@ -205,14 +205,9 @@ fn counters_in_words(stats: &gossip_core::Stats) -> String {
         stats.received.total_messages(),
         stats.received.total_bytes(),
     );
-    if stats.user_events_heard > 0 {
-        words.push_str(&format!(
-            " · user events {} sent, {} heard",
-            stats.user_events_sent, stats.user_events_heard
-        ));
-    }
-    if stats.user_events_expired > 0 {
-        words.push_str(&format!(", {} dropped unsent", stats.user_events_expired));
+    let user_events = gossip_api::UserEventsInfo::of(stats);
+    if user_events != Default::default() {
+        words.push_str(&format!(" · user events {}", user_events.in_words()));
     }
     words
 }
